@@ -1,0 +1,535 @@
+//! The one definition of the bytes that `wasi-virt` writes into the virtual
+//! adapter and that the adapter reads back.
+//!
+//! Both sides compile this crate: the adapter (`no_std`, reader only) and the
+//! host library (with the `encode` feature, which adds the writer).
+//!
+//! # How the configuration reaches the adapter
+//!
+//! The adapter defines one static, the [`Anchor`], and exports its address
+//! under [`ANCHOR_SYMBOL`] (a `#[no_mangle]` static in a wasm cdylib becomes an
+//! exported `i32` global holding its address). The host:
+//!
+//! 1. encodes the configuration with [`encode`];
+//! 2. places it in a new active data segment above the adapter's initial
+//!    memory, raising the memory minimum so that it is in bounds (the adapter's
+//!    allocator only takes pages from `memory.grow`, so it never reuses them);
+//! 3. overwrites the anchor's bytes with [`Anchor::to_bytes`] pointing at it.
+//!
+//! The configuration itself is a sequence of little-endian `u32`s and
+//! length-prefixed byte strings, read front to back by [`Config::parse`].
+//! Lists carry their byte length first, so the parser can skip them without
+//! decoding, and iterate them lazily later.
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "encode")]
+extern crate alloc;
+
+use core::fmt;
+
+/// The export name of the adapter's anchor static.
+pub const ANCHOR_SYMBOL: &str = "WASI_VIRT_ANCHOR";
+
+/// `b"wvrt"`, the first word of the anchor.
+pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
+
+/// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
+/// The host refuses an adapter built against another layout.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// Flag bit: trace every virtualized call to stderr.
+pub const FLAG_DEBUG: u32 = 1 << 0;
+
+/// The fixed-size record the adapter exports and the host patches.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// Always [`MAGIC`].
+    pub magic: u32,
+    /// The [`LAYOUT_VERSION`] the adapter was built with.
+    pub layout_version: u32,
+    /// Linear-memory address of the encoded configuration.
+    pub config_ptr: u32,
+    /// Byte length of the encoded configuration; 0 means "not configured".
+    pub config_len: u32,
+}
+
+impl Anchor {
+    /// Size of the anchor in linear memory.
+    pub const SIZE: usize = 16;
+
+    /// The anchor as the adapter is built: no configuration attached.
+    pub const UNPATCHED: Anchor = Anchor {
+        magic: MAGIC,
+        layout_version: LAYOUT_VERSION,
+        config_ptr: 0,
+        config_len: 0,
+    };
+
+    /// The anchor's bytes as they lie in linear memory.
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut out = [0; Self::SIZE];
+        for (i, word) in [
+            self.magic,
+            self.layout_version,
+            self.config_ptr,
+            self.config_len,
+        ]
+        .iter()
+        .enumerate()
+        {
+            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads an anchor from linear-memory bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Anchor> {
+        let mut r = Reader::new(bytes.get(..Self::SIZE)?);
+        Some(Anchor {
+            magic: r.u32().ok()?,
+            layout_version: r.u32().ok()?,
+            config_ptr: r.u32().ok()?,
+            config_len: r.u32().ok()?,
+        })
+    }
+}
+
+/// Why a configuration blob could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The blob ended inside a field.
+    Truncated,
+    /// A string was not UTF-8.
+    Utf8,
+    /// An enumeration held a value this layout does not define.
+    BadTag(u32),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Truncated => f.write_str("configuration is truncated"),
+            Error::Utf8 => f.write_str("configuration holds a string that is not UTF-8"),
+            Error::BadTag(t) => write!(f, "configuration holds unknown tag {t}"),
+        }
+    }
+}
+
+/// Where the adapter takes environment variables from the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostEnvMode {
+    /// No host variable is visible.
+    None = 0,
+    /// Every host variable is visible.
+    All = 1,
+    /// Only the listed host variables are visible.
+    Allow = 2,
+    /// Every host variable except the listed ones is visible.
+    Deny = 3,
+}
+
+impl HostEnvMode {
+    fn from_u32(v: u32) -> Result<Self, Error> {
+        Ok(match v {
+            0 => HostEnvMode::None,
+            1 => HostEnvMode::All,
+            2 => HostEnvMode::Allow,
+            3 => HostEnvMode::Deny,
+            t => return Err(Error::BadTag(t)),
+        })
+    }
+}
+
+/// Where a value of `wasi:cli/environment` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<T> {
+    /// Asked of the host at each call.
+    Host,
+    /// Fixed by the configuration.
+    Virtual(T),
+}
+
+/// A decoded configuration. Borrowed from the blob; nothing is copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config<'a> {
+    /// `FLAG_*` bits.
+    pub flags: u32,
+    /// The `wasi:cli/environment` policy.
+    pub env: Env<'a>,
+}
+
+/// The `wasi:cli/environment` part of the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Env<'a> {
+    /// How host variables are filtered.
+    pub host: HostEnvMode,
+    /// The allow- or deny-list for [`HostEnvMode::Allow`]/[`HostEnvMode::Deny`].
+    pub host_names: StrList<'a>,
+    /// Variables set by the policy; they replace host variables of the same name.
+    pub overrides: PairList<'a>,
+    /// `get-arguments`.
+    pub args: Source<StrList<'a>>,
+    /// `initial-cwd`; a virtual `None` is encoded as a virtual absent string.
+    pub cwd: Source<Option<&'a str>>,
+}
+
+impl<'a> Config<'a> {
+    /// Decodes a configuration blob, checking every length and string.
+    pub fn parse(bytes: &'a [u8]) -> Result<Config<'a>, Error> {
+        let mut r = Reader::new(bytes);
+        let flags = r.u32()?;
+        let host = HostEnvMode::from_u32(r.u32()?)?;
+        let host_names = r.str_list()?;
+        let overrides = r.pair_list()?;
+        let args = match r.u32()? {
+            0 => Source::Host,
+            1 => Source::Virtual(r.str_list()?),
+            t => return Err(Error::BadTag(t)),
+        };
+        let cwd = match r.u32()? {
+            0 => Source::Host,
+            1 => Source::Virtual(None),
+            2 => Source::Virtual(Some(r.str()?)),
+            t => return Err(Error::BadTag(t)),
+        };
+        Ok(Config {
+            flags,
+            env: Env {
+                host,
+                host_names,
+                overrides,
+                args,
+                cwd,
+            },
+        })
+    }
+
+    /// Whether `--debug` tracing is on.
+    pub fn debug(&self) -> bool {
+        self.flags & FLAG_DEBUG != 0
+    }
+}
+
+/// A list of strings, decoded on iteration. Strings were checked by
+/// [`Config::parse`], so iteration cannot fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StrList<'a> {
+    len: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> StrList<'a> {
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The strings in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let mut r = Reader::new(self.bytes);
+        (0..self.len).map(move |_| r.str().expect("validated by Config::parse"))
+    }
+
+    /// Whether `s` is one of the strings.
+    pub fn contains(&self, s: &str) -> bool {
+        self.iter().any(|x| x == s)
+    }
+}
+
+/// A list of `(name, value)` string pairs, decoded on iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairList<'a> {
+    len: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> PairList<'a> {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let mut r = Reader::new(self.bytes);
+        (0..self.len).map(move |_| {
+            let k = r.str().expect("validated by Config::parse");
+            let v = r.str().expect("validated by Config::parse");
+            (k, v)
+        })
+    }
+
+    /// The value paired with `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        if self.bytes.len() < n {
+            return Err(Error::Truncated);
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, Error> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn str(&mut self) -> Result<&'a str, Error> {
+        let n = self.u32()? as usize;
+        core::str::from_utf8(self.take(n)?).map_err(|_| Error::Utf8)
+    }
+
+    /// `count, byte_len, bytes`; every string inside is checked now.
+    fn list(&mut self, strs_per_item: u32) -> Result<(u32, &'a [u8]), Error> {
+        let count = self.u32()?;
+        let byte_len = self.u32()? as usize;
+        let bytes = self.take(byte_len)?;
+        let mut inner = Reader::new(bytes);
+        for _ in 0..count.checked_mul(strs_per_item).ok_or(Error::Truncated)? {
+            inner.str()?;
+        }
+        Ok((count, bytes))
+    }
+
+    fn str_list(&mut self) -> Result<StrList<'a>, Error> {
+        let (len, bytes) = self.list(1)?;
+        Ok(StrList { len, bytes })
+    }
+
+    fn pair_list(&mut self) -> Result<PairList<'a>, Error> {
+        let (len, bytes) = self.list(2)?;
+        Ok(PairList { len, bytes })
+    }
+}
+
+#[cfg(feature = "encode")]
+pub use encode::*;
+
+#[cfg(feature = "encode")]
+mod encode {
+    use super::{HostEnvMode, Source};
+    use alloc::vec::Vec;
+
+    /// The host's description of a configuration, written by [`encode`].
+    #[derive(Clone, Debug, Default)]
+    pub struct ConfigSpec<'s> {
+        /// `FLAG_*` bits.
+        pub flags: u32,
+        /// The `wasi:cli/environment` policy.
+        pub env: EnvSpec<'s>,
+    }
+
+    /// The host's side of [`super::Env`].
+    #[derive(Clone, Debug)]
+    pub struct EnvSpec<'s> {
+        /// How host variables are filtered.
+        pub host: HostEnvMode,
+        /// The allow- or deny-list.
+        pub host_names: Vec<&'s str>,
+        /// Variables set by the policy.
+        pub overrides: Vec<(&'s str, &'s str)>,
+        /// `get-arguments`.
+        pub args: Source<Vec<&'s str>>,
+        /// `initial-cwd`.
+        pub cwd: Source<Option<&'s str>>,
+    }
+
+    impl Default for EnvSpec<'_> {
+        fn default() -> Self {
+            EnvSpec {
+                host: HostEnvMode::All,
+                host_names: Vec::new(),
+                overrides: Vec::new(),
+                args: Source::Host,
+                cwd: Source::Host,
+            }
+        }
+    }
+
+    /// Encodes a configuration blob for [`super::Config::parse`].
+    pub fn encode(spec: &ConfigSpec<'_>) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(spec.flags);
+        w.u32(spec.env.host as u32);
+        w.str_list(&spec.env.host_names);
+        w.pair_list(&spec.env.overrides);
+        match &spec.env.args {
+            Source::Host => w.u32(0),
+            Source::Virtual(args) => {
+                w.u32(1);
+                w.str_list(args);
+            }
+        }
+        match spec.env.cwd {
+            Source::Host => w.u32(0),
+            Source::Virtual(None) => w.u32(1),
+            Source::Virtual(Some(cwd)) => {
+                w.u32(2);
+                w.str(cwd);
+            }
+        }
+        w.bytes
+    }
+
+    #[derive(Default)]
+    struct Writer {
+        bytes: Vec<u8>,
+    }
+
+    impl Writer {
+        fn u32(&mut self, v: u32) {
+            self.bytes.extend_from_slice(&v.to_le_bytes());
+        }
+
+        fn str(&mut self, s: &str) {
+            self.u32(len32(s.len()));
+            self.bytes.extend_from_slice(s.as_bytes());
+        }
+
+        fn list<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Writer, &T)) {
+            let mut inner = Writer::default();
+            for item in items {
+                each(&mut inner, item);
+            }
+            self.u32(len32(items.len()));
+            self.u32(len32(inner.bytes.len()));
+            self.bytes.extend_from_slice(&inner.bytes);
+        }
+
+        fn str_list(&mut self, items: &[&str]) {
+            self.list(items, |w, s| w.str(s));
+        }
+
+        fn pair_list(&mut self, items: &[(&str, &str)]) {
+            self.list(items, |w, (k, v)| {
+                w.str(k);
+                w.str(v);
+            });
+        }
+    }
+
+    fn len32(n: usize) -> u32 {
+        u32::try_from(n).expect("wasm32 configuration larger than 4 GiB")
+    }
+}
+
+#[cfg(all(test, feature = "encode"))]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn anchor_round_trip() {
+        let a = Anchor {
+            config_ptr: 0x0011_0000,
+            config_len: 77,
+            ..Anchor::UNPATCHED
+        };
+        let bytes = a.to_bytes();
+        assert_eq!(&bytes[..4], b"wvrt");
+        assert_eq!(Anchor::from_bytes(&bytes), Some(a));
+        assert_eq!(Anchor::from_bytes(&bytes[..15]), None);
+    }
+
+    fn sample() -> ConfigSpec<'static> {
+        ConfigSpec {
+            flags: FLAG_DEBUG,
+            env: EnvSpec {
+                host: HostEnvMode::Deny,
+                host_names: vec!["SECRET", "TOKEN"],
+                overrides: vec![("A", "1"), ("EMPTY", ""), ("ÜNICODE", "välue")],
+                args: Source::Virtual(vec!["prog", "--flag"]),
+                cwd: Source::Virtual(Some("/app")),
+            },
+        }
+    }
+
+    #[test]
+    fn config_round_trip() {
+        let bytes = encode(&sample());
+        let c = Config::parse(&bytes).unwrap();
+        assert!(c.debug());
+        assert_eq!(c.env.host, HostEnvMode::Deny);
+        assert_eq!(c.env.host_names.iter().collect::<Vec<_>>(), ["SECRET", "TOKEN"]);
+        assert!(c.env.host_names.contains("TOKEN"));
+        assert!(!c.env.host_names.contains("TOK"));
+        assert_eq!(
+            c.env.overrides.iter().collect::<Vec<_>>(),
+            [("A", "1"), ("EMPTY", ""), ("ÜNICODE", "välue")]
+        );
+        assert_eq!(c.env.overrides.get("EMPTY"), Some(""));
+        match c.env.args {
+            Source::Virtual(a) => assert_eq!(a.iter().collect::<Vec<_>>(), ["prog", "--flag"]),
+            Source::Host => panic!("args should be virtual"),
+        }
+        assert_eq!(c.env.cwd, Source::Virtual(Some("/app")));
+    }
+
+    #[test]
+    fn config_round_trip_defaults() {
+        let bytes = encode(&ConfigSpec::default());
+        let c = Config::parse(&bytes).unwrap();
+        assert!(!c.debug());
+        assert_eq!(c.env.host, HostEnvMode::All);
+        assert!(c.env.host_names.is_empty() && c.env.overrides.is_empty());
+        assert_eq!(c.env.args, Source::Host);
+        assert_eq!(c.env.cwd, Source::Host);
+
+        let mut spec = ConfigSpec::default();
+        spec.env.cwd = Source::Virtual(None);
+        spec.env.args = Source::Virtual(Vec::new());
+        let bytes = encode(&spec);
+        let c = Config::parse(&bytes).unwrap();
+        assert_eq!(c.env.cwd, Source::Virtual(None));
+        assert!(matches!(c.env.args, Source::Virtual(a) if a.is_empty()));
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let bytes = encode(&sample());
+        for n in 0..bytes.len() {
+            assert_eq!(Config::parse(&bytes[..n]), Err(Error::Truncated), "at {n}");
+        }
+    }
+
+    #[test]
+    fn bad_utf8_and_tags_are_errors() {
+        let mut spec = ConfigSpec::default();
+        spec.env.host_names = vec!["ab"];
+        let mut bytes = encode(&spec);
+        let at = bytes.windows(2).position(|w| w == b"ab").unwrap();
+        bytes[at] = 0xff;
+        assert_eq!(Config::parse(&bytes), Err(Error::Utf8));
+
+        let mut bytes = encode(&ConfigSpec::default());
+        bytes[4] = 9;
+        assert_eq!(Config::parse(&bytes), Err(Error::BadTag(9)));
+    }
+}

@@ -1,0 +1,224 @@
+//! The `wasi-virt` command line.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wasi_virt::{Args as ArgsPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, WasiVirt};
+
+/// Virtualize WASI for a WebAssembly component.
+///
+/// Writes the policy into a virtual adapter, removes every host import the
+/// policy denies, and composes the adapter in front of COMPONENT. Without
+/// COMPONENT, writes the adapter alone, for
+/// `wasm-tools compose component.wasm -d virt.wasm` or `wac plug`.
+///
+/// Environment variables are virtualized: by default the output sees only
+/// the variables given with `-e`, and does not import the host's
+/// `wasi:cli/environment` at all. Other WASI imports are left to the host.
+///
+/// Examples:
+///
+///   wasi-virt app.wasm -e MODE=prod --allow-env=LANG,TZ -o app.virt.wasm
+///
+///   wasi-virt --policy policy.toml --wasi-version 0.2.6 -o virt.wasm
+#[derive(Parser, Debug)]
+#[command(name = "wasi-virt", version, verbatim_doc_comment)]
+struct Cli {
+    /// The component to virtualize. Without it, the adapter is written alone.
+    #[arg(value_name = "COMPONENT")]
+    component: Option<PathBuf>,
+
+    /// Where to write the output. Written only on success.
+    #[arg(short, long, value_name = "OUT")]
+    out: PathBuf,
+
+    /// A TOML policy file (the `wasi_virt::Policy` schema). Flags given
+    /// as well refine it.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// Set an environment variable: `-e KEY=VALUE`. Repeatable; replaces a
+    /// host variable of the same name.
+    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    env: Vec<(String, String)>,
+
+    /// Let host environment variables through: all of them, or only those
+    /// listed (`--allow-env=LANG,TZ`).
+    #[arg(
+        long,
+        value_name = "NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ',',
+        conflicts_with = "deny_env"
+    )]
+    allow_env: Option<Vec<String>>,
+
+    /// Let every host environment variable through except those listed
+    /// (`--deny-env=SECRET,TOKEN`).
+    #[arg(
+        long,
+        value_name = "NAMES",
+        require_equals = true,
+        value_delimiter = ',',
+        num_args = 1
+    )]
+    deny_env: Option<Vec<String>>,
+
+    /// Pass the host's arguments and initial cwd through even when no host
+    /// environment variable is allowed. (When some are allowed, they pass
+    /// through anyway.)
+    #[arg(long)]
+    allow_args: bool,
+
+    /// The WASI 0.2.x version of the adapter's interface names. Default: the
+    /// version the component imports, or 0.2.12 for a standalone adapter,
+    /// which must match its component exactly for `wasm-tools compose`.
+    #[arg(long, value_name = "VERSION")]
+    wasi_version: Option<semver::Version>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, _)) if k.is_empty() => Err(format!("`{s}` has an empty name; expected KEY=VALUE")),
+        Some((k, v)) => Ok((k.to_string(), v.to_string())),
+        None => Err(format!("`{s}` has no `=`; expected KEY=VALUE")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let policy = build_policy(cli)?;
+    let mut virt = WasiVirt::from_policy(policy);
+    if let Some(path) = &cli.component {
+        virt.compose_path(path);
+    }
+    if let Some(v) = &cli.wasi_version {
+        virt.wasi_version(v.clone());
+    }
+    let out = virt.finish()?;
+    write_atomically(&cli.out, &out.bytes)?;
+    print_summary(cli, virt.policy(), &out.report, out.bytes.len());
+    Ok(())
+}
+
+/// The policy file, if any, refined by the flags. Environment variables are
+/// always virtualized by the CLI, sealed from the host unless allowed.
+fn build_policy(cli: &Cli) -> Result<Policy> {
+    let mut policy = match &cli.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read policy `{}`", path.display()))?;
+            Policy::from_toml(&text)
+                .with_context(|| format!("failed to parse policy `{}`", path.display()))?
+        }
+        None => Policy::default(),
+    };
+    let env = policy.env.get_or_insert_with(|| EnvPolicy {
+        host: HostEnv::None,
+        ..EnvPolicy::default()
+    });
+    for (k, v) in &cli.env {
+        env.overrides.insert(k.clone(), v.clone());
+    }
+    match (&cli.allow_env, &cli.deny_env) {
+        (Some(names), _) if names.is_empty() => env.host = HostEnv::All,
+        (Some(names), _) => env.host = HostEnv::Allow(check_names(names, "--allow-env")?),
+        (None, Some(names)) => env.host = HostEnv::Deny(check_names(names, "--deny-env")?),
+        (None, None) => {}
+    }
+    if cli.allow_args {
+        env.args = Some(ArgsPolicy::Host);
+        env.cwd = Some(Cwd::Host);
+    }
+    Ok(policy)
+}
+
+fn check_names(names: &[String], flag: &str) -> Result<Vec<String>> {
+    for n in names {
+        if n.is_empty() || n.contains('=') {
+            bail!("`{flag}` takes variable names separated by commas, not `{n}`");
+        }
+    }
+    Ok(names.to_vec())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
+/// failure never leaves a partial output.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    // A temporary file is private (0600); the output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    Ok(())
+}
+
+fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
+    let what = if report.composed {
+        "virtualized component"
+    } else {
+        "standalone virtual adapter"
+    };
+    println!(
+        "wrote {} ({what}, {size} bytes, WASI {})",
+        cli.out.display(),
+        report.wasi_version
+    );
+    if let Some(env) = &policy.env {
+        let host = match &env.host {
+            HostEnv::None => "none".to_string(),
+            HostEnv::All => "all".to_string(),
+            HostEnv::Allow(n) => format!("only {}", n.join(",")),
+            HostEnv::Deny(n) => format!("all but {}", n.join(",")),
+        };
+        let args = match env.args() {
+            ArgsPolicy::Host => "host".to_string(),
+            ArgsPolicy::Virtual(a) => format!("{} virtual", a.len()),
+        };
+        let cwd = match env.cwd() {
+            Cwd::Host => "host".to_string(),
+            Cwd::None => "none".to_string(),
+            Cwd::Virtual(p) => p,
+        };
+        println!(
+            "virtualized: wasi:cli/environment (host variables: {host}; {} set; arguments: {args}; cwd: {cwd})",
+            env.overrides.len()
+        );
+    }
+    let wasi: Vec<&String> = report.imports.iter().filter(|i| i.starts_with("wasi:")).collect();
+    if wasi.is_empty() {
+        println!("WASI imports left: none");
+    } else {
+        println!("WASI imports left ({}):", wasi.len());
+        for i in wasi {
+            println!("  {i}");
+        }
+    }
+}

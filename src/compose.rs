@@ -1,0 +1,61 @@
+//! Composes the specialized adapter in front of a user component, in memory.
+//!
+//! wasm-compose matches definitions to imports by exact name, and a user
+//! component may import any WASI 0.2.x. So every connection is made
+//! explicitly in a composition graph, which checks types (subtyping), not
+//! names.
+
+use crate::names::InterfaceName;
+use anyhow::{Context, Result};
+use wasm_compose::graph::{CompositionGraph, EncodeOptions};
+use wasmparser::Validator;
+
+/// Instantiates `adapter`, feeds each of its exports to the user component's
+/// import of the same interface (whatever its version), and exports what the
+/// user component exports. Returns the composed component and the names of
+/// the user imports that were satisfied.
+pub fn compose(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
+    let mut graph = CompositionGraph::new();
+    let adapter_c = wasm_compose::graph::Component::from_bytes(
+        &mut Validator::new(),
+        "wasi-virt",
+        adapter,
+    )
+    .context("failed to load the specialized adapter for composition")?;
+    let user_c =
+        wasm_compose::graph::Component::from_bytes(&mut Validator::new(), "component", component)
+            .context("failed to load the component for composition")?;
+
+    let mut plugs = Vec::new();
+    for (import_index, name, _) in user_c.imports() {
+        let Some(wanted) = InterfaceName::parse(name) else {
+            continue;
+        };
+        let found = adapter_c.exports().find(|(_, export, _, _)| {
+            InterfaceName::parse(export).is_some_and(|e| e.unversioned == wanted.unversioned)
+        });
+        if let Some((export_index, ..)) = found {
+            plugs.push((export_index, import_index, name.to_string()));
+        }
+    }
+
+    let a = graph.add_component(adapter_c)?;
+    let u = graph.add_component(user_c)?;
+    let a = graph.instantiate(a)?;
+    let u = graph.instantiate(u)?;
+    let mut plugged = Vec::new();
+    for (export_index, import_index, name) in plugs {
+        graph
+            .connect(a, Some(export_index), u, import_index)
+            .with_context(|| format!("failed to satisfy the component's import `{name}`"))?;
+        plugged.push(name);
+    }
+    let bytes = graph
+        .encode(EncodeOptions {
+            define_components: true,
+            export: Some(u),
+            validate: true,
+        })
+        .context("failed to encode the composed component")?;
+    Ok((bytes, plugged))
+}

@@ -1,0 +1,50 @@
+//! Reading what a component imports, and refusing what is not a component.
+
+use anyhow::{bail, Context, Result};
+use wasmparser::{Encoding, Parser, Payload, Validator};
+
+/// Checks that `bytes` is a valid WebAssembly component, with a message that
+/// says what it is instead.
+pub fn validate_component(bytes: &[u8]) -> Result<()> {
+    if !bytes.starts_with(b"\0asm") {
+        bail!("not a WebAssembly binary (no `\\0asm` header)");
+    }
+    match Parser::new(0).parse_all(bytes).next() {
+        Some(Ok(Payload::Version {
+            encoding: Encoding::Component,
+            ..
+        })) => {}
+        Some(Ok(Payload::Version {
+            encoding: Encoding::Module,
+            ..
+        })) => bail!(
+            "this is a core WebAssembly module, not a component; build for `wasm32-wasip2` \
+             or wrap it with `wasm-tools component new`"
+        ),
+        Some(Err(e)) => return Err(e).context("not a valid WebAssembly binary"),
+        _ => bail!("not a valid WebAssembly binary"),
+    }
+    Validator::new()
+        .validate_all(bytes)
+        .context("the component failed to validate")?;
+    Ok(())
+}
+
+/// The names of a component's top-level imports, in order.
+pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(s) if depth == 0 => {
+                for import in s {
+                    out.push(import?.name.full_name().into_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,32 @@
+//! Virtualize WASI for WebAssembly components.
+//!
+//! `wasi-virt` specializes a prebuilt *virtual adapter* (a component that
+//! exports WASI interfaces) with a [`Policy`], strips every host import the
+//! policy denies, and composes the adapter in front of a user component, so
+//! that the result asks its host only for what the policy allows.
+//!
+//! ```no_run
+//! use wasi_virt::WasiVirt;
+//!
+//! let mut virt = WasiVirt::new();
+//! virt.env().allow(&["LANG"]).overrides(&[("MODE", "production")]);
+//! virt.compose(std::fs::read("app.wasm")?);
+//! let out = virt.finish()?;
+//! println!("output imports: {:?}", out.report.imports);
+//! # anyhow::Ok(())
+//! ```
+#![deny(missing_docs)]
+
+mod compose;
+mod inspect;
+mod names;
+mod policy;
+mod rewrite;
+mod virt;
+mod wit;
+
+pub use inspect::{component_imports, validate_component};
+pub use names::InterfaceName;
+pub use policy::{Args, Cwd, EnvPolicy, HostEnv, Policy};
+pub use virt::{Report, VirtResult, WasiVirt};
+pub use wit::BUILT_WASI_VERSION;

@@ -1,0 +1,73 @@
+//! WASI interface names and versions as they appear in component imports.
+
+use semver::Version;
+use std::fmt;
+
+/// A parsed `namespace:package/interface@version` name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InterfaceName {
+    /// `wasi:cli/environment`.
+    pub unversioned: String,
+    /// `0.2.6`, if the name has a version.
+    pub version: Option<Version>,
+}
+
+impl InterfaceName {
+    /// Parses an import or export name; `None` for plain names (`run`).
+    pub fn parse(name: &str) -> Option<InterfaceName> {
+        let (path, version) = match name.split_once('@') {
+            Some((path, v)) => (path, Some(v.parse().ok()?)),
+            None => (name, None),
+        };
+        let (_, iface) = path.split_once(':')?.1.split_once('/')?;
+        if iface.is_empty() {
+            return None;
+        }
+        Some(InterfaceName {
+            unversioned: path.to_string(),
+            version,
+        })
+    }
+
+    /// Whether this is a WASI 0.2.x interface (not a draft such as
+    /// `wasi:config@0.2.0-rc.1`, whose version is its own).
+    pub fn wasi_0_2_version(&self) -> Option<&Version> {
+        let v = self.version.as_ref()?;
+        (self.unversioned.starts_with("wasi:") && v.major == 0 && v.minor == 2 && v.pre.is_empty())
+            .then_some(v)
+    }
+
+    /// The name at `version`.
+    pub fn at(&self, version: &Version) -> String {
+        format!("{}@{version}", self.unversioned)
+    }
+}
+
+impl fmt::Display for InterfaceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}@{v}", self.unversioned),
+            None => f.write_str(&self.unversioned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names() {
+        let n = InterfaceName::parse("wasi:cli/environment@0.2.6").unwrap();
+        assert_eq!(n.unversioned, "wasi:cli/environment");
+        assert_eq!(n.wasi_0_2_version(), Some(&Version::new(0, 2, 6)));
+        assert_eq!(n.at(&Version::new(0, 2, 0)), "wasi:cli/environment@0.2.0");
+
+        let c = InterfaceName::parse("wasi:config/store@0.2.0-rc.1").unwrap();
+        assert_eq!(c.wasi_0_2_version(), None);
+        assert_eq!(InterfaceName::parse("run"), None);
+        assert_eq!(InterfaceName::parse("wasi:cli/x@notaversion"), None);
+        let local = InterfaceName::parse("my:pkg/iface").unwrap();
+        assert_eq!(local.version, None);
+    }
+}

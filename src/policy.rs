@@ -1,0 +1,152 @@
+//! The virtualization policy: what the output may ask of its host, and what is
+//! baked in.
+//!
+//! These types are the library's configuration, the schema of a `--policy`
+//! TOML file, and the `[policy]` table of every test case. A subsystem that is
+//! absent (`None`) is *not virtualized*: the user component's imports of it go
+//! straight to the host.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// A complete virtualization policy.
+///
+/// ```toml
+/// [env]
+/// host = { allow = ["LANG"] }
+/// overrides = { MODE = "production" }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Policy {
+    /// `wasi:cli/environment`: variables, arguments and the initial cwd.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<EnvPolicy>,
+}
+
+/// How `wasi:cli/environment` is virtualized.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EnvPolicy {
+    /// Which host variables the component sees. Default: all of them.
+    #[serde(default)]
+    pub host: HostEnv,
+    /// Variables the component sees whatever the host has; they replace host
+    /// variables of the same name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub overrides: IndexMap<String, String>,
+    /// `get-arguments`. Default: from the host, unless `host` is `none`, in
+    /// which case the component is sealed from the host's
+    /// `wasi:cli/environment` entirely and sees no arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Args>,
+    /// `initial-cwd`. Default: as for `args`, with no cwd when sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<Cwd>,
+}
+
+/// Which host environment variables pass through.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HostEnv {
+    /// None: only overrides are visible.
+    None,
+    /// Every host variable.
+    #[default]
+    All,
+    /// Only these host variables.
+    Allow(Vec<String>),
+    /// Every host variable but these.
+    Deny(Vec<String>),
+}
+
+/// Where `get-arguments` comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Args {
+    /// The host's arguments.
+    Host,
+    /// Exactly these arguments (the first is conventionally the program name).
+    Virtual(Vec<String>),
+}
+
+/// Where `initial-cwd` comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Cwd {
+    /// The host's initial cwd.
+    Host,
+    /// No cwd.
+    None,
+    /// This path.
+    Virtual(String),
+}
+
+impl EnvPolicy {
+    /// Whether the host's `wasi:cli/environment` is never consulted, so the
+    /// output does not import it at all.
+    pub fn sealed(&self) -> bool {
+        self.host == HostEnv::None
+            && !matches!(self.args(), Args::Host)
+            && !matches!(self.cwd(), Cwd::Host)
+    }
+
+    /// `args`, with its default applied.
+    pub fn args(&self) -> Args {
+        self.args.clone().unwrap_or(match self.host {
+            HostEnv::None => Args::Virtual(Vec::new()),
+            _ => Args::Host,
+        })
+    }
+
+    /// `cwd`, with its default applied.
+    pub fn cwd(&self) -> Cwd {
+        self.cwd.clone().unwrap_or(match self.host {
+            HostEnv::None => Cwd::None,
+            _ => Cwd::Host,
+        })
+    }
+}
+
+impl Policy {
+    /// Reads a policy from TOML text.
+    pub fn from_toml(text: &str) -> anyhow::Result<Policy> {
+        Ok(toml::from_str(text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_forms() {
+        let p = Policy::from_toml(
+            r#"
+            [env]
+            host = { deny = ["SECRET"] }
+            overrides = { A = "1", B = "2" }
+            args = { virtual = ["prog", "x"] }
+            cwd = "none"
+            "#,
+        )
+        .unwrap();
+        let env = p.env.unwrap();
+        assert_eq!(env.host, HostEnv::Deny(vec!["SECRET".into()]));
+        assert_eq!(env.overrides.keys().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(env.args(), Args::Virtual(vec!["prog".into(), "x".into()]));
+        assert_eq!(env.cwd(), Cwd::None);
+
+        let p = Policy::from_toml("[env]\nhost = \"none\"\n").unwrap();
+        assert!(p.env.unwrap().sealed());
+        let p = Policy::from_toml("[env]\n").unwrap();
+        assert_eq!(p.env.unwrap().host, HostEnv::All);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = Policy::from_toml("[env]\nhosts = \"all\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `hosts`"), "{err}");
+        assert!(Policy::from_toml("[envv]\n").is_err());
+    }
+}

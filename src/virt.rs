@@ -1,0 +1,335 @@
+//! The `WasiVirt` builder and `finish()`, the whole pipeline.
+
+use crate::compose::compose;
+use crate::inspect::{component_imports, validate_component};
+use crate::names::InterfaceName;
+use crate::policy::{Args, Cwd, EnvPolicy, HostEnv, Policy};
+use crate::rewrite::{rewrite, Plan};
+use crate::wit::{adapter_world, rename_version, BUILT_WASI_VERSION};
+use anyhow::{bail, Context, Result};
+use semver::Version;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use wasi_virt_layout::{ConfigSpec, EnvSpec, HostEnvMode, Source};
+use wit_component::{ComponentEncoder, StringEncoding};
+
+/// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
+const ADAPTER: &[u8] = include_bytes!("../lib/virtual_adapter.wasm");
+
+const ENVIRONMENT: &str = "wasi:cli/environment";
+
+/// Builds a virtualized component, or a standalone virtual adapter.
+///
+/// ```no_run
+/// use wasi_virt::WasiVirt;
+///
+/// let mut virt = WasiVirt::new();
+/// virt.env().deny_all().overrides(&[("MODE", "production")]);
+/// virt.compose_path("app.wasm");
+/// let out = virt.finish()?;
+/// std::fs::write("app.virt.wasm", &out.bytes)?;
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct WasiVirt {
+    policy: Policy,
+    component: Option<ComponentSource>,
+    wasi_version: Option<Version>,
+}
+
+#[derive(Clone, Debug)]
+enum ComponentSource {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+}
+
+/// What `finish()` produced.
+#[derive(Clone, Debug)]
+pub struct VirtResult {
+    /// The virtualized component, or the standalone adapter.
+    pub bytes: Vec<u8>,
+    /// What was done, and what the output still asks of its host.
+    pub report: Report,
+}
+
+/// A summary of one virtualization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Whether a component was composed (otherwise the adapter is standalone).
+    pub composed: bool,
+    /// The WASI version the adapter's names use.
+    pub wasi_version: Version,
+    /// The interfaces the adapter provides (versioned names).
+    pub virtualized: Vec<String>,
+    /// Every top-level import of the output.
+    pub imports: Vec<String>,
+}
+
+impl WasiVirt {
+    /// An empty policy: nothing virtualized, nothing denied.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts from a complete policy, for example one read from TOML.
+    pub fn from_policy(policy: Policy) -> Self {
+        WasiVirt {
+            policy,
+            ..Self::default()
+        }
+    }
+
+    /// The policy as configured so far.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Virtualizes `wasi:cli/environment`, and returns its policy to
+    /// configure. By default every host variable passes through.
+    pub fn env(&mut self) -> &mut EnvPolicy {
+        self.policy.env.get_or_insert_with(EnvPolicy::default)
+    }
+
+    /// Composes the virtualization into this component.
+    pub fn compose(&mut self, component: impl Into<Vec<u8>>) -> &mut Self {
+        self.component = Some(ComponentSource::Bytes(component.into()));
+        self
+    }
+
+    /// Composes the virtualization into the component at `path`, read by
+    /// `finish()`.
+    pub fn compose_path(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.component = Some(ComponentSource::Path(path.into()));
+        self
+    }
+
+    /// The WASI 0.2.x version the adapter's names use. Defaults to the
+    /// version the composed component imports, or 0.2.12 for a standalone
+    /// adapter. A standalone adapter must match the component it will be
+    /// composed with by `wasm-tools compose`, which compares names exactly.
+    pub fn wasi_version(&mut self, version: Version) -> &mut Self {
+        self.wasi_version = Some(version);
+        self
+    }
+
+    /// Specializes the adapter, and composes it if a component was given.
+    pub fn finish(&self) -> Result<VirtResult> {
+        let component = match &self.component {
+            None => None,
+            Some(ComponentSource::Bytes(b)) => Some(b.clone()),
+            Some(ComponentSource::Path(p)) => Some(
+                std::fs::read(p)
+                    .with_context(|| format!("failed to read component `{}`", p.display()))?,
+            ),
+        };
+        let user_imports = match &component {
+            Some(bytes) => {
+                validate_component(bytes).context("failed to load the component to virtualize")?;
+                Some(component_imports(bytes)?)
+            }
+            None => None,
+        };
+        let version = self.choose_version(user_imports.as_deref())?;
+
+        // The interfaces the policy virtualizes; when composing, each one must
+        // be something the component imports, or the setting could not apply.
+        let mut virtualized = BTreeSet::new();
+        if self.policy.env.is_some() {
+            virtualized.insert(ENVIRONMENT);
+        }
+        if let Some(imports) = &user_imports {
+            for iface in &virtualized {
+                let imported = imports.iter().any(|i| {
+                    InterfaceName::parse(i).is_some_and(|n| n.unversioned == *iface)
+                });
+                if !imported {
+                    bail!(
+                        "the policy virtualizes `{iface}`, but the component does not import it; \
+                         remove that setting"
+                    );
+                }
+            }
+        }
+        if virtualized.is_empty() {
+            match component {
+                Some(bytes) => {
+                    let imports = component_imports(&bytes)?;
+                    return Ok(VirtResult {
+                        bytes,
+                        report: Report {
+                            composed: false,
+                            wasi_version: version,
+                            virtualized: Vec::new(),
+                            imports,
+                        },
+                    });
+                }
+                None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
+            }
+        }
+
+        let adapter = self.specialize(&version, &virtualized)?;
+        let virtualized: Vec<String> = virtualized
+            .iter()
+            .map(|i| format!("{i}@{version}"))
+            .collect();
+        let (bytes, composed) = match component {
+            Some(component) => {
+                let (bytes, _) = compose(&adapter, &component)?;
+                (bytes, true)
+            }
+            None => (adapter, false),
+        };
+        let imports = component_imports(&bytes)?;
+        Ok(VirtResult {
+            bytes,
+            report: Report {
+                composed,
+                wasi_version: version,
+                virtualized,
+                imports,
+            },
+        })
+    }
+
+    /// The adapter's WASI version: as asked, else the newest 0.2.x the
+    /// component imports, else the version the WIT was written at.
+    fn choose_version(&self, user_imports: Option<&[String]>) -> Result<Version> {
+        let detected = user_imports
+            .into_iter()
+            .flatten()
+            .filter_map(|i| InterfaceName::parse(i)?.wasi_0_2_version().cloned())
+            .max();
+        let version = match (&self.wasi_version, detected) {
+            (Some(v), _) => v.clone(),
+            (None, Some(v)) => v,
+            (None, None) => BUILT_WASI_VERSION,
+        };
+        if version.major != 0 || version.minor != 2 || !version.pre.is_empty() {
+            bail!("WASI version `{version}` is not a 0.2.x release; wasi-virt supports 0.2.0 to {BUILT_WASI_VERSION}");
+        }
+        if version > BUILT_WASI_VERSION {
+            bail!(
+                "WASI version `{version}` is newer than {BUILT_WASI_VERSION}, the newest this \
+                 wasi-virt knows; pass `--wasi-version {BUILT_WASI_VERSION}` or upgrade wasi-virt"
+            );
+        }
+        Ok(version)
+    }
+
+    /// Writes the policy into the adapter and encodes it as a component.
+    fn specialize(&self, version: &Version, virtualized: &BTreeSet<&str>) -> Result<Vec<u8>> {
+        let env = self.policy.env.clone().unwrap_or_default();
+        let args = env.args();
+        let cwd = env.cwd();
+        let (host, host_names) = match &env.host {
+            HostEnv::None => (HostEnvMode::None, &[][..]),
+            HostEnv::All => (HostEnvMode::All, &[][..]),
+            HostEnv::Allow(names) => (HostEnvMode::Allow, &names[..]),
+            HostEnv::Deny(names) => (HostEnvMode::Deny, &names[..]),
+        };
+        let spec = ConfigSpec {
+            flags: 0,
+            env: EnvSpec {
+                host,
+                host_names: host_names.iter().map(String::as_str).collect(),
+                overrides: env
+                    .overrides
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+                args: match &args {
+                    Args::Host => Source::Host,
+                    Args::Virtual(list) => Source::Virtual(list.iter().map(String::as_str).collect()),
+                },
+                cwd: match &cwd {
+                    Cwd::Host => Source::Host,
+                    Cwd::None => Source::Virtual(None),
+                    Cwd::Virtual(path) => Source::Virtual(Some(path.as_str())),
+                },
+            },
+        };
+        let config = wasi_virt_layout::encode(&spec);
+
+        // Host functions the policy never calls are cut off, not just unused.
+        let deny_import = |module: &str, name: &str| {
+            let Some(iface) = InterfaceName::parse(module) else {
+                return false;
+            };
+            match (iface.unversioned.as_str(), name) {
+                (ENVIRONMENT, "get-environment") => host == HostEnvMode::None,
+                (ENVIRONMENT, "get-arguments") => args != Args::Host,
+                (ENVIRONMENT, "initial-cwd") => cwd != Cwd::Host,
+                _ => false,
+            }
+        };
+        let keep_export = |name: &str| {
+            let name = name.strip_prefix("cabi_post_").unwrap_or(name);
+            let iface = name.split_once('#').map_or(name, |(iface, _)| iface);
+            InterfaceName::parse(iface).is_some_and(|n| virtualized.contains(n.unversioned.as_str()))
+        };
+        let rename = |name: &str| rename_version(name, version);
+        let rewritten = rewrite(
+            ADAPTER,
+            &Plan {
+                keep_export: &keep_export,
+                deny_import: &deny_import,
+                rename: &rename,
+                config: &config,
+            },
+        )
+        .context("failed to specialize the virtual adapter")?;
+
+        let imports: BTreeSet<String> = rewritten.imports.iter().map(|(m, _)| m.clone()).collect();
+        let exports: BTreeSet<String> = virtualized.iter().map(|i| format!("{i}@{version}")).collect();
+        let world = adapter_world(version, &imports, &exports)?;
+        let mut module = rewritten.module;
+        wit_component::embed_component_metadata(
+            &mut module,
+            &world.resolve,
+            world.world,
+            StringEncoding::UTF8,
+            false,
+        )?;
+        ComponentEncoder::default()
+            .validate(true)
+            .module(&module)?
+            .encode()
+            .context("failed to encode the specialized adapter as a component")
+    }
+}
+
+impl EnvPolicy {
+    /// Sets variables the component sees whatever the host has.
+    pub fn overrides(&mut self, vars: &[(&str, &str)]) -> &mut Self {
+        for (k, v) in vars {
+            self.overrides.insert(k.to_string(), v.to_string());
+        }
+        self
+    }
+
+    /// Only these host variables pass through.
+    pub fn allow(&mut self, names: &[&str]) -> &mut Self {
+        self.host = HostEnv::Allow(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Every host variable but these passes through.
+    pub fn deny(&mut self, names: &[&str]) -> &mut Self {
+        self.host = HostEnv::Deny(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Every host variable passes through.
+    pub fn allow_all(&mut self) -> &mut Self {
+        self.host = HostEnv::All;
+        self
+    }
+
+    /// No host variable passes through; with the default `args` and `cwd`,
+    /// the output no longer imports `wasi:cli/environment` at all.
+    pub fn deny_all(&mut self) -> &mut Self {
+        self.host = HostEnv::None;
+        self
+    }
+}

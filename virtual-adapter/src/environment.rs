@@ -1,0 +1,51 @@
+//! `wasi:cli/environment`: variables from overrides and a filtered host view;
+//! arguments and the initial cwd from the host or the configuration.
+
+use crate::exports::wasi::cli::environment::Guest;
+use crate::state::config;
+use crate::wasi::cli::environment as host;
+use crate::Adapter;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use wasi_virt_layout::{HostEnvMode, Source};
+
+impl Guest for Adapter {
+    fn get_environment() -> Vec<(String, String)> {
+        let env = &config().env;
+        let mut out = Vec::new();
+        if env.host != HostEnvMode::None {
+            for (name, value) in host::get_environment() {
+                let listed = env.host_names.contains(&name);
+                let visible = match env.host {
+                    HostEnvMode::None => false,
+                    HostEnvMode::All => true,
+                    HostEnvMode::Allow => listed,
+                    HostEnvMode::Deny => !listed,
+                };
+                if visible && env.overrides.get(&name).is_none() {
+                    out.push((name, value));
+                }
+            }
+        }
+        out.extend(
+            env.overrides
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        out
+    }
+
+    fn get_arguments() -> Vec<String> {
+        match config().env.args {
+            Source::Host => host::get_arguments(),
+            Source::Virtual(args) => args.iter().map(String::from).collect(),
+        }
+    }
+
+    fn initial_cwd() -> Option<String> {
+        match config().env.cwd {
+            Source::Host => host::initial_cwd(),
+            Source::Virtual(cwd) => cwd.map(String::from),
+        }
+    }
+}
