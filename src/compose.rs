@@ -16,15 +16,14 @@ use wasmparser::Validator;
 /// the user imports that were satisfied.
 pub fn compose(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
     let mut graph = CompositionGraph::new();
-    let adapter_c = wasm_compose::graph::Component::from_bytes(
-        &mut Validator::new(),
-        "wasi-virt",
-        adapter,
-    )
-    .context("failed to load the specialized adapter for composition")?;
-    let user_c =
-        wasm_compose::graph::Component::from_bytes(&mut Validator::new(), "component", component)
-            .context("failed to load the component for composition")?;
+    // Types are compared across components, so both must come from one
+    // validator.
+    let mut validator = Validator::new();
+    let adapter_c =
+        wasm_compose::graph::Component::from_bytes(&mut validator, "wasi-virt", adapter)
+            .context("failed to load the specialized adapter for composition")?;
+    let user_c = wasm_compose::graph::Component::from_bytes(&mut validator, "component", component)
+        .context("failed to load the component for composition")?;
 
     let mut plugs = Vec::new();
     for (import_index, name, _) in user_c.imports() {

@@ -46,6 +46,35 @@ pub fn rename_version(text: &str, version: &Version) -> String {
     text.replace(&format!("@{BUILT_WASI_VERSION}"), &format!("@{version}"))
 }
 
+/// WIT text renamed to `version`. Items released later (`@since(version = X)`
+/// with X newer) are kept and marked as released at `version`: wit-parser
+/// refuses a gate newer than its package, and leaving them out breaks types
+/// that refer to them (`wasi:http`'s 0.2.1 `field-name`). An extra item is
+/// harmless: an instance with more exports is a subtype of one with fewer.
+fn wit_at_version(text: &str, version: &Version) -> String {
+    const SINCE: &str = "@since(version = ";
+    let text = rename_version(text, version);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(SINCE) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + SINCE.len()..];
+        let Some(close) = after.find(')') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        match after[..close].trim().parse::<Version>() {
+            Ok(since) if since > *version => {
+                out.push_str(&format!("{SINCE}{version})"));
+            }
+            _ => out.push_str(&rest[at..at + SINCE.len() + close + 1]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The world of one specialized adapter.
 pub struct AdapterWorld {
     /// Every WASI package, renamed to the output's version.
@@ -70,7 +99,7 @@ pub fn adapter_world(
     for files in PACKAGES {
         let mut map = SourceMap::default();
         for (path, text) in files.iter() {
-            map.push(path.as_ref(), rename_version(text, version));
+            map.push(path.as_ref(), wit_at_version(text, version));
         }
         let group = map
             .parse()
@@ -148,6 +177,32 @@ mod tests {
             let w = adapter_world(&v, &set, &set).unwrap();
             assert_eq!(w.resolve.worlds[w.world].exports.len(), 1);
         }
+    }
+
+    #[test]
+    fn every_interface_resolves_at_every_version() {
+        let all = adapter_world(&BUILT_WASI_VERSION, &BTreeSet::new(), &BTreeSet::new()).unwrap();
+        let every: BTreeSet<String> = all
+            .resolve
+            .interfaces
+            .iter()
+            .filter_map(|(id, _)| all.resolve.id_of(id))
+            .collect();
+        assert!(every.len() > 30, "{every:?}");
+        for v in ["0.2.0", "0.2.1", "0.2.3", "0.2.6", "0.2.12"] {
+            let v: Version = v.parse().unwrap();
+            let at_v: BTreeSet<String> = every.iter().map(|n| rename_version(n, &v)).collect();
+            adapter_world(&v, &at_v, &BTreeSet::new()).unwrap_or_else(|e| panic!("{v}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn items_newer_than_the_version_are_kept_at_it() {
+        let text = "@since(version = 0.2.0)\n  a: func();\n  @since(version = 0.2.12)\n  b: func();";
+        let old = wit_at_version(text, &Version::new(0, 2, 6));
+        assert!(old.contains("@since(version = 0.2.0)\n  a"), "{old}");
+        assert!(old.contains("@since(version = 0.2.6)\n  b"), "{old}");
+        assert_eq!(wit_at_version(text, &BUILT_WASI_VERSION), text);
     }
 
     #[test]

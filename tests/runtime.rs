@@ -1,1 +1,214 @@
-fn main() {}
+//! Runs every case in `tests/cases/*.toml`: virtualize a real guest
+//! component with the case's policy, run the output in wasmtime with only the
+//! host capabilities the case grants, and check every expectation.
+//!
+//! One trial per case and WASI version (`cargo test --test runtime env-`
+//! filters by name). The case format is `Case` below; each field is checked.
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use anyhow::{bail, ensure, Context, Result};
+use harness::Host;
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde::Deserialize;
+use std::path::Path;
+use wasi_virt::{Policy, WasiVirt};
+
+/// One case file.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Case {
+    /// What the case shows, for the reader.
+    #[allow(dead_code)]
+    description: String,
+    /// The guest in `tests/components` (`env-args`, `lib-export`).
+    component: String,
+    /// The WASI versions the guest is renamed to, one trial each. Default:
+    /// the version it was built with (0.2.6).
+    #[serde(default)]
+    wasi_versions: Vec<String>,
+    /// How the adapter meets the component.
+    #[serde(default)]
+    mode: Mode,
+    /// The virtualization policy.
+    #[serde(default)]
+    policy: Policy,
+    /// What the host grants.
+    #[serde(default)]
+    host: Host,
+    expect: Expect,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum Mode {
+    /// `WasiVirt::compose(component).finish()`.
+    #[default]
+    Compose,
+    /// A standalone adapter at the guest's WASI version, composed as
+    /// `wasm-tools compose component.wasm -d virt.wasm` does (that command is
+    /// wasm-compose's `ComponentComposer` with a definition).
+    WasmToolsCompose,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Expect {
+    /// The exact stdout of a command component.
+    stdout: Option<String>,
+    /// Calls to a library component's exports, and their rendered results.
+    #[serde(default)]
+    calls: Vec<Call>,
+    /// The exact set of the output's imports, without versions.
+    imports: Option<Vec<String>>,
+    /// Imports that must not appear, without versions.
+    #[serde(default)]
+    absent: Vec<String>,
+    /// `finish()` must fail with a message containing this.
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Call {
+    func: String,
+    #[serde(default)]
+    args: Vec<String>,
+    result: String,
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = harness::repo().join("tests/cases");
+    let mut trials = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/cases exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let case = match load(&path) {
+            Ok(case) => std::sync::Arc::new(case),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                trials.push(Trial::test(stem, move || Err(msg.into())));
+                continue;
+            }
+        };
+        let versions = if case.wasi_versions.is_empty() {
+            vec![None]
+        } else {
+            case.wasi_versions.iter().cloned().map(Some).collect()
+        };
+        for version in versions {
+            let name = match &version {
+                Some(v) => format!("{stem}@{v}"),
+                None => stem.clone(),
+            };
+            let case = case.clone();
+            trials.push(Trial::test(name, move || {
+                run(&case, version.as_deref()).map_err(|e| Failed::from(format!("{e:#}")))
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn load(path: &Path) -> Result<Case> {
+    let text = std::fs::read_to_string(path)?;
+    toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))
+}
+
+fn run(case: &Case, version: Option<&str>) -> Result<()> {
+    let mut component = harness::guest(&case.component);
+    if let Some(v) = version {
+        component = harness::with_wasi_version(&component, v)?;
+    }
+
+    let mut virt = WasiVirt::from_policy(case.policy.clone());
+    let output = match case.mode {
+        Mode::Compose => {
+            virt.compose(component);
+            virt.finish().map(|out| out.bytes)
+        }
+        Mode::WasmToolsCompose => {
+            if let Some(v) = version {
+                virt.wasi_version(v.parse()?);
+            }
+            virt.finish()
+                .and_then(|adapter| wasm_tools_compose(&component, &adapter.bytes))
+        }
+    };
+    let bytes = match (output, &case.expect.error) {
+        (Err(e), Some(want)) => {
+            let got = format!("{e:#}");
+            ensure!(got.contains(want.as_str()), "expected an error containing `{want}`, got `{got}`");
+            return Ok(());
+        }
+        (Ok(_), Some(want)) => bail!("expected an error containing `{want}`, but it succeeded"),
+        (Err(e), None) => return Err(e.context("virtualization failed")),
+        (Ok(bytes), None) => bytes,
+    };
+
+    let imports = harness::unversioned_imports(&bytes)?;
+    if let Some(want) = &case.expect.imports {
+        let mut want = want.clone();
+        want.sort();
+        ensure!(imports == want, "imports differ:\n  got  {imports:?}\n  want {want:?}");
+    }
+    for name in &case.expect.absent {
+        ensure!(!imports.contains(name), "`{name}` must be absent, but is imported: {imports:?}");
+    }
+    // No version skew: every WASI import is at the component's own version.
+    let want_version = version.unwrap_or("0.2.6");
+    for import in wasi_virt::component_imports(&bytes)? {
+        if let Some((path, v)) = import.split_once('@') {
+            if path.starts_with("wasi:") {
+                ensure!(v == want_version, "import `{import}` is not at WASI {want_version}");
+            }
+        }
+    }
+
+    if let Some(want) = &case.expect.stdout {
+        let out = harness::run_command(&bytes, &case.host)?;
+        ensure!(
+            out.stdout == *want,
+            "stdout differs:\n--- got\n{}--- want\n{want}",
+            out.stdout
+        );
+    }
+    for call in &case.expect.calls {
+        let got = harness::call_export(&bytes, &case.host, &call.func, &call.args)?;
+        ensure!(
+            got == call.result,
+            "`{}({:?})` returned `{got}`, want `{}`",
+            call.func,
+            call.args,
+            call.result
+        );
+    }
+    ensure!(
+        case.expect.stdout.is_some() || !case.expect.calls.is_empty(),
+        "case runs nothing: give `expect.stdout` or `expect.calls`"
+    );
+    Ok(())
+}
+
+/// What `wasm-tools compose component.wasm -d virt.wasm -o out.wasm` does.
+fn wasm_tools_compose(component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let component_path = dir.path().join("component.wasm");
+    let adapter_path = dir.path().join("virt.wasm");
+    std::fs::write(&component_path, component)?;
+    std::fs::write(&adapter_path, adapter)?;
+    let config = wasm_compose::config::Config {
+        definitions: vec![adapter_path],
+        ..Default::default()
+    };
+    wasm_compose::composer::ComponentComposer::new(&component_path, &config)
+        .compose()
+        .context("`wasm-tools compose -d` failed")
+}

@@ -1,0 +1,278 @@
+//! Shared by the runtime cases, the CLI tests and the benchmark: building the
+//! guest components, and running components in a real host (wasmtime 48 with
+//! wasmtime-wasi) that grants only what it is told.
+#![allow(dead_code)]
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use wasm_encoder::reencode::{Reencode, ReencodeComponent};
+use wasmtime::component::{Component, Linker, ResourceTable, Val};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds every guest in `tests/components` for `wasm32-wasip2` (once per
+/// process), adding the target first where it is missing.
+pub fn guests_dir() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        build_wasm_workspace(&repo().join("tests/components"))
+            .expect("failed to build the guest components")
+    })
+}
+
+/// Builds a Rust workspace for `wasm32-wasip2`, returning its release dir.
+pub fn build_wasm_workspace(dir: &Path) -> Result<PathBuf> {
+    ensure_target("wasm32-wasip2")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .context("failed to run cargo for the guest components")?;
+    if !status.success() {
+        bail!("building `{}` for wasm32-wasip2 failed", dir.display());
+    }
+    Ok(dir.join("target/wasm32-wasip2/release"))
+}
+
+fn ensure_target(target: &str) -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("failed to run `rustup target list --installed`")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    let status = Command::new("rustup")
+        .args(["target", "add", target])
+        .status()
+        .context("failed to run `rustup target add`")?;
+    if !status.success() {
+        bail!("`rustup target add {target}` failed");
+    }
+    Ok(())
+}
+
+/// The bytes of guest `name` (`env-args`, `lib-export`).
+pub fn guest(name: &str) -> Vec<u8> {
+    let file = guests_dir().join(format!("{}.wasm", name.replace('-', "_")));
+    let file = if file.exists() {
+        file
+    } else {
+        guests_dir().join(format!("{name}.wasm"))
+    };
+    std::fs::read(&file).unwrap_or_else(|e| panic!("no guest `{}`: {e}", file.display()))
+}
+
+/// Renames a component's top-level WASI imports and exports to `version`,
+/// as a component built against that WASI release names them. Rust's std
+/// imports 0.2.6; WASI 0.2 releases are additive, so the types it uses are
+/// the same in every 0.2.x.
+pub fn with_wasi_version(component: &[u8], version: &str) -> Result<Vec<u8>> {
+    struct Renamer<'a> {
+        depth: usize,
+        version: &'a str,
+    }
+    impl Renamer<'_> {
+        fn rename(&self, name: &str) -> String {
+            match name.split_once('@') {
+                Some((path, v)) if self.depth == 0 && path.starts_with("wasi:") && v.starts_with("0.2.") => {
+                    format!("{path}@{}", self.version)
+                }
+                _ => name.to_string(),
+            }
+        }
+    }
+    impl Reencode for Renamer<'_> {
+        type Error = std::convert::Infallible;
+    }
+    impl ReencodeComponent for Renamer<'_> {
+        fn push_depth(&mut self) {
+            self.depth += 1;
+        }
+        fn pop_depth(&mut self) {
+            self.depth -= 1;
+        }
+        fn parse_component_import_section(
+            &mut self,
+            imports: &mut wasm_encoder::ComponentImportSection,
+            section: wasmparser::ComponentImportSectionReader<'_>,
+        ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+            for import in section {
+                let import = import?;
+                let name = self.rename(&import.name.full_name());
+                imports.import(name.as_str(), self.component_type_ref(import.ty)?);
+            }
+            Ok(())
+        }
+        fn parse_component_export_section(
+            &mut self,
+            exports: &mut wasm_encoder::ComponentExportSection,
+            section: wasmparser::ComponentExportSectionReader<'_>,
+        ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+            for export in section {
+                let export = export?;
+                let name = self.rename(&export.name.full_name());
+                let ty = export.ty.map(|t| self.component_type_ref(t)).transpose()?;
+                exports.export(
+                    name.as_str(),
+                    export.kind.into(),
+                    self.component_external_index(export.kind, export.index),
+                    ty,
+                );
+            }
+            Ok(())
+        }
+    }
+    let mut out = wasm_encoder::Component::new();
+    Renamer { depth: 0, version }
+        .parse_component(&mut out, wasmparser::Parser::new(0), component)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = out.finish();
+    wasmparser::Validator::new().validate_all(&bytes)?;
+    Ok(bytes)
+}
+
+/// What the host grants, and nothing else: no preopens, no network, no
+/// inherited environment.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Host {
+    #[serde(default)]
+    pub env: indexmap::IndexMap<String, String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
+
+struct Ctx {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
+}
+
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> Store<Ctx> {
+    let mut wasi = WasiCtx::builder();
+    for (k, v) in &host.env {
+        wasi.env(k, v);
+    }
+    wasi.args(&host.args);
+    if let Some(cwd) = &host.cwd {
+        wasi.initial_cwd(cwd);
+    }
+    wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    Store::new(
+        engine(),
+        Ctx {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+        },
+    )
+}
+
+fn linker() -> Result<Linker<Ctx>> {
+    let mut linker = Linker::new(engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    Ok(linker)
+}
+
+/// Runs a command component's `wasi:cli/run`.
+pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
+    let component = Component::new(engine(), bytes)
+        .map_err(anyhow::Error::from)
+        .context("failed to compile component")?;
+    let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+    let mut store = store(host, &stdout, &stderr);
+    let command =
+        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker()?)
+            .map_err(anyhow::Error::from)
+            .context("failed to instantiate component")?;
+    let result = command.wasi_cli_run().call_run(&mut store);
+    let out = Output {
+        stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+    };
+    match result {
+        Ok(Ok(())) => Ok(out),
+        Ok(Err(())) => bail!("component's run returned an error; stderr: {}", out.stderr),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("component trapped; stderr: {}", out.stderr))),
+    }
+}
+
+/// Calls a top-level exported function of a library component, returning
+/// its results rendered as text (`some("x")`, `none`, `["a", "b"]`).
+pub fn call_export(bytes: &[u8], host: &Host, func: &str, args: &[String]) -> Result<String> {
+    let component = Component::new(engine(), bytes)
+        .map_err(anyhow::Error::from)
+        .context("failed to compile component")?;
+    let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+    let mut store = store(host, &stdout, &stderr);
+    let instance = linker()?
+        .instantiate(&mut store, &component)
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate component")?;
+    let f = instance
+        .get_func(&mut store, func)
+        .with_context(|| format!("component exports no function `{func}`"))?;
+    let params: Vec<Val> = args.iter().map(|a| Val::String(a.clone())).collect();
+    let mut results = vec![Val::Bool(false); f.ty(&store).results().len()];
+    f.call(&mut store, &params, &mut results)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("calling `{func}` trapped"))?;
+    Ok(results.iter().map(render).collect::<Vec<_>>().join(", "))
+}
+
+fn render(v: &Val) -> String {
+    match v {
+        Val::String(s) => format!("{s:?}"),
+        Val::Option(None) => "none".into(),
+        Val::Option(Some(v)) => format!("some({})", render(v)),
+        Val::List(items) => format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The unversioned top-level imports of a component, sorted.
+pub fn unversioned_imports(bytes: &[u8]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = wasi_virt::component_imports(bytes)?
+        .into_iter()
+        .map(|i| i.split_once('@').map_or(i.clone(), |(p, _)| p.to_string()))
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
