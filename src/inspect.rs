@@ -32,15 +32,29 @@ pub fn validate_component(bytes: &[u8]) -> Result<()> {
 
 /// The names of a component's top-level imports, in order.
 pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
+    top_level_names(bytes, true)
+}
+
+/// The names of a component's top-level exports, in order.
+pub fn component_exports(bytes: &[u8]) -> Result<Vec<String>> {
+    top_level_names(bytes, false)
+}
+
+fn top_level_names(bytes: &[u8], imports: bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(s) if depth == 0 => {
+            Payload::ComponentImportSection(s) if depth == 0 && imports => {
                 for import in s {
                     out.push(import?.name.full_name().into_owned());
+                }
+            }
+            Payload::ComponentExportSection(s) if depth == 0 && !imports => {
+                for export in s {
+                    out.push(export?.name.full_name().into_owned());
                 }
             }
             _ => {}

@@ -25,7 +25,7 @@ mod rewrite;
 mod virt;
 mod wit;
 
-pub use inspect::{component_imports, validate_component};
+pub use inspect::{component_exports, component_imports, validate_component};
 pub use names::InterfaceName;
 pub use policy::{Args, Cwd, EnvPolicy, HostEnv, Policy};
 pub use virt::{Report, VirtResult, WasiVirt};

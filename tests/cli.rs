@@ -1,0 +1,190 @@
+//! The `wasi-virt` binary: help, good runs, and bad input. Bad input must
+//! give an `error:` line, a non-zero exit, and leave no output behind (nor
+//! touch an existing one).
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn wasi_virt(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("failed to run wasi-virt")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn env_args_guest(dir: &Path) -> PathBuf {
+    let path = dir.join("env-args.wasm");
+    std::fs::write(&path, harness::guest("env-args")).unwrap();
+    path
+}
+
+/// Runs a failing invocation and checks the failure contract.
+fn assert_fails(args: &[&str], dir: &Path, want_in_stderr: &str) {
+    let out_path = dir.join("out.wasm");
+    let _ = std::fs::remove_file(&out_path);
+    let out = wasi_virt(args, dir);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded; stderr: {stderr}");
+    assert!(stderr.starts_with("error:"), "{args:?}: stderr does not start with `error:`: {stderr}");
+    assert!(stderr.contains(want_in_stderr), "{args:?}: want `{want_in_stderr}` in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(!out_path.exists(), "{args:?} left an output file behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{args:?} left temporary files: {leftovers:?}");
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wasi_virt(&["--help"], dir.path());
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in [
+        "[COMPONENT]",
+        "-o, --out <OUT>",
+        "-e, --env <KEY=VALUE>",
+        "--allow-env[=<NAMES>]",
+        "--deny-env=<NAMES>",
+        "--allow-args",
+        "--wasi-version <VERSION>",
+        "--policy <FILE>",
+        "wasm-tools compose",
+    ] {
+        assert!(help.contains(flag), "help lacks `{flag}`:\n{help}");
+    }
+}
+
+#[test]
+fn composes_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    env_args_guest(dir.path());
+    let out = wasi_virt(
+        &["env-args.wasm", "-e", "GREETING=hello world", "-e", "X=a=b", "-o", "out.wasm"],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("wrote out.wasm (virtualized component"), "{stdout}");
+    assert!(stdout.contains("WASI 0.2.6"), "{stdout}");
+    assert!(stdout.contains("host variables: none; 2 set"), "{stdout}");
+    assert!(!stdout.contains("wasi:cli/environment@"), "{stdout}");
+    assert!(stdout.contains("WASI imports left (12):"), "{stdout}");
+
+    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
+    let host = harness::Host {
+        env: [("SECRET".to_string(), "s".to_string())].into_iter().collect(),
+        args: vec!["prog".into(), "arg".into()],
+        cwd: None,
+    };
+    let run = harness::run_command(&bytes, &host).unwrap();
+    assert_eq!(run.stdout, "env GREETING=hello world\nenv X=a=b\n");
+}
+
+#[test]
+fn policy_file_refined_by_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    env_args_guest(dir.path());
+    std::fs::write(
+        dir.path().join("policy.toml"),
+        "[env]\nhost = \"none\"\noverrides = { FROM_FILE = \"1\" }\n",
+    )
+    .unwrap();
+    let out = wasi_virt(
+        &[
+            "env-args.wasm",
+            "--policy",
+            "policy.toml",
+            "--allow-env=LANG",
+            "-e",
+            "FROM_FLAG=2",
+            "-o",
+            "out.wasm",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
+    let host = harness::Host {
+        env: [("LANG", "C"), ("SECRET", "s")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        args: vec!["prog".into()],
+        cwd: None,
+    };
+    let run = harness::run_command(&bytes, &host).unwrap();
+    assert_eq!(run.stdout, "arg 0: prog\nenv FROM_FILE=1\nenv FROM_FLAG=2\nenv LANG=C\n");
+}
+
+#[test]
+fn standalone_adapter_uses_the_asked_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wasi_virt(
+        &["-e", "A=1", "--wasi-version", "0.2.3", "-o", "virt.wasm"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("standalone virtual adapter"));
+    assert!(text(&out.stdout).contains("WASI imports left: none"));
+    let bytes = std::fs::read(dir.path().join("virt.wasm")).unwrap();
+    let exports = wasi_virt::component_exports(&bytes).unwrap();
+    assert_eq!(exports, ["wasi:cli/environment@0.2.3"]);
+    assert!(wasi_virt::component_imports(&bytes).unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    env_args_guest(d);
+    std::fs::write(d.join("notes.txt"), "not wasm at all").unwrap();
+    // The smallest valid core module.
+    std::fs::write(d.join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(d.join("broken.wasm"), b"\0asm\x0d\0\x01\0\x07").unwrap();
+    std::fs::write(d.join("bad-field.toml"), "[env]\nhosts = \"all\"\n").unwrap();
+    std::fs::write(d.join("bad-syntax.toml"), "[env\n").unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (&["notes.txt", "-o", "out.wasm"], "not a WebAssembly binary"),
+        (&["core.wasm", "-o", "out.wasm"], "core WebAssembly module, not a component"),
+        (&["broken.wasm", "-o", "out.wasm"], "failed to load the component"),
+        (&["missing.wasm", "-o", "out.wasm"], "failed to read component `missing.wasm`"),
+        (&["env-args.wasm", "-e", "NOEQUALS", "-o", "out.wasm"], "has no `=`"),
+        (&["env-args.wasm", "-e", "=v", "-o", "out.wasm"], "empty name"),
+        (&["env-args.wasm", "--deny-env=", "-o", "out.wasm"], "--deny-env"),
+        (&["env-args.wasm", "--allow-env=A,,B", "-o", "out.wasm"], "--allow-env"),
+        (&["env-args.wasm", "--allow-env", "--deny-env=A", "-o", "out.wasm"], "cannot be used with"),
+        (&["env-args.wasm", "--wasi-version", "two", "-o", "out.wasm"], "--wasi-version"),
+        (&["env-args.wasm", "--wasi-version", "0.3.0", "-o", "out.wasm"], "not a 0.2.x release"),
+        (&["env-args.wasm", "--policy", "bad-field.toml", "-o", "out.wasm"], "unknown field `hosts`"),
+        (&["env-args.wasm", "--policy", "bad-syntax.toml", "-o", "out.wasm"], "failed to parse policy"),
+        (&["env-args.wasm", "--policy", "nope.toml", "-o", "out.wasm"], "failed to read policy `nope.toml`"),
+        (&["env-args.wasm"], "--out"),
+        (&["env-args.wasm", "-o", "no-such-dir/out.wasm"], "no-such-dir"),
+    ];
+    for (args, want) in cases {
+        assert_fails(args, d, want);
+    }
+}
+
+#[test]
+fn failure_keeps_an_existing_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not wasm").unwrap();
+    std::fs::write(dir.path().join("out.wasm"), "previous output").unwrap();
+    let out = wasi_virt(&["notes.txt", "-o", "out.wasm"], dir.path());
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(dir.path().join("out.wasm")).unwrap(), "previous output");
+}
