@@ -325,7 +325,9 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             }
             Payload::TableSection(s) => {
                 let mut out = TableSection::new();
-                funcs.parse_table_section(&mut out, s).map_err(reencode_err)?;
+                funcs
+                    .parse_table_section(&mut out, s)
+                    .map_err(reencode_err)?;
                 module.section(&out);
             }
             Payload::MemorySection(_) => {
@@ -341,7 +343,9 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             }
             Payload::GlobalSection(s) => {
                 let mut out = GlobalSection::new();
-                funcs.parse_global_section(&mut out, s).map_err(reencode_err)?;
+                funcs
+                    .parse_global_section(&mut out, s)
+                    .map_err(reencode_err)?;
                 module.section(&out);
             }
             Payload::ExportSection(_) => {
@@ -367,7 +371,9 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             }
             Payload::ElementSection(s) => {
                 let mut out = ElementSection::new();
-                funcs.parse_element_section(&mut out, s).map_err(reencode_err)?;
+                funcs
+                    .parse_element_section(&mut out, s)
+                    .map_err(reencode_err)?;
                 module.section(&out);
             }
             Payload::DataCountSection { count, .. } => {

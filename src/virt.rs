@@ -139,9 +139,9 @@ impl WasiVirt {
         }
         if let Some(imports) = &user_imports {
             for iface in &virtualized {
-                let imported = imports.iter().any(|i| {
-                    InterfaceName::parse(i).is_some_and(|n| n.unversioned == *iface)
-                });
+                let imported = imports
+                    .iter()
+                    .any(|i| InterfaceName::parse(i).is_some_and(|n| n.unversioned == *iface));
                 if !imported {
                     bail!(
                         "the policy virtualizes `{iface}`, but the component does not import it; \
@@ -240,7 +240,9 @@ impl WasiVirt {
                     .collect(),
                 args: match &args {
                     Args::Host => Source::Host,
-                    Args::Virtual(list) => Source::Virtual(list.iter().map(String::as_str).collect()),
+                    Args::Virtual(list) => {
+                        Source::Virtual(list.iter().map(String::as_str).collect())
+                    }
                 },
                 cwd: match &cwd {
                     Cwd::Host => Source::Host,
@@ -266,7 +268,8 @@ impl WasiVirt {
         let keep_export = |name: &str| {
             let name = name.strip_prefix("cabi_post_").unwrap_or(name);
             let iface = name.split_once('#').map_or(name, |(iface, _)| iface);
-            InterfaceName::parse(iface).is_some_and(|n| virtualized.contains(n.unversioned.as_str()))
+            InterfaceName::parse(iface)
+                .is_some_and(|n| virtualized.contains(n.unversioned.as_str()))
         };
         let rename = |name: &str| rename_version(name, version);
         let rewritten = rewrite(
@@ -281,7 +284,10 @@ impl WasiVirt {
         .context("failed to specialize the virtual adapter")?;
 
         let imports: BTreeSet<String> = rewritten.imports.iter().map(|(m, _)| m.clone()).collect();
-        let exports: BTreeSet<String> = virtualized.iter().map(|i| format!("{i}@{version}")).collect();
+        let exports: BTreeSet<String> = virtualized
+            .iter()
+            .map(|i| format!("{i}@{version}"))
+            .collect();
         let world = adapter_world(version, &imports, &exports)?;
         let mut module = rewritten.module;
         wit_component::embed_component_metadata(

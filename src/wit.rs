@@ -20,13 +20,22 @@ const PACKAGES: &[&[(&str, &str)]] = &[
     &[("deps/io.wit", include_str!("../wit/deps/io.wit"))],
     &[("deps/clocks.wit", include_str!("../wit/deps/clocks.wit"))],
     &[("deps/random.wit", include_str!("../wit/deps/random.wit"))],
-    &[("deps/filesystem.wit", include_str!("../wit/deps/filesystem.wit"))],
+    &[(
+        "deps/filesystem.wit",
+        include_str!("../wit/deps/filesystem.wit"),
+    )],
     &[("deps/sockets.wit", include_str!("../wit/deps/sockets.wit"))],
     &[("deps/cli.wit", include_str!("../wit/deps/cli.wit"))],
     &[("deps/http.wit", include_str!("../wit/deps/http.wit"))],
     &[
-        ("deps/config/world.wit", include_str!("../wit/deps/config/world.wit")),
-        ("deps/config/store.wit", include_str!("../wit/deps/config/store.wit")),
+        (
+            "deps/config/world.wit",
+            include_str!("../wit/deps/config/world.wit"),
+        ),
+        (
+            "deps/config/store.wit",
+            include_str!("../wit/deps/config/store.wit"),
+        ),
     ],
 ];
 
@@ -34,7 +43,9 @@ const PACKAGES: &[&[(&str, &str)]] = &[
 /// `wit/` was forgotten.
 #[cfg(test)]
 fn embedded_files() -> impl Iterator<Item = &'static str> {
-    PACKAGES.iter().flat_map(|p| p.iter().map(|(path, _)| *path))
+    PACKAGES
+        .iter()
+        .flat_map(|p| p.iter().map(|(path, _)| *path))
 }
 
 /// Rewrites `name` (an import module, an export, or WIT text) from the built
@@ -198,7 +209,8 @@ mod tests {
 
     #[test]
     fn items_newer_than_the_version_are_kept_at_it() {
-        let text = "@since(version = 0.2.0)\n  a: func();\n  @since(version = 0.2.12)\n  b: func();";
+        let text =
+            "@since(version = 0.2.0)\n  a: func();\n  @since(version = 0.2.12)\n  b: func();";
         let old = wit_at_version(text, &Version::new(0, 2, 6));
         assert!(old.contains("@since(version = 0.2.0)\n  a"), "{old}");
         assert!(old.contains("@since(version = 0.2.6)\n  b"), "{old}");
@@ -212,6 +224,9 @@ mod tests {
         let err = adapter_world(&v, &BTreeSet::new(), &exports)
             .err()
             .expect("stdin without streams must be refused");
-        assert!(format!("{err:#}").contains("wasi:io/streams@0.2.12"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("wasi:io/streams@0.2.12"),
+            "{err:#}"
+        );
     }
 }

@@ -32,9 +32,18 @@ fn assert_fails(args: &[&str], dir: &Path, want_in_stderr: &str) {
     let _ = std::fs::remove_file(&out_path);
     let out = wasi_virt(args, dir);
     let stderr = text(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded; stderr: {stderr}");
-    assert!(stderr.starts_with("error:"), "{args:?}: stderr does not start with `error:`: {stderr}");
-    assert!(stderr.contains(want_in_stderr), "{args:?}: want `{want_in_stderr}` in: {stderr}");
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded; stderr: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("error:"),
+        "{args:?}: stderr does not start with `error:`: {stderr}"
+    );
+    assert!(
+        stderr.contains(want_in_stderr),
+        "{args:?}: want `{want_in_stderr}` in: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     assert!(!out_path.exists(), "{args:?} left an output file behind");
     let leftovers: Vec<_> = std::fs::read_dir(dir)
@@ -42,7 +51,10 @@ fn assert_fails(args: &[&str], dir: &Path, want_in_stderr: &str) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".tmp"))
         .collect();
-    assert!(leftovers.is_empty(), "{args:?} left temporary files: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "{args:?} left temporary files: {leftovers:?}"
+    );
 }
 
 #[test]
@@ -71,12 +83,23 @@ fn composes_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     env_args_guest(dir.path());
     let out = wasi_virt(
-        &["env-args.wasm", "-e", "GREETING=hello world", "-e", "X=a=b", "-o", "out.wasm"],
+        &[
+            "env-args.wasm",
+            "-e",
+            "GREETING=hello world",
+            "-e",
+            "X=a=b",
+            "-o",
+            "out.wasm",
+        ],
         dir.path(),
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(stdout.contains("wrote out.wasm (virtualized component"), "{stdout}");
+    assert!(
+        stdout.contains("wrote out.wasm (virtualized component"),
+        "{stdout}"
+    );
     assert!(stdout.contains("WASI 0.2.6"), "{stdout}");
     assert!(stdout.contains("host variables: none; 2 set"), "{stdout}");
     assert!(!stdout.contains("wasi:cli/environment@"), "{stdout}");
@@ -84,7 +107,9 @@ fn composes_and_runs() {
 
     let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
     let host = harness::Host {
-        env: [("SECRET".to_string(), "s".to_string())].into_iter().collect(),
+        env: [("SECRET".to_string(), "s".to_string())]
+            .into_iter()
+            .collect(),
         args: vec!["prog".into(), "arg".into()],
         cwd: None,
     };
@@ -125,7 +150,10 @@ fn policy_file_refined_by_flags() {
         cwd: None,
     };
     let run = harness::run_command(&bytes, &host).unwrap();
-    assert_eq!(run.stdout, "arg 0: prog\nenv FROM_FILE=1\nenv FROM_FLAG=2\nenv LANG=C\n");
+    assert_eq!(
+        run.stdout,
+        "arg 0: prog\nenv FROM_FILE=1\nenv FROM_FLAG=2\nenv LANG=C\n"
+    );
 }
 
 #[test]
@@ -158,21 +186,81 @@ fn bad_input_fails_cleanly() {
 
     let cases: &[(&[&str], &str)] = &[
         (&["notes.txt", "-o", "out.wasm"], "not a WebAssembly binary"),
-        (&["core.wasm", "-o", "out.wasm"], "core WebAssembly module, not a component"),
-        (&["broken.wasm", "-o", "out.wasm"], "failed to load the component"),
-        (&["missing.wasm", "-o", "out.wasm"], "failed to read component `missing.wasm`"),
-        (&["env-args.wasm", "-e", "NOEQUALS", "-o", "out.wasm"], "has no `=`"),
-        (&["env-args.wasm", "-e", "=v", "-o", "out.wasm"], "empty name"),
-        (&["env-args.wasm", "--deny-env=", "-o", "out.wasm"], "--deny-env"),
-        (&["env-args.wasm", "--allow-env=A,,B", "-o", "out.wasm"], "--allow-env"),
-        (&["env-args.wasm", "--allow-env", "--deny-env=A", "-o", "out.wasm"], "cannot be used with"),
-        (&["env-args.wasm", "--wasi-version", "two", "-o", "out.wasm"], "--wasi-version"),
-        (&["env-args.wasm", "--wasi-version", "0.3.0", "-o", "out.wasm"], "not a 0.2.x release"),
-        (&["env-args.wasm", "--policy", "bad-field.toml", "-o", "out.wasm"], "unknown field `hosts`"),
-        (&["env-args.wasm", "--policy", "bad-syntax.toml", "-o", "out.wasm"], "failed to parse policy"),
-        (&["env-args.wasm", "--policy", "nope.toml", "-o", "out.wasm"], "failed to read policy `nope.toml`"),
+        (
+            &["core.wasm", "-o", "out.wasm"],
+            "core WebAssembly module, not a component",
+        ),
+        (
+            &["broken.wasm", "-o", "out.wasm"],
+            "failed to load the component",
+        ),
+        (
+            &["missing.wasm", "-o", "out.wasm"],
+            "failed to read component `missing.wasm`",
+        ),
+        (
+            &["env-args.wasm", "-e", "NOEQUALS", "-o", "out.wasm"],
+            "has no `=`",
+        ),
+        (
+            &["env-args.wasm", "-e", "=v", "-o", "out.wasm"],
+            "empty name",
+        ),
+        (
+            &["env-args.wasm", "--deny-env=", "-o", "out.wasm"],
+            "--deny-env",
+        ),
+        (
+            &["env-args.wasm", "--allow-env=A,,B", "-o", "out.wasm"],
+            "--allow-env",
+        ),
+        (
+            &[
+                "env-args.wasm",
+                "--allow-env",
+                "--deny-env=A",
+                "-o",
+                "out.wasm",
+            ],
+            "cannot be used with",
+        ),
+        (
+            &["env-args.wasm", "--wasi-version", "two", "-o", "out.wasm"],
+            "--wasi-version",
+        ),
+        (
+            &["env-args.wasm", "--wasi-version", "0.3.0", "-o", "out.wasm"],
+            "not a 0.2.x release",
+        ),
+        (
+            &[
+                "env-args.wasm",
+                "--policy",
+                "bad-field.toml",
+                "-o",
+                "out.wasm",
+            ],
+            "unknown field `hosts`",
+        ),
+        (
+            &[
+                "env-args.wasm",
+                "--policy",
+                "bad-syntax.toml",
+                "-o",
+                "out.wasm",
+            ],
+            "failed to parse policy",
+        ),
+        (
+            &["env-args.wasm", "--policy", "nope.toml", "-o", "out.wasm"],
+            "failed to read policy `nope.toml`",
+        ),
         (&["env-args.wasm"], "--out"),
-        (&["env-args.wasm", "-o", "no-such-dir/out.wasm"], "no-such-dir"),
+        (
+            &["env-args.wasm", "-o", "no-such-dir/out.wasm"],
+            "no-such-dir",
+        ),
     ];
     for (args, want) in cases {
         assert_fails(args, d, want);
@@ -186,5 +274,8 @@ fn failure_keeps_an_existing_output() {
     std::fs::write(dir.path().join("out.wasm"), "previous output").unwrap();
     let out = wasi_virt(&["notes.txt", "-o", "out.wasm"], dir.path());
     assert!(!out.status.success());
-    assert_eq!(std::fs::read_to_string(dir.path().join("out.wasm")).unwrap(), "previous output");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.wasm")).unwrap(),
+        "previous output"
+    );
 }

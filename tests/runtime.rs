@@ -145,7 +145,10 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
     let bytes = match (output, &case.expect.error) {
         (Err(e), Some(want)) => {
             let got = format!("{e:#}");
-            ensure!(got.contains(want.as_str()), "expected an error containing `{want}`, got `{got}`");
+            ensure!(
+                got.contains(want.as_str()),
+                "expected an error containing `{want}`, got `{got}`"
+            );
             return Ok(());
         }
         (Ok(_), Some(want)) => bail!("expected an error containing `{want}`, but it succeeded"),
@@ -157,17 +160,26 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
     if let Some(want) = &case.expect.imports {
         let mut want = want.clone();
         want.sort();
-        ensure!(imports == want, "imports differ:\n  got  {imports:?}\n  want {want:?}");
+        ensure!(
+            imports == want,
+            "imports differ:\n  got  {imports:?}\n  want {want:?}"
+        );
     }
     for name in &case.expect.absent {
-        ensure!(!imports.contains(name), "`{name}` must be absent, but is imported: {imports:?}");
+        ensure!(
+            !imports.contains(name),
+            "`{name}` must be absent, but is imported: {imports:?}"
+        );
     }
     // No version skew: every WASI import is at the component's own version.
     let want_version = version.unwrap_or("0.2.6");
     for import in wasi_virt::component_imports(&bytes)? {
         if let Some((path, v)) = import.split_once('@') {
             if path.starts_with("wasi:") {
-                ensure!(v == want_version, "import `{import}` is not at WASI {want_version}");
+                ensure!(
+                    v == want_version,
+                    "import `{import}` is not at WASI {want_version}"
+                );
             }
         }
     }

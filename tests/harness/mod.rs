@@ -32,7 +32,13 @@ pub fn build_wasm_workspace(dir: &Path) -> Result<PathBuf> {
     ensure_target("wasm32-wasip2")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+        ])
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
@@ -91,7 +97,9 @@ pub fn with_wasi_version(component: &[u8], version: &str) -> Result<Vec<u8>> {
     impl Renamer<'_> {
         fn rename(&self, name: &str) -> String {
             match name.split_once('@') {
-                Some((path, v)) if self.depth == 0 && path.starts_with("wasi:") && v.starts_with("0.2.") => {
+                Some((path, v))
+                    if self.depth == 0 && path.starts_with("wasi:") && v.starts_with("0.2.") =>
+                {
                     format!("{path}@{}", self.version)
                 }
                 _ => name.to_string(),
@@ -215,7 +223,10 @@ pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
     let component = Component::new(engine(), bytes)
         .map_err(anyhow::Error::from)
         .context("failed to compile component")?;
-    let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
     let mut store = store(host, &stdout, &stderr);
     let command =
         wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker()?)
@@ -229,7 +240,10 @@ pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
     match result {
         Ok(Ok(())) => Ok(out),
         Ok(Err(())) => bail!("component's run returned an error; stderr: {}", out.stderr),
-        Err(e) => Err(anyhow::Error::from(e).context(format!("component trapped; stderr: {}", out.stderr))),
+        Err(e) => {
+            Err(anyhow::Error::from(e)
+                .context(format!("component trapped; stderr: {}", out.stderr)))
+        }
     }
 }
 
@@ -239,7 +253,10 @@ pub fn call_export(bytes: &[u8], host: &Host, func: &str, args: &[String]) -> Re
     let component = Component::new(engine(), bytes)
         .map_err(anyhow::Error::from)
         .context("failed to compile component")?;
-    let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
     let mut store = store(host, &stdout, &stderr);
     let instance = linker()?
         .instantiate(&mut store, &component)
@@ -261,7 +278,10 @@ fn render(v: &Val) -> String {
         Val::String(s) => format!("{s:?}"),
         Val::Option(None) => "none".into(),
         Val::Option(Some(v)) => format!("some({})", render(v)),
-        Val::List(items) => format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Val::List(items) => format!(
+            "[{}]",
+            items.iter().map(render).collect::<Vec<_>>().join(", ")
+        ),
         other => format!("{other:?}"),
     }
 }

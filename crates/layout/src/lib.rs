@@ -477,7 +477,10 @@ mod tests {
         let c = Config::parse(&bytes).unwrap();
         assert!(c.debug());
         assert_eq!(c.env.host, HostEnvMode::Deny);
-        assert_eq!(c.env.host_names.iter().collect::<Vec<_>>(), ["SECRET", "TOKEN"]);
+        assert_eq!(
+            c.env.host_names.iter().collect::<Vec<_>>(),
+            ["SECRET", "TOKEN"]
+        );
         assert!(c.env.host_names.contains("TOKEN"));
         assert!(!c.env.host_names.contains("TOK"));
         assert_eq!(

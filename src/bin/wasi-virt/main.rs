@@ -212,7 +212,11 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
             env.overrides.len()
         );
     }
-    let wasi: Vec<&String> = report.imports.iter().filter(|i| i.starts_with("wasi:")).collect();
+    let wasi: Vec<&String> = report
+        .imports
+        .iter()
+        .filter(|i| i.starts_with("wasi:"))
+        .collect();
     if wasi.is_empty() {
         println!("WASI imports left: none");
     } else {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every test: adds the wasm targets, checks
+# that lib/ is what virtual-adapter/ builds, then `cargo test`, which builds
+# the guest components in tests/components for wasm32-wasip2 and runs every
+# case in tests/cases in wasmtime.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+rustup target add wasm32-wasip2 wasm32-unknown-unknown
+./build-adapter.sh --check
+cargo test --locked
