@@ -21,12 +21,15 @@ mod compose;
 mod inspect;
 mod names;
 mod policy;
+mod rename;
 mod rewrite;
+mod subsystem;
 mod virt;
 mod wit;
 
 pub use inspect::{component_exports, component_imports, validate_component};
 pub use names::InterfaceName;
-pub use policy::{Args, Cwd, EnvPolicy, HostEnv, Policy};
+pub use policy::{Access, Args, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy};
+pub use rename::rename_top_level;
 pub use virt::{Report, VirtResult, WasiVirt};
 pub use wit::BUILT_WASI_VERSION;

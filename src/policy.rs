@@ -22,6 +22,82 @@ pub struct Policy {
     /// `wasi:cli/environment`: variables, arguments and the initial cwd.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<EnvPolicy>,
+    /// `wasi:cli/{stdin,stdout,stderr}` and the `terminal-*` interfaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdio: Option<StdioPolicy>,
+    /// `wasi:clocks/{monotonic-clock,wall-clock}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clocks: Option<Access>,
+    /// `wasi:random/{random,insecure,insecure-seed}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<Access>,
+    /// `wasi:cli/exit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<Access>,
+    /// Trace every virtualized call to the host's stderr (keeps the host
+    /// `wasi:cli/stderr` import for that).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub debug: bool,
+}
+
+/// Allow or deny a subsystem that has no finer settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Calls pass through to the host.
+    Allow,
+    /// The host imports are removed; calls fail with the interface's own
+    /// error where it has one, and trap otherwise.
+    Deny,
+}
+
+impl From<bool> for Access {
+    fn from(allow: bool) -> Self {
+        if allow {
+            Access::Allow
+        } else {
+            Access::Deny
+        }
+    }
+}
+
+/// What each standard stream does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StdioPolicy {
+    /// Standard input.
+    #[serde(default)]
+    pub stdin: StdioMode,
+    /// Standard output.
+    #[serde(default)]
+    pub stdout: StdioMode,
+    /// Standard error.
+    #[serde(default)]
+    pub stderr: StdioMode,
+}
+
+/// What one standard stream does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StdioMode {
+    /// The host's stream.
+    #[default]
+    Allow,
+    /// Every read or write fails with an error; the stream is not a terminal.
+    Deny,
+    /// Reads see end-of-file; writes succeed and are discarded.
+    Ignore,
+}
+
+impl StdioPolicy {
+    /// All three streams in one mode.
+    pub fn all(mode: StdioMode) -> Self {
+        StdioPolicy {
+            stdin: mode,
+            stdout: mode,
+            stderr: mode,
+        }
+    }
 }
 
 /// How `wasi:cli/environment` is virtualized.
@@ -109,6 +185,34 @@ impl EnvPolicy {
 }
 
 impl Policy {
+    /// Everything virtualized and passed through to the host.
+    pub fn allow_all() -> Policy {
+        Policy {
+            env: Some(EnvPolicy::default()),
+            stdio: Some(StdioPolicy::all(StdioMode::Allow)),
+            clocks: Some(Access::Allow),
+            random: Some(Access::Allow),
+            exit: Some(Access::Allow),
+            debug: false,
+        }
+    }
+
+    /// Everything virtualized and denied: the environment is sealed, and a
+    /// composed component imports nothing of WASI.
+    pub fn deny_all() -> Policy {
+        Policy {
+            env: Some(EnvPolicy {
+                host: HostEnv::None,
+                ..EnvPolicy::default()
+            }),
+            stdio: Some(StdioPolicy::all(StdioMode::Deny)),
+            clocks: Some(Access::Deny),
+            random: Some(Access::Deny),
+            exit: Some(Access::Deny),
+            debug: false,
+        }
+    }
+
     /// Reads a policy from TOML text.
     pub fn from_toml(text: &str) -> anyhow::Result<Policy> {
         Ok(toml::from_str(text)?)
@@ -141,6 +245,24 @@ mod tests {
         assert!(p.env.unwrap().sealed());
         let p = Policy::from_toml("[env]\n").unwrap();
         assert_eq!(p.env.unwrap().host, HostEnv::All);
+    }
+
+    #[test]
+    fn subsystem_forms() {
+        let p = Policy::from_toml(
+            "clocks = \"allow\"\nrandom = \"deny\"\ndebug = true\n[stdio]\nstdout = \"ignore\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.clocks, Some(Access::Allow));
+        assert_eq!(p.random, Some(Access::Deny));
+        assert_eq!(p.exit, None);
+        assert!(p.debug);
+        let stdio = p.stdio.unwrap();
+        assert_eq!(
+            (stdio.stdin, stdio.stdout),
+            (StdioMode::Allow, StdioMode::Ignore)
+        );
+        assert!(Policy::from_toml("clocks = \"maybe\"\n").is_err());
     }
 
     #[test]

@@ -3,14 +3,17 @@
 use crate::compose::compose;
 use crate::inspect::{component_imports, validate_component};
 use crate::names::InterfaceName;
-use crate::policy::{Args, Cwd, EnvPolicy, HostEnv, Policy};
+use crate::policy::{Access, Args, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy};
 use crate::rewrite::{rewrite, Plan};
-use crate::wit::{adapter_world, rename_version, BUILT_WASI_VERSION};
+use crate::subsystem::{self, subsystem_of, Subsystem};
+use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use wasi_virt_layout::{ConfigSpec, EnvSpec, HostEnvMode, Source};
+use wasi_virt_layout::{
+    allow, ConfigSpec, EnvSpec, HostEnvMode, Source, StdioMode as LayoutStdio, FLAG_DEBUG,
+};
 use wit_component::{ComponentEncoder, StringEncoding};
 
 /// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
@@ -90,6 +93,55 @@ impl WasiVirt {
         self.policy.env.get_or_insert_with(EnvPolicy::default)
     }
 
+    /// Virtualizes every subsystem and passes each through to the host.
+    pub fn allow_all(&mut self) -> &mut Self {
+        self.policy = Policy {
+            debug: self.policy.debug,
+            ..Policy::allow_all()
+        };
+        self
+    }
+
+    /// Virtualizes every subsystem and denies each: a composed component
+    /// then imports nothing of WASI.
+    pub fn deny_all(&mut self) -> &mut Self {
+        self.policy = Policy {
+            debug: self.policy.debug,
+            ..Policy::deny_all()
+        };
+        self
+    }
+
+    /// Virtualizes the standard streams, and returns their policy to
+    /// configure. By default each is the host's.
+    pub fn stdio(&mut self) -> &mut StdioPolicy {
+        self.policy.stdio.get_or_insert_with(StdioPolicy::default)
+    }
+
+    /// Virtualizes the clocks: the host's if `allow`, else calls trap.
+    pub fn clocks(&mut self, allow: bool) -> &mut Self {
+        self.policy.clocks = Some(Access::from(allow));
+        self
+    }
+
+    /// Virtualizes randomness: the host's if `allow`, else calls trap.
+    pub fn random(&mut self, allow: bool) -> &mut Self {
+        self.policy.random = Some(Access::from(allow));
+        self
+    }
+
+    /// Virtualizes `wasi:cli/exit`: the host's if `allow`, else it traps.
+    pub fn exit(&mut self, allow: bool) -> &mut Self {
+        self.policy.exit = Some(Access::from(allow));
+        self
+    }
+
+    /// Traces every virtualized call to the host's stderr.
+    pub fn debug(&mut self, on: bool) -> &mut Self {
+        self.policy.debug = on;
+        self
+    }
+
     /// Composes the virtualization into this component.
     pub fn compose(&mut self, component: impl Into<Vec<u8>>) -> &mut Self {
         self.component = Some(ComponentSource::Bytes(component.into()));
@@ -130,27 +182,22 @@ impl WasiVirt {
             None => None,
         };
         let version = self.choose_version(user_imports.as_deref())?;
+        let mut resolve = wit::load(&version)?;
+        let exports = subsystem::select(&self.policy, user_imports.as_deref(), &resolve, &version)?;
 
-        // The interfaces the policy virtualizes; when composing, each one must
-        // be something the component imports, or the setting could not apply.
-        let mut virtualized = BTreeSet::new();
-        if self.policy.env.is_some() {
-            virtualized.insert(ENVIRONMENT);
-        }
-        if let Some(imports) = &user_imports {
-            for iface in &virtualized {
-                let imported = imports
-                    .iter()
-                    .any(|i| InterfaceName::parse(i).is_some_and(|n| n.unversioned == *iface));
-                if !imported {
-                    bail!(
-                        "the policy virtualizes `{iface}`, but the component does not import it; \
-                         remove that setting"
-                    );
-                }
+        // Settings with content must reach the component.
+        if let Some(env) = &self.policy.env {
+            let has_content = !env.overrides.is_empty()
+                || matches!(env.args, Some(Args::Virtual(_)))
+                || matches!(env.cwd, Some(Cwd::Virtual(_)));
+            if user_imports.is_some() && has_content && !exports.contains(ENVIRONMENT) {
+                bail!(
+                    "the policy sets environment variables, arguments or a cwd, but the \
+                     component does not import `{ENVIRONMENT}`; remove those settings"
+                );
             }
         }
-        if virtualized.is_empty() {
+        if exports.is_empty() {
             match component {
                 Some(bytes) => {
                     let imports = component_imports(&bytes)?;
@@ -168,11 +215,8 @@ impl WasiVirt {
             }
         }
 
-        let adapter = self.specialize(&version, &virtualized)?;
-        let virtualized: Vec<String> = virtualized
-            .iter()
-            .map(|i| format!("{i}@{version}"))
-            .collect();
+        let adapter = self.specialize(&mut resolve, &version, &exports)?;
+        let virtualized: Vec<String> = exports.iter().map(|i| format!("{i}@{version}")).collect();
         let (bytes, composed) = match component {
             Some(component) => {
                 let (bytes, _) = compose(&adapter, &component)?;
@@ -217,9 +261,16 @@ impl WasiVirt {
         Ok(version)
     }
 
-    /// Writes the policy into the adapter and encodes it as a component.
-    fn specialize(&self, version: &Version, virtualized: &BTreeSet<&str>) -> Result<Vec<u8>> {
-        let env = self.policy.env.clone().unwrap_or_default();
+    /// Writes the policy into the adapter and encodes it as a component that
+    /// exports `exports` (unversioned names).
+    fn specialize(
+        &self,
+        resolve: &mut wit_parser::Resolve,
+        version: &Version,
+        exports: &BTreeSet<&'static str>,
+    ) -> Result<Vec<u8>> {
+        let policy = &self.policy;
+        let env = policy.env.clone().unwrap_or_default();
         let args = env.args();
         let cwd = env.cwd();
         let (host, host_names) = match &env.host {
@@ -228,8 +279,21 @@ impl WasiVirt {
             HostEnv::Allow(names) => (HostEnvMode::Allow, &names[..]),
             HostEnv::Deny(names) => (HostEnvMode::Deny, &names[..]),
         };
+        let stdio = policy.stdio.unwrap_or_default();
+        let modes = [stdio.stdin, stdio.stdout, stdio.stderr];
+        let allowed = |access: Option<Access>| access.unwrap_or(Access::Allow) == Access::Allow;
+        let mut allow_bits = 0;
+        for (access, bit) in [
+            (policy.clocks, allow::CLOCKS),
+            (policy.random, allow::RANDOM),
+            (policy.exit, allow::EXIT),
+        ] {
+            if allowed(access) {
+                allow_bits |= bit;
+            }
+        }
         let spec = ConfigSpec {
-            flags: 0,
+            flags: if policy.debug { FLAG_DEBUG } else { 0 },
             env: EnvSpec {
                 host,
                 host_names: host_names.iter().map(String::as_str).collect(),
@@ -250,26 +314,62 @@ impl WasiVirt {
                     Cwd::Virtual(path) => Source::Virtual(Some(path.as_str())),
                 },
             },
+            stdio: modes.map(|m| match m {
+                StdioMode::Allow => LayoutStdio::Allow,
+                StdioMode::Deny => LayoutStdio::Deny,
+                StdioMode::Ignore => LayoutStdio::Ignore,
+            }),
+            allow: allow_bits,
         };
         let config = wasi_virt_layout::encode(&spec);
 
-        // Host functions the policy never calls are cut off, not just unused.
+        // Host functions the policy never calls are cut off, not just unused:
+        // they become local traps, and their imports disappear.
+        let stream_passes =
+            |i: usize, iface: &str| exports.contains(iface) && modes[i] == StdioMode::Allow;
+        let host_streams = stream_passes(0, "wasi:cli/stdin")
+            || stream_passes(1, "wasi:cli/stdout")
+            || stream_passes(2, "wasi:cli/stderr")
+            || policy.debug;
+        let host_pollables = host_streams
+            || (exports.contains("wasi:clocks/monotonic-clock") && allowed(policy.clocks));
         let deny_import = |module: &str, name: &str| {
             let Some(iface) = InterfaceName::parse(module) else {
                 return false;
             };
-            match (iface.unversioned.as_str(), name) {
-                (ENVIRONMENT, "get-environment") => host == HostEnvMode::None,
-                (ENVIRONMENT, "get-arguments") => args != Args::Host,
-                (ENVIRONMENT, "initial-cwd") => cwd != Cwd::Host,
-                _ => false,
-            }
+            let allow = match (iface.unversioned.as_str(), name) {
+                (ENVIRONMENT, "get-environment") => host != HostEnvMode::None,
+                (ENVIRONMENT, "get-arguments") => args == Args::Host,
+                (ENVIRONMENT, "initial-cwd") => cwd == Cwd::Host,
+                ("wasi:cli/stdin" | "wasi:cli/terminal-stdin" | "wasi:cli/terminal-input", _) => {
+                    modes[0] == StdioMode::Allow
+                }
+                ("wasi:cli/stdout" | "wasi:cli/terminal-stdout", _) => modes[1] == StdioMode::Allow,
+                ("wasi:cli/stderr", _) => modes[2] == StdioMode::Allow || policy.debug,
+                ("wasi:cli/terminal-stderr", _) => modes[2] == StdioMode::Allow,
+                ("wasi:cli/terminal-output", _) => {
+                    modes[1] == StdioMode::Allow || modes[2] == StdioMode::Allow
+                }
+                ("wasi:io/streams" | "wasi:io/error", _) => host_streams,
+                ("wasi:io/poll", _) => host_pollables,
+                (other, _) => match subsystem_of(other) {
+                    Some(Subsystem::Clocks) => allowed(policy.clocks),
+                    Some(Subsystem::Random) => allowed(policy.random),
+                    Some(Subsystem::Exit) => allowed(policy.exit),
+                    _ => true,
+                },
+            };
+            !allow
         };
+        // Keep the exports of exported interfaces that exist at `version`.
         let keep_export = |name: &str| {
             let name = name.strip_prefix("cabi_post_").unwrap_or(name);
-            let iface = name.split_once('#').map_or(name, |(iface, _)| iface);
-            InterfaceName::parse(iface)
-                .is_some_and(|n| virtualized.contains(n.unversioned.as_str()))
+            let Some((iface, func)) = name.split_once('#') else {
+                return false;
+            };
+            InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+                && (func.starts_with("[dtor]")
+                    || wit::has_function(resolve, &rename_version(iface, version), func))
         };
         let rename = |name: &str| rename_version(name, version);
         let rewritten = rewrite(
@@ -283,17 +383,19 @@ impl WasiVirt {
         )
         .context("failed to specialize the virtual adapter")?;
 
-        let imports: BTreeSet<String> = rewritten.imports.iter().map(|(m, _)| m.clone()).collect();
-        let exports: BTreeSet<String> = virtualized
+        let imports: BTreeSet<String> = rewritten
+            .imports
             .iter()
-            .map(|i| format!("{i}@{version}"))
+            .map(|(m, _)| m.clone())
+            .filter(|m| !m.starts_with("[export]"))
             .collect();
-        let world = adapter_world(version, &imports, &exports)?;
+        let exports: BTreeSet<String> = exports.iter().map(|i| format!("{i}@{version}")).collect();
+        let world = wit::add_world(resolve, &imports, &exports)?;
         let mut module = rewritten.module;
         wit_component::embed_component_metadata(
             &mut module,
-            &world.resolve,
-            world.world,
+            resolve,
+            world,
             StringEncoding::UTF8,
             false,
         )?;

@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
-use wit_parser::{Resolve, SourceMap, WorldId};
+use wit_parser::{InterfaceId, Resolve, SourceMap, WorldId};
 
 /// The WASI version of the packages in `wit/`, and of the adapter's names as
 /// built.
@@ -57,11 +57,15 @@ pub fn rename_version(text: &str, version: &Version) -> String {
     text.replace(&format!("@{BUILT_WASI_VERSION}"), &format!("@{version}"))
 }
 
-/// WIT text renamed to `version`. Items released later (`@since(version = X)`
-/// with X newer) are kept and marked as released at `version`: wit-parser
-/// refuses a gate newer than its package, and leaving them out breaks types
-/// that refer to them (`wasi:http`'s 0.2.1 `field-name`). An extra item is
-/// harmless: an instance with more exports is a subtype of one with fewer.
+/// WIT text renamed to `version`, with what was released later
+/// (`@since(version = X)`, X newer) made to look as it did at `version`:
+///
+/// - a function is gated behind a feature that is never enabled, so it is
+///   left out (the adapter then drops its export, and the host import it
+///   would need: `wasi:cli/exit.exit-with-code` is 0.2.12);
+/// - a type is kept, marked as released at `version`: later types are only
+///   aliases that other items refer to (`wasi:http`'s 0.2.1 `field-name`),
+///   and wit-parser refuses a gate newer than its package.
 fn wit_at_version(text: &str, version: &Version) -> String {
     const SINCE: &str = "@since(version = ";
     let text = rename_version(text, version);
@@ -74,10 +78,15 @@ fn wit_at_version(text: &str, version: &Version) -> String {
             out.push_str(&rest[at..]);
             return out;
         };
+        let item = after[close + 1..].trim_start().lines().next().unwrap_or("");
+        let is_function = item.contains(": func(")
+            || item.contains(": static func(")
+            || item.starts_with("constructor(");
         match after[..close].trim().parse::<Version>() {
-            Ok(since) if since > *version => {
-                out.push_str(&format!("{SINCE}{version})"));
+            Ok(since) if since > *version && is_function => {
+                out.push_str("@unstable(feature = wasi-virt-not-yet-released)");
             }
+            Ok(since) if since > *version => out.push_str(&format!("{SINCE}{version})")),
             _ => out.push_str(&rest[at..at + SINCE.len() + close + 1]),
         }
         rest = &after[close + 1..];
@@ -86,27 +95,10 @@ fn wit_at_version(text: &str, version: &Version) -> String {
     out
 }
 
-/// The world of one specialized adapter.
-pub struct AdapterWorld {
-    /// Every WASI package, renamed to the output's version.
-    pub resolve: Resolve,
-    /// The specialized world.
-    pub world: WorldId,
-}
-
-/// Builds the world that exports `exports` and imports `imports`, both full
-/// interface names at `version` (`wasi:cli/environment@0.2.6`).
-///
-/// DESIGN.md hazard 1: a world may import and export the same interface only
-/// if every exported interface resolves its dependencies consistently. The
-/// exports handed in here must therefore be closed under `use`; that is
-/// checked, and a violation is a bug in the caller's choice of subsystems.
-pub fn adapter_world(
-    version: &Version,
-    imports: &BTreeSet<String>,
-    exports: &BTreeSet<String>,
-) -> Result<AdapterWorld> {
-    let mut deps = Vec::new();
+/// Every WASI package, named at `version`.
+pub fn load(version: &Version) -> Result<Resolve> {
+    let mut resolve = Resolve::default();
+    let mut groups = Vec::new();
     for files in PACKAGES {
         let mut map = SourceMap::default();
         for (path, text) in files.iter() {
@@ -116,9 +108,63 @@ pub fn adapter_world(
             .parse()
             .map_err(|(_, e)| anyhow::Error::new(e))
             .with_context(|| format!("failed to parse the embedded WIT `{}`", files[0].0))?;
-        deps.push(group);
+        groups.push(group);
     }
+    // `push_groups` orders packages by their dependencies; the last one
+    // pushed stands in as the "main" package.
+    let main = groups.pop().expect("packages are embedded");
+    resolve
+        .push_groups(main, groups)
+        .context("failed to resolve the embedded WIT")?;
+    Ok(resolve)
+}
 
+/// The interface `name` (`wasi:cli/environment@0.2.6`) in `resolve`.
+pub fn interface(resolve: &Resolve, name: &str) -> Option<InterfaceId> {
+    resolve
+        .interfaces
+        .iter()
+        .find(|(id, _)| resolve.id_of(*id).as_deref() == Some(name))
+        .map(|(id, _)| id)
+}
+
+/// The interfaces `name` uses types from.
+pub fn dependencies(resolve: &Resolve, name: &str) -> Vec<String> {
+    interface(resolve, name)
+        .map(|id| {
+            resolve
+                .interface_direct_deps(id)
+                .filter_map(|dep| resolve.id_of(dep))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether interface `name` has function `func` (`get-environment`,
+/// `[method]output-stream.write`) at the version `resolve` was loaded at.
+pub fn has_function(resolve: &Resolve, name: &str, func: &str) -> bool {
+    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].functions.contains_key(func))
+}
+
+/// Adds the world that exports `exports` and imports `imports` (full
+/// interface names) to `resolve`.
+///
+/// DESIGN.md hazard 1: a world may import and export the same interface only
+/// if every exported interface resolves its dependencies consistently. The
+/// exports must therefore be closed under `use`; that is checked here, and a
+/// violation is a bug in the caller's choice of interfaces.
+pub fn add_world(
+    resolve: &mut Resolve,
+    imports: &BTreeSet<String>,
+    exports: &BTreeSet<String>,
+) -> Result<WorldId> {
+    for name in exports {
+        for dep in dependencies(resolve, name) {
+            if !exports.contains(&dep) {
+                bail!("internal error: exported `{name}` uses `{dep}`, which is not exported");
+            }
+        }
+    }
     let mut text = String::from("package wasi-virt:specialized;\n\nworld adapter {\n");
     for name in imports {
         text.push_str(&format!("  import {name};\n"));
@@ -127,32 +173,10 @@ pub fn adapter_world(
         text.push_str(&format!("  export {name};\n"));
     }
     text.push_str("}\n");
-    let mut map = SourceMap::default();
-    map.push("specialized.wit".as_ref(), text);
-    let main = map.parse().map_err(|(_, e)| anyhow::Error::new(e))?;
-
-    let mut resolve = Resolve::default();
     let pkg = resolve
-        .push_groups(main, deps)
-        .context("failed to resolve the adapter's world")?;
-    let world = resolve.select_world(&[pkg], Some("adapter"))?;
-
-    // Hazard 1: every interface an export uses must itself be exported.
-    for (key, item) in &resolve.worlds[world].exports {
-        let wit_parser::WorldItem::Interface { id, .. } = item else {
-            continue;
-        };
-        for dep in resolve.interface_direct_deps(*id) {
-            let dep_name = resolve.id_of(dep).expect("WASI interfaces are named");
-            if !exports.contains(&dep_name) {
-                bail!(
-                    "internal error: exported `{}` uses `{dep_name}`, which is not exported",
-                    resolve.name_world_key(key)
-                );
-            }
-        }
-    }
-    Ok(AdapterWorld { resolve, world })
+        .push_str("specialized.wit", &text)
+        .context("failed to build the adapter's world")?;
+    resolve.select_world(&[pkg], Some("adapter"))
 }
 
 #[cfg(test)]
@@ -179,54 +203,80 @@ mod tests {
         assert_eq!(on_disk, embedded);
     }
 
+    fn names(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn worlds_resolve_at_every_version() {
         for v in ["0.2.0", "0.2.3", "0.2.6", "0.2.12"] {
             let v: Version = v.parse().unwrap();
-            let iface = format!("wasi:cli/environment@{v}");
-            let set: BTreeSet<String> = [iface].into();
-            let w = adapter_world(&v, &set, &set).unwrap();
-            assert_eq!(w.resolve.worlds[w.world].exports.len(), 1);
+            let set = names(&[&format!("wasi:cli/environment@{v}")]);
+            let mut resolve = load(&v).unwrap();
+            let world = add_world(&mut resolve, &set, &set).unwrap();
+            assert_eq!(resolve.worlds[world].exports.len(), 1);
         }
     }
 
     #[test]
     fn every_interface_resolves_at_every_version() {
-        let all = adapter_world(&BUILT_WASI_VERSION, &BTreeSet::new(), &BTreeSet::new()).unwrap();
+        let all = load(&BUILT_WASI_VERSION).unwrap();
         let every: BTreeSet<String> = all
-            .resolve
             .interfaces
             .iter()
-            .filter_map(|(id, _)| all.resolve.id_of(id))
+            .filter_map(|(id, _)| all.id_of(id))
             .collect();
         assert!(every.len() > 30, "{every:?}");
         for v in ["0.2.0", "0.2.1", "0.2.3", "0.2.6", "0.2.12"] {
             let v: Version = v.parse().unwrap();
             let at_v: BTreeSet<String> = every.iter().map(|n| rename_version(n, &v)).collect();
-            adapter_world(&v, &at_v, &BTreeSet::new()).unwrap_or_else(|e| panic!("{v}: {e:#}"));
+            let mut resolve = load(&v).unwrap();
+            add_world(&mut resolve, &at_v, &BTreeSet::new())
+                .unwrap_or_else(|e| panic!("{v}: {e:#}"));
         }
     }
 
     #[test]
-    fn items_newer_than_the_version_are_kept_at_it() {
-        let text =
-            "@since(version = 0.2.0)\n  a: func();\n  @since(version = 0.2.12)\n  b: func();";
-        let old = wit_at_version(text, &Version::new(0, 2, 6));
-        assert!(old.contains("@since(version = 0.2.0)\n  a"), "{old}");
-        assert!(old.contains("@since(version = 0.2.6)\n  b"), "{old}");
-        assert_eq!(wit_at_version(text, &BUILT_WASI_VERSION), text);
+    fn functions_newer_than_the_version_are_left_out() {
+        let old = load(&Version::new(0, 2, 6)).unwrap();
+        assert!(has_function(&old, "wasi:cli/exit@0.2.6", "exit"));
+        assert!(!has_function(&old, "wasi:cli/exit@0.2.6", "exit-with-code"));
+        let new = load(&BUILT_WASI_VERSION).unwrap();
+        assert!(has_function(&new, "wasi:cli/exit@0.2.12", "exit-with-code"));
+        assert!(has_function(
+            &new,
+            "wasi:io/streams@0.2.12",
+            "[method]output-stream.write"
+        ));
     }
 
     #[test]
     fn exports_not_closed_under_use_are_refused() {
-        let v = BUILT_WASI_VERSION;
-        let exports: BTreeSet<String> = ["wasi:cli/stdin@0.2.12".to_string()].into();
-        let err = adapter_world(&v, &BTreeSet::new(), &exports)
-            .err()
-            .expect("stdin without streams must be refused");
+        let mut resolve = load(&BUILT_WASI_VERSION).unwrap();
+        let err = add_world(
+            &mut resolve,
+            &BTreeSet::new(),
+            &names(&["wasi:cli/stdin@0.2.12"]),
+        )
+        .err()
+        .expect("stdin without streams must be refused");
         assert!(
             format!("{err:#}").contains("wasi:io/streams@0.2.12"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn importing_and_exporting_io_resolves() {
+        // Hazard 1, the accepted shape: streams exported with its deps,
+        // and the same interfaces imported from the host.
+        let io = names(&[
+            "wasi:io/error@0.2.12",
+            "wasi:io/poll@0.2.12",
+            "wasi:io/streams@0.2.12",
+            "wasi:cli/stdout@0.2.12",
+        ]);
+        let mut resolve = load(&BUILT_WASI_VERSION).unwrap();
+        add_world(&mut resolve, &io, &io).unwrap();
     }
 }

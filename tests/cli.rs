@@ -72,6 +72,16 @@ fn help_lists_every_flag() {
         "--allow-args",
         "--wasi-version <VERSION>",
         "--policy <FILE>",
+        "--allow-all",
+        "--allow-stdio [<BOOL>]",
+        "--stdio <MODE>",
+        "--stdin <MODE>",
+        "--stdout <MODE>",
+        "--stderr <MODE>",
+        "--allow-clocks [<BOOL>]",
+        "--allow-random [<BOOL>]",
+        "--allow-exit [<BOOL>]",
+        "--debug",
         "wasm-tools compose",
     ] {
         assert!(help.contains(flag), "help lacks `{flag}`:\n{help}");
@@ -89,6 +99,7 @@ fn composes_and_runs() {
             "GREETING=hello world",
             "-e",
             "X=a=b",
+            "--stdout=allow",
             "-o",
             "out.wasm",
         ],
@@ -101,9 +112,32 @@ fn composes_and_runs() {
         "{stdout}"
     );
     assert!(stdout.contains("WASI 0.2.6"), "{stdout}");
-    assert!(stdout.contains("host variables: none; 2 set"), "{stdout}");
-    assert!(!stdout.contains("wasi:cli/environment@"), "{stdout}");
-    assert!(stdout.contains("WASI imports left (12):"), "{stdout}");
+    assert!(
+        stdout.contains("\n  env: host variables none; 2 set"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  stdio: stdin deny, stdout allow, stderr deny\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n  exit: deny\n"), "{stdout}");
+    // Only what stdout needs is left: the stream, and the types it uses.
+    let left: Vec<&str> = stdout
+        .split_once("WASI imports left (")
+        .map(|(_, rest)| rest.lines().skip(1).map(str::trim).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        left,
+        [
+            "wasi:io/error@0.2.6",
+            "wasi:io/poll@0.2.6",
+            "wasi:io/streams@0.2.6",
+            "wasi:cli/stdout@0.2.6",
+            "wasi:cli/terminal-output@0.2.6",
+            "wasi:cli/terminal-stdout@0.2.6"
+        ],
+        "{stdout}"
+    );
 
     let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
     let host = harness::Host {
@@ -111,9 +145,9 @@ fn composes_and_runs() {
             .into_iter()
             .collect(),
         args: vec!["prog".into(), "arg".into()],
-        cwd: None,
+        ..Default::default()
     };
-    let run = harness::run_command(&bytes, &host).unwrap();
+    let run = harness::run_ok(&bytes, &host).unwrap();
     assert_eq!(run.stdout, "env GREETING=hello world\nenv X=a=b\n");
 }
 
@@ -132,6 +166,7 @@ fn policy_file_refined_by_flags() {
             "--policy",
             "policy.toml",
             "--allow-env=LANG",
+            "--allow-stdio",
             "-e",
             "FROM_FLAG=2",
             "-o",
@@ -147,9 +182,9 @@ fn policy_file_refined_by_flags() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         args: vec!["prog".into()],
-        cwd: None,
+        ..Default::default()
     };
-    let run = harness::run_command(&bytes, &host).unwrap();
+    let run = harness::run_ok(&bytes, &host).unwrap();
     assert_eq!(
         run.stdout,
         "arg 0: prog\nenv FROM_FILE=1\nenv FROM_FLAG=2\nenv LANG=C\n"
@@ -167,8 +202,35 @@ fn standalone_adapter_uses_the_asked_version() {
     assert!(text(&out.stdout).contains("standalone virtual adapter"));
     assert!(text(&out.stdout).contains("WASI imports left: none"));
     let bytes = std::fs::read(dir.path().join("virt.wasm")).unwrap();
-    let exports = wasi_virt::component_exports(&bytes).unwrap();
-    assert_eq!(exports, ["wasi:cli/environment@0.2.3"]);
+    // Without a component, every subsystem is carried, at the asked version;
+    // `exit-with-code` (0.2.12) is not part of 0.2.3.
+    let mut exports = wasi_virt::component_exports(&bytes).unwrap();
+    exports.sort();
+    let mut want: Vec<String> = [
+        "wasi:cli/environment",
+        "wasi:cli/exit",
+        "wasi:cli/stderr",
+        "wasi:cli/stdin",
+        "wasi:cli/stdout",
+        "wasi:cli/terminal-input",
+        "wasi:cli/terminal-output",
+        "wasi:cli/terminal-stderr",
+        "wasi:cli/terminal-stdin",
+        "wasi:cli/terminal-stdout",
+        "wasi:clocks/monotonic-clock",
+        "wasi:clocks/wall-clock",
+        "wasi:io/error",
+        "wasi:io/poll",
+        "wasi:io/streams",
+        "wasi:random/insecure",
+        "wasi:random/insecure-seed",
+        "wasi:random/random",
+    ]
+    .iter()
+    .map(|n| format!("{n}@0.2.3"))
+    .collect();
+    want.sort();
+    assert_eq!(exports, want);
     assert!(wasi_virt::component_imports(&bytes).unwrap().is_empty());
 }
 
@@ -277,5 +339,126 @@ fn failure_keeps_an_existing_output() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("out.wasm")).unwrap(),
         "previous output"
+    );
+}
+
+fn probe_guest(dir: &Path) {
+    std::fs::write(dir.join("probe.wasm"), harness::guest("probe")).unwrap();
+}
+
+#[test]
+fn no_flags_means_no_wasi_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_guest(dir.path());
+    let out = wasi_virt(&["probe.wasm", "-o", "out.wasm"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("WASI imports left: none"));
+    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
+    // The probe uses env, stdio, clocks, random and exit.
+    let before = harness::unversioned_imports(&harness::guest("probe")).unwrap();
+    for used in [
+        "wasi:cli/environment",
+        "wasi:cli/stdout",
+        "wasi:clocks/monotonic-clock",
+        "wasi:random/insecure-seed",
+        "wasi:cli/exit",
+    ] {
+        assert!(
+            before.iter().any(|i| i == used),
+            "probe does not import {used}: {before:?}"
+        );
+    }
+    assert_eq!(
+        wasi_virt::component_imports(&bytes).unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn allow_all_then_narrow() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_guest(dir.path());
+    let out = wasi_virt(
+        &[
+            "probe.wasm",
+            "--allow-all",
+            "--allow-random=false",
+            "--stderr",
+            "ignore",
+            "-o",
+            "out.wasm",
+        ],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("\n  stdio: stdin allow, stdout allow, stderr ignore\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n  clocks: allow\n"), "{stdout}");
+    assert!(stdout.contains("\n  random: deny\n"), "{stdout}");
+    let imports =
+        harness::unversioned_imports(&std::fs::read(dir.path().join("out.wasm")).unwrap()).unwrap();
+    assert!(
+        imports.iter().any(|i| i == "wasi:clocks/monotonic-clock"),
+        "{imports:?}"
+    );
+    assert!(
+        !imports.iter().any(|i| i.starts_with("wasi:random/")),
+        "{imports:?}"
+    );
+    assert!(
+        !imports.iter().any(|i| i == "wasi:cli/stderr"),
+        "{imports:?}"
+    );
+
+    let host = harness::Host {
+        env: [("PROBE".to_string(), "clocks,stderr".to_string())]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let run = harness::run_ok(&std::fs::read(dir.path().join("out.wasm")).unwrap(), &host).unwrap();
+    assert_eq!(
+        run.stdout,
+        "calling clocks\nmonotonic ok: true\nwall clock after 2020: true\ndone\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn debug_flag_traces_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    probe_guest(dir.path());
+    let out = wasi_virt(
+        &[
+            "probe.wasm",
+            "--stdout",
+            "allow",
+            "--allow-random",
+            "true",
+            "--debug",
+            "-e",
+            "PROBE=random",
+            "-o",
+            "out.wasm",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("debug: virtualized calls are traced"));
+    let run = harness::run_ok(
+        &std::fs::read(dir.path().join("out.wasm")).unwrap(),
+        &harness::Host::default(),
+    )
+    .unwrap();
+    assert_eq!(run.stdout, "calling random\nrandom ok: true\ndone\n");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l == "wasi-virt: wasi:random/insecure-seed.insecure-seed"),
+        "{}",
+        run.stderr
     );
 }

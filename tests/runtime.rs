@@ -9,7 +9,7 @@
 mod harness;
 
 use anyhow::{bail, ensure, Context, Result};
-use harness::Host;
+use harness::{End, Host};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 use std::path::Path;
@@ -57,6 +57,16 @@ enum Mode {
 struct Expect {
     /// The exact stdout of a command component.
     stdout: Option<String>,
+    /// The exact stderr of a command component.
+    stderr: Option<String>,
+    /// Lines the stderr of a command component must contain.
+    #[serde(default)]
+    stderr_contains: Vec<String>,
+    /// The command must trap (default: it must succeed).
+    #[serde(default)]
+    trap: bool,
+    /// The command must exit through `wasi:cli/exit` with this status.
+    exit_code: Option<i32>,
     /// Calls to a library component's exports, and their rendered results.
     #[serde(default)]
     calls: Vec<Call>,
@@ -184,13 +194,49 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         }
     }
 
-    if let Some(want) = &case.expect.stdout {
+    let e = &case.expect;
+    let runs = e.stdout.is_some() || e.stderr.is_some() || !e.stderr_contains.is_empty() || e.trap;
+    if runs || e.exit_code.is_some() {
         let out = harness::run_command(&bytes, &case.host)?;
+        let want_end = match (e.trap, e.exit_code) {
+            (true, _) => "a trap".to_string(),
+            (false, Some(code)) => format!("exit {code}"),
+            (false, None) => "success".to_string(),
+        };
+        let end_ok = match (&out.end, e.trap, e.exit_code) {
+            (End::Trap(_), true, _) => true,
+            (End::Exit(code), false, Some(want)) => *code == want,
+            (End::Ok, false, None) => true,
+            _ => false,
+        };
         ensure!(
-            out.stdout == *want,
-            "stdout differs:\n--- got\n{}--- want\n{want}",
-            out.stdout
+            end_ok,
+            "the run ended with {:?}, want {want_end}\n--- stdout\n{}--- stderr\n{}",
+            out.end,
+            out.stdout,
+            out.stderr
         );
+        if let Some(want) = &e.stdout {
+            ensure!(
+                out.stdout == *want,
+                "stdout differs:\n--- got\n{}--- want\n{want}",
+                out.stdout
+            );
+        }
+        if let Some(want) = &e.stderr {
+            ensure!(
+                out.stderr == *want,
+                "stderr differs:\n--- got\n{}--- want\n{want}",
+                out.stderr
+            );
+        }
+        for line in &e.stderr_contains {
+            ensure!(
+                out.stderr.lines().any(|l| l == line),
+                "stderr lacks the line `{line}`:\n{}",
+                out.stderr
+            );
+        }
     }
     for call in &case.expect.calls {
         let got = harness::call_export(&bytes, &case.host, &call.func, &call.args)?;
@@ -203,8 +249,8 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         );
     }
     ensure!(
-        case.expect.stdout.is_some() || !case.expect.calls.is_empty(),
-        "case runs nothing: give `expect.stdout` or `expect.calls`"
+        runs || e.exit_code.is_some() || !e.calls.is_empty(),
+        "case runs nothing: give `expect.stdout`, `stderr`, `trap`, `exit-code` or `calls`"
     );
     Ok(())
 }

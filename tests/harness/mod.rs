@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use wasm_encoder::reencode::{Reencode, ReencodeComponent};
 use wasmtime::component::{Component, Linker, ResourceTable, Val};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -90,68 +89,12 @@ pub fn guest(name: &str) -> Vec<u8> {
 /// imports 0.2.6; WASI 0.2 releases are additive, so the types it uses are
 /// the same in every 0.2.x.
 pub fn with_wasi_version(component: &[u8], version: &str) -> Result<Vec<u8>> {
-    struct Renamer<'a> {
-        depth: usize,
-        version: &'a str,
-    }
-    impl Renamer<'_> {
-        fn rename(&self, name: &str) -> String {
-            match name.split_once('@') {
-                Some((path, v))
-                    if self.depth == 0 && path.starts_with("wasi:") && v.starts_with("0.2.") =>
-                {
-                    format!("{path}@{}", self.version)
-                }
-                _ => name.to_string(),
-            }
+    let bytes = wasi_virt::rename_top_level(component, &|name| match name.split_once('@') {
+        Some((path, v)) if path.starts_with("wasi:") && v.starts_with("0.2.") => {
+            Some(format!("{path}@{version}"))
         }
-    }
-    impl Reencode for Renamer<'_> {
-        type Error = std::convert::Infallible;
-    }
-    impl ReencodeComponent for Renamer<'_> {
-        fn push_depth(&mut self) {
-            self.depth += 1;
-        }
-        fn pop_depth(&mut self) {
-            self.depth -= 1;
-        }
-        fn parse_component_import_section(
-            &mut self,
-            imports: &mut wasm_encoder::ComponentImportSection,
-            section: wasmparser::ComponentImportSectionReader<'_>,
-        ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
-            for import in section {
-                let import = import?;
-                let name = self.rename(&import.name.full_name());
-                imports.import(name.as_str(), self.component_type_ref(import.ty)?);
-            }
-            Ok(())
-        }
-        fn parse_component_export_section(
-            &mut self,
-            exports: &mut wasm_encoder::ComponentExportSection,
-            section: wasmparser::ComponentExportSectionReader<'_>,
-        ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
-            for export in section {
-                let export = export?;
-                let name = self.rename(&export.name.full_name());
-                let ty = export.ty.map(|t| self.component_type_ref(t)).transpose()?;
-                exports.export(
-                    name.as_str(),
-                    export.kind.into(),
-                    self.component_external_index(export.kind, export.index),
-                    ty,
-                );
-            }
-            Ok(())
-        }
-    }
-    let mut out = wasm_encoder::Component::new();
-    Renamer { depth: 0, version }
-        .parse_component(&mut out, wasmparser::Parser::new(0), component)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let bytes = out.finish();
+        _ => None,
+    })?;
     wasmparser::Validator::new().validate_all(&bytes)?;
     Ok(bytes)
 }
@@ -167,6 +110,9 @@ pub struct Host {
     pub args: Vec<String>,
     #[serde(default)]
     pub cwd: Option<String>,
+    /// What the component reads on stdin; without it, stdin is empty.
+    #[serde(default)]
+    pub stdin: Option<String>,
 }
 
 struct Ctx {
@@ -191,6 +137,20 @@ pub fn engine() -> &'static Engine {
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+    pub end: End,
+}
+
+/// How a command ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// `run` returned `ok`.
+    Ok,
+    /// `run` returned `err`.
+    RunError,
+    /// `wasi:cli/exit` with this status.
+    Exit(i32),
+    /// A trap, with wasmtime's message.
+    Trap(String),
 }
 
 fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> Store<Ctx> {
@@ -203,6 +163,9 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
         wasi.initial_cwd(cwd);
     }
     wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    if let Some(input) = &host.stdin {
+        wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(input.clone()));
+    }
     Store::new(
         engine(),
         Ctx {
@@ -218,13 +181,14 @@ fn linker() -> Result<Linker<Ctx>> {
     Ok(linker)
 }
 
-/// Runs a command component's `wasi:cli/run`.
+/// Runs a command component's `wasi:cli/run`. Failing to compile or
+/// instantiate is an error; how the run ended is in the output.
 pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
     let component = Component::new(engine(), bytes)
         .map_err(anyhow::Error::from)
         .context("failed to compile component")?;
     let (stdout, stderr) = (
-        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(64 << 20),
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
@@ -232,19 +196,28 @@ pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
         wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker()?)
             .map_err(anyhow::Error::from)
             .context("failed to instantiate component")?;
-    let result = command.wasi_cli_run().call_run(&mut store);
-    let out = Output {
+    let end = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => End::Ok,
+        Ok(Err(())) => End::RunError,
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => End::Exit(exit.0),
+            None => End::Trap(format!("{e:?}")),
+        },
+    };
+    Ok(Output {
         stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
         stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
-    };
-    match result {
-        Ok(Ok(())) => Ok(out),
-        Ok(Err(())) => bail!("component's run returned an error; stderr: {}", out.stderr),
-        Err(e) => {
-            Err(anyhow::Error::from(e)
-                .context(format!("component trapped; stderr: {}", out.stderr)))
-        }
+        end,
+    })
+}
+
+/// Runs a command that must succeed.
+pub fn run_ok(bytes: &[u8], host: &Host) -> Result<Output> {
+    let out = run_command(bytes, host)?;
+    if out.end != End::Ok {
+        bail!("component ended with {:?}; stderr: {}", out.end, out.stderr);
     }
+    Ok(out)
 }
 
 /// Calls a top-level exported function of a library component, returning

@@ -11,6 +11,7 @@ use wasi_virt_layout::{HostEnvMode, Source};
 
 impl Guest for Adapter {
     fn get_environment() -> Vec<(String, String)> {
+        trace!("wasi:cli/environment.get-environment");
         let env = &config().env;
         let mut out = Vec::new();
         if env.host != HostEnvMode::None {
@@ -36,6 +37,7 @@ impl Guest for Adapter {
     }
 
     fn get_arguments() -> Vec<String> {
+        trace!("wasi:cli/environment.get-arguments");
         match config().env.args {
             Source::Host => host::get_arguments(),
             Source::Virtual(args) => args.iter().map(String::from).collect(),
@@ -43,6 +45,7 @@ impl Guest for Adapter {
     }
 
     fn initial_cwd() -> Option<String> {
+        trace!("wasi:cli/environment.initial-cwd");
         match config().env.cwd {
             Source::Host => host::initial_cwd(),
             Source::Virtual(cwd) => cwd.map(String::from),

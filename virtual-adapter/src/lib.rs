@@ -5,6 +5,8 @@
 //! library removes what a policy does not need: exports of interfaces that are
 //! not virtualized, and imports of host interfaces that the policy denies
 //! (those become trapping stubs that no configured path reaches).
+//!
+//! One file per WIT interface (or small family of them).
 // Only meaningful as wasm; on other targets the crate is empty, so workspace-
 // wide commands (`cargo clippy --workspace`) still work.
 #![cfg(target_arch = "wasm32")]
@@ -12,8 +14,15 @@
 
 extern crate alloc;
 
+#[macro_use]
+mod debug;
+mod clocks;
 mod environment;
+mod exit;
+mod io;
+mod random;
 mod state;
+mod stdio;
 
 wit_bindgen::generate!({
     path: "../wit",
@@ -31,5 +40,17 @@ static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Stops the instance: `why` is shown under `--debug`.
+pub(crate) fn trap(why: &str) -> ! {
+    debug::print(format_args!("wasi-virt: trap: {why}"));
+    core::arch::wasm32::unreachable()
+}
+
+/// Traps for a call into a denied subsystem that has no error channel.
+pub(crate) fn denied(call: &str) -> ! {
+    debug::print(format_args!("wasi-virt: denied: {call}"));
     core::arch::wasm32::unreachable()
 }

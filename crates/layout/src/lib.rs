@@ -36,10 +36,25 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
+
+/// Bits of [`Config::allow`]: a subsystem whose bit is set passes calls
+/// through to the host; one whose bit is clear denies them.
+pub mod allow {
+    /// `wasi:clocks/*`.
+    pub const CLOCKS: u32 = 1 << 0;
+    /// `wasi:random/*`.
+    pub const RANDOM: u32 = 1 << 1;
+    /// `wasi:cli/exit`.
+    pub const EXIT: u32 = 1 << 2;
+    /// `wasi:sockets/*`.
+    pub const SOCKETS: u32 = 1 << 3;
+    /// `wasi:http/*`.
+    pub const HTTP: u32 = 1 << 4;
+}
 
 /// The fixed-size record the adapter exports and the host patches.
 #[repr(C)]
@@ -142,6 +157,28 @@ impl HostEnvMode {
     }
 }
 
+/// What one standard stream does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdioMode {
+    /// The host's stream.
+    Allow = 0,
+    /// Every use fails with an error.
+    Deny = 1,
+    /// Reads see end-of-file; writes succeed and are discarded.
+    Ignore = 2,
+}
+
+impl StdioMode {
+    fn from_u32(v: u32) -> Result<Self, Error> {
+        Ok(match v {
+            0 => StdioMode::Allow,
+            1 => StdioMode::Deny,
+            2 => StdioMode::Ignore,
+            t => return Err(Error::BadTag(t)),
+        })
+    }
+}
+
 /// Where a value of `wasi:cli/environment` comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source<T> {
@@ -158,6 +195,10 @@ pub struct Config<'a> {
     pub flags: u32,
     /// The `wasi:cli/environment` policy.
     pub env: Env<'a>,
+    /// `stdin`, `stdout`, `stderr`.
+    pub stdio: [StdioMode; 3],
+    /// [`allow`] bits.
+    pub allow: u32,
 }
 
 /// The `wasi:cli/environment` part of the configuration.
@@ -194,6 +235,12 @@ impl<'a> Config<'a> {
             2 => Source::Virtual(Some(r.str()?)),
             t => return Err(Error::BadTag(t)),
         };
+        let stdio = [
+            StdioMode::from_u32(r.u32()?)?,
+            StdioMode::from_u32(r.u32()?)?,
+            StdioMode::from_u32(r.u32()?)?,
+        ];
+        let allow = r.u32()?;
         Ok(Config {
             flags,
             env: Env {
@@ -203,7 +250,14 @@ impl<'a> Config<'a> {
                 args,
                 cwd,
             },
+            stdio,
+            allow,
         })
+    }
+
+    /// Whether every bit of `subsystem` (an [`allow`] constant) is allowed.
+    pub fn allows(&self, subsystem: u32) -> bool {
+        self.allow & subsystem == subsystem
     }
 
     /// Whether `--debug` tracing is on.
@@ -333,7 +387,7 @@ pub use encode::*;
 
 #[cfg(feature = "encode")]
 mod encode {
-    use super::{HostEnvMode, Source};
+    use super::{HostEnvMode, Source, StdioMode};
     use alloc::vec::Vec;
 
     /// The host's description of a configuration, written by [`encode`].
@@ -343,6 +397,16 @@ mod encode {
         pub flags: u32,
         /// The `wasi:cli/environment` policy.
         pub env: EnvSpec<'s>,
+        /// `stdin`, `stdout`, `stderr`.
+        pub stdio: [StdioMode; 3],
+        /// [`super::allow`] bits.
+        pub allow: u32,
+    }
+
+    impl Default for StdioMode {
+        fn default() -> Self {
+            StdioMode::Allow
+        }
     }
 
     /// The host's side of [`super::Env`].
@@ -394,6 +458,10 @@ mod encode {
                 w.str(cwd);
             }
         }
+        for mode in spec.stdio {
+            w.u32(mode as u32);
+        }
+        w.u32(spec.allow);
         w.bytes
     }
 
@@ -468,6 +536,8 @@ mod tests {
                 args: Source::Virtual(vec!["prog", "--flag"]),
                 cwd: Source::Virtual(Some("/app")),
             },
+            stdio: [StdioMode::Ignore, StdioMode::Allow, StdioMode::Deny],
+            allow: allow::CLOCKS | allow::HTTP,
         }
     }
 
@@ -493,6 +563,12 @@ mod tests {
             Source::Host => panic!("args should be virtual"),
         }
         assert_eq!(c.env.cwd, Source::Virtual(Some("/app")));
+        assert_eq!(
+            c.stdio,
+            [StdioMode::Ignore, StdioMode::Allow, StdioMode::Deny]
+        );
+        assert!(c.allows(allow::CLOCKS) && c.allows(allow::HTTP));
+        assert!(!c.allows(allow::RANDOM) && !c.allows(allow::CLOCKS | allow::RANDOM));
     }
 
     #[test]

@@ -5,7 +5,10 @@ use clap::Parser;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasi_virt::{Args as ArgsPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, WasiVirt};
+use wasi_virt::{
+    Access, Args as ArgsPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, StdioMode, StdioPolicy,
+    WasiVirt,
+};
 
 /// Virtualize WASI for a WebAssembly component.
 ///
@@ -14,13 +17,18 @@ use wasi_virt::{Args as ArgsPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, Was
 /// COMPONENT, writes the adapter alone, for
 /// `wasm-tools compose component.wasm -d virt.wasm` or `wac plug`.
 ///
-/// Environment variables are virtualized: by default the output sees only
-/// the variables given with `-e`, and does not import the host's
-/// `wasi:cli/environment` at all. Other WASI imports are left to the host.
+/// Encapsulation by default: with no flags, every subsystem is denied. The
+/// environment is sealed (only `-e` variables), stdio fails on use, clocks,
+/// random and exit trap, and the output imports none of them from the host.
+/// Each `--allow-*` flag lets one subsystem through.
 ///
 /// Examples:
 ///
 ///   wasi-virt app.wasm -e MODE=prod --allow-env=LANG,TZ -o app.virt.wasm
+///
+///   wasi-virt app.wasm --allow-stdio --stdin=ignore --allow-clocks -o app.virt.wasm
+///
+///   wasi-virt app.wasm --allow-all --allow-random=false -o app.virt.wasm
 ///
 ///   wasi-virt --policy policy.toml --wasi-version 0.2.6 -o virt.wasm
 #[derive(Parser, Debug)]
@@ -73,11 +81,70 @@ struct Cli {
     #[arg(long)]
     allow_args: bool,
 
+    /// Let every subsystem through to the host (flags after it refine this).
+    #[arg(long)]
+    allow_all: bool,
+
+    /// Let stdin, stdout and stderr through (`--allow-stdio=false` denies).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_stdio: Option<bool>,
+
+    /// All three standard streams: allow, deny (fail on use) or ignore
+    /// (stdin reads end-of-file, writes are discarded).
+    #[arg(long, value_name = "MODE")]
+    stdio: Option<StdioArg>,
+
+    /// Standard input: allow, deny or ignore.
+    #[arg(long, value_name = "MODE")]
+    stdin: Option<StdioArg>,
+
+    /// Standard output: allow, deny or ignore.
+    #[arg(long, value_name = "MODE")]
+    stdout: Option<StdioArg>,
+
+    /// Standard error: allow, deny or ignore.
+    #[arg(long, value_name = "MODE")]
+    stderr: Option<StdioArg>,
+
+    /// Let the host's monotonic and wall clocks through.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_clocks: Option<bool>,
+
+    /// Let the host's randomness through.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_random: Option<bool>,
+
+    /// Let the component exit through the host (denied, exit traps).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_exit: Option<bool>,
+
+    /// Trace every virtualized call, and the reason for every trap, to the
+    /// host's stderr (the output then imports `wasi:cli/stderr`).
+    #[arg(long)]
+    debug: bool,
+
     /// The WASI 0.2.x version of the adapter's interface names. Default: the
     /// version the component imports, or 0.2.12 for a standalone adapter,
     /// which must match its component exactly for `wasm-tools compose`.
     #[arg(long, value_name = "VERSION")]
     wasi_version: Option<semver::Version>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum StdioArg {
+    Allow,
+    Deny,
+    Ignore,
+}
+
+impl From<StdioArg> for StdioMode {
+    fn from(a: StdioArg) -> Self {
+        match a {
+            StdioArg::Allow => StdioMode::Allow,
+            StdioArg::Deny => StdioMode::Deny,
+            StdioArg::Ignore => StdioMode::Ignore,
+        }
+    }
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -114,22 +181,28 @@ fn run(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-/// The policy file, if any, refined by the flags. Environment variables are
-/// always virtualized by the CLI, sealed from the host unless allowed.
+/// Everything denied (or allowed, with `--allow-all`), then the policy file's
+/// settings, then the flags.
 fn build_policy(cli: &Cli) -> Result<Policy> {
-    let mut policy = match &cli.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("failed to read policy `{}`", path.display()))?;
-            Policy::from_toml(&text)
-                .with_context(|| format!("failed to parse policy `{}`", path.display()))?
-        }
-        None => Policy::default(),
+    let mut policy = if cli.allow_all {
+        Policy::allow_all()
+    } else {
+        Policy::deny_all()
     };
-    let env = policy.env.get_or_insert_with(|| EnvPolicy {
-        host: HostEnv::None,
-        ..EnvPolicy::default()
-    });
+    if let Some(path) = &cli.policy {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read policy `{}`", path.display()))?;
+        let file = Policy::from_toml(&text)
+            .with_context(|| format!("failed to parse policy `{}`", path.display()))?;
+        policy.env = file.env.or(policy.env);
+        policy.stdio = file.stdio.or(policy.stdio);
+        policy.clocks = file.clocks.or(policy.clocks);
+        policy.random = file.random.or(policy.random);
+        policy.exit = file.exit.or(policy.exit);
+        policy.debug |= file.debug;
+    }
+
+    let env = policy.env.get_or_insert_with(EnvPolicy::default);
     for (k, v) in &cli.env {
         env.overrides.insert(k.clone(), v.clone());
     }
@@ -143,6 +216,37 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         env.args = Some(ArgsPolicy::Host);
         env.cwd = Some(Cwd::Host);
     }
+
+    let stdio = policy.stdio.get_or_insert_with(StdioPolicy::default);
+    if let Some(allow) = cli.allow_stdio {
+        *stdio = StdioPolicy::all(if allow {
+            StdioMode::Allow
+        } else {
+            StdioMode::Deny
+        });
+    }
+    if let Some(mode) = cli.stdio {
+        *stdio = StdioPolicy::all(mode.into());
+    }
+    for (flag, slot) in [
+        (cli.stdin, &mut stdio.stdin),
+        (cli.stdout, &mut stdio.stdout),
+        (cli.stderr, &mut stdio.stderr),
+    ] {
+        if let Some(mode) = flag {
+            *slot = mode.into();
+        }
+    }
+    for (flag, slot) in [
+        (cli.allow_clocks, &mut policy.clocks),
+        (cli.allow_random, &mut policy.random),
+        (cli.allow_exit, &mut policy.exit),
+    ] {
+        if let Some(allow) = flag {
+            *slot = Some(Access::from(allow));
+        }
+    }
+    policy.debug |= cli.debug;
     Ok(policy)
 }
 
@@ -191,7 +295,9 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
         cli.out.display(),
         report.wasi_version
     );
-    if let Some(env) = &policy.env {
+    let has = |prefix: &str| report.virtualized.iter().any(|i| i.starts_with(prefix));
+    let mut lines = Vec::new();
+    if let (Some(env), true) = (&policy.env, has("wasi:cli/environment@")) {
         let host = match &env.host {
             HostEnv::None => "none".to_string(),
             HostEnv::All => "all".to_string(),
@@ -207,10 +313,48 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
             Cwd::None => "none".to_string(),
             Cwd::Virtual(p) => p,
         };
-        println!(
-            "virtualized: wasi:cli/environment (host variables: {host}; {} set; arguments: {args}; cwd: {cwd})",
+        lines.push(format!(
+            "env: host variables {host}; {} set; arguments {args}; cwd {cwd}",
             env.overrides.len()
-        );
+        ));
+    }
+    if has("wasi:cli/std") {
+        let s = policy.stdio.unwrap_or_default();
+        let m = |m: StdioMode| format!("{m:?}").to_lowercase();
+        lines.push(format!(
+            "stdio: stdin {}, stdout {}, stderr {}",
+            m(s.stdin),
+            m(s.stdout),
+            m(s.stderr)
+        ));
+    }
+    for (name, prefix, access) in [
+        ("clocks", "wasi:clocks/", policy.clocks),
+        ("random", "wasi:random/", policy.random),
+        ("exit", "wasi:cli/exit@", policy.exit),
+    ] {
+        if has(prefix) {
+            let state = if access.unwrap_or(Access::Allow) == Access::Allow {
+                "allow"
+            } else {
+                "deny"
+            };
+            lines.push(format!("{name}: {state}"));
+        }
+    }
+    if has("wasi:io/") {
+        lines.push("io: the streams and pollables of the above".to_string());
+    }
+    if lines.is_empty() {
+        println!("virtualized: nothing (the component imports none of what the policy covers)");
+    } else {
+        println!("virtualized:");
+        for line in lines {
+            println!("  {line}");
+        }
+    }
+    if policy.debug {
+        println!("debug: virtualized calls are traced to the host's stderr");
     }
     let wasi: Vec<&String> = report
         .imports

@@ -1,0 +1,29 @@
+//! `wasi:cli/exit`: the host's exit, or a trap when exit is denied (the
+//! component ends either way; denied, the host sees a trap, not a status).
+
+use crate::exports::wasi::cli::exit;
+use crate::state::config;
+use crate::wasi::cli::exit as host;
+use crate::{denied, Adapter};
+use wasi_virt_layout::allow;
+
+impl exit::Guest for Adapter {
+    fn exit(status: Result<(), ()>) {
+        trace!(
+            "wasi:cli/exit.exit({})",
+            if status.is_ok() { "ok" } else { "err" }
+        );
+        if !config().allows(allow::EXIT) {
+            denied("wasi:cli/exit.exit");
+        }
+        host::exit(status);
+    }
+
+    fn exit_with_code(status_code: u8) {
+        trace!("wasi:cli/exit.exit-with-code({status_code})");
+        if !config().allows(allow::EXIT) {
+            denied("wasi:cli/exit.exit-with-code");
+        }
+        host::exit_with_code(status_code);
+    }
+}

@@ -1,0 +1,314 @@
+//! `wasi:io/{error,poll,streams}`: the adapter's own resources. Each wraps a
+//! host resource (passthrough) or is virtual (end-of-file, discard, denied,
+//! always ready). Every interface the adapter exports that hands out streams
+//! or pollables hands out these.
+
+use crate::exports::wasi::io::error::{Error, Guest as ErrorGuest, GuestError};
+use crate::exports::wasi::io::poll::{Guest as PollGuest, GuestPollable, Pollable, PollableBorrow};
+use crate::exports::wasi::io::streams::{
+    Guest as StreamsGuest, GuestInputStream, GuestOutputStream, InputStreamBorrow, StreamError,
+};
+use crate::wasi::io::{error as host_error, poll as host_poll, streams as host};
+use crate::Adapter;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// How much a virtual sink accepts per `check-write`.
+const SINK_BUDGET: u64 = 1 << 20;
+
+/// `wasi:io/error.error`.
+pub enum IoError {
+    Host(host_error::Error),
+    Virtual(String),
+}
+
+impl GuestError for IoError {
+    fn to_debug_string(&self) -> String {
+        match self {
+            IoError::Host(e) => e.to_debug_string(),
+            IoError::Virtual(msg) => msg.clone(),
+        }
+    }
+}
+
+impl ErrorGuest for Adapter {
+    type Error = IoError;
+}
+
+/// An error a virtual stream reports: `what` names the stream.
+pub fn denied_error(what: &str) -> StreamError {
+    StreamError::LastOperationFailed(Error::new(IoError::Virtual(alloc::format!(
+        "{what} is denied by wasi-virt"
+    ))))
+}
+
+/// Converts a host stream error into the adapter's.
+pub fn stream_error(e: host::StreamError) -> StreamError {
+    match e {
+        host::StreamError::LastOperationFailed(e) => {
+            StreamError::LastOperationFailed(Error::new(IoError::Host(e)))
+        }
+        host::StreamError::Closed => StreamError::Closed,
+    }
+}
+
+fn map<T>(r: Result<T, host::StreamError>) -> Result<T, StreamError> {
+    r.map_err(stream_error)
+}
+
+/// `wasi:io/poll.pollable`.
+pub enum VPollable {
+    Host(host_poll::Pollable),
+    /// Virtual streams never block.
+    Ready,
+}
+
+impl VPollable {
+    /// A pollable for the adapter's consumers.
+    pub fn host(p: host_poll::Pollable) -> Pollable {
+        Pollable::new(VPollable::Host(p))
+    }
+
+    /// An always-ready pollable.
+    pub fn ready() -> Pollable {
+        Pollable::new(VPollable::Ready)
+    }
+}
+
+impl GuestPollable for VPollable {
+    fn ready(&self) -> bool {
+        match self {
+            VPollable::Host(p) => p.ready(),
+            VPollable::Ready => true,
+        }
+    }
+
+    fn block(&self) {
+        if let VPollable::Host(p) = self {
+            p.block();
+        }
+    }
+}
+
+impl PollGuest for Adapter {
+    type Pollable = VPollable;
+
+    fn poll(in_: Vec<PollableBorrow<'_>>) -> Vec<u32> {
+        trace!("wasi:io/poll.poll({} pollables)", in_.len());
+        let ours: Vec<&VPollable> = in_.iter().map(|p| p.get::<VPollable>()).collect();
+        let ready: Vec<u32> = (0..ours.len() as u32)
+            .filter(|i| matches!(ours[*i as usize], VPollable::Ready))
+            .collect();
+        if !ready.is_empty() {
+            return ready;
+        }
+        let (indices, hosts): (Vec<u32>, Vec<&host_poll::Pollable>) = ours
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                VPollable::Host(h) => Some((i as u32, h)),
+                VPollable::Ready => None,
+            })
+            .unzip();
+        if hosts.is_empty() {
+            // `poll` must not be called with an empty list.
+            crate::trap("wasi:io/poll.poll called with no pollables");
+        }
+        host_poll::poll(&hosts)
+            .into_iter()
+            .map(|j| indices[j as usize])
+            .collect()
+    }
+}
+
+/// `wasi:io/streams.input-stream`.
+pub enum VInputStream {
+    Host(host::InputStream),
+    /// Reads see end-of-file.
+    Empty,
+    /// Every read fails; names what was denied.
+    Denied(&'static str),
+}
+
+impl VInputStream {
+    fn host(&self) -> Option<&host::InputStream> {
+        match self {
+            VInputStream::Host(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    fn virtual_error(&self) -> StreamError {
+        match self {
+            VInputStream::Denied(what) => denied_error(what),
+            _ => StreamError::Closed,
+        }
+    }
+}
+
+impl GuestInputStream for VInputStream {
+    fn read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
+        trace!("wasi:io/streams.input-stream.read({len})");
+        match self.host() {
+            Some(h) => map(h.read(len)),
+            None => Err(self.virtual_error()),
+        }
+    }
+
+    fn blocking_read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
+        trace!("wasi:io/streams.input-stream.blocking-read({len})");
+        match self.host() {
+            Some(h) => map(h.blocking_read(len)),
+            None => Err(self.virtual_error()),
+        }
+    }
+
+    fn skip(&self, len: u64) -> Result<u64, StreamError> {
+        trace!("wasi:io/streams.input-stream.skip({len})");
+        match self.host() {
+            Some(h) => map(h.skip(len)),
+            None => Err(self.virtual_error()),
+        }
+    }
+
+    fn blocking_skip(&self, len: u64) -> Result<u64, StreamError> {
+        trace!("wasi:io/streams.input-stream.blocking-skip({len})");
+        match self.host() {
+            Some(h) => map(h.blocking_skip(len)),
+            None => Err(self.virtual_error()),
+        }
+    }
+
+    fn subscribe(&self) -> Pollable {
+        match self.host() {
+            Some(h) => VPollable::host(h.subscribe()),
+            None => VPollable::ready(),
+        }
+    }
+}
+
+/// `wasi:io/streams.output-stream`.
+pub enum VOutputStream {
+    Host(host::OutputStream),
+    /// Writes succeed and are dropped.
+    Discard,
+    /// Every write fails; names what was denied.
+    Denied(&'static str),
+}
+
+impl VOutputStream {
+    /// Runs `f` on the host stream, or answers as the virtual stream does:
+    /// a discard sink accepts `sink`, a denied stream fails.
+    fn with<T>(
+        &self,
+        sink: T,
+        f: impl FnOnce(&host::OutputStream) -> Result<T, host::StreamError>,
+    ) -> Result<T, StreamError> {
+        match self {
+            VOutputStream::Host(h) => map(f(h)),
+            VOutputStream::Discard => Ok(sink),
+            VOutputStream::Denied(what) => Err(denied_error(what)),
+        }
+    }
+}
+
+impl GuestOutputStream for VOutputStream {
+    fn check_write(&self) -> Result<u64, StreamError> {
+        trace!("wasi:io/streams.output-stream.check-write");
+        self.with(SINK_BUDGET, |h| h.check_write())
+    }
+
+    fn write(&self, contents: Vec<u8>) -> Result<(), StreamError> {
+        trace!(
+            "wasi:io/streams.output-stream.write({} bytes)",
+            contents.len()
+        );
+        self.with((), |h| h.write(&contents))
+    }
+
+    fn blocking_write_and_flush(&self, contents: Vec<u8>) -> Result<(), StreamError> {
+        trace!(
+            "wasi:io/streams.output-stream.blocking-write-and-flush({} bytes)",
+            contents.len()
+        );
+        self.with((), |h| h.blocking_write_and_flush(&contents))
+    }
+
+    fn flush(&self) -> Result<(), StreamError> {
+        trace!("wasi:io/streams.output-stream.flush");
+        self.with((), |h| h.flush())
+    }
+
+    fn blocking_flush(&self) -> Result<(), StreamError> {
+        trace!("wasi:io/streams.output-stream.blocking-flush");
+        self.with((), |h| h.blocking_flush())
+    }
+
+    fn subscribe(&self) -> Pollable {
+        match self {
+            VOutputStream::Host(h) => VPollable::host(h.subscribe()),
+            _ => VPollable::ready(),
+        }
+    }
+
+    fn write_zeroes(&self, len: u64) -> Result<(), StreamError> {
+        trace!("wasi:io/streams.output-stream.write-zeroes({len})");
+        self.with((), |h| h.write_zeroes(len))
+    }
+
+    fn blocking_write_zeroes_and_flush(&self, len: u64) -> Result<(), StreamError> {
+        trace!("wasi:io/streams.output-stream.blocking-write-zeroes-and-flush({len})");
+        self.with((), |h| h.blocking_write_zeroes_and_flush(len))
+    }
+
+    fn splice(&self, src: InputStreamBorrow<'_>, len: u64) -> Result<u64, StreamError> {
+        trace!("wasi:io/streams.output-stream.splice({len})");
+        self.splice_from(src.get::<VInputStream>(), len, false)
+    }
+
+    fn blocking_splice(&self, src: InputStreamBorrow<'_>, len: u64) -> Result<u64, StreamError> {
+        trace!("wasi:io/streams.output-stream.blocking-splice({len})");
+        self.splice_from(src.get::<VInputStream>(), len, true)
+    }
+}
+
+impl VOutputStream {
+    /// Host to host splices stay in the host; anything else is a read then
+    /// a write of what was read.
+    fn splice_from(
+        &self,
+        src: &VInputStream,
+        len: u64,
+        blocking: bool,
+    ) -> Result<u64, StreamError> {
+        if let (VOutputStream::Host(dst), VInputStream::Host(from)) = (self, src) {
+            return map(if blocking {
+                dst.blocking_splice(from, len)
+            } else {
+                dst.splice(from, len)
+            });
+        }
+        let budget = if blocking {
+            len
+        } else {
+            len.min(self.check_write()?)
+        };
+        let bytes = if blocking {
+            src.blocking_read(budget)?
+        } else {
+            src.read(budget)?
+        };
+        let n = bytes.len() as u64;
+        if blocking {
+            self.blocking_write_and_flush(bytes)?;
+        } else {
+            self.write(bytes)?;
+        }
+        Ok(n)
+    }
+}
+
+impl StreamsGuest for Adapter {
+    type InputStream = VInputStream;
+    type OutputStream = VOutputStream;
+}

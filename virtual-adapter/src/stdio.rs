@@ -1,0 +1,115 @@
+//! `wasi:cli/{stdin,stdout,stderr}` and the `terminal-*` interfaces: each
+//! stream allowed (the host's), ignored (end-of-file / discard) or denied
+//! (errors on use). A terminal follows its stream: only an allowed stream can
+//! be a terminal.
+
+use crate::exports::wasi::cli::terminal_input::{
+    Guest as TerminalInputGuest, GuestTerminalInput, TerminalInput,
+};
+use crate::exports::wasi::cli::terminal_output::{
+    Guest as TerminalOutputGuest, GuestTerminalOutput, TerminalOutput,
+};
+use crate::exports::wasi::cli::{
+    stderr, stdin, stdout, terminal_stderr, terminal_stdin, terminal_stdout,
+};
+use crate::exports::wasi::io::streams::{InputStream, OutputStream};
+use crate::io::{VInputStream, VOutputStream};
+use crate::state::config;
+use crate::wasi::cli as host;
+use crate::Adapter;
+use wasi_virt_layout::StdioMode;
+
+const STDIN: usize = 0;
+const STDOUT: usize = 1;
+const STDERR: usize = 2;
+
+impl stdin::Guest for Adapter {
+    fn get_stdin() -> InputStream {
+        trace!("wasi:cli/stdin.get-stdin");
+        InputStream::new(match config().stdio[STDIN] {
+            StdioMode::Allow => VInputStream::Host(host::stdin::get_stdin()),
+            StdioMode::Ignore => VInputStream::Empty,
+            StdioMode::Deny => VInputStream::Denied("stdin"),
+        })
+    }
+}
+
+fn output(
+    index: usize,
+    name: &'static str,
+    host: fn() -> crate::wasi::io::streams::OutputStream,
+) -> OutputStream {
+    OutputStream::new(match config().stdio[index] {
+        StdioMode::Allow => VOutputStream::Host(host()),
+        StdioMode::Ignore => VOutputStream::Discard,
+        StdioMode::Deny => VOutputStream::Denied(name),
+    })
+}
+
+impl stdout::Guest for Adapter {
+    fn get_stdout() -> OutputStream {
+        trace!("wasi:cli/stdout.get-stdout");
+        output(STDOUT, "stdout", host::stdout::get_stdout)
+    }
+}
+
+impl stderr::Guest for Adapter {
+    fn get_stderr() -> OutputStream {
+        trace!("wasi:cli/stderr.get-stderr");
+        output(STDERR, "stderr", host::stderr::get_stderr)
+    }
+}
+
+/// `wasi:cli/terminal-input.terminal-input`, wrapping the host's.
+pub struct VTerminalInput(#[allow(dead_code)] host::terminal_input::TerminalInput);
+
+impl GuestTerminalInput for VTerminalInput {}
+
+impl TerminalInputGuest for Adapter {
+    type TerminalInput = VTerminalInput;
+}
+
+/// `wasi:cli/terminal-output.terminal-output`, wrapping the host's.
+pub struct VTerminalOutput(#[allow(dead_code)] host::terminal_output::TerminalOutput);
+
+impl GuestTerminalOutput for VTerminalOutput {}
+
+impl TerminalOutputGuest for Adapter {
+    type TerminalOutput = VTerminalOutput;
+}
+
+fn allowed(index: usize) -> bool {
+    config().stdio[index] == StdioMode::Allow
+}
+
+impl terminal_stdin::Guest for Adapter {
+    fn get_terminal_stdin() -> Option<TerminalInput> {
+        trace!("wasi:cli/terminal-stdin.get-terminal-stdin");
+        if !allowed(STDIN) {
+            return None;
+        }
+        host::terminal_stdin::get_terminal_stdin().map(|t| TerminalInput::new(VTerminalInput(t)))
+    }
+}
+
+impl terminal_stdout::Guest for Adapter {
+    fn get_terminal_stdout() -> Option<TerminalOutput> {
+        trace!("wasi:cli/terminal-stdout.get-terminal-stdout");
+        if !allowed(STDOUT) {
+            return None;
+        }
+        host::terminal_stdout::get_terminal_stdout()
+            .map(|t| TerminalOutput::new(VTerminalOutput(t)))
+    }
+}
+
+impl terminal_stderr::Guest for Adapter {
+    fn get_terminal_stderr() -> Option<TerminalOutput> {
+        trace!("wasi:cli/terminal-stderr.get-terminal-stderr");
+        if !allowed(STDERR) {
+            return None;
+        }
+        host::terminal_stderr::get_terminal_stderr()
+            .map(|t| TerminalOutput::new(VTerminalOutput(t)))
+    }
+}
