@@ -1,9 +1,11 @@
 //! Benchmarks (not tests): `cargo bench --bench virt`. Prints figures and
 //! ratios; asserts nothing about time.
 //!
-//! For env-only virtualization of the example component (examples/hello):
-//! the median `finish()` time, the bytes virtualization adds, and the size of
-//! the standalone adapter.
+//! - Env-only and deny-all virtualization of the example component
+//!   (examples/hello): the median `finish()` time, the bytes virtualization
+//!   adds, and the size of the standalone adapter.
+//! - The cost of an allowed passthrough call: 16 MiB written to stdout in
+//!   64 KiB writes by the `probe` guest, through the adapter and without it.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -24,6 +26,22 @@ fn env_only() -> WasiVirt {
     virt
 }
 
+fn median_finish(virt: &WasiVirt, runs: usize) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                virt.finish().unwrap();
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 fn main() {
     let dir = harness::build_wasm_workspace(&harness::repo().join("examples/hello"))
         .expect("failed to build examples/hello");
@@ -33,25 +51,11 @@ fn main() {
     virt.compose(component.clone());
     let out = virt.finish().unwrap(); // warm-up, and the output measured
     let runs = 30;
-    let samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            virt.finish().unwrap();
-            start.elapsed()
-        })
-        .collect();
-    let compose_median = median(samples);
+    let compose_median = median_finish(&virt, runs);
 
     let standalone = env_only();
     let adapter = standalone.finish().unwrap();
-    let samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            standalone.finish().unwrap();
-            start.elapsed()
-        })
-        .collect();
-    let standalone_median = median(samples);
+    let standalone_median = median_finish(&standalone, runs);
 
     let added = out.bytes.len() as i64 - component.len() as i64;
     println!("env-only virtualization of examples/hello ({runs} runs each)");
@@ -78,5 +82,66 @@ fn main() {
         "  WASI imports: {} before, {} after",
         wasi_virt::component_imports(&component).unwrap().len(),
         out.report.imports.len()
+    );
+
+    let mut deny = WasiVirt::new();
+    deny.deny_all().compose(component.clone());
+    let denied = deny.finish().unwrap();
+    let deny_median = median_finish(&deny, runs);
+    let added = denied.bytes.len() as i64 - component.len() as i64;
+    println!("deny-all virtualization of examples/hello ({runs} runs)");
+    println!(
+        "  finish(), composed:        median {:>8.2} ms",
+        ms(deny_median)
+    );
+    println!(
+        "  added by virtualization:   {:>8} bytes ({:+.1}%)",
+        added,
+        added as f64 * 100.0 / component.len() as f64
+    );
+    println!(
+        "  WASI imports: {} before, {} after",
+        wasi_virt::component_imports(&component).unwrap().len(),
+        denied.report.imports.len()
+    );
+
+    passthrough_overhead();
+}
+
+/// 16 MiB to stdout, directly and through an allowed (passthrough) stdout.
+fn passthrough_overhead() {
+    let probe = harness::guest("probe");
+    let mut virt = WasiVirt::new();
+    virt.stdio();
+    virt.compose(probe.clone());
+    let through = virt.finish().unwrap().bytes;
+    let host = harness::Host {
+        env: [("PROBE".to_string(), "write:16".to_string())]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let time = |bytes: &[u8]| {
+        let component = harness::compile(bytes).unwrap();
+        let samples: Vec<Duration> = (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                let out = harness::run_compiled(&component, &host).unwrap();
+                let elapsed = start.elapsed();
+                // 16 MiB, then the probe's closing "done\n".
+                assert_eq!(out.stdout.len(), (16 << 20) + 5, "{:?}", out.end);
+                elapsed
+            })
+            .collect();
+        median(samples)
+    };
+    let direct = time(&probe);
+    let adapted = time(&through);
+    println!("passthrough stdout: 16 MiB in 64 KiB writes (median of 7, instantiate + run)");
+    println!("  direct to the host:        {:>8.2} ms", ms(direct));
+    println!("  through the adapter:       {:>8.2} ms", ms(adapted));
+    println!(
+        "  ratio:                     {:>8.2}x",
+        adapted.as_secs_f64() / direct.as_secs_f64()
     );
 }

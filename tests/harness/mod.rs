@@ -184,16 +184,25 @@ fn linker() -> Result<Linker<Ctx>> {
 /// Runs a command component's `wasi:cli/run`. Failing to compile or
 /// instantiate is an error; how the run ended is in the output.
 pub fn run_command(bytes: &[u8], host: &Host) -> Result<Output> {
-    let component = Component::new(engine(), bytes)
+    run_compiled(&compile(bytes)?, host)
+}
+
+/// Compiles a component for [`run_compiled`].
+pub fn compile(bytes: &[u8]) -> Result<Component> {
+    Component::new(engine(), bytes)
         .map_err(anyhow::Error::from)
-        .context("failed to compile component")?;
+        .context("failed to compile component")
+}
+
+/// Instantiates and runs a compiled command component.
+pub fn run_compiled(component: &Component, host: &Host) -> Result<Output> {
     let (stdout, stderr) = (
         MemoryOutputPipe::new(64 << 20),
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
     let command =
-        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker()?)
+        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, component, &linker()?)
             .map_err(anyhow::Error::from)
             .context("failed to instantiate component")?;
     let end = match command.wasi_cli_run().call_run(&mut store) {

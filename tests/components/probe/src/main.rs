@@ -4,7 +4,7 @@
 //! so the probe never needs the host's environment.
 //!
 //! Steps: `stdout`, `stderr`, `stdin`, `clocks`, `sleep`, `random`,
-//! `exit:N`. Before a call that may trap, the probe prints `calling <step>`.
+//! `exit:N`, `write:N` (N MiB to stdout, for the benchmark). Before a call that may trap, the probe prints `calling <step>`.
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -56,6 +56,14 @@ fn main() {
             "exit" => {
                 println!("calling exit {arg}");
                 std::process::exit(arg.parse().unwrap_or(0));
+            }
+            "write" => {
+                let chunk = vec![b'x'; 64 << 10];
+                let mut out = std::io::stdout().lock();
+                for _ in 0..arg.parse::<usize>().unwrap_or(1) * 16 {
+                    out.write_all(&chunk).unwrap();
+                }
+                out.flush().unwrap();
             }
             other => println!("unknown step {other}"),
         }
