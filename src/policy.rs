@@ -34,6 +34,9 @@ pub struct Policy {
     /// `wasi:cli/exit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<Access>,
+    /// `wasi:sockets/*`: denied, every operation fails with `access-denied`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sockets: Option<Access>,
     /// Trace every virtualized call to the host's stderr (keeps the host
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -193,6 +196,7 @@ impl Policy {
             clocks: Some(Access::Allow),
             random: Some(Access::Allow),
             exit: Some(Access::Allow),
+            sockets: Some(Access::Allow),
             debug: false,
         }
     }
@@ -209,6 +213,7 @@ impl Policy {
             clocks: Some(Access::Deny),
             random: Some(Access::Deny),
             exit: Some(Access::Deny),
+            sockets: Some(Access::Deny),
             debug: false,
         }
     }

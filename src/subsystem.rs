@@ -22,6 +22,8 @@ pub enum Subsystem {
     Random,
     /// `wasi:cli/exit`.
     Exit,
+    /// TCP, UDP and name lookup.
+    Sockets,
     /// `wasi:io`: never asked for by a policy; exported whenever another
     /// exported interface hands out streams or pollables.
     Io,
@@ -44,6 +46,13 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
     ("wasi:random/insecure", Subsystem::Random, false),
     ("wasi:random/insecure-seed", Subsystem::Random, false),
     ("wasi:cli/exit", Subsystem::Exit, false),
+    ("wasi:sockets/network", Subsystem::Sockets, false),
+    ("wasi:sockets/instance-network", Subsystem::Sockets, false),
+    ("wasi:sockets/tcp", Subsystem::Sockets, true),
+    ("wasi:sockets/tcp-create-socket", Subsystem::Sockets, false),
+    ("wasi:sockets/udp", Subsystem::Sockets, true),
+    ("wasi:sockets/udp-create-socket", Subsystem::Sockets, false),
+    ("wasi:sockets/ip-name-lookup", Subsystem::Sockets, true),
     ("wasi:io/error", Subsystem::Io, true),
     ("wasi:io/poll", Subsystem::Io, true),
     ("wasi:io/streams", Subsystem::Io, true),
@@ -55,9 +64,6 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
 const IO_BEARING_UNSUPPORTED: &[&str] = &[
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
-    "wasi:sockets/tcp",
-    "wasi:sockets/udp",
-    "wasi:sockets/ip-name-lookup",
     "wasi:http/types",
     "wasi:http/outgoing-handler",
 ];
@@ -100,6 +106,9 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
     }
     if policy.exit.is_some() {
         out.push(Subsystem::Exit);
+    }
+    if policy.sockets.is_some() {
+        out.push(Subsystem::Sockets);
     }
     out
 }
@@ -173,7 +182,7 @@ pub fn select(
                 bail!(
                     "the component imports `{other}`, whose streams wasi-virt cannot virtualize \
                      yet, so it cannot virtualize the component's other I/O ({}) either; leave \
-                     stdio and clocks to the host (do not configure them)",
+                     stdio, clocks and sockets to the host (do not configure them)",
                     exports
                         .iter()
                         .filter(|n| io_bearing(n))

@@ -136,6 +136,13 @@ impl WasiVirt {
         self
     }
 
+    /// Virtualizes sockets: the host's if `allow`, else every operation
+    /// fails with `access-denied`.
+    pub fn sockets(&mut self, allow: bool) -> &mut Self {
+        self.policy.sockets = Some(Access::from(allow));
+        self
+    }
+
     /// Traces every virtualized call to the host's stderr.
     pub fn debug(&mut self, on: bool) -> &mut Self {
         self.policy.debug = on;
@@ -287,6 +294,7 @@ impl WasiVirt {
             (policy.clocks, allow::CLOCKS),
             (policy.random, allow::RANDOM),
             (policy.exit, allow::EXIT),
+            (policy.sockets, allow::SOCKETS),
         ] {
             if allowed(access) {
                 allow_bits |= bit;
@@ -356,6 +364,7 @@ impl WasiVirt {
                     Some(Subsystem::Clocks) => allowed(policy.clocks),
                     Some(Subsystem::Random) => allowed(policy.random),
                     Some(Subsystem::Exit) => allowed(policy.exit),
+                    Some(Subsystem::Sockets) => allowed(policy.sockets),
                     _ => true,
                 },
             };

@@ -81,6 +81,7 @@ fn help_lists_every_flag() {
         "--allow-clocks [<BOOL>]",
         "--allow-random [<BOOL>]",
         "--allow-exit [<BOOL>]",
+        "--allow-sockets [<BOOL>]",
         "--debug",
         "wasm-tools compose",
     ] {
@@ -225,6 +226,13 @@ fn standalone_adapter_uses_the_asked_version() {
         "wasi:random/insecure",
         "wasi:random/insecure-seed",
         "wasi:random/random",
+        "wasi:sockets/instance-network",
+        "wasi:sockets/ip-name-lookup",
+        "wasi:sockets/network",
+        "wasi:sockets/tcp",
+        "wasi:sockets/tcp-create-socket",
+        "wasi:sockets/udp",
+        "wasi:sockets/udp-create-socket",
     ]
     .iter()
     .map(|n| format!("{n}@0.2.3"))

@@ -37,6 +37,10 @@ struct Case {
     /// What the host grants.
     #[serde(default)]
     host: Host,
+    /// A server the test starts on 127.0.0.1 first (`tcp-echo`). In the
+    /// policy's env overrides and the host's env, `$SERVER` becomes its
+    /// address and `$PORT` its port.
+    server: Option<String>,
     expect: Expect,
 }
 
@@ -138,10 +142,27 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         component = harness::with_wasi_version(&component, v)?;
     }
 
-    let mut virt = WasiVirt::from_policy(case.policy.clone());
+    let mut policy = case.policy.clone();
+    let mut host = case.host.clone();
+    if let Some(server) = &case.server {
+        ensure!(server == "tcp-echo", "unknown server `{server}`");
+        let addr = harness::tcp_echo_server()?;
+        let fill = |v: &mut String| {
+            *v = v
+                .replace("$SERVER", &addr.to_string())
+                .replace("$PORT", &addr.port().to_string())
+        };
+        policy
+            .env
+            .iter_mut()
+            .flat_map(|e| e.overrides.values_mut())
+            .for_each(fill);
+        host.env.values_mut().for_each(fill);
+    }
+    let mut virt = WasiVirt::from_policy(policy);
     let output = match case.mode {
         Mode::Compose => {
-            virt.compose(component);
+            virt.compose(component.clone());
             virt.finish().map(|out| out.bytes)
         }
         Mode::WasmToolsCompose => {
@@ -181,23 +202,27 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
             "`{name}` must be absent, but is imported: {imports:?}"
         );
     }
-    // No version skew: every WASI import is at the component's own version.
-    let want_version = version.unwrap_or("0.2.6");
-    for import in wasi_virt::component_imports(&bytes)? {
-        if let Some((path, v)) = import.split_once('@') {
-            if path.starts_with("wasi:") {
-                ensure!(
-                    v == want_version,
-                    "import `{import}` is not at WASI {want_version}"
-                );
-            }
-        }
+    // No version skew: the output imports WASI only at versions the
+    // component itself imports.
+    let versions_in = |bytes: &[u8]| -> Result<std::collections::BTreeSet<String>> {
+        Ok(wasi_virt::component_imports(bytes)?
+            .into_iter()
+            .filter(|i| i.starts_with("wasi:"))
+            .filter_map(|i| i.split_once('@').map(|(_, v)| v.to_string()))
+            .collect())
+    };
+    let allowed_versions = versions_in(&component)?;
+    for v in versions_in(&bytes)? {
+        ensure!(
+            allowed_versions.contains(&v),
+            "the output imports WASI {v}, which the component did not ({allowed_versions:?})"
+        );
     }
 
     let e = &case.expect;
     let runs = e.stdout.is_some() || e.stderr.is_some() || !e.stderr_contains.is_empty() || e.trap;
     if runs || e.exit_code.is_some() {
-        let out = harness::run_command(&bytes, &case.host)?;
+        let out = harness::run_command(&bytes, &host)?;
         let want_end = match (e.trap, e.exit_code) {
             (true, _) => "a trap".to_string(),
             (false, Some(code)) => format!("exit {code}"),
@@ -239,7 +264,7 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         }
     }
     for call in &case.expect.calls {
-        let got = harness::call_export(&bytes, &case.host, &call.func, &call.args)?;
+        let got = harness::call_export(&bytes, &host, &call.func, &call.args)?;
         ensure!(
             got == call.result,
             "`{}({:?})` returned `{got}`, want `{}`",

@@ -68,6 +68,7 @@ fn random_policy(seed: u64) -> Policy {
         clocks: rng.pick(&access),
         random: rng.pick(&access),
         exit: rng.pick(&access),
+        sockets: rng.pick(&access),
         debug: rng.next() % 5 == 0,
     }
 }

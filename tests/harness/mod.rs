@@ -113,6 +113,10 @@ pub struct Host {
     /// What the component reads on stdin; without it, stdin is empty.
     #[serde(default)]
     pub stdin: Option<String>,
+    /// Grant TCP, UDP and name lookup (to any address; tests only use
+    /// 127.0.0.1).
+    #[serde(default)]
+    pub network: bool,
 }
 
 struct Ctx {
@@ -163,6 +167,12 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
         wasi.initial_cwd(cwd);
     }
     wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    if host.network {
+        wasi.inherit_network()
+            .allow_ip_name_lookup(true)
+            .allow_tcp(true)
+            .allow_udp(true);
+    }
     if let Some(input) = &host.stdin {
         wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(input.clone()));
     }
@@ -277,4 +287,34 @@ pub fn unversioned_imports(bytes: &[u8]) -> Result<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// A TCP server on 127.0.0.1 that answers one connection: it reads a line
+/// and writes back `pong: <line>`. It stops by itself after 20 seconds.
+pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).ok();
+                    stream
+                        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                        .ok();
+                    let mut line = String::new();
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    if reader.read_line(&mut line).is_ok() {
+                        let _ = (&stream).write_all(format!("pong: {}", line).as_bytes());
+                    }
+                    return;
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+    });
+    Ok(addr)
 }

@@ -21,6 +21,7 @@ mod environment;
 mod exit;
 mod io;
 mod random;
+mod sockets;
 mod state;
 mod stdio;
 

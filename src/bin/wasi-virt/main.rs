@@ -19,7 +19,8 @@ use wasi_virt::{
 ///
 /// Encapsulation by default: with no flags, every subsystem is denied. The
 /// environment is sealed (only `-e` variables), stdio fails on use, clocks,
-/// random and exit trap, and the output imports none of them from the host.
+/// random and exit trap, sockets fail with `access-denied`, and the output
+/// imports none of them from the host.
 /// Each `--allow-*` flag lets one subsystem through.
 ///
 /// Examples:
@@ -118,6 +119,11 @@ struct Cli {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_exit: Option<bool>,
 
+    /// Let the host's TCP, UDP and name lookup through (denied, every socket
+    /// operation fails with `access-denied`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_sockets: Option<bool>,
+
     /// Trace every virtualized call, and the reason for every trap, to the
     /// host's stderr (the output then imports `wasi:cli/stderr`).
     #[arg(long)]
@@ -199,6 +205,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         policy.clocks = file.clocks.or(policy.clocks);
         policy.random = file.random.or(policy.random);
         policy.exit = file.exit.or(policy.exit);
+        policy.sockets = file.sockets.or(policy.sockets);
         policy.debug |= file.debug;
     }
 
@@ -241,6 +248,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         (cli.allow_clocks, &mut policy.clocks),
         (cli.allow_random, &mut policy.random),
         (cli.allow_exit, &mut policy.exit),
+        (cli.allow_sockets, &mut policy.sockets),
     ] {
         if let Some(allow) = flag {
             *slot = Some(Access::from(allow));
@@ -332,6 +340,7 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
         ("clocks", "wasi:clocks/", policy.clocks),
         ("random", "wasi:random/", policy.random),
         ("exit", "wasi:cli/exit@", policy.exit),
+        ("sockets", "wasi:sockets/", policy.sockets),
     ] {
         if has(prefix) {
             let state = if access.unwrap_or(Access::Allow) == Access::Allow {
