@@ -37,10 +37,27 @@ pub struct Policy {
     /// `wasi:sockets/*`: denied, every operation fails with `access-denied`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sockets: Option<Access>,
+    /// `wasi:config/store` (the `0.2.0-rc.1` draft): properties, and which
+    /// host properties are visible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigPolicy>,
     /// Trace every virtualized call to the host's stderr (keeps the host
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub debug: bool,
+}
+
+/// How `wasi:config/store` is virtualized.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConfigPolicy {
+    /// Which host properties the component sees. Default: all of them. With
+    /// `none`, asking for a property the policy does not set is an error.
+    #[serde(default)]
+    pub host: HostEnv,
+    /// Properties the component sees whatever the host has.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub properties: IndexMap<String, String>,
 }
 
 /// Allow or deny a subsystem that has no finer settings.
@@ -124,7 +141,8 @@ pub struct EnvPolicy {
     pub cwd: Option<Cwd>,
 }
 
-/// Which host environment variables pass through.
+/// Which host values (environment variables, config properties) pass
+/// through.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum HostEnv {
@@ -197,6 +215,7 @@ impl Policy {
             random: Some(Access::Allow),
             exit: Some(Access::Allow),
             sockets: Some(Access::Allow),
+            config: Some(ConfigPolicy::default()),
             debug: false,
         }
     }
@@ -214,6 +233,10 @@ impl Policy {
             random: Some(Access::Deny),
             exit: Some(Access::Deny),
             sockets: Some(Access::Deny),
+            config: Some(ConfigPolicy {
+                host: HostEnv::None,
+                ..ConfigPolicy::default()
+            }),
             debug: false,
         }
     }

@@ -24,6 +24,8 @@ pub enum Subsystem {
     Exit,
     /// TCP, UDP and name lookup.
     Sockets,
+    /// `wasi:config/store`.
+    Config,
     /// `wasi:io`: never asked for by a policy; exported whenever another
     /// exported interface hands out streams or pollables.
     Io,
@@ -53,6 +55,7 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
     ("wasi:sockets/udp", Subsystem::Sockets, true),
     ("wasi:sockets/udp-create-socket", Subsystem::Sockets, false),
     ("wasi:sockets/ip-name-lookup", Subsystem::Sockets, true),
+    ("wasi:config/store", Subsystem::Config, false),
     ("wasi:io/error", Subsystem::Io, true),
     ("wasi:io/poll", Subsystem::Io, true),
     ("wasi:io/streams", Subsystem::Io, true),
@@ -67,6 +70,18 @@ const IO_BEARING_UNSUPPORTED: &[&str] = &[
     "wasi:http/types",
     "wasi:http/outgoing-handler",
 ];
+
+/// The version of `wasi:config`, a draft outside the WASI 0.2 releases.
+pub const CONFIG_VERSION: &str = "0.2.0-rc.1";
+
+/// The full name of `interface` in an adapter for WASI `version`.
+pub fn versioned(interface: &str, version: &Version) -> String {
+    if interface.starts_with("wasi:config/") {
+        format!("{interface}@{CONFIG_VERSION}")
+    } else {
+        format!("{interface}@{version}")
+    }
+}
 
 /// The subsystem of a supported interface (unversioned name).
 pub fn subsystem_of(interface: &str) -> Option<Subsystem> {
@@ -110,6 +125,9 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
     if policy.sockets.is_some() {
         out.push(Subsystem::Sockets);
     }
+    if policy.config.is_some() {
+        out.push(Subsystem::Config);
+    }
     out
 }
 
@@ -146,7 +164,7 @@ pub fn select(
     loop {
         let before = exports.len();
         for name in exports.clone() {
-            for dep in wit::dependencies(resolve, &format!("{name}@{version}")) {
+            for dep in wit::dependencies(resolve, &versioned(name, version)) {
                 let dep = InterfaceName::parse(&dep)
                     .expect("WIT names parse")
                     .unversioned;

@@ -3,7 +3,9 @@
 use crate::compose::compose;
 use crate::inspect::{component_imports, validate_component};
 use crate::names::InterfaceName;
-use crate::policy::{Access, Args, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy};
+use crate::policy::{
+    Access, Args, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+};
 use crate::rewrite::{rewrite, Plan};
 use crate::subsystem::{self, subsystem_of, Subsystem};
 use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
@@ -12,7 +14,8 @@ use semver::Version;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use wasi_virt_layout::{
-    allow, ConfigSpec, EnvSpec, HostEnvMode, Source, StdioMode as LayoutStdio, FLAG_DEBUG,
+    allow, ConfigSpec, EnvSpec, HostEnvMode, Source, StdioMode as LayoutStdio, StoreSpec,
+    FLAG_DEBUG,
 };
 use wit_component::{ComponentEncoder, StringEncoding};
 
@@ -143,6 +146,12 @@ impl WasiVirt {
         self
     }
 
+    /// Virtualizes `wasi:config/store`, and returns its policy to configure.
+    /// By default every host property is visible.
+    pub fn config(&mut self) -> &mut ConfigPolicy {
+        self.policy.config.get_or_insert_with(ConfigPolicy::default)
+    }
+
     /// Traces every virtualized call to the host's stderr.
     pub fn debug(&mut self, on: bool) -> &mut Self {
         self.policy.debug = on;
@@ -204,6 +213,17 @@ impl WasiVirt {
                 );
             }
         }
+        if let Some(store) = &self.policy.config {
+            if user_imports.is_some()
+                && !store.properties.is_empty()
+                && !exports.contains("wasi:config/store")
+            {
+                bail!(
+                    "the policy sets config properties, but the component does not import \
+                     `wasi:config/store`; remove them"
+                );
+            }
+        }
         if exports.is_empty() {
             match component {
                 Some(bytes) => {
@@ -223,7 +243,10 @@ impl WasiVirt {
         }
 
         let adapter = self.specialize(&mut resolve, &version, &exports)?;
-        let virtualized: Vec<String> = exports.iter().map(|i| format!("{i}@{version}")).collect();
+        let virtualized: Vec<String> = exports
+            .iter()
+            .map(|i| subsystem::versioned(i, &version))
+            .collect();
         let (bytes, composed) = match component {
             Some(component) => {
                 let (bytes, _) = compose(&adapter, &component)?;
@@ -280,12 +303,9 @@ impl WasiVirt {
         let env = policy.env.clone().unwrap_or_default();
         let args = env.args();
         let cwd = env.cwd();
-        let (host, host_names) = match &env.host {
-            HostEnv::None => (HostEnvMode::None, &[][..]),
-            HostEnv::All => (HostEnvMode::All, &[][..]),
-            HostEnv::Allow(names) => (HostEnvMode::Allow, &names[..]),
-            HostEnv::Deny(names) => (HostEnvMode::Deny, &names[..]),
-        };
+        let (host, host_names) = host_filter(&env.host);
+        let store = policy.config.clone().unwrap_or_default();
+        let (store_host, store_names) = host_filter(&store.host);
         let stdio = policy.stdio.unwrap_or_default();
         let modes = [stdio.stdin, stdio.stdout, stdio.stderr];
         let allowed = |access: Option<Access>| access.unwrap_or(Access::Allow) == Access::Allow;
@@ -328,6 +348,15 @@ impl WasiVirt {
                 StdioMode::Ignore => LayoutStdio::Ignore,
             }),
             allow: allow_bits,
+            store: StoreSpec {
+                host: store_host,
+                host_names: store_names.iter().map(String::as_str).collect(),
+                properties: store
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            },
         };
         let config = wasi_virt_layout::encode(&spec);
 
@@ -360,6 +389,7 @@ impl WasiVirt {
                 }
                 ("wasi:io/streams" | "wasi:io/error", _) => host_streams,
                 ("wasi:io/poll", _) => host_pollables,
+                ("wasi:config/store", _) => store_host != HostEnvMode::None,
                 (other, _) => match subsystem_of(other) {
                     Some(Subsystem::Clocks) => allowed(policy.clocks),
                     Some(Subsystem::Random) => allowed(policy.random),
@@ -398,7 +428,10 @@ impl WasiVirt {
             .map(|(m, _)| m.clone())
             .filter(|m| !m.starts_with("[export]"))
             .collect();
-        let exports: BTreeSet<String> = exports.iter().map(|i| format!("{i}@{version}")).collect();
+        let exports: BTreeSet<String> = exports
+            .iter()
+            .map(|i| subsystem::versioned(i, version))
+            .collect();
         let world = wit::add_world(resolve, &imports, &exports)?;
         let mut module = rewritten.module;
         wit_component::embed_component_metadata(
@@ -413,6 +446,16 @@ impl WasiVirt {
             .module(&module)?
             .encode()
             .context("failed to encode the specialized adapter as a component")
+    }
+}
+
+/// The layout's form of a host filter.
+fn host_filter(host: &HostEnv) -> (HostEnvMode, &[String]) {
+    match host {
+        HostEnv::None => (HostEnvMode::None, &[]),
+        HostEnv::All => (HostEnvMode::All, &[]),
+        HostEnv::Allow(names) => (HostEnvMode::Allow, names),
+        HostEnv::Deny(names) => (HostEnvMode::Deny, names),
     }
 }
 

@@ -82,6 +82,8 @@ fn help_lists_every_flag() {
         "--allow-random [<BOOL>]",
         "--allow-exit [<BOOL>]",
         "--allow-sockets [<BOOL>]",
+        "-c, --config <NAME=VALUE>",
+        "--allow-config[=<NAMES>]",
         "--debug",
         "wasm-tools compose",
     ] {
@@ -237,6 +239,8 @@ fn standalone_adapter_uses_the_asked_version() {
     .iter()
     .map(|n| format!("{n}@0.2.3"))
     .collect();
+    // wasi:config is a draft with a version of its own.
+    want.push("wasi:config/store@0.2.0-rc.1".to_string());
     want.sort();
     assert_eq!(exports, want);
     assert!(wasi_virt::component_imports(&bytes).unwrap().is_empty());
@@ -468,5 +472,47 @@ fn debug_flag_traces_to_stderr() {
             .any(|l| l == "wasi-virt: wasi:random/insecure-seed.insecure-seed"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn config_properties_from_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("reader.wasm"),
+        harness::guest("config-reader"),
+    )
+    .unwrap();
+    let out = wasi_virt(
+        &[
+            "reader.wasm",
+            "-c",
+            "db-url=postgres://db",
+            "--allow-config=region",
+            "-e",
+            "CONFIG_KEYS=db-url,region,secret",
+            "--stdout=allow",
+            "-o",
+            "out.wasm",
+        ],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("\n  config: host properties only region; 1 set\n"),
+        "{stdout}"
+    );
+    let host = harness::Host {
+        config: [("region", "eu"), ("secret", "s")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let run = harness::run_ok(&std::fs::read(dir.path().join("out.wasm")).unwrap(), &host).unwrap();
+    assert_eq!(
+        run.stdout,
+        "get db-url: postgres://db\nget region: eu\nget secret: none\nall db-url=postgres://db\nall region=eu\n"
     );
 }

@@ -11,7 +11,9 @@ mod harness;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
-use wasi_virt::{Access, Args, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy, WasiVirt};
+use wasi_virt::{
+    Access, Args, ConfigPolicy, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy, WasiVirt,
+};
 
 const POLICIES: u64 = 120;
 
@@ -69,6 +71,15 @@ fn random_policy(seed: u64) -> Policy {
         random: rng.pick(&access),
         exit: rng.pick(&access),
         sockets: rng.pick(&access),
+        // The probe does not import wasi:config; its policy must not matter.
+        config: if rng.next() % 2 == 0 {
+            None
+        } else {
+            Some(ConfigPolicy {
+                host: HostEnv::None,
+                properties: Default::default(),
+            })
+        },
         debug: rng.next() % 5 == 0,
     }
 }

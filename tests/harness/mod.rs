@@ -113,6 +113,9 @@ pub struct Host {
     /// What the component reads on stdin; without it, stdin is empty.
     #[serde(default)]
     pub stdin: Option<String>,
+    /// `wasi:config/store` properties.
+    #[serde(default)]
+    pub config: indexmap::IndexMap<String, String>,
     /// Grant TCP, UDP and name lookup (to any address; tests only use
     /// 127.0.0.1).
     #[serde(default)]
@@ -122,6 +125,7 @@ pub struct Host {
 struct Ctx {
     wasi: WasiCtx,
     table: ResourceTable,
+    config: wasmtime_wasi_config::WasiConfigVariables,
 }
 
 impl WasiView for Ctx {
@@ -181,6 +185,11 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
         Ctx {
             wasi: wasi.build(),
             table: ResourceTable::new(),
+            config: host
+                .config
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
         },
     )
 }
@@ -188,6 +197,9 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
 fn linker() -> Result<Linker<Ctx>> {
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut Ctx| {
+        wasmtime_wasi_config::WasiConfig::from(&h.config)
+    })?;
     Ok(linker)
 }
 

@@ -16,14 +16,9 @@ impl Guest for Adapter {
         let mut out = Vec::new();
         if env.host != HostEnvMode::None {
             for (name, value) in host::get_environment() {
-                let listed = env.host_names.contains(&name);
-                let visible = match env.host {
-                    HostEnvMode::None => false,
-                    HostEnvMode::All => true,
-                    HostEnvMode::Allow => listed,
-                    HostEnvMode::Deny => !listed,
-                };
-                if visible && env.overrides.get(&name).is_none() {
+                if env.host.shows(env.host_names.contains(&name))
+                    && env.overrides.get(&name).is_none()
+                {
                     out.push((name, value));
                 }
             }

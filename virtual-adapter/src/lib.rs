@@ -17,6 +17,7 @@ extern crate alloc;
 #[macro_use]
 mod debug;
 mod clocks;
+mod config;
 mod environment;
 mod exit;
 mod io;

@@ -36,7 +36,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -132,17 +132,29 @@ impl fmt::Display for Error {
     }
 }
 
-/// Where the adapter takes environment variables from the host.
+/// Which host values (environment variables, config properties) are visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostEnvMode {
-    /// No host variable is visible.
+    /// No host value is visible.
     None = 0,
-    /// Every host variable is visible.
+    /// Every host value is visible.
     All = 1,
-    /// Only the listed host variables are visible.
+    /// Only the listed host values are visible.
     Allow = 2,
-    /// Every host variable except the listed ones is visible.
+    /// Every host value except the listed ones is visible.
     Deny = 3,
+}
+
+impl HostEnvMode {
+    /// Whether the host value `name` is visible, given the list.
+    pub fn shows(self, listed: bool) -> bool {
+        match self {
+            HostEnvMode::None => false,
+            HostEnvMode::All => true,
+            HostEnvMode::Allow => listed,
+            HostEnvMode::Deny => !listed,
+        }
+    }
 }
 
 impl HostEnvMode {
@@ -199,6 +211,19 @@ pub struct Config<'a> {
     pub stdio: [StdioMode; 3],
     /// [`allow`] bits.
     pub allow: u32,
+    /// The `wasi:config/store` policy.
+    pub store: Store<'a>,
+}
+
+/// The `wasi:config/store` part of the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Store<'a> {
+    /// How host properties are filtered.
+    pub host: HostEnvMode,
+    /// The allow- or deny-list for [`HostEnvMode::Allow`]/[`HostEnvMode::Deny`].
+    pub host_names: StrList<'a>,
+    /// Properties set by the policy; they replace host properties.
+    pub properties: PairList<'a>,
 }
 
 /// The `wasi:cli/environment` part of the configuration.
@@ -241,6 +266,11 @@ impl<'a> Config<'a> {
             StdioMode::from_u32(r.u32()?)?,
         ];
         let allow = r.u32()?;
+        let store = Store {
+            host: HostEnvMode::from_u32(r.u32()?)?,
+            host_names: r.str_list()?,
+            properties: r.pair_list()?,
+        };
         Ok(Config {
             flags,
             env: Env {
@@ -252,6 +282,7 @@ impl<'a> Config<'a> {
             },
             stdio,
             allow,
+            store,
         })
     }
 
@@ -401,6 +432,29 @@ mod encode {
         pub stdio: [StdioMode; 3],
         /// [`super::allow`] bits.
         pub allow: u32,
+        /// The `wasi:config/store` policy.
+        pub store: StoreSpec<'s>,
+    }
+
+    /// The host's side of [`super::Store`].
+    #[derive(Clone, Debug)]
+    pub struct StoreSpec<'s> {
+        /// How host properties are filtered.
+        pub host: HostEnvMode,
+        /// The allow- or deny-list.
+        pub host_names: Vec<&'s str>,
+        /// Properties set by the policy.
+        pub properties: Vec<(&'s str, &'s str)>,
+    }
+
+    impl Default for StoreSpec<'_> {
+        fn default() -> Self {
+            StoreSpec {
+                host: HostEnvMode::All,
+                host_names: Vec::new(),
+                properties: Vec::new(),
+            }
+        }
     }
 
     impl Default for StdioMode {
@@ -462,6 +516,9 @@ mod encode {
             w.u32(mode as u32);
         }
         w.u32(spec.allow);
+        w.u32(spec.store.host as u32);
+        w.str_list(&spec.store.host_names);
+        w.pair_list(&spec.store.properties);
         w.bytes
     }
 
@@ -538,6 +595,11 @@ mod tests {
             },
             stdio: [StdioMode::Ignore, StdioMode::Allow, StdioMode::Deny],
             allow: allow::CLOCKS | allow::HTTP,
+            store: StoreSpec {
+                host: HostEnvMode::Allow,
+                host_names: vec!["region"],
+                properties: vec![("db-url", "postgres://x")],
+            },
         }
     }
 
@@ -569,6 +631,17 @@ mod tests {
         );
         assert!(c.allows(allow::CLOCKS) && c.allows(allow::HTTP));
         assert!(!c.allows(allow::RANDOM) && !c.allows(allow::CLOCKS | allow::RANDOM));
+        assert_eq!(c.store.host, HostEnvMode::Allow);
+        assert!(c.store.host_names.contains("region"));
+        assert_eq!(c.store.properties.get("db-url"), Some("postgres://x"));
+    }
+
+    #[test]
+    fn host_filters() {
+        assert!(!HostEnvMode::None.shows(true));
+        assert!(HostEnvMode::All.shows(false));
+        assert!(HostEnvMode::Allow.shows(true) && !HostEnvMode::Allow.shows(false));
+        assert!(!HostEnvMode::Deny.shows(true) && HostEnvMode::Deny.shows(false));
     }
 
     #[test]

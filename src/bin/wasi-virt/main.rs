@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wasi_virt::{
-    Access, Args as ArgsPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, StdioMode, StdioPolicy,
-    WasiVirt,
+    Access, Args as ArgsPolicy, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, StdioMode,
+    StdioPolicy, WasiVirt,
 };
 
 /// Virtualize WASI for a WebAssembly component.
@@ -119,6 +119,22 @@ struct Cli {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_exit: Option<bool>,
 
+    /// Set a `wasi:config/store` property: `-c NAME=VALUE`. Repeatable.
+    #[arg(short = 'c', long = "config", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    config: Vec<(String, String)>,
+
+    /// Let host config properties through: all of them, or only those listed
+    /// (`--allow-config=region,zone`). Otherwise a property not set with `-c`
+    /// is an error for the component.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ','
+    )]
+    allow_config: Option<Vec<String>>,
+
     /// Let the host's TCP, UDP and name lookup through (denied, every socket
     /// operation fails with `access-denied`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -206,6 +222,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         policy.random = file.random.or(policy.random);
         policy.exit = file.exit.or(policy.exit);
         policy.sockets = file.sockets.or(policy.sockets);
+        policy.config = file.config.or(policy.config);
         policy.debug |= file.debug;
     }
 
@@ -254,6 +271,15 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
             *slot = Some(Access::from(allow));
         }
     }
+    let store = policy.config.get_or_insert_with(ConfigPolicy::default);
+    for (k, v) in &cli.config {
+        store.properties.insert(k.clone(), v.clone());
+    }
+    match &cli.allow_config {
+        Some(names) if names.is_empty() => store.host = HostEnv::All,
+        Some(names) => store.host = HostEnv::Allow(check_names(names, "--allow-config")?),
+        None => {}
+    }
     policy.debug |= cli.debug;
     Ok(policy)
 }
@@ -292,6 +318,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `none`, `all`, `only A,B` or `all but A,B`.
+fn describe(host: &HostEnv) -> String {
+    match host {
+        HostEnv::None => "none".to_string(),
+        HostEnv::All => "all".to_string(),
+        HostEnv::Allow(n) => format!("only {}", n.join(",")),
+        HostEnv::Deny(n) => format!("all but {}", n.join(",")),
+    }
+}
+
 fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
     let what = if report.composed {
         "virtualized component"
@@ -306,12 +342,7 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
     let has = |prefix: &str| report.virtualized.iter().any(|i| i.starts_with(prefix));
     let mut lines = Vec::new();
     if let (Some(env), true) = (&policy.env, has("wasi:cli/environment@")) {
-        let host = match &env.host {
-            HostEnv::None => "none".to_string(),
-            HostEnv::All => "all".to_string(),
-            HostEnv::Allow(n) => format!("only {}", n.join(",")),
-            HostEnv::Deny(n) => format!("all but {}", n.join(",")),
-        };
+        let host = describe(&env.host);
         let args = match env.args() {
             ArgsPolicy::Host => "host".to_string(),
             ArgsPolicy::Virtual(a) => format!("{} virtual", a.len()),
@@ -350,6 +381,13 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
             };
             lines.push(format!("{name}: {state}"));
         }
+    }
+    if let (Some(store), true) = (&policy.config, has("wasi:config/store@")) {
+        lines.push(format!(
+            "config: host properties {}; {} set",
+            describe(&store.host),
+            store.properties.len()
+        ));
     }
     if has("wasi:io/") {
         lines.push("io: the streams and pollables of the above".to_string());
