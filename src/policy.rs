@@ -37,6 +37,10 @@ pub struct Policy {
     /// `wasi:sockets/*`: denied, every operation fails with `access-denied`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sockets: Option<Access>,
+    /// `wasi:http/{types,outgoing-handler}`: denied, `handle` returns
+    /// `HTTP-request-denied`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<Access>,
     /// `wasi:config/store` (the `0.2.0-rc.1` draft): properties, and which
     /// host properties are visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +219,7 @@ impl Policy {
             random: Some(Access::Allow),
             exit: Some(Access::Allow),
             sockets: Some(Access::Allow),
+            http: Some(Access::Allow),
             config: Some(ConfigPolicy::default()),
             debug: false,
         }
@@ -233,6 +238,7 @@ impl Policy {
             random: Some(Access::Deny),
             exit: Some(Access::Deny),
             sockets: Some(Access::Deny),
+            http: Some(Access::Deny),
             config: Some(ConfigPolicy {
                 host: HostEnv::None,
                 ..ConfigPolicy::default()

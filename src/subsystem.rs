@@ -24,6 +24,8 @@ pub enum Subsystem {
     Exit,
     /// TCP, UDP and name lookup.
     Sockets,
+    /// Outgoing HTTP.
+    Http,
     /// `wasi:config/store`.
     Config,
     /// `wasi:io`: never asked for by a policy; exported whenever another
@@ -55,6 +57,8 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
     ("wasi:sockets/udp", Subsystem::Sockets, true),
     ("wasi:sockets/udp-create-socket", Subsystem::Sockets, false),
     ("wasi:sockets/ip-name-lookup", Subsystem::Sockets, true),
+    ("wasi:http/types", Subsystem::Http, true),
+    ("wasi:http/outgoing-handler", Subsystem::Http, false),
     ("wasi:config/store", Subsystem::Config, false),
     ("wasi:io/error", Subsystem::Io, true),
     ("wasi:io/poll", Subsystem::Io, true),
@@ -64,12 +68,7 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
 /// Interfaces that hand out streams or pollables, which the adapter cannot
 /// virtualize yet. A component importing one cannot have its I/O
 /// virtualized: its streams would come from two places.
-const IO_BEARING_UNSUPPORTED: &[&str] = &[
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:http/types",
-    "wasi:http/outgoing-handler",
-];
+const IO_BEARING_UNSUPPORTED: &[&str] = &["wasi:filesystem/types", "wasi:filesystem/preopens"];
 
 /// The version of `wasi:config`, a draft outside the WASI 0.2 releases.
 pub const CONFIG_VERSION: &str = "0.2.0-rc.1";
@@ -124,6 +123,9 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
     }
     if policy.sockets.is_some() {
         out.push(Subsystem::Sockets);
+    }
+    if policy.http.is_some() {
+        out.push(Subsystem::Http);
     }
     if policy.config.is_some() {
         out.push(Subsystem::Config);
@@ -200,7 +202,7 @@ pub fn select(
                 bail!(
                     "the component imports `{other}`, whose streams wasi-virt cannot virtualize \
                      yet, so it cannot virtualize the component's other I/O ({}) either; leave \
-                     stdio, clocks and sockets to the host (do not configure them)",
+                     stdio, clocks, sockets and http to the host (do not configure them)",
                     exports
                         .iter()
                         .filter(|n| io_bearing(n))

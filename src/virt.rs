@@ -1,7 +1,7 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
 use crate::compose::compose;
-use crate::inspect::{component_imports, validate_component};
+use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::InterfaceName;
 use crate::policy::{
     Access, Args, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
@@ -146,6 +146,13 @@ impl WasiVirt {
         self
     }
 
+    /// Virtualizes outgoing HTTP: the host's if `allow`, else `handle`
+    /// returns `HTTP-request-denied`.
+    pub fn http(&mut self, allow: bool) -> &mut Self {
+        self.policy.http = Some(Access::from(allow));
+        self
+    }
+
     /// Virtualizes `wasi:config/store`, and returns its policy to configure.
     /// By default every host property is visible.
     pub fn config(&mut self) -> &mut ConfigPolicy {
@@ -200,6 +207,24 @@ impl WasiVirt {
         let version = self.choose_version(user_imports.as_deref())?;
         let mut resolve = wit::load(&version)?;
         let exports = subsystem::select(&self.policy, user_imports.as_deref(), &resolve, &version)?;
+
+        // A component serving HTTP gets requests typed by the host's
+        // `wasi:http/types`; the adapter cannot stand in for those yet.
+        if let Some(bytes) = &component {
+            if exports.contains("wasi:http/types") {
+                let serves = component_exports(bytes)?.iter().any(|e| {
+                    InterfaceName::parse(e)
+                        .is_some_and(|n| n.unversioned == "wasi:http/incoming-handler")
+                });
+                if serves {
+                    bail!(
+                        "the component exports `wasi:http/incoming-handler`, and wasi-virt cannot \
+                         yet virtualize `wasi:http/types` for a component that serves HTTP; leave \
+                         http, stdio, clocks and sockets to the host (do not configure them)"
+                    );
+                }
+            }
+        }
 
         // Settings with content must reach the component.
         if let Some(env) = &self.policy.env {
@@ -315,6 +340,7 @@ impl WasiVirt {
             (policy.random, allow::RANDOM),
             (policy.exit, allow::EXIT),
             (policy.sockets, allow::SOCKETS),
+            (policy.http, allow::HTTP),
         ] {
             if allowed(access) {
                 allow_bits |= bit;
@@ -395,6 +421,7 @@ impl WasiVirt {
                     Some(Subsystem::Random) => allowed(policy.random),
                     Some(Subsystem::Exit) => allowed(policy.exit),
                     Some(Subsystem::Sockets) => allowed(policy.sockets),
+                    Some(Subsystem::Http) => allowed(policy.http),
                     _ => true,
                 },
             };

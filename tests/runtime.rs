@@ -37,7 +37,8 @@ struct Case {
     /// What the host grants.
     #[serde(default)]
     host: Host,
-    /// A server the test starts on 127.0.0.1 first (`tcp-echo`). In the
+    /// A server the test starts on 127.0.0.1 first (`tcp-echo`,
+    /// `http-echo`). In the
     /// policy's env overrides and the host's env, `$SERVER` becomes its
     /// address and `$PORT` its port.
     server: Option<String>,
@@ -145,8 +146,11 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
     let mut policy = case.policy.clone();
     let mut host = case.host.clone();
     if let Some(server) = &case.server {
-        ensure!(server == "tcp-echo", "unknown server `{server}`");
-        let addr = harness::tcp_echo_server()?;
+        let addr = match server.as_str() {
+            "tcp-echo" => harness::tcp_echo_server()?,
+            "http-echo" => harness::http_echo_server()?,
+            other => bail!("unknown server `{other}`"),
+        };
         let fill = |v: &mut String| {
             *v = v
                 .replace("$SERVER", &addr.to_string())

@@ -71,6 +71,7 @@ fn random_policy(seed: u64) -> Policy {
         random: rng.pick(&access),
         exit: rng.pick(&access),
         sockets: rng.pick(&access),
+        http: rng.pick(&access),
         // The probe does not import wasi:config; its policy must not matter.
         config: if rng.next() % 2 == 0 {
             None

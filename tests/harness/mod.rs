@@ -116,6 +116,10 @@ pub struct Host {
     /// `wasi:config/store` properties.
     #[serde(default)]
     pub config: indexmap::IndexMap<String, String>,
+    /// Grant outgoing HTTP (`wasi:http`); without it the host does not even
+    /// define those interfaces, so a component importing them cannot start.
+    #[serde(default)]
+    pub http: bool,
     /// Grant TCP, UDP and name lookup (to any address; tests only use
     /// 127.0.0.1).
     #[serde(default)]
@@ -126,6 +130,17 @@ struct Ctx {
     wasi: WasiCtx,
     table: ResourceTable,
     config: wasmtime_wasi_config::WasiConfigVariables,
+    http: wasmtime_wasi_http::WasiHttpCtx,
+}
+
+impl wasmtime_wasi_http::WasiHttpView for Ctx {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasmtime_wasi_http::default_hooks(),
+        }
+    }
 }
 
 impl WasiView for Ctx {
@@ -190,13 +205,17 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect(),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
         },
     )
 }
 
-fn linker() -> Result<Linker<Ctx>> {
+fn linker(host: &Host) -> Result<Linker<Ctx>> {
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    if host.http {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+    }
     wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut Ctx| {
         wasmtime_wasi_config::WasiConfig::from(&h.config)
     })?;
@@ -223,10 +242,13 @@ pub fn run_compiled(component: &Component, host: &Host) -> Result<Output> {
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
-    let command =
-        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, component, &linker()?)
-            .map_err(anyhow::Error::from)
-            .context("failed to instantiate component")?;
+    let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
+        &mut store,
+        component,
+        &linker(host)?,
+    )
+    .map_err(anyhow::Error::from)
+    .context("failed to instantiate component")?;
     let end = match command.wasi_cli_run().call_run(&mut store) {
         Ok(Ok(())) => End::Ok,
         Ok(Err(())) => End::RunError,
@@ -262,7 +284,7 @@ pub fn call_export(bytes: &[u8], host: &Host, func: &str, args: &[String]) -> Re
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
-    let instance = linker()?
+    let instance = linker(host)?
         .instantiate(&mut store, &component)
         .map_err(anyhow::Error::from)
         .context("failed to instantiate component")?;
@@ -326,6 +348,63 @@ pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
                 }
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
             }
+        }
+    });
+    Ok(addr)
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 that answers one request: `200`, an
+/// `x-server: test` header, and a body echoing the request's method, path,
+/// body and `x-client` header. It stops by itself after 20 seconds.
+pub fn http_echo_server() -> Result<std::net::SocketAddr> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            };
+            stream.set_nonblocking(false).ok();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .ok();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let (mut length, mut client) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "x-client" => client = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let reply = format!(
+                "{} {} {} (x-client: {client})",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                String::from_utf8_lossy(&body)
+            );
+            let _ = (&stream).write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nx-server: test\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                )
+                .as_bytes(),
+            );
+            return;
         }
     });
     Ok(addr)

@@ -10,8 +10,10 @@ use crate::exports::wasi::io::streams::{
 };
 use crate::wasi::io::{error as host_error, poll as host_poll, streams as host};
 use crate::Adapter;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 /// How much a virtual sink accepts per `check-write`.
 const SINK_BUDGET: u64 = 1 << 20;
@@ -194,20 +196,52 @@ pub enum VOutputStream {
     Discard,
     /// Every write fails; names what was denied.
     Denied(&'static str),
+    /// Writes go wherever the shared sink points at the time.
+    Shared(Rc<RefCell<Sink>>),
+}
+
+/// Where a [`VOutputStream::Shared`] writes: a buffer until its owner
+/// attaches a host stream (an http body before its request is sent).
+#[derive(Default)]
+pub enum Sink {
+    #[default]
+    Empty,
+    Buffer(Vec<u8>),
+    Host(host::OutputStream),
+    Closed,
 }
 
 impl VOutputStream {
-    /// Runs `f` on the host stream, or answers as the virtual stream does:
-    /// a discard sink accepts `sink`, a denied stream fails.
+    /// Runs `f` on the host stream, or answers as the virtual stream does: a
+    /// discard or buffering sink accepts `sink` (a buffer also gets `buffer`
+    /// applied), a denied stream fails, a closed one is closed.
     fn with<T>(
         &self,
         sink: T,
+        buffer: impl FnOnce(&mut Vec<u8>),
         f: impl FnOnce(&host::OutputStream) -> Result<T, host::StreamError>,
     ) -> Result<T, StreamError> {
         match self {
             VOutputStream::Host(h) => map(f(h)),
             VOutputStream::Discard => Ok(sink),
             VOutputStream::Denied(what) => Err(denied_error(what)),
+            VOutputStream::Shared(shared) => {
+                let mut shared = shared.borrow_mut();
+                match &mut *shared {
+                    Sink::Host(h) => map(f(h)),
+                    Sink::Closed => Err(StreamError::Closed),
+                    Sink::Buffer(bytes) => {
+                        buffer(bytes);
+                        Ok(sink)
+                    }
+                    empty @ Sink::Empty => {
+                        let mut bytes = Vec::new();
+                        buffer(&mut bytes);
+                        *empty = Sink::Buffer(bytes);
+                        Ok(sink)
+                    }
+                }
+            }
         }
     }
 }
@@ -215,7 +249,7 @@ impl VOutputStream {
 impl GuestOutputStream for VOutputStream {
     fn check_write(&self) -> Result<u64, StreamError> {
         trace!("wasi:io/streams.output-stream.check-write");
-        self.with(SINK_BUDGET, |h| h.check_write())
+        self.with(SINK_BUDGET, |_| {}, |h| h.check_write())
     }
 
     fn write(&self, contents: Vec<u8>) -> Result<(), StreamError> {
@@ -223,7 +257,11 @@ impl GuestOutputStream for VOutputStream {
             "wasi:io/streams.output-stream.write({} bytes)",
             contents.len()
         );
-        self.with((), |h| h.write(&contents))
+        self.with(
+            (),
+            |b| b.extend_from_slice(&contents),
+            |h| h.write(&contents),
+        )
     }
 
     fn blocking_write_and_flush(&self, contents: Vec<u8>) -> Result<(), StreamError> {
@@ -231,34 +269,50 @@ impl GuestOutputStream for VOutputStream {
             "wasi:io/streams.output-stream.blocking-write-and-flush({} bytes)",
             contents.len()
         );
-        self.with((), |h| h.blocking_write_and_flush(&contents))
+        self.with(
+            (),
+            |b| b.extend_from_slice(&contents),
+            |h| h.blocking_write_and_flush(&contents),
+        )
     }
 
     fn flush(&self) -> Result<(), StreamError> {
         trace!("wasi:io/streams.output-stream.flush");
-        self.with((), |h| h.flush())
+        self.with((), |_| {}, |h| h.flush())
     }
 
     fn blocking_flush(&self) -> Result<(), StreamError> {
         trace!("wasi:io/streams.output-stream.blocking-flush");
-        self.with((), |h| h.blocking_flush())
+        self.with((), |_| {}, |h| h.blocking_flush())
     }
 
     fn subscribe(&self) -> Pollable {
         match self {
             VOutputStream::Host(h) => VPollable::host(h.subscribe()),
+            VOutputStream::Shared(shared) => match &*shared.borrow() {
+                Sink::Host(h) => VPollable::host(h.subscribe()),
+                _ => VPollable::ready(),
+            },
             _ => VPollable::ready(),
         }
     }
 
     fn write_zeroes(&self, len: u64) -> Result<(), StreamError> {
         trace!("wasi:io/streams.output-stream.write-zeroes({len})");
-        self.with((), |h| h.write_zeroes(len))
+        self.with(
+            (),
+            |b| b.resize(b.len() + len as usize, 0),
+            |h| h.write_zeroes(len),
+        )
     }
 
     fn blocking_write_zeroes_and_flush(&self, len: u64) -> Result<(), StreamError> {
         trace!("wasi:io/streams.output-stream.blocking-write-zeroes-and-flush({len})");
-        self.with((), |h| h.blocking_write_zeroes_and_flush(len))
+        self.with(
+            (),
+            |b| b.resize(b.len() + len as usize, 0),
+            |h| h.blocking_write_zeroes_and_flush(len),
+        )
     }
 
     fn splice(&self, src: InputStreamBorrow<'_>, len: u64) -> Result<u64, StreamError> {

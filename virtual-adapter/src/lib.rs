@@ -20,6 +20,7 @@ mod clocks;
 mod config;
 mod environment;
 mod exit;
+mod http;
 mod io;
 mod random;
 mod sockets;

@@ -19,8 +19,9 @@ use wasi_virt::{
 ///
 /// Encapsulation by default: with no flags, every subsystem is denied. The
 /// environment is sealed (only `-e` variables), stdio fails on use, clocks,
-/// random and exit trap, sockets fail with `access-denied`, and the output
-/// imports none of them from the host.
+/// random and exit trap, sockets fail with `access-denied`, http requests
+/// with `HTTP-request-denied`, config properties not given with `-c` are
+/// errors, and the output imports none of them from the host.
 /// Each `--allow-*` flag lets one subsystem through.
 ///
 /// Examples:
@@ -140,6 +141,11 @@ struct Cli {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_sockets: Option<bool>,
 
+    /// Let outgoing HTTP requests through to the host (denied, they fail
+    /// with `HTTP-request-denied`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_http: Option<bool>,
+
     /// Trace every virtualized call, and the reason for every trap, to the
     /// host's stderr (the output then imports `wasi:cli/stderr`).
     #[arg(long)]
@@ -223,6 +229,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         policy.exit = file.exit.or(policy.exit);
         policy.sockets = file.sockets.or(policy.sockets);
         policy.config = file.config.or(policy.config);
+        policy.http = file.http.or(policy.http);
         policy.debug |= file.debug;
     }
 
@@ -266,6 +273,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         (cli.allow_random, &mut policy.random),
         (cli.allow_exit, &mut policy.exit),
         (cli.allow_sockets, &mut policy.sockets),
+        (cli.allow_http, &mut policy.http),
     ] {
         if let Some(allow) = flag {
             *slot = Some(Access::from(allow));
@@ -372,6 +380,7 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
         ("random", "wasi:random/", policy.random),
         ("exit", "wasi:cli/exit@", policy.exit),
         ("sockets", "wasi:sockets/", policy.sockets),
+        ("http", "wasi:http/", policy.http),
     ] {
         if has(prefix) {
             let state = if access.unwrap_or(Access::Allow) == Access::Allow {

@@ -1,0 +1,643 @@
+//! `wasi:http/{types,outgoing-handler}`: outgoing requests.
+//!
+//! Fields, requests, options and response builders are the adapter's own
+//! data, so a component can build a request whatever the policy; only
+//! `outgoing-handler.handle` reaches the host. Allowed, it turns the request
+//! into the host's and wraps what comes back (response, body stream,
+//! trailers). Denied, it returns `HTTP-request-denied`, and no `wasi:http`
+//! import is left.
+//!
+//! `incoming-request` and `response-outparam` only exist when a host calls a
+//! component's `wasi:http/incoming-handler`; the library refuses to
+//! virtualize http for such components, so the adapter never creates them
+//! and their types here are uninhabited.
+
+use crate::exports::wasi::http::outgoing_handler;
+use crate::exports::wasi::http::types::{
+    self, DnsErrorPayload, Duration, ErrorCode, FieldName, FieldSizePayload, FieldValue, Fields,
+    FutureIncomingResponse, FutureTrailers, GuestFields, GuestFutureIncomingResponse,
+    GuestFutureTrailers, GuestIncomingBody, GuestIncomingRequest, GuestIncomingResponse,
+    GuestOutgoingBody, GuestOutgoingRequest, GuestOutgoingResponse, GuestRequestOptions,
+    GuestResponseOutparam, HeaderError, Headers, IncomingBody, IncomingResponse, InputStream,
+    IoErrorBorrow, Method, OutgoingBody, OutgoingResponse, OutputStream, ResponseOutparam, Scheme,
+    StatusCode, TlsAlertReceivedPayload, Trailers,
+};
+use crate::io::{IoError, Sink, VInputStream, VOutputStream, VPollable};
+use crate::state::config;
+use crate::wasi::http as host;
+use crate::Adapter;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use wasi_virt_layout::allow;
+
+/// `wasi:http/types.fields`.
+pub struct VFields {
+    entries: RefCell<Vec<(String, Vec<u8>)>>,
+    immutable: bool,
+}
+
+impl VFields {
+    fn mutable(entries: Vec<(String, Vec<u8>)>) -> Self {
+        VFields {
+            entries: RefCell::new(entries),
+            immutable: false,
+        }
+    }
+
+    fn immutable(entries: Vec<(String, Vec<u8>)>) -> Fields {
+        Fields::new(VFields {
+            entries: RefCell::new(entries),
+            immutable: true,
+        })
+    }
+
+    fn check(&self, name: &str) -> Result<(), HeaderError> {
+        if self.immutable {
+            return Err(HeaderError::Immutable);
+        }
+        valid_name(name)
+    }
+
+    fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        self.entries.borrow().clone()
+    }
+}
+
+/// RFC 9110 token characters.
+fn valid_name(name: &str) -> Result<(), HeaderError> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(HeaderError::InvalidSyntax)
+    }
+}
+
+impl GuestFields for VFields {
+    fn new() -> Self {
+        VFields::mutable(Vec::new())
+    }
+
+    fn from_list(entries: Vec<(FieldName, FieldValue)>) -> Result<Fields, HeaderError> {
+        for (name, _) in &entries {
+            valid_name(name)?;
+        }
+        Ok(Fields::new(VFields::mutable(entries)))
+    }
+
+    fn get(&self, name: FieldName) -> Vec<FieldValue> {
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(&name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn has(&self, name: FieldName) -> bool {
+        self.entries
+            .borrow()
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(&name))
+    }
+
+    fn set(&self, name: FieldName, value: Vec<FieldValue>) -> Result<(), HeaderError> {
+        self.check(&name)?;
+        let mut entries = self.entries.borrow_mut();
+        entries.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        entries.extend(value.into_iter().map(|v| (name.clone(), v)));
+        Ok(())
+    }
+
+    fn delete(&self, name: FieldName) -> Result<(), HeaderError> {
+        self.check(&name)?;
+        self.entries
+            .borrow_mut()
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        Ok(())
+    }
+
+    fn append(&self, name: FieldName, value: FieldValue) -> Result<(), HeaderError> {
+        self.check(&name)?;
+        self.entries.borrow_mut().push((name, value));
+        Ok(())
+    }
+
+    fn entries(&self) -> Vec<(FieldName, FieldValue)> {
+        self.snapshot()
+    }
+
+    fn clone(&self) -> Fields {
+        Fields::new(VFields::mutable(self.snapshot()))
+    }
+}
+
+/// A body that buffers until its request is sent, then streams to the host.
+#[derive(Default)]
+struct BodyState {
+    /// Where writes go: a buffer before the request is sent, the host's
+    /// body stream after.
+    sink: Rc<RefCell<Sink>>,
+    /// Whether `write` handed out the stream already.
+    stream_taken: bool,
+    /// `finish` was called before sending, with these trailers.
+    finished: Option<Option<Vec<(String, Vec<u8>)>>>,
+    /// The host body, once sent and until finished.
+    host: Option<host::types::OutgoingBody>,
+}
+
+/// `wasi:http/types.outgoing-body`.
+pub struct VOutgoingBody(Rc<RefCell<BodyState>>);
+
+impl GuestOutgoingBody for VOutgoingBody {
+    fn write(&self) -> Result<OutputStream, ()> {
+        let mut state = self.0.borrow_mut();
+        if core::mem::replace(&mut state.stream_taken, true) {
+            return Err(());
+        }
+        Ok(OutputStream::new(VOutputStream::Shared(state.sink.clone())))
+    }
+
+    fn finish(this: OutgoingBody, trailers: Option<Trailers>) -> Result<(), ErrorCode> {
+        trace!("wasi:http/types.outgoing-body.finish");
+        let body = this.into_inner::<VOutgoingBody>();
+        let trailers = trailers.map(|t| t.into_inner::<VFields>().snapshot());
+        let mut state = body.0.borrow_mut();
+        match state.host.take() {
+            Some(host_body) => {
+                // The host's stream is a child of its body: drop it first.
+                *state.sink.borrow_mut() = Sink::Closed;
+                let trailers = trailers.map(host_fields).transpose()?;
+                host::types::OutgoingBody::finish(host_body, trailers).map_err(error_code)
+            }
+            None => {
+                state.finished = Some(trailers);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `wasi:http/types.outgoing-request`: held in the adapter until `handle`.
+pub struct VOutgoingRequest {
+    method: RefCell<Method>,
+    path_with_query: RefCell<Option<String>>,
+    scheme: RefCell<Option<Scheme>>,
+    authority: RefCell<Option<String>>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: RefCell<Option<Rc<RefCell<BodyState>>>>,
+}
+
+impl GuestOutgoingRequest for VOutgoingRequest {
+    fn new(headers: Headers) -> Self {
+        VOutgoingRequest {
+            method: RefCell::new(Method::Get),
+            path_with_query: RefCell::new(None),
+            scheme: RefCell::new(None),
+            authority: RefCell::new(None),
+            headers: headers.into_inner::<VFields>().snapshot(),
+            body: RefCell::new(None),
+        }
+    }
+
+    fn body(&self) -> Result<OutgoingBody, ()> {
+        let mut body = self.body.borrow_mut();
+        if body.is_some() {
+            return Err(());
+        }
+        let state = Rc::new(RefCell::new(BodyState::default()));
+        *body = Some(state.clone());
+        Ok(OutgoingBody::new(VOutgoingBody(state)))
+    }
+
+    fn method(&self) -> Method {
+        self.method.borrow().clone()
+    }
+
+    fn set_method(&self, method: Method) -> Result<(), ()> {
+        if let Method::Other(m) = &method {
+            valid_name(m).map_err(|_| ())?;
+        }
+        *self.method.borrow_mut() = method;
+        Ok(())
+    }
+
+    fn path_with_query(&self) -> Option<String> {
+        self.path_with_query.borrow().clone()
+    }
+
+    fn set_path_with_query(&self, path_with_query: Option<String>) -> Result<(), ()> {
+        *self.path_with_query.borrow_mut() = path_with_query;
+        Ok(())
+    }
+
+    fn scheme(&self) -> Option<Scheme> {
+        self.scheme.borrow().clone()
+    }
+
+    fn set_scheme(&self, scheme: Option<Scheme>) -> Result<(), ()> {
+        *self.scheme.borrow_mut() = scheme;
+        Ok(())
+    }
+
+    fn authority(&self) -> Option<String> {
+        self.authority.borrow().clone()
+    }
+
+    fn set_authority(&self, authority: Option<String>) -> Result<(), ()> {
+        *self.authority.borrow_mut() = authority;
+        Ok(())
+    }
+
+    fn headers(&self) -> Headers {
+        VFields::immutable(self.headers.clone())
+    }
+}
+
+/// `wasi:http/types.request-options`.
+#[derive(Default)]
+pub struct VRequestOptions {
+    connect: Cell<Option<Duration>>,
+    first_byte: Cell<Option<Duration>>,
+    between_bytes: Cell<Option<Duration>>,
+}
+
+impl GuestRequestOptions for VRequestOptions {
+    fn new() -> Self {
+        VRequestOptions::default()
+    }
+
+    fn connect_timeout(&self) -> Option<Duration> {
+        self.connect.get()
+    }
+
+    fn set_connect_timeout(&self, duration: Option<Duration>) -> Result<(), ()> {
+        self.connect.set(duration);
+        Ok(())
+    }
+
+    fn first_byte_timeout(&self) -> Option<Duration> {
+        self.first_byte.get()
+    }
+
+    fn set_first_byte_timeout(&self, duration: Option<Duration>) -> Result<(), ()> {
+        self.first_byte.set(duration);
+        Ok(())
+    }
+
+    fn between_bytes_timeout(&self) -> Option<Duration> {
+        self.between_bytes.get()
+    }
+
+    fn set_between_bytes_timeout(&self, duration: Option<Duration>) -> Result<(), ()> {
+        self.between_bytes.set(duration);
+        Ok(())
+    }
+}
+
+/// `wasi:http/types.outgoing-response`: a builder; it can only be sent
+/// through a `response-outparam`, which never exists here.
+pub struct VOutgoingResponse {
+    status: Cell<StatusCode>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Cell<bool>,
+}
+
+impl GuestOutgoingResponse for VOutgoingResponse {
+    fn new(headers: Headers) -> Self {
+        VOutgoingResponse {
+            status: Cell::new(200),
+            headers: headers.into_inner::<VFields>().snapshot(),
+            body: Cell::new(false),
+        }
+    }
+
+    fn status_code(&self) -> StatusCode {
+        self.status.get()
+    }
+
+    fn set_status_code(&self, status_code: StatusCode) -> Result<(), ()> {
+        if !(100..=599).contains(&status_code) {
+            return Err(());
+        }
+        self.status.set(status_code);
+        Ok(())
+    }
+
+    fn headers(&self) -> Headers {
+        VFields::immutable(self.headers.clone())
+    }
+
+    fn body(&self) -> Result<OutgoingBody, ()> {
+        if self.body.replace(true) {
+            return Err(());
+        }
+        Ok(OutgoingBody::new(VOutgoingBody(Rc::default())))
+    }
+}
+
+/// No value: the adapter never creates `incoming-request` or
+/// `response-outparam`.
+pub enum Never {}
+
+/// `wasi:http/types.incoming-request`, uninhabited (see the module docs).
+pub struct VIncomingRequest(Never);
+
+impl GuestIncomingRequest for VIncomingRequest {
+    fn method(&self) -> Method {
+        match self.0 {}
+    }
+    fn path_with_query(&self) -> Option<String> {
+        match self.0 {}
+    }
+    fn scheme(&self) -> Option<Scheme> {
+        match self.0 {}
+    }
+    fn authority(&self) -> Option<String> {
+        match self.0 {}
+    }
+    fn headers(&self) -> Headers {
+        match self.0 {}
+    }
+    fn consume(&self) -> Result<IncomingBody, ()> {
+        match self.0 {}
+    }
+}
+
+/// `wasi:http/types.response-outparam`, uninhabited (see the module docs).
+pub struct VResponseOutparam(Never);
+
+impl GuestResponseOutparam for VResponseOutparam {
+    #[allow(unreachable_code)]
+    fn set(param: ResponseOutparam, _response: Result<OutgoingResponse, ErrorCode>) {
+        match param.into_inner::<VResponseOutparam>().0 {}
+    }
+}
+
+/// `wasi:http/types.incoming-response`, the host's.
+pub struct VIncomingResponse(host::types::IncomingResponse);
+
+impl GuestIncomingResponse for VIncomingResponse {
+    fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn headers(&self) -> Headers {
+        VFields::immutable(self.0.headers().entries())
+    }
+
+    fn consume(&self) -> Result<IncomingBody, ()> {
+        self.0
+            .consume()
+            .map(|b| IncomingBody::new(VIncomingBody(b)))
+    }
+}
+
+/// `wasi:http/types.incoming-body`, the host's.
+pub struct VIncomingBody(host::types::IncomingBody);
+
+impl GuestIncomingBody for VIncomingBody {
+    fn stream(&self) -> Result<InputStream, ()> {
+        self.0
+            .stream()
+            .map(|s| InputStream::new(VInputStream::Host(s)))
+    }
+
+    fn finish(this: IncomingBody) -> FutureTrailers {
+        let body = this.into_inner::<VIncomingBody>();
+        FutureTrailers::new(VFutureTrailers(host::types::IncomingBody::finish(body.0)))
+    }
+}
+
+/// `wasi:http/types.future-trailers`, the host's.
+pub struct VFutureTrailers(host::types::FutureTrailers);
+
+impl GuestFutureTrailers for VFutureTrailers {
+    fn subscribe(&self) -> types::Pollable {
+        VPollable::host(self.0.subscribe())
+    }
+
+    fn get(&self) -> Option<Result<Result<Option<Trailers>, ErrorCode>, ()>> {
+        self.0.get().map(|r| {
+            r.map(|r| {
+                r.map(|t| t.map(|t| VFields::immutable(t.entries())))
+                    .map_err(error_code)
+            })
+        })
+    }
+}
+
+/// `wasi:http/types.future-incoming-response`, the host's.
+pub struct VFutureIncomingResponse(host::types::FutureIncomingResponse);
+
+impl GuestFutureIncomingResponse for VFutureIncomingResponse {
+    fn subscribe(&self) -> types::Pollable {
+        VPollable::host(self.0.subscribe())
+    }
+
+    fn get(&self) -> Option<Result<Result<IncomingResponse, ErrorCode>, ()>> {
+        self.0.get().map(|r| {
+            r.map(|r| {
+                r.map(|resp| IncomingResponse::new(VIncomingResponse(resp)))
+                    .map_err(error_code)
+            })
+        })
+    }
+}
+
+impl types::Guest for Adapter {
+    type Fields = VFields;
+    type IncomingRequest = VIncomingRequest;
+    type OutgoingRequest = VOutgoingRequest;
+    type RequestOptions = VRequestOptions;
+    type ResponseOutparam = VResponseOutparam;
+    type IncomingResponse = VIncomingResponse;
+    type IncomingBody = VIncomingBody;
+    type FutureTrailers = VFutureTrailers;
+    type OutgoingResponse = VOutgoingResponse;
+    type OutgoingBody = VOutgoingBody;
+    type FutureIncomingResponse = VFutureIncomingResponse;
+
+    fn http_error_code(err: IoErrorBorrow<'_>) -> Option<ErrorCode> {
+        match err.get::<IoError>() {
+            IoError::Host(e) if config().allows(allow::HTTP) => {
+                host::types::http_error_code(e).map(error_code)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl outgoing_handler::Guest for Adapter {
+    fn handle(
+        request: types::OutgoingRequest,
+        options: Option<types::RequestOptions>,
+    ) -> Result<FutureIncomingResponse, ErrorCode> {
+        let request = request.into_inner::<VOutgoingRequest>();
+        trace!(
+            "wasi:http/outgoing-handler.handle({:?} {})",
+            request.authority.borrow(),
+            request.path_with_query.borrow().as_deref().unwrap_or("/")
+        );
+        if !config().allows(allow::HTTP) {
+            crate::debug::print(format_args!(
+                "wasi-virt: denied: wasi:http/outgoing-handler.handle"
+            ));
+            return Err(ErrorCode::HttpRequestDenied);
+        }
+        send(request, options.map(|o| o.into_inner::<VRequestOptions>()))
+    }
+}
+
+/// Builds the host's request from the adapter's, sends it, then streams
+/// what was written to the body so far (and finishes it, if it was).
+fn send(
+    request: VOutgoingRequest,
+    options: Option<VRequestOptions>,
+) -> Result<FutureIncomingResponse, ErrorCode> {
+    let out = host::types::OutgoingRequest::new(host_fields(request.headers)?);
+    let invalid = |what: &str| ErrorCode::InternalError(Some(alloc::format!("invalid {what}")));
+    out.set_method(&method_in(request.method.into_inner()))
+        .map_err(|()| invalid("method"))?;
+    out.set_path_with_query(request.path_with_query.into_inner().as_deref())
+        .map_err(|()| invalid("path"))?;
+    out.set_scheme(request.scheme.into_inner().map(scheme_in).as_ref())
+        .map_err(|()| invalid("scheme"))?;
+    out.set_authority(request.authority.into_inner().as_deref())
+        .map_err(|()| invalid("authority"))?;
+    let body = request.body.into_inner();
+    let host_body = match &body {
+        Some(_) => Some(out.body().map_err(|()| invalid("body"))?),
+        None => None,
+    };
+    let options = options.map(|o| {
+        let h = host::types::RequestOptions::new();
+        // The host may not support every timeout; unsupported ones are
+        // left at its defaults, as a direct call would leave them.
+        let _ = h.set_connect_timeout(o.connect.get());
+        let _ = h.set_first_byte_timeout(o.first_byte.get());
+        let _ = h.set_between_bytes_timeout(o.between_bytes.get());
+        h
+    });
+    let future = host::outgoing_handler::handle(out, options).map_err(error_code)?;
+
+    if let (Some(state), Some(host_body)) = (body, host_body) {
+        let mut state = state.borrow_mut();
+        let stream = host_body.write().map_err(|()| invalid("body stream"))?;
+        let buffered = match core::mem::take(&mut *state.sink.borrow_mut()) {
+            Sink::Buffer(bytes) => bytes,
+            _ => Vec::new(),
+        };
+        for chunk in buffered.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|_| ErrorCode::HttpProtocolError)?;
+        }
+        match state.finished.take() {
+            Some(trailers) => {
+                drop(stream);
+                let trailers = trailers.map(host_fields).transpose()?;
+                host::types::OutgoingBody::finish(host_body, trailers).map_err(error_code)?;
+            }
+            None => {
+                *state.sink.borrow_mut() = Sink::Host(stream);
+                state.host = Some(host_body);
+            }
+        }
+    }
+    Ok(FutureIncomingResponse::new(VFutureIncomingResponse(future)))
+}
+
+fn host_fields(entries: Vec<(String, Vec<u8>)>) -> Result<host::types::Fields, ErrorCode> {
+    host::types::Fields::from_list(&entries).map_err(|e| {
+        ErrorCode::InternalError(Some(alloc::format!("the host refused a header: {e:?}")))
+    })
+}
+
+fn method_in(m: Method) -> host::types::Method {
+    use host::types::Method as H;
+    match m {
+        Method::Get => H::Get,
+        Method::Head => H::Head,
+        Method::Post => H::Post,
+        Method::Put => H::Put,
+        Method::Delete => H::Delete,
+        Method::Connect => H::Connect,
+        Method::Options => H::Options,
+        Method::Trace => H::Trace,
+        Method::Patch => H::Patch,
+        Method::Other(s) => H::Other(s),
+    }
+}
+
+fn scheme_in(s: Scheme) -> host::types::Scheme {
+    match s {
+        Scheme::Http => host::types::Scheme::Http,
+        Scheme::Https => host::types::Scheme::Https,
+        Scheme::Other(s) => host::types::Scheme::Other(s),
+    }
+}
+
+fn field_size(p: host::types::FieldSizePayload) -> FieldSizePayload {
+    FieldSizePayload {
+        field_name: p.field_name,
+        field_size: p.field_size,
+    }
+}
+
+/// The host's error code as the adapter's: the same WIT variant.
+fn error_code(e: host::types::ErrorCode) -> ErrorCode {
+    use host::types::ErrorCode as H;
+    match e {
+        H::DnsTimeout => ErrorCode::DnsTimeout,
+        H::DnsError(p) => ErrorCode::DnsError(DnsErrorPayload {
+            rcode: p.rcode,
+            info_code: p.info_code,
+        }),
+        H::DestinationNotFound => ErrorCode::DestinationNotFound,
+        H::DestinationUnavailable => ErrorCode::DestinationUnavailable,
+        H::DestinationIpProhibited => ErrorCode::DestinationIpProhibited,
+        H::DestinationIpUnroutable => ErrorCode::DestinationIpUnroutable,
+        H::ConnectionRefused => ErrorCode::ConnectionRefused,
+        H::ConnectionTerminated => ErrorCode::ConnectionTerminated,
+        H::ConnectionTimeout => ErrorCode::ConnectionTimeout,
+        H::ConnectionReadTimeout => ErrorCode::ConnectionReadTimeout,
+        H::ConnectionWriteTimeout => ErrorCode::ConnectionWriteTimeout,
+        H::ConnectionLimitReached => ErrorCode::ConnectionLimitReached,
+        H::TlsProtocolError => ErrorCode::TlsProtocolError,
+        H::TlsCertificateError => ErrorCode::TlsCertificateError,
+        H::TlsAlertReceived(p) => ErrorCode::TlsAlertReceived(TlsAlertReceivedPayload {
+            alert_id: p.alert_id,
+            alert_message: p.alert_message,
+        }),
+        H::HttpRequestDenied => ErrorCode::HttpRequestDenied,
+        H::HttpRequestLengthRequired => ErrorCode::HttpRequestLengthRequired,
+        H::HttpRequestBodySize(n) => ErrorCode::HttpRequestBodySize(n),
+        H::HttpRequestMethodInvalid => ErrorCode::HttpRequestMethodInvalid,
+        H::HttpRequestUriInvalid => ErrorCode::HttpRequestUriInvalid,
+        H::HttpRequestUriTooLong => ErrorCode::HttpRequestUriTooLong,
+        H::HttpRequestHeaderSectionSize(n) => ErrorCode::HttpRequestHeaderSectionSize(n),
+        H::HttpRequestHeaderSize(p) => ErrorCode::HttpRequestHeaderSize(p.map(field_size)),
+        H::HttpRequestTrailerSectionSize(n) => ErrorCode::HttpRequestTrailerSectionSize(n),
+        H::HttpRequestTrailerSize(p) => ErrorCode::HttpRequestTrailerSize(field_size(p)),
+        H::HttpResponseIncomplete => ErrorCode::HttpResponseIncomplete,
+        H::HttpResponseHeaderSectionSize(n) => ErrorCode::HttpResponseHeaderSectionSize(n),
+        H::HttpResponseHeaderSize(p) => ErrorCode::HttpResponseHeaderSize(field_size(p)),
+        H::HttpResponseBodySize(n) => ErrorCode::HttpResponseBodySize(n),
+        H::HttpResponseTrailerSectionSize(n) => ErrorCode::HttpResponseTrailerSectionSize(n),
+        H::HttpResponseTrailerSize(p) => ErrorCode::HttpResponseTrailerSize(field_size(p)),
+        H::HttpResponseTransferCoding(s) => ErrorCode::HttpResponseTransferCoding(s),
+        H::HttpResponseContentCoding(s) => ErrorCode::HttpResponseContentCoding(s),
+        H::HttpResponseTimeout => ErrorCode::HttpResponseTimeout,
+        H::HttpUpgradeFailed => ErrorCode::HttpUpgradeFailed,
+        H::HttpProtocolError => ErrorCode::HttpProtocolError,
+        H::LoopDetected => ErrorCode::LoopDetected,
+        H::ConfigurationError => ErrorCode::ConfigurationError,
+        H::InternalError(s) => ErrorCode::InternalError(s),
+    }
+}
