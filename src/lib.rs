@@ -30,7 +30,7 @@ mod wit;
 pub use inspect::{component_exports, component_imports, validate_component};
 pub use names::InterfaceName;
 pub use policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
 };
 pub use rename::rename_top_level;
 pub use virt::{Report, VirtResult, WasiVirt};

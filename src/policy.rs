@@ -37,6 +37,9 @@ pub struct Policy {
     /// `wasi:sockets/*`: denied, every operation fails with `access-denied`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sockets: Option<Access>,
+    /// `wasi:filesystem/{types,preopens}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs: Option<FsPolicy>,
     /// `wasi:http/{types,outgoing-handler}`: denied, `handle` returns
     /// `HTTP-request-denied`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +52,42 @@ pub struct Policy {
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub debug: bool,
+}
+
+/// How the filesystem is virtualized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FsPolicy {
+    /// Whether the host's preopens pass through (default). Without them the
+    /// component sees no preopened directory at all.
+    #[serde(default = "yes")]
+    pub host_preopens: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for FsPolicy {
+    fn default() -> Self {
+        FsPolicy {
+            host_preopens: true,
+        }
+    }
+}
+
+impl FsPolicy {
+    /// Every host preopen passes through.
+    pub fn allow_host_preopens(&mut self) -> &mut Self {
+        self.host_preopens = true;
+        self
+    }
+
+    /// No host preopen is visible, and the host's filesystem is not imported.
+    pub fn deny_host_preopens(&mut self) -> &mut Self {
+        self.host_preopens = false;
+        self
+    }
 }
 
 /// How `wasi:config/store` is virtualized.
@@ -219,6 +258,7 @@ impl Policy {
             random: Some(Access::Allow),
             exit: Some(Access::Allow),
             sockets: Some(Access::Allow),
+            fs: Some(FsPolicy::default()),
             http: Some(Access::Allow),
             config: Some(ConfigPolicy::default()),
             debug: false,
@@ -238,6 +278,9 @@ impl Policy {
             random: Some(Access::Deny),
             exit: Some(Access::Deny),
             sockets: Some(Access::Deny),
+            fs: Some(FsPolicy {
+                host_preopens: false,
+            }),
             http: Some(Access::Deny),
             config: Some(ConfigPolicy {
                 host: HostEnv::None,

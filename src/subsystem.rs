@@ -24,6 +24,8 @@ pub enum Subsystem {
     Exit,
     /// TCP, UDP and name lookup.
     Sockets,
+    /// Files and directories.
+    Fs,
     /// Outgoing HTTP.
     Http,
     /// `wasi:config/store`.
@@ -57,6 +59,8 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
     ("wasi:sockets/udp", Subsystem::Sockets, true),
     ("wasi:sockets/udp-create-socket", Subsystem::Sockets, false),
     ("wasi:sockets/ip-name-lookup", Subsystem::Sockets, true),
+    ("wasi:filesystem/types", Subsystem::Fs, true),
+    ("wasi:filesystem/preopens", Subsystem::Fs, false),
     ("wasi:http/types", Subsystem::Http, true),
     ("wasi:http/outgoing-handler", Subsystem::Http, false),
     ("wasi:config/store", Subsystem::Config, false),
@@ -64,11 +68,6 @@ const INTERFACES: &[(&str, Subsystem, bool)] = &[
     ("wasi:io/poll", Subsystem::Io, true),
     ("wasi:io/streams", Subsystem::Io, true),
 ];
-
-/// Interfaces that hand out streams or pollables, which the adapter cannot
-/// virtualize yet. A component importing one cannot have its I/O
-/// virtualized: its streams would come from two places.
-const IO_BEARING_UNSUPPORTED: &[&str] = &["wasi:filesystem/types", "wasi:filesystem/preopens"];
 
 /// The version of `wasi:config`, a draft outside the WASI 0.2 releases.
 pub const CONFIG_VERSION: &str = "0.2.0-rc.1";
@@ -123,6 +122,9 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
     }
     if policy.sockets.is_some() {
         out.push(Subsystem::Sockets);
+    }
+    if policy.fs.is_some() {
+        out.push(Subsystem::Fs);
     }
     if policy.http.is_some() {
         out.push(Subsystem::Http);
@@ -193,26 +195,6 @@ pub fn select(
         }
     }
 
-    if exports.iter().any(|name| io_bearing(name)) {
-        if let Some(imported) = &imported {
-            if let Some(other) = IO_BEARING_UNSUPPORTED
-                .iter()
-                .find(|n| imported.contains(**n))
-            {
-                bail!(
-                    "the component imports `{other}`, whose streams wasi-virt cannot virtualize \
-                     yet, so it cannot virtualize the component's other I/O ({}) either; leave \
-                     stdio, clocks, sockets and http to the host (do not configure them)",
-                    exports
-                        .iter()
-                        .filter(|n| io_bearing(n))
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-    }
     Ok(exports)
 }
 
@@ -284,21 +266,5 @@ mod tests {
         assert!(got.contains("wasi:clocks/monotonic-clock"));
         assert!(got.contains("wasi:io/streams") && got.contains("wasi:cli/terminal-stderr"));
         assert!(!got.contains("wasi:cli/environment"));
-    }
-
-    #[test]
-    fn unsupported_streams_are_refused() {
-        let resolve = wit::load(&v()).unwrap();
-        let policy = Policy {
-            stdio: Some(StdioPolicy::default()),
-            ..Policy::default()
-        };
-        let component = imports(&[
-            "wasi:cli/stdout",
-            "wasi:io/streams",
-            "wasi:filesystem/types",
-        ]);
-        let err = select(&policy, Some(&component), &resolve, &v()).unwrap_err();
-        assert!(err.to_string().contains("`wasi:filesystem/types`"), "{err}");
     }
 }

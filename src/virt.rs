@@ -4,7 +4,7 @@ use crate::compose::compose;
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::InterfaceName;
 use crate::policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
 };
 use crate::rewrite::{rewrite, Plan};
 use crate::subsystem::{self, subsystem_of, Subsystem};
@@ -144,6 +144,12 @@ impl WasiVirt {
     pub fn sockets(&mut self, allow: bool) -> &mut Self {
         self.policy.sockets = Some(Access::from(allow));
         self
+    }
+
+    /// Virtualizes the filesystem, and returns its policy to configure. By
+    /// default the host's preopens pass through.
+    pub fn fs(&mut self) -> &mut FsPolicy {
+        self.policy.fs.get_or_insert_with(FsPolicy::default)
     }
 
     /// Virtualizes outgoing HTTP: the host's if `allow`, else `handle`
@@ -346,6 +352,10 @@ impl WasiVirt {
                 allow_bits |= bit;
             }
         }
+        let host_preopens = policy.fs.as_ref().is_none_or(|fs| fs.host_preopens);
+        if host_preopens {
+            allow_bits |= allow::HOST_PREOPENS;
+        }
         let spec = ConfigSpec {
             flags: if policy.debug { FLAG_DEBUG } else { 0 },
             env: EnvSpec {
@@ -422,6 +432,7 @@ impl WasiVirt {
                     Some(Subsystem::Exit) => allowed(policy.exit),
                     Some(Subsystem::Sockets) => allowed(policy.sockets),
                     Some(Subsystem::Http) => allowed(policy.http),
+                    Some(Subsystem::Fs) => host_preopens,
                     _ => true,
                 },
             };

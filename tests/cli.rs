@@ -83,6 +83,7 @@ fn help_lists_every_flag() {
         "--allow-exit [<BOOL>]",
         "--allow-sockets [<BOOL>]",
         "--allow-http [<BOOL>]",
+        "--allow-fs",
         "-c, --config <NAME=VALUE>",
         "--allow-config[=<NAMES>]",
         "--debug",
@@ -241,6 +242,8 @@ fn standalone_adapter_uses_the_asked_version() {
     .map(|n| format!("{n}@0.2.3"))
     .collect();
     want.push("wasi:http/types@0.2.3".to_string());
+    want.push("wasi:filesystem/types@0.2.3".to_string());
+    want.push("wasi:filesystem/preopens@0.2.3".to_string());
     want.push("wasi:http/outgoing-handler@0.2.3".to_string());
     // wasi:config is a draft with a version of its own.
     want.push("wasi:config/store@0.2.0-rc.1".to_string());

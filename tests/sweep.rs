@@ -12,7 +12,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use wasi_virt::{
-    Access, Args, ConfigPolicy, EnvPolicy, HostEnv, Policy, StdioMode, StdioPolicy, WasiVirt,
+    Access, Args, ConfigPolicy, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+    WasiVirt,
 };
 
 const POLICIES: u64 = 120;
@@ -72,6 +73,15 @@ fn random_policy(seed: u64) -> Policy {
         exit: rng.pick(&access),
         sockets: rng.pick(&access),
         http: rng.pick(&access),
+        fs: match rng.next() % 3 {
+            0 => None,
+            1 => Some(FsPolicy {
+                host_preopens: true,
+            }),
+            _ => Some(FsPolicy {
+                host_preopens: false,
+            }),
+        },
         // The probe does not import wasi:config; its policy must not matter.
         config: if rng.next() % 2 == 0 {
             None

@@ -116,6 +116,10 @@ pub struct Host {
     /// `wasi:config/store` properties.
     #[serde(default)]
     pub config: indexmap::IndexMap<String, String>,
+    /// Preopened directories, guest path to host path (relative paths are
+    /// relative to the repository), read-only.
+    #[serde(default)]
+    pub preopens: indexmap::IndexMap<String, String>,
     /// Grant outgoing HTTP (`wasi:http`); without it the host does not even
     /// define those interfaces, so a component importing them cannot start.
     #[serde(default)]
@@ -186,6 +190,14 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
         wasi.initial_cwd(cwd);
     }
     wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    for (guest, host_path) in &host.preopens {
+        wasi.preopened_dir(
+            repo().join(host_path),
+            guest,
+            wasmtime_wasi::FsPerms::ReadOnly,
+        )
+        .expect("a preopen that exists");
+    }
     if host.network {
         wasi.inherit_network()
             .allow_ip_name_lookup(true)

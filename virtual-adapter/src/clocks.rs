@@ -38,7 +38,8 @@ impl monotonic_clock::Guest for Adapter {
     }
 }
 
-fn datetime(d: host::wall_clock::Datetime) -> Datetime {
+/// The host's datetime as the adapter's.
+pub fn datetime(d: host::wall_clock::Datetime) -> Datetime {
     Datetime {
         seconds: d.seconds,
         nanoseconds: d.nanoseconds,

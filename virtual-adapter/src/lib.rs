@@ -20,6 +20,7 @@ mod clocks;
 mod config;
 mod environment;
 mod exit;
+mod filesystem;
 mod http;
 mod io;
 mod random;

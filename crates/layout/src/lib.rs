@@ -54,6 +54,8 @@ pub mod allow {
     pub const SOCKETS: u32 = 1 << 3;
     /// `wasi:http/*`.
     pub const HTTP: u32 = 1 << 4;
+    /// The host's filesystem preopens.
+    pub const HOST_PREOPENS: u32 = 1 << 5;
 }
 
 /// The fixed-size record the adapter exports and the host patches.

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wasi_virt::{
-    Access, Args as ArgsPolicy, ConfigPolicy, Cwd, EnvPolicy, HostEnv, Policy, Report, StdioMode,
-    StdioPolicy, WasiVirt,
+    Access, Args as ArgsPolicy, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostEnv, Policy, Report,
+    StdioMode, StdioPolicy, WasiVirt,
 };
 
 /// Virtualize WASI for a WebAssembly component.
@@ -21,7 +21,8 @@ use wasi_virt::{
 /// environment is sealed (only `-e` variables), stdio fails on use, clocks,
 /// random and exit trap, sockets fail with `access-denied`, http requests
 /// with `HTTP-request-denied`, config properties not given with `-c` are
-/// errors, and the output imports none of them from the host.
+/// errors, no host directory is preopened, and the output imports none of
+/// them from the host.
 /// Each `--allow-*` flag lets one subsystem through.
 ///
 /// Examples:
@@ -141,6 +142,11 @@ struct Cli {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_sockets: Option<bool>,
 
+    /// Let every host preopened directory through (otherwise the component
+    /// sees none, and the output does not import the host's filesystem).
+    #[arg(long)]
+    allow_fs: bool,
+
     /// Let outgoing HTTP requests through to the host (denied, they fail
     /// with `HTTP-request-denied`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -230,6 +236,7 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         policy.sockets = file.sockets.or(policy.sockets);
         policy.config = file.config.or(policy.config);
         policy.http = file.http.or(policy.http);
+        policy.fs = file.fs.or(policy.fs);
         policy.debug |= file.debug;
     }
 
@@ -278,6 +285,12 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         if let Some(allow) = flag {
             *slot = Some(Access::from(allow));
         }
+    }
+    if cli.allow_fs {
+        policy
+            .fs
+            .get_or_insert_with(FsPolicy::default)
+            .allow_host_preopens();
     }
     let store = policy.config.get_or_insert_with(ConfigPolicy::default);
     for (k, v) in &cli.config {
@@ -397,6 +410,14 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
             describe(&store.host),
             store.properties.len()
         ));
+    }
+    if let (Some(fs), true) = (&policy.fs, has("wasi:filesystem/")) {
+        let state = if fs.host_preopens {
+            "host preopens"
+        } else {
+            "no preopens (denied)"
+        };
+        lines.push(format!("fs: {state}"));
     }
     if has("wasi:io/") {
         lines.push("io: the streams and pollables of the above".to_string());
