@@ -27,6 +27,25 @@ const PRIVATE_PREFIX: &str = "virtualized-";
 /// user component exports. Returns the composed component and the names of
 /// the user imports that were satisfied.
 pub fn compose(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
+    // wasm-compose asserts, rather than reports, some shapes it cannot
+    // encode; a caller gets an error, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        compose_graph(adapter, component)
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown");
+        Err(anyhow::anyhow!(
+            "failed to compose the adapter with the component: wasm-compose failed \
+                 internally ({why}); this is a bug, please report it with the component"
+        ))
+    })
+}
+
+fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
     let mut graph = CompositionGraph::new();
     // Types are compared across components, so both must come from one
     // validator.

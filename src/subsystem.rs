@@ -31,42 +31,42 @@ pub enum Subsystem {
     /// `wasi:config/store`.
     Config,
     /// `wasi:io`: never asked for by a policy; exported whenever another
-    /// exported interface hands out streams or pollables.
+    /// exported interface uses its streams or pollables.
     Io,
 }
 
-/// `(interface, subsystem, whether it hands out streams or pollables)`.
-const INTERFACES: &[(&str, Subsystem, bool)] = &[
-    ("wasi:cli/environment", Subsystem::Env, false),
-    ("wasi:cli/stdin", Subsystem::Stdio, true),
-    ("wasi:cli/stdout", Subsystem::Stdio, true),
-    ("wasi:cli/stderr", Subsystem::Stdio, true),
-    ("wasi:cli/terminal-input", Subsystem::Stdio, false),
-    ("wasi:cli/terminal-output", Subsystem::Stdio, false),
-    ("wasi:cli/terminal-stdin", Subsystem::Stdio, false),
-    ("wasi:cli/terminal-stdout", Subsystem::Stdio, false),
-    ("wasi:cli/terminal-stderr", Subsystem::Stdio, false),
-    ("wasi:clocks/monotonic-clock", Subsystem::Clocks, true),
-    ("wasi:clocks/wall-clock", Subsystem::Clocks, false),
-    ("wasi:random/random", Subsystem::Random, false),
-    ("wasi:random/insecure", Subsystem::Random, false),
-    ("wasi:random/insecure-seed", Subsystem::Random, false),
-    ("wasi:cli/exit", Subsystem::Exit, false),
-    ("wasi:sockets/network", Subsystem::Sockets, false),
-    ("wasi:sockets/instance-network", Subsystem::Sockets, false),
-    ("wasi:sockets/tcp", Subsystem::Sockets, true),
-    ("wasi:sockets/tcp-create-socket", Subsystem::Sockets, false),
-    ("wasi:sockets/udp", Subsystem::Sockets, true),
-    ("wasi:sockets/udp-create-socket", Subsystem::Sockets, false),
-    ("wasi:sockets/ip-name-lookup", Subsystem::Sockets, true),
-    ("wasi:filesystem/types", Subsystem::Fs, true),
-    ("wasi:filesystem/preopens", Subsystem::Fs, false),
-    ("wasi:http/types", Subsystem::Http, true),
-    ("wasi:http/outgoing-handler", Subsystem::Http, false),
-    ("wasi:config/store", Subsystem::Config, false),
-    ("wasi:io/error", Subsystem::Io, true),
-    ("wasi:io/poll", Subsystem::Io, true),
-    ("wasi:io/streams", Subsystem::Io, true),
+/// Every interface the adapter can export, and its subsystem.
+const INTERFACES: &[(&str, Subsystem)] = &[
+    ("wasi:cli/environment", Subsystem::Env),
+    ("wasi:cli/stdin", Subsystem::Stdio),
+    ("wasi:cli/stdout", Subsystem::Stdio),
+    ("wasi:cli/stderr", Subsystem::Stdio),
+    ("wasi:cli/terminal-input", Subsystem::Stdio),
+    ("wasi:cli/terminal-output", Subsystem::Stdio),
+    ("wasi:cli/terminal-stdin", Subsystem::Stdio),
+    ("wasi:cli/terminal-stdout", Subsystem::Stdio),
+    ("wasi:cli/terminal-stderr", Subsystem::Stdio),
+    ("wasi:clocks/monotonic-clock", Subsystem::Clocks),
+    ("wasi:clocks/wall-clock", Subsystem::Clocks),
+    ("wasi:random/random", Subsystem::Random),
+    ("wasi:random/insecure", Subsystem::Random),
+    ("wasi:random/insecure-seed", Subsystem::Random),
+    ("wasi:cli/exit", Subsystem::Exit),
+    ("wasi:sockets/network", Subsystem::Sockets),
+    ("wasi:sockets/instance-network", Subsystem::Sockets),
+    ("wasi:sockets/tcp", Subsystem::Sockets),
+    ("wasi:sockets/tcp-create-socket", Subsystem::Sockets),
+    ("wasi:sockets/udp", Subsystem::Sockets),
+    ("wasi:sockets/udp-create-socket", Subsystem::Sockets),
+    ("wasi:sockets/ip-name-lookup", Subsystem::Sockets),
+    ("wasi:filesystem/types", Subsystem::Fs),
+    ("wasi:filesystem/preopens", Subsystem::Fs),
+    ("wasi:http/types", Subsystem::Http),
+    ("wasi:http/outgoing-handler", Subsystem::Http),
+    ("wasi:config/store", Subsystem::Config),
+    ("wasi:io/error", Subsystem::Io),
+    ("wasi:io/poll", Subsystem::Io),
+    ("wasi:io/streams", Subsystem::Io),
 ];
 
 /// The version of `wasi:config`, a draft outside the WASI 0.2 releases.
@@ -85,21 +85,15 @@ pub fn versioned(interface: &str, version: &Version) -> String {
 pub fn subsystem_of(interface: &str) -> Option<Subsystem> {
     INTERFACES
         .iter()
-        .find(|(name, ..)| *name == interface)
-        .map(|(_, s, _)| *s)
-}
-
-fn io_bearing(interface: &str) -> bool {
-    INTERFACES
-        .iter()
-        .any(|(name, _, io)| *name == interface && *io)
+        .find(|(name, _)| *name == interface)
+        .map(|(_, s)| *s)
 }
 
 fn interfaces_of(subsystem: Subsystem) -> impl Iterator<Item = &'static str> {
     INTERFACES
         .iter()
-        .filter(move |(_, s, _)| *s == subsystem)
-        .map(|(name, ..)| *name)
+        .filter(move |(_, s)| *s == subsystem)
+        .map(|(name, _)| *name)
 }
 
 /// The subsystems a policy configures.
@@ -139,42 +133,49 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
 ///
 /// - What the policy configures, limited to what the component imports
 ///   (import filtering); without a component, all of it.
-/// - Closed under `use`: an exported interface's dependencies are exported
-///   (DESIGN.md hazard 1).
-/// - IO closure: once any exported interface hands out streams or
-///   pollables, every such interface the component imports is exported too,
-///   so all of its streams come from the adapter. Without a component, every
-///   such interface is. Those the policy does not configure pass through.
+/// - Closed under `use`, forwards: an exported interface's dependencies are
+///   exported (DESIGN.md hazard 1).
+/// - Closed under `use`, backwards (the IO closure): an interface the
+///   component imports that uses an exported one must come from the adapter
+///   too, or its types would name resources of two owners (a host
+///   `wasi:cli/stdout` handing out streams of the adapter's `wasi:io`).
+///   Without a component, every interface the adapter can export counts as
+///   imported. Those the policy does not configure pass through.
 pub fn select(
     policy: &Policy,
     component_imports: Option<&[String]>,
     resolve: &Resolve,
     version: &Version,
 ) -> Result<BTreeSet<&'static str>> {
-    let imported: Option<BTreeSet<String>> = component_imports.map(|imports| {
-        imports
+    let imported: BTreeSet<String> = match component_imports {
+        Some(imports) => imports
             .iter()
             .filter_map(|i| InterfaceName::parse(i))
             .map(|n| n.unversioned)
+            .collect(),
+        None => INTERFACES.iter().map(|(n, _)| n.to_string()).collect(),
+    };
+    let deps = |name: &str| -> Vec<String> {
+        wit::dependencies(resolve, &versioned(name, version))
+            .iter()
+            .filter_map(|d| InterfaceName::parse(d))
+            .map(|d| d.unversioned)
             .collect()
-    });
-    let is_imported = |name: &str| imported.as_ref().is_none_or(|set| set.contains(name));
+    };
+    let supported = |name: &str| INTERFACES.iter().find(|(n, _)| *n == name).map(|(n, _)| *n);
 
     let mut exports: BTreeSet<&'static str> = requested(policy)
         .into_iter()
         .flat_map(interfaces_of)
-        .filter(|name| is_imported(name))
+        .filter(|name| imported.contains(*name))
         .collect();
     loop {
         let before = exports.len();
         for name in exports.clone() {
-            for dep in wit::dependencies(resolve, &versioned(name, version)) {
-                let dep = InterfaceName::parse(&dep)
-                    .expect("WIT names parse")
-                    .unversioned;
-                match INTERFACES.iter().find(|(n, ..)| *n == dep) {
-                    Some((n, ..)) => {
-                        exports.insert(n);
+            for dep in deps(name) {
+                match supported(&dep) {
+                    Some(dep) => {
+                        exports.insert(dep);
                     }
                     None => bail!(
                         "cannot virtualize `{name}`: it uses `{dep}`, which wasi-virt does not \
@@ -183,18 +184,30 @@ pub fn select(
                 }
             }
         }
-        if exports.iter().any(|name| io_bearing(name)) {
-            for (name, _, io) in INTERFACES {
-                if *io && is_imported(name) {
+        for name in &imported {
+            if exports.contains(name.as_str()) {
+                continue;
+            }
+            let Some(user) = deps(name)
+                .into_iter()
+                .find(|d| exports.contains(d.as_str()))
+            else {
+                continue;
+            };
+            match supported(name) {
+                Some(name) => {
                     exports.insert(name);
                 }
+                None => bail!(
+                    "the component imports `{name}`, which uses `{user}`; wasi-virt cannot \
+                     virtualize `{name}` yet, so it cannot virtualize `{user}` either"
+                ),
             }
         }
         if exports.len() == before {
             break;
         }
     }
-
     Ok(exports)
 }
 

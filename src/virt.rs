@@ -273,7 +273,14 @@ impl WasiVirt {
             }
         }
 
-        let adapter = self.specialize(&mut resolve, &version, &exports)?;
+        let used: Option<BTreeSet<String>> = user_imports.as_ref().map(|imports| {
+            imports
+                .iter()
+                .filter_map(|i| InterfaceName::parse(i))
+                .map(|n| n.unversioned)
+                .collect()
+        });
+        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref())?;
         let virtualized: Vec<String> = exports
             .iter()
             .map(|i| subsystem::versioned(i, &version))
@@ -323,13 +330,19 @@ impl WasiVirt {
     }
 
     /// Writes the policy into the adapter and encodes it as a component that
-    /// exports `exports` (unversioned names).
+    /// exports `exports` (unversioned names), for a component that imports
+    /// `used` (unversioned; `None` for a standalone adapter).
     fn specialize(
         &self,
         resolve: &mut wit_parser::Resolve,
         version: &Version,
         exports: &BTreeSet<&'static str>,
+        used: Option<&BTreeSet<String>>,
     ) -> Result<Vec<u8>> {
+        // An interface exported only because another uses its types (the
+        // clocks, for `duration` and `datetime`) is never called: its host
+        // functions are cut off like denied ones.
+        let called = |iface: &str| used.is_none_or(|u| u.contains(iface));
         let policy = &self.policy;
         let env = policy.env.clone().unwrap_or_default();
         let args = env.args();
@@ -427,7 +440,7 @@ impl WasiVirt {
                 ("wasi:io/poll", _) => host_pollables,
                 ("wasi:config/store", _) => store_host != HostEnvMode::None,
                 (other, _) => match subsystem_of(other) {
-                    Some(Subsystem::Clocks) => allowed(policy.clocks),
+                    Some(Subsystem::Clocks) => allowed(policy.clocks) && called(other),
                     Some(Subsystem::Random) => allowed(policy.random),
                     Some(Subsystem::Exit) => allowed(policy.exit),
                     Some(Subsystem::Sockets) => allowed(policy.sockets),

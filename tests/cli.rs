@@ -362,34 +362,42 @@ fn failure_keeps_an_existing_output() {
 
 fn probe_guest(dir: &Path) {
     std::fs::write(dir.join("probe.wasm"), harness::guest("probe")).unwrap();
+    std::fs::write(dir.join("probe-all.wasm"), harness::guest("probe-all")).unwrap();
 }
 
 #[test]
 fn no_flags_means_no_wasi_imports() {
     let dir = tempfile::tempdir().unwrap();
     probe_guest(dir.path());
-    let out = wasi_virt(&["probe.wasm", "-o", "out.wasm"], dir.path());
+    let out = wasi_virt(&["probe-all.wasm", "-o", "out.wasm"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("WASI imports left: none"));
     let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
-    // The probe uses env, stdio, clocks, random and exit.
-    let before = harness::unversioned_imports(&harness::guest("probe")).unwrap();
+    // probe-all uses every subsystem.
+    let before = harness::unversioned_imports(&harness::guest("probe-all")).unwrap();
     for used in [
         "wasi:cli/environment",
         "wasi:cli/stdout",
         "wasi:clocks/monotonic-clock",
         "wasi:random/insecure-seed",
         "wasi:cli/exit",
+        "wasi:filesystem/preopens",
+        "wasi:sockets/tcp-create-socket",
+        "wasi:http/outgoing-handler",
+        "wasi:config/store",
     ] {
         assert!(
             before.iter().any(|i| i == used),
-            "probe does not import {used}: {before:?}"
+            "probe-all does not import {used}: {before:?}"
         );
     }
     assert_eq!(
         wasi_virt::component_imports(&bytes).unwrap(),
         Vec::<String>::new()
     );
+    // It still runs: its first println! fails, so std panics (a trap).
+    let run = harness::run_command(&bytes, &harness::Host::default()).unwrap();
+    assert!(matches!(run.end, harness::End::Trap(_)), "{:?}", run.end);
 }
 
 #[test]

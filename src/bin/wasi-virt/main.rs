@@ -191,6 +191,9 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Internal failures come back as errors; the default hook would print a
+    // panic message before them.
+    std::panic::set_hook(Box::new(|_| {}));
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
