@@ -15,8 +15,8 @@ cargo build --locked --bin wasi-virt --example run-component
 wasi_virt=target/debug/wasi-virt
 run=target/debug/examples/run-component
 
-echo "== wasi-virt: bake GREETING and NAME in, let LANG through, deny the rest"
-"$wasi_virt" "$hello" -e GREETING=Hello -e NAME=wasi-virt --allow-env=LANG \
+echo "== wasi-virt: bake GREETING and NAME in, let LANG, the arguments and stdout through, deny the rest"
+"$wasi_virt" "$hello" -e GREETING=Hello -e NAME=wasi-virt --allow-env=LANG --stdout=allow \
   -o target/hello.virt.wasm
 
 echo
