@@ -60,8 +60,12 @@ struct Info<'a> {
     exports: Vec<(&'a str, ExternalKind, u32)>,
     global_inits: Vec<ConstExprInfo>,
     start: Option<u32>,
-    /// Functions referenced by element segments and global initializers.
+    /// Functions referenced by global initializers and element expressions:
+    /// always live.
     referenced: Vec<u32>,
+    /// Functions placed in tables by element segments: live only if a live
+    /// function makes an indirect call of their type.
+    in_tables: Vec<u32>,
     memory: Option<wasmparser::MemoryType>,
 }
 
@@ -131,7 +135,7 @@ fn analyze(wasm: &[u8]) -> Result<Info<'_>> {
                     match e?.items {
                         ElementItems::Functions(fs) => {
                             for f in fs {
-                                info.referenced.push(f?);
+                                info.in_tables.push(f?);
                             }
                         }
                         ElementItems::Expressions(_, exprs) => {
@@ -154,14 +158,16 @@ fn analyze(wasm: &[u8]) -> Result<Info<'_>> {
     Ok(info)
 }
 
-/// Functions called or referenced by a body.
-fn callees(body: &FunctionBody<'_>, out: &mut Vec<u32>) -> Result<()> {
+/// Functions a body calls or references, and the types it calls indirectly.
+fn callees(body: &FunctionBody<'_>, out: &mut Vec<u32>, types: &mut Vec<u32>) -> Result<()> {
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
         match ops.read()? {
             Operator::Call { function_index }
             | Operator::ReturnCall { function_index }
             | Operator::RefFunc { function_index } => out.push(function_index),
+            Operator::CallIndirect { type_index, .. }
+            | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
             _ => {}
         }
     }
@@ -212,7 +218,14 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         ExternalKind::Func => name == "cabi_realloc" || (plan.keep_export)(name),
         _ => false,
     };
+    // A function in a table can only be reached by an indirect call of its
+    // exact type, so it is live once a live function makes such a call.
+    let type_of = |f: u32| match f.checked_sub(n_imports) {
+        None => info.imports[f as usize].ty,
+        Some(d) => info.defined[d as usize],
+    };
     let mut live = vec![false; n_funcs];
+    let mut called_types = std::collections::HashSet::new();
     let mut work: Vec<u32> = info
         .exports
         .iter()
@@ -221,7 +234,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         .chain(info.start)
         .chain(info.referenced.iter().copied())
         .collect();
-    let mut scratch = Vec::new();
+    let (mut scratch, mut types) = (Vec::new(), Vec::new());
     while let Some(f) = work.pop() {
         let slot = live
             .get_mut(f as usize)
@@ -231,8 +244,14 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         }
         if let Some(def) = f.checked_sub(n_imports) {
             scratch.clear();
-            callees(&info.bodies[def as usize], &mut scratch)?;
+            types.clear();
+            callees(&info.bodies[def as usize], &mut scratch, &mut types)?;
             work.extend_from_slice(&scratch);
+            for ty in types.drain(..) {
+                if called_types.insert(ty) {
+                    work.extend(info.in_tables.iter().filter(|t| type_of(**t) == ty));
+                }
+            }
         }
     }
 
@@ -257,6 +276,26 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             stubs.push(imp.ty);
         }
     }
+    // Table slots of dead functions get a trap of the same type: no live
+    // indirect call has that type, so none can reach it. One per type,
+    // numbered right after the import stubs.
+    let mut table_stubs: Vec<u32> = Vec::new();
+    for &f in &info.in_tables {
+        if live[f as usize] {
+            continue;
+        }
+        let ty = type_of(f);
+        let k = table_stubs
+            .iter()
+            .position(|t| *t == ty)
+            .unwrap_or_else(|| {
+                table_stubs.push(ty);
+                table_stubs.len() - 1
+            });
+        map[f as usize] = Some(next + k as u32);
+    }
+    next += table_stubs.len() as u32;
+    stubs.extend(table_stubs);
     for (i, slot) in map.iter_mut().enumerate().skip(n_imports as usize) {
         if live[i] {
             *slot = Some(next);
