@@ -20,6 +20,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs an invocation that must succeed; its stdout.
+fn succeeds(args: &[&str], dir: &Path) -> String {
+    let out = wasi_virt(args, dir);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 fn env_args_guest(dir: &Path) -> PathBuf {
     let path = dir.join("env-args.wasm");
     std::fs::write(&path, harness::guest("env-args")).unwrap();
@@ -97,7 +104,7 @@ fn help_lists_every_flag() {
 fn composes_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     env_args_guest(dir.path());
-    let out = wasi_virt(
+    let stdout = succeeds(
         &[
             "env-args.wasm",
             "-e",
@@ -110,8 +117,6 @@ fn composes_and_runs() {
         ],
         dir.path(),
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         stdout.contains("wrote out.wasm (virtualized component"),
         "{stdout}"
@@ -404,7 +409,7 @@ fn no_flags_means_no_wasi_imports() {
 fn allow_all_then_narrow() {
     let dir = tempfile::tempdir().unwrap();
     probe_guest(dir.path());
-    let out = wasi_virt(
+    let stdout = succeeds(
         &[
             "probe.wasm",
             "--allow-all",
@@ -416,8 +421,6 @@ fn allow_all_then_narrow() {
         ],
         dir.path(),
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         stdout.contains("\n  stdio: stdin allow, stdout allow, stderr ignore\n"),
         "{stdout}"
@@ -497,7 +500,7 @@ fn config_properties_from_flags() {
         harness::guest("config-reader"),
     )
     .unwrap();
-    let out = wasi_virt(
+    let stdout = succeeds(
         &[
             "reader.wasm",
             "-c",
@@ -511,8 +514,6 @@ fn config_properties_from_flags() {
         ],
         dir.path(),
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         stdout.contains("\n  config: host properties only region; 1 set\n"),
         "{stdout}"

@@ -335,10 +335,11 @@ pub fn unversioned_imports(bytes: &[u8]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// A TCP server on 127.0.0.1 that answers one connection: it reads a line
-/// and writes back `pong: <line>`. It stops by itself after 20 seconds.
-pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
-    use std::io::{BufRead, BufReader, Write};
+/// Serves one connection on 127.0.0.1 with `handle`, on a thread that stops
+/// by itself if nobody connects within 20 seconds.
+fn serve_once(
+    handle: impl FnOnce(std::net::TcpStream) + Send + 'static,
+) -> Result<std::net::SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     listener.set_nonblocking(true)?;
@@ -351,12 +352,7 @@ pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
                     stream
                         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
                         .ok();
-                    let mut line = String::new();
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    if reader.read_line(&mut line).is_ok() {
-                        let _ = (&stream).write_all(format!("pong: {}", line).as_bytes());
-                    }
-                    return;
+                    return handle(stream);
                 }
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
             }
@@ -365,59 +361,55 @@ pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
-/// An HTTP/1.1 server on 127.0.0.1 that answers one request: `200`, an
-/// `x-server: test` header, and a body echoing the request's method, path,
-/// body and `x-client` header. It stops by itself after 20 seconds.
+/// A TCP server that reads a line and writes back `pong: <line>`.
+pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
+    use std::io::{BufRead, BufReader, Write};
+    serve_once(|stream| {
+        let mut line = String::new();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        if reader.read_line(&mut line).is_ok() {
+            let _ = (&stream).write_all(format!("pong: {line}").as_bytes());
+        }
+    })
+}
+
+/// An HTTP/1.1 server that answers one request: `200`, an `x-server: test`
+/// header, and a body echoing the request's method, path, body and
+/// `x-client` header.
 pub fn http_echo_server() -> Result<std::net::SocketAddr> {
     use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    listener.set_nonblocking(true)?;
-    std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            let Ok((stream, _)) = listener.accept() else {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                continue;
-            };
-            stream.set_nonblocking(false).ok();
-            stream
-                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                .ok();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            let _ = reader.read_line(&mut request_line);
-            let (mut length, mut client) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "x-client" => client = value.trim().to_string(),
-                    _ => {}
-                }
+    serve_once(|stream| {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        let _ = reader.read_line(&mut request_line);
+        let (mut length, mut client) = (0usize, String::new());
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
             }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let mut parts = request_line.split_whitespace();
-            let reply = format!(
-                "{} {} {} (x-client: {client})",
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-                String::from_utf8_lossy(&body)
-            );
-            let _ = (&stream).write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nx-server: test\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                    reply.len()
-                )
-                .as_bytes(),
-            );
-            return;
+            let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "x-client" => client = value.trim().to_string(),
+                _ => {}
+            }
         }
-    });
-    Ok(addr)
+        let mut body = vec![0; length];
+        let _ = reader.read_exact(&mut body);
+        let mut parts = request_line.split_whitespace();
+        let reply = format!(
+            "{} {} {} (x-client: {client})",
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            String::from_utf8_lossy(&body)
+        );
+        let _ = (&stream).write_all(
+            format!(
+                "HTTP/1.1 200 OK\r\nx-server: test\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            )
+            .as_bytes(),
+        );
+    })
 }

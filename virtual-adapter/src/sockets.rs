@@ -194,21 +194,60 @@ fn streams(
     )
 }
 
-impl GuestTcpSocket for VTcpSocket {
-    fn start_bind(
-        &self,
-        network: NetworkBorrow<'_>,
-        local_address: IpSocketAddress,
-    ) -> Result<(), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.start-bind");
-        map(self
-            .0
-            .start_bind(VNetwork::host(network)?, addr_in(local_address)))
-    }
+/// The methods TCP and UDP sockets share: same names, same host calls.
+macro_rules! socket_common {
+    ($what:literal) => {
+        fn start_bind(
+            &self,
+            network: NetworkBorrow<'_>,
+            local_address: IpSocketAddress,
+        ) -> Result<(), ErrorCode> {
+            trace!("wasi:sockets/{}.start-bind", $what);
+            map(self
+                .0
+                .start_bind(VNetwork::host(network)?, addr_in(local_address)))
+        }
 
-    fn finish_bind(&self) -> Result<(), ErrorCode> {
-        map(self.0.finish_bind())
-    }
+        fn finish_bind(&self) -> Result<(), ErrorCode> {
+            map(self.0.finish_bind())
+        }
+
+        fn local_address(&self) -> Result<IpSocketAddress, ErrorCode> {
+            map(self.0.local_address()).map(addr_out)
+        }
+
+        fn remote_address(&self) -> Result<IpSocketAddress, ErrorCode> {
+            map(self.0.remote_address()).map(addr_out)
+        }
+
+        fn address_family(&self) -> IpAddressFamily {
+            family_out(self.0.address_family())
+        }
+
+        fn receive_buffer_size(&self) -> Result<u64, ErrorCode> {
+            map(self.0.receive_buffer_size())
+        }
+
+        fn set_receive_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
+            map(self.0.set_receive_buffer_size(value))
+        }
+
+        fn send_buffer_size(&self) -> Result<u64, ErrorCode> {
+            map(self.0.send_buffer_size())
+        }
+
+        fn set_send_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
+            map(self.0.set_send_buffer_size(value))
+        }
+
+        fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {
+            VPollable::host(self.0.subscribe())
+        }
+    };
+}
+
+impl GuestTcpSocket for VTcpSocket {
+    socket_common!("tcp.tcp-socket");
 
     fn start_connect(
         &self,
@@ -243,20 +282,8 @@ impl GuestTcpSocket for VTcpSocket {
         })
     }
 
-    fn local_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-        map(self.0.local_address()).map(addr_out)
-    }
-
-    fn remote_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-        map(self.0.remote_address()).map(addr_out)
-    }
-
     fn is_listening(&self) -> bool {
         self.0.is_listening()
-    }
-
-    fn address_family(&self) -> IpAddressFamily {
-        family_out(self.0.address_family())
     }
 
     fn set_listen_backlog_size(&self, value: u64) -> Result<(), ErrorCode> {
@@ -303,26 +330,6 @@ impl GuestTcpSocket for VTcpSocket {
         map(self.0.set_hop_limit(value))
     }
 
-    fn receive_buffer_size(&self) -> Result<u64, ErrorCode> {
-        map(self.0.receive_buffer_size())
-    }
-
-    fn set_receive_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-        map(self.0.set_receive_buffer_size(value))
-    }
-
-    fn send_buffer_size(&self) -> Result<u64, ErrorCode> {
-        map(self.0.send_buffer_size())
-    }
-
-    fn set_send_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-        map(self.0.set_send_buffer_size(value))
-    }
-
-    fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {
-        VPollable::host(self.0.subscribe())
-    }
-
     fn shutdown(&self, shutdown_type: ShutdownType) -> Result<(), ErrorCode> {
         trace!("wasi:sockets/tcp.tcp-socket.shutdown");
         map(self.0.shutdown(match shutdown_type {
@@ -341,20 +348,7 @@ impl tcp::Guest for Adapter {
 pub struct VUdpSocket(host::udp::UdpSocket);
 
 impl GuestUdpSocket for VUdpSocket {
-    fn start_bind(
-        &self,
-        network: NetworkBorrow<'_>,
-        local_address: IpSocketAddress,
-    ) -> Result<(), ErrorCode> {
-        trace!("wasi:sockets/udp.udp-socket.start-bind");
-        map(self
-            .0
-            .start_bind(VNetwork::host(network)?, addr_in(local_address)))
-    }
-
-    fn finish_bind(&self) -> Result<(), ErrorCode> {
-        map(self.0.finish_bind())
-    }
+    socket_common!("udp.udp-socket");
 
     fn stream(
         &self,
@@ -369,44 +363,12 @@ impl GuestUdpSocket for VUdpSocket {
         })
     }
 
-    fn local_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-        map(self.0.local_address()).map(addr_out)
-    }
-
-    fn remote_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-        map(self.0.remote_address()).map(addr_out)
-    }
-
-    fn address_family(&self) -> IpAddressFamily {
-        family_out(self.0.address_family())
-    }
-
     fn unicast_hop_limit(&self) -> Result<u8, ErrorCode> {
         map(self.0.unicast_hop_limit())
     }
 
     fn set_unicast_hop_limit(&self, value: u8) -> Result<(), ErrorCode> {
         map(self.0.set_unicast_hop_limit(value))
-    }
-
-    fn receive_buffer_size(&self) -> Result<u64, ErrorCode> {
-        map(self.0.receive_buffer_size())
-    }
-
-    fn set_receive_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-        map(self.0.set_receive_buffer_size(value))
-    }
-
-    fn send_buffer_size(&self) -> Result<u64, ErrorCode> {
-        map(self.0.send_buffer_size())
-    }
-
-    fn set_send_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-        map(self.0.set_send_buffer_size(value))
-    }
-
-    fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {
-        VPollable::host(self.0.subscribe())
     }
 }
 
