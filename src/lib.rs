@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod compose;
+mod fs;
 mod inspect;
 mod names;
 mod policy;
@@ -30,7 +31,8 @@ mod wit;
 pub use inspect::{component_exports, component_imports, validate_component};
 pub use names::InterfaceName;
 pub use policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostEnv, Policy, StdioMode,
+    StdioPolicy,
 };
 pub use rename::rename_top_level;
 pub use virt::{Report, VirtResult, WasiVirt};

@@ -55,13 +55,36 @@ pub struct Policy {
 }
 
 /// How the filesystem is virtualized.
+///
+/// ```toml
+/// [fs]
+/// host-preopens = false
+/// preopens."/app" = { virtualize = "./static" }
+/// preopens."/etc" = { dir = { "motd" = { source = "hello\n" } } }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FsPolicy {
     /// Whether the host's preopens pass through (default). Without them the
-    /// component sees no preopened directory at all.
+    /// component sees only the embedded preopens.
     #[serde(default = "yes")]
     pub host_preopens: bool,
+    /// Embedded, read-only preopens: guest path to contents.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub preopens: IndexMap<String, FsEntry>,
+}
+
+/// One entry of an embedded filesystem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FsEntry {
+    /// A directory with these entries.
+    Dir(IndexMap<String, FsEntry>),
+    /// A file with this text.
+    Source(String),
+    /// The host file or directory at this path, read (recursively) when
+    /// virtualizing and embedded.
+    Virtualize(std::path::PathBuf),
 }
 
 fn yes() -> bool {
@@ -72,6 +95,7 @@ impl Default for FsPolicy {
     fn default() -> Self {
         FsPolicy {
             host_preopens: true,
+            preopens: IndexMap::new(),
         }
     }
 }
@@ -87,6 +111,22 @@ impl FsPolicy {
     pub fn deny_host_preopens(&mut self) -> &mut Self {
         self.host_preopens = false;
         self
+    }
+
+    /// Embeds `entry` as the preopen `guest`.
+    pub fn preopen(&mut self, guest: &str, entry: FsEntry) -> &mut Self {
+        self.preopens.insert(guest.to_string(), entry);
+        self
+    }
+
+    /// Embeds the host directory `host_dir`, recursively, as the preopen
+    /// `guest`.
+    pub fn virtual_preopen(
+        &mut self,
+        guest: &str,
+        host_dir: impl Into<std::path::PathBuf>,
+    ) -> &mut Self {
+        self.preopen(guest, FsEntry::Virtualize(host_dir.into()))
     }
 }
 
@@ -280,6 +320,7 @@ impl Policy {
             sockets: Some(Access::Deny),
             fs: Some(FsPolicy {
                 host_preopens: false,
+                preopens: IndexMap::new(),
             }),
             http: Some(Access::Deny),
             config: Some(ConfigPolicy {

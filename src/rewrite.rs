@@ -36,7 +36,14 @@ pub struct Plan<'a> {
     pub rename: &'a dyn Fn(&str) -> String,
     /// The encoded configuration.
     pub config: &'a [u8],
+    /// Passive data segments for the embedded filesystem, read through the
+    /// adapter's `wasi-virt` `passive-read` import, which is defined here.
+    pub passive: &'a [Vec<u8>],
 }
+
+/// The adapter's import that the rewrite defines: `memory.init` of one of
+/// the passive segments.
+const PASSIVE_READ: (&str, &str) = ("wasi-virt", "passive-read");
 
 /// The specialized module and what it still imports.
 pub struct Rewritten {
@@ -67,6 +74,10 @@ struct Info<'a> {
     /// function makes an indirect call of their type.
     in_tables: Vec<u32>,
     memory: Option<wasmparser::MemoryType>,
+    /// How many data segments the module has.
+    data_count: u32,
+    /// Whether it has a data count section.
+    has_data_count: bool,
 }
 
 struct ConstExprInfo {
@@ -152,6 +163,8 @@ fn analyze(wasm: &[u8]) -> Result<Info<'_>> {
                 }
             }
             Payload::CodeSectionEntry(body) => info.bodies.push(body),
+            Payload::DataSection(s) => info.data_count = s.count(),
+            Payload::DataCountSection { .. } => info.has_data_count = true,
             _ => {}
         }
     }
@@ -257,7 +270,8 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
 
     // New index space: kept imports, then trap stubs for denied imports that
     // are still reachable, then the live defined functions.
-    let denied = |i: &Import<'_>| (plan.deny_import)(i.module, i.name);
+    let denied =
+        |i: &Import<'_>| (i.module, i.name) == PASSIVE_READ || (plan.deny_import)(i.module, i.name);
     let mut map = vec![None; n_funcs];
     let mut next = 0u32;
     let mut kept_imports = Vec::new();
@@ -268,14 +282,21 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             kept_imports.push(imp);
         }
     }
+    // Each stub: its type, and whether it is the passive reader.
     let mut stubs = Vec::new();
+    let mut reads_passive = false;
     for (i, imp) in info.imports.iter().enumerate() {
         if live[i] && denied(imp) {
             map[i] = Some(next);
             next += 1;
-            stubs.push(imp.ty);
+            let passive = (imp.module, imp.name) == PASSIVE_READ;
+            reads_passive |= passive;
+            stubs.push((imp.ty, passive));
         }
     }
+    // The passive segments follow the module's own and the configuration.
+    let passive: &[Vec<u8>] = if reads_passive { plan.passive } else { &[] };
+    let first_passive = info.data_count + 1;
     // Table slots of dead functions get a trap of the same type: no live
     // indirect call has that type, so none can reach it. One per type,
     // numbered right after the import stubs.
@@ -295,7 +316,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         map[f as usize] = Some(next + k as u32);
     }
     next += table_stubs.len() as u32;
-    stubs.extend(table_stubs);
+    stubs.extend(table_stubs.into_iter().map(|ty| (ty, false)));
     for (i, slot) in map.iter_mut().enumerate().skip(n_imports as usize) {
         if live[i] {
             *slot = Some(next);
@@ -352,7 +373,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             }
             Payload::FunctionSection(_) => {
                 let mut out = FunctionSection::new();
-                for ty in &stubs {
+                for (ty, _) in &stubs {
                     out.function(*ty);
                 }
                 for (j, ty) in info.defined.iter().enumerate() {
@@ -416,14 +437,27 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
                 module.section(&out);
             }
             Payload::DataCountSection { count, .. } => {
-                module.section(&DataCountSection { count: count + 1 });
+                module.section(&DataCountSection {
+                    count: count + 1 + passive.len() as u32,
+                });
             }
             Payload::CodeSectionStart { .. } => {
+                if !info.has_data_count && !passive.is_empty() {
+                    // `memory.init` needs the count declared before the code.
+                    module.section(&DataCountSection {
+                        count: info.data_count + 1 + passive.len() as u32,
+                    });
+                }
                 let mut out = CodeSection::new();
-                for _ in &stubs {
-                    let mut f = Function::new([]);
-                    f.instruction(&Instruction::Unreachable);
-                    f.instruction(&Instruction::End);
+                for (_, is_passive) in &stubs {
+                    let f = if *is_passive {
+                        passive_reader(first_passive, passive.len() as u32)
+                    } else {
+                        let mut f = Function::new([]);
+                        f.instruction(&Instruction::Unreachable);
+                        f.instruction(&Instruction::End);
+                        f
+                    };
                     out.function(&f);
                 }
                 for (j, body) in info.bodies.iter().enumerate() {
@@ -465,6 +499,9 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
                     &ConstExpr::i32_const(config_addr as i32),
                     plan.config.iter().copied(),
                 );
+                for segment in passive {
+                    out.passive(segment.iter().copied());
+                }
                 module.section(&out);
             }
             // Names, producers and the build's component-type metadata no
@@ -491,6 +528,35 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         .map(|i| ((plan.rename)(i.module), i.name.to_string()))
         .collect();
     Ok(Rewritten { module, imports })
+}
+
+/// `passive-read(segment, offset, len, dest)`: `memory.init` of passive
+/// segment `first + segment`, dispatched by a `br_table`; an unknown segment
+/// traps.
+fn passive_reader(first: u32, count: u32) -> Function {
+    let mut f = Function::new([]);
+    // One block per segment, and an outer one for the default.
+    for _ in 0..=count {
+        f.instruction(&Instruction::Block(wasm_encoder::BlockType::Empty));
+    }
+    f.instruction(&Instruction::LocalGet(0));
+    let targets: Vec<u32> = (0..count).collect();
+    f.instruction(&Instruction::BrTable(targets.into(), count));
+    for segment in 0..count {
+        f.instruction(&Instruction::End);
+        f.instruction(&Instruction::LocalGet(3));
+        f.instruction(&Instruction::LocalGet(1));
+        f.instruction(&Instruction::LocalGet(2));
+        f.instruction(&Instruction::MemoryInit {
+            mem: 0,
+            data_index: first + segment,
+        });
+        f.instruction(&Instruction::Return);
+    }
+    f.instruction(&Instruction::End);
+    f.instruction(&Instruction::Unreachable);
+    f.instruction(&Instruction::End);
+    f
 }
 
 fn const_i32(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {

@@ -244,6 +244,17 @@ impl WasiVirt {
                 );
             }
         }
+        if let Some(fs) = &self.policy.fs {
+            if user_imports.is_some()
+                && !fs.preopens.is_empty()
+                && !exports.contains("wasi:filesystem/preopens")
+            {
+                bail!(
+                    "the policy embeds files, but the component does not import \
+                     `wasi:filesystem/preopens`; remove the mounts"
+                );
+            }
+        }
         if let Some(store) = &self.policy.config {
             if user_imports.is_some()
                 && !store.properties.is_empty()
@@ -280,7 +291,11 @@ impl WasiVirt {
                 .map(|n| n.unversioned)
                 .collect()
         });
-        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref())?;
+        let tree = match &self.policy.fs {
+            Some(fs) if exports.contains("wasi:filesystem/preopens") => crate::fs::build(fs)?,
+            _ => crate::fs::Tree::default(),
+        };
+        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref(), &tree)?;
         let virtualized: Vec<String> = exports
             .iter()
             .map(|i| subsystem::versioned(i, &version))
@@ -338,6 +353,7 @@ impl WasiVirt {
         version: &Version,
         exports: &BTreeSet<&'static str>,
         used: Option<&BTreeSet<String>>,
+        tree: &crate::fs::Tree,
     ) -> Result<Vec<u8>> {
         // An interface exported only because another uses its types (the
         // clocks, for `duration` and `datetime`) is never called: its host
@@ -370,6 +386,7 @@ impl WasiVirt {
             allow_bits |= allow::HOST_PREOPENS;
         }
         let spec = ConfigSpec {
+            fs: tree.spec(),
             flags: if policy.debug { FLAG_DEBUG } else { 0 },
             env: EnvSpec {
                 host,
@@ -469,6 +486,7 @@ impl WasiVirt {
                 deny_import: &deny_import,
                 rename: &rename,
                 config: &config,
+                passive: &tree.segments,
             },
         )
         .context("failed to specialize the virtual adapter")?;

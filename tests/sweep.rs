@@ -75,11 +75,10 @@ fn random_policy(seed: u64) -> Policy {
         http: rng.pick(&access),
         fs: match rng.next() % 3 {
             0 => None,
-            1 => Some(FsPolicy {
-                host_preopens: true,
-            }),
+            1 => Some(FsPolicy::default()),
             _ => Some(FsPolicy {
                 host_preopens: false,
+                ..FsPolicy::default()
             }),
         },
         // The probe does not import wasi:config; its policy must not matter.

@@ -1,7 +1,7 @@
-//! `wasi:filesystem/{types,preopens}`: the host's preopens, wrapped so that
-//! their streams are the adapter's; or, when host preopens are denied, no
-//! preopens at all (so no descriptor ever exists and every path lookup fails
-//! in the guest's own libc), with no `wasi:filesystem` import left.
+//! `wasi:filesystem/{types,preopens}`: the embedded read-only tree (see
+//! `vfs`), and the host's preopens, wrapped so that their streams are the
+//! adapter's. Host preopens can be denied: then only the embedded preopens
+//! exist, and no `wasi:filesystem` import is left.
 
 use crate::clocks::datetime;
 use crate::exports::wasi::clocks::wall_clock::Datetime;
@@ -14,12 +14,16 @@ use crate::exports::wasi::filesystem::types::{
 };
 use crate::io::{IoError, VInputStream, VOutputStream};
 use crate::state::config;
+use crate::vfs;
 use crate::wasi::clocks::wall_clock as host_clock;
 use crate::wasi::filesystem as host;
 use crate::Adapter;
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
-use wasi_virt_layout::allow;
+use core::cell::Cell;
+use wasi_virt_layout::{allow, NodeKind};
 
 use host::types as h;
 
@@ -73,51 +77,111 @@ fn hash(v: h::MetadataHashValue) -> MetadataHashValue {
     }
 }
 
-/// `wasi:filesystem/types.descriptor`: a host descriptor; only ever created
-/// from an allowed host preopen.
-pub struct VDescriptor(h::Descriptor);
+/// `wasi:filesystem/types.descriptor`.
+pub enum VDescriptor {
+    /// A host descriptor, only ever created from an allowed host preopen.
+    Host(h::Descriptor),
+    /// A node of the embedded tree, with the directories from its preopen's
+    /// root down to it (so `..` is resolved without leaving the root).
+    Virtual(Vec<u32>),
+}
 
-fn other(d: DescriptorBorrow<'_>) -> &h::Descriptor {
-    &d.get::<VDescriptor>().0
+fn last(chain: &[u32]) -> u32 {
+    *chain.last().expect("a chain is never empty")
+}
+
+/// A host descriptor borrowed as another operation's argument; an embedded
+/// one cannot take part in a host operation.
+fn other(d: DescriptorBorrow<'_>) -> Result<&h::Descriptor, ErrorCode> {
+    match d.get::<VDescriptor>() {
+        VDescriptor::Host(h) => Ok(h),
+        VDescriptor::Virtual(_) => Err(ErrorCode::CrossDevice),
+    }
+}
+
+fn virtual_stat(node: u32) -> DescriptorStat {
+    DescriptorStat {
+        type_: vfs::kind(node),
+        link_count: 1,
+        size: vfs::size(node),
+        data_access_timestamp: None,
+        data_modification_timestamp: None,
+        status_change_timestamp: None,
+    }
+}
+
+fn virtual_hash(node: u32) -> MetadataHashValue {
+    // Unique per node; the fixed upper half keeps it apart from host hashes.
+    MetadataHashValue {
+        lower: u64::from(node),
+        upper: u64::from_le_bytes(*b"wasivirt"),
+    }
+}
+
+/// Runs `$host` on a host descriptor `$h`, or answers `$virt` for an
+/// embedded chain `$c`.
+macro_rules! on {
+    ($self:ident, $h:ident => $host:expr, $c:pat => $virt:expr) => {
+        match $self {
+            VDescriptor::Host($h) => map($host),
+            VDescriptor::Virtual($c) => $virt,
+        }
+    };
 }
 
 impl GuestDescriptor for VDescriptor {
     fn read_via_stream(&self, offset: Filesize) -> Result<InputStream, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.read-via-stream({offset})");
-        map(self.0.read_via_stream(offset)).map(|s| InputStream::new(VInputStream::Host(s)))
+        match self {
+            VDescriptor::Host(h) => {
+                map(h.read_via_stream(offset)).map(|s| InputStream::new(VInputStream::Host(s)))
+            }
+            VDescriptor::Virtual(c) => match vfs::kind(last(c)) {
+                DescriptorType::Directory => Err(ErrorCode::IsDirectory),
+                _ => Ok(InputStream::new(VInputStream::Source(Box::new(
+                    vfs::FileReader {
+                        node: last(c),
+                        position: Cell::new(offset),
+                    },
+                )))),
+            },
+        }
     }
 
     fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.write-via-stream({offset})");
-        map(self.0.write_via_stream(offset)).map(|s| OutputStream::new(VOutputStream::Host(s)))
+        on!(self, h => h.write_via_stream(offset), _ => Err(ErrorCode::ReadOnly))
+            .map(|s| OutputStream::new(VOutputStream::Host(s)))
     }
 
     fn append_via_stream(&self) -> Result<OutputStream, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.append-via-stream");
-        map(self.0.append_via_stream()).map(|s| OutputStream::new(VOutputStream::Host(s)))
+        on!(self, h => h.append_via_stream(), _ => Err(ErrorCode::ReadOnly))
+            .map(|s| OutputStream::new(VOutputStream::Host(s)))
     }
 
     fn advise(&self, offset: Filesize, length: Filesize, advice: Advice) -> Result<(), ErrorCode> {
         // SAFETY: as for `err`.
         let advice = unsafe { h::Advice::_lift(advice as u8) };
-        map(self.0.advise(offset, length, advice))
+        on!(self, h => h.advise(offset, length, advice), _ => Ok(()))
     }
 
     fn sync_data(&self) -> Result<(), ErrorCode> {
-        map(self.0.sync_data())
+        on!(self, h => h.sync_data(), _ => Ok(()))
     }
 
     fn get_flags(&self) -> Result<DescriptorFlags, ErrorCode> {
-        map(self.0.get_flags()).map(|f| DescriptorFlags::from_bits_retain(f.bits()))
+        on!(self, h => h.get_flags().map(|f| DescriptorFlags::from_bits_retain(f.bits())),
+            _ => Ok(DescriptorFlags::READ))
     }
 
     fn get_type(&self) -> Result<DescriptorType, ErrorCode> {
-        map(self.0.get_type()).map(kind)
+        on!(self, h => h.get_type().map(kind), c => Ok(vfs::kind(last(c))))
     }
 
     fn set_size(&self, size: Filesize) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.set-size({size})");
-        map(self.0.set_size(size))
+        on!(self, h => h.set_size(size), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn set_times(
@@ -125,15 +189,15 @@ impl GuestDescriptor for VDescriptor {
         data_access_timestamp: NewTimestamp,
         data_modification_timestamp: NewTimestamp,
     ) -> Result<(), ErrorCode> {
-        map(self.0.set_times(
+        on!(self, h => h.set_times(
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ))
+        ), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn read(&self, length: Filesize, offset: Filesize) -> Result<(Vec<u8>, bool), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.read({length}, {offset})");
-        map(self.0.read(length, offset))
+        on!(self, h => h.read(length, offset), c => vfs::read(last(c), length, offset))
     }
 
     fn write(&self, buffer: Vec<u8>, offset: Filesize) -> Result<Filesize, ErrorCode> {
@@ -141,31 +205,42 @@ impl GuestDescriptor for VDescriptor {
             "wasi:filesystem/types.descriptor.write({} bytes, {offset})",
             buffer.len()
         );
-        map(self.0.write(&buffer, offset))
+        on!(self, h => h.write(&buffer, offset), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn read_directory(&self) -> Result<DirectoryEntryStream, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.read-directory");
-        map(self.0.read_directory()).map(|s| DirectoryEntryStream::new(VDirectoryEntryStream(s)))
+        let stream = match self {
+            VDescriptor::Host(h) => VDirectoryEntryStream::Host(map(h.read_directory())?),
+            VDescriptor::Virtual(c) => match vfs::node(last(c)).kind {
+                NodeKind::Dir { first, count } => VDirectoryEntryStream::Virtual {
+                    next: Cell::new(first),
+                    end: first + count,
+                },
+                NodeKind::File { .. } => return Err(ErrorCode::NotDirectory),
+            },
+        };
+        Ok(DirectoryEntryStream::new(stream))
     }
 
     fn sync(&self) -> Result<(), ErrorCode> {
-        map(self.0.sync())
+        on!(self, h => h.sync(), _ => Ok(()))
     }
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.create-directory-at({path})");
-        map(self.0.create_directory_at(&path))
+        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.stat");
-        map(self.0.stat()).map(stat)
+        on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(last(c))))
     }
 
     fn stat_at(&self, path_flags_: PathFlags, path: String) -> Result<DescriptorStat, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.stat-at({path})");
-        map(self.0.stat_at(path_flags(path_flags_), &path)).map(stat)
+        on!(self, h => h.stat_at(path_flags(path_flags_), &path).map(stat),
+            c => vfs::resolve(c, &path).map(|c| virtual_stat(last(&c))))
     }
 
     fn set_times_at(
@@ -175,12 +250,12 @@ impl GuestDescriptor for VDescriptor {
         data_access_timestamp: NewTimestamp,
         data_modification_timestamp: NewTimestamp,
     ) -> Result<(), ErrorCode> {
-        map(self.0.set_times_at(
+        on!(self, h => h.set_times_at(
             path_flags(path_flags_),
             &path,
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ))
+        ), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn link_at(
@@ -191,12 +266,9 @@ impl GuestDescriptor for VDescriptor {
         new_path: String,
     ) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.link-at({old_path}, {new_path})");
-        map(self.0.link_at(
-            path_flags(old_path_flags),
-            &old_path,
-            other(new_descriptor),
-            &new_path,
-        ))
+        let target = other(new_descriptor);
+        on!(self, h => h.link_at(path_flags(old_path_flags), &old_path, target?, &new_path),
+            _ => Err(ErrorCode::ReadOnly))
     }
 
     fn open_at(
@@ -207,22 +279,48 @@ impl GuestDescriptor for VDescriptor {
         flags: DescriptorFlags,
     ) -> Result<Descriptor, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.open-at({path})");
-        map(self.0.open_at(
-            path_flags(path_flags_),
-            &path,
-            h::OpenFlags::from_bits_retain(open_flags.bits()),
-            h::DescriptorFlags::from_bits_retain(flags.bits()),
-        ))
-        .map(|d| Descriptor::new(VDescriptor(d)))
+        let chain = match self {
+            VDescriptor::Host(h) => {
+                return map(h.open_at(
+                    path_flags(path_flags_),
+                    &path,
+                    h::OpenFlags::from_bits_retain(open_flags.bits()),
+                    h::DescriptorFlags::from_bits_retain(flags.bits()),
+                ))
+                .map(|d| Descriptor::new(VDescriptor::Host(d)));
+            }
+            VDescriptor::Virtual(c) => vfs::resolve(c, &path),
+        };
+        let writes = DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY;
+        let creates = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
+        if flags.intersects(writes) || open_flags.intersects(creates) {
+            // Exclusively creating what exists is `exist`, as anywhere;
+            // every other change is refused.
+            let exclusive = OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+            return Err(match chain {
+                Ok(_) if open_flags.contains(exclusive) => ErrorCode::Exist,
+                _ => ErrorCode::ReadOnly,
+            });
+        }
+        let chain = chain?;
+        if open_flags.contains(OpenFlags::DIRECTORY)
+            && vfs::kind(last(&chain)) != DescriptorType::Directory
+        {
+            return Err(ErrorCode::NotDirectory);
+        }
+        Ok(Descriptor::new(VDescriptor::Virtual(chain)))
     }
 
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
-        map(self.0.readlink_at(&path))
+        // The embedded tree has no symlinks: whatever `path` names, it is
+        // not one.
+        on!(self, h => h.readlink_at(&path),
+            c => vfs::resolve(c, &path).and(Err(ErrorCode::Invalid)))
     }
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.remove-directory-at({path})");
-        map(self.0.remove_directory_at(&path))
+        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn rename_at(
@@ -232,27 +330,30 @@ impl GuestDescriptor for VDescriptor {
         new_path: String,
     ) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.rename-at({old_path}, {new_path})");
-        map(self
-            .0
-            .rename_at(&old_path, other(new_descriptor), &new_path))
+        let target = other(new_descriptor);
+        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.symlink-at({old_path}, {new_path})");
-        map(self.0.symlink_at(&old_path, &new_path))
+        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.unlink-file-at({path})");
-        map(self.0.unlink_file_at(&path))
+        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn is_same_object(&self, other_: DescriptorBorrow<'_>) -> bool {
-        self.0.is_same_object(other(other_))
+        match (self, other_.get::<VDescriptor>()) {
+            (VDescriptor::Host(a), VDescriptor::Host(b)) => a.is_same_object(b),
+            (VDescriptor::Virtual(a), VDescriptor::Virtual(b)) => last(a) == last(b),
+            _ => false,
+        }
     }
 
     fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
-        map(self.0.metadata_hash()).map(hash)
+        on!(self, h => h.metadata_hash().map(hash), c => Ok(virtual_hash(last(c))))
     }
 
     fn metadata_hash_at(
@@ -260,21 +361,42 @@ impl GuestDescriptor for VDescriptor {
         path_flags_: PathFlags,
         path: String,
     ) -> Result<MetadataHashValue, ErrorCode> {
-        map(self.0.metadata_hash_at(path_flags(path_flags_), &path)).map(hash)
+        on!(self, h => h.metadata_hash_at(path_flags(path_flags_), &path).map(hash),
+            c => vfs::resolve(c, &path).map(|c| virtual_hash(last(&c))))
     }
 }
 
-/// `wasi:filesystem/types.directory-entry-stream`, the host's.
-pub struct VDirectoryEntryStream(h::DirectoryEntryStream);
+/// `wasi:filesystem/types.directory-entry-stream`.
+pub enum VDirectoryEntryStream {
+    Host(h::DirectoryEntryStream),
+    /// The children `next..end` of an embedded directory.
+    Virtual {
+        next: Cell<u32>,
+        end: u32,
+    },
+}
 
 impl GuestDirectoryEntryStream for VDirectoryEntryStream {
     fn read_directory_entry(&self) -> Result<Option<DirectoryEntry>, ErrorCode> {
-        map(self.0.read_directory_entry()).map(|e| {
-            e.map(|e| DirectoryEntry {
-                type_: kind(e.type_),
-                name: e.name,
-            })
-        })
+        match self {
+            VDirectoryEntryStream::Host(s) => map(s.read_directory_entry()).map(|e| {
+                e.map(|e| DirectoryEntry {
+                    type_: kind(e.type_),
+                    name: e.name,
+                })
+            }),
+            VDirectoryEntryStream::Virtual { next, end } => {
+                let at = next.get();
+                if at >= *end {
+                    return Ok(None);
+                }
+                next.set(at + 1);
+                Ok(Some(DirectoryEntry {
+                    type_: vfs::kind(at),
+                    name: vfs::node(at).name.into(),
+                }))
+            }
+        }
     }
 }
 
@@ -295,12 +417,23 @@ impl types::Guest for Adapter {
 impl preopens::Guest for Adapter {
     fn get_directories() -> Vec<(Descriptor, String)> {
         trace!("wasi:filesystem/preopens.get-directories");
-        if !config().allows(allow::HOST_PREOPENS) {
-            return Vec::new();
+        let mut out: Vec<(Descriptor, String)> = config()
+            .fs
+            .preopens()
+            .map(|(path, root)| {
+                (
+                    Descriptor::new(VDescriptor::Virtual(vec![root])),
+                    path.into(),
+                )
+            })
+            .collect();
+        if config().allows(allow::HOST_PREOPENS) {
+            out.extend(
+                host::preopens::get_directories()
+                    .into_iter()
+                    .map(|(d, path)| (Descriptor::new(VDescriptor::Host(d)), path)),
+            );
         }
-        host::preopens::get_directories()
-            .into_iter()
-            .map(|(d, path)| (Descriptor::new(VDescriptor(d)), path))
-            .collect()
+        out
     }
 }

@@ -123,9 +123,17 @@ impl PollGuest for Adapter {
     }
 }
 
+/// Bytes the adapter itself serves as a stream (an embedded file).
+pub trait Source {
+    /// Up to `len` more bytes; `None` at the end.
+    fn read(&self, len: u64) -> Option<Vec<u8>>;
+}
+
 /// `wasi:io/streams.input-stream`.
 pub enum VInputStream {
     Host(host::InputStream),
+    /// Bytes from the adapter; never blocks.
+    Source(alloc::boxed::Box<dyn Source>),
     /// Reads see end-of-file.
     Empty,
     /// Every read fails; names what was denied.
@@ -148,36 +156,58 @@ impl VInputStream {
     }
 }
 
+impl VInputStream {
+    /// Reads through the host, from the adapter's source, or fails as the
+    /// virtual stream does.
+    fn take(
+        &self,
+        len: u64,
+        host: impl FnOnce(&host::InputStream) -> Result<Vec<u8>, host::StreamError>,
+    ) -> Result<Vec<u8>, StreamError> {
+        match self {
+            VInputStream::Host(h) => map(host(h)),
+            VInputStream::Source(s) => s.read(len).ok_or(StreamError::Closed),
+            _ => Err(self.virtual_error()),
+        }
+    }
+}
+
+impl VInputStream {
+    fn skip_virtual(&self, len: u64) -> Result<u64, StreamError> {
+        match self {
+            VInputStream::Source(s) => s
+                .read(len)
+                .map(|b| b.len() as u64)
+                .ok_or(StreamError::Closed),
+            _ => Err(self.virtual_error()),
+        }
+    }
+}
+
 impl GuestInputStream for VInputStream {
     fn read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
         trace!("wasi:io/streams.input-stream.read({len})");
-        match self.host() {
-            Some(h) => map(h.read(len)),
-            None => Err(self.virtual_error()),
-        }
+        self.take(len, |h| h.read(len))
     }
 
     fn blocking_read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
         trace!("wasi:io/streams.input-stream.blocking-read({len})");
-        match self.host() {
-            Some(h) => map(h.blocking_read(len)),
-            None => Err(self.virtual_error()),
-        }
+        self.take(len, |h| h.blocking_read(len))
     }
 
     fn skip(&self, len: u64) -> Result<u64, StreamError> {
         trace!("wasi:io/streams.input-stream.skip({len})");
-        match self.host() {
-            Some(h) => map(h.skip(len)),
-            None => Err(self.virtual_error()),
+        match self {
+            VInputStream::Host(h) => map(h.skip(len)),
+            _ => self.skip_virtual(len),
         }
     }
 
     fn blocking_skip(&self, len: u64) -> Result<u64, StreamError> {
         trace!("wasi:io/streams.input-stream.blocking-skip({len})");
-        match self.host() {
-            Some(h) => map(h.blocking_skip(len)),
-            None => Err(self.virtual_error()),
+        match self {
+            VInputStream::Host(h) => map(h.blocking_skip(len)),
+            _ => self.skip_virtual(len),
         }
     }
 

@@ -27,6 +27,7 @@ mod random;
 mod sockets;
 mod state;
 mod stdio;
+mod vfs;
 
 wit_bindgen::generate!({
     path: "../wit",

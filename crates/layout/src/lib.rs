@@ -36,7 +36,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -215,6 +215,122 @@ pub struct Config<'a> {
     pub allow: u32,
     /// The `wasi:config/store` policy.
     pub store: Store<'a>,
+    /// The virtual filesystem.
+    pub fs: Fs<'a>,
+}
+
+/// The virtual filesystem: preopens naming nodes of one tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fs<'a> {
+    /// The guest path of each virtual preopen.
+    pub preopen_names: StrList<'a>,
+    /// The root node of each virtual preopen, in the same order.
+    preopen_nodes: &'a [u8],
+    /// Fixed-size node records.
+    nodes: &'a [u8],
+    /// Names and host paths, referred to by the nodes.
+    strings: &'a [u8],
+}
+
+/// What a node of the virtual filesystem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A directory whose children are nodes `first..first + count`, sorted
+    /// by name.
+    Dir {
+        /// The first child.
+        first: u32,
+        /// How many children.
+        count: u32,
+    },
+    /// A file whose bytes are `offset..offset + len` of passive data segment
+    /// `segment` (numbered from the adapter's first file segment).
+    File {
+        /// The passive segment.
+        segment: u32,
+        /// Where the file starts in it.
+        offset: u32,
+        /// The file's size.
+        len: u32,
+    },
+}
+
+/// One node of the virtual filesystem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node<'a> {
+    /// Its name in its directory (empty for a preopen root).
+    pub name: &'a str,
+    /// What it is.
+    pub kind: NodeKind,
+}
+
+/// Bytes per node record: kind, name offset, name length, and three
+/// kind-specific words.
+pub const NODE_SIZE: usize = 24;
+
+const NODE_DIR: u32 = 1;
+const NODE_FILE: u32 = 2;
+
+impl<'a> Fs<'a> {
+    /// How many nodes the tree has.
+    pub fn node_count(&self) -> u32 {
+        (self.nodes.len() / NODE_SIZE) as u32
+    }
+
+    /// Node `index`; `None` past the end.
+    pub fn node(&self, index: u32) -> Option<Node<'a>> {
+        let at = (index as usize).checked_mul(NODE_SIZE)?;
+        let mut r = Reader::new(self.nodes.get(at..at + NODE_SIZE)?);
+        let words = [(); 6].map(|()| r.u32().unwrap_or(0));
+        let name = self
+            .strings
+            .get(words[1] as usize..(words[1] as usize).checked_add(words[2] as usize)?)?;
+        let name = core::str::from_utf8(name).ok()?;
+        let kind = match words[0] {
+            NODE_DIR => NodeKind::Dir {
+                first: words[3],
+                count: words[4],
+            },
+            NODE_FILE => NodeKind::File {
+                segment: words[3],
+                offset: words[4],
+                len: words[5],
+            },
+            _ => return None,
+        };
+        Some(Node { name, kind })
+    }
+
+    /// The virtual preopens: `(guest path, root node)`.
+    pub fn preopens(&self) -> impl Iterator<Item = (&'a str, u32)> + 'a {
+        let mut nodes = Reader::new(self.preopen_nodes);
+        self.preopen_names
+            .iter()
+            .map(move |name| (name, nodes.u32().unwrap_or(u32::MAX)))
+    }
+
+    /// Checks every node and preopen, so that `node` never fails on an index
+    /// the tree itself holds.
+    fn validate(&self) -> Result<(), Error> {
+        let count = self.node_count();
+        if self.nodes.len() % NODE_SIZE != 0
+            || self.preopen_nodes.len() != self.preopen_names.len() * 4
+        {
+            return Err(Error::Truncated);
+        }
+        for i in 0..count {
+            let node = self.node(i).ok_or(Error::Truncated)?;
+            if let NodeKind::Dir { first, count: n } = node.kind {
+                if first.checked_add(n).is_none_or(|end| end > count) {
+                    return Err(Error::Truncated);
+                }
+            }
+        }
+        if self.preopens().any(|(_, root)| root >= count) {
+            return Err(Error::Truncated);
+        }
+        Ok(())
+    }
 }
 
 /// The `wasi:config/store` part of the configuration.
@@ -273,6 +389,13 @@ impl<'a> Config<'a> {
             host_names: r.str_list()?,
             properties: r.pair_list()?,
         };
+        let fs = Fs {
+            preopen_names: r.str_list()?,
+            preopen_nodes: r.bytes()?,
+            nodes: r.bytes()?,
+            strings: r.bytes()?,
+        };
+        fs.validate()?;
         Ok(Config {
             flags,
             env: Env {
@@ -285,6 +408,7 @@ impl<'a> Config<'a> {
             stdio,
             allow,
             store,
+            fs,
         })
     }
 
@@ -388,8 +512,12 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, Error> {
+        core::str::from_utf8(self.bytes()?).map_err(|_| Error::Utf8)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], Error> {
         let n = self.u32()? as usize;
-        core::str::from_utf8(self.take(n)?).map_err(|_| Error::Utf8)
+        self.take(n)
     }
 
     /// `count, byte_len, bytes`; every string inside is checked now.
@@ -436,6 +564,26 @@ mod encode {
         pub allow: u32,
         /// The `wasi:config/store` policy.
         pub store: StoreSpec<'s>,
+        /// The virtual filesystem.
+        pub fs: FsSpec<'s>,
+    }
+
+    /// The host's side of [`super::Fs`]: a tree in node order.
+    #[derive(Clone, Debug, Default)]
+    pub struct FsSpec<'s> {
+        /// `(guest path, root node)`.
+        pub preopens: Vec<(&'s str, u32)>,
+        /// The nodes; a directory's children are consecutive and sorted.
+        pub nodes: Vec<NodeSpec<'s>>,
+    }
+
+    /// One node of [`FsSpec`].
+    #[derive(Clone, Debug)]
+    pub struct NodeSpec<'s> {
+        /// Its name in its directory.
+        pub name: &'s str,
+        /// What it is.
+        pub kind: super::NodeKind,
     }
 
     /// The host's side of [`super::Store`].
@@ -521,6 +669,33 @@ mod encode {
         w.u32(spec.store.host as u32);
         w.str_list(&spec.store.host_names);
         w.pair_list(&spec.store.properties);
+        let names: Vec<&str> = spec.fs.preopens.iter().map(|(n, _)| *n).collect();
+        w.str_list(&names);
+        let roots: Vec<u8> = spec
+            .fs
+            .preopens
+            .iter()
+            .flat_map(|(_, r)| r.to_le_bytes())
+            .collect();
+        w.blob(&roots);
+        let mut nodes = Vec::with_capacity(spec.fs.nodes.len() * super::NODE_SIZE);
+        let mut strings = Vec::new();
+        for node in &spec.fs.nodes {
+            let (kind, a, b, c) = match node.kind {
+                super::NodeKind::Dir { first, count } => (super::NODE_DIR, first, count, 0),
+                super::NodeKind::File {
+                    segment,
+                    offset,
+                    len,
+                } => (super::NODE_FILE, segment, offset, len),
+            };
+            for word in [kind, len32(strings.len()), len32(node.name.len()), a, b, c] {
+                nodes.extend_from_slice(&word.to_le_bytes());
+            }
+            strings.extend_from_slice(node.name.as_bytes());
+        }
+        w.blob(&nodes);
+        w.blob(&strings);
         w.bytes
     }
 
@@ -535,8 +710,12 @@ mod encode {
         }
 
         fn str(&mut self, s: &str) {
-            self.u32(len32(s.len()));
-            self.bytes.extend_from_slice(s.as_bytes());
+            self.blob(s.as_bytes());
+        }
+
+        fn blob(&mut self, b: &[u8]) {
+            self.u32(len32(b.len()));
+            self.bytes.extend_from_slice(b);
         }
 
         fn list<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Writer, &T)) {
@@ -602,6 +781,27 @@ mod tests {
                 host_names: vec!["region"],
                 properties: vec![("db-url", "postgres://x")],
             },
+            fs: FsSpec {
+                preopens: vec![("/data", 0)],
+                nodes: vec![
+                    NodeSpec {
+                        name: "",
+                        kind: NodeKind::Dir { first: 1, count: 2 },
+                    },
+                    NodeSpec {
+                        name: "a.txt",
+                        kind: NodeKind::File {
+                            segment: 0,
+                            offset: 0,
+                            len: 5,
+                        },
+                    },
+                    NodeSpec {
+                        name: "sub",
+                        kind: NodeKind::Dir { first: 3, count: 0 },
+                    },
+                ],
+            },
         }
     }
 
@@ -636,6 +836,34 @@ mod tests {
         assert_eq!(c.store.host, HostEnvMode::Allow);
         assert!(c.store.host_names.contains("region"));
         assert_eq!(c.store.properties.get("db-url"), Some("postgres://x"));
+        assert_eq!(c.fs.preopens().collect::<Vec<_>>(), [("/data", 0)]);
+        assert_eq!(c.fs.node_count(), 3);
+        assert_eq!(
+            c.fs.node(0).unwrap().kind,
+            NodeKind::Dir { first: 1, count: 2 }
+        );
+        let file = c.fs.node(1).unwrap();
+        assert_eq!(file.name, "a.txt");
+        assert_eq!(
+            file.kind,
+            NodeKind::File {
+                segment: 0,
+                offset: 0,
+                len: 5
+            }
+        );
+        assert_eq!(c.fs.node(2).unwrap().name, "sub");
+        assert_eq!(c.fs.node(3), None);
+    }
+
+    #[test]
+    fn fs_trees_that_point_outside_are_refused() {
+        let mut spec = sample();
+        spec.fs.nodes[0].kind = NodeKind::Dir { first: 1, count: 9 };
+        assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
+        let mut spec = sample();
+        spec.fs.preopens[0].1 = 3;
+        assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
     }
 
     #[test]

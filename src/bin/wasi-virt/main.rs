@@ -142,6 +142,11 @@ struct Cli {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_sockets: Option<bool>,
 
+    /// Embed the host directory HOSTDIR, recursively and read-only, as the
+    /// preopened directory GUEST: `--mount /data=./data`. Repeatable.
+    #[arg(long, value_name = "GUEST=HOSTDIR", value_parser = parse_mount)]
+    mount: Vec<(String, PathBuf)>,
+
     /// Let every host preopened directory through (otherwise the component
     /// sees none, and the output does not import the host's filesystem).
     #[arg(long)]
@@ -178,6 +183,15 @@ impl From<StdioArg> for StdioMode {
             StdioArg::Deny => StdioMode::Deny,
             StdioArg::Ignore => StdioMode::Ignore,
         }
+    }
+}
+
+fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host)))
+        }
+        _ => Err(format!("`{s}` is not GUEST=HOSTDIR")),
     }
 }
 
@@ -289,11 +303,24 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
             *slot = Some(Access::from(allow));
         }
     }
+    let fs = policy.fs.get_or_insert_with(FsPolicy::default);
     if cli.allow_fs {
-        policy
-            .fs
-            .get_or_insert_with(FsPolicy::default)
-            .allow_host_preopens();
+        fs.allow_host_preopens();
+    }
+    for (guest, host) in &cli.mount {
+        if fs.preopens.contains_key(guest) {
+            bail!("`{guest}` is mounted twice; give each mount point once");
+        }
+        let meta = std::fs::metadata(host)
+            .with_context(|| format!("failed to read mount `{guest}={}`", host.display()))?;
+        if !meta.is_dir() {
+            bail!(
+                "mount `{guest}={}`: `{}` is a file; --mount takes a directory",
+                host.display(),
+                host.display()
+            );
+        }
+        fs.virtual_preopen(guest, host);
     }
     let store = policy.config.get_or_insert_with(ConfigPolicy::default);
     for (k, v) in &cli.config {
@@ -415,12 +442,16 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
         ));
     }
     if let (Some(fs), true) = (&policy.fs, has("wasi:filesystem/")) {
-        let state = if fs.host_preopens {
+        let host = if fs.host_preopens {
             "host preopens"
         } else {
-            "no preopens (denied)"
+            "no host preopens"
         };
-        lines.push(format!("fs: {state}"));
+        let mounts: Vec<&str> = fs.preopens.keys().map(String::as_str).collect();
+        match mounts.is_empty() {
+            true => lines.push(format!("fs: {host}")),
+            false => lines.push(format!("fs: {host}; embedded {}", mounts.join(", "))),
+        }
     }
     if has("wasi:io/") {
         lines.push("io: the streams and pollables of the above".to_string());

@@ -1,0 +1,332 @@
+//! Building the embedded filesystem: reading mounts from the host, checking
+//! what may be embedded, laying the tree out as the adapter reads it, and
+//! packing file contents into passive data segments.
+
+use crate::policy::{FsEntry, FsPolicy};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec};
+
+/// Files are packed into passive segments of at most this size; a larger
+/// file gets a segment of its own. Segments are only copied from when read,
+/// so their size costs nothing at instantiation.
+const PACK: usize = 1 << 20;
+
+/// The embedded tree, ready to encode.
+#[derive(Default)]
+pub struct Tree {
+    /// `(guest path, root node)`.
+    pub preopens: Vec<(String, u32)>,
+    /// Nodes in layout order (see [`Tree::spec`]).
+    pub nodes: Vec<(String, NodeKind)>,
+    /// The passive data segments holding file contents.
+    pub segments: Vec<Vec<u8>>,
+}
+
+impl Tree {
+    /// The layout crate's view of the tree.
+    pub fn spec(&self) -> FsSpec<'_> {
+        FsSpec {
+            preopens: self
+                .preopens
+                .iter()
+                .map(|(p, r)| (p.as_str(), *r))
+                .collect(),
+            nodes: self
+                .nodes
+                .iter()
+                .map(|(name, kind)| NodeSpec { name, kind: *kind })
+                .collect(),
+        }
+    }
+}
+
+/// An entry as read from the policy and the host, before layout.
+enum Item {
+    Dir(BTreeMap<String, Item>),
+    File(Vec<u8>),
+}
+
+/// Reads every embedded preopen of `policy` and lays them out.
+pub fn build(policy: &FsPolicy) -> Result<Tree> {
+    let mut roots = Vec::new();
+    for (guest, entry) in &policy.preopens {
+        if guest.is_empty() {
+            bail!("an embedded preopen needs a guest path");
+        }
+        let item = load(entry).with_context(|| format!("failed to embed preopen `{guest}`"))?;
+        if !matches!(item, Item::Dir(_)) {
+            bail!("preopen `{guest}` must be a directory, but its source is a file");
+        }
+        roots.push((guest.clone(), item));
+    }
+    Ok(layout(roots))
+}
+
+fn load(entry: &FsEntry) -> Result<Item> {
+    Ok(match entry {
+        FsEntry::Source(text) => Item::File(text.clone().into_bytes()),
+        FsEntry::Dir(entries) => {
+            let mut dir = BTreeMap::new();
+            for (name, entry) in entries {
+                check_name(name)?;
+                let item = load(entry).with_context(|| format!("in `{name}`"))?;
+                dir.insert(name.to_string(), item);
+            }
+            Item::Dir(dir)
+        }
+        FsEntry::Virtualize(path) => read_host(path)?,
+    })
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        bail!("`{name}` is not a valid file name");
+    }
+    if name.len() > 255 {
+        bail!("the name `{name}` is longer than 255 bytes");
+    }
+    Ok(())
+}
+
+/// Reads a host file, or a host directory recursively.
+///
+/// A symbolic link inside a directory is followed only if its target stays
+/// inside that directory; one pointing outside stops the virtualization, so
+/// that a mount never embeds more than the directory it names.
+fn read_host(path: &Path) -> Result<Item> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    if meta.is_file() {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        return Ok(Item::File(bytes));
+    }
+    let root = path
+        .canonicalize()
+        .with_context(|| format!("failed to resolve `{}`", path.display()))?;
+    let mut top = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(&root).follow_links(true).min_depth(1) {
+        let entry = entry.map_err(|e| match e.loop_ancestor() {
+            Some(a) => anyhow!(
+                "symlink loop under `{}` (back to `{}`)",
+                root.display(),
+                a.display()
+            ),
+            None => anyhow!(e).context(format!("failed to read under `{}`", path.display())),
+        })?;
+        if entry.path_is_symlink() {
+            let target = entry.path().canonicalize().with_context(|| {
+                format!("failed to resolve symlink `{}`", entry.path().display())
+            })?;
+            if !target.starts_with(&root) {
+                bail!(
+                    "symlink `{}` points outside the mounted directory (to `{}`); only links \
+                     that stay inside `{}` are followed",
+                    entry.path().display(),
+                    target.display(),
+                    path.display()
+                );
+            }
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(&root)
+            .expect("walkdir stays under its root");
+        let mut dir = &mut top;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_str().map(String::from))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow!("`{}` has a name that is not UTF-8", entry.path().display()))?;
+        let (name, parents) = parts.split_last().expect("min_depth(1)");
+        for parent in parents {
+            dir = match dir.get_mut(parent) {
+                Some(Item::Dir(d)) => d,
+                _ => bail!("`{}` appeared before its directory", entry.path().display()),
+            };
+        }
+        check_name(name).with_context(|| format!("in `{}`", entry.path().display()))?;
+        let item = if entry.file_type().is_dir() {
+            Item::Dir(BTreeMap::new())
+        } else if entry.file_type().is_file() {
+            Item::File(
+                std::fs::read(entry.path())
+                    .with_context(|| format!("failed to read `{}`", entry.path().display()))?,
+            )
+        } else {
+            bail!(
+                "`{}` is neither a file nor a directory; only those can be embedded",
+                entry.path().display()
+            );
+        };
+        dir.insert(name.to_string(), item);
+    }
+    Ok(Item::Dir(top))
+}
+
+/// Lays the roots out breadth first, so that each directory's children are
+/// consecutive nodes, sorted by name; packs file contents into segments.
+fn layout(roots: Vec<(String, Item)>) -> Tree {
+    let mut tree = Tree::default();
+    let mut packer = Packer::default();
+    // Each queued directory: its node index and its entries.
+    let mut queue = std::collections::VecDeque::new();
+    for (guest, item) in roots {
+        let index = tree.nodes.len() as u32;
+        tree.nodes
+            .push((String::new(), NodeKind::Dir { first: 0, count: 0 }));
+        tree.preopens.push((guest, index));
+        if let Item::Dir(entries) = item {
+            queue.push_back((index, entries));
+        }
+    }
+    while let Some((index, entries)) = queue.pop_front() {
+        let first = tree.nodes.len() as u32;
+        tree.nodes[index as usize].1 = NodeKind::Dir {
+            first,
+            count: entries.len() as u32,
+        };
+        for (name, item) in entries {
+            let child = tree.nodes.len() as u32;
+            match item {
+                Item::File(bytes) => {
+                    let kind = packer.add(bytes);
+                    tree.nodes.push((name, kind));
+                }
+                Item::Dir(children) => {
+                    tree.nodes
+                        .push((name, NodeKind::Dir { first: 0, count: 0 }));
+                    queue.push_back((child, children));
+                }
+            }
+        }
+    }
+    tree.segments = packer.finish();
+    tree
+}
+
+#[derive(Default)]
+struct Packer {
+    done: Vec<Vec<u8>>,
+    open: Vec<u8>,
+}
+
+impl Packer {
+    fn add(&mut self, bytes: Vec<u8>) -> NodeKind {
+        let len = bytes.len() as u32;
+        if bytes.len() > PACK {
+            // Close the open pack first: its files were numbered with the
+            // next segment.
+            if !self.open.is_empty() {
+                self.done.push(std::mem::take(&mut self.open));
+            }
+            self.done.push(bytes);
+            return NodeKind::File {
+                segment: self.done.len() as u32 - 1,
+                offset: 0,
+                len,
+            };
+        }
+        if self.open.len() + bytes.len() > PACK {
+            self.done.push(std::mem::take(&mut self.open));
+        }
+        let offset = self.open.len() as u32;
+        self.open.extend_from_slice(&bytes);
+        NodeKind::File {
+            segment: self.done.len() as u32,
+            offset,
+            len,
+        }
+    }
+
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        if !self.open.is_empty() {
+            self.done.push(self.open);
+        }
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn file(text: &str) -> FsEntry {
+        FsEntry::Source(text.to_string())
+    }
+
+    #[test]
+    fn layout_is_breadth_first_and_sorted() {
+        let mut policy = FsPolicy::default();
+        let sub: IndexMap<String, FsEntry> = [("z".to_string(), file("zz"))].into();
+        let root: IndexMap<String, FsEntry> = [
+            ("b.txt".to_string(), file("bee")),
+            ("a".to_string(), FsEntry::Dir(sub)),
+        ]
+        .into();
+        policy.preopen("/data", FsEntry::Dir(root));
+        let tree = build(&policy).unwrap();
+        assert_eq!(tree.preopens, [("/data".to_string(), 0)]);
+        let names: Vec<&str> = tree.nodes.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["", "a", "b.txt", "z"]);
+        assert_eq!(tree.nodes[0].1, NodeKind::Dir { first: 1, count: 2 });
+        assert_eq!(tree.nodes[1].1, NodeKind::Dir { first: 3, count: 1 });
+        assert_eq!(tree.segments, [b"beezz".to_vec()]);
+    }
+
+    #[test]
+    fn big_files_get_their_own_segment_and_packs_stay_numbered() {
+        let mut p = Packer::default();
+        let a = p.add(vec![1; 10]);
+        let big = p.add(vec![2; PACK + 1]);
+        let b = p.add(vec![3; 10]);
+        let segments = p.finish();
+        let at = |k: NodeKind| match k {
+            NodeKind::File {
+                segment,
+                offset,
+                len,
+            } => segments[segment as usize][offset as usize..(offset + len) as usize].to_vec(),
+            NodeKind::Dir { .. } => unreachable!(),
+        };
+        assert_eq!(at(a), vec![1; 10]);
+        assert_eq!(at(big), vec![2; PACK + 1]);
+        assert_eq!(at(b), vec![3; 10]);
+    }
+
+    #[test]
+    fn bad_names_and_file_roots_are_refused() {
+        let mut policy = FsPolicy::default();
+        let bad: IndexMap<String, FsEntry> = [("..".to_string(), file("x"))].into();
+        policy.preopen("/d", FsEntry::Dir(bad));
+        assert!(format!("{:#}", build(&policy).err().unwrap()).contains("not a valid file name"));
+        let mut policy = FsPolicy::default();
+        policy.preopen("/d", file("x"));
+        assert!(format!("{:#}", build(&policy).err().unwrap()).contains("must be a directory"));
+    }
+
+    #[test]
+    fn symlinks_may_not_leave_the_mount() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        let mount = tempfile::tempdir().unwrap();
+        std::fs::write(mount.path().join("ok.txt"), "ok").unwrap();
+        std::os::unix::fs::symlink(mount.path().join("ok.txt"), mount.path().join("inside"))
+            .unwrap();
+        let mut policy = FsPolicy::default();
+        policy.virtual_preopen("/m", mount.path());
+        let tree = build(&policy).unwrap();
+        assert_eq!(tree.nodes.len(), 3, "the inside link is followed");
+
+        std::os::unix::fs::symlink(outside.path().join("secret"), mount.path().join("escape"))
+            .unwrap();
+        let err = format!("{:#}", build(&policy).err().unwrap());
+        assert!(
+            err.contains("points outside the mounted directory"),
+            "{err}"
+        );
+    }
+}

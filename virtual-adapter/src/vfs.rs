@@ -1,0 +1,145 @@
+//! The embedded, read-only filesystem: path resolution that never leaves a
+//! preopen's root, and file bytes copied out of passive data segments only
+//! when read.
+
+use crate::exports::wasi::filesystem::types::{DescriptorType, ErrorCode};
+use crate::io::Source;
+use crate::state::config;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use wasi_virt_layout::{Node, NodeKind};
+
+#[link(wasm_import_module = "wasi-virt")]
+extern "C" {
+    /// Copies `len` bytes at `offset` of file segment `segment` to `dest`.
+    /// Not a host import: the library defines it, as `memory.init` of the
+    /// segment, when it adds the segments.
+    #[link_name = "passive-read"]
+    fn passive_read(segment: u32, offset: u32, len: u32, dest: *mut u8);
+}
+
+/// The longest name a path component may have.
+const NAME_MAX: usize = 255;
+
+/// Node `index`. The tree was validated when the configuration was parsed,
+/// and indices only come from it.
+pub fn node(index: u32) -> Node<'static> {
+    match config().fs.node(index) {
+        Some(n) => n,
+        None => crate::trap("virtual filesystem node out of range"),
+    }
+}
+
+/// The type of node `index`.
+pub fn kind(index: u32) -> DescriptorType {
+    match node(index).kind {
+        NodeKind::Dir { .. } => DescriptorType::Directory,
+        NodeKind::File { .. } => DescriptorType::RegularFile,
+    }
+}
+
+/// The size of node `index` (0 for directories).
+pub fn size(index: u32) -> u64 {
+    match node(index).kind {
+        NodeKind::File { len, .. } => u64::from(len),
+        NodeKind::Dir { .. } => 0,
+    }
+}
+
+/// The child of directory `dir` called `name`.
+fn child(dir: u32, name: &str) -> Result<u32, ErrorCode> {
+    let NodeKind::Dir { first, count } = node(dir).kind else {
+        return Err(ErrorCode::NotDirectory);
+    };
+    // Children are sorted by name.
+    let (mut lo, mut hi) = (first, first + count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match node(mid).name.cmp(name) {
+            core::cmp::Ordering::Equal => return Ok(mid),
+            core::cmp::Ordering::Less => lo = mid + 1,
+            core::cmp::Ordering::Greater => hi = mid,
+        }
+    }
+    Err(ErrorCode::NoEntry)
+}
+
+/// Resolves `path` from a directory, given as the chain of directories from
+/// its preopen's root down to it; returns the chain to the result.
+///
+/// `path` is relative: an absolute path is `not-permitted`, as is any `..`
+/// that would climb above the root. Empty components and `.` are skipped, a
+/// NUL is `invalid`, and a component longer than 255 bytes is
+/// `name-too-long`. There are no symlinks in the embedded tree.
+pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
+    if path.starts_with('/') {
+        return Err(ErrorCode::NotPermitted);
+    }
+    if path.contains('\0') {
+        return Err(ErrorCode::Invalid);
+    }
+    let mut chain = from.to_vec();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if chain.len() == 1 {
+                    return Err(ErrorCode::NotPermitted);
+                }
+                chain.pop();
+            }
+            name if name.len() > NAME_MAX => return Err(ErrorCode::NameTooLong),
+            name => {
+                let here = *chain.last().expect("never empty");
+                chain.push(child(here, name)?);
+            }
+        }
+    }
+    Ok(chain)
+}
+
+/// Up to `len` bytes of file `index` from `offset`, and whether that reached
+/// the end.
+pub fn read(index: u32, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
+    let NodeKind::File {
+        segment,
+        offset: start,
+        len: size,
+    } = node(index).kind
+    else {
+        return Err(ErrorCode::IsDirectory);
+    };
+    let size = u64::from(size);
+    if offset >= size {
+        return Ok((Vec::new(), true));
+    }
+    let n = len.min(size - offset);
+    let mut bytes = vec![0u8; n as usize];
+    if n > 0 {
+        // SAFETY: `bytes` has room for `n` bytes, and the library placed the
+        // file at `start..start + size` of `segment`.
+        unsafe {
+            passive_read(segment, start + offset as u32, n as u32, bytes.as_mut_ptr());
+        }
+    }
+    Ok((bytes, offset + n == size))
+}
+
+/// A stream over a file of the embedded tree.
+pub struct FileReader {
+    pub node: u32,
+    pub position: Cell<u64>,
+}
+
+impl Source for FileReader {
+    fn read(&self, len: u64) -> Option<Vec<u8>> {
+        let at = self.position.get();
+        let (bytes, _) = read(self.node, len, at).ok()?;
+        if bytes.is_empty() && len > 0 {
+            return None;
+        }
+        self.position.set(at + bytes.len() as u64);
+        Some(bytes)
+    }
+}
