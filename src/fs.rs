@@ -18,6 +18,8 @@ const PACK: usize = 1 << 20;
 pub struct Tree {
     /// `(guest path, root node)`.
     pub preopens: Vec<(String, u32)>,
+    /// `(guest path, host path)` of host directories shown renamed.
+    pub remaps: Vec<(String, String)>,
     /// Nodes in layout order (see [`Tree::spec`]).
     pub nodes: Vec<(String, NodeKind)>,
     /// The passive data segments holding file contents.
@@ -28,6 +30,11 @@ impl Tree {
     /// The layout crate's view of the tree.
     pub fn spec(&self) -> FsSpec<'_> {
         FsSpec {
+            remaps: self
+                .remaps
+                .iter()
+                .map(|(g, h)| (g.as_str(), h.as_str()))
+                .collect(),
             preopens: self
                 .preopens
                 .iter()
@@ -51,9 +58,17 @@ enum Item {
 /// Reads every embedded preopen of `policy` and lays them out.
 pub fn build(policy: &FsPolicy) -> Result<Tree> {
     let mut roots = Vec::new();
+    let mut remaps = Vec::new();
     for (guest, entry) in &policy.preopens {
         if guest.is_empty() {
-            bail!("an embedded preopen needs a guest path");
+            bail!("a preopen needs a guest path");
+        }
+        if let FsEntry::RuntimeDir(host) = entry {
+            let host = host
+                .to_str()
+                .ok_or_else(|| anyhow!("preopen `{guest}`: `{}` is not UTF-8", host.display()))?;
+            remaps.push((guest.clone(), host.to_string()));
+            continue;
         }
         let item = load(entry).with_context(|| format!("failed to embed preopen `{guest}`"))?;
         if !matches!(item, Item::Dir(_)) {
@@ -61,7 +76,9 @@ pub fn build(policy: &FsPolicy) -> Result<Tree> {
         }
         roots.push((guest.clone(), item));
     }
-    Ok(layout(roots))
+    let mut tree = layout(roots);
+    tree.remaps = remaps;
+    Ok(tree)
 }
 
 fn load(entry: &FsEntry) -> Result<Item> {
@@ -77,6 +94,11 @@ fn load(entry: &FsEntry) -> Result<Item> {
             Item::Dir(dir)
         }
         FsEntry::Virtualize(path) => read_host(path)?,
+        FsEntry::RuntimeDir(path) => bail!(
+            "`{}` is a runtime directory inside an embedded one; runtime directories can only \
+             be preopens",
+            path.display()
+        ),
     })
 }
 

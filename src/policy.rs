@@ -85,6 +85,9 @@ pub enum FsEntry {
     /// The host file or directory at this path, read (recursively) when
     /// virtualizing and embedded.
     Virtualize(std::path::PathBuf),
+    /// The host directory at this path, at run time: the host must preopen
+    /// it, or a directory above it. Only as a preopen.
+    RuntimeDir(std::path::PathBuf),
 }
 
 fn yes() -> bool {
@@ -117,6 +120,16 @@ impl FsPolicy {
     pub fn preopen(&mut self, guest: &str, entry: FsEntry) -> &mut Self {
         self.preopens.insert(guest.to_string(), entry);
         self
+    }
+
+    /// Shows the host directory `host_path` as the preopen `guest`, at run
+    /// time: the host must preopen `host_path` (or a directory above it).
+    pub fn host_preopen(
+        &mut self,
+        guest: &str,
+        host_path: impl Into<std::path::PathBuf>,
+    ) -> &mut Self {
+        self.preopen(guest, FsEntry::RuntimeDir(host_path.into()))
     }
 
     /// Embeds the host directory `host_dir`, recursively, as the preopen

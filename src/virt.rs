@@ -385,6 +385,8 @@ impl WasiVirt {
         if host_preopens {
             allow_bits |= allow::HOST_PREOPENS;
         }
+        // Remapped host directories need the host's filesystem too.
+        let host_fs = host_preopens || !tree.remaps.is_empty();
         let spec = ConfigSpec {
             fs: tree.spec(),
             flags: if policy.debug { FLAG_DEBUG } else { 0 },
@@ -462,7 +464,7 @@ impl WasiVirt {
                     Some(Subsystem::Exit) => allowed(policy.exit),
                     Some(Subsystem::Sockets) => allowed(policy.sockets),
                     Some(Subsystem::Http) => allowed(policy.http),
-                    Some(Subsystem::Fs) => host_preopens,
+                    Some(Subsystem::Fs) => host_fs,
                     _ => true,
                 },
             };

@@ -62,6 +62,9 @@ enum Mode {
 struct Expect {
     /// The exact stdout of a command component.
     stdout: Option<String>,
+    /// The same, from a file beside the cases (shared by cases that must
+    /// print the same).
+    stdout_file: Option<String>,
     /// The exact stderr of a command component.
     stderr: Option<String>,
     /// Lines the stderr of a command component must contain.
@@ -133,8 +136,21 @@ fn main() {
 }
 
 fn load(path: &Path) -> Result<Case> {
-    let text = std::fs::read_to_string(path)?;
-    toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))
+    let mut text = std::fs::read_to_string(path)?;
+    if text.contains("$FIXTURES") {
+        let dir = harness::generated_fixtures().display().to_string();
+        text = text.replace("$FIXTURES", &dir);
+    }
+    let mut case: Case =
+        toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
+    if let Some(file) = &case.expect.stdout_file {
+        let file = path.parent().unwrap().join(file);
+        case.expect.stdout = Some(
+            std::fs::read_to_string(&file)
+                .with_context(|| format!("failed to read `{}`", file.display()))?,
+        );
+    }
+    Ok(case)
 }
 
 fn run(case: &Case, version: Option<&str>) -> Result<()> {

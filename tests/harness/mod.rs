@@ -413,3 +413,32 @@ pub fn http_echo_server() -> Result<std::net::SocketAddr> {
         );
     })
 }
+
+/// Fixtures too large for the repository, generated once per checkout
+/// under `target/test-fixtures`: `big/blob.bin` (8 MiB and 3 bytes of a fixed
+/// pattern) and `many/` (10,000 small files in 100 directories).
+pub fn generated_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = repo().join("target/test-fixtures");
+        let done = dir.join(".complete");
+        if !done.exists() {
+            let big = dir.join("big");
+            std::fs::create_dir_all(&big).unwrap();
+            let blob: Vec<u8> = (0..(8usize << 20) + 3)
+                .map(|i| ((i * 31 + i / 7) % 251) as u8)
+                .collect();
+            std::fs::write(big.join("blob.bin"), blob).unwrap();
+            for d in 0..100 {
+                let sub = dir.join(format!("many/d{d:02}"));
+                std::fs::create_dir_all(&sub).unwrap();
+                for f in 0..100 {
+                    std::fs::write(sub.join(format!("f{f:03}.txt")), format!("file {d}/{f}\n"))
+                        .unwrap();
+                }
+            }
+            std::fs::write(&done, "").unwrap();
+        }
+        dir
+    })
+}

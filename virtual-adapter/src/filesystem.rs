@@ -414,6 +414,29 @@ impl types::Guest for Adapter {
     }
 }
 
+/// Opens host directory `wanted` through the host preopen that is it, or
+/// that contains it.
+fn remap(host: &[(h::Descriptor, String)], wanted: &str) -> Result<h::Descriptor, String> {
+    let wanted = wanted.trim_end_matches('/');
+    for (dir, name) in host {
+        let name = name.trim_end_matches('/');
+        let rest = if wanted == name {
+            "."
+        } else {
+            match wanted.strip_prefix(name).and_then(|r| r.strip_prefix('/')) {
+                Some(rest) if name.is_empty() || !rest.is_empty() => rest,
+                _ => continue,
+            }
+        };
+        // The same rights the host gave its preopen.
+        let flags = dir.get_flags().unwrap_or(h::DescriptorFlags::READ);
+        return dir
+            .open_at(h::PathFlags::empty(), rest, h::OpenFlags::DIRECTORY, flags)
+            .map_err(|e| alloc::format!("the host refused to open it ({e:?})"));
+    }
+    Err("the host preopens no directory that holds it".into())
+}
+
 impl preopens::Guest for Adapter {
     fn get_directories() -> Vec<(Descriptor, String)> {
         trace!("wasi:filesystem/preopens.get-directories");
@@ -427,12 +450,23 @@ impl preopens::Guest for Adapter {
                 )
             })
             .collect();
-        if config().allows(allow::HOST_PREOPENS) {
-            out.extend(
-                host::preopens::get_directories()
-                    .into_iter()
-                    .map(|(d, path)| (Descriptor::new(VDescriptor::Host(d)), path)),
-            );
+        let remaps = config().fs.remaps;
+        if config().allows(allow::HOST_PREOPENS) || !remaps.is_empty() {
+            let host = host::preopens::get_directories();
+            for (guest, wanted) in remaps.iter() {
+                match remap(&host, wanted) {
+                    Ok(d) => out.push((Descriptor::new(VDescriptor::Host(d)), guest.into())),
+                    Err(why) => crate::trap(&alloc::format!(
+                        "cannot show host `{wanted}` as `{guest}`: {why}"
+                    )),
+                }
+            }
+            if config().allows(allow::HOST_PREOPENS) {
+                out.extend(
+                    host.into_iter()
+                        .map(|(d, path)| (Descriptor::new(VDescriptor::Host(d)), path)),
+                );
+            }
         }
         out
     }

@@ -222,6 +222,9 @@ pub struct Config<'a> {
 /// The virtual filesystem: preopens naming nodes of one tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fs<'a> {
+    /// Host directories shown under another name: `(guest path, host path)`,
+    /// where the host must preopen the host path (or a directory above it).
+    pub remaps: PairList<'a>,
     /// The guest path of each virtual preopen.
     pub preopen_names: StrList<'a>,
     /// The root node of each virtual preopen, in the same order.
@@ -390,6 +393,7 @@ impl<'a> Config<'a> {
             properties: r.pair_list()?,
         };
         let fs = Fs {
+            remaps: r.pair_list()?,
             preopen_names: r.str_list()?,
             preopen_nodes: r.bytes()?,
             nodes: r.bytes()?,
@@ -571,6 +575,8 @@ mod encode {
     /// The host's side of [`super::Fs`]: a tree in node order.
     #[derive(Clone, Debug, Default)]
     pub struct FsSpec<'s> {
+        /// `(guest path, host path)` of host directories shown renamed.
+        pub remaps: Vec<(&'s str, &'s str)>,
         /// `(guest path, root node)`.
         pub preopens: Vec<(&'s str, u32)>,
         /// The nodes; a directory's children are consecutive and sorted.
@@ -669,6 +675,7 @@ mod encode {
         w.u32(spec.store.host as u32);
         w.str_list(&spec.store.host_names);
         w.pair_list(&spec.store.properties);
+        w.pair_list(&spec.fs.remaps);
         let names: Vec<&str> = spec.fs.preopens.iter().map(|(n, _)| *n).collect();
         w.str_list(&names);
         let roots: Vec<u8> = spec
@@ -782,6 +789,7 @@ mod tests {
                 properties: vec![("db-url", "postgres://x")],
             },
             fs: FsSpec {
+                remaps: vec![("/srv", "/host/srv")],
                 preopens: vec![("/data", 0)],
                 nodes: vec![
                     NodeSpec {
@@ -837,6 +845,10 @@ mod tests {
         assert!(c.store.host_names.contains("region"));
         assert_eq!(c.store.properties.get("db-url"), Some("postgres://x"));
         assert_eq!(c.fs.preopens().collect::<Vec<_>>(), [("/data", 0)]);
+        assert_eq!(
+            c.fs.remaps.iter().collect::<Vec<_>>(),
+            [("/srv", "/host/srv")]
+        );
         assert_eq!(c.fs.node_count(), 3);
         assert_eq!(
             c.fs.node(0).unwrap().kind,

@@ -147,6 +147,12 @@ struct Cli {
     #[arg(long, value_name = "GUEST=HOSTDIR", value_parser = parse_mount)]
     mount: Vec<(String, PathBuf)>,
 
+    /// Show the host directory HOSTPATH as the preopened directory GUEST, at
+    /// run time: the host must preopen HOSTPATH (or a directory above it).
+    /// Repeatable, and may be mixed with --mount.
+    #[arg(long, value_name = "GUEST=HOSTPATH", value_parser = parse_mount)]
+    preopen: Vec<(String, PathBuf)>,
+
     /// Let every host preopened directory through (otherwise the component
     /// sees none, and the output does not import the host's filesystem).
     #[arg(long)]
@@ -191,7 +197,7 @@ fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {
         Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
             Ok((guest.to_string(), PathBuf::from(host)))
         }
-        _ => Err(format!("`{s}` is not GUEST=HOSTDIR")),
+        _ => Err(format!("`{s}` is not GUEST=HOSTPATH")),
     }
 }
 
@@ -322,6 +328,12 @@ fn build_policy(cli: &Cli) -> Result<Policy> {
         }
         fs.virtual_preopen(guest, host);
     }
+    for (guest, host) in &cli.preopen {
+        if fs.preopens.contains_key(guest) {
+            bail!("`{guest}` is given twice; give each preopen once");
+        }
+        fs.host_preopen(guest, host);
+    }
     let store = policy.config.get_or_insert_with(ConfigPolicy::default);
     for (k, v) in &cli.config {
         store.properties.insert(k.clone(), v.clone());
@@ -447,11 +459,16 @@ fn print_summary(cli: &Cli, policy: &Policy, report: &Report, size: usize) {
         } else {
             "no host preopens"
         };
-        let mounts: Vec<&str> = fs.preopens.keys().map(String::as_str).collect();
-        match mounts.is_empty() {
-            true => lines.push(format!("fs: {host}")),
-            false => lines.push(format!("fs: {host}; embedded {}", mounts.join(", "))),
+        let mut line = format!("fs: {host}");
+        for (guest, entry) in &fs.preopens {
+            match entry {
+                wasi_virt::FsEntry::RuntimeDir(h) => {
+                    line.push_str(&format!("; {guest} = host {}", h.display()))
+                }
+                _ => line.push_str(&format!("; {guest} embedded")),
+            }
         }
+        lines.push(line);
     }
     if has("wasi:io/") {
         lines.push("io: the streams and pollables of the above".to_string());
