@@ -130,13 +130,24 @@ fn read_host(path: &Path) -> Result<Item> {
         .with_context(|| format!("failed to resolve `{}`", path.display()))?;
     let mut top = BTreeMap::new();
     for entry in walkdir::WalkDir::new(&root).follow_links(true).min_depth(1) {
-        let entry = entry.map_err(|e| match e.loop_ancestor() {
-            Some(a) => anyhow!(
-                "symlink loop under `{}` (back to `{}`)",
-                root.display(),
-                a.display()
-            ),
-            None => anyhow!(e).context(format!("failed to read under `{}`", path.display())),
+        let entry = entry.map_err(|e| {
+            if let Some(ancestor) = e.loop_ancestor() {
+                return anyhow!(
+                    "symlink loop under `{}` (back to `{}`)",
+                    path.display(),
+                    ancestor.display()
+                );
+            }
+            let at = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.clone());
+            let link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink());
+            match e.into_io_error() {
+                Some(_) if link => anyhow!("symlink `{}` points to nothing", at.display()),
+                Some(io) => anyhow!("failed to read `{}`: {io}", at.display()),
+                None => anyhow!("failed to read under `{}`", path.display()),
+            }
         })?;
         if entry.path_is_symlink() {
             let target = entry.path().canonicalize().with_context(|| {

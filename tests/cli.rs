@@ -91,6 +91,8 @@ fn help_lists_every_flag() {
         "--allow-sockets [<BOOL>]",
         "--allow-http [<BOOL>]",
         "--allow-fs",
+        "--mount <GUEST=HOSTDIR>",
+        "--preopen <GUEST=HOSTPATH>",
         "-c, --config <NAME=VALUE>",
         "--allow-config[=<NAMES>]",
         "--debug",
@@ -529,5 +531,115 @@ fn config_properties_from_flags() {
     assert_eq!(
         run.stdout,
         "get db-url: postgres://db\nget region: eu\nget secret: none\nall db-url=postgres://db\nall region=eu\n"
+    );
+}
+
+#[test]
+fn mount_errors_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("reader.wasm"), harness::guest("fs-reader")).unwrap();
+    std::fs::write(d.join("notes.txt"), "a file").unwrap();
+    std::fs::create_dir(d.join("tree")).unwrap();
+    std::fs::write(d.join("tree/ok.txt"), "ok").unwrap();
+    std::fs::create_dir(d.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling/link")).unwrap();
+    std::fs::create_dir(d.join("escaping")).unwrap();
+    std::os::unix::fs::symlink(d.join("notes.txt"), d.join("escaping/link")).unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["reader.wasm", "--mount", "/d=missing", "-o", "out.wasm"],
+            "failed to read mount `/d=missing`",
+        ),
+        (
+            &["reader.wasm", "--mount", "/d=notes.txt", "-o", "out.wasm"],
+            "is a file; --mount takes a directory",
+        ),
+        (
+            &[
+                "reader.wasm",
+                "--mount",
+                "/d=tree",
+                "--mount",
+                "/d=tree",
+                "-o",
+                "out.wasm",
+            ],
+            "`/d` is mounted twice",
+        ),
+        (
+            &[
+                "reader.wasm",
+                "--mount",
+                "/d=tree",
+                "--preopen",
+                "/d=/x",
+                "-o",
+                "out.wasm",
+            ],
+            "`/d` is given twice",
+        ),
+        (
+            &["reader.wasm", "--mount", "nodelimiter", "-o", "out.wasm"],
+            "is not GUEST=HOSTPATH",
+        ),
+        (
+            &["reader.wasm", "--mount", "/d=dangling", "-o", "out.wasm"],
+            "points to nothing",
+        ),
+        (
+            &["reader.wasm", "--mount", "/d=escaping", "-o", "out.wasm"],
+            "points outside the mounted directory",
+        ),
+        (
+            &["env-args.wasm", "--mount", "/d=tree", "-o", "out.wasm"],
+            "does not import `wasi:filesystem/preopens`",
+        ),
+    ];
+    env_args_guest(d);
+    for (args, want) in cases {
+        assert_fails(args, d, want);
+    }
+}
+
+#[test]
+fn mount_and_preopen_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("reader.wasm"), harness::guest("fs-reader")).unwrap();
+    let fixtures = harness::repo().join("tests/fixtures/data");
+    let mount = format!("/static={}", fixtures.join("sub").display());
+    let stdout = succeeds(
+        &[
+            "reader.wasm",
+            "--mount",
+            &mount,
+            "--preopen",
+            "/srv=/host/data",
+            "-e",
+            "FS_FILE=/srv/greeting.txt",
+            "-e",
+            "FS_DIR=/static",
+            "--stdout=allow",
+            "-o",
+            "out.wasm",
+        ],
+        d,
+    );
+    assert!(
+        stdout.contains("fs: no host preopens; /static embedded; /srv = host /host/data"),
+        "{stdout}"
+    );
+    let host = harness::Host {
+        preopens: [("/host/data".to_string(), fixtures.display().to_string())]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let run = harness::run_ok(&std::fs::read(d.join("out.wasm")).unwrap(), &host).unwrap();
+    assert_eq!(
+        run.stdout,
+        "read /srv/greeting.txt: hello from a host file\nlist /static: inner.txt\n"
     );
 }
