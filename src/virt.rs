@@ -295,7 +295,7 @@ impl WasiVirt {
             Some(fs) if exports.contains("wasi:filesystem/preopens") => crate::fs::build(fs)?,
             _ => crate::fs::Tree::default(),
         };
-        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref(), &tree)?;
+        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref(), tree)?;
         let virtualized: Vec<String> = exports
             .iter()
             .map(|i| subsystem::versioned(i, &version))
@@ -353,7 +353,7 @@ impl WasiVirt {
         version: &Version,
         exports: &BTreeSet<&'static str>,
         used: Option<&BTreeSet<String>>,
-        tree: &crate::fs::Tree,
+        tree: crate::fs::Tree,
     ) -> Result<Vec<u8>> {
         // An interface exported only because another uses its types (the
         // clocks, for `duration` and `datetime`) is never called: its host
@@ -492,6 +492,8 @@ impl WasiVirt {
             },
         )
         .context("failed to specialize the virtual adapter")?;
+        // Embedded files can be large: keep one copy alive at a time.
+        drop(tree);
 
         let imports: BTreeSet<String> = rewritten
             .imports
@@ -512,9 +514,10 @@ impl WasiVirt {
             StringEncoding::UTF8,
             false,
         )?;
-        ComponentEncoder::default()
-            .validate(true)
-            .module(&module)?
+        let mut encoder = ComponentEncoder::default();
+        encoder.validate(true).module(&module)?;
+        drop(module);
+        encoder
             .encode()
             .context("failed to encode the specialized adapter as a component")
     }

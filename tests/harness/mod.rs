@@ -276,6 +276,13 @@ pub fn run_compiled(component: &Component, host: &Host) -> Result<Output> {
     })
 }
 
+/// Runs a compiled command that must succeed; its stdout.
+pub fn run_ok_compiled(component: &Component, host: &Host) -> String {
+    let out = run_compiled(component, host).expect("instantiate");
+    assert_eq!(out.end, End::Ok, "stderr: {}", out.stderr);
+    out.stdout
+}
+
 /// Runs a command that must succeed.
 pub fn run_ok(bytes: &[u8], host: &Host) -> Result<Output> {
     let out = run_command(bytes, host)?;
