@@ -13,6 +13,13 @@ use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec};
 /// so their size costs nothing at instantiation.
 const PACK: usize = 1 << 20;
 
+/// A node as laid out: the layout's kind, or a runtime file's host path.
+#[derive(Debug, PartialEq, Eq)]
+enum Slot {
+    Node(NodeKind<'static>),
+    RuntimeFile(String),
+}
+
 /// The embedded tree, ready to encode.
 #[derive(Default)]
 pub struct Tree {
@@ -21,7 +28,7 @@ pub struct Tree {
     /// `(guest path, host path)` of host directories shown renamed.
     pub remaps: Vec<(String, String)>,
     /// Nodes in layout order (see [`Tree::spec`]).
-    pub nodes: Vec<(String, NodeKind)>,
+    nodes: Vec<(String, Slot)>,
     /// The passive data segments holding file contents.
     pub segments: Vec<Vec<u8>>,
 }
@@ -43,9 +50,22 @@ impl Tree {
             nodes: self
                 .nodes
                 .iter()
-                .map(|(name, kind)| NodeSpec { name, kind: *kind })
+                .map(|(name, slot)| NodeSpec {
+                    name,
+                    kind: match slot {
+                        Slot::Node(kind) => *kind,
+                        Slot::RuntimeFile(path) => NodeKind::RuntimeFile(path),
+                    },
+                })
                 .collect(),
         }
+    }
+
+    /// Whether any file is opened from the host at run time.
+    pub fn has_runtime_files(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|(_, slot)| matches!(slot, Slot::RuntimeFile(_)))
     }
 }
 
@@ -53,6 +73,7 @@ impl Tree {
 enum Item {
     Dir(BTreeMap<String, Item>),
     File(Vec<u8>),
+    RuntimeFile(String),
 }
 
 /// Reads every embedded preopen of `policy` and lays them out.
@@ -94,6 +115,11 @@ fn load(entry: &FsEntry) -> Result<Item> {
             Item::Dir(dir)
         }
         FsEntry::Virtualize(path) => read_host(path)?,
+        FsEntry::RuntimeFile(path) => Item::RuntimeFile(
+            path.to_str()
+                .ok_or_else(|| anyhow!("`{}` is not UTF-8", path.display()))?
+                .to_string(),
+        ),
         FsEntry::RuntimeDir(path) => bail!(
             "`{}` is a runtime directory inside an embedded one; runtime directories can only \
              be preopens",
@@ -208,8 +234,8 @@ fn layout(roots: Vec<(String, Item)>) -> Tree {
     let mut queue = std::collections::VecDeque::new();
     for (guest, item) in roots {
         let index = tree.nodes.len() as u32;
-        tree.nodes
-            .push((String::new(), NodeKind::Dir { first: 0, count: 0 }));
+        let empty = Slot::Node(NodeKind::Dir { first: 0, count: 0 });
+        tree.nodes.push((String::new(), empty));
         tree.preopens.push((guest, index));
         if let Item::Dir(entries) = item {
             queue.push_back((index, entries));
@@ -217,20 +243,21 @@ fn layout(roots: Vec<(String, Item)>) -> Tree {
     }
     while let Some((index, entries)) = queue.pop_front() {
         let first = tree.nodes.len() as u32;
-        tree.nodes[index as usize].1 = NodeKind::Dir {
+        tree.nodes[index as usize].1 = Slot::Node(NodeKind::Dir {
             first,
             count: entries.len() as u32,
-        };
+        });
         for (name, item) in entries {
             let child = tree.nodes.len() as u32;
             match item {
                 Item::File(bytes) => {
                     let kind = packer.add(bytes);
-                    tree.nodes.push((name, kind));
+                    tree.nodes.push((name, Slot::Node(kind)));
                 }
+                Item::RuntimeFile(path) => tree.nodes.push((name, Slot::RuntimeFile(path))),
                 Item::Dir(children) => {
-                    tree.nodes
-                        .push((name, NodeKind::Dir { first: 0, count: 0 }));
+                    let empty = Slot::Node(NodeKind::Dir { first: 0, count: 0 });
+                    tree.nodes.push((name, empty));
                     queue.push_back((child, children));
                 }
             }
@@ -247,7 +274,7 @@ struct Packer {
 }
 
 impl Packer {
-    fn add(&mut self, bytes: Vec<u8>) -> NodeKind {
+    fn add(&mut self, bytes: Vec<u8>) -> NodeKind<'static> {
         let len = bytes.len() as u32;
         if bytes.len() > PACK {
             // Close the open pack first: its files were numbered with the
@@ -305,8 +332,14 @@ mod tests {
         assert_eq!(tree.preopens, [("/data".to_string(), 0)]);
         let names: Vec<&str> = tree.nodes.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["", "a", "b.txt", "z"]);
-        assert_eq!(tree.nodes[0].1, NodeKind::Dir { first: 1, count: 2 });
-        assert_eq!(tree.nodes[1].1, NodeKind::Dir { first: 3, count: 1 });
+        assert_eq!(
+            tree.nodes[0].1,
+            Slot::Node(NodeKind::Dir { first: 1, count: 2 })
+        );
+        assert_eq!(
+            tree.nodes[1].1,
+            Slot::Node(NodeKind::Dir { first: 3, count: 1 })
+        );
         assert_eq!(tree.segments, [b"beezz".to_vec()]);
     }
 
@@ -323,7 +356,7 @@ mod tests {
                 offset,
                 len,
             } => segments[segment as usize][offset as usize..(offset + len) as usize].to_vec(),
-            NodeKind::Dir { .. } => unreachable!(),
+            other => panic!("not a file: {other:?}"),
         };
         assert_eq!(at(a), vec![1; 10]);
         assert_eq!(at(big), vec![2; PACK + 1]);

@@ -61,6 +61,7 @@ pub struct Policy {
 /// host-preopens = false
 /// preopens."/app" = { virtualize = "./static" }
 /// preopens."/etc" = { dir = { "motd" = { source = "hello\n" } } }
+/// preopens."/data" = { runtime-dir = "/var/data" }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -88,6 +89,9 @@ pub enum FsEntry {
     /// The host directory at this path, at run time: the host must preopen
     /// it, or a directory above it. Only as a preopen.
     RuntimeDir(std::path::PathBuf),
+    /// The host file at this path, opened read-only at run time through the
+    /// host preopen that holds it. Only inside a directory.
+    RuntimeFile(std::path::PathBuf),
 }
 
 fn yes() -> bool {

@@ -386,7 +386,7 @@ impl WasiVirt {
             allow_bits |= allow::HOST_PREOPENS;
         }
         // Remapped host directories need the host's filesystem too.
-        let host_fs = host_preopens || !tree.remaps.is_empty();
+        let host_fs = host_preopens || !tree.remaps.is_empty() || tree.has_runtime_files();
         let spec = ConfigSpec {
             fs: tree.spec(),
             flags: if policy.debug { FLAG_DEBUG } else { 0 },

@@ -90,6 +90,19 @@ fn last(chain: &[u32]) -> u32 {
     *chain.last().expect("a chain is never empty")
 }
 
+/// Opens the runtime file at host path `path`, read-only.
+fn open_runtime_file(path: &str) -> Result<h::Descriptor, ErrorCode> {
+    open_host(
+        &host::preopens::get_directories(),
+        path,
+        h::OpenFlags::empty(),
+    )
+    .map_err(|why| {
+        crate::debug::print(format_args!("wasi-virt: runtime file `{path}`: {why}"));
+        ErrorCode::NoEntry
+    })
+}
+
 /// A host descriptor borrowed as another operation's argument; an embedded
 /// one cannot take part in a host operation.
 fn other(d: DescriptorBorrow<'_>) -> Result<&h::Descriptor, ErrorCode> {
@@ -217,7 +230,9 @@ impl GuestDescriptor for VDescriptor {
                     next: Cell::new(first),
                     end: first + count,
                 },
-                NodeKind::File { .. } => return Err(ErrorCode::NotDirectory),
+                NodeKind::File { .. } | NodeKind::RuntimeFile(_) => {
+                    return Err(ErrorCode::NotDirectory)
+                }
             },
         };
         Ok(DirectoryEntryStream::new(stream))
@@ -240,7 +255,13 @@ impl GuestDescriptor for VDescriptor {
     fn stat_at(&self, path_flags_: PathFlags, path: String) -> Result<DescriptorStat, ErrorCode> {
         trace!("wasi:filesystem/types.descriptor.stat-at({path})");
         on!(self, h => h.stat_at(path_flags(path_flags_), &path).map(stat),
-            c => vfs::resolve(c, &path).map(|c| virtual_stat(last(&c))))
+        c => {
+            let node = last(&vfs::resolve(c, &path)?);
+            match vfs::runtime_file(node) {
+                Some(file) => map(open_runtime_file(file)?.stat().map(stat)),
+                None => Ok(virtual_stat(node)),
+            }
+        })
     }
 
     fn set_times_at(
@@ -308,6 +329,9 @@ impl GuestDescriptor for VDescriptor {
         {
             return Err(ErrorCode::NotDirectory);
         }
+        if let Some(path) = vfs::runtime_file(last(&chain)) {
+            return open_runtime_file(path).map(|d| Descriptor::new(VDescriptor::Host(d)));
+        }
         Ok(Descriptor::new(VDescriptor::Virtual(chain)))
     }
 
@@ -362,7 +386,13 @@ impl GuestDescriptor for VDescriptor {
         path: String,
     ) -> Result<MetadataHashValue, ErrorCode> {
         on!(self, h => h.metadata_hash_at(path_flags(path_flags_), &path).map(hash),
-            c => vfs::resolve(c, &path).map(|c| virtual_hash(last(&c))))
+        c => {
+            let node = last(&vfs::resolve(c, &path)?);
+            match vfs::runtime_file(node) {
+                Some(file) => map(open_runtime_file(file)?.metadata_hash().map(hash)),
+                None => Ok(virtual_hash(node)),
+            }
+        })
     }
 }
 
@@ -414,9 +444,13 @@ impl types::Guest for Adapter {
     }
 }
 
-/// Opens host directory `wanted` through the host preopen that is it, or
-/// that contains it.
-fn remap(host: &[(h::Descriptor, String)], wanted: &str) -> Result<h::Descriptor, String> {
+/// Opens host path `wanted` through the host preopen that is it, or that
+/// holds it, with `open_flags` and the rights the host gave that preopen.
+fn open_host(
+    host: &[(h::Descriptor, String)],
+    wanted: &str,
+    open_flags: h::OpenFlags,
+) -> Result<h::Descriptor, String> {
     let wanted = wanted.trim_end_matches('/');
     for (dir, name) in host {
         let name = name.trim_end_matches('/');
@@ -428,10 +462,13 @@ fn remap(host: &[(h::Descriptor, String)], wanted: &str) -> Result<h::Descriptor
                 _ => continue,
             }
         };
-        // The same rights the host gave its preopen.
-        let flags = dir.get_flags().unwrap_or(h::DescriptorFlags::READ);
+        // The same rights the host gave its preopen, never more.
+        let mut flags = dir.get_flags().unwrap_or(h::DescriptorFlags::READ);
+        if !open_flags.contains(h::OpenFlags::DIRECTORY) {
+            flags &= h::DescriptorFlags::READ;
+        }
         return dir
-            .open_at(h::PathFlags::empty(), rest, h::OpenFlags::DIRECTORY, flags)
+            .open_at(h::PathFlags::empty(), rest, open_flags, flags)
             .map_err(|e| alloc::format!("the host refused to open it ({e:?})"));
     }
     Err("the host preopens no directory that holds it".into())
@@ -454,7 +491,7 @@ impl preopens::Guest for Adapter {
         if config().allows(allow::HOST_PREOPENS) || !remaps.is_empty() {
             let host = host::preopens::get_directories();
             for (guest, wanted) in remaps.iter() {
-                match remap(&host, wanted) {
+                match open_host(&host, wanted, h::OpenFlags::DIRECTORY) {
                     Ok(d) => out.push((Descriptor::new(VDescriptor::Host(d)), guest.into())),
                     Err(why) => crate::trap(&alloc::format!(
                         "cannot show host `{wanted}` as `{guest}`: {why}"

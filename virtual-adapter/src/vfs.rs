@@ -22,6 +22,14 @@ extern "C" {
 /// The longest name a path component may have.
 const NAME_MAX: usize = 255;
 
+/// The host path of node `index`, if it is a runtime file.
+pub fn runtime_file(index: u32) -> Option<&'static str> {
+    match node(index).kind {
+        NodeKind::RuntimeFile(path) => Some(path),
+        _ => None,
+    }
+}
+
 /// Node `index`. The tree was validated when the configuration was parsed,
 /// and indices only come from it.
 pub fn node(index: u32) -> Node<'static> {
@@ -35,7 +43,7 @@ pub fn node(index: u32) -> Node<'static> {
 pub fn kind(index: u32) -> DescriptorType {
     match node(index).kind {
         NodeKind::Dir { .. } => DescriptorType::Directory,
-        NodeKind::File { .. } => DescriptorType::RegularFile,
+        NodeKind::File { .. } | NodeKind::RuntimeFile(_) => DescriptorType::RegularFile,
     }
 }
 
@@ -43,7 +51,7 @@ pub fn kind(index: u32) -> DescriptorType {
 pub fn size(index: u32) -> u64 {
     match node(index).kind {
         NodeKind::File { len, .. } => u64::from(len),
-        NodeKind::Dir { .. } => 0,
+        NodeKind::Dir { .. } | NodeKind::RuntimeFile(_) => 0,
     }
 }
 

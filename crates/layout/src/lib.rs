@@ -237,7 +237,7 @@ pub struct Fs<'a> {
 
 /// What a node of the virtual filesystem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeKind {
+pub enum NodeKind<'a> {
     /// A directory whose children are nodes `first..first + count`, sorted
     /// by name.
     Dir {
@@ -256,6 +256,9 @@ pub enum NodeKind {
         /// The file's size.
         len: u32,
     },
+    /// A host file, opened at run time through the host preopen that holds
+    /// this host path.
+    RuntimeFile(&'a str),
 }
 
 /// One node of the virtual filesystem.
@@ -264,7 +267,7 @@ pub struct Node<'a> {
     /// Its name in its directory (empty for a preopen root).
     pub name: &'a str,
     /// What it is.
-    pub kind: NodeKind,
+    pub kind: NodeKind<'a>,
 }
 
 /// Bytes per node record: kind, name offset, name length, and three
@@ -273,6 +276,7 @@ pub const NODE_SIZE: usize = 24;
 
 const NODE_DIR: u32 = 1;
 const NODE_FILE: u32 = 2;
+const NODE_RUNTIME_FILE: u32 = 3;
 
 impl<'a> Fs<'a> {
     /// How many nodes the tree has.
@@ -299,6 +303,11 @@ impl<'a> Fs<'a> {
                 offset: words[4],
                 len: words[5],
             },
+            NODE_RUNTIME_FILE => {
+                let at = words[3] as usize;
+                let path = self.strings.get(at..at.checked_add(words[4] as usize)?)?;
+                NodeKind::RuntimeFile(core::str::from_utf8(path).ok()?)
+            }
             _ => return None,
         };
         Some(Node { name, kind })
@@ -589,7 +598,7 @@ mod encode {
         /// Its name in its directory.
         pub name: &'s str,
         /// What it is.
-        pub kind: super::NodeKind,
+        pub kind: super::NodeKind<'s>,
     }
 
     /// The host's side of [`super::Store`].
@@ -688,6 +697,8 @@ mod encode {
         let mut nodes = Vec::with_capacity(spec.fs.nodes.len() * super::NODE_SIZE);
         let mut strings = Vec::new();
         for node in &spec.fs.nodes {
+            let name_at = len32(strings.len());
+            strings.extend_from_slice(node.name.as_bytes());
             let (kind, a, b, c) = match node.kind {
                 super::NodeKind::Dir { first, count } => (super::NODE_DIR, first, count, 0),
                 super::NodeKind::File {
@@ -695,11 +706,15 @@ mod encode {
                     offset,
                     len,
                 } => (super::NODE_FILE, segment, offset, len),
+                super::NodeKind::RuntimeFile(path) => {
+                    let at = len32(strings.len());
+                    strings.extend_from_slice(path.as_bytes());
+                    (super::NODE_RUNTIME_FILE, at, len32(path.len()), 0)
+                }
             };
-            for word in [kind, len32(strings.len()), len32(node.name.len()), a, b, c] {
+            for word in [kind, name_at, len32(node.name.len()), a, b, c] {
                 nodes.extend_from_slice(&word.to_le_bytes());
             }
-            strings.extend_from_slice(node.name.as_bytes());
         }
         w.blob(&nodes);
         w.blob(&strings);
@@ -794,7 +809,7 @@ mod tests {
                 nodes: vec![
                     NodeSpec {
                         name: "",
-                        kind: NodeKind::Dir { first: 1, count: 2 },
+                        kind: NodeKind::Dir { first: 1, count: 3 },
                     },
                     NodeSpec {
                         name: "a.txt",
@@ -807,6 +822,10 @@ mod tests {
                     NodeSpec {
                         name: "sub",
                         kind: NodeKind::Dir { first: 3, count: 0 },
+                    },
+                    NodeSpec {
+                        name: "z",
+                        kind: NodeKind::RuntimeFile("/host/z.txt"),
                     },
                 ],
             },
@@ -849,11 +868,16 @@ mod tests {
             c.fs.remaps.iter().collect::<Vec<_>>(),
             [("/srv", "/host/srv")]
         );
-        assert_eq!(c.fs.node_count(), 3);
+        assert_eq!(c.fs.node_count(), 4);
         assert_eq!(
             c.fs.node(0).unwrap().kind,
-            NodeKind::Dir { first: 1, count: 2 }
+            NodeKind::Dir { first: 1, count: 3 }
         );
+        assert_eq!(
+            c.fs.node(3).unwrap().kind,
+            NodeKind::RuntimeFile("/host/z.txt")
+        );
+        assert_eq!(c.fs.node(3).unwrap().name, "z");
         let file = c.fs.node(1).unwrap();
         assert_eq!(file.name, "a.txt");
         assert_eq!(
@@ -865,7 +889,7 @@ mod tests {
             }
         );
         assert_eq!(c.fs.node(2).unwrap().name, "sub");
-        assert_eq!(c.fs.node(3), None);
+        assert_eq!(c.fs.node(4), None);
     }
 
     #[test]
@@ -874,7 +898,7 @@ mod tests {
         spec.fs.nodes[0].kind = NodeKind::Dir { first: 1, count: 9 };
         assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
         let mut spec = sample();
-        spec.fs.preopens[0].1 = 3;
+        spec.fs.preopens[0].1 = 4;
         assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
     }
 
