@@ -11,8 +11,10 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
+use harness::{median, ms};
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use wasi_virt::WasiVirt;
 
 const FILES: usize = 10_000;
@@ -92,15 +94,6 @@ fn mount_child(tree: &Path) {
         before,
         out.bytes.len()
     );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -10,13 +10,10 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
+use harness::{median, ms};
+
 use std::time::{Duration, Instant};
 use wasi_virt::WasiVirt;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 fn env_only() -> WasiVirt {
     let mut virt = WasiVirt::new();
@@ -36,10 +33,6 @@ fn median_finish(virt: &WasiVirt, runs: usize) -> Duration {
             })
             .collect(),
     )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn main() {

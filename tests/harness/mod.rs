@@ -449,3 +449,14 @@ pub fn generated_fixtures() -> &'static Path {
         dir
     })
 }
+
+/// The median of timing samples (benchmarks).
+pub fn median(mut samples: Vec<std::time::Duration>) -> std::time::Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Milliseconds, for printing (benchmarks).
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
