@@ -39,11 +39,19 @@ pub struct Plan<'a> {
     /// Passive data segments for the embedded filesystem, read through the
     /// adapter's `wasi-virt` `passive-read` import, which is defined here.
     pub passive: &'a [Vec<u8>],
+    /// Whether `--debug` output is wanted.
+    pub debug: bool,
 }
 
 /// The adapter's import that the rewrite defines: `memory.init` of one of
 /// the passive segments.
 const PASSIVE_READ: (&str, &str) = ("wasi-virt", "passive-read");
+
+/// The adapter's `--debug` output: bound to the adapter's own
+/// [`TRACE_IMPL`] when debugging, else a trap, so that the formatting code
+/// is dead and removed.
+const TRACE: (&str, &str) = ("wasi-virt", "trace");
+const TRACE_IMPL: &str = "wasi_virt_trace";
 
 /// The specialized module and what it still imports.
 pub struct Rewritten {
@@ -237,6 +245,22 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         None => info.imports[f as usize].ty,
         Some(d) => info.defined[d as usize],
     };
+    // `trace` stands for the adapter's own implementation when debugging.
+    let trace_import = info
+        .imports
+        .iter()
+        .position(|i| (i.module, i.name) == TRACE)
+        .map(|i| i as u32);
+    let trace_impl = info
+        .exports
+        .iter()
+        .find(|(name, kind, _)| *name == TRACE_IMPL && *kind == ExternalKind::Func)
+        .map(|(_, _, idx)| *idx);
+    let alias = match (plan.debug, trace_import, trace_impl) {
+        (true, Some(import), Some(target)) => Some((import, target)),
+        (true, Some(_), None) => bail!("adapter has a `trace` import but no `{TRACE_IMPL}`"),
+        _ => None,
+    };
     let mut live = vec![false; n_funcs];
     let mut called_types = std::collections::HashSet::new();
     let mut work: Vec<u32> = info
@@ -255,6 +279,11 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         if std::mem::replace(slot, true) {
             continue;
         }
+        if let Some((import, target)) = alias {
+            if f == import {
+                work.push(target);
+            }
+        }
         if let Some(def) = f.checked_sub(n_imports) {
             scratch.clear();
             types.clear();
@@ -270,8 +299,12 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
 
     // New index space: kept imports, then trap stubs for denied imports that
     // are still reachable, then the live defined functions.
-    let denied =
-        |i: &Import<'_>| (i.module, i.name) == PASSIVE_READ || (plan.deny_import)(i.module, i.name);
+    let aliased = |index: usize| alias.is_some_and(|(import, _)| import as usize == index);
+    let denied = |i: &Import<'_>| {
+        (i.module, i.name) == PASSIVE_READ
+            || (i.module, i.name) == TRACE
+            || (plan.deny_import)(i.module, i.name)
+    };
     let mut map = vec![None; n_funcs];
     let mut next = 0u32;
     let mut kept_imports = Vec::new();
@@ -286,7 +319,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let mut stubs = Vec::new();
     let mut reads_passive = false;
     for (i, imp) in info.imports.iter().enumerate() {
-        if live[i] && denied(imp) {
+        if live[i] && denied(imp) && !aliased(i) {
             map[i] = Some(next);
             next += 1;
             let passive = (imp.module, imp.name) == PASSIVE_READ;
@@ -321,6 +354,11 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         if live[i] {
             *slot = Some(next);
             next += 1;
+        }
+    }
+    if let Some((import, target)) = alias {
+        if live[import as usize] {
+            map[import as usize] = map[target as usize];
         }
     }
     let mut funcs = FuncMap { map };

@@ -489,6 +489,7 @@ impl WasiVirt {
                 rename: &rename,
                 config: &config,
                 passive: &tree.segments,
+                debug: policy.debug,
             },
         )
         .context("failed to specialize the virtual adapter")?;

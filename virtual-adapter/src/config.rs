@@ -28,9 +28,10 @@ impl store::Guest for Adapter {
             crate::debug::print(format_args!(
                 "wasi-virt: denied: wasi:config/store.get({key})"
             ));
-            return Err(Error::Upstream(alloc::format!(
-                "host configuration is denied by wasi-virt; `{key}` is not set by the policy"
-            )));
+            let mut message = String::from("host configuration is denied by wasi-virt; `");
+            message.push_str(&key);
+            message.push_str("` is not set by the policy");
+            return Err(Error::Upstream(message));
         }
         if !store.host.shows(store.host_names.contains(&key)) {
             return Ok(None);

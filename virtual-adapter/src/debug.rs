@@ -18,10 +18,32 @@ macro_rules! trace {
 }
 
 /// Writes one line to the host's stderr when `--debug` is on.
+///
+/// The formatting lives behind the `wasi-virt` `trace` import, which the
+/// library binds to [`wasi_virt_trace`] only when the policy asks for debug
+/// output; otherwise it becomes a trap that is never reached, and the
+/// formatting machinery is dropped from the output as dead code.
 pub fn print(args: fmt::Arguments<'_>) {
     if !config().debug() {
         return;
     }
+    // SAFETY: the pointer is only read during the call.
+    unsafe { trace(&args as *const fmt::Arguments<'_> as *const u8) }
+}
+
+#[link(wasm_import_module = "wasi-virt")]
+extern "C" {
+    /// Bound by the library to `wasi_virt_trace`, or to a trap.
+    fn trace(args: *const u8);
+}
+
+/// The implementation of the `trace` import.
+///
+/// # Safety
+/// `args` points at a live `fmt::Arguments`.
+#[no_mangle]
+pub unsafe extern "C" fn wasi_virt_trace(args: *const u8) {
+    let args = &*(args as *const fmt::Arguments<'_>);
     let mut line = alloc::format!("{args}");
     line.push('\n');
     let _ = get_stderr().blocking_write_and_flush(line.as_bytes());

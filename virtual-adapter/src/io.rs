@@ -39,9 +39,9 @@ impl ErrorGuest for Adapter {
 
 /// An error a virtual stream reports: `what` names the stream.
 pub fn denied_error(what: &str) -> StreamError {
-    StreamError::LastOperationFailed(Error::new(IoError::Virtual(alloc::format!(
-        "{what} is denied by wasi-virt"
-    ))))
+    let mut message = String::from(what);
+    message.push_str(" is denied by wasi-virt");
+    StreamError::LastOperationFailed(Error::new(IoError::Virtual(message)))
 }
 
 /// Converts a host stream error into the adapter's.
