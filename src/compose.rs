@@ -24,9 +24,8 @@ const PRIVATE_PREFIX: &str = "virtualized-";
 
 /// Instantiates `adapter`, feeds each of its exports to the user component's
 /// import of the same interface (whatever its version), and exports what the
-/// user component exports. Returns the composed component and the names of
-/// the user imports that were satisfied.
-pub fn compose(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
+/// user component exports.
+pub fn compose(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
     // wasm-compose asserts, rather than reports, some shapes it cannot
     // encode; a caller gets an error, not a crash.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -45,7 +44,7 @@ pub fn compose(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>
     })
 }
 
-fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
+fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     // Types are compared across components, so both must come from one
     // validator.
@@ -86,19 +85,16 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<(Vec<u8>, Vec<Strin
     let u = graph.add_component(user_c)?;
     let a = graph.instantiate(a)?;
     let u = graph.instantiate(u)?;
-    let mut plugged = Vec::new();
     for (export_index, import_index, name) in plugs {
         graph
             .connect(a, Some(export_index), u, import_index)
             .with_context(|| format!("failed to satisfy the component's import `{name}`"))?;
-        plugged.push(name);
     }
-    let bytes = graph
+    graph
         .encode(EncodeOptions {
             define_components: true,
             export: Some(u),
             validate: true,
         })
-        .context("failed to encode the composed component")?;
-    Ok((bytes, plugged))
+        .context("failed to encode the composed component")
 }

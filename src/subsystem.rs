@@ -129,7 +129,8 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
     out
 }
 
-/// The interfaces (unversioned) the adapter exports.
+/// The interfaces (unversioned) the adapter exports, for a component that
+/// imports `component_imports` (unversioned; `None` for a standalone adapter).
 ///
 /// - What the policy configures, limited to what the component imports
 ///   (import filtering); without a component, all of it.
@@ -143,16 +144,12 @@ pub fn requested(policy: &Policy) -> Vec<Subsystem> {
 ///   imported. Those the policy does not configure pass through.
 pub fn select(
     policy: &Policy,
-    component_imports: Option<&[String]>,
+    component_imports: Option<&BTreeSet<String>>,
     resolve: &Resolve,
     version: &Version,
 ) -> Result<BTreeSet<&'static str>> {
     let imported: BTreeSet<String> = match component_imports {
-        Some(imports) => imports
-            .iter()
-            .filter_map(|i| InterfaceName::parse(i))
-            .map(|n| n.unversioned)
-            .collect(),
+        Some(imports) => imports.clone(),
         None => INTERFACES.iter().map(|(n, _)| n.to_string()).collect(),
     };
     let deps = |name: &str| -> Vec<String> {
@@ -220,8 +217,8 @@ mod tests {
         wit::BUILT_WASI_VERSION
     }
 
-    fn imports(names: &[&str]) -> Vec<String> {
-        names.iter().map(|n| format!("{n}@0.2.12")).collect()
+    fn imports(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
     }
 
     #[test]

@@ -212,7 +212,15 @@ impl WasiVirt {
         };
         let version = self.choose_version(user_imports.as_deref())?;
         let mut resolve = wit::load(&version)?;
-        let exports = subsystem::select(&self.policy, user_imports.as_deref(), &resolve, &version)?;
+        // The interfaces the component imports, without versions.
+        let used: Option<BTreeSet<String>> = user_imports.as_ref().map(|imports| {
+            imports
+                .iter()
+                .filter_map(|i| InterfaceName::parse(i))
+                .map(|n| n.unversioned)
+                .collect()
+        });
+        let exports = subsystem::select(&self.policy, used.as_ref(), &resolve, &version)?;
 
         // A component serving HTTP gets requests typed by the host's
         // `wasi:http/types`; the adapter cannot stand in for those yet.
@@ -284,13 +292,6 @@ impl WasiVirt {
             }
         }
 
-        let used: Option<BTreeSet<String>> = user_imports.as_ref().map(|imports| {
-            imports
-                .iter()
-                .filter_map(|i| InterfaceName::parse(i))
-                .map(|n| n.unversioned)
-                .collect()
-        });
         let tree = match &self.policy.fs {
             Some(fs) if exports.contains("wasi:filesystem/preopens") => crate::fs::build(fs)?,
             _ => crate::fs::Tree::default(),
@@ -302,7 +303,7 @@ impl WasiVirt {
             .collect();
         let (bytes, composed) = match component {
             Some(component) => {
-                let (bytes, _) = compose(&adapter, &component)?;
+                let bytes = compose(&adapter, &component)?;
                 (bytes, true)
             }
             None => (adapter, false),
