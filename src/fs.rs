@@ -6,7 +6,7 @@ use crate::policy::{FsEntry, FsPolicy};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
-use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec};
+use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec, NAME_MAX};
 
 /// Files are packed into passive segments of at most this size; a larger
 /// file gets a segment of its own. Segments are only copied from when read,
@@ -61,11 +61,14 @@ impl Tree {
         }
     }
 
-    /// Whether any file is opened from the host at run time.
-    pub fn has_runtime_files(&self) -> bool {
-        self.nodes
-            .iter()
-            .any(|(_, slot)| matches!(slot, Slot::RuntimeFile(_)))
+    /// Whether the tree reaches into the host's filesystem at run time:
+    /// through a remapped directory, or a runtime file.
+    pub fn needs_host_fs(&self) -> bool {
+        !self.remaps.is_empty()
+            || self
+                .nodes
+                .iter()
+                .any(|(_, slot)| matches!(slot, Slot::RuntimeFile(_)))
     }
 }
 
@@ -132,8 +135,8 @@ fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         bail!("`{name}` is not a valid file name");
     }
-    if name.len() > 255 {
-        bail!("the name `{name}` is longer than 255 bytes");
+    if name.len() > NAME_MAX {
+        bail!("the name `{name}` is longer than {NAME_MAX} bytes");
     }
     Ok(())
 }

@@ -23,7 +23,9 @@ mod inspect;
 mod names;
 mod policy;
 mod rename;
+mod report;
 mod rewrite;
+mod spec;
 mod subsystem;
 mod virt;
 mod wit;
@@ -31,9 +33,12 @@ mod wit;
 pub use inspect::{component_exports, component_imports, validate_component};
 pub use names::InterfaceName;
 pub use policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostEnv, Policy, StdioMode,
+    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter, Policy, StdioMode,
     StdioPolicy,
 };
 pub use rename::rename_top_level;
-pub use virt::{Report, VirtResult, WasiVirt};
+pub use report::{Output, Report, SubsystemReport};
+pub use subsystem::Subsystem;
+pub use virt::{VirtResult, WasiVirt};
+pub use wasi_virt_layout::Stream;
 pub use wit::BUILT_WASI_VERSION;

@@ -3,6 +3,9 @@
 use semver::Version;
 use std::fmt;
 
+/// `wasi:http/incoming-handler`, which a component that serves HTTP exports.
+pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
 /// A parsed `namespace:package/interface@version` name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InterfaceName {
@@ -33,8 +36,13 @@ impl InterfaceName {
     /// `wasi:config@0.2.0-rc.1`, whose version is its own).
     pub fn wasi_0_2_version(&self) -> Option<&Version> {
         let v = self.version.as_ref()?;
-        (self.unversioned.starts_with("wasi:") && v.major == 0 && v.minor == 2 && v.pre.is_empty())
+        (self.namespace() == "wasi" && v.major == 0 && v.minor == 2 && v.pre.is_empty())
             .then_some(v)
+    }
+
+    /// `wasi` of `wasi:cli/environment`.
+    pub fn namespace(&self) -> &str {
+        self.unversioned.split(':').next().unwrap_or_default()
     }
 
     /// The name at `version`.

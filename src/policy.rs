@@ -6,8 +6,12 @@
 //! absent (`None`) is *not virtualized*: the user component's imports of it go
 //! straight to the host.
 
+use crate::subsystem::{Subsystem, REGISTRY};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use wasi_virt_layout::{HostFilterMode, Stream};
+
+pub use wasi_virt_layout::StdioMode;
 
 /// A complete virtualization policy.
 ///
@@ -154,7 +158,7 @@ pub struct ConfigPolicy {
     /// Which host properties the component sees. Default: all of them. With
     /// `none`, asking for a property the policy does not set is an error.
     #[serde(default)]
-    pub host: HostEnv,
+    pub host: HostFilter,
     /// Properties the component sees whatever the host has.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub properties: IndexMap<String, String>,
@@ -196,19 +200,6 @@ pub struct StdioPolicy {
     pub stderr: StdioMode,
 }
 
-/// What one standard stream does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StdioMode {
-    /// The host's stream.
-    #[default]
-    Allow,
-    /// Every read or write fails with an error; the stream is not a terminal.
-    Deny,
-    /// Reads see end-of-file; writes succeed and are discarded.
-    Ignore,
-}
-
 impl StdioPolicy {
     /// All three streams in one mode.
     pub fn all(mode: StdioMode) -> Self {
@@ -216,6 +207,24 @@ impl StdioPolicy {
             stdin: mode,
             stdout: mode,
             stderr: mode,
+        }
+    }
+
+    /// The mode of one stream.
+    pub fn mode(&self, stream: Stream) -> StdioMode {
+        match stream {
+            Stream::Stdin => self.stdin,
+            Stream::Stdout => self.stdout,
+            Stream::Stderr => self.stderr,
+        }
+    }
+
+    /// The mode of one stream, to change.
+    pub fn slot(&mut self, stream: Stream) -> &mut StdioMode {
+        match stream {
+            Stream::Stdin => &mut self.stdin,
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
         }
     }
 }
@@ -226,7 +235,7 @@ impl StdioPolicy {
 pub struct EnvPolicy {
     /// Which host variables the component sees. Default: all of them.
     #[serde(default)]
-    pub host: HostEnv,
+    pub host: HostFilter,
     /// Variables the component sees whatever the host has; they replace host
     /// variables of the same name.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -241,20 +250,58 @@ pub struct EnvPolicy {
     pub cwd: Option<Cwd>,
 }
 
-/// Which host values (environment variables, config properties) pass
-/// through.
+/// Which host values pass through, by name: environment variables for
+/// [`EnvPolicy`], properties for [`ConfigPolicy`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub enum HostEnv {
-    /// None: only overrides are visible.
+pub enum HostFilter {
+    /// None: only the values the policy sets are visible.
     None,
-    /// Every host variable.
+    /// Every host value.
     #[default]
     All,
-    /// Only these host variables.
+    /// Only these host values.
     Allow(Vec<String>),
-    /// Every host variable but these.
+    /// Every host value but these.
     Deny(Vec<String>),
+}
+
+impl HostFilter {
+    /// The layout's tag for this filter.
+    pub fn mode(&self) -> HostFilterMode {
+        HostFilterMode::from(self)
+    }
+
+    /// The names the filter lists.
+    pub fn names(&self) -> &[String] {
+        match self {
+            HostFilter::None | HostFilter::All => &[],
+            HostFilter::Allow(names) | HostFilter::Deny(names) => names,
+        }
+    }
+}
+
+impl From<&HostFilter> for HostFilterMode {
+    fn from(filter: &HostFilter) -> Self {
+        match filter {
+            HostFilter::None => HostFilterMode::None,
+            HostFilter::All => HostFilterMode::All,
+            HostFilter::Allow(_) => HostFilterMode::Allow,
+            HostFilter::Deny(_) => HostFilterMode::Deny,
+        }
+    }
+}
+
+impl std::fmt::Display for HostFilter {
+    /// `none`, `all`, `only A,B` or `all but A,B`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostFilter::None => f.write_str("none"),
+            HostFilter::All => f.write_str("all"),
+            HostFilter::Allow(n) => write!(f, "only {}", n.join(",")),
+            HostFilter::Deny(n) => write!(f, "all but {}", n.join(",")),
+        }
+    }
 }
 
 /// Where `get-arguments` comes from.
@@ -283,7 +330,7 @@ impl EnvPolicy {
     /// Whether the host's `wasi:cli/environment` is never consulted, so the
     /// output does not import it at all.
     pub fn sealed(&self) -> bool {
-        self.host == HostEnv::None
+        self.host == HostFilter::None
             && !matches!(self.args(), Args::Host)
             && !matches!(self.cwd(), Cwd::Host)
     }
@@ -291,7 +338,7 @@ impl EnvPolicy {
     /// `args`, with its default applied.
     pub fn args(&self) -> Args {
         self.args.clone().unwrap_or(match self.host {
-            HostEnv::None => Args::Virtual(Vec::new()),
+            HostFilter::None => Args::Virtual(Vec::new()),
             _ => Args::Host,
         })
     }
@@ -299,7 +346,7 @@ impl EnvPolicy {
     /// `cwd`, with its default applied.
     pub fn cwd(&self) -> Cwd {
         self.cwd.clone().unwrap_or(match self.host {
-            HostEnv::None => Cwd::None,
+            HostFilter::None => Cwd::None,
             _ => Cwd::Host,
         })
     }
@@ -308,49 +355,248 @@ impl EnvPolicy {
 impl Policy {
     /// Everything virtualized and passed through to the host.
     pub fn allow_all() -> Policy {
-        Policy {
-            env: Some(EnvPolicy::default()),
-            stdio: Some(StdioPolicy::all(StdioMode::Allow)),
-            clocks: Some(Access::Allow),
-            random: Some(Access::Allow),
-            exit: Some(Access::Allow),
-            sockets: Some(Access::Allow),
-            fs: Some(FsPolicy::default()),
-            http: Some(Access::Allow),
-            config: Some(ConfigPolicy::default()),
-            debug: false,
-        }
+        Policy::every_subsystem(true)
     }
 
     /// Everything virtualized and denied: the environment is sealed, and a
     /// composed component imports nothing of WASI.
     pub fn deny_all() -> Policy {
-        Policy {
-            env: Some(EnvPolicy {
-                host: HostEnv::None,
-                ..EnvPolicy::default()
-            }),
-            stdio: Some(StdioPolicy::all(StdioMode::Deny)),
-            clocks: Some(Access::Deny),
-            random: Some(Access::Deny),
-            exit: Some(Access::Deny),
-            sockets: Some(Access::Deny),
-            fs: Some(FsPolicy {
-                host_preopens: false,
-                preopens: IndexMap::new(),
-            }),
-            http: Some(Access::Deny),
-            config: Some(ConfigPolicy {
-                host: HostEnv::None,
-                ..ConfigPolicy::default()
-            }),
-            debug: false,
+        Policy::every_subsystem(false)
+    }
+
+    fn every_subsystem(allow: bool) -> Policy {
+        let mut policy = Policy::default();
+        for row in REGISTRY {
+            row.set(&mut policy, allow);
         }
+        policy
+    }
+
+    /// Virtualizes `subsystem`, allowing or denying all of it.
+    pub fn set(&mut self, subsystem: Subsystem, allow: bool) {
+        crate::subsystem::row(subsystem).set(self, allow);
+    }
+
+    /// Takes every subsystem that `other` configures from `other`, keeping
+    /// the rest; `debug` is on if either has it. This is how a policy file
+    /// refines the CLI's starting point.
+    pub fn overlay(&mut self, other: &Policy) {
+        for row in REGISTRY {
+            row.overlay(self, other);
+        }
+        self.debug |= other.debug;
     }
 
     /// Reads a policy from TOML text.
     pub fn from_toml(text: &str) -> anyhow::Result<Policy> {
         Ok(toml::from_str(text)?)
+    }
+}
+
+impl EnvPolicy {
+    /// Sets variables the component sees whatever the host has.
+    pub fn overrides(&mut self, vars: &[(&str, &str)]) -> &mut Self {
+        for (k, v) in vars {
+            self.overrides.insert(k.to_string(), v.to_string());
+        }
+        self
+    }
+
+    /// Only these host variables pass through.
+    pub fn allow(&mut self, names: &[&str]) -> &mut Self {
+        self.host = HostFilter::Allow(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Every host variable but these passes through.
+    pub fn deny(&mut self, names: &[&str]) -> &mut Self {
+        self.host = HostFilter::Deny(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Every host variable passes through.
+    pub fn allow_all(&mut self) -> &mut Self {
+        self.host = HostFilter::All;
+        self
+    }
+
+    /// No host variable passes through; with the default `args` and `cwd`,
+    /// the output no longer imports `wasi:cli/environment` at all.
+    pub fn deny_all(&mut self) -> &mut Self {
+        self.host = HostFilter::None;
+        self
+    }
+}
+
+/// A subsystem's setting, as the registry (`src/subsystem.rs`) handles it.
+pub trait Setting: Clone + 'static {
+    /// Everything passes through to the host.
+    fn allowing() -> Self;
+    /// Nothing reaches the host.
+    fn denying() -> Self;
+    /// Whether the subsystem's single allow bit, if it has one, is set.
+    fn allows(&self) -> bool;
+    /// The setting in words, for the summary.
+    fn describe(&self) -> String;
+    /// What content (variables, files, properties) it gives the component,
+    /// in words, if any.
+    fn content(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl Setting for Access {
+    fn allowing() -> Self {
+        Access::Allow
+    }
+
+    fn denying() -> Self {
+        Access::Deny
+    }
+
+    fn allows(&self) -> bool {
+        *self == Access::Allow
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Access::Allow => "allow".to_string(),
+            Access::Deny => "deny".to_string(),
+        }
+    }
+}
+
+impl Setting for EnvPolicy {
+    fn allowing() -> Self {
+        EnvPolicy::default()
+    }
+
+    /// Sealed: no host variable, no arguments, no cwd.
+    fn denying() -> Self {
+        EnvPolicy {
+            host: HostFilter::None,
+            ..EnvPolicy::default()
+        }
+    }
+
+    fn allows(&self) -> bool {
+        !self.sealed()
+    }
+
+    fn describe(&self) -> String {
+        let args = match self.args() {
+            Args::Host => "host".to_string(),
+            Args::Virtual(a) => format!("{} virtual", a.len()),
+        };
+        let cwd = match self.cwd() {
+            Cwd::Host => "host".to_string(),
+            Cwd::None => "none".to_string(),
+            Cwd::Virtual(p) => p,
+        };
+        format!(
+            "host variables {}; {} set; arguments {args}; cwd {cwd}",
+            self.host,
+            self.overrides.len()
+        )
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        let has = !self.overrides.is_empty()
+            || matches!(self.args, Some(Args::Virtual(_)))
+            || matches!(self.cwd, Some(Cwd::Virtual(_)));
+        has.then_some("environment variables, arguments or a cwd")
+    }
+}
+
+impl Setting for StdioPolicy {
+    fn allowing() -> Self {
+        StdioPolicy::all(StdioMode::Allow)
+    }
+
+    fn denying() -> Self {
+        StdioPolicy::all(StdioMode::Deny)
+    }
+
+    fn allows(&self) -> bool {
+        Stream::ALL
+            .iter()
+            .any(|s| self.mode(*s) == StdioMode::Allow)
+    }
+
+    fn describe(&self) -> String {
+        let modes: Vec<String> = Stream::ALL
+            .iter()
+            .map(|s| format!("{} {}", s.name(), self.mode(*s)))
+            .collect();
+        modes.join(", ")
+    }
+}
+
+impl Setting for FsPolicy {
+    fn allowing() -> Self {
+        FsPolicy::default()
+    }
+
+    fn denying() -> Self {
+        FsPolicy {
+            host_preopens: false,
+            preopens: IndexMap::new(),
+        }
+    }
+
+    /// The host's preopens pass.
+    fn allows(&self) -> bool {
+        self.host_preopens
+    }
+
+    fn describe(&self) -> String {
+        let mut line = if self.host_preopens {
+            "host preopens".to_string()
+        } else {
+            "no host preopens".to_string()
+        };
+        for (guest, entry) in &self.preopens {
+            match entry {
+                FsEntry::RuntimeDir(h) => {
+                    line.push_str(&format!("; {guest} = host {}", h.display()))
+                }
+                _ => line.push_str(&format!("; {guest} embedded")),
+            }
+        }
+        line
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        (!self.preopens.is_empty()).then_some("embedded files or preopens")
+    }
+}
+
+impl Setting for ConfigPolicy {
+    fn allowing() -> Self {
+        ConfigPolicy::default()
+    }
+
+    fn denying() -> Self {
+        ConfigPolicy {
+            host: HostFilter::None,
+            ..ConfigPolicy::default()
+        }
+    }
+
+    fn allows(&self) -> bool {
+        self.host != HostFilter::None
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "host properties {}; {} set",
+            self.host,
+            self.properties.len()
+        )
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        (!self.properties.is_empty()).then_some("config properties")
     }
 }
 
@@ -371,7 +617,7 @@ mod tests {
         )
         .unwrap();
         let env = p.env.unwrap();
-        assert_eq!(env.host, HostEnv::Deny(vec!["SECRET".into()]));
+        assert_eq!(env.host, HostFilter::Deny(vec!["SECRET".into()]));
         assert_eq!(env.overrides.keys().collect::<Vec<_>>(), ["A", "B"]);
         assert_eq!(env.args(), Args::Virtual(vec!["prog".into(), "x".into()]));
         assert_eq!(env.cwd(), Cwd::None);
@@ -379,7 +625,7 @@ mod tests {
         let p = Policy::from_toml("[env]\nhost = \"none\"\n").unwrap();
         assert!(p.env.unwrap().sealed());
         let p = Policy::from_toml("[env]\n").unwrap();
-        assert_eq!(p.env.unwrap().host, HostEnv::All);
+        assert_eq!(p.env.unwrap().host, HostFilter::All);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Renaming a component's top-level imports and exports.
 
-use anyhow::{anyhow, Result};
+use anyhow::{Context, Result};
 use wasm_encoder::reencode::{Reencode, ReencodeComponent};
 
 /// Re-encodes `component` with each top-level import and export name for
@@ -13,7 +13,7 @@ pub fn rename_top_level(
     let mut out = wasm_encoder::Component::new();
     Renamer { depth: 0, rename }
         .parse_component(&mut out, wasmparser::Parser::new(0), component)
-        .map_err(|e| anyhow!("failed to rename the component's imports: {e}"))?;
+        .context("failed to rename the component's imports")?;
     Ok(out.finish())
 }
 

@@ -1,12 +1,19 @@
-//! The WASI interfaces the adapter virtualizes, grouped by subsystem, and the
-//! rule that decides which of them one adapter exports.
+//! The subsystem registry: every subsystem the adapter virtualizes, described
+//! once (its interfaces, its policy slot, its allow bit in the layout, its
+//! summary label, and which of its host functions a policy keeps), and the
+//! rule that decides which interfaces one adapter exports.
+//!
+//! Everything that differs by subsystem is a field of a [`Row`]; everything
+//! else (the policy's `allow_all`/`deny_all`, the policy-file overlay, the
+//! allow bits, the denied imports, the summary) loops over [`REGISTRY`].
 
 use crate::names::InterfaceName;
-use crate::policy::Policy;
+use crate::policy::{Access, ConfigPolicy, EnvPolicy, FsPolicy, Policy, Setting, StdioPolicy};
 use crate::wit;
 use anyhow::{bail, Result};
 use semver::Version;
 use std::collections::BTreeSet;
+use wasi_virt_layout::{allow, Stream};
 use wit_parser::Resolve;
 
 /// A group of interfaces configured together.
@@ -24,109 +31,489 @@ pub enum Subsystem {
     Exit,
     /// TCP, UDP and name lookup.
     Sockets,
-    /// Files and directories.
-    Fs,
     /// Outgoing HTTP.
     Http,
     /// `wasi:config/store`.
     Config,
+    /// Files and directories.
+    Fs,
     /// `wasi:io`: never asked for by a policy; exported whenever another
     /// exported interface uses its streams or pollables.
     Io,
 }
 
-/// Every interface the adapter can export, and its subsystem.
-const INTERFACES: &[(&str, Subsystem)] = &[
-    ("wasi:cli/environment", Subsystem::Env),
-    ("wasi:cli/stdin", Subsystem::Stdio),
-    ("wasi:cli/stdout", Subsystem::Stdio),
-    ("wasi:cli/stderr", Subsystem::Stdio),
-    ("wasi:cli/terminal-input", Subsystem::Stdio),
-    ("wasi:cli/terminal-output", Subsystem::Stdio),
-    ("wasi:cli/terminal-stdin", Subsystem::Stdio),
-    ("wasi:cli/terminal-stdout", Subsystem::Stdio),
-    ("wasi:cli/terminal-stderr", Subsystem::Stdio),
-    ("wasi:clocks/monotonic-clock", Subsystem::Clocks),
-    ("wasi:clocks/wall-clock", Subsystem::Clocks),
-    ("wasi:random/random", Subsystem::Random),
-    ("wasi:random/insecure", Subsystem::Random),
-    ("wasi:random/insecure-seed", Subsystem::Random),
-    ("wasi:cli/exit", Subsystem::Exit),
-    ("wasi:sockets/network", Subsystem::Sockets),
-    ("wasi:sockets/instance-network", Subsystem::Sockets),
-    ("wasi:sockets/tcp", Subsystem::Sockets),
-    ("wasi:sockets/tcp-create-socket", Subsystem::Sockets),
-    ("wasi:sockets/udp", Subsystem::Sockets),
-    ("wasi:sockets/udp-create-socket", Subsystem::Sockets),
-    ("wasi:sockets/ip-name-lookup", Subsystem::Sockets),
-    ("wasi:filesystem/types", Subsystem::Fs),
-    ("wasi:filesystem/preopens", Subsystem::Fs),
-    ("wasi:http/types", Subsystem::Http),
-    ("wasi:http/outgoing-handler", Subsystem::Http),
-    ("wasi:config/store", Subsystem::Config),
-    ("wasi:io/error", Subsystem::Io),
-    ("wasi:io/poll", Subsystem::Io),
-    ("wasi:io/streams", Subsystem::Io),
+/// `wasi:cli/environment`.
+pub const ENVIRONMENT: &str = "wasi:cli/environment";
+/// `wasi:filesystem/preopens`, through which embedded files reach a component.
+pub const PREOPENS: &str = "wasi:filesystem/preopens";
+/// `wasi:http/types`.
+pub const HTTP_TYPES: &str = "wasi:http/types";
+/// `wasi:config/store`.
+pub const CONFIG_STORE: &str = "wasi:config/store";
+
+const STDIN: &str = "wasi:cli/stdin";
+const STDOUT: &str = "wasi:cli/stdout";
+const STDERR: &str = "wasi:cli/stderr";
+const TERMINAL_INPUT: &str = "wasi:cli/terminal-input";
+const TERMINAL_OUTPUT: &str = "wasi:cli/terminal-output";
+const TERMINAL_STDIN: &str = "wasi:cli/terminal-stdin";
+const TERMINAL_STDOUT: &str = "wasi:cli/terminal-stdout";
+const TERMINAL_STDERR: &str = "wasi:cli/terminal-stderr";
+
+/// One subsystem.
+pub struct Row {
+    /// Which subsystem.
+    pub subsystem: Subsystem,
+    /// Its name in the summary and in a policy file.
+    pub label: &'static str,
+    /// Its interfaces, without versions.
+    pub interfaces: &'static [&'static str],
+    /// The version of its interfaces when they are not WASI 0.2 releases
+    /// (`wasi:config` is a draft with a version of its own).
+    pub own_version: Option<&'static str>,
+    /// Its bit in the layout's allow word, set while the policy allows it;
+    /// 0 when its settings are finer than allow and deny.
+    pub allow_bit: u32,
+    /// Where the policy configures it; `None` for `wasi:io`, which no
+    /// policy configures.
+    slot: Option<&'static (dyn Slot + Sync)>,
+    /// The interface through which its content (variables, files,
+    /// properties) reaches a component, if it has content.
+    pub content_via: Option<&'static str>,
+    /// Which of its host functions the adapter keeps importing.
+    host: HostRule,
+}
+
+/// Which host functions of a subsystem the adapter keeps. A host function not
+/// kept is cut off: the rewrite replaces it with a trap that no configured
+/// path reaches, and its import disappears from the output.
+enum HostRule {
+    /// Every host function, while the subsystem is allowed.
+    WhenAllowed,
+    /// Every host function of an interface the component imports, while the
+    /// subsystem is allowed. The clocks are also exported only for their
+    /// types (`datetime`, `duration`), and then never called.
+    WhenAllowedAndImported,
+    /// Decided per interface and function by the subsystem's settings.
+    Settings(fn(&Policy, &HostNeeds, &str, &str) -> bool),
+    /// `wasi:io`, the carrier: kept while a kept host import of another
+    /// subsystem hands out its streams or pollables.
+    Carrier,
+}
+
+/// Every subsystem, in summary order.
+pub static REGISTRY: &[Row] = &[
+    Row {
+        subsystem: Subsystem::Env,
+        label: "env",
+        interfaces: &[ENVIRONMENT],
+        own_version: None,
+        allow_bit: 0,
+        slot: Some(&Field::<EnvPolicy> {
+            get: |p| &p.env,
+            get_mut: |p| &mut p.env,
+        }),
+        content_via: Some(ENVIRONMENT),
+        host: HostRule::Settings(env_host),
+    },
+    Row {
+        subsystem: Subsystem::Stdio,
+        label: "stdio",
+        interfaces: &[
+            STDIN,
+            STDOUT,
+            STDERR,
+            TERMINAL_INPUT,
+            TERMINAL_OUTPUT,
+            TERMINAL_STDIN,
+            TERMINAL_STDOUT,
+            TERMINAL_STDERR,
+        ],
+        own_version: None,
+        allow_bit: 0,
+        slot: Some(&Field::<StdioPolicy> {
+            get: |p| &p.stdio,
+            get_mut: |p| &mut p.stdio,
+        }),
+        content_via: None,
+        host: HostRule::Settings(stdio_host),
+    },
+    Row {
+        subsystem: Subsystem::Clocks,
+        label: "clocks",
+        interfaces: &["wasi:clocks/monotonic-clock", "wasi:clocks/wall-clock"],
+        own_version: None,
+        allow_bit: allow::CLOCKS,
+        slot: Some(&Field::<Access> {
+            get: |p| &p.clocks,
+            get_mut: |p| &mut p.clocks,
+        }),
+        content_via: None,
+        host: HostRule::WhenAllowedAndImported,
+    },
+    Row {
+        subsystem: Subsystem::Random,
+        label: "random",
+        interfaces: &[
+            "wasi:random/random",
+            "wasi:random/insecure",
+            "wasi:random/insecure-seed",
+        ],
+        own_version: None,
+        allow_bit: allow::RANDOM,
+        slot: Some(&Field::<Access> {
+            get: |p| &p.random,
+            get_mut: |p| &mut p.random,
+        }),
+        content_via: None,
+        host: HostRule::WhenAllowed,
+    },
+    Row {
+        subsystem: Subsystem::Exit,
+        label: "exit",
+        interfaces: &["wasi:cli/exit"],
+        own_version: None,
+        allow_bit: allow::EXIT,
+        slot: Some(&Field::<Access> {
+            get: |p| &p.exit,
+            get_mut: |p| &mut p.exit,
+        }),
+        content_via: None,
+        host: HostRule::WhenAllowed,
+    },
+    Row {
+        subsystem: Subsystem::Sockets,
+        label: "sockets",
+        interfaces: &[
+            "wasi:sockets/network",
+            "wasi:sockets/instance-network",
+            "wasi:sockets/tcp",
+            "wasi:sockets/tcp-create-socket",
+            "wasi:sockets/udp",
+            "wasi:sockets/udp-create-socket",
+            "wasi:sockets/ip-name-lookup",
+        ],
+        own_version: None,
+        allow_bit: allow::SOCKETS,
+        slot: Some(&Field::<Access> {
+            get: |p| &p.sockets,
+            get_mut: |p| &mut p.sockets,
+        }),
+        content_via: None,
+        host: HostRule::WhenAllowed,
+    },
+    Row {
+        subsystem: Subsystem::Http,
+        label: "http",
+        interfaces: &[HTTP_TYPES, "wasi:http/outgoing-handler"],
+        own_version: None,
+        allow_bit: allow::HTTP,
+        slot: Some(&Field::<Access> {
+            get: |p| &p.http,
+            get_mut: |p| &mut p.http,
+        }),
+        content_via: None,
+        host: HostRule::WhenAllowed,
+    },
+    Row {
+        subsystem: Subsystem::Config,
+        label: "config",
+        interfaces: &[CONFIG_STORE],
+        own_version: Some("0.2.0-rc.1"),
+        allow_bit: 0,
+        slot: Some(&Field::<ConfigPolicy> {
+            get: |p| &p.config,
+            get_mut: |p| &mut p.config,
+        }),
+        content_via: Some(CONFIG_STORE),
+        host: HostRule::Settings(config_host),
+    },
+    Row {
+        subsystem: Subsystem::Fs,
+        label: "fs",
+        interfaces: &["wasi:filesystem/types", PREOPENS],
+        own_version: None,
+        allow_bit: allow::HOST_PREOPENS,
+        slot: Some(&Field::<FsPolicy> {
+            get: |p| &p.fs,
+            get_mut: |p| &mut p.fs,
+        }),
+        content_via: Some(PREOPENS),
+        host: HostRule::Settings(fs_host),
+    },
+    Row {
+        subsystem: Subsystem::Io,
+        label: "io",
+        interfaces: &["wasi:io/error", "wasi:io/poll", "wasi:io/streams"],
+        own_version: None,
+        allow_bit: 0,
+        slot: None,
+        content_via: None,
+        host: HostRule::Carrier,
+    },
 ];
 
-/// The version of `wasi:config`, a draft outside the WASI 0.2 releases.
-pub const CONFIG_VERSION: &str = "0.2.0-rc.1";
+/// `get-environment` while some host variable is visible; arguments and the
+/// cwd while they are the host's.
+fn env_host(policy: &Policy, _: &HostNeeds, _: &str, func: &str) -> bool {
+    let env = policy.env.clone().unwrap_or_default();
+    match func {
+        "get-environment" => env.host.mode() != wasi_virt_layout::HostFilterMode::None,
+        "get-arguments" => env.args() == crate::policy::Args::Host,
+        "initial-cwd" => env.cwd() == crate::policy::Cwd::Host,
+        _ => true,
+    }
+}
+
+/// A stream and its terminal while the stream is allowed; stderr also for
+/// `--debug`, which writes there.
+fn stdio_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
+    let stdio = policy.stdio.unwrap_or_default();
+    let allows = |s: Stream| stdio.mode(s) == crate::policy::StdioMode::Allow;
+    match iface {
+        STDIN | TERMINAL_STDIN | TERMINAL_INPUT => allows(Stream::Stdin),
+        STDOUT | TERMINAL_STDOUT => allows(Stream::Stdout),
+        STDERR => allows(Stream::Stderr) || policy.debug,
+        TERMINAL_STDERR => allows(Stream::Stderr),
+        TERMINAL_OUTPUT => allows(Stream::Stdout) || allows(Stream::Stderr),
+        _ => false,
+    }
+}
+
+/// The store while some host property is visible.
+fn config_host(policy: &Policy, _: &HostNeeds, _: &str, _: &str) -> bool {
+    let store = policy.config.clone().unwrap_or_default();
+    store.host.mode() != wasi_virt_layout::HostFilterMode::None
+}
+
+/// The host's filesystem while its preopens pass, or a remapped directory or
+/// runtime file needs it.
+fn fs_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
+    needs.host_fs || policy.fs.as_ref().is_none_or(|fs| fs.host_preopens)
+}
+
+/// Reads and writes one subsystem's slot of a [`Policy`], whatever its type.
+trait Slot {
+    fn configured(&self, policy: &Policy) -> bool;
+    fn set(&self, policy: &mut Policy, allow: bool);
+    fn overlay(&self, policy: &mut Policy, from: &Policy);
+    fn allows(&self, policy: &Policy) -> bool;
+    fn describe(&self, policy: &Policy) -> String;
+    fn content(&self, policy: &Policy) -> Option<&'static str>;
+}
+
+/// A slot holding `Option<T>`: absent is "not virtualized", which passes
+/// everything through and is described as allowing.
+struct Field<T: 'static> {
+    get: fn(&Policy) -> &Option<T>,
+    get_mut: fn(&mut Policy) -> &mut Option<T>,
+}
+
+impl<T: Setting> Slot for Field<T> {
+    fn configured(&self, policy: &Policy) -> bool {
+        (self.get)(policy).is_some()
+    }
+
+    fn set(&self, policy: &mut Policy, allow: bool) {
+        *(self.get_mut)(policy) = Some(if allow { T::allowing() } else { T::denying() });
+    }
+
+    fn overlay(&self, policy: &mut Policy, from: &Policy) {
+        if let Some(setting) = (self.get)(from) {
+            *(self.get_mut)(policy) = Some(setting.clone());
+        }
+    }
+
+    fn allows(&self, policy: &Policy) -> bool {
+        (self.get)(policy).as_ref().is_none_or(T::allows)
+    }
+
+    fn describe(&self, policy: &Policy) -> String {
+        match (self.get)(policy) {
+            Some(setting) => setting.describe(),
+            None => T::allowing().describe(),
+        }
+    }
+
+    fn content(&self, policy: &Policy) -> Option<&'static str> {
+        (self.get)(policy).as_ref().and_then(T::content)
+    }
+}
+
+impl Row {
+    /// Whether the policy configures this subsystem.
+    pub fn configured(&self, policy: &Policy) -> bool {
+        self.slot.is_some_and(|s| s.configured(policy))
+    }
+
+    /// Sets the subsystem to allow or deny everything.
+    pub fn set(&self, policy: &mut Policy, allow: bool) {
+        if let Some(slot) = self.slot {
+            slot.set(policy, allow);
+        }
+    }
+
+    /// Takes the subsystem's setting from `from`, if it has one.
+    pub fn overlay(&self, policy: &mut Policy, from: &Policy) {
+        if let Some(slot) = self.slot {
+            slot.overlay(policy, from);
+        }
+    }
+
+    /// The policy's setting, in words, for the summary.
+    pub fn describe(&self, policy: &Policy) -> String {
+        match self.slot {
+            Some(slot) => slot.describe(policy),
+            None => "the streams and pollables of the above".to_string(),
+        }
+    }
+
+    /// What content the policy gives this subsystem, in words, if any.
+    pub fn content(&self, policy: &Policy) -> Option<&'static str> {
+        self.slot.and_then(|s| s.content(policy))
+    }
+
+    /// Its bit of the layout's allow word for `policy`.
+    pub fn allow_bits(&self, policy: &Policy) -> u32 {
+        match self.slot {
+            Some(slot) if slot.allows(policy) => self.allow_bit,
+            _ => 0,
+        }
+    }
+
+    fn versioned(&self, interface: &str, version: &Version) -> String {
+        match self.own_version {
+            Some(own) => format!("{interface}@{own}"),
+            None => format!("{interface}@{version}"),
+        }
+    }
+}
+
+/// The row of `subsystem`.
+pub fn row(subsystem: Subsystem) -> &'static Row {
+    REGISTRY
+        .iter()
+        .find(|r| r.subsystem == subsystem)
+        .expect("every subsystem has a row")
+}
+
+/// The row of a supported interface (unversioned name), and the interface
+/// as the registry spells it.
+fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
+    REGISTRY.iter().find_map(|row| {
+        let name = row.interfaces.iter().find(|n| **n == interface)?;
+        Some((row, *name))
+    })
+}
+
+/// Every interface the adapter can export, without versions.
+pub fn all_interfaces() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().flat_map(|r| r.interfaces.iter().copied())
+}
 
 /// The full name of `interface` in an adapter for WASI `version`.
 pub fn versioned(interface: &str, version: &Version) -> String {
-    if interface.starts_with("wasi:config/") {
-        format!("{interface}@{CONFIG_VERSION}")
-    } else {
-        format!("{interface}@{version}")
+    match row_of(interface) {
+        Some((row, _)) => row.versioned(interface, version),
+        None => format!("{interface}@{version}"),
     }
-}
-
-/// The subsystem of a supported interface (unversioned name).
-pub fn subsystem_of(interface: &str) -> Option<Subsystem> {
-    INTERFACES
-        .iter()
-        .find(|(name, _)| *name == interface)
-        .map(|(_, s)| *s)
-}
-
-fn interfaces_of(subsystem: Subsystem) -> impl Iterator<Item = &'static str> {
-    INTERFACES
-        .iter()
-        .filter(move |(_, s)| *s == subsystem)
-        .map(|(name, _)| *name)
 }
 
 /// The subsystems a policy configures.
-pub fn requested(policy: &Policy) -> Vec<Subsystem> {
-    let mut out = Vec::new();
-    if policy.env.is_some() {
-        out.push(Subsystem::Env);
+pub fn requested(policy: &Policy) -> impl Iterator<Item = &'static Row> + '_ {
+    REGISTRY.iter().filter(|r| r.configured(policy))
+}
+
+/// What decides, besides the policy, which host functions the adapter needs.
+pub struct HostNeeds<'a> {
+    /// The interfaces the adapter exports, without versions.
+    pub exports: &'a BTreeSet<&'static str>,
+    /// The interfaces the component imports, without versions; `None` for
+    /// a standalone adapter, which must serve any component.
+    pub imported: Option<&'a BTreeSet<String>>,
+    /// Whether the embedded filesystem reaches into the host's (remapped
+    /// directories, runtime files).
+    pub host_fs: bool,
+}
+
+/// The host interfaces (unversioned) whose functions the adapter keeps
+/// importing, as far as the subsystem decides per interface; `keeps` then
+/// decides per function.
+pub struct HostImports<'a> {
+    policy: &'a Policy,
+    needs: HostNeeds<'a>,
+    /// The `wasi:io` interfaces kept, from the kept imports of the others.
+    carried: BTreeSet<String>,
+}
+
+impl<'a> HostImports<'a> {
+    /// Works out the carrier from what the other subsystems keep: an
+    /// interface the adapter exports (or stderr, which `--debug` writes to)
+    /// whose host functions pass brings along the `wasi:io` interfaces it
+    /// uses, directly or not.
+    pub fn new(
+        policy: &'a Policy,
+        needs: HostNeeds<'a>,
+        resolve: &Resolve,
+        version: &Version,
+    ) -> Self {
+        let mut host = HostImports {
+            policy,
+            needs,
+            carried: BTreeSet::new(),
+        };
+        let debug = policy.debug.then_some(STDERR);
+        let used: Vec<&str> = host.needs.exports.iter().copied().chain(debug).collect();
+        let mut work: Vec<String> = used
+            .into_iter()
+            .filter(|i| row_of(i).is_some_and(|(r, _)| !matches!(r.host, HostRule::Carrier)))
+            .filter(|i| host.keeps_interface(i, ""))
+            .map(String::from)
+            .collect();
+        while let Some(iface) = work.pop() {
+            for dep in uses(resolve, &iface, version) {
+                let carrier =
+                    row_of(&dep).is_some_and(|(r, _)| matches!(r.host, HostRule::Carrier));
+                if carrier && host.carried.insert(dep.clone()) {
+                    work.push(dep);
+                }
+            }
+        }
+        host
     }
-    if policy.stdio.is_some() {
-        out.push(Subsystem::Stdio);
+
+    /// Whether the adapter keeps importing host function `func` of `module`
+    /// (a versioned interface name).
+    pub fn keeps(&self, module: &str, func: &str) -> bool {
+        match InterfaceName::parse(module) {
+            Some(name) => self.keeps_interface(&name.unversioned, func),
+            None => true,
+        }
     }
-    if policy.clocks.is_some() {
-        out.push(Subsystem::Clocks);
+
+    fn keeps_interface(&self, iface: &str, func: &str) -> bool {
+        let Some((row, _)) = row_of(iface) else {
+            return true;
+        };
+        let allowed = || row.slot.is_none_or(|s| s.allows(self.policy));
+        match row.host {
+            HostRule::WhenAllowed => allowed(),
+            HostRule::WhenAllowedAndImported => {
+                allowed() && self.needs.imported.is_none_or(|i| i.contains(iface))
+            }
+            HostRule::Settings(rule) => rule(self.policy, &self.needs, iface, func),
+            HostRule::Carrier => self.carried.contains(iface),
+        }
     }
-    if policy.random.is_some() {
-        out.push(Subsystem::Random);
-    }
-    if policy.exit.is_some() {
-        out.push(Subsystem::Exit);
-    }
-    if policy.sockets.is_some() {
-        out.push(Subsystem::Sockets);
-    }
-    if policy.fs.is_some() {
-        out.push(Subsystem::Fs);
-    }
-    if policy.http.is_some() {
-        out.push(Subsystem::Http);
-    }
-    if policy.config.is_some() {
-        out.push(Subsystem::Config);
-    }
-    out
+}
+
+/// The interfaces (unversioned) that `interface` uses types from.
+fn uses(resolve: &Resolve, interface: &str, version: &Version) -> Vec<String> {
+    wit::dependencies(resolve, &versioned(interface, version))
+        .iter()
+        .filter_map(|d| InterfaceName::parse(d))
+        .map(|d| d.unversioned)
+        .collect()
 }
 
 /// The interfaces (unversioned) the adapter exports, for a component that
@@ -150,62 +537,70 @@ pub fn select(
 ) -> Result<BTreeSet<&'static str>> {
     let imported: BTreeSet<String> = match component_imports {
         Some(imports) => imports.clone(),
-        None => INTERFACES.iter().map(|(n, _)| n.to_string()).collect(),
+        None => all_interfaces().map(String::from).collect(),
     };
-    let deps = |name: &str| -> Vec<String> {
-        wit::dependencies(resolve, &versioned(name, version))
-            .iter()
-            .filter_map(|d| InterfaceName::parse(d))
-            .map(|d| d.unversioned)
-            .collect()
-    };
-    let supported = |name: &str| INTERFACES.iter().find(|(n, _)| *n == name).map(|(n, _)| *n);
-
     let mut exports: BTreeSet<&'static str> = requested(policy)
-        .into_iter()
-        .flat_map(interfaces_of)
+        .flat_map(|row| row.interfaces.iter().copied())
         .filter(|name| imported.contains(*name))
         .collect();
     loop {
         let before = exports.len();
-        for name in exports.clone() {
-            for dep in deps(name) {
-                match supported(&dep) {
-                    Some(dep) => {
-                        exports.insert(dep);
-                    }
-                    None => bail!(
-                        "cannot virtualize `{name}`: it uses `{dep}`, which wasi-virt does not \
-                         virtualize yet"
-                    ),
-                }
-            }
+        close_forwards(&mut exports, resolve, version)?;
+        close_backwards(&mut exports, &imported, resolve, version)?;
+        if exports.len() == before {
+            return Ok(exports);
         }
-        for name in &imported {
-            if exports.contains(name.as_str()) {
-                continue;
-            }
-            let Some(user) = deps(name)
-                .into_iter()
-                .find(|d| exports.contains(d.as_str()))
-            else {
-                continue;
-            };
-            match supported(name) {
-                Some(name) => {
-                    exports.insert(name);
+    }
+}
+
+/// Adds what the exported interfaces use.
+fn close_forwards(
+    exports: &mut BTreeSet<&'static str>,
+    resolve: &Resolve,
+    version: &Version,
+) -> Result<()> {
+    for name in exports.clone() {
+        for dep in uses(resolve, name, version) {
+            match row_of(&dep) {
+                Some((_, dep)) => {
+                    exports.insert(dep);
                 }
                 None => bail!(
-                    "the component imports `{name}`, which uses `{user}`; wasi-virt cannot \
-                     virtualize `{name}` yet, so it cannot virtualize `{user}` either"
+                    "cannot virtualize `{name}`: it uses `{dep}`, which wasi-virt does not \
+                     virtualize yet"
                 ),
             }
         }
-        if exports.len() == before {
-            break;
+    }
+    Ok(())
+}
+
+/// Adds the imported interfaces that use an exported one.
+fn close_backwards(
+    exports: &mut BTreeSet<&'static str>,
+    imported: &BTreeSet<String>,
+    resolve: &Resolve,
+    version: &Version,
+) -> Result<()> {
+    for name in imported {
+        if exports.contains(name.as_str()) {
+            continue;
+        }
+        let deps = uses(resolve, name, version);
+        let Some(user) = deps.iter().find(|d| exports.contains(d.as_str())) else {
+            continue;
+        };
+        match row_of(name) {
+            Some((_, name)) => {
+                exports.insert(name);
+            }
+            None => bail!(
+                "the component imports `{name}`, which uses `{user}`; wasi-virt cannot \
+                 virtualize `{name}` yet, so it cannot virtualize `{user}` either"
+            ),
         }
     }
-    Ok(exports)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -222,18 +617,39 @@ mod tests {
     }
 
     #[test]
+    fn every_interface_has_one_row() {
+        let all: Vec<&str> = all_interfaces().collect();
+        let unique: BTreeSet<&str> = all.iter().copied().collect();
+        assert_eq!(all.len(), unique.len(), "an interface is in two rows");
+        let mut subsystems: Vec<Subsystem> = REGISTRY.iter().map(|r| r.subsystem).collect();
+        subsystems.dedup();
+        assert_eq!(subsystems.len(), REGISTRY.len(), "a subsystem has two rows");
+    }
+
+    #[test]
+    fn every_interface_is_in_the_adapter_world() {
+        let resolve = wit::load(&v()).unwrap();
+        for iface in all_interfaces() {
+            assert!(
+                wit::interface(&resolve, &versioned(iface, &v())).is_some(),
+                "`{iface}` is not in wit/"
+            );
+        }
+    }
+
+    #[test]
     fn import_filtering_keeps_what_is_used() {
         let resolve = wit::load(&v()).unwrap();
         let mut policy = Policy::deny_all();
         policy.stdio = None;
         let got = select(
             &policy,
-            Some(&imports(&["wasi:cli/environment", "wasi:random/random"])),
+            Some(&imports(&[ENVIRONMENT, "wasi:random/random"])),
             &resolve,
             &v(),
         )
         .unwrap();
-        assert_eq!(got, ["wasi:cli/environment", "wasi:random/random"].into());
+        assert_eq!(got, [ENVIRONMENT, "wasi:random/random"].into());
     }
 
     #[test]
@@ -248,8 +664,8 @@ mod tests {
             "wasi:io/poll",
             "wasi:io/error",
             "wasi:io/streams",
-            "wasi:cli/stdout",
-            "wasi:cli/environment",
+            STDOUT,
+            ENVIRONMENT,
         ]);
         let got = select(&policy, Some(&component), &resolve, &v()).unwrap();
         assert_eq!(
@@ -259,7 +675,7 @@ mod tests {
                 "wasi:io/poll",
                 "wasi:io/error",
                 "wasi:io/streams",
-                "wasi:cli/stdout",
+                STDOUT,
             ]
             .into()
         );
@@ -274,7 +690,41 @@ mod tests {
         };
         let got = select(&policy, None, &resolve, &v()).unwrap();
         assert!(got.contains("wasi:clocks/monotonic-clock"));
-        assert!(got.contains("wasi:io/streams") && got.contains("wasi:cli/terminal-stderr"));
-        assert!(!got.contains("wasi:cli/environment"));
+        assert!(got.contains("wasi:io/streams") && got.contains(TERMINAL_STDERR));
+        assert!(!got.contains(ENVIRONMENT));
+    }
+
+    #[test]
+    fn passed_through_sockets_carry_the_host_streams() {
+        let resolve = wit::load(&v()).unwrap();
+        let mut policy = Policy::deny_all();
+        policy.sockets = Some(Access::Allow);
+        let exports: BTreeSet<&str> = [
+            "wasi:sockets/tcp",
+            "wasi:sockets/network",
+            "wasi:io/streams",
+            "wasi:io/poll",
+            "wasi:io/error",
+        ]
+        .into();
+        let needs = HostNeeds {
+            exports: &exports,
+            imported: None,
+            host_fs: false,
+        };
+        let host = HostImports::new(&policy, needs, &resolve, &v());
+        assert!(host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));
+        assert!(host.keeps("wasi:io/poll@0.2.12", "poll"));
+        assert!(!host.keeps("wasi:cli/stdout@0.2.12", "get-stdout"));
+
+        policy.sockets = Some(Access::Deny);
+        let needs = HostNeeds {
+            exports: &exports,
+            imported: None,
+            host_fs: false,
+        };
+        let host = HostImports::new(&policy, needs, &resolve, &v());
+        assert!(!host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));
+        assert!(!host.keeps("wasi:sockets/tcp@0.2.12", "[method]tcp-socket.connect"));
     }
 }

@@ -1,28 +1,23 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
 use crate::compose::compose;
+use crate::fs::Tree;
 use crate::inspect::{component_exports, component_imports, validate_component};
-use crate::names::InterfaceName;
-use crate::policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
-};
-use crate::rewrite::{rewrite, Plan};
-use crate::subsystem::{self, subsystem_of, Subsystem};
+use crate::names::{InterfaceName, INCOMING_HANDLER};
+use crate::policy::{Access, ConfigPolicy, EnvPolicy, FsPolicy, Policy, StdioPolicy};
+use crate::report::{Output, Report};
+use crate::rewrite::{rewrite, Plan, Rewritten};
+use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGISTRY};
 use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use wasi_virt_layout::{
-    allow, ConfigSpec, EnvSpec, HostEnvMode, Source, StdioMode as LayoutStdio, StoreSpec,
-    FLAG_DEBUG,
-};
 use wit_component::{ComponentEncoder, StringEncoding};
+use wit_parser::Resolve;
 
 /// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
 const ADAPTER: &[u8] = include_bytes!("../lib/virtual_adapter.wasm");
-
-const ENVIRONMENT: &str = "wasi:cli/environment";
 
 /// Builds a virtualized component, or a standalone virtual adapter.
 ///
@@ -56,19 +51,6 @@ pub struct VirtResult {
     pub bytes: Vec<u8>,
     /// What was done, and what the output still asks of its host.
     pub report: Report,
-}
-
-/// A summary of one virtualization.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    /// Whether a component was composed (otherwise the adapter is standalone).
-    pub composed: bool,
-    /// The WASI version the adapter's names use.
-    pub wasi_version: Version,
-    /// The interfaces the adapter provides (versioned names).
-    pub virtualized: Vec<String>,
-    /// Every top-level import of the output.
-    pub imports: Vec<String>,
 }
 
 impl WasiVirt {
@@ -194,138 +176,58 @@ impl WasiVirt {
     }
 
     /// Specializes the adapter, and composes it if a component was given.
+    ///
+    /// The pipeline: read the component, choose the WASI version, choose the
+    /// interfaces the adapter exports, check that every setting can reach the
+    /// component, specialize the adapter, compose.
     pub fn finish(&self) -> Result<VirtResult> {
-        let component = match &self.component {
-            None => None,
-            Some(ComponentSource::Bytes(b)) => Some(b.clone()),
-            Some(ComponentSource::Path(p)) => Some(
-                std::fs::read(p)
-                    .with_context(|| format!("failed to read component `{}`", p.display()))?,
-            ),
-        };
-        let user_imports = match &component {
-            Some(bytes) => {
-                validate_component(bytes).context("failed to load the component to virtualize")?;
-                Some(component_imports(bytes)?)
-            }
-            None => None,
-        };
-        let version = self.choose_version(user_imports.as_deref())?;
+        let component = self.read_component()?;
+        let version = self.choose_version(component.as_ref())?;
         let mut resolve = wit::load(&version)?;
-        // The interfaces the component imports, without versions.
-        let used: Option<BTreeSet<String>> = user_imports.as_ref().map(|imports| {
-            imports
-                .iter()
-                .filter_map(|i| InterfaceName::parse(i))
-                .map(|n| n.unversioned)
-                .collect()
-        });
-        let exports = subsystem::select(&self.policy, used.as_ref(), &resolve, &version)?;
-
-        // A component serving HTTP gets requests typed by the host's
-        // `wasi:http/types`; the adapter cannot stand in for those yet.
-        if let Some(bytes) = &component {
-            if exports.contains("wasi:http/types") {
-                let serves = component_exports(bytes)?.iter().any(|e| {
-                    InterfaceName::parse(e)
-                        .is_some_and(|n| n.unversioned == "wasi:http/incoming-handler")
-                });
-                if serves {
-                    bail!(
-                        "the component exports `wasi:http/incoming-handler`, and wasi-virt cannot \
-                         yet virtualize `wasi:http/types` for a component that serves HTTP; leave \
-                         http, stdio, clocks and sockets to the host (do not configure them)"
-                    );
-                }
-            }
-        }
-
-        // Settings with content must reach the component.
-        if let Some(env) = &self.policy.env {
-            let has_content = !env.overrides.is_empty()
-                || matches!(env.args, Some(Args::Virtual(_)))
-                || matches!(env.cwd, Some(Cwd::Virtual(_)));
-            if user_imports.is_some() && has_content && !exports.contains(ENVIRONMENT) {
-                bail!(
-                    "the policy sets environment variables, arguments or a cwd, but the \
-                     component does not import `{ENVIRONMENT}`; remove those settings"
-                );
-            }
-        }
-        if let Some(fs) = &self.policy.fs {
-            if user_imports.is_some()
-                && !fs.preopens.is_empty()
-                && !exports.contains("wasi:filesystem/preopens")
-            {
-                bail!(
-                    "the policy embeds files, but the component does not import \
-                     `wasi:filesystem/preopens`; remove the mounts"
-                );
-            }
-        }
-        if let Some(store) = &self.policy.config {
-            if user_imports.is_some()
-                && !store.properties.is_empty()
-                && !exports.contains("wasi:config/store")
-            {
-                bail!(
-                    "the policy sets config properties, but the component does not import \
-                     `wasi:config/store`; remove them"
-                );
-            }
+        let used = component.as_ref().map(|c| &c.used);
+        let exports = subsystem::select(&self.policy, used, &resolve, &version)?;
+        if let Some(component) = &component {
+            component.check_served_http(&exports)?;
+            self.check_content_reaches(&exports)?;
         }
         if exports.is_empty() {
-            match component {
-                Some(bytes) => {
-                    let imports = component_imports(&bytes)?;
-                    return Ok(VirtResult {
-                        bytes,
-                        report: Report {
-                            composed: false,
-                            wasi_version: version,
-                            virtualized: Vec::new(),
-                            imports,
-                        },
-                    });
-                }
-                None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
-            }
+            return self.unchanged(component, version);
         }
+        let adapter = self.specialize(&mut resolve, &version, &exports, used)?;
+        let (bytes, output) = match component {
+            Some(component) => (compose(&adapter, &component.bytes)?, Output::Composed),
+            None => (adapter, Output::Standalone),
+        };
+        self.result(bytes, output, version, &exports)
+    }
 
-        let tree = match &self.policy.fs {
-            Some(fs) if exports.contains("wasi:filesystem/preopens") => crate::fs::build(fs)?,
-            _ => crate::fs::Tree::default(),
+    fn read_component(&self) -> Result<Option<Component>> {
+        let bytes = match &self.component {
+            None => return Ok(None),
+            Some(ComponentSource::Bytes(b)) => b.clone(),
+            Some(ComponentSource::Path(p)) => std::fs::read(p)
+                .with_context(|| format!("failed to read component `{}`", p.display()))?,
         };
-        let adapter = self.specialize(&mut resolve, &version, &exports, used.as_ref(), tree)?;
-        let virtualized: Vec<String> = exports
-            .iter()
-            .map(|i| subsystem::versioned(i, &version))
-            .collect();
-        let (bytes, composed) = match component {
-            Some(component) => {
-                let bytes = compose(&adapter, &component)?;
-                (bytes, true)
-            }
-            None => (adapter, false),
-        };
+        validate_component(&bytes).context("failed to load the component to virtualize")?;
         let imports = component_imports(&bytes)?;
-        Ok(VirtResult {
+        let used = imports
+            .iter()
+            .filter_map(|i| InterfaceName::parse(i))
+            .map(|n| n.unversioned)
+            .collect();
+        Ok(Some(Component {
             bytes,
-            report: Report {
-                composed,
-                wasi_version: version,
-                virtualized,
-                imports,
-            },
-        })
+            imports,
+            used,
+        }))
     }
 
     /// The adapter's WASI version: as asked, else the newest 0.2.x the
     /// component imports, else the version the WIT was written at.
-    fn choose_version(&self, user_imports: Option<&[String]>) -> Result<Version> {
-        let detected = user_imports
+    fn choose_version(&self, component: Option<&Component>) -> Result<Version> {
+        let detected = component
             .into_iter()
-            .flatten()
+            .flat_map(|c| &c.imports)
             .filter_map(|i| InterfaceName::parse(i)?.wasi_0_2_version().cloned())
             .max();
         let version = match (&self.wasi_version, detected) {
@@ -345,227 +247,169 @@ impl WasiVirt {
         Ok(version)
     }
 
+    /// A setting with content (variables, files, properties) must reach the
+    /// component: a setting that cannot apply is an error, never a no-op.
+    fn check_content_reaches(&self, exports: &BTreeSet<&'static str>) -> Result<()> {
+        for row in REGISTRY {
+            let (Some(what), Some(via)) = (row.content(&self.policy), row.content_via) else {
+                continue;
+            };
+            if !exports.contains(via) {
+                bail!(
+                    "the policy sets {what}, but the component does not import `{via}`; \
+                     remove them"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The output when nothing is virtualized: the component as it was.
+    fn unchanged(&self, component: Option<Component>, version: Version) -> Result<VirtResult> {
+        match component {
+            Some(component) => self.result(
+                component.bytes,
+                Output::Unchanged,
+                version,
+                &BTreeSet::new(),
+            ),
+            None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
+        }
+    }
+
+    fn result(
+        &self,
+        bytes: Vec<u8>,
+        output: Output,
+        wasi_version: Version,
+        exports: &BTreeSet<&'static str>,
+    ) -> Result<VirtResult> {
+        let imports = component_imports(&bytes)?;
+        let report = Report::new(&self.policy, output, wasi_version, exports, imports);
+        Ok(VirtResult { bytes, report })
+    }
+
     /// Writes the policy into the adapter and encodes it as a component that
     /// exports `exports` (unversioned names), for a component that imports
     /// `used` (unversioned; `None` for a standalone adapter).
     fn specialize(
         &self,
-        resolve: &mut wit_parser::Resolve,
+        resolve: &mut Resolve,
         version: &Version,
         exports: &BTreeSet<&'static str>,
         used: Option<&BTreeSet<String>>,
-        tree: crate::fs::Tree,
     ) -> Result<Vec<u8>> {
-        // An interface exported only because another uses its types (the
-        // clocks, for `duration` and `datetime`) is never called: its host
-        // functions are cut off like denied ones.
-        let called = |iface: &str| used.is_none_or(|u| u.contains(iface));
-        let policy = &self.policy;
-        let env = policy.env.clone().unwrap_or_default();
-        let args = env.args();
-        let cwd = env.cwd();
-        let (host, host_names) = host_filter(&env.host);
-        let store = policy.config.clone().unwrap_or_default();
-        let (store_host, store_names) = host_filter(&store.host);
-        let stdio = policy.stdio.unwrap_or_default();
-        let modes = [stdio.stdin, stdio.stdout, stdio.stderr];
-        let allowed = |access: Option<Access>| access.unwrap_or(Access::Allow) == Access::Allow;
-        let mut allow_bits = 0;
-        for (access, bit) in [
-            (policy.clocks, allow::CLOCKS),
-            (policy.random, allow::RANDOM),
-            (policy.exit, allow::EXIT),
-            (policy.sockets, allow::SOCKETS),
-            (policy.http, allow::HTTP),
-        ] {
-            if allowed(access) {
-                allow_bits |= bit;
-            }
-        }
-        let host_preopens = policy.fs.as_ref().is_none_or(|fs| fs.host_preopens);
-        if host_preopens {
-            allow_bits |= allow::HOST_PREOPENS;
-        }
-        // Remapped host directories need the host's filesystem too.
-        let host_fs = host_preopens || !tree.remaps.is_empty() || tree.has_runtime_files();
-        let spec = ConfigSpec {
-            fs: tree.spec(),
-            flags: if policy.debug { FLAG_DEBUG } else { 0 },
-            env: EnvSpec {
-                host,
-                host_names: host_names.iter().map(String::as_str).collect(),
-                overrides: env
-                    .overrides
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect(),
-                args: match &args {
-                    Args::Host => Source::Host,
-                    Args::Virtual(list) => {
-                        Source::Virtual(list.iter().map(String::as_str).collect())
-                    }
-                },
-                cwd: match &cwd {
-                    Cwd::Host => Source::Host,
-                    Cwd::None => Source::Virtual(None),
-                    Cwd::Virtual(path) => Source::Virtual(Some(path.as_str())),
-                },
-            },
-            stdio: modes.map(|m| match m {
-                StdioMode::Allow => LayoutStdio::Allow,
-                StdioMode::Deny => LayoutStdio::Deny,
-                StdioMode::Ignore => LayoutStdio::Ignore,
-            }),
-            allow: allow_bits,
-            store: StoreSpec {
-                host: store_host,
-                host_names: store_names.iter().map(String::as_str).collect(),
-                properties: store
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect(),
-            },
+        let tree = self.embedded_tree(exports)?;
+        let config = crate::spec::encode(&self.policy, &tree);
+        let needs = HostNeeds {
+            exports,
+            imported: used,
+            host_fs: tree.needs_host_fs(),
         };
-        let config = wasi_virt_layout::encode(&spec);
-
-        // Host functions the policy never calls are cut off, not just unused:
-        // they become local traps, and their imports disappear.
-        let stream_passes =
-            |i: usize, iface: &str| exports.contains(iface) && modes[i] == StdioMode::Allow;
-        let host_streams = stream_passes(0, "wasi:cli/stdin")
-            || stream_passes(1, "wasi:cli/stdout")
-            || stream_passes(2, "wasi:cli/stderr")
-            || policy.debug;
-        let host_pollables = host_streams
-            || (exports.contains("wasi:clocks/monotonic-clock") && allowed(policy.clocks));
-        let deny_import = |module: &str, name: &str| {
-            let Some(iface) = InterfaceName::parse(module) else {
-                return false;
-            };
-            let allow = match (iface.unversioned.as_str(), name) {
-                (ENVIRONMENT, "get-environment") => host != HostEnvMode::None,
-                (ENVIRONMENT, "get-arguments") => args == Args::Host,
-                (ENVIRONMENT, "initial-cwd") => cwd == Cwd::Host,
-                ("wasi:cli/stdin" | "wasi:cli/terminal-stdin" | "wasi:cli/terminal-input", _) => {
-                    modes[0] == StdioMode::Allow
-                }
-                ("wasi:cli/stdout" | "wasi:cli/terminal-stdout", _) => modes[1] == StdioMode::Allow,
-                ("wasi:cli/stderr", _) => modes[2] == StdioMode::Allow || policy.debug,
-                ("wasi:cli/terminal-stderr", _) => modes[2] == StdioMode::Allow,
-                ("wasi:cli/terminal-output", _) => {
-                    modes[1] == StdioMode::Allow || modes[2] == StdioMode::Allow
-                }
-                ("wasi:io/streams" | "wasi:io/error", _) => host_streams,
-                ("wasi:io/poll", _) => host_pollables,
-                ("wasi:config/store", _) => store_host != HostEnvMode::None,
-                (other, _) => match subsystem_of(other) {
-                    Some(Subsystem::Clocks) => allowed(policy.clocks) && called(other),
-                    Some(Subsystem::Random) => allowed(policy.random),
-                    Some(Subsystem::Exit) => allowed(policy.exit),
-                    Some(Subsystem::Sockets) => allowed(policy.sockets),
-                    Some(Subsystem::Http) => allowed(policy.http),
-                    Some(Subsystem::Fs) => host_fs,
-                    _ => true,
-                },
-            };
-            !allow
-        };
-        // Keep the exports of exported interfaces that exist at `version`.
-        let keep_export = |name: &str| {
-            let name = name.strip_prefix("cabi_post_").unwrap_or(name);
-            let Some((iface, func)) = name.split_once('#') else {
-                return false;
-            };
-            InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
-                && (func.starts_with("[dtor]")
-                    || wit::has_function(resolve, &rename_version(iface, version), func))
-        };
+        let host = HostImports::new(&self.policy, needs, resolve, version);
+        let keep_export = |name: &str| exported_function(resolve, exports, version, name);
+        let deny_import = |module: &str, func: &str| !host.keeps(module, func);
         let rename = |name: &str| rename_version(name, version);
-        let rewritten = rewrite(
-            ADAPTER,
-            &Plan {
-                keep_export: &keep_export,
-                deny_import: &deny_import,
-                rename: &rename,
-                config: &config,
-                passive: &tree.segments,
-                debug: policy.debug,
-            },
-        )
-        .context("failed to specialize the virtual adapter")?;
+        let plan = Plan {
+            keep_export: &keep_export,
+            deny_import: &deny_import,
+            rename: &rename,
+            config: &config,
+            passive: &tree.segments,
+            debug: self.policy.debug,
+        };
+        let rewritten =
+            rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
         // Embedded files can be large: keep one copy alive at a time.
         drop(tree);
-
-        let imports: BTreeSet<String> = rewritten
-            .imports
-            .iter()
-            .map(|(m, _)| m.clone())
-            .filter(|m| !m.starts_with("[export]"))
-            .collect();
-        let exports: BTreeSet<String> = exports
-            .iter()
-            .map(|i| subsystem::versioned(i, version))
-            .collect();
-        let world = wit::add_world(resolve, &imports, &exports)?;
-        let mut module = rewritten.module;
-        wit_component::embed_component_metadata(
-            &mut module,
-            resolve,
-            world,
-            StringEncoding::UTF8,
-            false,
-        )?;
-        let mut encoder = ComponentEncoder::default();
-        encoder.validate(true).module(&module)?;
-        drop(module);
-        encoder
-            .encode()
-            .context("failed to encode the specialized adapter as a component")
+        encode_adapter(resolve, rewritten, exports, version)
     }
-}
 
-/// The layout's form of a host filter.
-fn host_filter(host: &HostEnv) -> (HostEnvMode, &[String]) {
-    match host {
-        HostEnv::None => (HostEnvMode::None, &[]),
-        HostEnv::All => (HostEnvMode::All, &[]),
-        HostEnv::Allow(names) => (HostEnvMode::Allow, names),
-        HostEnv::Deny(names) => (HostEnvMode::Deny, names),
-    }
-}
-
-impl EnvPolicy {
-    /// Sets variables the component sees whatever the host has.
-    pub fn overrides(&mut self, vars: &[(&str, &str)]) -> &mut Self {
-        for (k, v) in vars {
-            self.overrides.insert(k.to_string(), v.to_string());
+    fn embedded_tree(&self, exports: &BTreeSet<&'static str>) -> Result<Tree> {
+        match &self.policy.fs {
+            Some(fs) if exports.contains(PREOPENS) => crate::fs::build(fs),
+            _ => Ok(Tree::default()),
         }
-        self
     }
+}
 
-    /// Only these host variables pass through.
-    pub fn allow(&mut self, names: &[&str]) -> &mut Self {
-        self.host = HostEnv::Allow(names.iter().map(|s| s.to_string()).collect());
-        self
-    }
+/// A component to virtualize, and what it imports.
+struct Component {
+    bytes: Vec<u8>,
+    /// Its top-level imports.
+    imports: Vec<String>,
+    /// The interfaces among them, without versions.
+    used: BTreeSet<String>,
+}
 
-    /// Every host variable but these passes through.
-    pub fn deny(&mut self, names: &[&str]) -> &mut Self {
-        self.host = HostEnv::Deny(names.iter().map(|s| s.to_string()).collect());
-        self
+impl Component {
+    /// A component serving HTTP gets requests typed by the host's
+    /// `wasi:http/types`; the adapter cannot stand in for those yet.
+    fn check_served_http(&self, exports: &BTreeSet<&'static str>) -> Result<()> {
+        if !exports.contains(HTTP_TYPES) {
+            return Ok(());
+        }
+        let serves = component_exports(&self.bytes)?
+            .iter()
+            .any(|e| InterfaceName::parse(e).is_some_and(|n| n.unversioned == INCOMING_HANDLER));
+        if serves {
+            bail!(
+                "the component exports `{INCOMING_HANDLER}`, and wasi-virt cannot yet virtualize \
+                 `{HTTP_TYPES}` for a component that serves HTTP; leave http, stdio, clocks and \
+                 sockets to the host (do not configure them)"
+            );
+        }
+        Ok(())
     }
+}
 
-    /// Every host variable passes through.
-    pub fn allow_all(&mut self) -> &mut Self {
-        self.host = HostEnv::All;
-        self
-    }
+/// Whether the adapter's function export `name` (as built) stays: it belongs
+/// to an exported interface, and exists at `version`.
+fn exported_function(
+    resolve: &Resolve,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+    name: &str,
+) -> bool {
+    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
+    let Some((iface, func)) = name.split_once('#') else {
+        return false;
+    };
+    InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+        && (func.starts_with("[dtor]")
+            || wit::has_function(resolve, &rename_version(iface, version), func))
+}
 
-    /// No host variable passes through; with the default `args` and `cwd`,
-    /// the output no longer imports `wasi:cli/environment` at all.
-    pub fn deny_all(&mut self) -> &mut Self {
-        self.host = HostEnv::None;
-        self
-    }
+/// Encodes the rewritten module as a component exporting `exports`.
+fn encode_adapter(
+    resolve: &mut Resolve,
+    rewritten: Rewritten,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+) -> Result<Vec<u8>> {
+    let imports: BTreeSet<String> = rewritten
+        .imports
+        .iter()
+        .map(|(m, _)| m.clone())
+        .filter(|m| !m.starts_with("[export]"))
+        .collect();
+    let exports: BTreeSet<String> = exports
+        .iter()
+        .map(|i| subsystem::versioned(i, version))
+        .collect();
+    let world = wit::add_world(resolve, &imports, &exports)?;
+    let mut module = rewritten.module;
+    wit_component::embed_component_metadata(
+        &mut module,
+        resolve,
+        world,
+        StringEncoding::UTF8,
+        false,
+    )?;
+    let mut encoder = ComponentEncoder::default();
+    encoder.validate(true).module(&module)?;
+    drop(module);
+    encoder
+        .encode()
+        .context("failed to encode the specialized adapter as a component")
 }

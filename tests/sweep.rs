@@ -12,7 +12,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use wasi_virt::{
-    Access, Args, ConfigPolicy, EnvPolicy, FsPolicy, HostEnv, Policy, StdioMode, StdioPolicy,
+    Access, Args, ConfigPolicy, EnvPolicy, FsPolicy, HostFilter, Policy, StdioMode, StdioPolicy,
     WasiVirt,
 };
 
@@ -40,11 +40,11 @@ fn random_policy(seed: u64) -> Policy {
     let modes = [StdioMode::Allow, StdioMode::Deny, StdioMode::Ignore];
     let env = match rng.next() % 6 {
         0 => None,
-        1 => Some(HostEnv::None),
-        2 => Some(HostEnv::All),
-        3 => Some(HostEnv::Allow(vec!["A".into()])),
-        4 => Some(HostEnv::Deny(vec!["B".into()])),
-        _ => Some(HostEnv::None),
+        1 => Some(HostFilter::None),
+        2 => Some(HostFilter::All),
+        3 => Some(HostFilter::Allow(vec!["A".into()])),
+        4 => Some(HostFilter::Deny(vec!["B".into()])),
+        _ => Some(HostFilter::None),
     };
     Policy {
         env: env.map(|host| EnvPolicy {
@@ -86,7 +86,7 @@ fn random_policy(seed: u64) -> Policy {
             None
         } else {
             Some(ConfigPolicy {
-                host: HostEnv::None,
+                host: HostFilter::None,
                 properties: Default::default(),
             })
         },
@@ -158,7 +158,7 @@ fn expected_imports(policy: &Policy, component: &BTreeSet<String>) -> BTreeSet<S
     };
     let carries = |i: &str| carried.contains(i);
     if let Some(env) = &policy.env {
-        let sealed = env.host == HostEnv::None && env.args != Some(Args::Host);
+        let sealed = env.host == HostFilter::None && env.args != Some(Args::Host);
         host(
             "wasi:cli/environment",
             carries("wasi:cli/environment") && !sealed,

@@ -8,7 +8,7 @@ use crate::wasi::config::store as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use wasi_virt_layout::HostEnvMode;
+use wasi_virt_layout::HostFilterMode;
 
 fn error(e: host::Error) -> Error {
     match e {
@@ -24,7 +24,7 @@ impl store::Guest for Adapter {
         if let Some(value) = store.properties.get(&key) {
             return Ok(Some(value.to_string()));
         }
-        if store.host == HostEnvMode::None {
+        if store.host == HostFilterMode::None {
             crate::debug::print(format_args!(
                 "wasi-virt: denied: wasi:config/store.get({key})"
             ));
@@ -43,7 +43,7 @@ impl store::Guest for Adapter {
         trace!("wasi:config/store.get-all");
         let store = &config().store;
         let mut out = Vec::new();
-        if store.host != HostEnvMode::None {
+        if store.host != HostFilterMode::None {
             for (key, value) in host::get_all().map_err(error)? {
                 if store.host.shows(store.host_names.contains(&key))
                     && store.properties.get(&key).is_none()

@@ -31,11 +31,10 @@ pub fn print(args: fmt::Arguments<'_>) {
     unsafe { trace(&args as *const fmt::Arguments<'_> as *const u8) }
 }
 
-#[link(wasm_import_module = "wasi-virt")]
-extern "C" {
-    /// Bound by the library to `wasi_virt_trace`, or to a trap.
-    fn trace(args: *const u8);
-}
+use wasi_virt_layout::hooks::trace;
+use wasi_virt_layout::{same_name, TRACE_IMPL};
+
+const _: () = assert!(same_name(stringify!(wasi_virt_trace), TRACE_IMPL));
 
 /// The implementation of the `trace` import.
 ///

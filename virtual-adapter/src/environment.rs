@@ -7,14 +7,14 @@ use crate::wasi::cli::environment as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use wasi_virt_layout::{HostEnvMode, Source};
+use wasi_virt_layout::{HostFilterMode, Source};
 
 impl Guest for Adapter {
     fn get_environment() -> Vec<(String, String)> {
         trace!("wasi:cli/environment.get-environment");
         let env = &config().env;
         let mut out = Vec::new();
-        if env.host != HostEnvMode::None {
+        if env.host != HostFilterMode::None {
             for (name, value) in host::get_environment() {
                 if env.host.shows(env.host_names.contains(&name))
                     && env.overrides.get(&name).is_none()

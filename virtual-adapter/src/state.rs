@@ -1,12 +1,13 @@
 //! The one accessor for the adapter's configuration.
 
 use core::cell::UnsafeCell;
-use wasi_virt_layout::{Anchor, Config};
+use wasi_virt_layout::{same_name, Anchor, Config, ANCHOR_SYMBOL};
 
 /// Patched by the host library (see `wasi_virt_layout`). Read only through
 /// `read_volatile`, so the compiler cannot fold in the unpatched value.
 #[no_mangle]
 pub static WASI_VIRT_ANCHOR: Anchor = Anchor::UNPATCHED;
+const _: () = assert!(same_name(stringify!(WASI_VIRT_ANCHOR), ANCHOR_SYMBOL));
 
 struct Cached(UnsafeCell<Option<Config<'static>>>);
 

@@ -17,16 +17,12 @@ use crate::io::{VInputStream, VOutputStream};
 use crate::state::config;
 use crate::wasi::cli as host;
 use crate::Adapter;
-use wasi_virt_layout::StdioMode;
-
-const STDIN: usize = 0;
-const STDOUT: usize = 1;
-const STDERR: usize = 2;
+use wasi_virt_layout::{StdioMode, Stream};
 
 impl stdin::Guest for Adapter {
     fn get_stdin() -> InputStream {
         trace!("wasi:cli/stdin.get-stdin");
-        InputStream::new(match config().stdio[STDIN] {
+        InputStream::new(match config().stream(Stream::Stdin) {
             StdioMode::Allow => VInputStream::Host(host::stdin::get_stdin()),
             StdioMode::Ignore => VInputStream::Empty,
             StdioMode::Deny => VInputStream::Denied("stdin"),
@@ -34,29 +30,25 @@ impl stdin::Guest for Adapter {
     }
 }
 
-fn output(
-    index: usize,
-    name: &'static str,
-    host: fn() -> crate::wasi::io::streams::OutputStream,
-) -> OutputStream {
-    OutputStream::new(match config().stdio[index] {
+fn output(stream: Stream, host: fn() -> crate::wasi::io::streams::OutputStream) -> OutputStream {
+    OutputStream::new(match config().stream(stream) {
         StdioMode::Allow => VOutputStream::Host(host()),
         StdioMode::Ignore => VOutputStream::Discard,
-        StdioMode::Deny => VOutputStream::Denied(name),
+        StdioMode::Deny => VOutputStream::Denied(stream.name()),
     })
 }
 
 impl stdout::Guest for Adapter {
     fn get_stdout() -> OutputStream {
         trace!("wasi:cli/stdout.get-stdout");
-        output(STDOUT, "stdout", host::stdout::get_stdout)
+        output(Stream::Stdout, host::stdout::get_stdout)
     }
 }
 
 impl stderr::Guest for Adapter {
     fn get_stderr() -> OutputStream {
         trace!("wasi:cli/stderr.get-stderr");
-        output(STDERR, "stderr", host::stderr::get_stderr)
+        output(Stream::Stderr, host::stderr::get_stderr)
     }
 }
 
@@ -78,14 +70,14 @@ impl TerminalOutputGuest for Adapter {
     type TerminalOutput = VTerminalOutput;
 }
 
-fn allowed(index: usize) -> bool {
-    config().stdio[index] == StdioMode::Allow
+fn allowed(stream: Stream) -> bool {
+    config().stream(stream) == StdioMode::Allow
 }
 
 impl terminal_stdin::Guest for Adapter {
     fn get_terminal_stdin() -> Option<TerminalInput> {
         trace!("wasi:cli/terminal-stdin.get-terminal-stdin");
-        if !allowed(STDIN) {
+        if !allowed(Stream::Stdin) {
             return None;
         }
         host::terminal_stdin::get_terminal_stdin().map(|t| TerminalInput::new(VTerminalInput(t)))
@@ -95,7 +87,7 @@ impl terminal_stdin::Guest for Adapter {
 impl terminal_stdout::Guest for Adapter {
     fn get_terminal_stdout() -> Option<TerminalOutput> {
         trace!("wasi:cli/terminal-stdout.get-terminal-stdout");
-        if !allowed(STDOUT) {
+        if !allowed(Stream::Stdout) {
             return None;
         }
         host::terminal_stdout::get_terminal_stdout()
@@ -106,7 +98,7 @@ impl terminal_stdout::Guest for Adapter {
 impl terminal_stderr::Guest for Adapter {
     fn get_terminal_stderr() -> Option<TerminalOutput> {
         trace!("wasi:cli/terminal-stderr.get-terminal-stderr");
-        if !allowed(STDERR) {
+        if !allowed(Stream::Stderr) {
             return None;
         }
         host::terminal_stderr::get_terminal_stderr()

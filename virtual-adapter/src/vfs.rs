@@ -8,19 +8,8 @@ use crate::state::config;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use wasi_virt_layout::{Node, NodeKind};
-
-#[link(wasm_import_module = "wasi-virt")]
-extern "C" {
-    /// Copies `len` bytes at `offset` of file segment `segment` to `dest`.
-    /// Not a host import: the library defines it, as `memory.init` of the
-    /// segment, when it adds the segments.
-    #[link_name = "passive-read"]
-    fn passive_read(segment: u32, offset: u32, len: u32, dest: *mut u8);
-}
-
-/// The longest name a path component may have.
-const NAME_MAX: usize = 255;
+use wasi_virt_layout::hooks::passive_read;
+use wasi_virt_layout::{Node, NodeKind, NAME_MAX};
 
 /// The host path of node `index`, if it is a runtime file.
 pub fn runtime_file(index: u32) -> Option<&'static str> {

@@ -31,6 +31,78 @@ use core::fmt;
 /// The export name of the adapter's anchor static.
 pub const ANCHOR_SYMBOL: &str = "WASI_VIRT_ANCHOR";
 
+/// The export name of the adapter's `--debug` formatter, which the library
+/// binds to the [`TRACE`] hook when the policy asks for debug output.
+pub const TRACE_IMPL: &str = "wasi_virt_trace";
+
+/// Whether two strings are equal, in a `const` context: the adapter checks
+/// at compile time that its exported symbols carry the names above.
+pub const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Declares each hook once: the name the library matches, and (on wasm) the
+/// import the adapter calls, from the same literal.
+macro_rules! hooks {
+    (module = $module:literal; $(
+        $(#[$doc:meta])*
+        $name:ident = $link:literal => fn $func:ident($($arg:ident: $ty:ty),*);
+    )*) => {
+        /// The import module of the hooks: functions the adapter imports and
+        /// the library defines when it specializes the adapter, so that no
+        /// such import is left in any output.
+        pub const HOOK_MODULE: &str = $module;
+        $( $(#[$doc])* pub const $name: &str = $link; )*
+
+        /// The adapter's side of the hooks.
+        #[cfg(target_arch = "wasm32")]
+        pub mod hooks {
+            #[link(wasm_import_module = $module)]
+            extern "C" {
+                $( $(#[$doc])* #[link_name = $link] pub fn $func($($arg: $ty),*); )*
+            }
+        }
+    };
+}
+
+hooks! {
+    module = "wasi-virt";
+    /// `passive-read(segment, offset, len, dest)`: copies `len` bytes at
+    /// `offset` of file segment `segment` (see [`file_segment_index`]) to
+    /// `dest`; the library defines it as a `memory.init` dispatcher.
+    PASSIVE_READ = "passive-read" => fn passive_read(segment: u32, offset: u32, len: u32, dest: *mut u8);
+    /// `trace(args)`: writes the `core::fmt::Arguments` at `args` to the
+    /// host's stderr. Bound to [`TRACE_IMPL`] under `--debug`, else a trap
+    /// that nothing reaches, so the formatting code is removed as dead.
+    TRACE = "trace" => fn trace(args: *const u8);
+}
+
+/// The longest file name, in bytes, that the embedded filesystem holds (the
+/// host's limit for one path component).
+pub const NAME_MAX: usize = 255;
+
+/// Data segments added by the library after the adapter's own: one active
+/// segment holding the configuration.
+pub const CONFIG_SEGMENTS: u32 = 1;
+
+/// The data segment index of file segment `file_segment`, in an adapter whose
+/// own module has `module_segments` data segments: the adapter's segments
+/// come first, then the configuration, then the file segments in order.
+pub const fn file_segment_index(module_segments: u32, file_segment: u32) -> u32 {
+    module_segments + CONFIG_SEGMENTS + file_segment
+}
+
 /// `b"wvrt"`, the first word of the anchor.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
@@ -136,7 +208,7 @@ impl fmt::Display for Error {
 
 /// Which host values (environment variables, config properties) are visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostEnvMode {
+pub enum HostFilterMode {
     /// No host value is visible.
     None = 0,
     /// Every host value is visible.
@@ -147,49 +219,119 @@ pub enum HostEnvMode {
     Deny = 3,
 }
 
-impl HostEnvMode {
+impl HostFilterMode {
     /// Whether the host value `name` is visible, given the list.
     pub fn shows(self, listed: bool) -> bool {
         match self {
-            HostEnvMode::None => false,
-            HostEnvMode::All => true,
-            HostEnvMode::Allow => listed,
-            HostEnvMode::Deny => !listed,
+            HostFilterMode::None => false,
+            HostFilterMode::All => true,
+            HostFilterMode::Allow => listed,
+            HostFilterMode::Deny => !listed,
         }
     }
 }
 
-impl HostEnvMode {
+impl HostFilterMode {
     fn from_u32(v: u32) -> Result<Self, Error> {
         Ok(match v {
-            0 => HostEnvMode::None,
-            1 => HostEnvMode::All,
-            2 => HostEnvMode::Allow,
-            3 => HostEnvMode::Deny,
+            0 => HostFilterMode::None,
+            1 => HostFilterMode::All,
+            2 => HostFilterMode::Allow,
+            3 => HostFilterMode::Deny,
             t => return Err(Error::BadTag(t)),
         })
     }
 }
 
-/// What one standard stream does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What one standard stream does. The library's policy uses this type too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum StdioMode {
     /// The host's stream.
+    #[default]
     Allow = 0,
-    /// Every use fails with an error.
+    /// Every read or write fails with an error; the stream is not a terminal.
     Deny = 1,
     /// Reads see end-of-file; writes succeed and are discarded.
     Ignore = 2,
 }
 
 impl StdioMode {
+    /// Every mode, in tag order.
+    pub const ALL: [StdioMode; 3] = [StdioMode::Allow, StdioMode::Deny, StdioMode::Ignore];
+
+    /// The mode's name: `allow`, `deny` or `ignore`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            StdioMode::Allow => "allow",
+            StdioMode::Deny => "deny",
+            StdioMode::Ignore => "ignore",
+        }
+    }
+
     fn from_u32(v: u32) -> Result<Self, Error> {
-        Ok(match v {
-            0 => StdioMode::Allow,
-            1 => StdioMode::Deny,
-            2 => StdioMode::Ignore,
-            t => return Err(Error::BadTag(t)),
-        })
+        Self::ALL
+            .into_iter()
+            .find(|m| *m as u32 == v)
+            .ok_or(Error::BadTag(v))
+    }
+}
+
+impl core::str::FromStr for StdioMode {
+    type Err = UnknownMode;
+
+    fn from_str(s: &str) -> Result<Self, UnknownMode> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or(UnknownMode)
+    }
+}
+
+impl fmt::Display for StdioMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A stdio mode name that is not `allow`, `deny` or `ignore`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownMode;
+
+impl fmt::Display for UnknownMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("expected `allow`, `deny` or `ignore`")
+    }
+}
+
+impl core::error::Error for UnknownMode {}
+
+/// The standard streams, in the order of [`Config::stdio`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard input.
+    Stdin = 0,
+    /// Standard output.
+    Stdout = 1,
+    /// Standard error.
+    Stderr = 2,
+}
+
+impl Stream {
+    /// Every stream, in configuration order.
+    pub const ALL: [Stream; 3] = [Stream::Stdin, Stream::Stdout, Stream::Stderr];
+
+    /// The stream's name: `stdin`, `stdout` or `stderr`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stream::Stdin => "stdin",
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
     }
 }
 
@@ -349,8 +491,8 @@ impl<'a> Fs<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Store<'a> {
     /// How host properties are filtered.
-    pub host: HostEnvMode,
-    /// The allow- or deny-list for [`HostEnvMode::Allow`]/[`HostEnvMode::Deny`].
+    pub host: HostFilterMode,
+    /// The allow- or deny-list for [`HostFilterMode::Allow`]/[`HostFilterMode::Deny`].
     pub host_names: StrList<'a>,
     /// Properties set by the policy; they replace host properties.
     pub properties: PairList<'a>,
@@ -360,8 +502,8 @@ pub struct Store<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Env<'a> {
     /// How host variables are filtered.
-    pub host: HostEnvMode,
-    /// The allow- or deny-list for [`HostEnvMode::Allow`]/[`HostEnvMode::Deny`].
+    pub host: HostFilterMode,
+    /// The allow- or deny-list for [`HostFilterMode::Allow`]/[`HostFilterMode::Deny`].
     pub host_names: StrList<'a>,
     /// Variables set by the policy; they replace host variables of the same name.
     pub overrides: PairList<'a>,
@@ -376,7 +518,7 @@ impl<'a> Config<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Config<'a>, Error> {
         let mut r = Reader::new(bytes);
         let flags = r.u32()?;
-        let host = HostEnvMode::from_u32(r.u32()?)?;
+        let host = HostFilterMode::from_u32(r.u32()?)?;
         let host_names = r.str_list()?;
         let overrides = r.pair_list()?;
         let args = match r.u32()? {
@@ -397,7 +539,7 @@ impl<'a> Config<'a> {
         ];
         let allow = r.u32()?;
         let store = Store {
-            host: HostEnvMode::from_u32(r.u32()?)?,
+            host: HostFilterMode::from_u32(r.u32()?)?,
             host_names: r.str_list()?,
             properties: r.pair_list()?,
         };
@@ -428,6 +570,11 @@ impl<'a> Config<'a> {
     /// Whether every bit of `subsystem` (an [`allow`] constant) is allowed.
     pub fn allows(&self, subsystem: u32) -> bool {
         self.allow & subsystem == subsystem
+    }
+
+    /// The mode of one standard stream.
+    pub fn stream(&self, stream: Stream) -> StdioMode {
+        self.stdio[stream as usize]
     }
 
     /// Whether `--debug` tracing is on.
@@ -561,7 +708,7 @@ pub use encode::*;
 
 #[cfg(feature = "encode")]
 mod encode {
-    use super::{HostEnvMode, Source, StdioMode};
+    use super::{HostFilterMode, Source, StdioMode};
     use alloc::vec::Vec;
 
     /// The host's description of a configuration, written by [`encode`].
@@ -605,7 +752,7 @@ mod encode {
     #[derive(Clone, Debug)]
     pub struct StoreSpec<'s> {
         /// How host properties are filtered.
-        pub host: HostEnvMode,
+        pub host: HostFilterMode,
         /// The allow- or deny-list.
         pub host_names: Vec<&'s str>,
         /// Properties set by the policy.
@@ -615,16 +762,10 @@ mod encode {
     impl Default for StoreSpec<'_> {
         fn default() -> Self {
             StoreSpec {
-                host: HostEnvMode::All,
+                host: HostFilterMode::All,
                 host_names: Vec::new(),
                 properties: Vec::new(),
             }
-        }
-    }
-
-    impl Default for StdioMode {
-        fn default() -> Self {
-            StdioMode::Allow
         }
     }
 
@@ -632,7 +773,7 @@ mod encode {
     #[derive(Clone, Debug)]
     pub struct EnvSpec<'s> {
         /// How host variables are filtered.
-        pub host: HostEnvMode,
+        pub host: HostFilterMode,
         /// The allow- or deny-list.
         pub host_names: Vec<&'s str>,
         /// Variables set by the policy.
@@ -646,7 +787,7 @@ mod encode {
     impl Default for EnvSpec<'_> {
         fn default() -> Self {
             EnvSpec {
-                host: HostEnvMode::All,
+                host: HostFilterMode::All,
                 host_names: Vec::new(),
                 overrides: Vec::new(),
                 args: Source::Host,
@@ -790,7 +931,7 @@ mod tests {
         ConfigSpec {
             flags: FLAG_DEBUG,
             env: EnvSpec {
-                host: HostEnvMode::Deny,
+                host: HostFilterMode::Deny,
                 host_names: vec!["SECRET", "TOKEN"],
                 overrides: vec![("A", "1"), ("EMPTY", ""), ("ÜNICODE", "välue")],
                 args: Source::Virtual(vec!["prog", "--flag"]),
@@ -799,7 +940,7 @@ mod tests {
             stdio: [StdioMode::Ignore, StdioMode::Allow, StdioMode::Deny],
             allow: allow::CLOCKS | allow::HTTP,
             store: StoreSpec {
-                host: HostEnvMode::Allow,
+                host: HostFilterMode::Allow,
                 host_names: vec!["region"],
                 properties: vec![("db-url", "postgres://x")],
             },
@@ -837,7 +978,7 @@ mod tests {
         let bytes = encode(&sample());
         let c = Config::parse(&bytes).unwrap();
         assert!(c.debug());
-        assert_eq!(c.env.host, HostEnvMode::Deny);
+        assert_eq!(c.env.host, HostFilterMode::Deny);
         assert_eq!(
             c.env.host_names.iter().collect::<Vec<_>>(),
             ["SECRET", "TOKEN"]
@@ -860,7 +1001,7 @@ mod tests {
         );
         assert!(c.allows(allow::CLOCKS) && c.allows(allow::HTTP));
         assert!(!c.allows(allow::RANDOM) && !c.allows(allow::CLOCKS | allow::RANDOM));
-        assert_eq!(c.store.host, HostEnvMode::Allow);
+        assert_eq!(c.store.host, HostFilterMode::Allow);
         assert!(c.store.host_names.contains("region"));
         assert_eq!(c.store.properties.get("db-url"), Some("postgres://x"));
         assert_eq!(c.fs.preopens().collect::<Vec<_>>(), [("/data", 0)]);
@@ -904,10 +1045,10 @@ mod tests {
 
     #[test]
     fn host_filters() {
-        assert!(!HostEnvMode::None.shows(true));
-        assert!(HostEnvMode::All.shows(false));
-        assert!(HostEnvMode::Allow.shows(true) && !HostEnvMode::Allow.shows(false));
-        assert!(!HostEnvMode::Deny.shows(true) && HostEnvMode::Deny.shows(false));
+        assert!(!HostFilterMode::None.shows(true));
+        assert!(HostFilterMode::All.shows(false));
+        assert!(HostFilterMode::Allow.shows(true) && !HostFilterMode::Allow.shows(false));
+        assert!(!HostFilterMode::Deny.shows(true) && HostFilterMode::Deny.shows(false));
     }
 
     #[test]
@@ -915,7 +1056,7 @@ mod tests {
         let bytes = encode(&ConfigSpec::default());
         let c = Config::parse(&bytes).unwrap();
         assert!(!c.debug());
-        assert_eq!(c.env.host, HostEnvMode::All);
+        assert_eq!(c.env.host, HostFilterMode::All);
         assert!(c.env.host_names.is_empty() && c.env.overrides.is_empty());
         assert_eq!(c.env.args, Source::Host);
         assert_eq!(c.env.cwd, Source::Host);

@@ -1,0 +1,328 @@
+//! The flags of a virtualization, in groups. Each group applies itself to a
+//! [`Policy`]; the order is: everything denied (or allowed, with
+//! `--allow-all`), then a policy file, then these flags.
+
+use anyhow::{bail, Context, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
+use std::path::PathBuf;
+use wasi_virt::{
+    Args as ArgsPolicy, Cwd, HostFilter, Policy, StdioMode, StdioPolicy, Stream, Subsystem,
+};
+
+/// `wasi:cli/environment`.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Environment")]
+pub struct EnvFlags {
+    /// Set an environment variable: `-e KEY=VALUE`. Repeatable; replaces a
+    /// host variable of the same name.
+    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    env: Vec<(String, String)>,
+
+    /// Let host environment variables through: all of them, or only those
+    /// listed (`--allow-env=LANG,TZ`).
+    #[arg(
+        long,
+        value_name = "NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ',',
+        conflicts_with = "deny_env"
+    )]
+    allow_env: Option<Vec<String>>,
+
+    /// Let every host environment variable through except those listed
+    /// (`--deny-env=SECRET,TOKEN`).
+    #[arg(
+        long,
+        value_name = "NAMES",
+        require_equals = true,
+        value_delimiter = ',',
+        num_args = 1
+    )]
+    deny_env: Option<Vec<String>>,
+
+    /// Pass the host's arguments and initial cwd through even when no host
+    /// environment variable is allowed. (When some are allowed, they pass
+    /// through anyway.)
+    #[arg(long)]
+    allow_args: bool,
+}
+
+impl EnvFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        let env = policy.env.get_or_insert_with(Default::default);
+        for (k, v) in &self.env {
+            env.overrides.insert(k.clone(), v.clone());
+        }
+        if let Some(host) = host_filter(&self.allow_env, &self.deny_env, "env")? {
+            env.host = host;
+        }
+        if self.allow_args {
+            env.args = Some(ArgsPolicy::Host);
+            env.cwd = Some(Cwd::Host);
+        }
+        Ok(())
+    }
+}
+
+/// Standard streams.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Standard streams")]
+pub struct StdioFlags {
+    /// Let stdin, stdout and stderr through (`--allow-stdio=false` denies).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_stdio: Option<bool>,
+
+    /// All three standard streams: allow, deny (fail on use) or ignore
+    /// (stdin reads end-of-file, writes are discarded).
+    #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
+    stdio: Option<StdioMode>,
+
+    /// Standard input: allow, deny or ignore.
+    #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
+    stdin: Option<StdioMode>,
+
+    /// Standard output: allow, deny or ignore.
+    #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
+    stdout: Option<StdioMode>,
+
+    /// Standard error: allow, deny or ignore.
+    #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
+    stderr: Option<StdioMode>,
+}
+
+fn stdio_mode() -> impl TypedValueParser<Value = StdioMode> {
+    PossibleValuesParser::new(StdioMode::ALL.map(StdioMode::name))
+        .try_map(|name| name.parse::<StdioMode>())
+}
+
+impl StdioFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        let stdio = policy.stdio.get_or_insert_with(StdioPolicy::default);
+        let all = self.allow_stdio.map(|allow| {
+            if allow {
+                StdioMode::Allow
+            } else {
+                StdioMode::Deny
+            }
+        });
+        for mode in [all, self.stdio].into_iter().flatten() {
+            *stdio = StdioPolicy::all(mode);
+        }
+        for (stream, mode) in Stream::ALL
+            .into_iter()
+            .zip([self.stdin, self.stdout, self.stderr])
+        {
+            if let Some(mode) = mode {
+                *stdio.slot(stream) = mode;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Subsystems that are allowed or denied as a whole.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Access")]
+pub struct AccessFlags {
+    /// Let every subsystem through to the host (flags after it refine this).
+    #[arg(long)]
+    pub allow_all: bool,
+
+    /// Let the host's monotonic and wall clocks through.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_clocks: Option<bool>,
+
+    /// Let the host's randomness through.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_random: Option<bool>,
+
+    /// Let the component exit through the host (denied, exit traps).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_exit: Option<bool>,
+
+    /// Let the host's TCP, UDP and name lookup through (denied, every socket
+    /// operation fails with `access-denied`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_sockets: Option<bool>,
+
+    /// Let outgoing HTTP requests through to the host (denied, they fail
+    /// with `HTTP-request-denied`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    allow_http: Option<bool>,
+}
+
+impl AccessFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        for (flag, subsystem) in [
+            (self.allow_clocks, Subsystem::Clocks),
+            (self.allow_random, Subsystem::Random),
+            (self.allow_exit, Subsystem::Exit),
+            (self.allow_sockets, Subsystem::Sockets),
+            (self.allow_http, Subsystem::Http),
+        ] {
+            if let Some(allow) = flag {
+                policy.set(subsystem, allow);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The filesystem.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Filesystem")]
+pub struct FsFlags {
+    /// Let every host preopened directory through (otherwise the component
+    /// sees none, and the output does not import the host's filesystem).
+    #[arg(long)]
+    allow_fs: bool,
+
+    /// Embed the host directory HOSTDIR, recursively and read-only, as the
+    /// preopened directory GUEST: `--mount /data=./data`. Repeatable.
+    #[arg(long, value_name = "GUEST=HOSTDIR", value_parser = parse_mount)]
+    mount: Vec<(String, PathBuf)>,
+
+    /// Show the host directory HOSTPATH as the preopened directory GUEST, at
+    /// run time: the host must preopen HOSTPATH (or a directory above it).
+    /// Repeatable, and may be mixed with --mount.
+    #[arg(long, value_name = "GUEST=HOSTPATH", value_parser = parse_mount)]
+    preopen: Vec<(String, PathBuf)>,
+}
+
+impl FsFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        let fs = policy.fs.get_or_insert_with(Default::default);
+        if self.allow_fs {
+            fs.allow_host_preopens();
+        }
+        for (guest, host) in &self.mount {
+            if fs.preopens.contains_key(guest) {
+                bail!("`{guest}` is mounted twice; give each mount point once");
+            }
+            let shown = host.display();
+            let meta = std::fs::metadata(host)
+                .with_context(|| format!("failed to read mount `{guest}={shown}`"))?;
+            if !meta.is_dir() {
+                bail!("mount `{guest}={shown}`: `{shown}` is a file; --mount takes a directory");
+            }
+            fs.virtual_preopen(guest, host);
+        }
+        for (guest, host) in &self.preopen {
+            if fs.preopens.contains_key(guest) {
+                bail!("`{guest}` is given twice; give each preopen once");
+            }
+            fs.host_preopen(guest, host);
+        }
+        Ok(())
+    }
+}
+
+/// `wasi:config/store`.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Config store")]
+pub struct ConfigFlags {
+    /// Set a `wasi:config/store` property: `-c NAME=VALUE`. Repeatable.
+    #[arg(short = 'c', long = "config", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    config: Vec<(String, String)>,
+
+    /// Let host config properties through: all of them, or only those listed
+    /// (`--allow-config=region,zone`). Otherwise a property not set with `-c`
+    /// is an error for the component.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ','
+    )]
+    allow_config: Option<Vec<String>>,
+}
+
+impl ConfigFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        let store = policy.config.get_or_insert_with(Default::default);
+        for (k, v) in &self.config {
+            store.properties.insert(k.clone(), v.clone());
+        }
+        if let Some(host) = host_filter(&self.allow_config, &None, "config")? {
+            store.host = host;
+        }
+        Ok(())
+    }
+}
+
+/// What is written.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Output")]
+pub struct OutputFlags {
+    /// Where to write the output. Written only on success.
+    #[arg(short, long, value_name = "OUT")]
+    pub out: PathBuf,
+
+    /// Trace every virtualized call, and the reason for every trap, to the
+    /// host's stderr (the output then imports `wasi:cli/stderr`).
+    #[arg(long)]
+    debug: bool,
+
+    /// The WASI 0.2.x version of the adapter's interface names. Default: the
+    /// version the component imports, or 0.2.12 for a standalone adapter,
+    /// which must match its component exactly for `wasm-tools compose`.
+    #[arg(long, value_name = "VERSION")]
+    pub wasi_version: Option<semver::Version>,
+}
+
+impl OutputFlags {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        policy.debug |= self.debug;
+        Ok(())
+    }
+}
+
+/// `--allow-X` (all, or only the names listed) and `--deny-X` (all but the
+/// names listed) as a host filter; `None` when neither is given.
+fn host_filter(
+    allow: &Option<Vec<String>>,
+    deny: &Option<Vec<String>>,
+    what: &str,
+) -> Result<Option<HostFilter>> {
+    Ok(match (allow, deny) {
+        (Some(names), _) if names.is_empty() => Some(HostFilter::All),
+        (Some(names), _) => Some(HostFilter::Allow(check_names(
+            names,
+            &format!("--allow-{what}"),
+        )?)),
+        (None, Some(names)) => Some(HostFilter::Deny(check_names(
+            names,
+            &format!("--deny-{what}"),
+        )?)),
+        (None, None) => None,
+    })
+}
+
+fn check_names(names: &[String], flag: &str) -> Result<Vec<String>> {
+    for n in names {
+        if n.is_empty() || n.contains('=') {
+            bail!("`{flag}` takes variable names separated by commas, not `{n}`");
+        }
+    }
+    Ok(names.to_vec())
+}
+
+fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((guest, host)) if !guest.is_empty() && !host.is_empty() => {
+            Ok((guest.to_string(), PathBuf::from(host)))
+        }
+        _ => Err(format!("`{s}` is not GUEST=HOSTPATH")),
+    }
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, _)) if k.is_empty() => Err(format!("`{s}` has an empty name; expected KEY=VALUE")),
+        Some((k, v)) => Ok((k.to_string(), v.to_string())),
+        None => Err(format!("`{s}` has no `=`; expected KEY=VALUE")),
+    }
+}

@@ -1,0 +1,132 @@
+//! `wasi-virt [COMPONENT] -o OUT`: virtualize a component, or write the
+//! specialized adapter alone.
+
+use crate::flags::{AccessFlags, ConfigFlags, EnvFlags, FsFlags, OutputFlags, StdioFlags};
+use anyhow::{Context, Result};
+use clap::Parser;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use wasi_virt::{Policy, WasiVirt};
+
+/// Virtualize WASI for a WebAssembly component.
+///
+/// Writes the policy into a virtual adapter, removes every host import the
+/// policy denies, and composes the adapter in front of COMPONENT. Without
+/// COMPONENT, writes the adapter alone, for
+/// `wasm-tools compose component.wasm -d virt.wasm` or `wac plug`.
+///
+/// Encapsulation by default: with no flags, every subsystem is denied. The
+/// environment is sealed (only `-e` variables), stdio fails on use, clocks,
+/// random and exit trap, sockets fail with `access-denied`, http requests
+/// with `HTTP-request-denied`, config properties not given with `-c` are
+/// errors, no host directory is preopened, and the output imports none of
+/// them from the host.
+/// Each `--allow-*` flag lets one subsystem through.
+///
+/// Examples:
+///
+///   wasi-virt app.wasm -e MODE=prod --allow-env=LANG,TZ -o app.virt.wasm
+///
+///   wasi-virt app.wasm --allow-stdio --stdin=ignore --allow-clocks -o app.virt.wasm
+///
+///   wasi-virt app.wasm --allow-all --allow-random=false -o app.virt.wasm
+///
+///   wasi-virt --policy policy.toml --wasi-version 0.2.6 -o virt.wasm
+#[derive(Parser, Debug)]
+#[command(name = "wasi-virt", version, verbatim_doc_comment)]
+pub struct Virtualize {
+    /// The component to virtualize. Without it, the adapter is written alone.
+    #[arg(value_name = "COMPONENT")]
+    component: Option<PathBuf>,
+
+    /// A TOML policy file (the `wasi_virt::Policy` schema). Flags given
+    /// as well refine it.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    output: OutputFlags,
+    #[command(flatten)]
+    env: EnvFlags,
+    #[command(flatten)]
+    stdio: StdioFlags,
+    #[command(flatten)]
+    access: AccessFlags,
+    #[command(flatten)]
+    fs: FsFlags,
+    #[command(flatten)]
+    config: ConfigFlags,
+}
+
+impl Virtualize {
+    pub fn run(&self) -> Result<()> {
+        let mut virt = WasiVirt::from_policy(self.policy()?);
+        if let Some(path) = &self.component {
+            virt.compose_path(path);
+        }
+        if let Some(v) = &self.output.wasi_version {
+            virt.wasi_version(v.clone());
+        }
+        let out = virt.finish()?;
+        write_atomically(&self.output.out, &out.bytes)?;
+        let report = &out.report;
+        println!(
+            "wrote {} ({}, {} bytes, WASI {})",
+            self.output.out.display(),
+            report.output,
+            out.bytes.len(),
+            report.wasi_version
+        );
+        print!("{report}");
+        Ok(())
+    }
+
+    /// Everything denied (or allowed, with `--allow-all`), then the policy
+    /// file's settings, then the flags.
+    fn policy(&self) -> Result<Policy> {
+        let mut policy = if self.access.allow_all {
+            Policy::allow_all()
+        } else {
+            Policy::deny_all()
+        };
+        if let Some(path) = &self.policy {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read policy `{}`", path.display()))?;
+            let file = Policy::from_toml(&text)
+                .with_context(|| format!("failed to parse policy `{}`", path.display()))?;
+            policy.overlay(&file);
+        }
+        self.env.apply(&mut policy)?;
+        self.stdio.apply(&mut policy)?;
+        self.access.apply(&mut policy)?;
+        self.fs.apply(&mut policy)?;
+        self.config.apply(&mut policy)?;
+        self.output.apply(&mut policy)?;
+        Ok(policy)
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
+/// failure never leaves a partial output.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
+    let failed = || format!("failed to write `{}`", path.display());
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .with_context(failed)?;
+    // A temporary file is private (0600); the output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(failed)?;
+    }
+    tmp.persist(path).with_context(failed)?;
+    Ok(())
+}

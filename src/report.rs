@@ -1,0 +1,122 @@
+//! What one virtualization did, and its summary in words.
+
+use crate::policy::Policy;
+use crate::subsystem::{self, REGISTRY};
+use semver::Version;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A summary of one virtualization. Its `Display` is the summary the CLI
+/// prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// What the output is.
+    pub output: Output,
+    /// The WASI version the adapter's names use.
+    pub wasi_version: Version,
+    /// The interfaces the adapter provides (versioned names).
+    pub virtualized: Vec<String>,
+    /// Each subsystem the adapter provides, with its setting in words.
+    pub subsystems: Vec<SubsystemReport>,
+    /// Whether virtualized calls are traced to the host's stderr.
+    pub debug: bool,
+    /// Every top-level import of the output.
+    pub imports: Vec<String>,
+}
+
+/// What `finish()` wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The component, with the adapter composed in front of it.
+    Composed,
+    /// The specialized adapter alone.
+    Standalone,
+    /// The component as it was: it imports nothing the policy covers.
+    Unchanged,
+}
+
+/// One virtualized subsystem in the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubsystemReport {
+    /// Its label (`env`, `stdio`, `fs`, ...).
+    pub label: &'static str,
+    /// Its setting in words.
+    pub setting: String,
+}
+
+impl Report {
+    pub(crate) fn new(
+        policy: &Policy,
+        output: Output,
+        wasi_version: Version,
+        exports: &BTreeSet<&'static str>,
+        imports: Vec<String>,
+    ) -> Report {
+        let subsystems = REGISTRY
+            .iter()
+            .filter(|row| row.interfaces.iter().any(|i| exports.contains(i)))
+            .map(|row| SubsystemReport {
+                label: row.label,
+                setting: row.describe(policy),
+            })
+            .collect();
+        Report {
+            output,
+            virtualized: exports
+                .iter()
+                .map(|i| subsystem::versioned(i, &wasi_version))
+                .collect(),
+            wasi_version,
+            subsystems,
+            debug: policy.debug && output != Output::Unchanged,
+            imports,
+        }
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Output::Composed => "virtualized component",
+            Output::Standalone => "standalone virtual adapter",
+            Output::Unchanged => "component, unchanged",
+        })
+    }
+}
+
+impl fmt::Display for Report {
+    /// The subsystems virtualized, whether calls are traced, and the WASI
+    /// imports left, one item a line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.subsystems.is_empty() {
+            writeln!(
+                f,
+                "virtualized: nothing (the component imports none of what the policy covers)"
+            )?;
+        } else {
+            writeln!(f, "virtualized:")?;
+            for s in &self.subsystems {
+                writeln!(f, "  {}: {}", s.label, s.setting)?;
+            }
+        }
+        if self.debug {
+            writeln!(
+                f,
+                "debug: virtualized calls are traced to the host's stderr"
+            )?;
+        }
+        let wasi: Vec<&String> = self
+            .imports
+            .iter()
+            .filter(|i| i.starts_with("wasi:"))
+            .collect();
+        if wasi.is_empty() {
+            return writeln!(f, "WASI imports left: none");
+        }
+        writeln!(f, "WASI imports left ({}):", wasi.len())?;
+        for import in wasi {
+            writeln!(f, "  {import}")?;
+        }
+        Ok(())
+    }
+}

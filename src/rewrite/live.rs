@@ -1,0 +1,192 @@
+//! Liveness, and the function index space of the specialized module.
+//!
+//! Live: what the kept exports, the start function, and every function a
+//! global or element expression references can reach; a function placed in
+//! a table is live once a live function makes an indirect call of its type.
+//!
+//! The new index space: kept imports, then a stub for each live hook or
+//! denied import, then one trap per type for table slots of dead functions,
+//! then the live defined functions.
+
+use super::summary::{callees, Import, Summary};
+use anyhow::{anyhow, Result};
+use std::collections::HashSet;
+use wasi_virt_layout::{HOOK_MODULE, PASSIVE_READ, TRACE};
+
+/// What a stub does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Stub {
+    /// `unreachable`: a denied import, a dead table slot, or a hook not bound.
+    Trap,
+    /// The `passive-read` hook: `memory.init` of the file segments.
+    PassiveRead,
+}
+
+/// The liveness and the new index of every function.
+pub struct Live {
+    live: Vec<bool>,
+    /// Old function index to new.
+    pub map: Vec<Option<u32>>,
+    /// Indices (into the summary's imports) of the imports kept.
+    pub kept_imports: Vec<usize>,
+    /// The stubs, in index order after the kept imports, with their types.
+    pub stubs: Vec<(u32, Stub)>,
+}
+
+/// Which imports the rewrite defines, and which exports stay.
+pub struct Roots<'p> {
+    /// Whether a function export stays.
+    pub keep_export: &'p dyn Fn(&str) -> bool,
+    /// Whether a host import is denied and becomes a trap.
+    pub deny_import: &'p dyn Fn(&str, &str) -> bool,
+    /// The `trace` hook bound to this function, under `--debug`.
+    pub trace_target: Option<u32>,
+}
+
+impl Live {
+    /// Computes liveness of `summary` from `roots`.
+    pub fn compute(summary: &Summary<'_>, roots: &Roots<'_>) -> Result<Live> {
+        let trace = hook(summary, TRACE);
+        let live = mark(summary, roots, trace.zip(roots.trace_target))?;
+        let mut out = Live {
+            map: vec![None; live.len()],
+            live,
+            kept_imports: Vec::new(),
+            stubs: Vec::new(),
+        };
+        out.number(summary, roots, trace)?;
+        Ok(out)
+    }
+
+    /// Whether function `f` (old index) is live.
+    pub fn is_live(&self, f: u32) -> bool {
+        self.live[f as usize]
+    }
+
+    /// Whether the `passive-read` hook is live, so the file segments are read.
+    pub fn reads_passive(&self) -> bool {
+        self.stubs.iter().any(|(_, s)| *s == Stub::PassiveRead)
+    }
+
+    fn number(
+        &mut self,
+        summary: &Summary<'_>,
+        roots: &Roots<'_>,
+        trace: Option<u32>,
+    ) -> Result<()> {
+        let defines =
+            |i: &Import<'_>| i.module == HOOK_MODULE || (roots.deny_import)(i.module, i.name);
+        let mut next = 0u32;
+        for (i, import) in summary.imports.iter().enumerate() {
+            if self.live[i] && !defines(import) {
+                self.map[i] = Some(next);
+                next += 1;
+                self.kept_imports.push(i);
+            }
+        }
+        let bound_trace = trace.filter(|_| roots.trace_target.is_some());
+        for (i, import) in summary.imports.iter().enumerate() {
+            if self.live[i] && defines(import) && Some(i as u32) != bound_trace {
+                self.map[i] = Some(next);
+                next += 1;
+                let stub = if (import.module, import.name) == (HOOK_MODULE, PASSIVE_READ) {
+                    Stub::PassiveRead
+                } else {
+                    Stub::Trap
+                };
+                self.stubs.push((import.ty, stub));
+            }
+        }
+        next = self.table_traps(summary, next);
+        for f in summary.import_count() as usize..self.live.len() {
+            if self.live[f] {
+                self.map[f] = Some(next);
+                next += 1;
+            }
+        }
+        if let (Some(import), Some(target)) = (bound_trace, roots.trace_target) {
+            self.map[import as usize] = self.map[target as usize];
+        }
+        Ok(())
+    }
+
+    /// Table slots of dead functions get a trap of the same type: no live
+    /// indirect call has that type, so none can reach it. One per type.
+    fn table_traps(&mut self, summary: &Summary<'_>, first: u32) -> u32 {
+        let mut types: Vec<u32> = Vec::new();
+        for &f in &summary.in_tables {
+            if self.live[f as usize] {
+                continue;
+            }
+            let ty = summary.type_of(f);
+            let k = types.iter().position(|t| *t == ty).unwrap_or_else(|| {
+                types.push(ty);
+                types.len() - 1
+            });
+            self.map[f as usize] = Some(first + k as u32);
+        }
+        let next = first + types.len() as u32;
+        self.stubs
+            .extend(types.into_iter().map(|ty| (ty, Stub::Trap)));
+        next
+    }
+}
+
+/// The index of the hook import `name`, if the adapter has it.
+fn hook(summary: &Summary<'_>, name: &str) -> Option<u32> {
+    summary
+        .imports
+        .iter()
+        .position(|i| (i.module, i.name) == (HOOK_MODULE, name))
+        .map(|i| i as u32)
+}
+
+/// Marks what the roots reach. `alias` is a hook import and the defined
+/// function it stands for.
+fn mark(summary: &Summary<'_>, roots: &Roots<'_>, alias: Option<(u32, u32)>) -> Result<Vec<bool>> {
+    let n = summary.imports.len() + summary.defined.len();
+    let mut live = vec![false; n];
+    let mut called_types = HashSet::new();
+    let mut work: Vec<u32> = summary
+        .exports
+        .iter()
+        .filter(|(name, kind, _)| {
+            *kind == wasmparser::ExternalKind::Func && (roots.keep_export)(name)
+        })
+        .map(|(_, _, index)| *index)
+        .chain(summary.start)
+        .chain(summary.referenced.iter().copied())
+        .collect();
+    let (mut funcs, mut types) = (Vec::new(), Vec::new());
+    while let Some(f) = work.pop() {
+        let slot = live
+            .get_mut(f as usize)
+            .ok_or_else(|| anyhow!("adapter references function {f}, which does not exist"))?;
+        if std::mem::replace(slot, true) {
+            continue;
+        }
+        work.extend(
+            alias
+                .filter(|(import, _)| *import == f)
+                .map(|(_, target)| target),
+        );
+        let Some(def) = f.checked_sub(summary.import_count()) else {
+            continue;
+        };
+        funcs.clear();
+        types.clear();
+        callees(&summary.bodies[def as usize], &mut funcs, &mut types)?;
+        work.extend_from_slice(&funcs);
+        for ty in types.drain(..) {
+            if called_types.insert(ty) {
+                work.extend(
+                    summary
+                        .in_tables
+                        .iter()
+                        .filter(|t| summary.type_of(**t) == ty),
+                );
+            }
+        }
+    }
+    Ok(live)
+}

@@ -1,0 +1,171 @@
+//! What the rewrite needs to know about the adapter module, read in one pass.
+
+use anyhow::{bail, Result};
+use wasmparser::{ElementItems, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef};
+
+/// One function import.
+pub struct Import<'a> {
+    pub module: &'a str,
+    pub name: &'a str,
+    pub ty: u32,
+}
+
+/// The adapter module, summarized.
+#[derive(Default)]
+pub struct Summary<'a> {
+    pub imports: Vec<Import<'a>>,
+    /// The type of each defined function.
+    pub defined: Vec<u32>,
+    pub bodies: Vec<FunctionBody<'a>>,
+    pub exports: Vec<(&'a str, ExternalKind, u32)>,
+    /// The value of each global whose initializer is an `i32.const`.
+    pub global_i32: Vec<Option<i32>>,
+    pub start: Option<u32>,
+    /// Functions referenced by global initializers and element expressions:
+    /// always live.
+    pub referenced: Vec<u32>,
+    /// Functions placed in tables by element segments: live only if a live
+    /// function makes an indirect call of their type.
+    pub in_tables: Vec<u32>,
+    pub memory: Option<wasmparser::MemoryType>,
+    /// How many data segments the module has.
+    pub data_count: u32,
+    /// Whether it has a data count section.
+    pub has_data_count: bool,
+}
+
+impl<'a> Summary<'a> {
+    /// Reads `wasm`.
+    pub fn parse(wasm: &'a [u8]) -> Result<Summary<'a>> {
+        let mut s = Summary::default();
+        for payload in Parser::new(0).parse_all(wasm) {
+            s.add(payload?)?;
+        }
+        Ok(s)
+    }
+
+    fn add(&mut self, payload: Payload<'a>) -> Result<()> {
+        match payload {
+            Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    let import = import?;
+                    let TypeRef::Func(ty) = import.ty else {
+                        bail!(
+                            "adapter imports `{}::{}`, which is not a function",
+                            import.module,
+                            import.name
+                        );
+                    };
+                    self.imports.push(Import {
+                        module: import.module,
+                        name: import.name,
+                        ty,
+                    });
+                }
+            }
+            Payload::FunctionSection(section) => {
+                for ty in section {
+                    self.defined.push(ty?);
+                }
+            }
+            Payload::MemorySection(section) => {
+                for memory in section {
+                    if self.memory.replace(memory?).is_some() {
+                        bail!("adapter defines more than one memory");
+                    }
+                }
+            }
+            Payload::GlobalSection(section) => {
+                for global in section {
+                    let value = self.const_expr(&global?.init_expr)?;
+                    self.global_i32.push(value);
+                }
+            }
+            Payload::ExportSection(section) => {
+                for export in section {
+                    let e = export?;
+                    self.exports.push((e.name, e.kind, e.index));
+                }
+            }
+            Payload::StartSection { func, .. } => self.start = Some(func),
+            Payload::ElementSection(section) => {
+                for element in section {
+                    self.element(element?.items)?;
+                }
+            }
+            Payload::CodeSectionEntry(body) => self.bodies.push(body),
+            Payload::DataSection(section) => self.data_count = section.count(),
+            Payload::DataCountSection { .. } => self.has_data_count = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Notes the functions a constant expression references; its value if
+    /// it is an `i32.const`.
+    fn const_expr(&mut self, expr: &wasmparser::ConstExpr<'_>) -> Result<Option<i32>> {
+        let mut ops = expr.get_operators_reader();
+        let mut value = None;
+        while !ops.eof() {
+            match ops.read()? {
+                Operator::I32Const { value: v } => value = Some(v),
+                Operator::RefFunc { function_index } => self.referenced.push(function_index),
+                _ => {}
+            }
+        }
+        Ok(value)
+    }
+
+    fn element(&mut self, items: ElementItems<'_>) -> Result<()> {
+        match items {
+            ElementItems::Functions(funcs) => {
+                for f in funcs {
+                    self.in_tables.push(f?);
+                }
+            }
+            ElementItems::Expressions(_, exprs) => {
+                for expr in exprs {
+                    self.const_expr(&expr?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of imported functions, where defined functions start.
+    pub fn import_count(&self) -> u32 {
+        self.imports.len() as u32
+    }
+
+    /// The type of function `f`.
+    pub fn type_of(&self, f: u32) -> u32 {
+        match f.checked_sub(self.import_count()) {
+            None => self.imports[f as usize].ty,
+            Some(d) => self.defined[d as usize],
+        }
+    }
+
+    /// The index of the exported item `name` of `kind`.
+    pub fn export(&self, name: &str, kind: ExternalKind) -> Option<u32> {
+        self.exports
+            .iter()
+            .find(|(n, k, _)| *n == name && *k == kind)
+            .map(|(_, _, index)| *index)
+    }
+}
+
+/// Functions a body calls or references, and the types it calls indirectly.
+pub fn callees(body: &FunctionBody<'_>, funcs: &mut Vec<u32>, types: &mut Vec<u32>) -> Result<()> {
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        match ops.read()? {
+            Operator::Call { function_index }
+            | Operator::ReturnCall { function_index }
+            | Operator::RefFunc { function_index } => funcs.push(function_index),
+            Operator::CallIndirect { type_index, .. }
+            | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
+            _ => {}
+        }
+    }
+    Ok(())
+}
