@@ -159,57 +159,14 @@ fn read_host(path: &Path) -> Result<Item> {
         .with_context(|| format!("failed to resolve `{}`", path.display()))?;
     let mut top = BTreeMap::new();
     for entry in walkdir::WalkDir::new(&root).follow_links(true).min_depth(1) {
-        let entry = entry.map_err(|e| {
-            if let Some(ancestor) = e.loop_ancestor() {
-                return anyhow!(
-                    "symlink loop under `{}` (back to `{}`)",
-                    path.display(),
-                    ancestor.display()
-                );
-            }
-            let at = e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.clone());
-            let link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink());
-            match e.into_io_error() {
-                Some(_) if link => anyhow!("symlink `{}` points to nothing", at.display()),
-                Some(io) => anyhow!("failed to read `{}`: {io}", at.display()),
-                None => anyhow!("failed to read under `{}`", path.display()),
-            }
-        })?;
+        let entry = entry.map_err(|e| walk_error(e, path, &root))?;
         if entry.path_is_symlink() {
-            let target = entry.path().canonicalize().with_context(|| {
-                format!("failed to resolve symlink `{}`", entry.path().display())
-            })?;
-            if !target.starts_with(&root) {
-                bail!(
-                    "symlink `{}` points outside the mounted directory (to `{}`); only links \
-                     that stay inside `{}` are followed",
-                    entry.path().display(),
-                    target.display(),
-                    path.display()
-                );
-            }
+            check_link(entry.path(), path, &root)?;
         }
         let rel = entry
             .path()
             .strip_prefix(&root)
             .expect("walkdir stays under its root");
-        let mut dir = &mut top;
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_str().map(String::from))
-            .collect::<Option<_>>()
-            .ok_or_else(|| anyhow!("`{}` has a name that is not UTF-8", entry.path().display()))?;
-        let (name, parents) = parts.split_last().expect("min_depth(1)");
-        for parent in parents {
-            dir = match dir.get_mut(parent) {
-                Some(Item::Dir(d)) => d,
-                _ => bail!("`{}` appeared before its directory", entry.path().display()),
-            };
-        }
-        check_name(name).with_context(|| format!("in `{}`", entry.path().display()))?;
         let item = if entry.file_type().is_dir() {
             Item::Dir(BTreeMap::new())
         } else if entry.file_type().is_file() {
@@ -223,9 +180,64 @@ fn read_host(path: &Path) -> Result<Item> {
                 entry.path().display()
             );
         };
-        dir.insert(name.to_string(), item);
+        insert(&mut top, rel, item).with_context(|| format!("in `{}`", entry.path().display()))?;
     }
     Ok(Item::Dir(top))
+}
+
+/// What went wrong walking the mount `path` (resolved: `root`).
+fn walk_error(e: walkdir::Error, path: &Path, root: &Path) -> anyhow::Error {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return anyhow!(
+            "symlink loop under `{}` (back to `{}`)",
+            path.display(),
+            ancestor.display()
+        );
+    }
+    let at = e.path().unwrap_or(root).to_path_buf();
+    let link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink());
+    match e.into_io_error() {
+        Some(_) if link => anyhow!("symlink `{}` points to nothing", at.display()),
+        Some(io) => anyhow::Error::new(io).context(format!("failed to read `{}`", at.display())),
+        None => anyhow!("failed to read under `{}`", path.display()),
+    }
+}
+
+/// A symlink is followed only if it stays inside the mount.
+fn check_link(link: &Path, path: &Path, root: &Path) -> Result<()> {
+    let target = link
+        .canonicalize()
+        .with_context(|| format!("failed to resolve symlink `{}`", link.display()))?;
+    if !target.starts_with(root) {
+        bail!(
+            "symlink `{}` points outside the mounted directory (to `{}`); only links \
+             that stay inside `{}` are followed",
+            link.display(),
+            target.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Puts `item` at `rel` (relative to the mount) into `top`.
+fn insert(top: &mut BTreeMap<String, Item>, rel: &Path, item: Item) -> Result<()> {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_str().map(String::from))
+        .collect::<Option<_>>()
+        .ok_or_else(|| anyhow!("a name is not UTF-8"))?;
+    let (name, parents) = parts.split_last().expect("a walk entry has a name");
+    let mut dir = top;
+    for parent in parents {
+        dir = match dir.get_mut(parent) {
+            Some(Item::Dir(d)) => d,
+            _ => bail!("an entry appeared before its directory"),
+        };
+    }
+    check_name(name)?;
+    dir.insert(name.to_string(), item);
+    Ok(())
 }
 
 /// Lays the roots out breadth first, so that each directory's children are

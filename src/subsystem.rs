@@ -138,53 +138,47 @@ pub static REGISTRY: &[Row] = &[
         content_via: None,
         host: HostRule::Settings(stdio_host),
     },
-    Row {
-        subsystem: Subsystem::Clocks,
-        label: "clocks",
-        interfaces: &["wasi:clocks/monotonic-clock", "wasi:clocks/wall-clock"],
-        own_version: None,
-        allow_bit: allow::CLOCKS,
-        slot: Some(&Field::<Access> {
+    Row::access(
+        Subsystem::Clocks,
+        "clocks",
+        &["wasi:clocks/monotonic-clock", "wasi:clocks/wall-clock"],
+        allow::CLOCKS,
+        &Field::<Access> {
             get: |p| &p.clocks,
             get_mut: |p| &mut p.clocks,
-        }),
-        content_via: None,
-        host: HostRule::WhenAllowedAndImported,
-    },
-    Row {
-        subsystem: Subsystem::Random,
-        label: "random",
-        interfaces: &[
+        },
+        HostRule::WhenAllowedAndImported,
+    ),
+    Row::access(
+        Subsystem::Random,
+        "random",
+        &[
             "wasi:random/random",
             "wasi:random/insecure",
             "wasi:random/insecure-seed",
         ],
-        own_version: None,
-        allow_bit: allow::RANDOM,
-        slot: Some(&Field::<Access> {
+        allow::RANDOM,
+        &Field::<Access> {
             get: |p| &p.random,
             get_mut: |p| &mut p.random,
-        }),
-        content_via: None,
-        host: HostRule::WhenAllowed,
-    },
-    Row {
-        subsystem: Subsystem::Exit,
-        label: "exit",
-        interfaces: &["wasi:cli/exit"],
-        own_version: None,
-        allow_bit: allow::EXIT,
-        slot: Some(&Field::<Access> {
+        },
+        HostRule::WhenAllowed,
+    ),
+    Row::access(
+        Subsystem::Exit,
+        "exit",
+        &["wasi:cli/exit"],
+        allow::EXIT,
+        &Field::<Access> {
             get: |p| &p.exit,
             get_mut: |p| &mut p.exit,
-        }),
-        content_via: None,
-        host: HostRule::WhenAllowed,
-    },
-    Row {
-        subsystem: Subsystem::Sockets,
-        label: "sockets",
-        interfaces: &[
+        },
+        HostRule::WhenAllowed,
+    ),
+    Row::access(
+        Subsystem::Sockets,
+        "sockets",
+        &[
             "wasi:sockets/network",
             "wasi:sockets/instance-network",
             "wasi:sockets/tcp",
@@ -193,28 +187,24 @@ pub static REGISTRY: &[Row] = &[
             "wasi:sockets/udp-create-socket",
             "wasi:sockets/ip-name-lookup",
         ],
-        own_version: None,
-        allow_bit: allow::SOCKETS,
-        slot: Some(&Field::<Access> {
+        allow::SOCKETS,
+        &Field::<Access> {
             get: |p| &p.sockets,
             get_mut: |p| &mut p.sockets,
-        }),
-        content_via: None,
-        host: HostRule::WhenAllowed,
-    },
-    Row {
-        subsystem: Subsystem::Http,
-        label: "http",
-        interfaces: &[HTTP_TYPES, "wasi:http/outgoing-handler"],
-        own_version: None,
-        allow_bit: allow::HTTP,
-        slot: Some(&Field::<Access> {
+        },
+        HostRule::WhenAllowed,
+    ),
+    Row::access(
+        Subsystem::Http,
+        "http",
+        &[HTTP_TYPES, "wasi:http/outgoing-handler"],
+        allow::HTTP,
+        &Field::<Access> {
             get: |p| &p.http,
             get_mut: |p| &mut p.http,
-        }),
-        content_via: None,
-        host: HostRule::WhenAllowed,
-    },
+        },
+        HostRule::WhenAllowed,
+    ),
     Row {
         subsystem: Subsystem::Config,
         label: "config",
@@ -341,6 +331,27 @@ impl<T: Setting> Slot for Field<T> {
 }
 
 impl Row {
+    /// A subsystem that is allowed or denied as a whole.
+    const fn access(
+        subsystem: Subsystem,
+        label: &'static str,
+        interfaces: &'static [&'static str],
+        allow_bit: u32,
+        slot: &'static (dyn Slot + Sync),
+        host: HostRule,
+    ) -> Row {
+        Row {
+            subsystem,
+            label,
+            interfaces,
+            own_version: None,
+            allow_bit,
+            slot: Some(slot),
+            content_via: None,
+            host,
+        }
+    }
+
     /// Whether the policy configures this subsystem.
     pub fn configured(&self, policy: &Policy) -> bool {
         self.slot.is_some_and(|s| s.configured(policy))
