@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| cli.run()) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("error: {e:?}");
+            eprint!("{}", error_report(&e));
             ExitCode::FAILURE
         }
         Err(_) => {
@@ -51,4 +51,22 @@ fn main() -> ExitCode {
             ExitCode::from(101)
         }
     }
+}
+
+/// `error: ...` and the `Caused by:` chain, numbered when it has more than
+/// one cause. No backtrace, whatever the environment says: the words are for
+/// the person who ran the command.
+fn error_report(e: &anyhow::Error) -> String {
+    let mut out = format!("error: {e}\n");
+    let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    if !causes.is_empty() {
+        out.push_str("\nCaused by:\n");
+    }
+    for (i, cause) in causes.iter().enumerate() {
+        match causes.len() {
+            1 => out.push_str(&format!("    {cause}\n")),
+            _ => out.push_str(&format!("    {i}: {cause}\n")),
+        }
+    }
+    out
 }
