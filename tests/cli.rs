@@ -1,645 +1,528 @@
-//! The `wasi-virt` binary: help, good runs, and bad input. Bad input must
-//! give an `error:` line, a non-zero exit, and leave no output behind (nor
-//! touch an existing one).
+//! The `wasi-virt` binary, one case per file: `tests/cli/<case>.toml` sets
+//! up files in a fresh directory, runs the binary there, compares its
+//! stdout and stderr with the snapshots `<case>.stdout` and `<case>.stderr`,
+//! checks the failure contract of a case that must fail, and checks (and
+//! runs in wasmtime) the files a case names. The format is documented in
+//! `tests/cli/readme.toml`, which is a case itself.
+//!
+//! One trial per case, named by its file stem (`cargo test --test cli
+//! mount-` filters); `BLESS=1 cargo test --test cli` rewrites the snapshots.
+//! The runner knows nothing of the CLI but its binary.
 
 #[path = "harness/mod.rs"]
 mod harness;
 
+use anyhow::{bail, ensure, Context, Result};
+use indexmap::IndexMap;
+use libtest_mimic::{Arguments, Trial};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn wasi_virt(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("failed to run wasi-virt")
+/// One case file.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Case {
+    /// What the case shows; printed above its failures.
+    description: String,
+    /// The arguments, with `$DIR` (the case's directory) and `$REPO`
+    /// expanded.
+    args: Vec<String>,
+    /// Whether the run must succeed or fail.
+    status: Status,
+    /// Files to create, by path relative to the case's directory.
+    #[serde(default)]
+    files: IndexMap<String, File>,
+    /// Files to check after a successful run.
+    #[serde(default)]
+    check: Vec<Check>,
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+enum Status {
+    Success,
+    Failure,
 }
 
-/// Runs an invocation that must succeed; its stdout.
-fn succeeds(args: &[&str], dir: &Path) -> String {
-    let out = wasi_virt(args, dir);
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum File {
+    /// A guest component from `tests/components`, by name.
+    Guest(String),
+    /// A file with this text.
+    Text(String),
+    /// A symbolic link to this target (`$DIR` and `$REPO` expanded).
+    Symlink(String),
 }
 
-fn env_args_guest(dir: &Path) -> PathBuf {
-    let path = dir.join("env-args.wasm");
-    std::fs::write(&path, harness::guest("env-args")).unwrap();
-    path
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Check {
+    /// The component to check, relative to the case's directory.
+    file: String,
+    /// Its exact imports, without versions.
+    imports: Option<Vec<String>>,
+    /// Imports it must have (among others), without versions.
+    #[serde(default)]
+    imports_include: Vec<String>,
+    /// Its exact exports, with versions.
+    exports: Option<Vec<String>>,
+    /// Run it as a command in wasmtime.
+    run: Option<Run>,
 }
 
-/// Runs a failing invocation and checks the failure contract.
-fn assert_fails(args: &[&str], dir: &Path, want_in_stderr: &str) {
-    let out_path = dir.join("out.wasm");
-    let _ = std::fs::remove_file(&out_path);
-    let out = wasi_virt(args, dir);
-    let stderr = text(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "{args:?} succeeded; stderr: {stderr}"
-    );
-    assert!(
-        stderr.starts_with("error:"),
-        "{args:?}: stderr does not start with `error:`: {stderr}"
-    );
-    assert!(
-        stderr.contains(want_in_stderr),
-        "{args:?}: want `{want_in_stderr}` in: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert!(!out_path.exists(), "{args:?} left an output file behind");
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".tmp"))
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Run {
+    /// What the host grants (`tests/harness/mod.rs`); nothing by default.
+    #[serde(default)]
+    host: harness::Host,
+    /// It must trap (default: it must succeed).
+    #[serde(default)]
+    trap: bool,
+    /// Its exact stdout.
+    stdout: Option<String>,
+    /// Its exact stderr.
+    stderr: Option<String>,
+    /// Lines its stderr must contain.
+    #[serde(default)]
+    stderr_contains: Vec<String>,
+}
+
+const STREAMS: [&str; 2] = ["stdout", "stderr"];
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = harness::repo().join("tests/cli");
+    let stems = case_stems(&dir).expect("tests/cli is readable");
+    let mut trials: Vec<Trial> = stems
+        .iter()
+        .map(|stem| {
+            let (dir, name) = (dir.clone(), stem.clone());
+            trial(stem, move || run_case(&dir, &name))
+        })
         .collect();
-    assert!(
-        leftovers.is_empty(),
-        "{args:?} left temporary files: {leftovers:?}"
-    );
+    trials.push(trial("orphan-snapshots", move || {
+        orphan_snapshots(&dir, &stems)
+    }));
+    libtest_mimic::run(&args, trials).exit();
 }
 
-#[test]
-fn help_lists_every_flag() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = wasi_virt(&["--help"], dir.path());
-    assert!(out.status.success());
-    let help = text(&out.stdout);
-    for flag in [
-        "[COMPONENT]",
-        "-o, --out <OUT>",
-        "-e, --env <KEY=VALUE>",
-        "--allow-env[=<NAMES>]",
-        "--deny-env=<NAMES>",
-        "--allow-args",
-        "--wasi-version <VERSION>",
-        "--policy <FILE>",
-        "--allow-all",
-        "--allow-stdio [<BOOL>]",
-        "--stdio <MODE>",
-        "--stdin <MODE>",
-        "--stdout <MODE>",
-        "--stderr <MODE>",
-        "--allow-clocks [<BOOL>]",
-        "--allow-random [<BOOL>]",
-        "--allow-exit [<BOOL>]",
-        "--allow-sockets [<BOOL>]",
-        "--allow-http [<BOOL>]",
-        "--allow-fs",
-        "--mount <GUEST=HOSTDIR>",
-        "--preopen <GUEST=HOSTPATH>",
-        "-c, --config <NAME=VALUE>",
-        "--allow-config[=<NAMES>]",
-        "--debug",
-        "wasm-tools compose",
-    ] {
-        assert!(help.contains(flag), "help lacks `{flag}`:\n{help}");
+fn trial(name: &str, test: impl FnOnce() -> Result<()> + Send + 'static) -> Trial {
+    Trial::test(name, move || test().map_err(|e| format!("{e:#}").into()))
+}
+
+/// The stems of the `*.toml` files in `dir`, sorted.
+fn case_stems(dir: &Path) -> Result<Vec<String>> {
+    let mut stems = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            stems.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+        }
     }
+    stems.sort();
+    Ok(stems)
 }
 
-#[test]
-fn composes_and_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    env_args_guest(dir.path());
-    let stdout = succeeds(
-        &[
-            "env-args.wasm",
-            "-e",
-            "GREETING=hello world",
-            "-e",
-            "X=a=b",
-            "--stdout=allow",
-            "-o",
-            "out.wasm",
-        ],
-        dir.path(),
-    );
-    assert!(
-        stdout.contains("wrote out.wasm (virtualized component"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("WASI 0.2.6"), "{stdout}");
-    assert!(
-        stdout.contains("\n  env: host variables none; 2 set"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("\n  stdio: stdin deny, stdout allow, stderr deny\n"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("\n  exit: deny\n"), "{stdout}");
-    // Only what stdout needs is left: the stream, and the types it uses.
-    let left: Vec<&str> = stdout
-        .split_once("WASI imports left (")
-        .map(|(_, rest)| rest.lines().skip(1).map(str::trim).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        left,
-        [
-            "wasi:io/error@0.2.6",
-            "wasi:io/poll@0.2.6",
-            "wasi:io/streams@0.2.6",
-            "wasi:cli/stdout@0.2.6",
-            "wasi:cli/terminal-output@0.2.6",
-            "wasi:cli/terminal-stdout@0.2.6"
-        ],
-        "{stdout}"
-    );
-
-    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
-    let host = harness::Host {
-        env: [("SECRET".to_string(), "s".to_string())]
-            .into_iter()
-            .collect(),
-        args: vec!["prog".into(), "arg".into()],
-        ..Default::default()
-    };
-    let run = harness::run_ok(&bytes, &host).unwrap();
-    assert_eq!(run.stdout, "env GREETING=hello world\nenv X=a=b\n");
+fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-#[test]
-fn policy_file_refined_by_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    env_args_guest(dir.path());
-    std::fs::write(
-        dir.path().join("policy.toml"),
-        "[env]\nhost = \"none\"\noverrides = { FROM_FILE = \"1\" }\n",
-    )
-    .unwrap();
-    let out = wasi_virt(
-        &[
-            "env-args.wasm",
-            "--policy",
-            "policy.toml",
-            "--allow-env=LANG",
-            "--allow-stdio",
-            "-e",
-            "FROM_FLAG=2",
-            "-o",
-            "out.wasm",
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
-    let host = harness::Host {
-        env: [("LANG", "C"), ("SECRET", "s")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        args: vec!["prog".into()],
-        ..Default::default()
-    };
-    let run = harness::run_ok(&bytes, &host).unwrap();
-    assert_eq!(
-        run.stdout,
-        "arg 0: prog\nenv FROM_FILE=1\nenv FROM_FLAG=2\nenv LANG=C\n"
-    );
-}
-
-#[test]
-fn standalone_adapter_uses_the_asked_version() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = wasi_virt(
-        &["-e", "A=1", "--wasi-version", "0.2.3", "-o", "virt.wasm"],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("standalone virtual adapter"));
-    assert!(text(&out.stdout).contains("WASI imports left: none"));
-    let bytes = std::fs::read(dir.path().join("virt.wasm")).unwrap();
-    // Without a component, every subsystem is carried, at the asked version;
-    // `exit-with-code` (0.2.12) is not part of 0.2.3.
-    let mut exports = wasi_virt::component_exports(&bytes).unwrap();
-    exports.sort();
-    let mut want: Vec<String> = [
-        "wasi:cli/environment",
-        "wasi:cli/exit",
-        "wasi:cli/stderr",
-        "wasi:cli/stdin",
-        "wasi:cli/stdout",
-        "wasi:cli/terminal-input",
-        "wasi:cli/terminal-output",
-        "wasi:cli/terminal-stderr",
-        "wasi:cli/terminal-stdin",
-        "wasi:cli/terminal-stdout",
-        "wasi:clocks/monotonic-clock",
-        "wasi:clocks/wall-clock",
-        "wasi:io/error",
-        "wasi:io/poll",
-        "wasi:io/streams",
-        "wasi:random/insecure",
-        "wasi:random/insecure-seed",
-        "wasi:random/random",
-        "wasi:sockets/instance-network",
-        "wasi:sockets/ip-name-lookup",
-        "wasi:sockets/network",
-        "wasi:sockets/tcp",
-        "wasi:sockets/tcp-create-socket",
-        "wasi:sockets/udp",
-        "wasi:sockets/udp-create-socket",
-    ]
-    .iter()
-    .map(|n| format!("{n}@0.2.3"))
-    .collect();
-    want.push("wasi:http/types@0.2.3".to_string());
-    want.push("wasi:filesystem/types@0.2.3".to_string());
-    want.push("wasi:filesystem/preopens@0.2.3".to_string());
-    want.push("wasi:http/outgoing-handler@0.2.3".to_string());
-    // wasi:config is a draft with a version of its own.
-    want.push("wasi:config/store@0.2.0-rc.1".to_string());
-    want.sort();
-    assert_eq!(exports, want);
-    assert!(wasi_virt::component_imports(&bytes).unwrap().is_empty());
-}
-
-#[test]
-fn bad_input_fails_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    env_args_guest(d);
-    std::fs::write(d.join("notes.txt"), "not wasm at all").unwrap();
-    // The smallest valid core module.
-    std::fs::write(d.join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    std::fs::write(d.join("broken.wasm"), b"\0asm\x0d\0\x01\0\x07").unwrap();
-    std::fs::write(d.join("bad-field.toml"), "[env]\nhosts = \"all\"\n").unwrap();
-    std::fs::write(d.join("bad-syntax.toml"), "[env\n").unwrap();
-
-    let cases: &[(&[&str], &str)] = &[
-        (&["notes.txt", "-o", "out.wasm"], "not a WebAssembly binary"),
-        (
-            &["core.wasm", "-o", "out.wasm"],
-            "core WebAssembly module, not a component",
-        ),
-        (
-            &["broken.wasm", "-o", "out.wasm"],
-            "failed to load the component",
-        ),
-        (
-            &["missing.wasm", "-o", "out.wasm"],
-            "failed to read component `missing.wasm`",
-        ),
-        (
-            &["env-args.wasm", "-e", "NOEQUALS", "-o", "out.wasm"],
-            "has no `=`",
-        ),
-        (
-            &["env-args.wasm", "-e", "=v", "-o", "out.wasm"],
-            "empty name",
-        ),
-        (
-            &["env-args.wasm", "--deny-env=", "-o", "out.wasm"],
-            "--deny-env",
-        ),
-        (
-            &["env-args.wasm", "--allow-env=A,,B", "-o", "out.wasm"],
-            "--allow-env",
-        ),
-        (
-            &[
-                "env-args.wasm",
-                "--allow-env",
-                "--deny-env=A",
-                "-o",
-                "out.wasm",
-            ],
-            "cannot be used with",
-        ),
-        (
-            &["env-args.wasm", "--wasi-version", "two", "-o", "out.wasm"],
-            "--wasi-version",
-        ),
-        (
-            &["env-args.wasm", "--wasi-version", "0.3.0", "-o", "out.wasm"],
-            "not a 0.2.x release",
-        ),
-        (
-            &[
-                "env-args.wasm",
-                "--policy",
-                "bad-field.toml",
-                "-o",
-                "out.wasm",
-            ],
-            "unknown field `hosts`",
-        ),
-        (
-            &[
-                "env-args.wasm",
-                "--policy",
-                "bad-syntax.toml",
-                "-o",
-                "out.wasm",
-            ],
-            "failed to parse policy",
-        ),
-        (
-            &["env-args.wasm", "--policy", "nope.toml", "-o", "out.wasm"],
-            "failed to read policy `nope.toml`",
-        ),
-        (&["env-args.wasm"], "--out"),
-        (
-            &["env-args.wasm", "-o", "no-such-dir/out.wasm"],
-            "no-such-dir",
-        ),
-    ];
-    for (args, want) in cases {
-        assert_fails(args, d, want);
+/// A snapshot whose case is gone fails (`BLESS=1` removes it).
+fn orphan_snapshots(dir: &Path, stems: &[String]) -> Result<()> {
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_snapshot = path
+            .extension()
+            .is_some_and(|e| STREAMS.iter().any(|s| e == *s));
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if is_snapshot && !stems.contains(&stem) {
+            orphans.push(path);
+        }
     }
-}
-
-#[test]
-fn failure_keeps_an_existing_output() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("notes.txt"), "not wasm").unwrap();
-    std::fs::write(dir.path().join("out.wasm"), "previous output").unwrap();
-    let out = wasi_virt(&["notes.txt", "-o", "out.wasm"], dir.path());
-    assert!(!out.status.success());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("out.wasm")).unwrap(),
-        "previous output"
+    if blessing() {
+        orphans.iter().try_for_each(std::fs::remove_file)?;
+        return Ok(());
+    }
+    ensure!(
+        orphans.is_empty(),
+        "snapshots without a case (BLESS=1 removes them): {orphans:?}"
     );
+    Ok(())
 }
 
-fn probe_guest(dir: &Path) {
-    std::fs::write(dir.join("probe.wasm"), harness::guest("probe")).unwrap();
-    std::fs::write(dir.join("probe-all.wasm"), harness::guest("probe-all")).unwrap();
-}
-
-#[test]
-fn no_flags_means_no_wasi_imports() {
-    let dir = tempfile::tempdir().unwrap();
-    probe_guest(dir.path());
-    let out = wasi_virt(&["probe-all.wasm", "-o", "out.wasm"], dir.path());
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("WASI imports left: none"));
-    let bytes = std::fs::read(dir.path().join("out.wasm")).unwrap();
-    // probe-all uses every subsystem.
-    let before = harness::unversioned_imports(&harness::guest("probe-all")).unwrap();
-    for used in [
-        "wasi:cli/environment",
-        "wasi:cli/stdout",
-        "wasi:clocks/monotonic-clock",
-        "wasi:random/insecure-seed",
-        "wasi:cli/exit",
-        "wasi:filesystem/preopens",
-        "wasi:sockets/tcp-create-socket",
-        "wasi:http/outgoing-handler",
-        "wasi:config/store",
-    ] {
-        assert!(
-            before.iter().any(|i| i == used),
-            "probe-all does not import {used}: {before:?}"
+fn load(path: &Path) -> Result<Case> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    let case: Case =
+        toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
+    ensure!(
+        case.status == Status::Success || case.check.is_empty(),
+        "a case that must fail leaves nothing to check: remove its `[[check]]`"
+    );
+    for check in &case.check {
+        ensure!(
+            check.imports.is_some()
+                || !check.imports_include.is_empty()
+                || check.exports.is_some()
+                || check.run.is_some(),
+            "the check of `{}` checks nothing: give `imports`, `imports-include`, `exports` or `run`",
+            check.file
         );
     }
-    assert_eq!(
-        wasi_virt::component_imports(&bytes).unwrap(),
-        Vec::<String>::new()
-    );
-    // It still runs: its first println! fails, so std panics (a trap).
-    let run = harness::run_command(&bytes, &harness::Host::default()).unwrap();
-    assert!(matches!(run.end, harness::End::Trap(_)), "{:?}", run.end);
+    Ok(case)
 }
 
-#[test]
-fn allow_all_then_narrow() {
-    let dir = tempfile::tempdir().unwrap();
-    probe_guest(dir.path());
-    let stdout = succeeds(
-        &[
-            "probe.wasm",
-            "--allow-all",
-            "--allow-random=false",
-            "--stderr",
-            "ignore",
-            "-o",
-            "out.wasm",
-        ],
-        dir.path(),
-    );
-    assert!(
-        stdout.contains("\n  stdio: stdin allow, stdout allow, stderr ignore\n"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("\n  clocks: allow\n"), "{stdout}");
-    assert!(stdout.contains("\n  random: deny\n"), "{stdout}");
-    let imports =
-        harness::unversioned_imports(&std::fs::read(dir.path().join("out.wasm")).unwrap()).unwrap();
-    assert!(
-        imports.iter().any(|i| i == "wasi:clocks/monotonic-clock"),
-        "{imports:?}"
-    );
-    assert!(
-        !imports.iter().any(|i| i.starts_with("wasi:random/")),
-        "{imports:?}"
-    );
-    assert!(
-        !imports.iter().any(|i| i == "wasi:cli/stderr"),
-        "{imports:?}"
-    );
+fn run_case(dir: &Path, stem: &str) -> Result<()> {
+    let case = load(&dir.join(format!("{stem}.toml")))?;
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().canonicalize()?;
+    set_up(&root, &case.files)?;
+    let before = tree(&root)?;
+    let out = wasi_virt(&root, &case.args)?;
 
-    let host = harness::Host {
-        env: [("PROBE".to_string(), "clocks,stderr".to_string())]
-            .into_iter()
-            .collect(),
-        ..Default::default()
-    };
-    let run = harness::run_ok(&std::fs::read(dir.path().join("out.wasm")).unwrap(), &host).unwrap();
-    assert_eq!(
-        run.stdout,
-        "calling clocks\nmonotonic ok: true\nwall clock after 2020: true\ndone\n"
-    );
-    assert_eq!(run.stderr, "");
-}
-
-#[test]
-fn debug_flag_traces_to_stderr() {
-    let dir = tempfile::tempdir().unwrap();
-    probe_guest(dir.path());
-    let out = wasi_virt(
-        &[
-            "probe.wasm",
-            "--stdout",
-            "allow",
-            "--allow-random",
-            "true",
-            "--debug",
-            "-e",
-            "PROBE=random",
-            "-o",
-            "out.wasm",
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("debug: virtualized calls are traced"));
-    let run = harness::run_ok(
-        &std::fs::read(dir.path().join("out.wasm")).unwrap(),
-        &harness::Host::default(),
-    )
-    .unwrap();
-    assert_eq!(run.stdout, "calling random\nrandom ok: true\ndone\n");
-    assert!(
-        run.stderr
-            .lines()
-            .any(|l| l == "wasi-virt: wasi:random/insecure-seed.insecure-seed"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
-fn config_properties_from_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("reader.wasm"),
-        harness::guest("config-reader"),
-    )
-    .unwrap();
-    let stdout = succeeds(
-        &[
-            "reader.wasm",
-            "-c",
-            "db-url=postgres://db",
-            "--allow-config=region",
-            "-e",
-            "CONFIG_KEYS=db-url,region,secret",
-            "--stdout=allow",
-            "-o",
-            "out.wasm",
-        ],
-        dir.path(),
-    );
-    assert!(
-        stdout.contains("\n  config: host properties only region; 1 set\n"),
-        "{stdout}"
-    );
-    let host = harness::Host {
-        config: [("region", "eu"), ("secret", "s")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Default::default()
-    };
-    let run = harness::run_ok(&std::fs::read(dir.path().join("out.wasm")).unwrap(), &host).unwrap();
-    assert_eq!(
-        run.stdout,
-        "get db-url: postgres://db\nget region: eu\nget secret: none\nall db-url=postgres://db\nall region=eu\n"
-    );
-}
-
-#[test]
-fn mount_errors_fail_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("reader.wasm"), harness::guest("fs-reader")).unwrap();
-    std::fs::write(d.join("notes.txt"), "a file").unwrap();
-    std::fs::create_dir(d.join("tree")).unwrap();
-    std::fs::write(d.join("tree/ok.txt"), "ok").unwrap();
-    std::fs::create_dir(d.join("dangling")).unwrap();
-    std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling/link")).unwrap();
-    std::fs::create_dir(d.join("escaping")).unwrap();
-    std::os::unix::fs::symlink(d.join("notes.txt"), d.join("escaping/link")).unwrap();
-
-    let cases: &[(&[&str], &str)] = &[
-        (
-            &["reader.wasm", "--mount", "/d=missing", "-o", "out.wasm"],
-            "failed to read mount `/d=missing`",
-        ),
-        (
-            &["reader.wasm", "--mount", "/d=notes.txt", "-o", "out.wasm"],
-            "is a file; --mount takes a directory",
-        ),
-        (
-            &[
-                "reader.wasm",
-                "--mount",
-                "/d=tree",
-                "--mount",
-                "/d=tree",
-                "-o",
-                "out.wasm",
-            ],
-            "`/d` is mounted twice",
-        ),
-        (
-            &[
-                "reader.wasm",
-                "--mount",
-                "/d=tree",
-                "--preopen",
-                "/d=/x",
-                "-o",
-                "out.wasm",
-            ],
-            "`/d` is given twice",
-        ),
-        (
-            &["reader.wasm", "--mount", "nodelimiter", "-o", "out.wasm"],
-            "is not GUEST=HOSTPATH",
-        ),
-        (
-            &["reader.wasm", "--mount", "/d=dangling", "-o", "out.wasm"],
-            "points to nothing",
-        ),
-        (
-            &["reader.wasm", "--mount", "/d=escaping", "-o", "out.wasm"],
-            "points outside the mounted directory",
-        ),
-        (
-            &["env-args.wasm", "--mount", "/d=tree", "-o", "out.wasm"],
-            "does not import `wasi:filesystem/preopens`",
-        ),
-    ];
-    env_args_guest(d);
-    for (args, want) in cases {
-        assert_fails(args, d, want);
+    let mut problems = Vec::new();
+    for (stream, bytes) in STREAMS.into_iter().zip([&out.stdout, &out.stderr]) {
+        let got = normalize(&String::from_utf8_lossy(bytes), &root);
+        problems.extend(snapshot(&dir.join(format!("{stem}.{stream}")), &got).err());
     }
+    problems.extend(check_status(case.status, &out, &before, &tree(&root)?).err());
+    if case.status == Status::Success && out.status.success() {
+        for check in &case.check {
+            let checked = check_file(&root, check);
+            problems.extend(
+                checked
+                    .with_context(|| format!("checking `{}`", check.file))
+                    .err(),
+            );
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let problems: Vec<String> = problems.iter().map(|e| format!("{e:#}")).collect();
+    bail!(
+        "{}\n`wasi-virt {}`\n\n{}",
+        case.description,
+        case.args.join(" "),
+        problems.join("\n\n")
+    )
 }
 
-#[test]
-fn mount_and_preopen_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("reader.wasm"), harness::guest("fs-reader")).unwrap();
-    let fixtures = harness::repo().join("tests/fixtures/data");
-    let mount = format!("/static={}", fixtures.join("sub").display());
-    let stdout = succeeds(
-        &[
-            "reader.wasm",
-            "--mount",
-            &mount,
-            "--preopen",
-            "/srv=/host/data",
-            "-e",
-            "FS_FILE=/srv/greeting.txt",
-            "-e",
-            "FS_DIR=/static",
-            "--stdout=allow",
-            "-o",
-            "out.wasm",
-        ],
-        d,
+/// `$DIR` is the case's directory, `$REPO` the repository.
+fn expand(text: &str, root: &Path) -> String {
+    text.replace("$DIR", &root.display().to_string())
+        .replace("$REPO", &harness::repo().display().to_string())
+}
+
+/// The reverse of [`expand`]; and what changes from run to run: a size in
+/// bytes (`123456 bytes` becomes `<SIZE> bytes`, so that the adapter's size
+/// does not churn snapshots) and the random name of a temporary file
+/// (`.tmpAbC123` becomes `.tmp<RANDOM>`).
+fn normalize(text: &str, root: &Path) -> String {
+    let text = text
+        .replace(&root.display().to_string(), "$DIR")
+        .replace(&harness::repo().display().to_string(), "$REPO");
+    let text = mask(
+        &text,
+        " bytes",
+        Side::Before,
+        |c| c.is_ascii_digit(),
+        "<SIZE>",
     );
-    assert!(
-        stdout.contains("fs: no host preopens; /static embedded; /srv = host /host/data"),
-        "{stdout}"
-    );
-    let host = harness::Host {
-        preopens: [("/host/data".to_string(), fixtures.display().to_string())]
-            .into_iter()
-            .collect(),
-        ..Default::default()
+    mask(
+        &text,
+        ".tmp",
+        Side::After,
+        |c| c.is_ascii_alphanumeric(),
+        "<RANDOM>",
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Before,
+    After,
+}
+
+/// Replaces the characters of `class` right before (or after) each `marker`
+/// with `placeholder`, where there are any.
+fn mask(
+    text: &str,
+    marker: &str,
+    side: Side,
+    class: fn(char) -> bool,
+    placeholder: &str,
+) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let (head, tail) = (&rest[..at], &rest[at + marker.len()..]);
+        let (kept_head, kept_tail) = match side {
+            Side::Before => (head.trim_end_matches(class), tail),
+            Side::After => (head, tail.trim_start_matches(class)),
+        };
+        out.push_str(kept_head);
+        let masked = kept_head.len() < head.len() || kept_tail.len() < tail.len();
+        match (side, masked) {
+            (Side::Before, true) => out.extend([placeholder, marker]),
+            (Side::After, true) => out.extend([marker, placeholder]),
+            (_, false) => out.push_str(marker),
+        }
+        rest = kept_tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn set_up(root: &Path, files: &IndexMap<String, File>) -> Result<()> {
+    for (name, file) in files {
+        ensure!(
+            Path::new(name).is_relative() && !name.split('/').any(|c| c == ".."),
+            "file `{name}` must be a path inside the case's directory"
+        );
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        match file {
+            File::Guest(guest) => std::fs::write(&path, harness::guest(guest))?,
+            File::Text(text) => std::fs::write(&path, text)?,
+            File::Symlink(target) => std::os::unix::fs::symlink(expand(target, root), &path)?,
+        }
+    }
+    Ok(())
+}
+
+/// What a directory holds: every entry by path, with a file's bytes, a
+/// link's target, or nothing for a directory.
+fn tree(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+    let mut entries = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = entry?;
+        let kind = entry.file_type();
+        let content = if kind.is_symlink() {
+            std::fs::read_link(entry.path())?
+                .into_os_string()
+                .into_encoded_bytes()
+        } else if kind.is_file() {
+            std::fs::read(entry.path())?
+        } else {
+            Vec::new()
+        };
+        entries.insert(entry.path().strip_prefix(root)?.to_path_buf(), content);
+    }
+    Ok(entries)
+}
+
+fn wasi_virt(root: &Path, args: &[String]) -> Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
+        .args(args.iter().map(|a| expand(a, root)))
+        .current_dir(root)
+        // Help wraps to the terminal's width; without a terminal, to this.
+        .env("COLUMNS", "100")
+        .output()
+        .context("failed to run wasi-virt")
+}
+
+/// Compares `got` with the snapshot at `path` (absent: empty), or with
+/// `BLESS` set, rewrites it (removes it when `got` is empty).
+fn snapshot(path: &Path, got: &str) -> Result<()> {
+    if blessing() {
+        if !got.is_empty() {
+            std::fs::write(path, got)?;
+        } else if path.exists() {
+            std::fs::remove_file(path)?;
+        }
+        return Ok(());
+    }
+    let want = match std::fs::read_to_string(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        read => read.with_context(|| format!("failed to read `{}`", path.display()))?,
     };
-    let run = harness::run_ok(&std::fs::read(d.join("out.wasm")).unwrap(), &host).unwrap();
-    assert_eq!(
-        run.stdout,
-        "read /srv/greeting.txt: hello from a host file\nlist /static: inner.txt\n"
+    let name = path.file_name().unwrap().to_string_lossy();
+    same_text(&format!("{name} (BLESS=1 rewrites it)"), &want, got)
+}
+
+/// Fails with a line diff (`-` want, `+` got) unless the texts are equal.
+fn same_text(what: &str, want: &str, got: &str) -> Result<()> {
+    ensure!(
+        want == got,
+        "{what} differs (- want, + got):\n{}",
+        diff(want, got)
     );
+    Ok(())
+}
+
+/// A line diff, showing unchanged lines only near a change.
+fn diff(want: &str, got: &str) -> String {
+    const CONTEXT: usize = 3;
+    let lines = diff_lines(want, got);
+    let near_change = |at: usize| {
+        let around = at.saturating_sub(CONTEXT)..(at + CONTEXT + 1).min(lines.len());
+        lines[around].iter().any(|(tag, _)| *tag != ' ')
+    };
+    let mut out = String::new();
+    for (at, (tag, line)) in lines.iter().enumerate() {
+        if near_change(at) {
+            out += &format!("{tag} {line}\n");
+        } else if at == 0 || near_change(at - 1) {
+            out += "  ...\n";
+        }
+    }
+    if want.lines().eq(got.lines()) {
+        out += "(they differ only in their final newline)\n";
+    }
+    out
+}
+
+/// The lines of `want` and `got` tagged `-` (only in want), `+` (only in
+/// got) or ` ` (in both), by longest common subsequence.
+fn diff_lines<'a>(want: &'a str, got: &'a str) -> Vec<(char, &'a str)> {
+    let (a, b): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push((' ', a[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(('-', a[i]));
+            i += 1;
+        } else {
+            out.push(('+', b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+/// The exit status, and for a failure the contract: an `error:` line, no
+/// panic, and the directory as it was (no output, no temporary file, an
+/// existing output untouched). A success leaves no temporary file either.
+fn check_status(
+    want: Status,
+    out: &Output,
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<()> {
+    let added: Vec<&PathBuf> = after.keys().filter(|p| !before.contains_key(*p)).collect();
+    if want == Status::Success {
+        ensure!(
+            out.status.success(),
+            "it failed ({}), want success",
+            out.status
+        );
+        let temporary: Vec<_> = added
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".tmp"))
+            })
+            .collect();
+        ensure!(
+            temporary.is_empty(),
+            "it left temporary files: {temporary:?}"
+        );
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(!out.status.success(), "it succeeded, want failure");
+    ensure!(
+        stderr.starts_with("error:"),
+        "its stderr does not start with `error:`"
+    );
+    ensure!(!stderr.contains("panicked"), "it panicked");
+    ensure!(
+        added.is_empty(),
+        "it failed but left files behind (an output or a temporary file): {added:?}"
+    );
+    let changed: Vec<&PathBuf> = before
+        .iter()
+        .filter(|(p, content)| after.get(*p) != Some(content))
+        .map(|(p, _)| p)
+        .collect();
+    ensure!(
+        changed.is_empty(),
+        "it failed but changed or removed files: {changed:?}"
+    );
+    Ok(())
+}
+
+fn check_file(root: &Path, check: &Check) -> Result<()> {
+    let bytes = std::fs::read(root.join(&check.file)).context("failed to read it")?;
+    let imports = harness::unversioned_imports(&bytes)?;
+    if let Some(want) = &check.imports {
+        same_set("imports", imports.clone(), want)?;
+    }
+    let missing: Vec<_> = check
+        .imports_include
+        .iter()
+        .filter(|i| !imports.contains(i))
+        .collect();
+    ensure!(
+        missing.is_empty(),
+        "it does not import {missing:?}; it imports {imports:?}"
+    );
+    if let Some(want) = &check.exports {
+        same_set("exports", wasi_virt::component_exports(&bytes)?, want)?;
+    }
+    if let Some(run) = &check.run {
+        check_run(&bytes, run)?;
+    }
+    Ok(())
+}
+
+fn same_set(what: &str, mut got: Vec<String>, want: &[String]) -> Result<()> {
+    let mut want = want.to_vec();
+    got.sort();
+    want.sort();
+    ensure!(
+        got == want,
+        "{what} differ:\n  got  {got:?}\n  want {want:?}"
+    );
+    Ok(())
+}
+
+fn check_run(bytes: &[u8], run: &Run) -> Result<()> {
+    let out = harness::run_command(bytes, &run.host)?;
+    let ended_right = match out.end {
+        harness::End::Trap(_) => run.trap,
+        harness::End::Ok => !run.trap,
+        _ => false,
+    };
+    ensure!(
+        ended_right,
+        "the run ended with {:?}, want {}\n--- stdout\n{}--- stderr\n{}",
+        out.end,
+        if run.trap { "a trap" } else { "success" },
+        out.stdout,
+        out.stderr
+    );
+    if let Some(want) = &run.stdout {
+        same_text("the run's stdout", want, &out.stdout)?;
+    }
+    if let Some(want) = &run.stderr {
+        same_text("the run's stderr", want, &out.stderr)?;
+    }
+    for line in &run.stderr_contains {
+        ensure!(
+            out.stderr.lines().any(|l| l == line),
+            "the run's stderr lacks the line `{line}`:\n{}",
+            out.stderr
+        );
+    }
+    Ok(())
 }

@@ -143,6 +143,7 @@ fn load(path: &Path) -> Result<Case> {
     }
     let mut case: Case =
         toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
+    check_error_alone(&case.expect)?;
     if let Some(file) = &case.expect.stdout_file {
         let file = path.parent().unwrap().join(file);
         case.expect.stdout = Some(
@@ -151,6 +152,34 @@ fn load(path: &Path) -> Result<Case> {
         );
     }
     Ok(case)
+}
+
+/// A case that expects `finish()` to fail has no output to check, so
+/// `expect.error` admits no other expectation.
+fn check_error_alone(e: &Expect) -> Result<()> {
+    if e.error.is_none() {
+        return Ok(());
+    }
+    let others: Vec<&str> = [
+        ("stdout", e.stdout.is_some()),
+        ("stdout-file", e.stdout_file.is_some()),
+        ("stderr", e.stderr.is_some()),
+        ("stderr-contains", !e.stderr_contains.is_empty()),
+        ("trap", e.trap),
+        ("exit-code", e.exit_code.is_some()),
+        ("calls", !e.calls.is_empty()),
+        ("imports", e.imports.is_some()),
+        ("absent", !e.absent.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    ensure!(
+        others.is_empty(),
+        "`expect.error` cannot be combined with other expectations, but this case also sets: {}",
+        others.join(", ")
+    );
+    Ok(())
 }
 
 fn run(case: &Case, version: Option<&str>) -> Result<()> {
