@@ -20,6 +20,7 @@
 mod compose;
 mod fs;
 mod inspect;
+mod instant;
 mod names;
 mod policy;
 mod rename;
@@ -31,10 +32,11 @@ mod virt;
 mod wit;
 
 pub use inspect::{component_exports, component_imports, validate_component};
+pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
 pub use policy::{
-    Access, Args, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter, Policy, StdioMode,
-    StdioPolicy,
+    Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
+    Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy,
 };
 pub use rename::rename_top_level;
 pub use report::{Output, Report, SubsystemReport};

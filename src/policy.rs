@@ -29,12 +29,14 @@ pub struct Policy {
     /// `wasi:cli/{stdin,stdout,stderr}` and the `terminal-*` interfaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdio: Option<StdioPolicy>,
-    /// `wasi:clocks/{monotonic-clock,wall-clock}`.
+    /// `wasi:clocks/{monotonic-clock,wall-clock}`: the host's, denied, or
+    /// a virtual clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clocks: Option<Access>,
-    /// `wasi:random/{random,insecure,insecure-seed}`.
+    pub clocks: Option<ClocksPolicy>,
+    /// `wasi:random/{random,insecure,insecure-seed}`: the host's, denied,
+    /// or a seeded generator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub random: Option<Access>,
+    pub random: Option<RandomPolicy>,
     /// `wasi:cli/exit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<Access>,
@@ -175,6 +177,26 @@ pub enum Access {
     Deny,
 }
 
+impl From<bool> for ClocksPolicy {
+    fn from(allow: bool) -> Self {
+        if allow {
+            ClocksPolicy::Allow
+        } else {
+            ClocksPolicy::Deny
+        }
+    }
+}
+
+impl From<bool> for RandomPolicy {
+    fn from(allow: bool) -> Self {
+        if allow {
+            RandomPolicy::Allow
+        } else {
+            RandomPolicy::Deny
+        }
+    }
+}
+
 impl From<bool> for Access {
     fn from(allow: bool) -> Self {
         if allow {
@@ -185,13 +207,102 @@ impl From<bool> for Access {
     }
 }
 
+/// The clocks.
+///
+/// ```toml
+/// clocks = "allow"                                 # or "deny"
+/// clocks = { virtual = "2024-01-01T00:00:00Z" }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClocksPolicy {
+    /// The host's clocks.
+    Allow,
+    /// Calls trap.
+    Deny,
+    /// A virtual clock: the wall clock starts at this RFC 3339 instant, the
+    /// monotonic clock at 0. Each `now` advances both by 1 µs; waiting on a
+    /// clock pollable (`sleep`) advances them to its deadline at once.
+    Virtual(String),
+}
+
+/// Randomness.
+///
+/// ```toml
+/// random = "allow"                                 # or "deny"
+/// random = { seed = 42 }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RandomPolicy {
+    /// The host's randomness.
+    Allow,
+    /// Calls trap.
+    Deny,
+    /// A ChaCha20 generator with this seed serves all three interfaces: the
+    /// same seed gives the same bytes in every run. Never for secrets.
+    Seed(u64),
+}
+
+/// Standard input.
+///
+/// ```toml
+/// stdin = "ignore"                                 # or "allow", "deny"
+/// stdin = { content = "one line\n" }
+/// stdin = { file = "request.json" }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StdinPolicy {
+    /// Baked in: reads return this text, then end of stream.
+    Content(String),
+    /// Baked in from this file, read when virtualizing.
+    File(std::path::PathBuf),
+    /// The host's stdin, denied, or ignored.
+    #[serde(untagged)]
+    Mode(StdioMode),
+}
+
+impl Default for StdinPolicy {
+    fn default() -> Self {
+        StdinPolicy::Mode(StdioMode::Allow)
+    }
+}
+
+impl From<StdioMode> for StdinPolicy {
+    fn from(mode: StdioMode) -> Self {
+        StdinPolicy::Mode(mode)
+    }
+}
+
+impl StdinPolicy {
+    /// The mode: a baked stdin never reads the host's, so it is `ignore`
+    /// with content.
+    pub fn mode(&self) -> StdioMode {
+        match self {
+            StdinPolicy::Mode(mode) => *mode,
+            StdinPolicy::Content(_) | StdinPolicy::File(_) => StdioMode::Ignore,
+        }
+    }
+}
+
+impl std::fmt::Display for StdinPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StdinPolicy::Mode(mode) => write!(f, "{mode}"),
+            StdinPolicy::Content(text) => write!(f, "baked ({} bytes)", text.len()),
+            StdinPolicy::File(path) => write!(f, "baked from {}", path.display()),
+        }
+    }
+}
+
 /// What each standard stream does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StdioPolicy {
     /// Standard input.
     #[serde(default)]
-    pub stdin: StdioMode,
+    pub stdin: StdinPolicy,
     /// Standard output.
     #[serde(default)]
     pub stdout: StdioMode,
@@ -204,27 +315,34 @@ impl StdioPolicy {
     /// All three streams in one mode.
     pub fn all(mode: StdioMode) -> Self {
         StdioPolicy {
-            stdin: mode,
+            stdin: mode.into(),
             stdout: mode,
             stderr: mode,
         }
     }
 
+    /// Reads return `text`, then end of stream; the host's stdin is never
+    /// read.
+    pub fn stdin_content(&mut self, text: &str) -> &mut Self {
+        self.stdin = StdinPolicy::Content(text.to_string());
+        self
+    }
+
     /// The mode of one stream.
     pub fn mode(&self, stream: Stream) -> StdioMode {
         match stream {
-            Stream::Stdin => self.stdin,
+            Stream::Stdin => self.stdin.mode(),
             Stream::Stdout => self.stdout,
             Stream::Stderr => self.stderr,
         }
     }
 
-    /// The mode of one stream, to change.
-    pub fn slot(&mut self, stream: Stream) -> &mut StdioMode {
+    /// Sets the mode of one stream.
+    pub fn set(&mut self, stream: Stream, mode: StdioMode) {
         match stream {
-            Stream::Stdin => &mut self.stdin,
-            Stream::Stdout => &mut self.stdout,
-            Stream::Stderr => &mut self.stderr,
+            Stream::Stdin => self.stdin = mode.into(),
+            Stream::Stdout => self.stdout = mode,
+            Stream::Stderr => self.stderr = mode,
         }
     }
 }
@@ -394,6 +512,19 @@ impl Policy {
 }
 
 impl EnvPolicy {
+    /// Exactly these arguments (the first is conventionally the program
+    /// name); the host's are never asked for.
+    pub fn virtual_args(&mut self, args: &[&str]) -> &mut Self {
+        self.args = Some(Args::Virtual(args.iter().map(|s| s.to_string()).collect()));
+        self
+    }
+
+    /// This initial cwd; the host's is never asked for.
+    pub fn virtual_cwd(&mut self, cwd: &str) -> &mut Self {
+        self.cwd = Some(Cwd::Virtual(cwd.to_string()));
+        self
+    }
+
     /// Sets variables the component sees whatever the host has.
     pub fn overrides(&mut self, vars: &[(&str, &str)]) -> &mut Self {
         for (k, v) in vars {
@@ -524,11 +655,66 @@ impl Setting for StdioPolicy {
     }
 
     fn describe(&self) -> String {
-        let modes: Vec<String> = Stream::ALL
-            .iter()
-            .map(|s| format!("{} {}", s.name(), self.mode(*s)))
-            .collect();
-        modes.join(", ")
+        format!(
+            "stdin {}, stdout {}, stderr {}",
+            self.stdin, self.stdout, self.stderr
+        )
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        (!matches!(self.stdin, StdinPolicy::Mode(_))).then_some("a baked stdin")
+    }
+}
+
+impl Setting for ClocksPolicy {
+    fn allowing() -> Self {
+        ClocksPolicy::Allow
+    }
+
+    fn denying() -> Self {
+        ClocksPolicy::Deny
+    }
+
+    fn allows(&self) -> bool {
+        *self == ClocksPolicy::Allow
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            ClocksPolicy::Allow => "allow".to_string(),
+            ClocksPolicy::Deny => "deny".to_string(),
+            ClocksPolicy::Virtual(start) => format!("virtual, from {start}"),
+        }
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        matches!(self, ClocksPolicy::Virtual(_)).then_some("a virtual clock")
+    }
+}
+
+impl Setting for RandomPolicy {
+    fn allowing() -> Self {
+        RandomPolicy::Allow
+    }
+
+    fn denying() -> Self {
+        RandomPolicy::Deny
+    }
+
+    fn allows(&self) -> bool {
+        *self == RandomPolicy::Allow
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            RandomPolicy::Allow => "allow".to_string(),
+            RandomPolicy::Deny => "deny".to_string(),
+            RandomPolicy::Seed(seed) => format!("seeded ({seed}; not for secrets)"),
+        }
+    }
+
+    fn content(&self) -> Option<&'static str> {
+        matches!(self, RandomPolicy::Seed(_)).then_some("a random seed")
     }
 }
 
@@ -634,16 +820,37 @@ mod tests {
             "clocks = \"allow\"\nrandom = \"deny\"\ndebug = true\n[stdio]\nstdout = \"ignore\"\n",
         )
         .unwrap();
-        assert_eq!(p.clocks, Some(Access::Allow));
-        assert_eq!(p.random, Some(Access::Deny));
+        assert_eq!(p.clocks, Some(ClocksPolicy::Allow));
+        assert_eq!(p.random, Some(RandomPolicy::Deny));
         assert_eq!(p.exit, None);
         assert!(p.debug);
         let stdio = p.stdio.unwrap();
         assert_eq!(
             (stdio.stdin, stdio.stdout),
-            (StdioMode::Allow, StdioMode::Ignore)
+            (StdinPolicy::Mode(StdioMode::Allow), StdioMode::Ignore)
         );
         assert!(Policy::from_toml("clocks = \"maybe\"\n").is_err());
+    }
+
+    #[test]
+    fn sealed_but_runnable_forms() {
+        let p = Policy::from_toml(
+            "clocks = { virtual = \"2024-01-01T00:00:00Z\" }\nrandom = { seed = 42 }\n\
+             [stdio]\nstdin = { content = \"hi\\n\" }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.clocks,
+            Some(ClocksPolicy::Virtual("2024-01-01T00:00:00Z".into()))
+        );
+        assert_eq!(p.random, Some(RandomPolicy::Seed(42)));
+        assert_eq!(p.stdio.unwrap().stdin, StdinPolicy::Content("hi\n".into()));
+        let p = Policy::from_toml("[stdio]\nstdin = { file = \"in.txt\" }\n").unwrap();
+        assert_eq!(p.stdio.unwrap().stdin, StdinPolicy::File("in.txt".into()));
+        let p = Policy::from_toml("[stdio]\nstdin = \"deny\"\n").unwrap();
+        assert_eq!(p.stdio.unwrap().stdin, StdinPolicy::Mode(StdioMode::Deny));
+        assert!(Policy::from_toml("[stdio]\nstdin = \"maybe\"\n").is_err());
+        assert!(Policy::from_toml("random = { seed = \"x\" }\n").is_err());
     }
 
     #[test]

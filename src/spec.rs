@@ -2,18 +2,28 @@
 //! reads back (`crates/layout`).
 
 use crate::fs::Tree;
-use crate::policy::{Args, Cwd, EnvPolicy, HostFilter, Policy};
+use crate::policy::{
+    Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
+};
 use crate::subsystem::REGISTRY;
-use wasi_virt_layout::{ConfigSpec, EnvSpec, Source, StoreSpec, Stream, FLAG_DEBUG};
+use anyhow::{Context, Result};
+use wasi_virt_layout::{ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, FLAG_DEBUG};
 
 /// Encodes the configuration for `policy`, with the embedded `tree`.
-pub fn encode(policy: &Policy, tree: &Tree) -> Vec<u8> {
+pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
     let env = policy.env.clone().unwrap_or_default();
     let args = env.args();
     let cwd = env.cwd();
     let store = policy.config.clone().unwrap_or_default();
-    let stdio = policy.stdio.unwrap_or_default();
+    let stdio = policy.stdio.clone().unwrap_or_default();
+    let stdin = baked_stdin(&stdio.stdin)?;
     let spec = ConfigSpec {
+        clock: virtual_clock(policy.clocks.as_ref())?,
+        random_seed: match policy.random {
+            Some(RandomPolicy::Seed(seed)) => Some(seed),
+            _ => None,
+        },
+        stdin: stdin.as_deref(),
         flags: if policy.debug { FLAG_DEBUG } else { 0 },
         env: env_spec(&env, &args, &cwd),
         stdio: Stream::ALL.map(|s| stdio.mode(s)),
@@ -28,7 +38,32 @@ pub fn encode(policy: &Policy, tree: &Tree) -> Vec<u8> {
         },
         fs: tree.spec(),
     };
-    wasi_virt_layout::encode(&spec)
+    Ok(wasi_virt_layout::encode(&spec))
+}
+
+/// The start of a virtual clock.
+fn virtual_clock(clocks: Option<&ClocksPolicy>) -> Result<Option<VirtualClock>> {
+    let Some(ClocksPolicy::Virtual(start)) = clocks else {
+        return Ok(None);
+    };
+    let (seconds, nanoseconds) =
+        crate::instant::parse(start).context("failed to set the virtual clock")?;
+    Ok(Some(VirtualClock {
+        seconds,
+        nanoseconds,
+    }))
+}
+
+/// The bytes of a baked stdin.
+fn baked_stdin(stdin: &StdinPolicy) -> Result<Option<Vec<u8>>> {
+    Ok(match stdin {
+        StdinPolicy::Mode(_) => None,
+        StdinPolicy::Content(text) => Some(text.as_bytes().to_vec()),
+        StdinPolicy::File(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("failed to read stdin file `{}`", path.display()))?,
+        ),
+    })
 }
 
 fn env_spec<'a>(env: &'a EnvPolicy, args: &'a Args, cwd: &'a Cwd) -> EnvSpec<'a> {

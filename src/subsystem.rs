@@ -8,7 +8,10 @@
 //! allow bits, the denied imports, the summary) loops over [`REGISTRY`].
 
 use crate::names::InterfaceName;
-use crate::policy::{Access, ConfigPolicy, EnvPolicy, FsPolicy, Policy, Setting, StdioPolicy};
+use crate::policy::{
+    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, Setting,
+    StdioPolicy,
+};
 use crate::wit;
 use anyhow::{bail, Result};
 use semver::Version;
@@ -77,9 +80,10 @@ pub struct Row {
     /// Where the policy configures it; `None` for `wasi:io`, which no
     /// policy configures.
     slot: Option<&'static (dyn Slot + Sync)>,
-    /// The interface through which its content (variables, files,
-    /// properties) reaches a component, if it has content.
-    pub content_via: Option<&'static str>,
+    /// The interfaces through which its content (variables, files,
+    /// properties, a baked stdin, a virtual clock, a seed) reaches a
+    /// component: the component must import one of them.
+    pub content_via: &'static [&'static str],
     /// Which of its host functions the adapter keeps importing.
     host: HostRule,
 }
@@ -113,7 +117,7 @@ pub static REGISTRY: &[Row] = &[
             get: |p| &p.env,
             get_mut: |p| &mut p.env,
         }),
-        content_via: Some(ENVIRONMENT),
+        content_via: &[ENVIRONMENT],
         host: HostRule::Settings(env_host),
     },
     Row {
@@ -135,7 +139,7 @@ pub static REGISTRY: &[Row] = &[
             get: |p| &p.stdio,
             get_mut: |p| &mut p.stdio,
         }),
-        content_via: None,
+        content_via: &[STDIN],
         host: HostRule::Settings(stdio_host),
     },
     Row::access(
@@ -143,7 +147,7 @@ pub static REGISTRY: &[Row] = &[
         "clocks",
         &["wasi:clocks/monotonic-clock", "wasi:clocks/wall-clock"],
         allow::CLOCKS,
-        &Field::<Access> {
+        &Field::<ClocksPolicy> {
             get: |p| &p.clocks,
             get_mut: |p| &mut p.clocks,
         },
@@ -158,7 +162,7 @@ pub static REGISTRY: &[Row] = &[
             "wasi:random/insecure-seed",
         ],
         allow::RANDOM,
-        &Field::<Access> {
+        &Field::<RandomPolicy> {
             get: |p| &p.random,
             get_mut: |p| &mut p.random,
         },
@@ -215,7 +219,7 @@ pub static REGISTRY: &[Row] = &[
             get: |p| &p.config,
             get_mut: |p| &mut p.config,
         }),
-        content_via: Some(CONFIG_STORE),
+        content_via: &[CONFIG_STORE],
         host: HostRule::Settings(config_host),
     },
     Row {
@@ -228,7 +232,7 @@ pub static REGISTRY: &[Row] = &[
             get: |p| &p.fs,
             get_mut: |p| &mut p.fs,
         }),
-        content_via: Some(PREOPENS),
+        content_via: &[PREOPENS],
         host: HostRule::Settings(fs_host),
     },
     Row {
@@ -238,7 +242,7 @@ pub static REGISTRY: &[Row] = &[
         own_version: None,
         allow_bit: 0,
         slot: None,
-        content_via: None,
+        content_via: &[],
         host: HostRule::Carrier,
     },
 ];
@@ -258,7 +262,7 @@ fn env_host(policy: &Policy, _: &HostNeeds, _: &str, func: &str) -> bool {
 /// A stream and its terminal while the stream is allowed; stderr also for
 /// `--debug`, which writes there.
 fn stdio_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
-    let stdio = policy.stdio.unwrap_or_default();
+    let stdio = policy.stdio.clone().unwrap_or_default();
     let allows = |s: Stream| stdio.mode(s) == crate::policy::StdioMode::Allow;
     match iface {
         STDIN | TERMINAL_STDIN | TERMINAL_INPUT => allows(Stream::Stdin),
@@ -347,7 +351,7 @@ impl Row {
             own_version: None,
             allow_bit,
             slot: Some(slot),
-            content_via: None,
+            content_via: interfaces,
             host,
         }
     }
@@ -617,7 +621,7 @@ fn close_backwards(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Access, StdioPolicy};
+    use crate::policy::StdioPolicy;
 
     fn v() -> Version {
         wit::BUILT_WASI_VERSION
@@ -667,7 +671,7 @@ mod tests {
     fn clocks_pull_in_poll_and_the_io_closure() {
         let resolve = wit::load(&v()).unwrap();
         let policy = Policy {
-            clocks: Some(Access::Allow),
+            clocks: Some(ClocksPolicy::Allow),
             ..Policy::default()
         };
         let component = imports(&[
@@ -709,7 +713,7 @@ mod tests {
     fn passed_through_sockets_carry_the_host_streams() {
         let resolve = wit::load(&v()).unwrap();
         let mut policy = Policy::deny_all();
-        policy.sockets = Some(Access::Allow);
+        policy.set(Subsystem::Sockets, true);
         let exports: BTreeSet<&str> = [
             "wasi:sockets/tcp",
             "wasi:sockets/network",
@@ -728,7 +732,7 @@ mod tests {
         assert!(host.keeps("wasi:io/poll@0.2.12", "poll"));
         assert!(!host.keeps("wasi:cli/stdout@0.2.12", "get-stdout"));
 
-        policy.sockets = Some(Access::Deny);
+        policy.set(Subsystem::Sockets, false);
         let needs = HostNeeds {
             exports: &exports,
             imported: None,

@@ -4,7 +4,9 @@ use crate::compose::compose;
 use crate::fs::Tree;
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::{InterfaceName, INCOMING_HANDLER};
-use crate::policy::{Access, ConfigPolicy, EnvPolicy, FsPolicy, Policy, StdioPolicy};
+use crate::policy::{
+    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, StdioPolicy,
+};
 use crate::report::{Output, Report};
 use crate::rewrite::{rewrite, Plan, Rewritten};
 use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGISTRY};
@@ -105,13 +107,28 @@ impl WasiVirt {
 
     /// Virtualizes the clocks: the host's if `allow`, else calls trap.
     pub fn clocks(&mut self, allow: bool) -> &mut Self {
-        self.policy.clocks = Some(Access::from(allow));
+        self.policy.clocks = Some(ClocksPolicy::from(allow));
+        self
+    }
+
+    /// Virtualizes the clocks as a virtual clock whose wall clock starts at
+    /// `start`, an RFC 3339 instant (`2024-01-01T00:00:00Z`); see
+    /// [`ClocksPolicy::Virtual`]. A bad instant fails `finish()`.
+    pub fn virtual_clock(&mut self, start: &str) -> &mut Self {
+        self.policy.clocks = Some(ClocksPolicy::Virtual(start.to_string()));
         self
     }
 
     /// Virtualizes randomness: the host's if `allow`, else calls trap.
     pub fn random(&mut self, allow: bool) -> &mut Self {
-        self.policy.random = Some(Access::from(allow));
+        self.policy.random = Some(RandomPolicy::from(allow));
+        self
+    }
+
+    /// Virtualizes randomness as a generator seeded with `seed`: the same
+    /// seed gives the same bytes in every run. Never for secrets.
+    pub fn random_seed(&mut self, seed: u64) -> &mut Self {
+        self.policy.random = Some(RandomPolicy::Seed(seed));
         self
     }
 
@@ -251,13 +268,13 @@ impl WasiVirt {
     /// component: a setting that cannot apply is an error, never a no-op.
     fn check_content_reaches(&self, exports: &BTreeSet<&'static str>) -> Result<()> {
         for row in REGISTRY {
-            let (Some(what), Some(via)) = (row.content(&self.policy), row.content_via) else {
+            let Some(what) = row.content(&self.policy) else {
                 continue;
             };
-            if !exports.contains(via) {
+            if !row.content_via.iter().any(|via| exports.contains(via)) {
                 bail!(
-                    "the policy sets {what}, but the component does not import `{via}`; \
-                     remove them"
+                    "the policy sets {what}, but the component does not import `{}`; remove that setting",
+                    row.content_via.join("` or `")
                 );
             }
         }
@@ -300,7 +317,7 @@ impl WasiVirt {
         used: Option<&BTreeSet<String>>,
     ) -> Result<Vec<u8>> {
         let tree = self.embedded_tree(exports)?;
-        let config = crate::spec::encode(&self.policy, &tree);
+        let config = crate::spec::encode(&self.policy, &tree)?;
         let needs = HostNeeds {
             exports,
             imported: used,

@@ -1,5 +1,13 @@
-//! `wasi:clocks/{monotonic-clock,wall-clock}`: the host's clocks, or a trap
-//! when clocks are denied (neither interface has an error channel).
+//! `wasi:clocks/{monotonic-clock,wall-clock}`: the host's clocks, a virtual
+//! clock, or a trap when clocks are denied (neither interface has an error
+//! channel).
+//!
+//! The virtual clock: the monotonic clock starts at 0 and the wall clock at
+//! the configured instant; they move together. Each `now` (of either clock)
+//! returns the current time and then advances it by [`STEP`], so that two
+//! reads always differ; waiting on a clock pollable (`block`, or a `poll`
+//! in which nothing else is ready) advances the time to its deadline at
+//! once. Nothing depends on the host's time, so runs repeat exactly.
 
 use crate::exports::wasi::clocks::monotonic_clock::{self, Duration, Instant, Pollable};
 use crate::exports::wasi::clocks::wall_clock::{self, Datetime};
@@ -7,34 +15,84 @@ use crate::io::VPollable;
 use crate::state::config;
 use crate::wasi::clocks as host;
 use crate::{denied, Adapter};
-use wasi_virt_layout::allow;
+use core::cell::Cell;
+use wasi_virt_layout::{allow, VirtualClock};
 
-fn check(call: &str) {
+/// How far the virtual time moves at each `now`, and its resolution: 1 µs.
+pub const STEP: u64 = 1_000;
+
+/// The virtual time, in nanoseconds since the start.
+struct Time(Cell<u64>);
+
+// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
+unsafe impl Sync for Time {}
+
+static TIME: Time = Time(Cell::new(0));
+
+/// The current virtual time.
+pub fn virtual_now() -> Instant {
+    TIME.0.get()
+}
+
+/// Moves the virtual time forward to `deadline` (never back).
+pub fn advance_to(deadline: Instant) {
+    if deadline > TIME.0.get() {
+        TIME.0.set(deadline);
+    }
+}
+
+/// The time a `now` reads: the current one, which then moves on by a step.
+fn tick() -> Instant {
+    let t = TIME.0.get();
+    TIME.0.set(t.saturating_add(STEP));
+    t
+}
+
+/// Where a clock call is answered from.
+enum Mode {
+    Host,
+    Virtual(VirtualClock),
+}
+
+fn mode(call: &str) -> Mode {
     trace!("{call}");
-    if !config().allows(allow::CLOCKS) {
-        denied(call);
+    let config = config();
+    if config.allows(allow::CLOCKS) {
+        return Mode::Host;
+    }
+    match config.clock {
+        Some(clock) => Mode::Virtual(clock),
+        None => denied(call),
     }
 }
 
 impl monotonic_clock::Guest for Adapter {
     fn now() -> Instant {
-        check("wasi:clocks/monotonic-clock.now");
-        host::monotonic_clock::now()
+        match mode("wasi:clocks/monotonic-clock.now") {
+            Mode::Host => host::monotonic_clock::now(),
+            Mode::Virtual(_) => tick(),
+        }
     }
 
     fn resolution() -> Duration {
-        check("wasi:clocks/monotonic-clock.resolution");
-        host::monotonic_clock::resolution()
+        match mode("wasi:clocks/monotonic-clock.resolution") {
+            Mode::Host => host::monotonic_clock::resolution(),
+            Mode::Virtual(_) => STEP,
+        }
     }
 
     fn subscribe_instant(when: Instant) -> Pollable {
-        check("wasi:clocks/monotonic-clock.subscribe-instant");
-        VPollable::host(host::monotonic_clock::subscribe_instant(when))
+        match mode("wasi:clocks/monotonic-clock.subscribe-instant") {
+            Mode::Host => VPollable::host(host::monotonic_clock::subscribe_instant(when)),
+            Mode::Virtual(_) => VPollable::timer(when),
+        }
     }
 
     fn subscribe_duration(when: Duration) -> Pollable {
-        check("wasi:clocks/monotonic-clock.subscribe-duration");
-        VPollable::host(host::monotonic_clock::subscribe_duration(when))
+        match mode("wasi:clocks/monotonic-clock.subscribe-duration") {
+            Mode::Host => VPollable::host(host::monotonic_clock::subscribe_duration(when)),
+            Mode::Virtual(_) => VPollable::timer(virtual_now().saturating_add(when)),
+        }
     }
 }
 
@@ -46,14 +104,30 @@ pub fn datetime(d: host::wall_clock::Datetime) -> Datetime {
     }
 }
 
+/// The virtual wall clock `elapsed` nanoseconds after its start.
+fn virtual_datetime(start: VirtualClock, elapsed: u64) -> Datetime {
+    let nanos = start.nanoseconds as u64 + elapsed % 1_000_000_000;
+    Datetime {
+        seconds: start.seconds + elapsed / 1_000_000_000 + nanos / 1_000_000_000,
+        nanoseconds: (nanos % 1_000_000_000) as u32,
+    }
+}
+
 impl wall_clock::Guest for Adapter {
     fn now() -> Datetime {
-        check("wasi:clocks/wall-clock.now");
-        datetime(host::wall_clock::now())
+        match mode("wasi:clocks/wall-clock.now") {
+            Mode::Host => datetime(host::wall_clock::now()),
+            Mode::Virtual(start) => virtual_datetime(start, tick()),
+        }
     }
 
     fn resolution() -> Datetime {
-        check("wasi:clocks/wall-clock.resolution");
-        datetime(host::wall_clock::resolution())
+        match mode("wasi:clocks/wall-clock.resolution") {
+            Mode::Host => datetime(host::wall_clock::resolution()),
+            Mode::Virtual(_) => Datetime {
+                seconds: 0,
+                nanoseconds: STEP as u32,
+            },
+        }
     }
 }

@@ -63,6 +63,8 @@ pub enum VPollable {
     Host(host_poll::Pollable),
     /// Virtual streams never block.
     Ready,
+    /// A deadline of the virtual clock (`clocks.rs`).
+    Timer(u64),
 }
 
 impl VPollable {
@@ -75,21 +77,56 @@ impl VPollable {
     pub fn ready() -> Pollable {
         Pollable::new(VPollable::Ready)
     }
+
+    /// A pollable ready once the virtual clock reaches `deadline`.
+    pub fn timer(deadline: u64) -> Pollable {
+        Pollable::new(VPollable::Timer(deadline))
+    }
+
+    /// Ready without waiting.
+    fn ready_now(&self) -> bool {
+        match self {
+            VPollable::Host(_) => false,
+            VPollable::Ready => true,
+            VPollable::Timer(deadline) => crate::clocks::virtual_now() >= *deadline,
+        }
+    }
 }
 
 impl GuestPollable for VPollable {
     fn ready(&self) -> bool {
         match self {
             VPollable::Host(p) => p.ready(),
-            VPollable::Ready => true,
+            other => other.ready_now(),
         }
     }
 
     fn block(&self) {
-        if let VPollable::Host(p) = self {
-            p.block();
+        match self {
+            VPollable::Host(p) => p.block(),
+            VPollable::Ready => {}
+            VPollable::Timer(deadline) => crate::clocks::advance_to(*deadline),
         }
     }
+}
+
+/// Waiting on virtual timers when nothing is ready: the virtual time jumps
+/// to the earliest deadline, and every timer due then is ready.
+fn earliest_timers(ours: &[&VPollable]) -> Vec<u32> {
+    let deadline = ours
+        .iter()
+        .filter_map(|p| match p {
+            VPollable::Timer(d) => Some(*d),
+            _ => None,
+        })
+        .min();
+    let Some(deadline) = deadline else {
+        return Vec::new();
+    };
+    crate::clocks::advance_to(deadline);
+    (0..ours.len() as u32)
+        .filter(|i| ours[*i as usize].ready_now())
+        .collect()
 }
 
 impl PollGuest for Adapter {
@@ -99,17 +136,21 @@ impl PollGuest for Adapter {
         trace!("wasi:io/poll.poll({} pollables)", in_.len());
         let ours: Vec<&VPollable> = in_.iter().map(|p| p.get::<VPollable>()).collect();
         let ready: Vec<u32> = (0..ours.len() as u32)
-            .filter(|i| matches!(ours[*i as usize], VPollable::Ready))
+            .filter(|i| ours[*i as usize].ready_now())
             .collect();
         if !ready.is_empty() {
             return ready;
+        }
+        let timers = earliest_timers(&ours);
+        if !timers.is_empty() {
+            return timers;
         }
         let (indices, hosts): (Vec<u32>, Vec<&host_poll::Pollable>) = ours
             .iter()
             .enumerate()
             .filter_map(|(i, p)| match p {
                 VPollable::Host(h) => Some((i as u32, h)),
-                VPollable::Ready => None,
+                _ => None,
             })
             .unzip();
         if hosts.is_empty() {

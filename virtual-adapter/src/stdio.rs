@@ -17,11 +17,43 @@ use crate::io::{VInputStream, VOutputStream};
 use crate::state::config;
 use crate::wasi::cli as host;
 use crate::Adapter;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::Cell;
 use wasi_virt_layout::{StdioMode, Stream};
+
+/// Stdin baked into the configuration: its bytes, then end of stream. Like
+/// the host's stdin, it is one stream: every `get-stdin` reads on from where
+/// the last read stopped.
+struct Baked(&'static [u8]);
+
+/// How much of the baked stdin has been read.
+struct Position(Cell<usize>);
+
+// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
+unsafe impl Sync for Position {}
+
+static POSITION: Position = Position(Cell::new(0));
+
+impl crate::io::Source for Baked {
+    fn read(&self, len: u64) -> Option<Vec<u8>> {
+        let at = POSITION.0.get();
+        let rest = &self.0[at..];
+        if rest.is_empty() && len > 0 {
+            return None;
+        }
+        let n = rest.len().min(usize::try_from(len).unwrap_or(usize::MAX));
+        POSITION.0.set(at + n);
+        Some(rest[..n].to_vec())
+    }
+}
 
 impl stdin::Guest for Adapter {
     fn get_stdin() -> InputStream {
         trace!("wasi:cli/stdin.get-stdin");
+        if let Some(bytes) = config().stdin {
+            return InputStream::new(VInputStream::Source(Box::new(Baked(bytes))));
+        }
         InputStream::new(match config().stream(Stream::Stdin) {
             StdioMode::Allow => VInputStream::Host(host::stdin::get_stdin()),
             StdioMode::Ignore => VInputStream::Empty,

@@ -108,7 +108,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 5;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -359,6 +359,23 @@ pub struct Config<'a> {
     pub store: Store<'a>,
     /// The virtual filesystem.
     pub fs: Fs<'a>,
+    /// The virtual clock, if the clocks are virtual.
+    pub clock: Option<VirtualClock>,
+    /// The seed of the adapter's generator, if randomness is seeded.
+    pub random_seed: Option<u64>,
+    /// What stdin reads, if it is baked in (its mode is then `Ignore`: the
+    /// host's stdin is never read).
+    pub stdin: Option<&'a [u8]>,
+}
+
+/// A virtual clock: the wall clock starts at this instant, the monotonic
+/// clock at 0, and both advance together as the adapter decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VirtualClock {
+    /// Seconds since the Unix epoch at the start.
+    pub seconds: u64,
+    /// Nanoseconds past `seconds`, below 1,000,000,000.
+    pub nanoseconds: u32,
 }
 
 /// The virtual filesystem: preopens naming nodes of one tree.
@@ -551,6 +568,24 @@ impl<'a> Config<'a> {
             strings: r.bytes()?,
         };
         fs.validate()?;
+        let clock = match r.u32()? {
+            0 => None,
+            1 => Some(VirtualClock {
+                seconds: r.u64()?,
+                nanoseconds: r.u32()?,
+            }),
+            t => return Err(Error::BadTag(t)),
+        };
+        let random_seed = match r.u32()? {
+            0 => None,
+            1 => Some(r.u64()?),
+            t => return Err(Error::BadTag(t)),
+        };
+        let stdin = match r.u32()? {
+            0 => None,
+            1 => Some(r.bytes()?),
+            t => return Err(Error::BadTag(t)),
+        };
         Ok(Config {
             flags,
             env: Env {
@@ -564,6 +599,9 @@ impl<'a> Config<'a> {
             allow,
             store,
             fs,
+            clock,
+            random_seed,
+            stdin,
         })
     }
 
@@ -666,6 +704,12 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    fn u64(&mut self) -> Result<u64, Error> {
+        let low = self.u32()? as u64;
+        let high = self.u32()? as u64;
+        Ok(low | high << 32)
+    }
+
     fn u32(&mut self) -> Result<u32, Error> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -726,6 +770,12 @@ mod encode {
         pub store: StoreSpec<'s>,
         /// The virtual filesystem.
         pub fs: FsSpec<'s>,
+        /// The virtual clock, if the clocks are virtual.
+        pub clock: Option<super::VirtualClock>,
+        /// The seed of the adapter's generator, if randomness is seeded.
+        pub random_seed: Option<u64>,
+        /// What stdin reads, if it is baked in.
+        pub stdin: Option<&'s [u8]>,
     }
 
     /// The host's side of [`super::Fs`]: a tree in node order.
@@ -859,6 +909,28 @@ mod encode {
         }
         w.blob(&nodes);
         w.blob(&strings);
+        match spec.clock {
+            None => w.u32(0),
+            Some(clock) => {
+                w.u32(1);
+                w.u64(clock.seconds);
+                w.u32(clock.nanoseconds);
+            }
+        }
+        match spec.random_seed {
+            None => w.u32(0),
+            Some(seed) => {
+                w.u32(1);
+                w.u64(seed);
+            }
+        }
+        match spec.stdin {
+            None => w.u32(0),
+            Some(bytes) => {
+                w.u32(1);
+                w.blob(bytes);
+            }
+        }
         w.bytes
     }
 
@@ -869,6 +941,10 @@ mod encode {
 
     impl Writer {
         fn u32(&mut self, v: u32) {
+            self.bytes.extend_from_slice(&v.to_le_bytes());
+        }
+
+        fn u64(&mut self, v: u64) {
             self.bytes.extend_from_slice(&v.to_le_bytes());
         }
 
@@ -944,6 +1020,12 @@ mod tests {
                 host_names: vec!["region"],
                 properties: vec![("db-url", "postgres://x")],
             },
+            clock: Some(VirtualClock {
+                seconds: 1_704_067_200,
+                nanoseconds: 5,
+            }),
+            random_seed: Some(u64::MAX - 1),
+            stdin: Some(b"line one\nline two\n"),
             fs: FsSpec {
                 remaps: vec![("/srv", "/host/srv")],
                 preopens: vec![("/data", 0)],
@@ -1031,6 +1113,15 @@ mod tests {
         );
         assert_eq!(c.fs.node(2).unwrap().name, "sub");
         assert_eq!(c.fs.node(4), None);
+        assert_eq!(
+            c.clock,
+            Some(VirtualClock {
+                seconds: 1_704_067_200,
+                nanoseconds: 5
+            })
+        );
+        assert_eq!(c.random_seed, Some(u64::MAX - 1));
+        assert_eq!(c.stdin, Some(&b"line one\nline two\n"[..]));
     }
 
     #[test]
@@ -1060,6 +1151,7 @@ mod tests {
         assert!(c.env.host_names.is_empty() && c.env.overrides.is_empty());
         assert_eq!(c.env.args, Source::Host);
         assert_eq!(c.env.cwd, Source::Host);
+        assert_eq!((c.clock, c.random_seed, c.stdin), (None, None, None));
 
         let mut spec = ConfigSpec::default();
         spec.env.cwd = Source::Virtual(None);

@@ -7,7 +7,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use std::path::PathBuf;
 use wasi_virt::{
-    Args as ArgsPolicy, Cwd, HostFilter, Policy, StdioMode, StdioPolicy, Stream, Subsystem,
+    Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Policy, RandomPolicy, StdinPolicy,
+    StdioMode, StdioPolicy, Stream, Subsystem,
 };
 
 /// `wasi:cli/environment`.
@@ -45,8 +46,17 @@ pub struct EnvFlags {
     /// Pass the host's arguments and initial cwd through even when no host
     /// environment variable is allowed. (When some are allowed, they pass
     /// through anyway.)
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["arg", "cwd"])]
     allow_args: bool,
+
+    /// Set the arguments: each `--arg` adds one, the first is `argv[0]`
+    /// (`--arg app --arg=--verbose`). The host's are never asked for.
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    arg: Vec<String>,
+
+    /// Set the initial cwd. The host's is never asked for.
+    #[arg(long, value_name = "PATH")]
+    cwd: Option<String>,
 }
 
 impl EnvFlags {
@@ -61,6 +71,12 @@ impl EnvFlags {
         if self.allow_args {
             env.args = Some(ArgsPolicy::Host);
             env.cwd = Some(Cwd::Host);
+        }
+        if !self.arg.is_empty() {
+            env.args = Some(ArgsPolicy::Virtual(self.arg.clone()));
+        }
+        if let Some(cwd) = &self.cwd {
+            env.cwd = Some(Cwd::Virtual(cwd.clone()));
         }
         Ok(())
     }
@@ -82,6 +98,11 @@ pub struct StdioFlags {
     /// Standard input: allow, deny or ignore.
     #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
     stdin: Option<StdioMode>,
+
+    /// Bake FILE in as stdin: reads return its bytes, then end of stream;
+    /// the host's stdin is never read.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin")]
+    stdin_file: Option<PathBuf>,
 
     /// Standard output: allow, deny or ignore.
     #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
@@ -115,8 +136,13 @@ impl StdioFlags {
             .zip([self.stdin, self.stdout, self.stderr])
         {
             if let Some(mode) = mode {
-                *stdio.slot(stream) = mode;
+                stdio.set(stream, mode);
             }
+        }
+        if let Some(file) = &self.stdin_file {
+            std::fs::metadata(file)
+                .with_context(|| format!("failed to read stdin file `{}`", file.display()))?;
+            stdio.stdin = StdinPolicy::File(file.clone());
         }
         Ok(())
     }
@@ -134,9 +160,21 @@ pub struct AccessFlags {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_clocks: Option<bool>,
 
+    /// The clocks: `host` (as --allow-clocks), `deny`, or
+    /// `virtual:2024-01-01T00:00:00Z`, a virtual clock whose wall clock starts
+    /// at that instant and whose monotonic clock starts at 0; each reading
+    /// advances both by 1 µs, and a sleep advances them at once.
+    #[arg(long, value_name = "MODE", value_parser = parse_clock, conflicts_with = "allow_clocks")]
+    clock: Option<ClocksPolicy>,
+
     /// Let the host's randomness through.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     allow_random: Option<bool>,
+
+    /// Serve randomness from a ChaCha20 generator seeded with N: the same
+    /// seed gives the same bytes in every run. Never for secrets.
+    #[arg(long, value_name = "N", conflicts_with = "allow_random")]
+    random_seed: Option<u64>,
 
     /// Let the component exit through the host (denied, exit traps).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -165,6 +203,12 @@ impl AccessFlags {
             if let Some(allow) = flag {
                 policy.set(subsystem, allow);
             }
+        }
+        if let Some(clock) = &self.clock {
+            policy.clocks = Some(clock.clone());
+        }
+        if let Some(seed) = self.random_seed {
+            policy.random = Some(RandomPolicy::Seed(seed));
         }
         Ok(())
     }
@@ -303,11 +347,30 @@ fn host_filter(
 
 fn check_names(names: &[String], flag: &str) -> Result<Vec<String>> {
     for n in names {
-        if n.is_empty() || n.contains('=') {
-            bail!("`{flag}` takes variable names separated by commas, not `{n}`");
+        if n.is_empty() {
+            bail!("`{flag}` takes names separated by commas, and one of them is empty");
+        }
+        if n.contains('=') {
+            bail!("`{flag}` takes names separated by commas, not `{n}`");
         }
     }
     Ok(names.to_vec())
+}
+
+/// `host`, `deny` or `virtual:INSTANT`.
+fn parse_clock(s: &str) -> Result<ClocksPolicy, String> {
+    match s {
+        "host" => Ok(ClocksPolicy::Allow),
+        "deny" => Ok(ClocksPolicy::Deny),
+        _ => match s.strip_prefix("virtual:") {
+            Some(start) => wasi_virt::parse_instant(start)
+                .map(|_| ClocksPolicy::Virtual(start.to_string()))
+                .map_err(|e| format!("{e:#}")),
+            None => Err(format!(
+                "`{s}` is not `host`, `deny` or `virtual:INSTANT` (`virtual:2024-01-01T00:00:00Z`)"
+            )),
+        },
+    }
 }
 
 fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {

@@ -2,7 +2,7 @@
 //! specialized adapter alone.
 
 use crate::flags::{AccessFlags, ConfigFlags, EnvFlags, FsFlags, OutputFlags, StdioFlags};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,6 +60,7 @@ pub struct Virtualize {
 
 impl Virtualize {
     pub fn run(&self) -> Result<()> {
+        check_output(&self.output.out)?;
         let mut virt = WasiVirt::from_policy(self.policy()?);
         if let Some(path) = &self.component {
             virt.compose_path(path);
@@ -106,16 +107,37 @@ impl Virtualize {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
-/// failure never leaves a partial output.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The directory `path` will be written in, once `path` is checked to be
+/// writable there (before any work is done).
+fn check_output(path: &Path) -> Result<&Path> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
+    if !dir.is_dir() {
+        bail!(
+            "failed to write `{}`: the directory `{}` does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!(
+            "failed to write `{}`: it is a directory; `-o` takes the path of a file",
+            path.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
+/// failure never leaves a partial output.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = check_output(path)?;
     let failed = || format!("failed to write `{}`", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+        .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.flush())
         .with_context(failed)?;
@@ -127,6 +149,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .with_context(failed)?;
     }
-    tmp.persist(path).with_context(failed)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(failed)?;
     Ok(())
 }
