@@ -40,8 +40,10 @@ struct Adapter;
 
 export!(Adapter);
 
+/// talc, taking memory only from `memory.grow`: the configuration placed
+/// above the initial memory is never handed out.
 #[global_allocator]
-static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
