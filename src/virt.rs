@@ -339,7 +339,10 @@ impl WasiVirt {
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
         // Embedded files can be large: keep one copy alive at a time.
         drop(tree);
-        encode_adapter(resolve, rewritten, exports, version)
+        // A composed output is validated whole once composed; a standalone
+        // adapter is the output, validated here.
+        let validate = used.is_none();
+        encode_adapter(resolve, rewritten, exports, version, validate)
     }
 
     fn embedded_tree(&self, exports: &BTreeSet<&'static str>) -> Result<Tree> {
@@ -403,6 +406,7 @@ fn encode_adapter(
     rewritten: Rewritten,
     exports: &BTreeSet<&'static str>,
     version: &Version,
+    validate: bool,
 ) -> Result<Vec<u8>> {
     let imports: BTreeSet<String> = rewritten
         .imports
@@ -424,7 +428,7 @@ fn encode_adapter(
         false,
     )?;
     let mut encoder = ComponentEncoder::default();
-    encoder.validate(true).module(&module)?;
+    encoder.validate(validate).module(&module)?;
     drop(module);
     encoder
         .encode()

@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
-use wit_parser::{InterfaceId, Resolve, SourceMap, WorldId};
+use wit_parser::{InterfaceId, PackageName, Resolve, SourceMap, WorldId};
 
 /// The WASI version of the packages in `wit/`, and of the adapter's names as
 /// built.
@@ -120,12 +120,23 @@ pub fn load(version: &Version) -> Result<Resolve> {
 }
 
 /// The interface `name` (`wasi:cli/environment@0.2.6`) in `resolve`.
+///
+/// Looked up through the package's name, without formatting the name of
+/// every interface: this runs for each of the adapter's exports.
 pub fn interface(resolve: &Resolve, name: &str) -> Option<InterfaceId> {
-    resolve
-        .interfaces
-        .iter()
-        .find(|(id, _)| resolve.id_of(*id).as_deref() == Some(name))
-        .map(|(id, _)| id)
+    let (path, version) = match name.split_once('@') {
+        Some((path, v)) => (path, Some(v.parse().ok()?)),
+        None => (name, None),
+    };
+    let (package, interface) = path.split_once('/')?;
+    let (namespace, package) = package.split_once(':')?;
+    let package = PackageName {
+        namespace: namespace.to_string(),
+        name: package.to_string(),
+        version,
+    };
+    let id = resolve.package_names.get(&package)?;
+    resolve.packages[*id].interfaces.get(interface).copied()
 }
 
 /// The interfaces `name` uses types from.
@@ -234,6 +245,19 @@ mod tests {
             add_world(&mut resolve, &at_v, &BTreeSet::new())
                 .unwrap_or_else(|e| panic!("{v}: {e:#}"));
         }
+    }
+
+    #[test]
+    fn interfaces_are_found_by_name() {
+        let resolve = load(&Version::new(0, 2, 6)).unwrap();
+        for (id, _) in resolve.interfaces.iter() {
+            if let Some(name) = resolve.id_of(id) {
+                assert_eq!(interface(&resolve, &name), Some(id), "{name}");
+            }
+        }
+        assert_eq!(interface(&resolve, "wasi:cli/environment@0.2.12"), None);
+        assert_eq!(interface(&resolve, "wasi:cli/nope@0.2.6"), None);
+        assert_eq!(interface(&resolve, "not a name"), None);
     }
 
     #[test]
