@@ -1,8 +1,10 @@
 //! The probe (see `probe`), plus steps for every other subsystem, so that
 //! one component uses all of WASI: `fs:PATH` (read a file), `tcp` (create a
-//! socket), `http:AUTHORITY` (GET `/probe`), `config:KEY`.
+//! socket), `http:AUTHORITY` (GET `/probe`), `config:KEY`, and `touch`
+//! (one call into every other WASI interface, so that it imports them all).
 #[path = "../../probe/src/steps.rs"]
 mod steps;
+mod touch;
 
 /// `wasi:config/store`, which the `wasi` crate does not cover.
 mod bindings {
@@ -49,6 +51,7 @@ fn main() {
                     Err(e) => println!("http error: {e:?}"),
                 }
             }
+            "touch" => touch::run(),
             "config" => match bindings::wasi::config::store::get(arg) {
                 Ok(v) => println!("config {arg}: {v:?}"),
                 Err(e) => println!("config error: {e:?}"),
