@@ -576,18 +576,26 @@ pub trait Setting: Clone + 'static {
     }
 }
 
+/// `allowing`, `denying` and `allows` of a setting whose `Allow` and `Deny`
+/// variants mean what they say.
+macro_rules! allow_or_deny {
+    ($ty:ident) => {
+        fn allowing() -> Self {
+            $ty::Allow
+        }
+
+        fn denying() -> Self {
+            $ty::Deny
+        }
+
+        fn allows(&self) -> bool {
+            *self == $ty::Allow
+        }
+    };
+}
+
 impl Setting for Access {
-    fn allowing() -> Self {
-        Access::Allow
-    }
-
-    fn denying() -> Self {
-        Access::Deny
-    }
-
-    fn allows(&self) -> bool {
-        *self == Access::Allow
-    }
+    allow_or_deny!(Access);
 
     fn describe(&self) -> String {
         match self {
@@ -667,17 +675,7 @@ impl Setting for StdioPolicy {
 }
 
 impl Setting for ClocksPolicy {
-    fn allowing() -> Self {
-        ClocksPolicy::Allow
-    }
-
-    fn denying() -> Self {
-        ClocksPolicy::Deny
-    }
-
-    fn allows(&self) -> bool {
-        *self == ClocksPolicy::Allow
-    }
+    allow_or_deny!(ClocksPolicy);
 
     fn describe(&self) -> String {
         match self {
@@ -693,17 +691,7 @@ impl Setting for ClocksPolicy {
 }
 
 impl Setting for RandomPolicy {
-    fn allowing() -> Self {
-        RandomPolicy::Allow
-    }
-
-    fn denying() -> Self {
-        RandomPolicy::Deny
-    }
-
-    fn allows(&self) -> bool {
-        *self == RandomPolicy::Allow
-    }
+    allow_or_deny!(RandomPolicy);
 
     fn describe(&self) -> String {
         match self {
