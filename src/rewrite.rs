@@ -21,7 +21,7 @@ mod summary;
 use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
-use wasi_virt_layout::{file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, TRACE, TRACE_IMPL};
+use wasi_virt_layout::{file_segment_index, Anchor, ANCHOR_SYMBOL, TRACE, TRACE_IMPL};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ExportKind, ExportSection, Function,
@@ -99,21 +99,19 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     Ok(Rewritten { module, imports })
 }
 
-/// The function the `trace` hook is bound to under `--debug`.
+/// The function the `trace` hook is bound to under `--debug`. Calls of the
+/// hook become calls of it, so their types must be the same.
 fn trace_target(summary: &Summary<'_>, debug: bool) -> Result<Option<u32>> {
-    let has_hook = summary
-        .imports
-        .iter()
-        .any(|i| (i.module, i.name) == (HOOK_MODULE, TRACE));
-    match (
-        debug,
-        has_hook,
-        summary.export(TRACE_IMPL, ExternalKind::Func),
-    ) {
-        (true, true, None) => bail!("adapter has a `{TRACE}` hook but no `{TRACE_IMPL}`"),
-        (true, true, target) => Ok(target),
-        _ => Ok(None),
+    let (Some(hook), true) = (summary.hook(TRACE), debug) else {
+        return Ok(None);
+    };
+    let Some(target) = summary.export(TRACE_IMPL, ExternalKind::Func) else {
+        bail!("adapter has a `{TRACE}` hook but no `{TRACE_IMPL}`");
+    };
+    if summary.type_of(hook) != summary.type_of(target) {
+        bail!("adapter's `{TRACE_IMPL}` does not have the type of its `{TRACE}` hook");
     }
+    Ok(Some(target))
 }
 
 /// Where the configuration goes: just above the adapter's initial memory,

@@ -7,7 +7,9 @@ use crate::policy::{
 };
 use crate::subsystem::REGISTRY;
 use anyhow::{Context, Result};
-use wasi_virt_layout::{ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, FLAG_DEBUG};
+use wasi_virt_layout::{
+    ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
+};
 
 /// Encodes the configuration for `policy`, with the embedded `tree`.
 pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
@@ -37,6 +39,9 @@ pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
             properties: pairs(&store.properties),
         },
         fs: tree.spec(),
+        // The trace names the calls from these; without `--debug` nothing
+        // is traced, and no output carries them.
+        call_names: if policy.debug { CALL_NAMES } else { &[] },
     };
     Ok(wasi_virt_layout::encode(&spec))
 }

@@ -46,7 +46,7 @@ pub struct Roots<'p> {
 impl Live {
     /// Computes liveness of `summary` from `roots`.
     pub fn compute(summary: &Summary<'_>, roots: &Roots<'_>) -> Result<Live> {
-        let trace = hook(summary, TRACE);
+        let trace = summary.hook(TRACE);
         let live = mark(summary, roots, trace.zip(roots.trace_target))?;
         let mut out = Live {
             map: vec![None; live.len()],
@@ -130,15 +130,6 @@ impl Live {
             .extend(types.into_iter().map(|ty| (ty, Stub::Trap)));
         next
     }
-}
-
-/// The index of the hook import `name`, if the adapter has it.
-fn hook(summary: &Summary<'_>, name: &str) -> Option<u32> {
-    summary
-        .imports
-        .iter()
-        .position(|i| (i.module, i.name) == (HOOK_MODULE, name))
-        .map(|i| i as u32)
 }
 
 /// Marks what the roots reach. `alias` is a hook import and the defined

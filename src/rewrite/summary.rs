@@ -1,6 +1,7 @@
 //! What the rewrite needs to know about the adapter module, read in one pass.
 
 use anyhow::{bail, Result};
+use wasi_virt_layout::HOOK_MODULE;
 use wasmparser::{ElementItems, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef};
 
 /// One function import.
@@ -143,6 +144,14 @@ impl<'a> Summary<'a> {
             None => self.imports[f as usize].ty,
             Some(d) => self.defined[d as usize],
         }
+    }
+
+    /// The index of the hook import `name` (`crates/layout`), if any.
+    pub fn hook(&self, name: &str) -> Option<u32> {
+        self.imports
+            .iter()
+            .position(|i| (i.module, i.name) == (HOOK_MODULE, name))
+            .map(|i| i as u32)
     }
 
     /// The index of the exported item `name` of `kind`.

@@ -16,7 +16,7 @@ use crate::state::config;
 use crate::wasi::clocks as host;
 use crate::{denied, Adapter};
 use core::cell::Cell;
-use wasi_virt_layout::{allow, VirtualClock};
+use wasi_virt_layout::{allow, Call, VirtualClock};
 
 /// How far the virtual time moves at each `now`, and its resolution: 1 µs.
 pub const STEP: u64 = 1_000;
@@ -54,8 +54,8 @@ enum Mode {
     Virtual(VirtualClock),
 }
 
-fn mode(call: &str) -> Mode {
-    trace!("{call}");
+fn mode(call: Call) -> Mode {
+    trace!(call);
     let config = config();
     if config.allows(allow::CLOCKS) {
         return Mode::Host;
@@ -68,28 +68,28 @@ fn mode(call: &str) -> Mode {
 
 impl monotonic_clock::Guest for Adapter {
     fn now() -> Instant {
-        match mode("wasi:clocks/monotonic-clock.now") {
+        match mode(Call::MonotonicNow) {
             Mode::Host => host::monotonic_clock::now(),
             Mode::Virtual(_) => tick(),
         }
     }
 
     fn resolution() -> Duration {
-        match mode("wasi:clocks/monotonic-clock.resolution") {
+        match mode(Call::MonotonicResolution) {
             Mode::Host => host::monotonic_clock::resolution(),
             Mode::Virtual(_) => STEP,
         }
     }
 
     fn subscribe_instant(when: Instant) -> Pollable {
-        match mode("wasi:clocks/monotonic-clock.subscribe-instant") {
+        match mode(Call::SubscribeInstant) {
             Mode::Host => VPollable::host(host::monotonic_clock::subscribe_instant(when)),
             Mode::Virtual(_) => VPollable::timer(when),
         }
     }
 
     fn subscribe_duration(when: Duration) -> Pollable {
-        match mode("wasi:clocks/monotonic-clock.subscribe-duration") {
+        match mode(Call::SubscribeDuration) {
             Mode::Host => VPollable::host(host::monotonic_clock::subscribe_duration(when)),
             Mode::Virtual(_) => VPollable::timer(virtual_now().saturating_add(when)),
         }
@@ -115,14 +115,14 @@ fn virtual_datetime(start: VirtualClock, elapsed: u64) -> Datetime {
 
 impl wall_clock::Guest for Adapter {
     fn now() -> Datetime {
-        match mode("wasi:clocks/wall-clock.now") {
+        match mode(Call::WallNow) {
             Mode::Host => datetime(host::wall_clock::now()),
             Mode::Virtual(start) => virtual_datetime(start, tick()),
         }
     }
 
     fn resolution() -> Datetime {
-        match mode("wasi:clocks/wall-clock.resolution") {
+        match mode(Call::WallResolution) {
             Mode::Host => datetime(host::wall_clock::resolution()),
             Mode::Virtual(_) => Datetime {
                 seconds: 0,

@@ -8,7 +8,7 @@ use crate::wasi::config::store as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use wasi_virt_layout::HostFilterMode;
+use wasi_virt_layout::{Call, HostFilterMode};
 
 fn error(e: host::Error) -> Error {
     match e {
@@ -19,15 +19,13 @@ fn error(e: host::Error) -> Error {
 
 impl store::Guest for Adapter {
     fn get(key: String) -> Result<Option<String>, Error> {
-        trace!("wasi:config/store.get({key})");
+        trace!(Call::StoreGet, key);
         let store = &config().store;
         if let Some(value) = store.properties.get(&key) {
             return Ok(Some(value.to_string()));
         }
         if store.host == HostFilterMode::None {
-            crate::debug::print(format_args!(
-                "wasi-virt: denied: wasi:config/store.get({key})"
-            ));
+            trace!(denied: Call::StoreGet, key);
             let mut message = String::from("host configuration is denied by wasi-virt; `");
             message.push_str(&key);
             message.push_str("` is not set by the policy");
@@ -40,7 +38,7 @@ impl store::Guest for Adapter {
     }
 
     fn get_all() -> Result<Vec<(String, String)>, Error> {
-        trace!("wasi:config/store.get-all");
+        trace!(Call::StoreGetAll);
         let store = &config().store;
         let mut out = Vec::new();
         if store.host != HostFilterMode::None {

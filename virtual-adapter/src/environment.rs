@@ -7,11 +7,11 @@ use crate::wasi::cli::environment as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use wasi_virt_layout::{HostFilterMode, Source};
+use wasi_virt_layout::{Call, HostFilterMode, Source};
 
 impl Guest for Adapter {
     fn get_environment() -> Vec<(String, String)> {
-        trace!("wasi:cli/environment.get-environment");
+        trace!(Call::GetEnvironment);
         let env = &config().env;
         let mut out = Vec::new();
         if env.host != HostFilterMode::None {
@@ -32,7 +32,7 @@ impl Guest for Adapter {
     }
 
     fn get_arguments() -> Vec<String> {
-        trace!("wasi:cli/environment.get-arguments");
+        trace!(Call::GetArguments);
         match config().env.args {
             Source::Host => host::get_arguments(),
             Source::Virtual(args) => args.iter().map(String::from).collect(),
@@ -40,7 +40,7 @@ impl Guest for Adapter {
     }
 
     fn initial_cwd() -> Option<String> {
-        trace!("wasi:cli/environment.initial-cwd");
+        trace!(Call::InitialCwd);
         match config().env.cwd {
             Source::Host => host::initial_cwd(),
             Source::Virtual(cwd) => cwd.map(String::from),

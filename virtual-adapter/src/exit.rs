@@ -5,24 +5,21 @@ use crate::exports::wasi::cli::exit;
 use crate::state::config;
 use crate::wasi::cli::exit as host;
 use crate::{denied, Adapter};
-use wasi_virt_layout::allow;
+use wasi_virt_layout::{allow, Call};
 
 impl exit::Guest for Adapter {
     fn exit(status: Result<(), ()>) {
-        trace!(
-            "wasi:cli/exit.exit({})",
-            if status.is_ok() { "ok" } else { "err" }
-        );
+        trace!(Call::Exit, if status.is_ok() { "ok" } else { "err" });
         if !config().allows(allow::EXIT) {
-            denied("wasi:cli/exit.exit");
+            denied(Call::Exit);
         }
         host::exit(status);
     }
 
     fn exit_with_code(status_code: u8) {
-        trace!("wasi:cli/exit.exit-with-code({status_code})");
+        trace!(Call::ExitWithCode, status_code);
         if !config().allows(allow::EXIT) {
-            denied("wasi:cli/exit.exit-with-code");
+            denied(Call::ExitWithCode);
         }
         host::exit_with_code(status_code);
     }

@@ -4,6 +4,7 @@
 //! exist, and no `wasi:filesystem` import is left.
 
 use crate::clocks::datetime;
+use crate::debug::AsArg;
 use crate::exports::wasi::clocks::wall_clock::Datetime;
 use crate::exports::wasi::filesystem::preopens;
 use crate::exports::wasi::filesystem::types::{
@@ -23,7 +24,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use wasi_virt_layout::{allow, NodeKind};
+use wasi_virt_layout::{allow, Call, NodeKind};
 
 use host::types as h;
 
@@ -98,7 +99,10 @@ fn open_runtime_file(path: &str) -> Result<h::Descriptor, ErrorCode> {
         h::OpenFlags::empty(),
     )
     .map_err(|why| {
-        crate::debug::print(format_args!("wasi-virt: runtime file `{path}`: {why}"));
+        match why {
+            None => trace!(Call::RuntimeFileOutsidePreopens, path),
+            Some(code) => trace!(Call::RuntimeFileRefused, path, code as u8),
+        }
         ErrorCode::NoEntry
     })
 }
@@ -144,7 +148,7 @@ macro_rules! on {
 
 impl GuestDescriptor for VDescriptor {
     fn read_via_stream(&self, offset: Filesize) -> Result<InputStream, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.read-via-stream({offset})");
+        trace!(Call::ReadViaStream, offset);
         match self {
             VDescriptor::Host(h) => {
                 map(h.read_via_stream(offset)).map(|s| InputStream::new(VInputStream::Host(s)))
@@ -162,13 +166,13 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.write-via-stream({offset})");
+        trace!(Call::WriteViaStream, offset);
         on!(self, h => h.write_via_stream(offset), _ => Err(ErrorCode::ReadOnly))
             .map(|s| OutputStream::new(VOutputStream::Host(s)))
     }
 
     fn append_via_stream(&self) -> Result<OutputStream, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.append-via-stream");
+        trace!(Call::AppendViaStream);
         on!(self, h => h.append_via_stream(), _ => Err(ErrorCode::ReadOnly))
             .map(|s| OutputStream::new(VOutputStream::Host(s)))
     }
@@ -193,7 +197,7 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn set_size(&self, size: Filesize) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.set-size({size})");
+        trace!(Call::SetSize, size);
         on!(self, h => h.set_size(size), _ => Err(ErrorCode::ReadOnly))
     }
 
@@ -209,20 +213,17 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn read(&self, length: Filesize, offset: Filesize) -> Result<(Vec<u8>, bool), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.read({length}, {offset})");
+        trace!(Call::ReadFile, length, offset);
         on!(self, h => h.read(length, offset), c => vfs::read(last(c), length, offset))
     }
 
     fn write(&self, buffer: Vec<u8>, offset: Filesize) -> Result<Filesize, ErrorCode> {
-        trace!(
-            "wasi:filesystem/types.descriptor.write({} bytes, {offset})",
-            buffer.len()
-        );
+        trace!(Call::WriteFile, buffer.len(), offset);
         on!(self, h => h.write(&buffer, offset), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn read_directory(&self) -> Result<DirectoryEntryStream, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.read-directory");
+        trace!(Call::ReadDirectory);
         let stream = match self {
             VDescriptor::Host(h) => VDirectoryEntryStream::Host(map(h.read_directory())?),
             VDescriptor::Virtual(c) => match vfs::node(last(c)).kind {
@@ -243,17 +244,17 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.create-directory-at({path})");
+        trace!(Call::CreateDirectoryAt, path);
         on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.stat");
+        trace!(Call::Stat);
         on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(last(c))))
     }
 
     fn stat_at(&self, path_flags_: PathFlags, path: String) -> Result<DescriptorStat, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.stat-at({path})");
+        trace!(Call::StatAt, path);
         on!(self, h => h.stat_at(path_flags(path_flags_), &path).map(stat),
         c => {
             let node = last(&vfs::resolve(c, &path)?);
@@ -286,7 +287,7 @@ impl GuestDescriptor for VDescriptor {
         new_descriptor: DescriptorBorrow<'_>,
         new_path: String,
     ) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.link-at({old_path}, {new_path})");
+        trace!(Call::LinkAt, old_path, new_path);
         let target = other(new_descriptor);
         on!(self, h => h.link_at(path_flags(old_path_flags), &old_path, target?, &new_path),
             _ => Err(ErrorCode::ReadOnly))
@@ -299,7 +300,7 @@ impl GuestDescriptor for VDescriptor {
         open_flags: OpenFlags,
         flags: DescriptorFlags,
     ) -> Result<Descriptor, ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.open-at({path})");
+        trace!(Call::OpenAt, path);
         let chain = match self {
             VDescriptor::Host(h) => {
                 return map(h.open_at(
@@ -343,7 +344,7 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.remove-directory-at({path})");
+        trace!(Call::RemoveDirectoryAt, path);
         on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
@@ -353,18 +354,18 @@ impl GuestDescriptor for VDescriptor {
         new_descriptor: DescriptorBorrow<'_>,
         new_path: String,
     ) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.rename-at({old_path}, {new_path})");
+        trace!(Call::RenameAt, old_path, new_path);
         let target = other(new_descriptor);
         on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.symlink-at({old_path}, {new_path})");
+        trace!(Call::SymlinkAt, old_path, new_path);
         on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::ReadOnly))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
-        trace!("wasi:filesystem/types.descriptor.unlink-file-at({path})");
+        trace!(Call::UnlinkFileAt, path);
         on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::ReadOnly))
     }
 
@@ -446,11 +447,12 @@ impl types::Guest for Adapter {
 
 /// Opens host path `wanted` through the host preopen that is it, or that
 /// holds it, with `open_flags` and the rights the host gave that preopen.
+/// The error is the host's, or `None` when no host preopen holds `wanted`.
 fn open_host(
     host: &[(h::Descriptor, String)],
     wanted: &str,
     open_flags: h::OpenFlags,
-) -> Result<h::Descriptor, String> {
+) -> Result<h::Descriptor, Option<h::ErrorCode>> {
     let wanted = wanted.trim_end_matches('/');
     for (dir, name) in host {
         let name = name.trim_end_matches('/');
@@ -469,14 +471,14 @@ fn open_host(
         }
         return dir
             .open_at(h::PathFlags::empty(), rest, open_flags, flags)
-            .map_err(|e| alloc::format!("the host refused to open it ({e:?})"));
+            .map_err(Some);
     }
-    Err("the host preopens no directory that holds it".into())
+    Err(None)
 }
 
 impl preopens::Guest for Adapter {
     fn get_directories() -> Vec<(Descriptor, String)> {
-        trace!("wasi:filesystem/preopens.get-directories");
+        trace!(Call::GetDirectories);
         let mut out: Vec<(Descriptor, String)> = config()
             .fs
             .preopens()
@@ -493,9 +495,14 @@ impl preopens::Guest for Adapter {
             for (guest, wanted) in remaps.iter() {
                 match open_host(&host, wanted, h::OpenFlags::DIRECTORY) {
                     Ok(d) => out.push((Descriptor::new(VDescriptor::Host(d)), guest.into())),
-                    Err(why) => crate::trap(&alloc::format!(
-                        "cannot show host `{wanted}` as `{guest}`: {why}"
-                    )),
+                    Err(None) => crate::trap(
+                        Call::RemapOutsidePreopens,
+                        &[wanted.as_arg(), guest.as_arg()],
+                    ),
+                    Err(Some(code)) => crate::trap(
+                        Call::RemapRefused,
+                        &[wanted.as_arg(), guest.as_arg(), (code as u8).as_arg()],
+                    ),
                 }
             }
             if config().allows(allow::HOST_PREOPENS) {

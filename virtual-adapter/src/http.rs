@@ -30,7 +30,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use wasi_virt_layout::allow;
+use wasi_virt_layout::{allow, Call};
 
 /// `wasi:http/types.fields`.
 pub struct VFields {
@@ -164,7 +164,7 @@ impl GuestOutgoingBody for VOutgoingBody {
     }
 
     fn finish(this: OutgoingBody, trailers: Option<Trailers>) -> Result<(), ErrorCode> {
-        trace!("wasi:http/types.outgoing-body.finish");
+        trace!(Call::OutgoingBodyFinish);
         let body = this.into_inner::<VOutgoingBody>();
         let trailers = trailers.map(|t| t.into_inner::<VFields>().snapshot());
         let mut state = body.0.borrow_mut();
@@ -480,14 +480,12 @@ impl outgoing_handler::Guest for Adapter {
     ) -> Result<FutureIncomingResponse, ErrorCode> {
         let request = request.into_inner::<VOutgoingRequest>();
         trace!(
-            "wasi:http/outgoing-handler.handle({:?} {})",
-            request.authority.borrow(),
+            Call::Handle,
+            request.authority.borrow().as_deref().unwrap_or(""),
             request.path_with_query.borrow().as_deref().unwrap_or("/")
         );
         if !config().allows(allow::HTTP) {
-            crate::debug::print(format_args!(
-                "wasi-virt: denied: wasi:http/outgoing-handler.handle"
-            ));
+            trace!(denied: Call::Handle);
             return Err(ErrorCode::HttpRequestDenied);
         }
         send(request, options.map(|o| o.into_inner::<VRequestOptions>()))
@@ -501,7 +499,7 @@ fn send(
     options: Option<VRequestOptions>,
 ) -> Result<FutureIncomingResponse, ErrorCode> {
     let out = host::types::OutgoingRequest::new(host_fields(request.headers)?);
-    let invalid = |what: &str| ErrorCode::InternalError(Some(alloc::format!("invalid {what}")));
+    let invalid = |what: &str| internal_error("invalid ", what);
     out.set_method(&method_in(request.method.into_inner()))
         .map_err(|()| invalid("method"))?;
     out.set_path_with_query(request.path_with_query.into_inner().as_deref())
@@ -554,9 +552,26 @@ fn send(
 }
 
 fn host_fields(entries: Vec<(String, Vec<u8>)>) -> Result<host::types::Fields, ErrorCode> {
-    host::types::Fields::from_list(&entries).map_err(|e| {
-        ErrorCode::InternalError(Some(alloc::format!("the host refused a header: {e:?}")))
-    })
+    host::types::Fields::from_list(&entries)
+        .map_err(|e| internal_error("the host refused a header: ", header_error(&e)))
+}
+
+/// `internal-error` with the message `what` + `detail`.
+fn internal_error(what: &str, detail: &str) -> ErrorCode {
+    let mut message = String::from(what);
+    message.push_str(detail);
+    ErrorCode::InternalError(Some(message))
+}
+
+/// The host's header error as its `Debug` form shows it (what the guest
+/// has always read), without `core::fmt`.
+fn header_error(e: &host::types::HeaderError) -> &'static str {
+    use host::types::HeaderError as H;
+    match e {
+        H::InvalidSyntax => "HeaderError::InvalidSyntax",
+        H::Forbidden => "HeaderError::Forbidden",
+        H::Immutable => "HeaderError::Immutable",
+    }
 }
 
 fn method_in(m: Method) -> host::types::Method {

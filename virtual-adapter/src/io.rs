@@ -14,6 +14,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use wasi_virt_layout::Call;
 
 /// How much a virtual sink accepts per `check-write`.
 const SINK_BUDGET: u64 = 1 << 20;
@@ -133,7 +134,7 @@ impl PollGuest for Adapter {
     type Pollable = VPollable;
 
     fn poll(in_: Vec<PollableBorrow<'_>>) -> Vec<u32> {
-        trace!("wasi:io/poll.poll({} pollables)", in_.len());
+        trace!(Call::Poll, in_.len());
         let ours: Vec<&VPollable> = in_.iter().map(|p| p.get::<VPollable>()).collect();
         let ready: Vec<u32> = (0..ours.len() as u32)
             .filter(|i| ours[*i as usize].ready_now())
@@ -155,7 +156,7 @@ impl PollGuest for Adapter {
             .unzip();
         if hosts.is_empty() {
             // `poll` must not be called with an empty list.
-            crate::trap("wasi:io/poll.poll called with no pollables");
+            crate::trap(Call::PollWithoutPollables, &[]);
         }
         host_poll::poll(&hosts)
             .into_iter()
@@ -227,17 +228,17 @@ impl VInputStream {
 
 impl GuestInputStream for VInputStream {
     fn read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
-        trace!("wasi:io/streams.input-stream.read({len})");
+        trace!(Call::Read, len);
         self.take(len, |h| h.read(len))
     }
 
     fn blocking_read(&self, len: u64) -> Result<Vec<u8>, StreamError> {
-        trace!("wasi:io/streams.input-stream.blocking-read({len})");
+        trace!(Call::BlockingRead, len);
         self.take(len, |h| h.blocking_read(len))
     }
 
     fn skip(&self, len: u64) -> Result<u64, StreamError> {
-        trace!("wasi:io/streams.input-stream.skip({len})");
+        trace!(Call::Skip, len);
         match self {
             VInputStream::Host(h) => map(h.skip(len)),
             _ => self.skip_virtual(len),
@@ -245,7 +246,7 @@ impl GuestInputStream for VInputStream {
     }
 
     fn blocking_skip(&self, len: u64) -> Result<u64, StreamError> {
-        trace!("wasi:io/streams.input-stream.blocking-skip({len})");
+        trace!(Call::BlockingSkip, len);
         match self {
             VInputStream::Host(h) => map(h.blocking_skip(len)),
             _ => self.skip_virtual(len),
@@ -319,15 +320,12 @@ impl VOutputStream {
 
 impl GuestOutputStream for VOutputStream {
     fn check_write(&self) -> Result<u64, StreamError> {
-        trace!("wasi:io/streams.output-stream.check-write");
+        trace!(Call::CheckWrite);
         self.with(SINK_BUDGET, |_| {}, |h| h.check_write())
     }
 
     fn write(&self, contents: Vec<u8>) -> Result<(), StreamError> {
-        trace!(
-            "wasi:io/streams.output-stream.write({} bytes)",
-            contents.len()
-        );
+        trace!(Call::Write, contents.len());
         self.with(
             (),
             |b| b.extend_from_slice(&contents),
@@ -336,10 +334,7 @@ impl GuestOutputStream for VOutputStream {
     }
 
     fn blocking_write_and_flush(&self, contents: Vec<u8>) -> Result<(), StreamError> {
-        trace!(
-            "wasi:io/streams.output-stream.blocking-write-and-flush({} bytes)",
-            contents.len()
-        );
+        trace!(Call::BlockingWriteAndFlush, contents.len());
         self.with(
             (),
             |b| b.extend_from_slice(&contents),
@@ -348,12 +343,12 @@ impl GuestOutputStream for VOutputStream {
     }
 
     fn flush(&self) -> Result<(), StreamError> {
-        trace!("wasi:io/streams.output-stream.flush");
+        trace!(Call::Flush);
         self.with((), |_| {}, |h| h.flush())
     }
 
     fn blocking_flush(&self) -> Result<(), StreamError> {
-        trace!("wasi:io/streams.output-stream.blocking-flush");
+        trace!(Call::BlockingFlush);
         self.with((), |_| {}, |h| h.blocking_flush())
     }
 
@@ -369,7 +364,7 @@ impl GuestOutputStream for VOutputStream {
     }
 
     fn write_zeroes(&self, len: u64) -> Result<(), StreamError> {
-        trace!("wasi:io/streams.output-stream.write-zeroes({len})");
+        trace!(Call::WriteZeroes, len);
         self.with(
             (),
             |b| b.resize(b.len() + len as usize, 0),
@@ -378,7 +373,7 @@ impl GuestOutputStream for VOutputStream {
     }
 
     fn blocking_write_zeroes_and_flush(&self, len: u64) -> Result<(), StreamError> {
-        trace!("wasi:io/streams.output-stream.blocking-write-zeroes-and-flush({len})");
+        trace!(Call::BlockingWriteZeroesAndFlush, len);
         self.with(
             (),
             |b| b.resize(b.len() + len as usize, 0),
@@ -387,12 +382,12 @@ impl GuestOutputStream for VOutputStream {
     }
 
     fn splice(&self, src: InputStreamBorrow<'_>, len: u64) -> Result<u64, StreamError> {
-        trace!("wasi:io/streams.output-stream.splice({len})");
+        trace!(Call::Splice, len);
         self.splice_from(src.get::<VInputStream>(), len, false)
     }
 
     fn blocking_splice(&self, src: InputStreamBorrow<'_>, len: u64) -> Result<u64, StreamError> {
-        trace!("wasi:io/streams.output-stream.blocking-splice({len})");
+        trace!(Call::BlockingSplice, len);
         self.splice_from(src.get::<VInputStream>(), len, true)
     }
 }

@@ -14,6 +14,8 @@
 
 extern crate alloc;
 
+use wasi_virt_layout::Call;
+
 #[macro_use]
 mod debug;
 mod clocks;
@@ -50,14 +52,14 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Stops the instance: `why` is shown under `--debug`.
-pub(crate) fn trap(why: &str) -> ! {
-    debug::print(format_args!("wasi-virt: trap: {why}"));
+/// Stops the instance: `why`, with `args`, is shown under `--debug`.
+pub(crate) fn trap(why: Call, args: &[debug::Arg<'_>]) -> ! {
+    debug::emit(debug::Kind::Trap, why, args);
     core::arch::wasm32::unreachable()
 }
 
 /// Traps for a call into a denied subsystem that has no error channel.
-pub(crate) fn denied(call: &str) -> ! {
-    debug::print(format_args!("wasi-virt: denied: {call}"));
+pub(crate) fn denied(call: Call) -> ! {
+    debug::emit(debug::Kind::Denied, call, &[]);
     core::arch::wasm32::unreachable()
 }

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use wasi_virt_layout::allow;
+use wasi_virt_layout::{allow, Call};
 
 struct Seeded(UnsafeCell<Option<ChaCha20Rng>>);
 
@@ -31,8 +31,8 @@ fn with_seeded<T>(seed: u64, f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
 }
 
 /// Where a call is answered from: `None` is the host.
-fn seed(call: &str) -> Option<u64> {
-    trace!("{call}");
+fn seed(call: Call) -> Option<u64> {
+    trace!(call);
     let config = config();
     if config.allows(allow::RANDOM) {
         return None;
@@ -55,14 +55,14 @@ fn seeded_u64(seed: u64) -> u64 {
 
 impl random::Guest for Adapter {
     fn get_random_bytes(len: u64) -> Vec<u8> {
-        match seed("wasi:random/random.get-random-bytes") {
+        match seed(Call::GetRandomBytes) {
             None => host::random::get_random_bytes(len),
             Some(seed) => seeded_bytes(seed, len),
         }
     }
 
     fn get_random_u64() -> u64 {
-        match seed("wasi:random/random.get-random-u64") {
+        match seed(Call::GetRandomU64) {
             None => host::random::get_random_u64(),
             Some(seed) => seeded_u64(seed),
         }
@@ -71,14 +71,14 @@ impl random::Guest for Adapter {
 
 impl insecure::Guest for Adapter {
     fn get_insecure_random_bytes(len: u64) -> Vec<u8> {
-        match seed("wasi:random/insecure.get-insecure-random-bytes") {
+        match seed(Call::GetInsecureRandomBytes) {
             None => host::insecure::get_insecure_random_bytes(len),
             Some(seed) => seeded_bytes(seed, len),
         }
     }
 
     fn get_insecure_random_u64() -> u64 {
-        match seed("wasi:random/insecure.get-insecure-random-u64") {
+        match seed(Call::GetInsecureRandomU64) {
             None => host::insecure::get_insecure_random_u64(),
             Some(seed) => seeded_u64(seed),
         }
@@ -87,7 +87,7 @@ impl insecure::Guest for Adapter {
 
 impl insecure_seed::Guest for Adapter {
     fn insecure_seed() -> (u64, u64) {
-        match seed("wasi:random/insecure-seed.insecure-seed") {
+        match seed(Call::InsecureSeed) {
             None => host::insecure_seed::insecure_seed(),
             Some(seed) => (seeded_u64(seed), seeded_u64(seed)),
         }

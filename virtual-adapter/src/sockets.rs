@@ -24,7 +24,7 @@ use crate::wasi::sockets as host;
 use crate::Adapter;
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasi_virt_layout::allow;
+use wasi_virt_layout::{allow, Call};
 
 type Duration = u64;
 
@@ -111,7 +111,7 @@ impl network::Guest for Adapter {
 
 impl instance_network::Guest for Adapter {
     fn instance_network() -> Network {
-        trace!("wasi:sockets/instance-network.instance-network");
+        trace!(Call::InstanceNetwork);
         Network::new(VNetwork(
             allowed().then(host::instance_network::instance_network),
         ))
@@ -119,19 +119,19 @@ impl instance_network::Guest for Adapter {
 }
 
 /// Fails a call when sockets are denied.
-fn check(call: &str) -> Result<(), ErrorCode> {
-    trace!("{call}");
+fn check(call: Call) -> Result<(), ErrorCode> {
+    trace!(call);
     if allowed() {
         Ok(())
     } else {
-        crate::debug::print(format_args!("wasi-virt: denied: {call}"));
+        trace!(denied: call);
         Err(ErrorCode::AccessDenied)
     }
 }
 
 impl tcp_create_socket::Guest for Adapter {
     fn create_tcp_socket(address_family: IpAddressFamily) -> Result<TcpSocket, ErrorCode> {
-        check("wasi:sockets/tcp-create-socket.create-tcp-socket")?;
+        check(Call::CreateTcpSocket)?;
         map(host::tcp_create_socket::create_tcp_socket(family_in(
             address_family,
         )))
@@ -141,7 +141,7 @@ impl tcp_create_socket::Guest for Adapter {
 
 impl udp_create_socket::Guest for Adapter {
     fn create_udp_socket(address_family: IpAddressFamily) -> Result<UdpSocket, ErrorCode> {
-        check("wasi:sockets/udp-create-socket.create-udp-socket")?;
+        check(Call::CreateUdpSocket)?;
         map(host::udp_create_socket::create_udp_socket(family_in(
             address_family,
         )))
@@ -156,7 +156,7 @@ impl ip_name_lookup::Guest for Adapter {
         network: NetworkBorrow<'_>,
         name: String,
     ) -> Result<ResolveAddressStream, ErrorCode> {
-        check("wasi:sockets/ip-name-lookup.resolve-addresses")?;
+        check(Call::ResolveAddresses)?;
         let network = VNetwork::host(network)?;
         map(host::ip_name_lookup::resolve_addresses(network, &name))
             .map(|s| ResolveAddressStream::new(VResolveAddressStream(s)))
@@ -168,7 +168,7 @@ pub struct VResolveAddressStream(host::ip_name_lookup::ResolveAddressStream);
 
 impl GuestResolveAddressStream for VResolveAddressStream {
     fn resolve_next_address(&self) -> Result<Option<IpAddress>, ErrorCode> {
-        trace!("wasi:sockets/ip-name-lookup.resolve-address-stream.resolve-next-address");
+        trace!(Call::ResolveNextAddress);
         map(self.0.resolve_next_address()).map(|a| {
             a.map(|a| match a {
                 host::network::IpAddress::Ipv4(a) => IpAddress::Ipv4(a),
@@ -196,13 +196,13 @@ fn streams(
 
 /// The methods TCP and UDP sockets share: same names, same host calls.
 macro_rules! socket_common {
-    ($what:literal) => {
+    ($start_bind:ident) => {
         fn start_bind(
             &self,
             network: NetworkBorrow<'_>,
             local_address: IpSocketAddress,
         ) -> Result<(), ErrorCode> {
-            trace!("wasi:sockets/{}.start-bind", $what);
+            trace!(Call::$start_bind);
             map(self
                 .0
                 .start_bind(VNetwork::host(network)?, addr_in(local_address)))
@@ -247,26 +247,26 @@ macro_rules! socket_common {
 }
 
 impl GuestTcpSocket for VTcpSocket {
-    socket_common!("tcp.tcp-socket");
+    socket_common!(TcpStartBind);
 
     fn start_connect(
         &self,
         network: NetworkBorrow<'_>,
         remote_address: IpSocketAddress,
     ) -> Result<(), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.start-connect");
+        trace!(Call::TcpStartConnect);
         map(self
             .0
             .start_connect(VNetwork::host(network)?, addr_in(remote_address)))
     }
 
     fn finish_connect(&self) -> Result<(InputStream, OutputStream), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.finish-connect");
+        trace!(Call::TcpFinishConnect);
         map(self.0.finish_connect()).map(streams)
     }
 
     fn start_listen(&self) -> Result<(), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.start-listen");
+        trace!(Call::TcpStartListen);
         map(self.0.start_listen())
     }
 
@@ -275,7 +275,7 @@ impl GuestTcpSocket for VTcpSocket {
     }
 
     fn accept(&self) -> Result<(TcpSocket, InputStream, OutputStream), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.accept");
+        trace!(Call::TcpAccept);
         map(self.0.accept()).map(|(s, i, o)| {
             let (i, o) = streams((i, o));
             (TcpSocket::new(VTcpSocket(s)), i, o)
@@ -331,7 +331,7 @@ impl GuestTcpSocket for VTcpSocket {
     }
 
     fn shutdown(&self, shutdown_type: ShutdownType) -> Result<(), ErrorCode> {
-        trace!("wasi:sockets/tcp.tcp-socket.shutdown");
+        trace!(Call::TcpShutdown);
         map(self.0.shutdown(match shutdown_type {
             ShutdownType::Receive => host::tcp::ShutdownType::Receive,
             ShutdownType::Send => host::tcp::ShutdownType::Send,
@@ -348,13 +348,13 @@ impl tcp::Guest for Adapter {
 pub struct VUdpSocket(host::udp::UdpSocket);
 
 impl GuestUdpSocket for VUdpSocket {
-    socket_common!("udp.udp-socket");
+    socket_common!(UdpStartBind);
 
     fn stream(
         &self,
         remote_address: Option<IpSocketAddress>,
     ) -> Result<(IncomingDatagramStream, OutgoingDatagramStream), ErrorCode> {
-        trace!("wasi:sockets/udp.udp-socket.stream");
+        trace!(Call::UdpStream);
         map(self.0.stream(remote_address.map(addr_in))).map(|(i, o)| {
             (
                 IncomingDatagramStream::new(VIncomingDatagramStream(i)),
@@ -377,7 +377,7 @@ pub struct VIncomingDatagramStream(host::udp::IncomingDatagramStream);
 
 impl GuestIncomingDatagramStream for VIncomingDatagramStream {
     fn receive(&self, max_results: u64) -> Result<Vec<IncomingDatagram>, ErrorCode> {
-        trace!("wasi:sockets/udp.incoming-datagram-stream.receive({max_results})");
+        trace!(Call::UdpReceive, max_results);
         map(self.0.receive(max_results)).map(|ds| {
             ds.into_iter()
                 .map(|d| IncomingDatagram {
@@ -402,10 +402,7 @@ impl GuestOutgoingDatagramStream for VOutgoingDatagramStream {
     }
 
     fn send(&self, datagrams: Vec<OutgoingDatagram>) -> Result<u64, ErrorCode> {
-        trace!(
-            "wasi:sockets/udp.outgoing-datagram-stream.send({})",
-            datagrams.len()
-        );
+        trace!(Call::UdpSend, datagrams.len());
         let datagrams: Vec<host::udp::OutgoingDatagram> = datagrams
             .into_iter()
             .map(|d| host::udp::OutgoingDatagram {

@@ -20,7 +20,7 @@ use crate::Adapter;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use wasi_virt_layout::{StdioMode, Stream};
+use wasi_virt_layout::{Call, StdioMode, Stream};
 
 /// Stdin baked into the configuration: its bytes, then end of stream. Like
 /// the host's stdin, it is one stream: every `get-stdin` reads on from where
@@ -50,7 +50,7 @@ impl crate::io::Source for Baked {
 
 impl stdin::Guest for Adapter {
     fn get_stdin() -> InputStream {
-        trace!("wasi:cli/stdin.get-stdin");
+        trace!(Call::GetStdin);
         if let Some(bytes) = config().stdin {
             return InputStream::new(VInputStream::Source(Box::new(Baked(bytes))));
         }
@@ -72,14 +72,14 @@ fn output(stream: Stream, host: fn() -> crate::wasi::io::streams::OutputStream) 
 
 impl stdout::Guest for Adapter {
     fn get_stdout() -> OutputStream {
-        trace!("wasi:cli/stdout.get-stdout");
+        trace!(Call::GetStdout);
         output(Stream::Stdout, host::stdout::get_stdout)
     }
 }
 
 impl stderr::Guest for Adapter {
     fn get_stderr() -> OutputStream {
-        trace!("wasi:cli/stderr.get-stderr");
+        trace!(Call::GetStderr);
         output(Stream::Stderr, host::stderr::get_stderr)
     }
 }
@@ -108,7 +108,7 @@ fn allowed(stream: Stream) -> bool {
 
 impl terminal_stdin::Guest for Adapter {
     fn get_terminal_stdin() -> Option<TerminalInput> {
-        trace!("wasi:cli/terminal-stdin.get-terminal-stdin");
+        trace!(Call::GetTerminalStdin);
         if !allowed(Stream::Stdin) {
             return None;
         }
@@ -118,7 +118,7 @@ impl terminal_stdin::Guest for Adapter {
 
 impl terminal_stdout::Guest for Adapter {
     fn get_terminal_stdout() -> Option<TerminalOutput> {
-        trace!("wasi:cli/terminal-stdout.get-terminal-stdout");
+        trace!(Call::GetTerminalStdout);
         if !allowed(Stream::Stdout) {
             return None;
         }
@@ -129,7 +129,7 @@ impl terminal_stdout::Guest for Adapter {
 
 impl terminal_stderr::Guest for Adapter {
     fn get_terminal_stderr() -> Option<TerminalOutput> {
-        trace!("wasi:cli/terminal-stderr.get-terminal-stderr");
+        trace!(Call::GetTerminalStderr);
         if !allowed(Stream::Stderr) {
             return None;
         }

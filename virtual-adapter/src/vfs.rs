@@ -9,7 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::hooks::passive_read;
-use wasi_virt_layout::{Node, NodeKind, NAME_MAX};
+use wasi_virt_layout::{Call, Node, NodeKind, NAME_MAX};
 
 /// The host path of node `index`, if it is a runtime file.
 pub fn runtime_file(index: u32) -> Option<&'static str> {
@@ -24,7 +24,7 @@ pub fn runtime_file(index: u32) -> Option<&'static str> {
 pub fn node(index: u32) -> Node<'static> {
     match config().fs.node(index) {
         Some(n) => n,
-        None => crate::trap("virtual filesystem node out of range"),
+        None => crate::trap(Call::NodeOutOfRange, &[]),
     }
 }
 

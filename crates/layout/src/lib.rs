@@ -82,10 +82,120 @@ hooks! {
     /// `offset` of file segment `segment` (see [`file_segment_index`]) to
     /// `dest`; the library defines it as a `memory.init` dispatcher.
     PASSIVE_READ = "passive-read" => fn passive_read(segment: u32, offset: u32, len: u32, dest: *mut u8);
-    /// `trace(args)`: writes the `core::fmt::Arguments` at `args` to the
-    /// host's stderr. Bound to [`TRACE_IMPL`] under `--debug`, else a trap
-    /// that nothing reaches, so the formatting code is removed as dead.
-    TRACE = "trace" => fn trace(args: *const u8);
+    /// `trace(kind, call, args, count)`: writes one line about [`Call`]
+    /// `call` to the host's stderr; `kind` says whether it was made, denied
+    /// or trapped, and `args` points at `count` arguments (both defined in
+    /// `virtual-adapter/src/debug.rs`, the only code that reads them). The
+    /// line names the call from [`Config::call_names`]. Bound to
+    /// [`TRACE_IMPL`] under `--debug`, else a trap that nothing reaches, so
+    /// the formatting code is removed as dead.
+    TRACE = "trace" => fn trace(kind: u32, call: u32, args: *const u8, count: usize);
+}
+
+/// Declares every call (and every other event) the adapter reports under
+/// `--debug` once: [`Call`], the number the adapter passes to the
+/// [`TRACE`] hook, and [`CALL_NAMES`], the text the library writes into the
+/// configuration when the policy asks for debug output.
+macro_rules! calls {
+    ($($variant:ident = $name:literal,)*) => {
+        /// A call or event that the adapter traces, denies or traps on: its
+        /// number in the [`TRACE`] hook, and its index in [`CALL_NAMES`].
+        ///
+        /// Adding, removing or reordering entries changes the numbers, so the
+        /// adapter must be rebuilt (`./build-adapter.sh --check` catches a
+        /// stale one).
+        #[repr(u16)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Call {
+            $(#[doc = $name] $variant,)*
+        }
+
+        /// The text of each [`Call`], indexed by its number. Only the library
+        /// uses it: the adapter never refers to it, so the names are not in
+        /// the adapter's data, and reach it only through the configuration.
+        pub const CALL_NAMES: &[&str] = &[$($name,)*];
+    };
+}
+
+calls! {
+    GetEnvironment = "wasi:cli/environment.get-environment",
+    GetArguments = "wasi:cli/environment.get-arguments",
+    InitialCwd = "wasi:cli/environment.initial-cwd",
+    Exit = "wasi:cli/exit.exit",
+    ExitWithCode = "wasi:cli/exit.exit-with-code",
+    GetStdin = "wasi:cli/stdin.get-stdin",
+    GetStdout = "wasi:cli/stdout.get-stdout",
+    GetStderr = "wasi:cli/stderr.get-stderr",
+    GetTerminalStdin = "wasi:cli/terminal-stdin.get-terminal-stdin",
+    GetTerminalStdout = "wasi:cli/terminal-stdout.get-terminal-stdout",
+    GetTerminalStderr = "wasi:cli/terminal-stderr.get-terminal-stderr",
+    MonotonicNow = "wasi:clocks/monotonic-clock.now",
+    MonotonicResolution = "wasi:clocks/monotonic-clock.resolution",
+    SubscribeInstant = "wasi:clocks/monotonic-clock.subscribe-instant",
+    SubscribeDuration = "wasi:clocks/monotonic-clock.subscribe-duration",
+    WallNow = "wasi:clocks/wall-clock.now",
+    WallResolution = "wasi:clocks/wall-clock.resolution",
+    GetRandomBytes = "wasi:random/random.get-random-bytes",
+    GetRandomU64 = "wasi:random/random.get-random-u64",
+    GetInsecureRandomBytes = "wasi:random/insecure.get-insecure-random-bytes",
+    GetInsecureRandomU64 = "wasi:random/insecure.get-insecure-random-u64",
+    InsecureSeed = "wasi:random/insecure-seed.insecure-seed",
+    Poll = "wasi:io/poll.poll",
+    Read = "wasi:io/streams.input-stream.read",
+    BlockingRead = "wasi:io/streams.input-stream.blocking-read",
+    Skip = "wasi:io/streams.input-stream.skip",
+    BlockingSkip = "wasi:io/streams.input-stream.blocking-skip",
+    CheckWrite = "wasi:io/streams.output-stream.check-write",
+    Write = "wasi:io/streams.output-stream.write",
+    BlockingWriteAndFlush = "wasi:io/streams.output-stream.blocking-write-and-flush",
+    Flush = "wasi:io/streams.output-stream.flush",
+    BlockingFlush = "wasi:io/streams.output-stream.blocking-flush",
+    WriteZeroes = "wasi:io/streams.output-stream.write-zeroes",
+    BlockingWriteZeroesAndFlush = "wasi:io/streams.output-stream.blocking-write-zeroes-and-flush",
+    Splice = "wasi:io/streams.output-stream.splice",
+    BlockingSplice = "wasi:io/streams.output-stream.blocking-splice",
+    StoreGet = "wasi:config/store.get",
+    StoreGetAll = "wasi:config/store.get-all",
+    InstanceNetwork = "wasi:sockets/instance-network.instance-network",
+    CreateTcpSocket = "wasi:sockets/tcp-create-socket.create-tcp-socket",
+    CreateUdpSocket = "wasi:sockets/udp-create-socket.create-udp-socket",
+    ResolveAddresses = "wasi:sockets/ip-name-lookup.resolve-addresses",
+    ResolveNextAddress = "wasi:sockets/ip-name-lookup.resolve-address-stream.resolve-next-address",
+    TcpStartBind = "wasi:sockets/tcp.tcp-socket.start-bind",
+    TcpStartConnect = "wasi:sockets/tcp.tcp-socket.start-connect",
+    TcpFinishConnect = "wasi:sockets/tcp.tcp-socket.finish-connect",
+    TcpStartListen = "wasi:sockets/tcp.tcp-socket.start-listen",
+    TcpAccept = "wasi:sockets/tcp.tcp-socket.accept",
+    TcpShutdown = "wasi:sockets/tcp.tcp-socket.shutdown",
+    UdpStartBind = "wasi:sockets/udp.udp-socket.start-bind",
+    UdpStream = "wasi:sockets/udp.udp-socket.stream",
+    UdpReceive = "wasi:sockets/udp.incoming-datagram-stream.receive",
+    UdpSend = "wasi:sockets/udp.outgoing-datagram-stream.send",
+    OutgoingBodyFinish = "wasi:http/types.outgoing-body.finish",
+    Handle = "wasi:http/outgoing-handler.handle",
+    ReadViaStream = "wasi:filesystem/types.descriptor.read-via-stream",
+    WriteViaStream = "wasi:filesystem/types.descriptor.write-via-stream",
+    AppendViaStream = "wasi:filesystem/types.descriptor.append-via-stream",
+    SetSize = "wasi:filesystem/types.descriptor.set-size",
+    ReadFile = "wasi:filesystem/types.descriptor.read",
+    WriteFile = "wasi:filesystem/types.descriptor.write",
+    ReadDirectory = "wasi:filesystem/types.descriptor.read-directory",
+    CreateDirectoryAt = "wasi:filesystem/types.descriptor.create-directory-at",
+    Stat = "wasi:filesystem/types.descriptor.stat",
+    StatAt = "wasi:filesystem/types.descriptor.stat-at",
+    LinkAt = "wasi:filesystem/types.descriptor.link-at",
+    OpenAt = "wasi:filesystem/types.descriptor.open-at",
+    RemoveDirectoryAt = "wasi:filesystem/types.descriptor.remove-directory-at",
+    RenameAt = "wasi:filesystem/types.descriptor.rename-at",
+    SymlinkAt = "wasi:filesystem/types.descriptor.symlink-at",
+    UnlinkFileAt = "wasi:filesystem/types.descriptor.unlink-file-at",
+    GetDirectories = "wasi:filesystem/preopens.get-directories",
+    PollWithoutPollables = "wasi:io/poll.poll called with no pollables",
+    NodeOutOfRange = "virtual filesystem node out of range",
+    RuntimeFileOutsidePreopens = "runtime file outside the host's preopens",
+    RuntimeFileRefused = "runtime file refused by the host",
+    RemapOutsidePreopens = "host directory to remap outside the host's preopens",
+    RemapRefused = "host directory to remap refused by the host",
 }
 
 /// The longest file name, in bytes, that the embedded filesystem holds (the
@@ -108,7 +218,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -366,6 +476,9 @@ pub struct Config<'a> {
     /// What stdin reads, if it is baked in (its mode is then `Ignore`: the
     /// host's stdin is never read).
     pub stdin: Option<&'a [u8]>,
+    /// The text of each [`Call`], by number ([`CALL_NAMES`]) under `--debug`;
+    /// empty otherwise, so no output carries them unless asked to.
+    pub call_names: StrList<'a>,
 }
 
 /// A virtual clock: the wall clock starts at this instant, the monotonic
@@ -586,6 +699,7 @@ impl<'a> Config<'a> {
             1 => Some(r.bytes()?),
             t => return Err(Error::BadTag(t)),
         };
+        let call_names = r.str_list()?;
         Ok(Config {
             flags,
             env: Env {
@@ -602,6 +716,7 @@ impl<'a> Config<'a> {
             clock,
             random_seed,
             stdin,
+            call_names,
         })
     }
 
@@ -618,6 +733,11 @@ impl<'a> Config<'a> {
     /// Whether `--debug` tracing is on.
     pub fn debug(&self) -> bool {
         self.flags & FLAG_DEBUG != 0
+    }
+
+    /// The text of [`Call`] number `call`, if the configuration carries it.
+    pub fn call_name(&self, call: u32) -> Option<&'a str> {
+        self.call_names.get(call as usize)
     }
 }
 
@@ -649,6 +769,11 @@ impl<'a> StrList<'a> {
     /// Whether `s` is one of the strings.
     pub fn contains(&self, s: &str) -> bool {
         self.iter().any(|x| x == s)
+    }
+
+    /// String number `index`, if there are that many.
+    pub fn get(&self, index: usize) -> Option<&'a str> {
+        self.iter().nth(index)
     }
 }
 
@@ -776,6 +901,9 @@ mod encode {
         pub random_seed: Option<u64>,
         /// What stdin reads, if it is baked in.
         pub stdin: Option<&'s [u8]>,
+        /// The text of each [`super::Call`]: [`super::CALL_NAMES`] under
+        /// `--debug`, else empty.
+        pub call_names: &'s [&'s str],
     }
 
     /// The host's side of [`super::Fs`]: a tree in node order.
@@ -931,6 +1059,7 @@ mod encode {
                 w.blob(bytes);
             }
         }
+        w.str_list(spec.call_names);
         w.bytes
     }
 
@@ -1026,6 +1155,7 @@ mod tests {
             }),
             random_seed: Some(u64::MAX - 1),
             stdin: Some(b"line one\nline two\n"),
+            call_names: CALL_NAMES,
             fs: FsSpec {
                 remaps: vec![("/srv", "/host/srv")],
                 preopens: vec![("/data", 0)],
@@ -1122,6 +1252,33 @@ mod tests {
         );
         assert_eq!(c.random_seed, Some(u64::MAX - 1));
         assert_eq!(c.stdin, Some(&b"line one\nline two\n"[..]));
+        assert_eq!(c.call_names.iter().collect::<Vec<_>>(), CALL_NAMES);
+        assert_eq!(
+            c.call_name(Call::GetEnvironment as u32),
+            Some("wasi:cli/environment.get-environment")
+        );
+        assert_eq!(
+            c.call_name(Call::RemapRefused as u32),
+            Some("host directory to remap refused by the host")
+        );
+        assert_eq!(c.call_name(CALL_NAMES.len() as u32), None);
+    }
+
+    #[test]
+    fn call_names_match_the_calls() {
+        assert_eq!(
+            CALL_NAMES[Call::GetStdout as usize],
+            "wasi:cli/stdout.get-stdout"
+        );
+        assert_eq!(
+            CALL_NAMES[Call::Handle as usize],
+            "wasi:http/outgoing-handler.handle"
+        );
+        assert!(CALL_NAMES.len() <= u16::MAX as usize);
+        for (i, name) in CALL_NAMES.iter().enumerate() {
+            assert!(!name.is_empty() && !name.contains('('), "{name}");
+            assert!(!CALL_NAMES[..i].contains(name), "{name} twice");
+        }
     }
 
     #[test]
@@ -1152,6 +1309,7 @@ mod tests {
         assert_eq!(c.env.args, Source::Host);
         assert_eq!(c.env.cwd, Source::Host);
         assert_eq!((c.clock, c.random_seed, c.stdin), (None, None, None));
+        assert!(c.call_names.is_empty() && c.call_name(0).is_none());
 
         let mut spec = ConfigSpec::default();
         spec.env.cwd = Source::Virtual(None);
