@@ -1,11 +1,16 @@
-//! Building the embedded filesystem: reading mounts from the host, checking
+//! Building the embedded filesystem: walking mounts on the host, checking
 //! what may be embedded, laying the tree out as the adapter reads it, and
 //! packing file contents into passive data segments.
+//!
+//! Host files are not read here: a segment records which files it holds and
+//! their sizes, and their bytes are copied straight into the output when it
+//! is written (`src/splice.rs`), so no copy of them is ever held.
 
 use crate::policy::{FsEntry, FsPolicy};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec, NAME_MAX};
 
 /// Files are packed into passive segments of at most this size; a larger
@@ -30,7 +35,7 @@ pub struct Tree {
     /// Nodes in layout order (see [`Tree::spec`]).
     nodes: Vec<(String, Slot)>,
     /// The passive data segments holding file contents.
-    pub segments: Vec<Vec<u8>>,
+    pub segments: Vec<Segment>,
 }
 
 impl Tree {
@@ -75,8 +80,66 @@ impl Tree {
 /// An entry as read from the policy and the host, before layout.
 enum Item {
     Dir(BTreeMap<String, Item>),
-    File(Vec<u8>),
+    File(Content),
     RuntimeFile(String),
+}
+
+/// The bytes of an embedded file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Held: text from the policy.
+    Bytes(Vec<u8>),
+    /// A host file of this size, read when the output is written.
+    Host { path: PathBuf, len: u64 },
+}
+
+impl Content {
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(bytes) => bytes.len() as u64,
+            Content::Host { len, .. } => *len,
+        }
+    }
+
+    /// Copies its bytes to `out`; a host file must still have the size it
+    /// had when the mount was walked.
+    fn write_to(&self, out: &mut dyn Write) -> Result<()> {
+        let (path, len) = match self {
+            Content::Bytes(bytes) => return Ok(out.write_all(bytes)?),
+            Content::Host { path, len } => (path, *len),
+        };
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
+        let copied = std::io::copy(&mut file.take(len + 1), out)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
+        if copied != len {
+            bail!(
+                "`{}` changed while virtualizing: it had {len} bytes, and now {copied}",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A passive data segment: file contents laid end to end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    /// The files, in order.
+    pub parts: Vec<Content>,
+}
+
+impl Segment {
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.parts.iter().map(Content::len).sum()
+    }
+
+    /// Copies its bytes to `out`.
+    pub fn write_to(&self, out: &mut dyn Write) -> Result<()> {
+        self.parts.iter().try_for_each(|part| part.write_to(out))
+    }
 }
 
 /// Reads every embedded preopen of `policy` and lays them out.
@@ -107,7 +170,7 @@ pub fn build(policy: &FsPolicy) -> Result<Tree> {
 
 fn load(entry: &FsEntry) -> Result<Item> {
     Ok(match entry {
-        FsEntry::Source(text) => Item::File(text.clone().into_bytes()),
+        FsEntry::Source(text) => Item::File(Content::Bytes(text.clone().into_bytes())),
         FsEntry::Dir(entries) => {
             let mut dir = BTreeMap::new();
             for (name, entry) in entries {
@@ -150,9 +213,7 @@ fn read_host(path: &Path) -> Result<Item> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     if meta.is_file() {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        return Ok(Item::File(bytes));
+        return Ok(Item::File(host_file(path, &meta)?));
     }
     let root = path
         .canonicalize()
@@ -170,10 +231,10 @@ fn read_host(path: &Path) -> Result<Item> {
         let item = if entry.file_type().is_dir() {
             Item::Dir(BTreeMap::new())
         } else if entry.file_type().is_file() {
-            Item::File(
-                std::fs::read(entry.path())
-                    .with_context(|| format!("failed to read `{}`", entry.path().display()))?,
-            )
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("failed to read `{}`", entry.path().display()))?;
+            Item::File(host_file(entry.path(), &meta)?)
         } else {
             bail!(
                 "`{}` is neither a file nor a directory; only those can be embedded",
@@ -183,6 +244,22 @@ fn read_host(path: &Path) -> Result<Item> {
         insert(&mut top, rel, item).with_context(|| format!("in `{}`", entry.path().display()))?;
     }
     Ok(Item::Dir(top))
+}
+
+/// A host file to embed: checked readable now, read when written.
+fn host_file(path: &Path, meta: &std::fs::Metadata) -> Result<Content> {
+    std::fs::File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    if meta.len() > u32::MAX as u64 {
+        bail!(
+            "`{}` has {} bytes; an embedded file holds at most 4 GiB",
+            path.display(),
+            meta.len()
+        );
+    }
+    Ok(Content::Host {
+        path: path.to_path_buf(),
+        len: meta.len(),
+    })
 }
 
 /// What went wrong walking the mount `path` (resolved: `root`).
@@ -265,8 +342,8 @@ fn layout(roots: Vec<(String, Item)>) -> Tree {
         for (name, item) in entries {
             let child = tree.nodes.len() as u32;
             match item {
-                Item::File(bytes) => {
-                    let kind = packer.add(bytes);
+                Item::File(content) => {
+                    let kind = packer.add(content);
                     tree.nodes.push((name, Slot::Node(kind)));
                 }
                 Item::RuntimeFile(path) => tree.nodes.push((name, Slot::RuntimeFile(path))),
@@ -284,31 +361,34 @@ fn layout(roots: Vec<(String, Item)>) -> Tree {
 
 #[derive(Default)]
 struct Packer {
-    done: Vec<Vec<u8>>,
-    open: Vec<u8>,
+    done: Vec<Segment>,
+    open: Segment,
 }
 
 impl Packer {
-    fn add(&mut self, bytes: Vec<u8>) -> NodeKind<'static> {
-        let len = bytes.len() as u32;
-        if bytes.len() > PACK {
+    fn add(&mut self, content: Content) -> NodeKind<'static> {
+        // At most 4 GiB, checked when the file was found.
+        let len = content.len() as u32;
+        if content.len() > PACK as u64 {
             // Close the open pack first: its files were numbered with the
             // next segment.
-            if !self.open.is_empty() {
+            if !self.open.parts.is_empty() {
                 self.done.push(std::mem::take(&mut self.open));
             }
-            self.done.push(bytes);
+            self.done.push(Segment {
+                parts: vec![content],
+            });
             return NodeKind::File {
                 segment: self.done.len() as u32 - 1,
                 offset: 0,
                 len,
             };
         }
-        if self.open.len() + bytes.len() > PACK {
+        if self.open.len() + content.len() > PACK as u64 {
             self.done.push(std::mem::take(&mut self.open));
         }
         let offset = self.open.len() as u32;
-        self.open.extend_from_slice(&bytes);
+        self.open.parts.push(content);
         NodeKind::File {
             segment: self.done.len() as u32,
             offset,
@@ -316,8 +396,8 @@ impl Packer {
         }
     }
 
-    fn finish(mut self) -> Vec<Vec<u8>> {
-        if !self.open.is_empty() {
+    fn finish(mut self) -> Vec<Segment> {
+        if !self.open.parts.is_empty() {
             self.done.push(self.open);
         }
         self.done
@@ -331,6 +411,30 @@ mod tests {
 
     fn file(text: &str) -> FsEntry {
         FsEntry::Source(text.to_string())
+    }
+
+    fn bytes(segment: &Segment) -> Vec<u8> {
+        let mut out = Vec::new();
+        segment.write_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn host_files_are_read_when_written_and_must_not_change() {
+        let mount = tempfile::tempdir().unwrap();
+        std::fs::write(mount.path().join("a.txt"), "first").unwrap();
+        let mut policy = FsPolicy::default();
+        policy.virtual_preopen("/m", mount.path());
+        let tree = build(&policy).unwrap();
+        std::fs::write(mount.path().join("a.txt"), "FIRST").unwrap();
+        assert_eq!(bytes(&tree.segments[0]), b"FIRST");
+        std::fs::write(mount.path().join("a.txt"), "longer now").unwrap();
+        let mut out = Vec::new();
+        let err = tree.segments[0].write_to(&mut out).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("changed while virtualizing"),
+            "{err:#}"
+        );
     }
 
     #[test]
@@ -355,16 +459,17 @@ mod tests {
             tree.nodes[1].1,
             Slot::Node(NodeKind::Dir { first: 3, count: 1 })
         );
-        assert_eq!(tree.segments, [b"beezz".to_vec()]);
+        assert_eq!(tree.segments.len(), 1);
+        assert_eq!(bytes(&tree.segments[0]), b"beezz");
     }
 
     #[test]
     fn big_files_get_their_own_segment_and_packs_stay_numbered() {
         let mut p = Packer::default();
-        let a = p.add(vec![1; 10]);
-        let big = p.add(vec![2; PACK + 1]);
-        let b = p.add(vec![3; 10]);
-        let segments = p.finish();
+        let a = p.add(Content::Bytes(vec![1; 10]));
+        let big = p.add(Content::Bytes(vec![2; PACK + 1]));
+        let b = p.add(Content::Bytes(vec![3; 10]));
+        let segments: Vec<Vec<u8>> = p.finish().iter().map(bytes).collect();
         let at = |k: NodeKind| match k {
             NodeKind::File {
                 segment,

@@ -27,6 +27,7 @@ mod rename;
 mod report;
 mod rewrite;
 mod spec;
+mod splice;
 mod subsystem;
 mod virt;
 mod wit;

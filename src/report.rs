@@ -22,6 +22,8 @@ pub struct Report {
     pub debug: bool,
     /// Every top-level import of the output.
     pub imports: Vec<String>,
+    /// The output's size in bytes.
+    pub size: u64,
 }
 
 /// What `finish()` wrote.
@@ -70,6 +72,7 @@ impl Report {
             subsystems,
             debug: policy.debug && output != Output::Unchanged,
             imports,
+            size: 0,
         }
     }
 }

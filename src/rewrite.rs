@@ -40,12 +40,19 @@ pub struct Plan<'a> {
     pub rename: &'a dyn Fn(&str) -> String,
     /// The encoded configuration.
     pub config: &'a [u8],
-    /// Passive data segments for the embedded filesystem, read through the
-    /// `passive-read` hook.
-    pub passive: &'a [Vec<u8>],
+    /// How many passive data segments the embedded filesystem has, read
+    /// through the `passive-read` hook. They are written empty, followed by
+    /// a [`FILES_MARKER`] section; `src/splice.rs` fills them in when the
+    /// output is written.
+    pub files: u32,
     /// Whether `--debug` output is wanted: binds the `trace` hook.
     pub debug: bool,
 }
+
+/// The name of the custom section that follows the data section of an
+/// adapter whose file segments are still empty; it holds their count
+/// (`u32`, little-endian).
+pub const FILES_MARKER: &str = "wasi-virt:files";
 
 /// The specialized module and what it still imports.
 pub struct Rewritten {
@@ -67,11 +74,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let live = Live::compute(&summary, &roots)?;
     let memory = Memory::place(&summary, plan.config.len())?;
     let mut specializer = Specializer {
-        passive: if live.reads_passive() {
-            plan.passive
-        } else {
-            &[]
-        },
+        files: if live.reads_passive() { plan.files } else { 0 },
         summary: &summary,
         live: &live,
         plan,
@@ -178,8 +181,8 @@ struct Specializer<'a> {
     plan: &'a Plan<'a>,
     keep_export: &'a dyn Fn(&str) -> bool,
     memory: Memory,
-    /// The file segments, if the `passive-read` hook is live.
-    passive: &'a [Vec<u8>],
+    /// How many file segments there are, if the `passive-read` hook is live.
+    files: u32,
     anchor_patched: bool,
 }
 
@@ -199,15 +202,14 @@ fn into_anyhow(e: ReencodeError<anyhow::Error>) -> anyhow::Error {
 
 impl Specializer<'_> {
     fn added_segments(&self) -> u32 {
-        file_segment_index(0, self.passive.len() as u32)
+        file_segment_index(0, self.files)
     }
 
     fn stub_body(&self, stub: Stub) -> Function {
         match stub {
-            Stub::PassiveRead => passive_reader(
-                file_segment_index(self.summary.data_count, 0),
-                self.passive.len() as u32,
-            ),
+            Stub::PassiveRead => {
+                passive_reader(file_segment_index(self.summary.data_count, 0), self.files)
+            }
             Stub::Trap => {
                 let mut f = Function::new([]);
                 f.instruction(&Instruction::Unreachable);
@@ -297,19 +299,23 @@ impl Reencode for Specializer<'_> {
         Ok(count + self.added_segments())
     }
 
-    /// `memory.init` needs the data count declared before the code.
+    /// `memory.init` needs the data count declared before the code; the
+    /// empty file segments are marked for `src/splice.rs`.
     fn intersperse_section_hook(
         &mut self,
         module: &mut Module,
-        _after: Option<SectionId>,
+        after: Option<SectionId>,
         before: Option<SectionId>,
     ) -> Hook {
-        if before == Some(SectionId::Code)
-            && !self.summary.has_data_count
-            && !self.passive.is_empty()
-        {
+        if before == Some(SectionId::Code) && !self.summary.has_data_count && self.files > 0 {
             module.section(&DataCountSection {
                 count: self.summary.data_count + self.added_segments(),
+            });
+        }
+        if after == Some(SectionId::Data) && self.files > 0 {
+            module.section(&wasm_encoder::CustomSection {
+                name: FILES_MARKER.into(),
+                data: self.files.to_le_bytes().as_slice().into(),
             });
         }
         Ok(())
@@ -363,8 +369,8 @@ impl Reencode for Specializer<'_> {
             &ConstExpr::i32_const(config_addr),
             self.plan.config.iter().copied(),
         );
-        for segment in self.passive {
-            out.passive(segment.iter().copied());
+        for _ in 0..self.files {
+            out.passive([]);
         }
         Ok(())
     }

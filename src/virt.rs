@@ -1,7 +1,7 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
 use crate::compose::compose;
-use crate::fs::Tree;
+use crate::fs::{Segment, Tree};
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::{InterfaceName, INCOMING_HANDLER};
 use crate::policy::{
@@ -9,11 +9,13 @@ use crate::policy::{
 };
 use crate::report::{Output, Report};
 use crate::rewrite::{rewrite, Plan, Rewritten};
+use crate::splice;
 use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGISTRY};
 use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::PathBuf;
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
@@ -198,6 +200,28 @@ impl WasiVirt {
     /// interfaces the adapter exports, check that every setting can reach the
     /// component, specialize the adapter, compose.
     pub fn finish(&self) -> Result<VirtResult> {
+        let prepared = self.prepare()?;
+        let mut bytes = Vec::with_capacity(prepared.report.size as usize);
+        splice::write(&prepared.bytes, &prepared.files, &mut bytes)?;
+        Ok(VirtResult {
+            bytes,
+            report: prepared.report,
+        })
+    }
+
+    /// As [`finish`](Self::finish), writing the output to `out`: the
+    /// embedded files are copied from the host straight into `out`, never
+    /// held in memory, so this is the way to write large mounts. Nothing is
+    /// written unless everything before the writing succeeded.
+    pub fn finish_to(&self, out: &mut dyn Write) -> Result<Report> {
+        let prepared = self.prepare()?;
+        splice::write(&prepared.bytes, &prepared.files, out)?;
+        Ok(prepared.report)
+    }
+
+    /// Everything but writing: the output with its file segments still
+    /// empty, the files that go in them, and the report.
+    fn prepare(&self) -> Result<Prepared> {
         let component = self.read_component()?;
         let version = self.choose_version(component.as_ref())?;
         let mut resolve = wit::load(&version)?;
@@ -210,12 +234,12 @@ impl WasiVirt {
         if exports.is_empty() {
             return self.unchanged(component, version);
         }
-        let adapter = self.specialize(&mut resolve, &version, &exports, used)?;
+        let (adapter, files) = self.specialize(&mut resolve, &version, &exports, used)?;
         let (bytes, output) = match component {
             Some(component) => (compose(&adapter, &component.bytes)?, Output::Composed),
             None => (adapter, Output::Standalone),
         };
-        self.result(bytes, output, version, &exports)
+        self.result(bytes, files, output, version, &exports)
     }
 
     fn read_component(&self) -> Result<Option<Component>> {
@@ -282,10 +306,11 @@ impl WasiVirt {
     }
 
     /// The output when nothing is virtualized: the component as it was.
-    fn unchanged(&self, component: Option<Component>, version: Version) -> Result<VirtResult> {
+    fn unchanged(&self, component: Option<Component>, version: Version) -> Result<Prepared> {
         match component {
             Some(component) => self.result(
                 component.bytes,
+                Vec::new(),
                 Output::Unchanged,
                 version,
                 &BTreeSet::new(),
@@ -297,13 +322,19 @@ impl WasiVirt {
     fn result(
         &self,
         bytes: Vec<u8>,
+        files: Vec<Segment>,
         output: Output,
         wasi_version: Version,
         exports: &BTreeSet<&'static str>,
-    ) -> Result<VirtResult> {
+    ) -> Result<Prepared> {
         let imports = component_imports(&bytes)?;
-        let report = Report::new(&self.policy, output, wasi_version, exports, imports);
-        Ok(VirtResult { bytes, report })
+        let mut report = Report::new(&self.policy, output, wasi_version, exports, imports);
+        report.size = splice::written_len(&bytes, &files)?;
+        Ok(Prepared {
+            bytes,
+            files,
+            report,
+        })
     }
 
     /// Writes the policy into the adapter and encodes it as a component that
@@ -315,8 +346,8 @@ impl WasiVirt {
         version: &Version,
         exports: &BTreeSet<&'static str>,
         used: Option<&BTreeSet<String>>,
-    ) -> Result<Vec<u8>> {
-        let tree = self.embedded_tree(exports)?;
+    ) -> Result<(Vec<u8>, Vec<Segment>)> {
+        let mut tree = self.embedded_tree(exports)?;
         let config = crate::spec::encode(&self.policy, &tree)?;
         let needs = HostNeeds {
             exports,
@@ -332,17 +363,16 @@ impl WasiVirt {
             deny_import: &deny_import,
             rename: &rename,
             config: &config,
-            passive: &tree.segments,
+            files: tree.segments.len() as u32,
             debug: self.policy.debug,
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
-        // Embedded files can be large: keep one copy alive at a time.
-        drop(tree);
         // A composed output is validated whole once composed; a standalone
         // adapter is the output, validated here.
         let validate = used.is_none();
-        encode_adapter(resolve, rewritten, exports, version, validate)
+        let adapter = encode_adapter(resolve, rewritten, exports, version, validate)?;
+        Ok((adapter, std::mem::take(&mut tree.segments)))
     }
 
     fn embedded_tree(&self, exports: &BTreeSet<&'static str>) -> Result<Tree> {
@@ -351,6 +381,14 @@ impl WasiVirt {
             _ => Ok(Tree::default()),
         }
     }
+}
+
+/// An output before it is written: its file segments are empty, and `files`
+/// fills them (`src/splice.rs`).
+struct Prepared {
+    bytes: Vec<u8>,
+    files: Vec<Segment>,
+    report: Report,
 }
 
 /// A component to virtualize, and what it imports.

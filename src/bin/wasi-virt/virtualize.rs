@@ -68,14 +68,12 @@ impl Virtualize {
         if let Some(v) = &self.output.wasi_version {
             virt.wasi_version(v.clone());
         }
-        let out = virt.finish()?;
-        write_atomically(&self.output.out, &out.bytes)?;
-        let report = &out.report;
+        let report = write_atomically(&self.output.out, |w| virt.finish_to(w))?;
         println!(
             "wrote {} ({}, {} bytes, WASI {})",
             self.output.out.display(),
             report.output,
-            out.bytes.len(),
+            report.size,
             report.wasi_version
         );
         print!("{report}");
@@ -130,17 +128,18 @@ fn check_output(path: &Path) -> Result<&Path> {
     Ok(dir)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
-/// failure never leaves a partial output.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Has `write` write to a temporary file beside `path`, then renames it, so
+/// a failure never leaves a partial output.
+fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
     let dir = check_output(path)?;
     let failed = || format!("failed to write `{}`", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
         .with_context(|| format!("failed to create a file in `{}`", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
-        .with_context(failed)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    let value = write(&mut buffered)?;
+    buffered.flush().with_context(failed)?;
+    drop(buffered);
     // A temporary file is private (0600); the output is an ordinary file.
     #[cfg(unix)]
     {
@@ -152,5 +151,5 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(failed)?;
-    Ok(())
+    Ok(value)
 }
