@@ -282,8 +282,7 @@ mod tests {
             &BTreeSet::new(),
             &names(&["wasi:cli/stdin@0.2.12"]),
         )
-        .err()
-        .expect("stdin without streams must be refused");
+        .expect_err("stdin without streams must be refused");
         assert!(
             format!("{err:#}").contains("wasi:io/streams@0.2.12"),
             "{err:#}"

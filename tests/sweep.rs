@@ -120,7 +120,7 @@ impl Rng {
 
     /// True once in `n`.
     fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next().is_multiple_of(n)
     }
 }
 
@@ -597,7 +597,7 @@ fn main() {
     let args = Arguments::from_args();
     let trials = GUESTS
         .iter()
-        .flat_map(|(name, seeds)| trials_for(load(*name), seeds.clone()))
+        .flat_map(|(name, seeds)| trials_for(load(name), seeds.clone()))
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }

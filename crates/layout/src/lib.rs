@@ -597,7 +597,7 @@ impl<'a> Fs<'a> {
     /// the tree itself holds.
     fn validate(&self) -> Result<(), Error> {
         let count = self.node_count();
-        if self.nodes.len() % NODE_SIZE != 0
+        if !self.nodes.len().is_multiple_of(NODE_SIZE)
             || self.preopen_nodes.len() != self.preopen_names.len() * 4
         {
             return Err(Error::Truncated);

@@ -384,7 +384,7 @@ fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
-        Some((k, _)) if k.is_empty() => Err(format!("`{s}` has an empty name; expected KEY=VALUE")),
+        Some(("", _)) => Err(format!("`{s}` has an empty name; expected KEY=VALUE")),
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
         None => Err(format!("`{s}` has no `=`; expected KEY=VALUE")),
     }
