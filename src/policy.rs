@@ -177,35 +177,23 @@ pub enum Access {
     Deny,
 }
 
-impl From<bool> for ClocksPolicy {
-    fn from(allow: bool) -> Self {
-        if allow {
-            ClocksPolicy::Allow
-        } else {
-            ClocksPolicy::Deny
+/// `From<bool>` for settings whose `Allow` and `Deny` variants mean what
+/// they say: `true` allows.
+macro_rules! from_bool {
+    ($($ty:ident),*) => {$(
+        impl From<bool> for $ty {
+            fn from(allow: bool) -> Self {
+                if allow {
+                    $ty::Allow
+                } else {
+                    $ty::Deny
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl From<bool> for RandomPolicy {
-    fn from(allow: bool) -> Self {
-        if allow {
-            RandomPolicy::Allow
-        } else {
-            RandomPolicy::Deny
-        }
-    }
-}
-
-impl From<bool> for Access {
-    fn from(allow: bool) -> Self {
-        if allow {
-            Access::Allow
-        } else {
-            Access::Deny
-        }
-    }
-}
+from_bool!(Access, ClocksPolicy, RandomPolicy);
 
 /// The clocks.
 ///

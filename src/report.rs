@@ -1,5 +1,6 @@
 //! What one virtualization did, and its summary in words.
 
+use crate::names::InterfaceName;
 use crate::policy::Policy;
 use crate::subsystem::{self, REGISTRY};
 use semver::Version;
@@ -111,7 +112,7 @@ impl fmt::Display for Report {
         let wasi: Vec<&String> = self
             .imports
             .iter()
-            .filter(|i| i.starts_with("wasi:"))
+            .filter(|i| InterfaceName::parse(i).is_some_and(|n| n.namespace() == "wasi"))
             .collect();
         if wasi.is_empty() {
             return writeln!(f, "WASI imports left: none");
