@@ -468,7 +468,49 @@ fn encode_adapter(
     let mut encoder = ComponentEncoder::default();
     encoder.validate(validate).module(&module)?;
     drop(module);
-    encoder
+    let component = encoder
         .encode()
-        .context("failed to encode the specialized adapter as a component")
+        .context("failed to encode the specialized adapter as a component")?;
+    without_debug_names(&component)
+}
+
+/// `component` without its top-level `component-name` section: debug names
+/// for the adapter's instances and functions, a fifth of a deny-all
+/// adapter, which nothing needs to run it.
+fn without_debug_names(component: &[u8]) -> Result<Vec<u8>> {
+    let mut reader = wasmparser::BinaryReader::new(component, 0);
+    let mut out = reader.read_bytes(8)?.to_vec();
+    while !reader.eof() {
+        let start = reader.original_position();
+        let id = reader.read_u8()?;
+        let size = reader.read_var_u32()? as usize;
+        let content = reader.read_bytes(size)?;
+        let names =
+            id == 0 && wasmparser::BinaryReader::new(content, 0).read_string()? == "component-name";
+        if !names {
+            out.extend_from_slice(&component[start as usize..reader.original_position() as usize]);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapters_carry_no_debug_names() {
+        let mut virt = WasiVirt::new();
+        virt.deny_all();
+        let out = virt.finish().unwrap();
+        let names = wasmparser::Parser::new(0)
+            .parse_all(&out.bytes)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
+        assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+    }
 }
