@@ -44,11 +44,13 @@ impl Section {
     }
 }
 
-/// Where the empty file segments are: the adapter's data section, and the
-/// sections that enclose it, outermost first.
+/// Where the empty file segments are: the adapter's data section, the
+/// sections that enclose it (outermost first), and the marker right after
+/// it, which the written output leaves out.
 struct Located {
     enclosing: Vec<Section>,
     data: Section,
+    marker: Range<usize>,
 }
 
 /// The output's size once written.
@@ -57,11 +59,11 @@ pub fn written_len(bytes: &[u8], files: &[Segment]) -> Result<u64> {
         return Ok(bytes.len() as u64);
     }
     let located = locate(bytes, files.len())?;
-    let (sizes, data) = new_sizes(&located, files);
-    let growth = match (located.enclosing.first(), sizes.first()) {
-        (Some(outer), Some(size)) => grown(&outer.content, *size),
-        _ => grown(&located.data.content, data),
-    };
+    let (sizes, _) = new_sizes(&located, files);
+    let outer = located.enclosing.first().zip(sizes.first());
+    let growth = outer
+        .map(|(section, size)| grown(&section.content, *size))
+        .context("the adapter module is not inside a component")?;
     Ok((bytes.len() as i64 + growth) as u64)
 }
 
@@ -86,7 +88,7 @@ pub fn write(bytes: &[u8], files: &[Segment], out: &mut dyn Write) -> Result<()>
         out.write_all(&head)?;
         segment.write_to(out)?;
     }
-    out.write_all(&bytes[data.content.end..])?;
+    out.write_all(&bytes[located.marker.end..])?;
     Ok(())
 }
 
@@ -114,7 +116,7 @@ fn new_sizes(located: &Located, files: &[Segment]) -> (Vec<u64>, u64) {
         .map(|s| 1 + leb_len(s.len()) as u64 + s.len())
         .sum();
     let data = located.data.content.len() as u64 - 2 * files.len() as u64 + filled;
-    let mut growth = grown(&located.data.content, data);
+    let mut growth = grown(&located.data.content, data) - located.marker.len() as i64;
     let mut sizes: Vec<u64> = Vec::new();
     for section in located.enclosing.iter().rev() {
         let size = (section.content.len() as i64 + growth) as u64;
@@ -132,39 +134,51 @@ fn grown(old: &Range<usize>, new: u64) -> i64 {
     (new as i64 - old_len as i64) + (leb_len(new) as i64 - leb_len(old_len) as i64)
 }
 
-/// Finds the marked data section and what encloses it.
+/// Finds the marked data section and what encloses it. Only the sections
+/// on that path are checked for a header where it is expected (the
+/// composition and the encoder write them); the user component's own
+/// sections are passed by, whatever their encoding.
 fn locate(bytes: &[u8], files: usize) -> Result<Located> {
-    let mut open: Vec<Section> = Vec::new();
-    let mut data: Option<Section> = None;
+    let mut open: Vec<(u8, Range<u64>)> = Vec::new();
+    let mut data: Option<Range<u64>> = None;
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.context("failed to read the output back")? {
             Payload::ModuleSection {
                 unchecked_range, ..
-            } => open.push(Section::before(bytes, 1, unchecked_range)?),
+            } => open.push((1, unchecked_range)),
             Payload::ComponentSection {
                 unchecked_range, ..
-            } => open.push(Section::before(bytes, 4, unchecked_range)?),
+            } => open.push((4, unchecked_range)),
             Payload::End(_) => {
                 open.pop();
             }
-            Payload::DataSection(reader) => {
-                data = Some(Section::before(bytes, 11, reader.range())?);
-            }
+            Payload::DataSection(reader) => data = Some(reader.range()),
             Payload::CustomSection(c) if c.name() == FILES_MARKER => {
                 let count = u32::from_le_bytes(c.data().try_into().context("a bad marker")?);
-                let data = data.take().context("the marker follows no data section")?;
                 ensure!(
                     count as usize == files,
                     "the marker counts {count} file segments"
+                );
+                let data = data.take().context("the marker follows no data section")?;
+                let data = Section::before(bytes, 11, data)?;
+                let marker = Section::before(bytes, 0, c.range())?;
+                ensure!(
+                    marker.header == data.content.end,
+                    "the marker does not follow the data section"
                 );
                 let tail = &bytes[data.content.end - 2 * files..data.content.end];
                 ensure!(
                     tail.chunks(2).all(|c| c == [0x01, 0x00]),
                     "the file segments are not empty"
                 );
+                let enclosing = open
+                    .into_iter()
+                    .map(|(id, range)| Section::before(bytes, id, range))
+                    .collect::<Result<_>>()?;
                 return Ok(Located {
-                    enclosing: open,
+                    enclosing,
                     data,
+                    marker: marker.header..marker.content.end,
                 });
             }
             _ => {}
@@ -224,6 +238,7 @@ mod tests {
         let holds = |needle: &[u8]| out.bytes.windows(needle.len()).any(|w| w == needle);
         assert!(holds(b"hello\n"));
         assert!(holds(&[7u8; 4096]));
+        assert!(!holds(super::FILES_MARKER.as_bytes()), "the marker is left out");
     }
 
     #[test]
