@@ -238,7 +238,10 @@ mod tests {
         let holds = |needle: &[u8]| out.bytes.windows(needle.len()).any(|w| w == needle);
         assert!(holds(b"hello\n"));
         assert!(holds(&[7u8; 4096]));
-        assert!(!holds(super::FILES_MARKER.as_bytes()), "the marker is left out");
+        assert!(
+            !holds(super::FILES_MARKER.as_bytes()),
+            "the marker is left out"
+        );
     }
 
     #[test]
