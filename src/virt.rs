@@ -513,4 +513,18 @@ mod tests {
         assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
         assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
     }
+
+    #[test]
+    fn a_component_with_nothing_to_virtualize_is_reported_unchanged() {
+        let empty = wasm_encoder::Component::new().finish();
+        let mut virt = WasiVirt::new();
+        virt.deny_all().compose(empty.clone());
+        let out = virt.finish().unwrap();
+        assert_eq!(out.bytes, empty);
+        assert_eq!(out.report.output, Output::Unchanged);
+        assert_eq!(out.report.output.to_string(), "component, unchanged");
+        let summary = out.report.to_string();
+        assert!(summary.starts_with("virtualized: nothing"), "{summary}");
+        assert!(!summary.contains("debug:"), "{summary}");
+    }
 }
