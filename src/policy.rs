@@ -745,6 +745,7 @@ impl Setting for ConfigPolicy {
         }
     }
 
+    /// Some host property is visible, so the host's store is asked.
     fn allows(&self) -> bool {
         self.host != HostFilter::None
     }

@@ -187,16 +187,9 @@ fn locate(bytes: &[u8], files: usize) -> Result<Located> {
     bail!("internal error: the output has no `{FILES_MARKER}` section for its embedded files")
 }
 
-fn leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+/// `value` as an unsigned LEB128, as wasm-encoder writes every size.
+fn leb(out: &mut Vec<u8>, value: u64) {
+    wasm_encoder::Encode::encode(&value, out);
 }
 
 fn leb_len(value: u64) -> usize {

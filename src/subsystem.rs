@@ -220,7 +220,8 @@ pub static REGISTRY: &[Row] = &[
             get_mut: |p| &mut p.config,
         }),
         content_via: &[CONFIG_STORE],
-        host: HostRule::Settings(config_host),
+        // Allowed while some host property is visible (`ConfigPolicy`).
+        host: HostRule::WhenAllowed,
     },
     Row {
         subsystem: Subsystem::Fs,
@@ -272,12 +273,6 @@ fn stdio_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
         TERMINAL_OUTPUT => allows(Stream::Stdout) || allows(Stream::Stderr),
         _ => false,
     }
-}
-
-/// The store while some host property is visible.
-fn config_host(policy: &Policy, _: &HostNeeds, _: &str, _: &str) -> bool {
-    let store = policy.config.clone().unwrap_or_default();
-    store.host.mode() != wasi_virt_layout::HostFilterMode::None
 }
 
 /// The host's filesystem while its preopens pass, or a remapped directory or
