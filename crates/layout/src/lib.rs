@@ -28,6 +28,8 @@ extern crate alloc;
 
 use core::fmt;
 
+pub mod net;
+
 /// The export name of the adapter's anchor static.
 pub const ANCHOR_SYMBOL: &str = "WASI_VIRT_ANCHOR";
 
@@ -218,7 +220,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 6;
+pub const LAYOUT_VERSION: u32 = 7;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -479,6 +481,9 @@ pub struct Config<'a> {
     /// The text of each [`Call`], by number ([`CALL_NAMES`]) under `--debug`;
     /// empty otherwise, so no output carries them unless asked to.
     pub call_names: StrList<'a>,
+    /// The network rules; empty when sockets and HTTP are allowed or denied
+    /// as a whole (their [`allow`] bits say which).
+    pub net: net::Rules<'a>,
 }
 
 /// A virtual clock: the wall clock starts at this instant, the monotonic
@@ -700,6 +705,7 @@ impl<'a> Config<'a> {
             t => return Err(Error::BadTag(t)),
         };
         let call_names = r.str_list()?;
+        let net = net::Rules::read(&mut r)?;
         Ok(Config {
             flags,
             env: Env {
@@ -717,6 +723,7 @@ impl<'a> Config<'a> {
             random_seed,
             stdin,
             call_names,
+            net,
         })
     }
 
@@ -812,7 +819,7 @@ impl<'a> PairList<'a> {
 }
 
 struct Reader<'a> {
-    bytes: &'a [u8],
+    pub(crate) bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
@@ -904,6 +911,8 @@ mod encode {
         /// The text of each [`super::Call`]: [`super::CALL_NAMES`] under
         /// `--debug`, else empty.
         pub call_names: &'s [&'s str],
+        /// The network rules.
+        pub net: Vec<super::net::RuleSpec<'s>>,
     }
 
     /// The host's side of [`super::Fs`]: a tree in node order.
@@ -1060,6 +1069,7 @@ mod encode {
             }
         }
         w.str_list(spec.call_names);
+        w.bytes.extend(super::net::rules_bytes(&spec.net));
         w.bytes
     }
 
@@ -1156,6 +1166,14 @@ mod tests {
             random_seed: Some(u64::MAX - 1),
             stdin: Some(b"line one\nline two\n"),
             call_names: CALL_NAMES,
+            net: vec![net::RuleSpec {
+                kind: net::Kind::TcpOut,
+                family: net::Family::V4,
+                host: net::HostMatch::Name("db.internal"),
+                ports: vec![(5432, 5432)],
+                to_host: Some(core::net::IpAddr::V4(core::net::Ipv4Addr::new(172, 17, 0, 14))),
+                to_port: Some(5433),
+            }],
             fs: FsSpec {
                 remaps: vec![("/srv", "/host/srv")],
                 preopens: vec![("/data", 0)],
@@ -1253,6 +1271,11 @@ mod tests {
         assert_eq!(c.random_seed, Some(u64::MAX - 1));
         assert_eq!(c.stdin, Some(&b"line one\nline two\n"[..]));
         assert_eq!(c.call_names.iter().collect::<Vec<_>>(), CALL_NAMES);
+        let rule = c.net.iter().next().unwrap();
+        assert_eq!(c.net.len(), 1);
+        assert_eq!(rule.host, net::HostMatch::Name("db.internal"));
+        assert_eq!((rule.family, rule.to_port), (net::Family::V4, Some(5433)));
+        assert_eq!(rule.ports.iter().collect::<Vec<_>>(), [(5432, 5432)]);
         assert_eq!(
             c.call_name(Call::GetEnvironment as u32),
             Some("wasi:cli/environment.get-environment")

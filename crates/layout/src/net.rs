@@ -1,0 +1,678 @@
+//! Network rules: the grants that `--allow-outbound`, `--allow-inbound` and
+//! `--allow-resolve` compile to, how they are laid out in the configuration,
+//! and how the adapter decides a call with them.
+//!
+//! The library parses the rule grammar (`src/network.rs`) and writes each
+//! rule as a [`RuleSpec`]; the adapter reads [`Rules`] and asks
+//! [`Rules::resolve`], [`Rules::outbound`], [`Rules::inbound`] and
+//! [`Rules::http`]. The deciding code lives here, in one place, so that the
+//! host's tests exercise exactly what the adapter runs.
+//!
+//! Every address is compared in its canonical form ([`canonical`]): an
+//! IPv4-mapped IPv6 address is the IPv4 address it maps. Names are compared
+//! as [`name_key`] gives them: ASCII, one trailing dot removed, case
+//! ignored.
+
+use super::{Error, Reader};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What a rule grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `--allow-outbound=tcp://...`: TCP connects.
+    TcpOut = 0,
+    /// `--allow-outbound=udp://...`: UDP datagrams sent.
+    UdpOut = 1,
+    /// `--allow-inbound=tcp://...`: TCP binds and listens.
+    TcpIn = 2,
+    /// `--allow-inbound=udp://...`: UDP binds.
+    UdpIn = 3,
+    /// `--allow-resolve=...`: name lookups.
+    Resolve = 4,
+    /// `--allow-outbound=http://...`: outgoing HTTP requests.
+    Http = 5,
+    /// `--allow-outbound=https://...`: outgoing HTTPS requests.
+    Https = 6,
+}
+
+impl Kind {
+    /// Every kind, in tag order.
+    pub const ALL: [Kind; 7] = [
+        Kind::TcpOut,
+        Kind::UdpOut,
+        Kind::TcpIn,
+        Kind::UdpIn,
+        Kind::Resolve,
+        Kind::Http,
+        Kind::Https,
+    ];
+
+    fn from_u32(v: u32) -> Result<Kind, Error> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| *k as u32 == v)
+            .ok_or(Error::BadTag(v))
+    }
+
+    /// Whether a TCP or UDP rule of this kind lets a name be looked up
+    /// (`tcp://example.com:80` implies `--allow-resolve=example.com`).
+    fn implies_resolve(self) -> bool {
+        matches!(self, Kind::TcpOut | Kind::UdpOut | Kind::Resolve)
+    }
+}
+
+/// Which address family a rule admits (`#ipv4-only`, `#ipv6-only`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Family {
+    /// Both.
+    #[default]
+    Any = 0,
+    /// IPv4 alone.
+    V4 = 1,
+    /// IPv6 alone.
+    V6 = 2,
+}
+
+impl Family {
+    fn from_u32(v: u32) -> Result<Family, Error> {
+        [Family::Any, Family::V4, Family::V6]
+            .into_iter()
+            .find(|f| *f as u32 == v)
+            .ok_or(Error::BadTag(v))
+    }
+
+    /// Whether `ip` (canonical) is of a family this admits.
+    pub fn admits(self, ip: IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        }
+    }
+}
+
+/// What a rule's host part matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostMatch<'a> {
+    /// `*`: every address and every name.
+    Any,
+    /// `localhost` or `lo` in an inbound rule: the loopback addresses.
+    Loopback,
+    /// One name, as [`name_key`] gives it.
+    Name(&'a str),
+    /// `*.example.com`: the names below `example.com` (here without the
+    /// `*.`), not `example.com` itself.
+    Below(&'a str),
+    /// An address and prefix length (32 or 128 for one address).
+    Net(IpAddr, u8),
+}
+
+impl HostMatch<'_> {
+    /// Whether the name `key` (from [`name_key`]) matches, ignoring ASCII
+    /// case (rules hold lower-case names).
+    pub fn matches_name(&self, key: &str) -> bool {
+        match *self {
+            HostMatch::Any => true,
+            HostMatch::Name(n) => n.eq_ignore_ascii_case(key),
+            HostMatch::Below(suffix) => {
+                let (key, suffix) = (key.as_bytes(), suffix.as_bytes());
+                key.len() > suffix.len() + 1
+                    && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+                    && key[key.len() - suffix.len() - 1] == b'.'
+            }
+            HostMatch::Loopback | HostMatch::Net(..) => false,
+        }
+    }
+
+    /// Whether the address `ip` (canonical) matches by itself, without a
+    /// name it was resolved from.
+    pub fn matches_ip(&self, ip: IpAddr) -> bool {
+        match *self {
+            HostMatch::Any => true,
+            HostMatch::Loopback => ip.is_loopback(),
+            HostMatch::Net(net, prefix) => in_net(ip, net, prefix),
+            HostMatch::Name(_) | HostMatch::Below(_) => false,
+        }
+    }
+
+    fn is_name(&self) -> bool {
+        matches!(self, HostMatch::Name(_) | HostMatch::Below(_))
+    }
+}
+
+/// Whether `ip` lies in `net/prefix` (both canonical, same family).
+pub fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// An address as rules compare it: an IPv4-mapped IPv6 address
+/// (`::ffff:127.0.0.1`) is the IPv4 address it maps.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => ip,
+        },
+        v4 => v4,
+    }
+}
+
+/// One rule, as the adapter reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule<'a> {
+    /// What it grants.
+    pub kind: Kind,
+    /// Which family it admits.
+    pub family: Family,
+    /// Which hosts.
+    pub host: HostMatch<'a>,
+    /// Which ports (empty for name lookups).
+    pub ports: Ports<'a>,
+    /// The address the host really reaches instead (`name->172.17.0.14`).
+    pub to_host: Option<IpAddr>,
+    /// The port the host really uses instead (`:5432->5433`).
+    pub to_port: Option<u16>,
+}
+
+/// Inclusive port ranges, four bytes each (low, high; little-endian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ports<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Ports<'a> {
+    /// The ranges, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, u16)> + 'a {
+        self.bytes.chunks_exact(4).map(|c| {
+            (
+                u16::from_le_bytes([c[0], c[1]]),
+                u16::from_le_bytes([c[2], c[3]]),
+            )
+        })
+    }
+
+    /// Whether `port` is in one of the ranges.
+    pub fn contains(&self, port: u16) -> bool {
+        self.iter().any(|(lo, hi)| lo <= port && port <= hi)
+    }
+}
+
+/// What a name lookup may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// No rule lets this name be looked up.
+    Denied,
+    /// A remap answers it with this address; the host is not asked.
+    Local(IpAddr),
+    /// The host looks it up; only addresses of the admitted families are
+    /// passed on.
+    Host {
+        /// IPv4 addresses pass.
+        v4: bool,
+        /// IPv6 addresses pass.
+        v6: bool,
+    },
+}
+
+/// Which host interfaces the rules need: the adapter never calls the others,
+/// and the library removes their imports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// `wasi:sockets/tcp` and `tcp-create-socket`.
+    pub tcp: bool,
+    /// `wasi:sockets/udp` and `udp-create-socket`.
+    pub udp: bool,
+    /// `wasi:sockets/ip-name-lookup`: some name is looked up by the host.
+    pub lookup: bool,
+    /// `wasi:http/outgoing-handler` and `wasi:http/types`.
+    pub http: bool,
+}
+
+impl Needs {
+    /// Whether the host's network (`instance-network`) is needed.
+    pub fn network(&self) -> bool {
+        self.tcp || self.udp || self.lookup
+    }
+}
+
+/// The rules of a configuration. Checked by [`super::Config::parse`], so
+/// iteration cannot fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules<'a> {
+    count: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> Rules<'a> {
+    /// No rules.
+    pub const EMPTY: Rules<'static> = Rules {
+        count: 0,
+        bytes: &[],
+    };
+
+    pub(crate) fn read(r: &mut Reader<'a>) -> Result<Rules<'a>, Error> {
+        let count = r.u32()?;
+        let bytes = r.bytes()?;
+        let rules = Rules { count, bytes };
+        let mut inner = Reader::new(bytes);
+        for _ in 0..count {
+            read_rule(&mut inner)?;
+        }
+        if !inner.bytes.is_empty() {
+            return Err(Error::Truncated);
+        }
+        Ok(rules)
+    }
+
+    /// How many rules.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The rules, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Rule<'a>> + 'a {
+        let mut r = Reader::new(self.bytes);
+        (0..self.count).map(move |_| read_rule(&mut r).expect("validated by Config::parse"))
+    }
+
+    /// Whether some rule is of kind `kind`.
+    pub fn any(&self, kind: Kind) -> bool {
+        self.iter().any(|r| r.kind == kind)
+    }
+
+    /// Which host interfaces these rules need.
+    pub fn needs(&self) -> Needs {
+        let mut needs = Needs::default();
+        for rule in self.iter() {
+            match rule.kind {
+                Kind::TcpOut | Kind::TcpIn => needs.tcp = true,
+                Kind::UdpOut | Kind::UdpIn => needs.udp = true,
+                Kind::Http | Kind::Https => needs.http = true,
+                Kind::Resolve => {}
+            }
+            let remapped_name = matches!(rule.host, HostMatch::Name(_)) && rule.to_host.is_some();
+            if rule.kind.implies_resolve() && rule.host_resolvable() && !remapped_name {
+                needs.lookup = true;
+            }
+        }
+        needs
+    }
+
+    /// What a lookup of a name may do: `key` is the name as [`name_key`]
+    /// gives it, or `None` for a name only the host can read
+    /// ([`Literal::Opaque`]), which only `*` matches. A remap of this exact
+    /// name answers it; otherwise every rule that matches the name adds its
+    /// families.
+    pub fn resolve(&self, key: Option<&str>) -> Lookup {
+        let (mut v4, mut v6) = (false, false);
+        for rule in self.iter().filter(|r| r.kind.implies_resolve()) {
+            let matches = match key {
+                Some(key) => rule.host.matches_name(key),
+                None => rule.host == HostMatch::Any,
+            };
+            if !rule.host_resolvable() || !matches {
+                continue;
+            }
+            if let (HostMatch::Name(_), Some(to)) = (rule.host, rule.to_host) {
+                return Lookup::Local(to);
+            }
+            v4 |= rule.family != Family::V6;
+            v6 |= rule.family != Family::V4;
+        }
+        if v4 || v6 {
+            Lookup::Host { v4, v6 }
+        } else {
+            Lookup::Denied
+        }
+    }
+
+    /// Where an outbound connect or datagram of kind `kind` (`TcpOut` or
+    /// `UdpOut`) to `ip` (canonical) and `port` really goes, if a rule
+    /// allows it: the first rule that matches. `resolved(host)` tells
+    /// whether the guest got `ip` from a lookup of a name `host` matches.
+    pub fn outbound(
+        &self,
+        kind: Kind,
+        ip: IpAddr,
+        port: u16,
+        resolved: impl Fn(&HostMatch<'_>) -> bool,
+    ) -> Option<(IpAddr, u16)> {
+        self.iter()
+            .filter(|r| r.kind == kind && r.family.admits(ip) && r.ports.contains(port))
+            .find(|r| r.host.matches_ip(ip) || (r.host.is_name() && resolved(&r.host)))
+            .map(|r| {
+                let to_ip = match r.host {
+                    HostMatch::Net(..) => r.to_host.unwrap_or(ip),
+                    _ => ip,
+                };
+                (to_ip, r.to_port.unwrap_or(port))
+            })
+    }
+
+    /// The port the host really binds for a bind of kind `kind` (`TcpIn` or
+    /// `UdpIn`) to `ip` (canonical) and `port`, if a rule allows it.
+    pub fn inbound(&self, kind: Kind, ip: IpAddr, port: u16) -> Option<u16> {
+        self.iter()
+            .filter(|r| r.kind == kind && r.family.admits(ip) && r.ports.contains(port))
+            .find(|r| r.host.matches_ip(ip))
+            .map(|r| r.to_port.unwrap_or(port))
+    }
+
+    /// Whether an outgoing request to `host` (from [`host_literal`]) and
+    /// `port` is allowed, over HTTPS or plain HTTP.
+    pub fn http(&self, https: bool, host: Literal<'_>, port: u16) -> bool {
+        let kind = if https { Kind::Https } else { Kind::Http };
+        self.iter()
+            .filter(|r| r.kind == kind && r.ports.contains(port))
+            .any(|r| match host {
+                Literal::Ip(ip) => r.host.matches_ip(canonical(ip)),
+                Literal::Name(name) => r.host.matches_name(name),
+                Literal::Opaque => r.host == HostMatch::Any,
+                Literal::Invalid => false,
+            })
+    }
+}
+
+impl Rule<'_> {
+    /// Whether the host part names something that is looked up: a name,
+    /// a name pattern, or `*`.
+    fn host_resolvable(&self) -> bool {
+        matches!(
+            self.host,
+            HostMatch::Any | HostMatch::Name(_) | HostMatch::Below(_)
+        )
+    }
+}
+
+const HOST_ANY: u32 = 0;
+const HOST_LOOPBACK: u32 = 1;
+const HOST_NAME: u32 = 2;
+const HOST_BELOW: u32 = 3;
+const HOST_NET: u32 = 4;
+const NO_PORT: u32 = u32::MAX;
+
+fn read_ip(r: &mut Reader<'_>) -> Result<Option<IpAddr>, Error> {
+    let tag = r.u32()?;
+    let b = r.take(16)?;
+    let mut octets = [0u8; 16];
+    octets.copy_from_slice(b);
+    Ok(match tag {
+        0 => None,
+        4 => Some(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(octets))),
+        t => return Err(Error::BadTag(t)),
+    })
+}
+
+fn read_rule<'a>(r: &mut Reader<'a>) -> Result<Rule<'a>, Error> {
+    let kind = Kind::from_u32(r.u32()?)?;
+    let family = Family::from_u32(r.u32()?)?;
+    let host_tag = r.u32()?;
+    let prefix = r.u32()?;
+    let ip = read_ip(r)?;
+    let name = r.str()?;
+    let host = match (host_tag, ip) {
+        (HOST_ANY, _) => HostMatch::Any,
+        (HOST_LOOPBACK, _) => HostMatch::Loopback,
+        (HOST_NAME, _) => HostMatch::Name(name),
+        (HOST_BELOW, _) => HostMatch::Below(name),
+        (HOST_NET, Some(ip)) if prefix <= if ip.is_ipv4() { 32 } else { 128 } => {
+            HostMatch::Net(ip, prefix as u8)
+        }
+        (t, _) => return Err(Error::BadTag(t)),
+    };
+    let ports = r.bytes()?;
+    if ports.len() % 4 != 0 {
+        return Err(Error::Truncated);
+    }
+    let to_host = read_ip(r)?;
+    let to_port = match r.u32()? {
+        NO_PORT => None,
+        p => Some(u16::try_from(p).map_err(|_| Error::BadTag(p))?),
+    };
+    Ok(Rule {
+        kind,
+        family,
+        host,
+        ports: Ports { bytes: ports },
+        to_host,
+        to_port,
+    })
+}
+
+/// What a host name given by a guest is, read the way the host reads it
+/// (the URL standard's host parser, which `wasi:sockets` hosts use for
+/// lookups and HTTP clients for authorities).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Literal<'a> {
+    /// An address, in any of the forms a host accepts: `127.0.0.1`,
+    /// `127.1`, `0x7f.0.0.1`, `2130706433`, `[::1]`, and bare `::1`.
+    Ip(IpAddr),
+    /// A plain ASCII name, as [`name_key`] gives it (`Example.COM.` is
+    /// `Example.COM`, which rules compare ignoring case).
+    Name(&'a str),
+    /// A name the host would map before looking it up (non-ASCII,
+    /// percent-encoded, or characters outside letters, digits, `-`,
+    /// `_` and `.`):
+    /// only a `*` rule matches it, and the host decides what it is.
+    Opaque,
+    /// Not a host at all (`1.2.3.4.5`, `0x100000000`, `[1::2::3]`): the host
+    /// refuses it too.
+    Invalid,
+}
+
+/// Reads `name` as the host would; see [`Literal`].
+pub fn host_literal(name: &str) -> Literal<'_> {
+    if name.is_empty() {
+        return Literal::Invalid;
+    }
+    if name.contains('%') {
+        // The host percent-decodes first (`%31%32%37.0.0.1` is 127.0.0.1);
+        // what it decodes to is its to decide, under a `*` rule alone.
+        return Literal::Opaque;
+    }
+    if let Some(inner) = name.strip_prefix('[') {
+        return match inner.strip_suffix(']').map(str::parse::<Ipv6Addr>) {
+            Some(Ok(ip)) => Literal::Ip(IpAddr::V6(ip)),
+            _ => Literal::Invalid,
+        };
+    }
+    if let Ok(ip) = name.parse::<Ipv6Addr>() {
+        return Literal::Ip(IpAddr::V6(ip));
+    }
+    if ends_in_number(name) {
+        return match ipv4_any_form(name) {
+            Some(ip) => Literal::Ip(IpAddr::V4(ip)),
+            None => Literal::Invalid,
+        };
+    }
+    match name_key(name) {
+        Some(key) => Literal::Name(key),
+        None => Literal::Opaque,
+    }
+}
+
+/// A name as rules compare it: `name` without one trailing dot, if it is
+/// plain ASCII (letters, digits, `-`, `_`) in non-empty labels; `None`
+/// otherwise. Case is kept: rules compare names ignoring it.
+pub fn name_key(name: &str) -> Option<&str> {
+    let key = name.strip_suffix('.').unwrap_or(name);
+    let plain = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    let ok = !key.is_empty()
+        && key
+            .split('.')
+            .all(|label| !label.is_empty() && label.bytes().all(plain));
+    ok.then_some(key)
+}
+
+/// The URL standard's "ends in a number": the last label (ignoring one
+/// empty last label) is all digits, or `0x` and hex digits.
+fn ends_in_number(name: &str) -> bool {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    let last = trimmed.rsplit('.').next().unwrap_or("");
+    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    match last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+    {
+        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => false,
+    }
+}
+
+/// The URL standard's IPv4 parser: one to four parts, each decimal, octal
+/// (leading `0`) or hex (`0x`); all but the last below 256, the last filling
+/// the remaining bytes.
+fn ipv4_any_form(name: &str) -> Option<Ipv4Addr> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    let mut parts = [0u64; 4];
+    let mut count = 0;
+    for part in trimmed.split('.') {
+        if count == 4 {
+            return None;
+        }
+        parts[count] = ipv4_number(part)?;
+        count += 1;
+    }
+    let (last, head) = (parts[count - 1], &parts[..count - 1]);
+    if head.iter().any(|p| *p > 255) || last >= 256u64.pow(5 - count as u32) {
+        return None;
+    }
+    let mut value = last;
+    for (i, p) in head.iter().enumerate() {
+        value += p << (8 * (3 - i));
+    }
+    Some(Ipv4Addr::from(u32::try_from(value).ok()?))
+}
+
+fn ipv4_number(part: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(hex) = part
+        .strip_prefix("0x")
+        .or_else(|| part.strip_prefix("0X"))
+    {
+        (hex, 16)
+    } else if part.len() > 1 && part.starts_with('0') {
+        (&part[1..], 8)
+    } else {
+        (part, 10)
+    };
+    if digits.is_empty() {
+        // `0x` alone is zero; an empty part is no number.
+        return (radix == 16).then_some(0);
+    }
+    if !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return None;
+    }
+    // Longer than any u32 in any radix: too large, whatever its value.
+    if digits.len() > 32 {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+#[cfg(feature = "encode")]
+pub use encode::RuleSpec;
+
+#[cfg(feature = "encode")]
+mod encode {
+    use super::{Family, HostMatch, Kind, HOST_ANY, HOST_BELOW, HOST_LOOPBACK, HOST_NAME, HOST_NET, NO_PORT};
+    use alloc::vec::Vec;
+    use core::net::IpAddr;
+
+    /// One rule, as the library writes it.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct RuleSpec<'s> {
+        /// What it grants.
+        pub kind: Kind,
+        /// Which family it admits.
+        pub family: Family,
+        /// Which hosts.
+        pub host: HostMatch<'s>,
+        /// Inclusive port ranges.
+        pub ports: Vec<(u16, u16)>,
+        /// The address the host really reaches instead.
+        pub to_host: Option<IpAddr>,
+        /// The port the host really uses instead.
+        pub to_port: Option<u16>,
+    }
+
+    fn put_u32(out: &mut Vec<u8>, v: u32) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+        put_u32(out, u32::try_from(b.len()).expect("a rule under 4 GiB"));
+        out.extend_from_slice(b);
+    }
+
+    fn put_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
+        let mut octets = [0u8; 16];
+        let tag = match ip {
+            None => 0,
+            Some(IpAddr::V4(v4)) => {
+                octets[..4].copy_from_slice(&v4.octets());
+                4
+            }
+            Some(IpAddr::V6(v6)) => {
+                octets = v6.octets();
+                6
+            }
+        };
+        put_u32(out, tag);
+        out.extend_from_slice(&octets);
+    }
+
+    /// The rules as [`super::Rules`] reads them: a count, then their bytes.
+    pub(crate) fn rules_bytes(rules: &[RuleSpec<'_>]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for rule in rules {
+            put_u32(&mut body, rule.kind as u32);
+            put_u32(&mut body, rule.family as u32);
+            let (tag, prefix, ip, name) = match rule.host {
+                HostMatch::Any => (HOST_ANY, 0, None, ""),
+                HostMatch::Loopback => (HOST_LOOPBACK, 0, None, ""),
+                HostMatch::Name(n) => (HOST_NAME, 0, None, n),
+                HostMatch::Below(n) => (HOST_BELOW, 0, None, n),
+                HostMatch::Net(ip, prefix) => (HOST_NET, u32::from(prefix), Some(ip), ""),
+            };
+            put_u32(&mut body, tag);
+            put_u32(&mut body, prefix);
+            put_ip(&mut body, ip);
+            put_bytes(&mut body, name.as_bytes());
+            let ports: Vec<u8> = rule
+                .ports
+                .iter()
+                .flat_map(|(lo, hi)| lo.to_le_bytes().into_iter().chain(hi.to_le_bytes()))
+                .collect();
+            put_bytes(&mut body, &ports);
+            put_ip(&mut body, rule.to_host);
+            put_u32(&mut body, rule.to_port.map_or(NO_PORT, u32::from));
+        }
+        let mut out = Vec::new();
+        put_u32(&mut out, u32::try_from(rules.len()).expect("under 4 billion rules"));
+        put_bytes(&mut out, &body);
+        out
+    }
+}
+
+#[cfg(feature = "encode")]
+pub(crate) use encode::rules_bytes;

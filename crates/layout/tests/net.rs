@@ -1,0 +1,198 @@
+//! The network rules' deciding code, as the adapter runs it: the host-name
+//! reader against the host's own (the `url` crate, which wasmtime-wasi's
+//! lookups use), and matching over generated addresses and ports.
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use wasi_virt_layout::net::{self, host_literal, HostMatch, Kind, Literal, Lookup, RuleSpec};
+use wasi_virt_layout::{encode, Config, ConfigSpec};
+
+/// A small deterministic generator (xorshift), so failures repeat.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// How the host reads `name` in a lookup (wasmtime-wasi's
+/// `resolve_addresses`): an address, a name to look up, or an error.
+fn host_reading(name: &str) -> Result<Option<IpAddr>, ()> {
+    match url::Host::parse(name) {
+        Ok(url::Host::Ipv4(ip)) => Ok(Some(IpAddr::V4(ip))),
+        Ok(url::Host::Ipv6(ip)) => Ok(Some(IpAddr::V6(ip))),
+        Ok(url::Host::Domain(_)) => Ok(None),
+        Err(_) => name.parse::<Ipv6Addr>().map(|ip| Some(IpAddr::V6(ip))).map_err(|_| ()),
+    }
+}
+
+fn check_against_host(name: &str) {
+    let host = host_reading(name);
+    match (host_literal(name), host) {
+        (Literal::Ip(ip), Ok(Some(want))) => assert_eq!(ip, want, "`{name}`"),
+        (Literal::Name(key), Ok(None)) => {
+            // A plain name: the host looks up the same name, up to case and
+            // one trailing dot.
+            let domain = url::Host::parse(name).unwrap().to_string();
+            assert_eq!(domain.trim_end_matches('.'), key.to_ascii_lowercase(), "`{name}`");
+            assert!(!name.ends_with("..") , "`{name}`");
+        }
+        // The host maps or refuses an opaque name; either way only `*`
+        // lets it through, and the host decides.
+        (Literal::Opaque, _) => {}
+        (Literal::Invalid, Err(())) => {}
+        (got, want) => panic!("`{name}`: read as {got:?}, the host reads {want:?}"),
+    }
+}
+
+#[test]
+fn names_are_read_as_the_host_reads_them() {
+    for name in [
+        "127.0.0.1", "127.1", "0x7f.0.0.1", "0x7f.1", "017700000001", "2130706433",
+        "0x7F000001", "127.0.0.1.", "127.0.0.1..", "1.2.3.4.5", "256.0.0.1", "1.256",
+        "0x100000000", "4294967296", "4294967295", "0x", "0x.0x.0x.0x", "00", "09",
+        "1.2.3.09", "[::1]", "::1", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1", "[1::2::3]",
+        "[127.0.0.1]", "localhost", "LOCALHOST", "Example.COM.", "example.com",
+        "example.com.", "a..b", ".", "..", "", "a_b.example", "-a.example", "exa mple",
+        "xn--bcher-kva.example", "bücher.example", "example.1", "example.0x1", "1.example",
+        "example.0x", "example.0xg", "%31%32%37.0.0.1", "a@b", "a:b", "a/b", "a#b",
+        "99999999999999999999999999999999999999",
+    ] {
+        check_against_host(name);
+    }
+    let parts = [
+        "0", "1", "9", "00", "07", "08", "010", "0x", "0x0", "0xff", "0x100", "0XfF", "255",
+        "256", "65535", "65536", "16777216", "4294967295", "a", "b1", "x", "-", "_", "",
+        "A", "0x1g", "1e3", "localhost", "example", "com",
+    ];
+    let mut g = Gen(0x5eed_1234_abcd_9876);
+    for _ in 0..20_000 {
+        let n = 1 + g.below(5);
+        let mut name = (0..n).map(|_| g.pick(&parts)).collect::<Vec<_>>().join(".");
+        if g.below(6) == 0 {
+            name.push('.');
+        }
+        check_against_host(&name);
+    }
+}
+
+fn rules(specs: Vec<RuleSpec<'static>>) -> Vec<u8> {
+    encode(&ConfigSpec {
+        net: specs,
+        ..ConfigSpec::default()
+    })
+}
+
+fn rule(kind: Kind, host: HostMatch<'static>, ports: &[(u16, u16)]) -> RuleSpec<'static> {
+    RuleSpec {
+        kind,
+        family: net::Family::Any,
+        host,
+        ports: ports.to_vec(),
+        to_host: None,
+        to_port: None,
+    }
+}
+
+#[test]
+fn ports_and_networks_match_exactly_what_they_cover() {
+    let mut g = Gen(0xfeed_beef_0000_0001);
+    for _ in 0..2_000 {
+        let lo = g.below(65536) as u16;
+        let hi = lo.saturating_add(g.below(300) as u16);
+        let a = [g.below(256) as u8, g.below(256) as u8, g.below(256) as u8, g.below(256) as u8];
+        let prefix = g.below(33) as u8;
+        let net_ip = IpAddr::V4(Ipv4Addr::from(a));
+        let bytes = rules(vec![rule(Kind::TcpOut, HostMatch::Net(net_ip, prefix), &[(lo, hi)])]);
+        let config = Config::parse(&bytes).unwrap();
+        for _ in 0..20 {
+            let port = if g.below(2) == 0 {
+                lo.wrapping_add(g.below(400) as u16).wrapping_sub(50)
+            } else {
+                g.below(65536) as u16
+            };
+            let mut b = a;
+            b[g.below(4)] ^= 1 << g.below(8);
+            let ip = if g.below(2) == 0 { Ipv4Addr::from(a) } else { Ipv4Addr::from(b) };
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+            let inside = u32::from(ip) & mask == u32::from(Ipv4Addr::from(a)) & mask;
+            let want = inside && lo <= port && port <= hi;
+            let got = config.net.outbound(Kind::TcpOut, IpAddr::V4(ip), port, |_| false);
+            assert_eq!(got.is_some(), want, "{ip}:{port} against {net_ip}/{prefix}:{lo}-{hi}");
+            // The same address mapped into IPv6 is the same address.
+            let mapped = net::canonical(IpAddr::V6(ip.to_ipv6_mapped()));
+            assert_eq!(config.net.outbound(Kind::TcpOut, mapped, port, |_| false), got);
+            // Other kinds never match a TCP rule.
+            assert_eq!(config.net.outbound(Kind::UdpOut, IpAddr::V4(ip), port, |_| false), None);
+        }
+    }
+}
+
+#[test]
+fn name_patterns_match_whole_labels() {
+    let below = HostMatch::Below("example.com");
+    for (name, want) in [
+        ("a.example.com", true),
+        ("a.b.example.com", true),
+        ("example.com", false),
+        ("aexample.com", false),
+        (".example.com", false),
+        ("example.com.evil", false),
+        ("a.example.co", false),
+        ("A.Example.COM", true),
+    ] {
+        assert_eq!(below.matches_name(name), want, "{name}");
+    }
+    assert!(HostMatch::Name("example.com").matches_name("example.com"));
+    assert!(!HostMatch::Name("example.com").matches_name("a.example.com"));
+}
+
+#[test]
+fn lookups_follow_the_rules() {
+    let ip = IpAddr::V4(Ipv4Addr::new(172, 17, 0, 14));
+    let mut remap = rule(Kind::TcpOut, HostMatch::Name("db.internal"), &[(5432, 5432)]);
+    remap.to_host = Some(ip);
+    let mut v6 = rule(Kind::Resolve, HostMatch::Below("example.com"), &[]);
+    v6.family = net::Family::V6;
+    let bytes = rules(vec![
+        remap,
+        v6,
+        rule(Kind::Resolve, HostMatch::Name("a.example.com"), &[]),
+        rule(Kind::TcpIn, HostMatch::Loopback, &[(80, 80)]),
+    ]);
+    let config = Config::parse(&bytes).unwrap();
+    let net = config.net;
+    assert_eq!(net.resolve(Some("db.internal")), Lookup::Local(ip));
+    assert_eq!(net.resolve(Some("b.example.com")), Lookup::Host { v4: false, v6: true });
+    assert_eq!(net.resolve(Some("a.example.com")), Lookup::Host { v4: true, v6: true });
+    assert_eq!(net.resolve(Some("example.com")), Lookup::Denied);
+    assert_eq!(net.resolve(None), Lookup::Denied);
+    let needs = net.needs();
+    assert!(needs.tcp && needs.lookup && !needs.udp && !needs.http);
+    // Inbound rules are addresses, never names.
+    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80), Some(80));
+    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), None);
+    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V6(Ipv6Addr::LOCALHOST), 80), Some(80));
+    assert_eq!(net.inbound(Kind::UdpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80), None);
+    // A connect matches a name rule only for an address that name resolved to.
+    let to = net.outbound(Kind::TcpOut, ip, 5432, |h| h.matches_name("db.internal"));
+    assert_eq!(to, Some((ip, 5432)));
+    assert_eq!(net.outbound(Kind::TcpOut, ip, 5432, |_| false), None);
+    // Only remapped names: no lookup reaches the host.
+    let only_local = rules(vec![{
+        let mut r = rule(Kind::Resolve, HostMatch::Name("db"), &[]);
+        r.to_host = Some(ip);
+        r
+    }]);
+    assert_eq!(Config::parse(&only_local).unwrap().net.needs(), net::Needs::default());
+}
