@@ -22,6 +22,7 @@ mod fs;
 mod inspect;
 mod instant;
 mod names;
+mod network;
 mod policy;
 mod rename;
 mod report;
@@ -35,6 +36,8 @@ mod wit;
 pub use inspect::{component_exports, component_imports, validate_component};
 pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
+pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
+pub use wasi_virt_layout::net::{Family, Kind as RuleKind};
 pub use policy::{
     Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
     Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy,

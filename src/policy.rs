@@ -54,6 +54,13 @@ pub struct Policy {
     /// host properties are visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigPolicy>,
+    /// Network grants: outbound connects, datagrams and HTTP requests,
+    /// inbound binds, and name lookups, each checked by the adapter. Rules
+    /// for TCP, UDP or lookups virtualize `wasi:sockets` (sockets must not be
+    /// `allow`, which grants everything); `http://` and `https://` rules
+    /// virtualize `wasi:http` likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::network::NetworkPolicy>,
     /// Trace every virtualized call to the host's stderr (keeps the host
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -490,7 +497,15 @@ impl Policy {
         for row in REGISTRY {
             row.overlay(self, other);
         }
+        if let Some(network) = &other.network {
+            self.network().extend(network);
+        }
         self.debug |= other.debug;
+    }
+
+    /// The network grants, created empty if the policy has none.
+    pub fn network(&mut self) -> &mut crate::network::NetworkPolicy {
+        self.network.get_or_insert_with(Default::default)
     }
 
     /// Reads a policy from TOML text.

@@ -3,10 +3,10 @@
 
 use crate::fs::Tree;
 use crate::policy::{
-    Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
+    Access, Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
 };
 use crate::subsystem::REGISTRY;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
 };
@@ -42,8 +42,30 @@ pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
         // The trace names the calls from these; without `--debug` nothing
         // is traced, and no output carries them.
         call_names: if policy.debug { CALL_NAMES } else { &[] },
+        net: network_rules(policy)?,
     };
     Ok(wasi_virt_layout::encode(&spec))
+}
+
+/// The network rules the adapter enforces. A subsystem allowed as a whole
+/// takes no rules: they could only narrow it, and they would be ignored.
+fn network_rules(policy: &Policy) -> Result<Vec<wasi_virt_layout::net::RuleSpec<'_>>> {
+    let Some(network) = &policy.network else {
+        return Ok(Vec::new());
+    };
+    if policy.sockets == Some(Access::Allow) && network.grants_sockets() {
+        bail!(
+            "sockets are allowed as a whole (`--allow-sockets`), so the tcp, udp and lookup \
+             rules would restrict nothing: drop one or the other"
+        );
+    }
+    if policy.http == Some(Access::Allow) && network.grants_http() {
+        bail!(
+            "HTTP is allowed as a whole (`--allow-http`), so the http:// and https:// rules \
+             would restrict nothing: drop one or the other"
+        );
+    }
+    Ok(network.specs(true, true))
 }
 
 /// The start of a virtual clock.

@@ -8,6 +8,7 @@
 //! allow bits, the denied imports, the summary) loops over [`REGISTRY`].
 
 use crate::names::InterfaceName;
+use crate::network::NetworkPolicy;
 use crate::policy::{
     Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, Setting,
     StdioPolicy,
@@ -54,6 +55,14 @@ pub const HTTP_TYPES: &str = "wasi:http/types";
 /// `wasi:config/store`.
 pub const CONFIG_STORE: &str = "wasi:config/store";
 
+const NETWORK: &str = "wasi:sockets/network";
+const INSTANCE_NETWORK: &str = "wasi:sockets/instance-network";
+const TCP: &str = "wasi:sockets/tcp";
+const TCP_CREATE_SOCKET: &str = "wasi:sockets/tcp-create-socket";
+const UDP: &str = "wasi:sockets/udp";
+const UDP_CREATE_SOCKET: &str = "wasi:sockets/udp-create-socket";
+const IP_NAME_LOOKUP: &str = "wasi:sockets/ip-name-lookup";
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler";
 const STDIN: &str = "wasi:cli/stdin";
 const STDOUT: &str = "wasi:cli/stdout";
 const STDERR: &str = "wasi:cli/stderr";
@@ -183,31 +192,37 @@ pub static REGISTRY: &[Row] = &[
         Subsystem::Sockets,
         "sockets",
         &[
-            "wasi:sockets/network",
-            "wasi:sockets/instance-network",
-            "wasi:sockets/tcp",
-            "wasi:sockets/tcp-create-socket",
-            "wasi:sockets/udp",
-            "wasi:sockets/udp-create-socket",
-            "wasi:sockets/ip-name-lookup",
+            NETWORK,
+            INSTANCE_NETWORK,
+            TCP,
+            TCP_CREATE_SOCKET,
+            UDP,
+            UDP_CREATE_SOCKET,
+            IP_NAME_LOOKUP,
         ],
         allow::SOCKETS,
-        &Field::<Access> {
-            get: |p| &p.sockets,
-            get_mut: |p| &mut p.sockets,
+        &Networked {
+            access: Field::<Access> {
+                get: |p| &p.sockets,
+                get_mut: |p| &mut p.sockets,
+            },
+            granted: NetworkPolicy::grants_sockets,
         },
-        HostRule::WhenAllowed,
+        HostRule::Settings(sockets_host),
     ),
     Row::access(
         Subsystem::Http,
         "http",
-        &[HTTP_TYPES, "wasi:http/outgoing-handler"],
+        &[HTTP_TYPES, OUTGOING_HANDLER],
         allow::HTTP,
-        &Field::<Access> {
-            get: |p| &p.http,
-            get_mut: |p| &mut p.http,
+        &Networked {
+            access: Field::<Access> {
+                get: |p| &p.http,
+                get_mut: |p| &mut p.http,
+            },
+            granted: NetworkPolicy::grants_http,
         },
-        HostRule::WhenAllowed,
+        HostRule::Settings(http_host),
     ),
     Row {
         subsystem: Subsystem::Config,
@@ -281,6 +296,48 @@ fn fs_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
     needs.host_fs || policy.fs.as_ref().is_none_or(|fs| fs.host_preopens)
 }
 
+/// The host interfaces the network rules need (`crates/layout/src/net.rs`
+/// decides the same for the adapter, from the same rules), or `None` when
+/// there are no rules.
+fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
+    let network = policy.network.as_ref()?;
+    let bytes = wasi_virt_layout::encode(&wasi_virt_layout::ConfigSpec {
+        net: network.specs(true, true),
+        ..Default::default()
+    });
+    let config = wasi_virt_layout::Config::parse(&bytes).expect("the layout reads what it writes");
+    Some(config.net.needs())
+}
+
+/// Every socket interface while sockets are allowed; under network rules,
+/// those the rules need (TCP rules leave no UDP import, lookups alone no TCP
+/// import, remapped names alone no import at all).
+fn sockets_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
+    let ruled = policy.network.as_ref().is_some_and(NetworkPolicy::grants_sockets);
+    match (policy.sockets, ruled) {
+        (Some(Access::Allow), _) | (None, false) => return true,
+        (Some(Access::Deny), false) => return false,
+        (_, true) => {}
+    }
+    let Some(needs) = rule_needs(policy) else {
+        return false;
+    };
+    match iface {
+        NETWORK | INSTANCE_NETWORK => needs.network(),
+        TCP | TCP_CREATE_SOCKET => needs.tcp,
+        UDP | UDP_CREATE_SOCKET => needs.udp,
+        IP_NAME_LOOKUP => needs.lookup,
+        _ => false,
+    }
+}
+
+/// Outgoing HTTP while it is allowed, or some `http://` or `https://` rule
+/// grants part of it.
+fn http_host(policy: &Policy, _: &HostNeeds, _: &str, _: &str) -> bool {
+    let ruled = policy.network.as_ref().is_some_and(NetworkPolicy::grants_http);
+    policy.http == Some(Access::Allow) || ruled || policy.http.is_none()
+}
+
 /// Reads and writes one subsystem's slot of a [`Policy`], whatever its type.
 trait Slot {
     fn configured(&self, policy: &Policy) -> bool;
@@ -326,6 +383,50 @@ impl<T: Setting> Slot for Field<T> {
 
     fn content(&self, policy: &Policy) -> Option<&'static str> {
         (self.get)(policy).as_ref().and_then(T::content)
+    }
+}
+
+/// Sockets or HTTP: allowed or denied as a whole, or granted in part by the
+/// policy's network rules, which deny everything they do not grant.
+struct Networked {
+    access: Field<Access>,
+    granted: fn(&NetworkPolicy) -> bool,
+}
+
+impl Networked {
+    fn ruled(&self, policy: &Policy) -> bool {
+        policy.network.as_ref().is_some_and(self.granted)
+    }
+}
+
+impl Slot for Networked {
+    fn configured(&self, policy: &Policy) -> bool {
+        self.access.configured(policy) || self.ruled(policy)
+    }
+
+    fn set(&self, policy: &mut Policy, allow: bool) {
+        self.access.set(policy, allow);
+    }
+
+    fn overlay(&self, policy: &mut Policy, from: &Policy) {
+        // The rules themselves are merged once, by `Policy::overlay`.
+        self.access.overlay(policy, from);
+    }
+
+    fn allows(&self, policy: &Policy) -> bool {
+        self.access.allows(policy) || self.ruled(policy)
+    }
+
+    fn describe(&self, policy: &Policy) -> String {
+        if self.ruled(policy) {
+            "the network rules below; nothing else".to_string()
+        } else {
+            self.access.describe(policy)
+        }
+    }
+
+    fn content(&self, policy: &Policy) -> Option<&'static str> {
+        self.ruled(policy).then_some("network rules")
     }
 }
 

@@ -82,6 +82,12 @@ impl WasiVirt {
         self.policy.env.get_or_insert_with(EnvPolicy::default)
     }
 
+    /// The network grants (`--allow-outbound`, `--allow-inbound`,
+    /// `--allow-resolve`); see [`crate::NetworkPolicy`].
+    pub fn network(&mut self) -> &mut crate::NetworkPolicy {
+        self.policy.network()
+    }
+
     /// Virtualizes every subsystem and passes each through to the host.
     pub fn allow_all(&mut self) -> &mut Self {
         self.policy = Policy {

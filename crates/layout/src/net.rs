@@ -292,6 +292,19 @@ impl<'a> Rules<'a> {
         (0..self.count).map(move |_| read_rule(&mut r).expect("validated by Config::parse"))
     }
 
+    /// Whether the rules govern sockets: some rule is for TCP, UDP or
+    /// lookups. Then every socket call is checked against them; otherwise
+    /// the `SOCKETS` allow bit alone decides.
+    pub fn govern_sockets(&self) -> bool {
+        self.iter().any(|r| !matches!(r.kind, Kind::Http | Kind::Https))
+    }
+
+    /// Whether the rules govern outgoing HTTP: some rule is for `http://`
+    /// or `https://`.
+    pub fn govern_http(&self) -> bool {
+        self.iter().any(|r| matches!(r.kind, Kind::Http | Kind::Https))
+    }
+
     /// Whether some rule is of kind `kind`.
     pub fn any(&self, kind: Kind) -> bool {
         self.iter().any(|r| r.kind == kind)
