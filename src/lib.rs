@@ -37,7 +37,6 @@ pub use inspect::{component_exports, component_imports, validate_component};
 pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
 pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
-pub use wasi_virt_layout::net::{Family, Kind as RuleKind};
 pub use policy::{
     Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
     Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy,
@@ -46,5 +45,6 @@ pub use rename::rename_top_level;
 pub use report::{Output, Report, SubsystemReport};
 pub use subsystem::Subsystem;
 pub use virt::{VirtResult, WasiVirt};
+pub use wasi_virt_layout::net::{Family, Kind as RuleKind};
 pub use wasi_virt_layout::Stream;
 pub use wit::BUILT_WASI_VERSION;

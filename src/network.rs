@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
-use wasi_virt_layout::net::{self as layout, canonical, host_literal, Family, HostMatch, Kind, Literal};
+use wasi_virt_layout::net::{
+    self as layout, canonical, host_literal, Family, HostMatch, Kind, Literal,
+};
 
 /// The grants of a policy file's `[network]` table.
 ///
@@ -94,11 +96,22 @@ impl NetworkPolicy {
 
     /// Each rule in words, with its direction (`outbound tcp://...`).
     pub fn describe(&self) -> Vec<String> {
-        let dir = |d: &str, r: &Rule| format!("{d} {r}");
-        let out = self.outbound.iter().map(|r| dir("outbound", &r.0));
-        let inb = self.inbound.iter().map(|r| dir("inbound", &r.0));
-        let res = self.resolve.iter().map(|r| dir("resolve", &r.0));
-        out.chain(inb).chain(res).collect()
+        self.describe_governed(true, true)
+    }
+
+    /// The same, for the socket rules, the HTTP rules, or both.
+    pub(crate) fn describe_governed(&self, sockets: bool, http: bool) -> Vec<String> {
+        let dir = |d: &'static str| move |r: &Rule| format!("{d} {r}");
+        let out = self.outbound.iter().map(|r| dir("outbound")(&r.0));
+        let inb = self.inbound.iter().map(|r| dir("inbound")(&r.0));
+        let res = self.resolve.iter().map(|r| dir("resolve")(&r.0));
+        let governed = |r: &&Rule| if r.is_http() { http } else { sockets };
+        let kept: Vec<bool> = self.rules().map(|r| governed(&r)).collect();
+        out.chain(inb)
+            .chain(res)
+            .zip(kept)
+            .filter_map(|(text, keep)| keep.then_some(text))
+            .collect()
     }
 }
 
@@ -336,7 +349,10 @@ fn parse_outbound(text: &str) -> Result<Rule> {
             let digits = after.split(':').next().unwrap_or("");
             !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
         };
-        if rest.split_once('/').is_some_and(|(_, after)| !prefix(after)) {
+        if rest
+            .split_once('/')
+            .is_some_and(|(_, after)| !prefix(after))
+        {
             bail!("an HTTP rule is checked on scheme, host and port; it takes no path");
         }
     }
@@ -372,7 +388,8 @@ fn parse_outbound(text: &str) -> Result<Rule> {
     }
     if to_host.is_some() {
         ensure!(
-            matches!(host, Host::Name(_)) || matches!(host, Host::Net(ip, p) if p == full_prefix(ip)),
+            matches!(host, Host::Name(_))
+                || matches!(host, Host::Net(ip, p) if p == full_prefix(ip)),
             "only one name or one address can be remapped, not `*` or a pattern or a network"
         );
     }
@@ -602,7 +619,9 @@ impl<'t> Parts<'t> {
         };
         match address(token)? {
             Some(ip) => Ok(Some(ip)),
-            None => bail!("the remap target `{token}` is not an address (names are not remapped to names)"),
+            None => bail!(
+                "the remap target `{token}` is not an address (names are not remapped to names)"
+            ),
         }
     }
 
@@ -758,7 +777,10 @@ mod tests {
             ("resolve", "example.com#ipv6-only"),
             ("resolve", "my-database.internal->172.17.0.14"),
             ("inbound", "tcp://*:80->8888"),
-            ("outbound", "tcp://my-database.internal->172.17.0.14:5432->5433"),
+            (
+                "outbound",
+                "tcp://my-database.internal->172.17.0.14:5432->5433",
+            ),
             ("outbound", "tcp://10.0.0.0/8:443"),
             ("outbound", "tcp://[::1]:80"),
             ("outbound", "tcp://[fd00::]/8:443"),
@@ -774,10 +796,17 @@ mod tests {
                 .unwrap_or_else(|e| panic!("`{text}` -> `{canonical}`: {e:#}"));
             assert_eq!(rule, again, "`{text}` -> `{canonical}`");
         }
-        let db = parse("outbound", "tcp://my-database.internal->172.17.0.14:5432->5433").unwrap();
+        let db = parse(
+            "outbound",
+            "tcp://my-database.internal->172.17.0.14:5432->5433",
+        )
+        .unwrap();
         assert_eq!(db.host, Host::Name("my-database.internal".into()));
         assert_eq!(db.to_host, Some("172.17.0.14".parse().unwrap()));
-        assert_eq!((db.ports.clone(), db.to_port), (vec![(5432, 5432)], Some(5433)));
+        assert_eq!(
+            (db.ports.clone(), db.to_port),
+            (vec![(5432, 5432)], Some(5433))
+        );
         let lo = parse("inbound", "tcp://lo:8080").unwrap();
         assert_eq!((lo.kind, lo.host), (Kind::TcpIn, Host::Loopback));
         let ranges = parse("outbound", "tcp://*:21,35000-35999").unwrap();
@@ -800,7 +829,11 @@ mod tests {
             ("http://api.example.com:80", "http://api.example.com"),
             ("tcp://*:0-65535", "tcp://*:*"),
         ] {
-            assert_eq!(parse("outbound", text).unwrap().to_string(), canonical, "{text}");
+            assert_eq!(
+                parse("outbound", text).unwrap().to_string(),
+                canonical,
+                "{text}"
+            );
         }
     }
 
@@ -809,40 +842,92 @@ mod tests {
         for (dir, text, want) in [
             ("outbound", "tcp://example.com", "a port is missing"),
             ("outbound", "tcp://example.com:", "the port is empty"),
-            ("outbound", "tcp://example.com:http", "`http` is not a port number"),
+            (
+                "outbound",
+                "tcp://example.com:http",
+                "`http` is not a port number",
+            ),
             ("outbound", "tcp://example.com:65536", "out of range"),
             ("outbound", "tcp://*:443-80", "`443-80` is reversed"),
             ("outbound", "ftp://example.com:21", "unknown scheme `ftp`"),
-            ("outbound", "example.com:80", "expected `SCHEME://HOST:PORT`"),
+            (
+                "outbound",
+                "example.com:80",
+                "expected `SCHEME://HOST:PORT`",
+            ),
             ("outbound", "tcp://:80", "the host is empty"),
-            ("outbound", "tcp://foo.*.com:80", "a wildcard is only a whole leading label"),
+            (
+                "outbound",
+                "tcp://foo.*.com:80",
+                "a wildcard is only a whole leading label",
+            ),
             ("outbound", "tcp://*example.com:80", "a wildcard is only"),
             ("outbound", "tcp://**.example.com:80", "a wildcard is only"),
             ("outbound", "tcp://a..b:80", "is not a host name"),
-            ("outbound", "tcp://1.2.3.4.5:80", "neither an address nor a name"),
+            (
+                "outbound",
+                "tcp://1.2.3.4.5:80",
+                "neither an address nor a name",
+            ),
             ("outbound", "tcp://[::1:80", "does not close"),
             ("outbound", "tcp://[1::2::3]:80", "is not an IPv6 address"),
-            ("outbound", "tcp://10.1.0.0/8:443", "the network is `10.0.0.0/8`"),
+            (
+                "outbound",
+                "tcp://10.1.0.0/8:443",
+                "the network is `10.0.0.0/8`",
+            ),
             ("outbound", "tcp://10.0.0.0/33:443", "not a prefix length"),
-            ("outbound", "tcp://example.com/8:443", "follows an address, not a name"),
+            (
+                "outbound",
+                "tcp://example.com/8:443",
+                "follows an address, not a name",
+            ),
             ("outbound", "tcp://*:80#fast", "unknown option `#fast`"),
-            ("outbound", "tcp://127.0.0.1:80#ipv6-only", "not an address of the family"),
-            ("outbound", "tcp://*:80,443->8080", "only a single port can be remapped"),
-            ("outbound", "tcp://*.example.com->10.0.0.1:80", "only one name or one address"),
+            (
+                "outbound",
+                "tcp://127.0.0.1:80#ipv6-only",
+                "not an address of the family",
+            ),
+            (
+                "outbound",
+                "tcp://*:80,443->8080",
+                "only a single port can be remapped",
+            ),
+            (
+                "outbound",
+                "tcp://*.example.com->10.0.0.1:80",
+                "only one name or one address",
+            ),
             ("outbound", "tcp://db->db2:80", "is not an address"),
-            ("outbound", "tcp://example.com:0", "port 0 is no port to connect to"),
+            (
+                "outbound",
+                "tcp://example.com:0",
+                "port 0 is no port to connect to",
+            ),
             ("outbound", "https://example.com/api", "takes no path"),
             ("outbound", "https://*:443#ipv4-only", "the host resolves"),
             ("outbound", "https://a->10.0.0.1", "takes no remap"),
             ("inbound", "tcp://eth0:80", "a component cannot learn"),
-            ("inbound", "tcp://example.com:80", "a component cannot learn"),
+            (
+                "inbound",
+                "tcp://example.com:80",
+                "a component cannot learn",
+            ),
             ("inbound", "http://*:80", "unknown scheme `http`"),
             ("inbound", "tcp://*:80->0", "port 0 is no port to remap to"),
             ("inbound", "tcp://*", "a port is missing"),
             ("resolve", "127.0.0.1", "an address needs no lookup"),
             ("resolve", "tcp://example.com:80", "without a scheme"),
-            ("resolve", "*.example.com->10.0.0.1", "only one name can be remapped"),
-            ("resolve", "db->10.0.0.1#ipv6-only", "not an address of the family"),
+            (
+                "resolve",
+                "*.example.com->10.0.0.1",
+                "only one name can be remapped",
+            ),
+            (
+                "resolve",
+                "db->10.0.0.1#ipv6-only",
+                "not an address of the family",
+            ),
             ("resolve", "", "the host is empty"),
             ("resolve", "exa mple.com", "is not a host name"),
         ] {
@@ -851,7 +936,10 @@ mod tests {
                 Err(e) => format!("{e:#}"),
             };
             assert!(err.contains(want), "`{text}`: `{err}` lacks `{want}`");
-            assert!(err.contains(&format!("`{text}`")), "`{err}` does not name the rule");
+            assert!(
+                err.contains(&format!("`{text}`")),
+                "`{err}` does not name the rule"
+            );
         }
     }
 
@@ -886,7 +974,10 @@ mod tests {
         let err = toml::from_str::<NetworkPolicy>(r#"outbound = ["tcp://x:99999"]"#)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("invalid --allow-outbound rule `tcp://x:99999`"), "{err}");
+        assert!(
+            err.contains("invalid --allow-outbound rule `tcp://x:99999`"),
+            "{err}"
+        );
     }
 
     fn parse(dir: &str, text: &str) -> Result<Rule> {

@@ -2,7 +2,7 @@
 
 use crate::names::InterfaceName;
 use crate::policy::Policy;
-use crate::subsystem::{self, REGISTRY};
+use crate::subsystem::{self, Subsystem, REGISTRY};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -19,6 +19,10 @@ pub struct Report {
     pub virtualized: Vec<String>,
     /// Each subsystem the adapter provides, with its setting in words.
     pub subsystems: Vec<SubsystemReport>,
+    /// The network rules the adapter enforces, each with its direction
+    /// (`outbound tcp://127.0.0.1:5432`), in the canonical form that parses
+    /// back to the same rule.
+    pub rules: Vec<String>,
     /// Whether virtualized calls are traced to the host's stderr.
     pub debug: bool,
     /// Every top-level import of the output.
@@ -63,8 +67,20 @@ impl Report {
                 setting: row.describe(policy),
             })
             .collect();
+        let governed = |row: Subsystem| {
+            subsystem::row(row)
+                .interfaces
+                .iter()
+                .any(|i| exports.contains(i))
+        };
+        let rules = policy
+            .network
+            .as_ref()
+            .map(|n| n.describe_governed(governed(Subsystem::Sockets), governed(Subsystem::Http)))
+            .unwrap_or_default();
         Report {
             output,
+            rules,
             virtualized: exports
                 .iter()
                 .map(|i| subsystem::versioned(i, &wasi_version))
@@ -101,6 +117,12 @@ impl fmt::Display for Report {
             writeln!(f, "virtualized:")?;
             for s in &self.subsystems {
                 writeln!(f, "  {}: {}", s.label, s.setting)?;
+            }
+        }
+        if !self.rules.is_empty() {
+            writeln!(f, "network rules ({}):", self.rules.len())?;
+            for rule in &self.rules {
+                writeln!(f, "  {rule}")?;
             }
         }
         if self.debug {

@@ -313,7 +313,10 @@ fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
 /// those the rules need (TCP rules leave no UDP import, lookups alone no TCP
 /// import, remapped names alone no import at all).
 fn sockets_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
-    let ruled = policy.network.as_ref().is_some_and(NetworkPolicy::grants_sockets);
+    let ruled = policy
+        .network
+        .as_ref()
+        .is_some_and(NetworkPolicy::grants_sockets);
     match (policy.sockets, ruled) {
         (Some(Access::Allow), _) | (None, false) => return true,
         (Some(Access::Deny), false) => return false,
@@ -334,7 +337,10 @@ fn sockets_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
 /// Outgoing HTTP while it is allowed, or some `http://` or `https://` rule
 /// grants part of it.
 fn http_host(policy: &Policy, _: &HostNeeds, _: &str, _: &str) -> bool {
-    let ruled = policy.network.as_ref().is_some_and(NetworkPolicy::grants_http);
+    let ruled = policy
+        .network
+        .as_ref()
+        .is_some_and(NetworkPolicy::grants_http);
     policy.http == Some(Access::Allow) || ruled || policy.http.is_none()
 }
 

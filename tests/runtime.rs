@@ -42,6 +42,15 @@ struct Case {
     /// policy's env overrides and the host's env, `$SERVER` becomes its
     /// address and `$PORT` its port.
     server: Option<String>,
+    /// Named servers the test starts first (the kinds of `server`, and
+    /// `tcp6-echo` on `[::1]`, `udp-echo`, and `tcp-client`, which connects
+    /// to a free port and sends a line). Anywhere in the case's text, `$NAME`
+    /// becomes a server's address and `$NAME_PORT` its port.
+    #[serde(default)]
+    servers: std::collections::BTreeMap<String, String>,
+    /// The case file, read again with the servers' addresses filled in.
+    #[serde(skip)]
+    path: std::path::PathBuf,
     expect: Expect,
 }
 
@@ -136,20 +145,38 @@ fn main() {
 }
 
 fn load(path: &Path) -> Result<Case> {
-    let mut text = std::fs::read_to_string(path)?;
+    load_with(path, &Default::default())
+}
+
+/// Reads a case with the addresses of its started servers filled in; a
+/// server not started yet reads as `127.0.0.1:9`, so that the case can be
+/// checked before its trial runs.
+fn load_with(
+    path: &Path,
+    addrs: &std::collections::BTreeMap<String, std::net::SocketAddr>,
+) -> Result<Case> {
+    let fill = |text: &str| {
+        fill_servers(
+            text,
+            |n| addrs.get(n).map_or("127.0.0.1:9".into(), |a| a.to_string()),
+            |n| addrs.get(n).map_or("9".into(), |a| a.port().to_string()),
+        )
+    };
+    let mut text = fill(&std::fs::read_to_string(path)?);
     if text.contains("$FIXTURES") {
         let dir = harness::generated_fixtures().display().to_string();
         text = text.replace("$FIXTURES", &dir);
     }
     let mut case: Case =
         toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))?;
+    case.path = path.to_path_buf();
     check_error_alone(&case.expect)?;
     if let Some(file) = &case.expect.stdout_file {
         let file = path.parent().unwrap().join(file);
-        case.expect.stdout = Some(
-            std::fs::read_to_string(&file)
+        case.expect.stdout = Some(fill(
+            &std::fs::read_to_string(&file)
                 .with_context(|| format!("failed to read `{}`", file.display()))?,
-        );
+        ));
     }
     Ok(case)
 }
@@ -182,7 +209,54 @@ fn check_error_alone(e: &Expect) -> Result<()> {
     Ok(())
 }
 
+/// `text` with each `$NAME_PORT` and `$NAME` (upper-case names) replaced.
+fn fill_servers(
+    text: &str,
+    addr: impl Fn(&str) -> String,
+    port: impl Fn(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        let name_len = tail
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit()))
+            .unwrap_or(tail.len());
+        let name = &tail[..name_len];
+        if name.is_empty() || ["SERVER", "PORT", "FIXTURES"].contains(&name) {
+            out.push('$');
+            rest = tail;
+            continue;
+        }
+        if tail[name_len..].starts_with("_PORT") {
+            out.push_str(&port(name));
+            rest = &tail[name_len + 5..];
+        } else {
+            out.push_str(&addr(name));
+            rest = &tail[name_len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Starts the case's named servers and reads the case again with their
+/// addresses.
+fn with_servers(case: &Case) -> Result<Case> {
+    let mut addrs = std::collections::BTreeMap::new();
+    for (name, kind) in &case.servers {
+        addrs.insert(name.clone(), harness::start_server(kind)?);
+    }
+    let mut filled = load_with(&case.path, &addrs)?;
+    filled.servers.clear();
+    Ok(filled)
+}
+
 fn run(case: &Case, version: Option<&str>) -> Result<()> {
+    if !case.servers.is_empty() {
+        return run(&with_servers(case)?, version);
+    }
     let mut component = harness::guest(&case.component);
     if let Some(v) = version {
         component = harness::with_wasi_version(&component, v)?;
@@ -191,11 +265,7 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
     let mut policy = case.policy.clone();
     let mut host = case.host.clone();
     if let Some(server) = &case.server {
-        let addr = match server.as_str() {
-            "tcp-echo" => harness::tcp_echo_server()?,
-            "http-echo" => harness::http_echo_server()?,
-            other => bail!("unknown server `{other}`"),
-        };
+        let addr = harness::start_server(server)?;
         let fill = |v: &mut String| {
             *v = v
                 .replace("$SERVER", &addr.to_string())

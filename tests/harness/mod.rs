@@ -342,16 +342,17 @@ pub fn unversioned_imports(bytes: &[u8]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Serves one connection on 127.0.0.1 with `handle`, on a thread that stops
-/// by itself if nobody connects within 20 seconds.
-fn serve_once(
-    handle: impl FnOnce(std::net::TcpStream) + Send + 'static,
+/// Serves connections on `bind` with `handle`, each on a thread of its own,
+/// until nobody has connected for 20 seconds.
+fn serve(
+    bind: &str,
+    handle: impl Fn(std::net::TcpStream) + Send + Sync + Clone + 'static,
 ) -> Result<std::net::SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let listener = std::net::TcpListener::bind(bind)?;
     let addr = listener.local_addr()?;
     listener.set_nonblocking(true)?;
     std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while std::time::Instant::now() < deadline {
             match listener.accept() {
                 Ok((stream, _)) => {
@@ -359,7 +360,9 @@ fn serve_once(
                     stream
                         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
                         .ok();
-                    return handle(stream);
+                    let handle = handle.clone();
+                    std::thread::spawn(move || handle(stream));
+                    deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
                 }
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
             }
@@ -368,16 +371,79 @@ fn serve_once(
     Ok(addr)
 }
 
+fn serve_once(
+    handle: impl Fn(std::net::TcpStream) + Send + Sync + Clone + 'static,
+) -> Result<std::net::SocketAddr> {
+    serve("127.0.0.1:0", handle)
+}
+
+fn echo_line(stream: std::net::TcpStream) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    if reader.read_line(&mut line).is_ok() {
+        let _ = (&stream).write_all(format!("pong: {line}").as_bytes());
+    }
+}
+
+/// The same TCP echo server, on `[::1]`.
+pub fn tcp6_echo_server() -> Result<std::net::SocketAddr> {
+    serve("[::1]:0", echo_line)
+}
+
+/// A UDP server on 127.0.0.1 that answers each datagram with `pong: ` and
+/// the datagram, for 20 seconds after the last one.
+pub fn udp_echo_server() -> Result<std::net::SocketAddr> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
+    let addr = socket.local_addr()?;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            let mut reply = b"pong: ".to_vec();
+            reply.extend_from_slice(&buf[..n]);
+            let _ = socket.send_to(&reply, from);
+        }
+    });
+    Ok(addr)
+}
+
+/// A client: picks a free port on 127.0.0.1 and, for 20 seconds, keeps
+/// trying to connect to it; once connected it sends `hello from the host`.
+/// The address is the port it connects to (for a component to listen on).
+pub fn tcp_client() -> Result<std::net::SocketAddr> {
+    use std::io::Write;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+                let _ = stream.write_all(b"hello from the host\n");
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+    Ok(addr)
+}
+
+/// Starts the test server `kind` (`tcp-echo`, `tcp6-echo`, `udp-echo`,
+/// `http-echo`, `tcp-client`); its address.
+pub fn start_server(kind: &str) -> Result<std::net::SocketAddr> {
+    match kind {
+        "tcp-echo" => tcp_echo_server(),
+        "tcp6-echo" => tcp6_echo_server(),
+        "udp-echo" => udp_echo_server(),
+        "http-echo" => http_echo_server(),
+        "tcp-client" => tcp_client(),
+        other => bail!("unknown server `{other}`"),
+    }
+}
+
 /// A TCP server that reads a line and writes back `pong: <line>`.
 pub fn tcp_echo_server() -> Result<std::net::SocketAddr> {
-    use std::io::{BufRead, BufReader, Write};
-    serve_once(|stream| {
-        let mut line = String::new();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        if reader.read_line(&mut line).is_ok() {
-            let _ = (&stream).write_all(format!("pong: {line}").as_bytes());
-        }
-    })
+    serve_once(echo_line)
 }
 
 /// An HTTP/1.1 server that answers one request: `200`, an `x-server: test`

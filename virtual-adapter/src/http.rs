@@ -484,12 +484,50 @@ impl outgoing_handler::Guest for Adapter {
             request.authority.borrow().as_deref().unwrap_or(""),
             request.path_with_query.borrow().as_deref().unwrap_or("/")
         );
-        if !config().allows(allow::HTTP) {
+        if !config().allows(allow::HTTP) || !granted(&request) {
             trace!(denied: Call::Handle);
             return Err(ErrorCode::HttpRequestDenied);
         }
         send(request, options.map(|o| o.into_inner::<VRequestOptions>()))
     }
+}
+
+/// Whether the network rules (if they govern HTTP) grant the request: its
+/// scheme (the host's default is HTTPS), and the host and port of its
+/// authority, read as the host's client reads them.
+fn granted(request: &VOutgoingRequest) -> bool {
+    let rules = &config().net;
+    if !rules.govern_http() {
+        return true;
+    }
+    let https = match &*request.scheme.borrow() {
+        None | Some(Scheme::Https) => true,
+        Some(Scheme::Http) => false,
+        Some(Scheme::Other(_)) => return false,
+    };
+    let authority = request.authority.borrow();
+    let Some(authority) = authority.as_deref() else {
+        return false;
+    };
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = match host_port.rfind(':') {
+        Some(i) if !host_port[i..].contains(']') => (&host_port[..i], Some(&host_port[i + 1..])),
+        _ => (host_port, None),
+    };
+    let port = match port {
+        None => {
+            if https {
+                443
+            } else {
+                80
+            }
+        }
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => return false,
+        },
+    };
+    rules.http(https, wasi_virt_layout::net::host_literal(host), port)
 }
 
 /// Builds the host's request from the adapter's, sends it, then streams

@@ -1,6 +1,12 @@
 //! `wasi:sockets/*`: the host's sockets, wrapped so that their streams and
 //! pollables are the adapter's; or, when sockets are denied, a network that
 //! answers every operation with `access-denied` and never reaches the host.
+//!
+//! Under network rules (`--allow-outbound`, `--allow-inbound`,
+//! `--allow-resolve`), every connect, bind, listen, datagram and lookup is
+//! checked first (`wasi_virt_layout::net` decides), remaps are applied on
+//! the way to the host and undone on the way back, so that the component
+//! sees the addresses it asked for.
 
 use crate::exports::wasi::io::streams::{InputStream, OutputStream};
 use crate::exports::wasi::sockets::instance_network;
@@ -22,8 +28,12 @@ use crate::io::{VInputStream, VOutputStream, VPollable};
 use crate::state::config;
 use crate::wasi::sockets as host;
 use crate::Adapter;
-use alloc::string::String;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use wasi_virt_layout::net::{canonical, host_literal, HostMatch, Kind, Literal, Lookup, Rules};
 use wasi_virt_layout::{allow, Call};
 
 type Duration = u64;
@@ -90,6 +100,135 @@ fn addr_out(a: host::network::IpSocketAddress) -> IpSocketAddress {
     }
 }
 
+/// The network rules, when they govern sockets.
+fn ruled() -> Option<&'static Rules<'static>> {
+    let net = &config().net;
+    net.govern_sockets().then_some(net)
+}
+
+/// The address and port of a socket address, the address canonical.
+fn ip_port(a: &IpSocketAddress) -> (IpAddr, u16) {
+    match a {
+        IpSocketAddress::Ipv4(a) => {
+            let (x, y, z, w) = a.address;
+            (IpAddr::V4(Ipv4Addr::new(x, y, z, w)), a.port)
+        }
+        IpSocketAddress::Ipv6(a) => {
+            let (x0, x1, x2, x3, x4, x5, x6, x7) = a.address;
+            let ip = Ipv6Addr::new(x0, x1, x2, x3, x4, x5, x6, x7);
+            (canonical(IpAddr::V6(ip)), a.port)
+        }
+    }
+}
+
+/// Whether two socket addresses name the same address and port.
+fn same(a: &IpSocketAddress, b: &IpSocketAddress) -> bool {
+    ip_port(a) == ip_port(b)
+}
+
+/// `a` with its port replaced.
+fn with_port(a: IpSocketAddress, port: u16) -> IpSocketAddress {
+    match a {
+        IpSocketAddress::Ipv4(v4) => IpSocketAddress::Ipv4(Ipv4SocketAddress { port, ..v4 }),
+        IpSocketAddress::Ipv6(v6) => IpSocketAddress::Ipv6(Ipv6SocketAddress { port, ..v6 }),
+    }
+}
+
+/// Where a guest address really goes: `a` itself with another port, or,
+/// when a rule remaps the address, that address.
+fn redirect(a: IpSocketAddress, (ip, port): (IpAddr, u16)) -> IpSocketAddress {
+    if ip == ip_port(&a).0 {
+        return with_port(a, port);
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            let [x, y, z, w] = v4.octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port,
+                address: (x, y, z, w),
+            })
+        }
+        IpAddr::V6(v6) => {
+            let [x0, x1, x2, x3, x4, x5, x6, x7] = v6.segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port,
+                flow_info: 0,
+                address: (x0, x1, x2, x3, x4, x5, x6, x7),
+                scope_id: 0,
+            })
+        }
+    }
+}
+
+/// The names the component looked up through the adapter, with an address
+/// each returned: a connect to that address matches rules for those names.
+struct Resolved(RefCell<Vec<(IpAddr, String)>>);
+
+// SAFETY: the adapter is single-threaded wasm.
+unsafe impl Sync for Resolved {}
+
+static RESOLVED: Resolved = Resolved(RefCell::new(Vec::new()));
+
+fn remember(ip: IpAddr, name: &str) {
+    let ip = canonical(ip);
+    let mut seen = RESOLVED.0.borrow_mut();
+    if !seen
+        .iter()
+        .any(|(i, n)| *i == ip && n.eq_ignore_ascii_case(name))
+    {
+        seen.push((ip, name.to_string()));
+    }
+}
+
+/// Whether `ip` came from a lookup of a name that `host` matches.
+fn resolved_from(ip: IpAddr, host: &HostMatch<'_>) -> bool {
+    RESOLVED
+        .0
+        .borrow()
+        .iter()
+        .any(|(i, name)| *i == ip && host.matches_name(name))
+}
+
+/// Where an outbound connect or datagram to `a` goes, if the rules allow
+/// it (`kind` is `TcpOut` or `UdpOut`); `a` itself without rules.
+fn outbound(kind: Kind, a: IpSocketAddress, call: Call) -> Result<IpSocketAddress, ErrorCode> {
+    let Some(rules) = ruled() else {
+        return Ok(a);
+    };
+    let (ip, port) = ip_port(&a);
+    match rules.outbound(kind, ip, port, |host| resolved_from(ip, host)) {
+        Some(to) => Ok(redirect(a, to)),
+        None => {
+            trace!(denied: call, port as u64);
+            Err(ErrorCode::AccessDenied)
+        }
+    }
+}
+
+/// What a bind may do under the rules: the port the host binds, and
+/// whether an inbound rule allowed it (only such a socket may listen). A
+/// bind to port 0 with no inbound rule is a client's, allowed where some
+/// outbound rule of the protocol is.
+fn inbound(
+    kind: Kind,
+    client: Kind,
+    a: IpSocketAddress,
+    call: Call,
+) -> Result<Option<(u16, u16)>, ErrorCode> {
+    let Some(rules) = ruled() else {
+        return Ok(None);
+    };
+    let (ip, port) = ip_port(&a);
+    match rules.inbound(kind, ip, port) {
+        Some(to) => Ok(Some((port, to))),
+        None if port == 0 && rules.any(client) => Ok(None),
+        None => {
+            trace!(denied: call, port as u64);
+            Err(ErrorCode::AccessDenied)
+        }
+    }
+}
+
 /// `wasi:sockets/network.network`: the host's, or none when denied.
 pub struct VNetwork(Option<host::network::Network>);
 
@@ -112,8 +251,9 @@ impl network::Guest for Adapter {
 impl instance_network::Guest for Adapter {
     fn instance_network() -> Network {
         trace!(Call::InstanceNetwork);
+        let host = allowed() && ruled().is_none_or(|r| r.needs().network());
         Network::new(VNetwork(
-            allowed().then(host::instance_network::instance_network),
+            host.then(host::instance_network::instance_network),
         ))
     }
 }
@@ -132,20 +272,28 @@ fn check(call: Call) -> Result<(), ErrorCode> {
 impl tcp_create_socket::Guest for Adapter {
     fn create_tcp_socket(address_family: IpAddressFamily) -> Result<TcpSocket, ErrorCode> {
         check(Call::CreateTcpSocket)?;
+        if ruled().is_some_and(|r| !r.needs().tcp) {
+            trace!(denied: Call::CreateTcpSocket);
+            return Err(ErrorCode::AccessDenied);
+        }
         map(host::tcp_create_socket::create_tcp_socket(family_in(
             address_family,
         )))
-        .map(|s| TcpSocket::new(VTcpSocket(s)))
+        .map(|s| TcpSocket::new(VTcpSocket::new(s, None)))
     }
 }
 
 impl udp_create_socket::Guest for Adapter {
     fn create_udp_socket(address_family: IpAddressFamily) -> Result<UdpSocket, ErrorCode> {
         check(Call::CreateUdpSocket)?;
+        if ruled().is_some_and(|r| !r.needs().udp) {
+            trace!(denied: Call::CreateUdpSocket);
+            return Err(ErrorCode::AccessDenied);
+        }
         map(host::udp_create_socket::create_udp_socket(family_in(
             address_family,
         )))
-        .map(|s| UdpSocket::new(VUdpSocket(s)))
+        .map(|s| UdpSocket::new(VUdpSocket::new(s)))
     }
 }
 
@@ -157,33 +305,177 @@ impl ip_name_lookup::Guest for Adapter {
         name: String,
     ) -> Result<ResolveAddressStream, ErrorCode> {
         check(Call::ResolveAddresses)?;
+        let (families, remembered) = match ruled() {
+            None => ((true, true), None),
+            Some(rules) => {
+                let key = match host_literal(&name) {
+                    // An address is its own answer, as the host gives it.
+                    Literal::Ip(ip) => return Ok(VResolveAddressStream::local(ip)),
+                    Literal::Invalid => return Err(ErrorCode::InvalidArgument),
+                    Literal::Name(key) => Some(key),
+                    Literal::Opaque => None,
+                };
+                match rules.resolve(key) {
+                    Lookup::Denied => {
+                        trace!(denied: Call::ResolveAddresses, name);
+                        return Err(ErrorCode::AccessDenied);
+                    }
+                    Lookup::Local(ip) => {
+                        if let Some(key) = key {
+                            remember(ip, key);
+                        }
+                        return Ok(VResolveAddressStream::local(ip));
+                    }
+                    Lookup::Host { v4, v6 } => ((v4, v6), key.map(String::from)),
+                }
+            }
+        };
         let network = VNetwork::host(network)?;
-        map(host::ip_name_lookup::resolve_addresses(network, &name))
-            .map(|s| ResolveAddressStream::new(VResolveAddressStream(s)))
+        map(host::ip_name_lookup::resolve_addresses(network, &name)).map(|s| {
+            ResolveAddressStream::new(VResolveAddressStream::Host {
+                stream: s,
+                families,
+                name: remembered,
+            })
+        })
     }
 }
 
-/// `wasi:sockets/ip-name-lookup.resolve-address-stream`.
-pub struct VResolveAddressStream(host::ip_name_lookup::ResolveAddressStream);
+/// `wasi:sockets/ip-name-lookup.resolve-address-stream`: the host's,
+/// filtered by family and remembered under the name; or an answer the
+/// adapter gives itself.
+pub enum VResolveAddressStream {
+    /// The host looks the name up.
+    Host {
+        stream: host::ip_name_lookup::ResolveAddressStream,
+        /// IPv4 and IPv6 addresses pass.
+        families: (bool, bool),
+        /// The name as rules compare it, remembered with each address.
+        name: Option<String>,
+    },
+    /// One address, then the end.
+    Local(Cell<Option<IpAddr>>),
+}
+
+impl VResolveAddressStream {
+    fn local(ip: IpAddr) -> ResolveAddressStream {
+        ResolveAddressStream::new(VResolveAddressStream::Local(Cell::new(Some(ip))))
+    }
+}
 
 impl GuestResolveAddressStream for VResolveAddressStream {
     fn resolve_next_address(&self) -> Result<Option<IpAddress>, ErrorCode> {
         trace!(Call::ResolveNextAddress);
-        map(self.0.resolve_next_address()).map(|a| {
-            a.map(|a| match a {
-                host::network::IpAddress::Ipv4(a) => IpAddress::Ipv4(a),
-                host::network::IpAddress::Ipv6(a) => IpAddress::Ipv6(a),
-            })
-        })
+        let (stream, (v4, v6), name) = match self {
+            VResolveAddressStream::Local(next) => return Ok(next.take().map(ip_out)),
+            VResolveAddressStream::Host {
+                stream,
+                families,
+                name,
+            } => (stream, *families, name),
+        };
+        loop {
+            let Some(a) = map(stream.resolve_next_address())? else {
+                return Ok(None);
+            };
+            let ip = match a {
+                host::network::IpAddress::Ipv4((x, y, z, w)) => {
+                    IpAddr::V4(Ipv4Addr::new(x, y, z, w))
+                }
+                host::network::IpAddress::Ipv6((x0, x1, x2, x3, x4, x5, x6, x7)) => {
+                    IpAddr::V6(Ipv6Addr::new(x0, x1, x2, x3, x4, x5, x6, x7))
+                }
+            };
+            if !(if canonical(ip).is_ipv4() { v4 } else { v6 }) {
+                continue;
+            }
+            if let Some(name) = name {
+                remember(ip, name);
+            }
+            return Ok(Some(ip_out(ip)));
+        }
     }
 
     fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {
-        VPollable::host(self.0.subscribe())
+        match self {
+            VResolveAddressStream::Host { stream, .. } => VPollable::host(stream.subscribe()),
+            VResolveAddressStream::Local(_) => VPollable::ready(),
+        }
+    }
+}
+
+fn ip_out(ip: IpAddr) -> IpAddress {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [x, y, z, w] = v4.octets();
+            IpAddress::Ipv4((x, y, z, w))
+        }
+        IpAddr::V6(v6) => {
+            let [x0, x1, x2, x3, x4, x5, x6, x7] = v6.segments();
+            IpAddress::Ipv6((x0, x1, x2, x3, x4, x5, x6, x7))
+        }
+    }
+}
+
+/// What a socket remembers of the rules: the local port the guest asked for
+/// and the one the host bound (an inbound remap), whether an inbound rule
+/// allowed the bind, and the remote address the guest asked for.
+#[derive(Default)]
+struct Seen {
+    ports: Cell<Option<(u16, u16)>>,
+    inbound: Cell<bool>,
+    remote: Cell<Option<IpSocketAddress>>,
+}
+
+impl Seen {
+    fn bind(
+        &self,
+        kind: Kind,
+        client: Kind,
+        a: IpSocketAddress,
+        call: Call,
+    ) -> Result<IpSocketAddress, ErrorCode> {
+        let ports = inbound(kind, client, a, call)?;
+        self.inbound.set(ports.is_some());
+        self.ports.set(ports);
+        Ok(match ports {
+            Some((_, to)) => with_port(a, to),
+            None => a,
+        })
+    }
+
+    /// The host's local address, with the guest's port where it was remapped.
+    fn local(&self, a: IpSocketAddress) -> IpSocketAddress {
+        match self.ports.get() {
+            Some((guest, host)) if ip_port(&a).1 == host => with_port(a, guest),
+            _ => a,
+        }
+    }
+
+    fn remote(
+        &self,
+        host: Result<IpSocketAddress, ErrorCode>,
+    ) -> Result<IpSocketAddress, ErrorCode> {
+        match (host, self.remote.get()) {
+            (Ok(_), Some(guest)) => Ok(guest),
+            (host, _) => host,
+        }
     }
 }
 
 /// `wasi:sockets/tcp.tcp-socket`, only ever created when sockets are allowed.
-pub struct VTcpSocket(host::tcp::TcpSocket);
+pub struct VTcpSocket {
+    host: host::tcp::TcpSocket,
+    seen: Seen,
+}
+
+impl VTcpSocket {
+    fn new(host: host::tcp::TcpSocket, ports: Option<(u16, u16)>) -> Self {
+        let seen = Seen::default();
+        seen.ports.set(ports);
+        VTcpSocket { host, seen }
+    }
+}
 
 fn streams(
     (i, o): (host::tcp::InputStream, host::tcp::OutputStream),
@@ -196,58 +488,64 @@ fn streams(
 
 /// The methods TCP and UDP sockets share: same names, same host calls.
 macro_rules! socket_common {
-    ($start_bind:ident) => {
+    ($start_bind:ident, $inbound:ident, $client:ident) => {
         fn start_bind(
             &self,
             network: NetworkBorrow<'_>,
             local_address: IpSocketAddress,
         ) -> Result<(), ErrorCode> {
             trace!(Call::$start_bind);
-            map(self
-                .0
-                .start_bind(VNetwork::host(network)?, addr_in(local_address)))
+            let network = VNetwork::host(network)?;
+            let local = self.seen.bind(
+                Kind::$inbound,
+                Kind::$client,
+                local_address,
+                Call::$start_bind,
+            )?;
+            map(self.host.start_bind(network, addr_in(local)))
         }
 
         fn finish_bind(&self) -> Result<(), ErrorCode> {
-            map(self.0.finish_bind())
+            map(self.host.finish_bind())
         }
 
         fn local_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-            map(self.0.local_address()).map(addr_out)
+            map(self.host.local_address()).map(|a| self.seen.local(addr_out(a)))
         }
 
         fn remote_address(&self) -> Result<IpSocketAddress, ErrorCode> {
-            map(self.0.remote_address()).map(addr_out)
+            self.seen
+                .remote(map(self.host.remote_address()).map(addr_out))
         }
 
         fn address_family(&self) -> IpAddressFamily {
-            family_out(self.0.address_family())
+            family_out(self.host.address_family())
         }
 
         fn receive_buffer_size(&self) -> Result<u64, ErrorCode> {
-            map(self.0.receive_buffer_size())
+            map(self.host.receive_buffer_size())
         }
 
         fn set_receive_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-            map(self.0.set_receive_buffer_size(value))
+            map(self.host.set_receive_buffer_size(value))
         }
 
         fn send_buffer_size(&self) -> Result<u64, ErrorCode> {
-            map(self.0.send_buffer_size())
+            map(self.host.send_buffer_size())
         }
 
         fn set_send_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
-            map(self.0.set_send_buffer_size(value))
+            map(self.host.set_send_buffer_size(value))
         }
 
         fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {
-            VPollable::host(self.0.subscribe())
+            VPollable::host(self.host.subscribe())
         }
     };
 }
 
 impl GuestTcpSocket for VTcpSocket {
-    socket_common!(TcpStartBind);
+    socket_common!(TcpStartBind, TcpIn, TcpOut);
 
     fn start_connect(
         &self,
@@ -255,84 +553,96 @@ impl GuestTcpSocket for VTcpSocket {
         remote_address: IpSocketAddress,
     ) -> Result<(), ErrorCode> {
         trace!(Call::TcpStartConnect);
-        map(self
-            .0
-            .start_connect(VNetwork::host(network)?, addr_in(remote_address)))
+        let network = VNetwork::host(network)?;
+        let to = outbound(Kind::TcpOut, remote_address, Call::TcpStartConnect)?;
+        map(self.host.start_connect(network, addr_in(to)))?;
+        if !same(&to, &remote_address) {
+            self.seen.remote.set(Some(remote_address));
+        }
+        Ok(())
     }
 
     fn finish_connect(&self) -> Result<(InputStream, OutputStream), ErrorCode> {
         trace!(Call::TcpFinishConnect);
-        map(self.0.finish_connect()).map(streams)
+        map(self.host.finish_connect()).map(streams)
     }
 
     fn start_listen(&self) -> Result<(), ErrorCode> {
         trace!(Call::TcpStartListen);
-        map(self.0.start_listen())
+        if ruled().is_some() && !self.seen.inbound.get() {
+            trace!(denied: Call::TcpStartListen);
+            return Err(ErrorCode::AccessDenied);
+        }
+        map(self.host.start_listen())
     }
 
     fn finish_listen(&self) -> Result<(), ErrorCode> {
-        map(self.0.finish_listen())
+        map(self.host.finish_listen())
     }
 
     fn accept(&self) -> Result<(TcpSocket, InputStream, OutputStream), ErrorCode> {
         trace!(Call::TcpAccept);
-        map(self.0.accept()).map(|(s, i, o)| {
+        map(self.host.accept()).map(|(s, i, o)| {
             let (i, o) = streams((i, o));
-            (TcpSocket::new(VTcpSocket(s)), i, o)
+            (
+                TcpSocket::new(VTcpSocket::new(s, self.seen.ports.get())),
+                i,
+                o,
+            )
         })
     }
 
     fn is_listening(&self) -> bool {
-        self.0.is_listening()
+        self.host.is_listening()
     }
 
     fn set_listen_backlog_size(&self, value: u64) -> Result<(), ErrorCode> {
-        map(self.0.set_listen_backlog_size(value))
+        map(self.host.set_listen_backlog_size(value))
     }
 
     fn keep_alive_enabled(&self) -> Result<bool, ErrorCode> {
-        map(self.0.keep_alive_enabled())
+        map(self.host.keep_alive_enabled())
     }
 
     fn set_keep_alive_enabled(&self, value: bool) -> Result<(), ErrorCode> {
-        map(self.0.set_keep_alive_enabled(value))
+        map(self.host.set_keep_alive_enabled(value))
     }
 
     fn keep_alive_idle_time(&self) -> Result<Duration, ErrorCode> {
-        map(self.0.keep_alive_idle_time())
+        map(self.host.keep_alive_idle_time())
     }
 
     fn set_keep_alive_idle_time(&self, value: Duration) -> Result<(), ErrorCode> {
-        map(self.0.set_keep_alive_idle_time(value))
+        map(self.host.set_keep_alive_idle_time(value))
     }
 
     fn keep_alive_interval(&self) -> Result<Duration, ErrorCode> {
-        map(self.0.keep_alive_interval())
+        map(self.host.keep_alive_interval())
     }
 
     fn set_keep_alive_interval(&self, value: Duration) -> Result<(), ErrorCode> {
-        map(self.0.set_keep_alive_interval(value))
+        map(self.host.set_keep_alive_interval(value))
     }
 
     fn keep_alive_count(&self) -> Result<u32, ErrorCode> {
-        map(self.0.keep_alive_count())
+        map(self.host.keep_alive_count())
     }
 
     fn set_keep_alive_count(&self, value: u32) -> Result<(), ErrorCode> {
-        map(self.0.set_keep_alive_count(value))
+        map(self.host.set_keep_alive_count(value))
     }
 
     fn hop_limit(&self) -> Result<u8, ErrorCode> {
-        map(self.0.hop_limit())
+        map(self.host.hop_limit())
     }
 
     fn set_hop_limit(&self, value: u8) -> Result<(), ErrorCode> {
-        map(self.0.set_hop_limit(value))
+        map(self.host.set_hop_limit(value))
     }
 
     fn shutdown(&self, shutdown_type: ShutdownType) -> Result<(), ErrorCode> {
         trace!(Call::TcpShutdown);
-        map(self.0.shutdown(match shutdown_type {
+        map(self.host.shutdown(match shutdown_type {
             ShutdownType::Receive => host::tcp::ShutdownType::Receive,
             ShutdownType::Send => host::tcp::ShutdownType::Send,
             ShutdownType::Both => host::tcp::ShutdownType::Both,
@@ -344,45 +654,89 @@ impl tcp::Guest for Adapter {
     type TcpSocket = VTcpSocket;
 }
 
+/// Remote addresses a UDP socket's datagrams really went to, with the ones
+/// the guest gave: received datagrams show the guest's.
+type Remaps = Rc<RefCell<Vec<(IpSocketAddress, IpSocketAddress)>>>;
+
 /// `wasi:sockets/udp.udp-socket`, only ever created when sockets are allowed.
-pub struct VUdpSocket(host::udp::UdpSocket);
+pub struct VUdpSocket {
+    host: host::udp::UdpSocket,
+    seen: Seen,
+    remaps: Remaps,
+}
+
+impl VUdpSocket {
+    fn new(host: host::udp::UdpSocket) -> Self {
+        VUdpSocket {
+            host,
+            seen: Seen::default(),
+            remaps: Rc::default(),
+        }
+    }
+}
+
+/// Checks a datagram's remote address and notes where it really goes.
+fn send_to(a: IpSocketAddress, remaps: &Remaps, call: Call) -> Result<IpSocketAddress, ErrorCode> {
+    let to = outbound(Kind::UdpOut, a, call)?;
+    if !same(&to, &a) {
+        let mut remaps = remaps.borrow_mut();
+        if !remaps.iter().any(|(t, _)| same(t, &to)) {
+            remaps.push((to, a));
+        }
+    }
+    Ok(to)
+}
 
 impl GuestUdpSocket for VUdpSocket {
-    socket_common!(UdpStartBind);
+    socket_common!(UdpStartBind, UdpIn, UdpOut);
 
     fn stream(
         &self,
         remote_address: Option<IpSocketAddress>,
     ) -> Result<(IncomingDatagramStream, OutgoingDatagramStream), ErrorCode> {
         trace!(Call::UdpStream);
-        map(self.0.stream(remote_address.map(addr_in))).map(|(i, o)| {
-            (
-                IncomingDatagramStream::new(VIncomingDatagramStream(i)),
-                OutgoingDatagramStream::new(VOutgoingDatagramStream(o)),
-            )
-        })
+        let to = match remote_address {
+            Some(a) => Some(send_to(a, &self.remaps, Call::UdpStream)?),
+            None => None,
+        };
+        let (i, o) = map(self.host.stream(to.map(addr_in)))?;
+        self.seen
+            .remote
+            .set(remote_address.filter(|a| !to.is_some_and(|t| same(a, &t))));
+        Ok((
+            IncomingDatagramStream::new(VIncomingDatagramStream(i, self.remaps.clone())),
+            OutgoingDatagramStream::new(VOutgoingDatagramStream(o, self.remaps.clone())),
+        ))
     }
 
     fn unicast_hop_limit(&self) -> Result<u8, ErrorCode> {
-        map(self.0.unicast_hop_limit())
+        map(self.host.unicast_hop_limit())
     }
 
     fn set_unicast_hop_limit(&self, value: u8) -> Result<(), ErrorCode> {
-        map(self.0.set_unicast_hop_limit(value))
+        map(self.host.set_unicast_hop_limit(value))
     }
 }
 
 /// `wasi:sockets/udp.incoming-datagram-stream`.
-pub struct VIncomingDatagramStream(host::udp::IncomingDatagramStream);
+pub struct VIncomingDatagramStream(host::udp::IncomingDatagramStream, Remaps);
 
 impl GuestIncomingDatagramStream for VIncomingDatagramStream {
     fn receive(&self, max_results: u64) -> Result<Vec<IncomingDatagram>, ErrorCode> {
         trace!(Call::UdpReceive, max_results);
+        let remaps = self.1.borrow();
         map(self.0.receive(max_results)).map(|ds| {
             ds.into_iter()
-                .map(|d| IncomingDatagram {
-                    data: d.data,
-                    remote_address: addr_out(d.remote_address),
+                .map(|d| {
+                    let from = addr_out(d.remote_address);
+                    let guest = remaps
+                        .iter()
+                        .find(|(to, _)| same(to, &from))
+                        .map(|(_, g)| *g);
+                    IncomingDatagram {
+                        data: d.data,
+                        remote_address: guest.unwrap_or(from),
+                    }
                 })
                 .collect()
         })
@@ -394,7 +748,7 @@ impl GuestIncomingDatagramStream for VIncomingDatagramStream {
 }
 
 /// `wasi:sockets/udp.outgoing-datagram-stream`.
-pub struct VOutgoingDatagramStream(host::udp::OutgoingDatagramStream);
+pub struct VOutgoingDatagramStream(host::udp::OutgoingDatagramStream, Remaps);
 
 impl GuestOutgoingDatagramStream for VOutgoingDatagramStream {
     fn check_send(&self) -> Result<u64, ErrorCode> {
@@ -403,14 +757,20 @@ impl GuestOutgoingDatagramStream for VOutgoingDatagramStream {
 
     fn send(&self, datagrams: Vec<OutgoingDatagram>) -> Result<u64, ErrorCode> {
         trace!(Call::UdpSend, datagrams.len());
-        let datagrams: Vec<host::udp::OutgoingDatagram> = datagrams
-            .into_iter()
-            .map(|d| host::udp::OutgoingDatagram {
+        // Every datagram is checked before any is sent: a denied one fails
+        // the call, and none of the batch leaves.
+        let mut out = Vec::with_capacity(datagrams.len());
+        for d in datagrams {
+            let remote_address = match d.remote_address {
+                Some(a) => Some(addr_in(send_to(a, &self.1, Call::UdpSend)?)),
+                None => None,
+            };
+            out.push(host::udp::OutgoingDatagram {
                 data: d.data,
-                remote_address: d.remote_address.map(addr_in),
-            })
-            .collect();
-        map(self.0.send(&datagrams))
+                remote_address,
+            });
+        }
+        map(self.0.send(&out))
     }
 
     fn subscribe(&self) -> crate::exports::wasi::io::poll::Pollable {

@@ -1171,7 +1171,9 @@ mod tests {
                 family: net::Family::V4,
                 host: net::HostMatch::Name("db.internal"),
                 ports: vec![(5432, 5432)],
-                to_host: Some(core::net::IpAddr::V4(core::net::Ipv4Addr::new(172, 17, 0, 14))),
+                to_host: Some(core::net::IpAddr::V4(core::net::Ipv4Addr::new(
+                    172, 17, 0, 14,
+                ))),
                 to_port: Some(5433),
             }],
             fs: FsSpec {

@@ -144,7 +144,9 @@ impl HostMatch<'_> {
 pub fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
@@ -296,13 +298,15 @@ impl<'a> Rules<'a> {
     /// lookups. Then every socket call is checked against them; otherwise
     /// the `SOCKETS` allow bit alone decides.
     pub fn govern_sockets(&self) -> bool {
-        self.iter().any(|r| !matches!(r.kind, Kind::Http | Kind::Https))
+        self.iter()
+            .any(|r| !matches!(r.kind, Kind::Http | Kind::Https))
     }
 
     /// Whether the rules govern outgoing HTTP: some rule is for `http://`
     /// or `https://`.
     pub fn govern_http(&self) -> bool {
-        self.iter().any(|r| matches!(r.kind, Kind::Http | Kind::Https))
+        self.iter()
+            .any(|r| matches!(r.kind, Kind::Http | Kind::Https))
     }
 
     /// Whether some rule is of kind `kind`.
@@ -543,10 +547,7 @@ fn ends_in_number(name: &str) -> bool {
     if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
         return true;
     }
-    match last
-        .strip_prefix("0x")
-        .or_else(|| last.strip_prefix("0X"))
-    {
+    match last.strip_prefix("0x").or_else(|| last.strip_prefix("0X")) {
         Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
         None => false,
     }
@@ -578,16 +579,14 @@ fn ipv4_any_form(name: &str) -> Option<Ipv4Addr> {
 }
 
 fn ipv4_number(part: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(hex) = part
-        .strip_prefix("0x")
-        .or_else(|| part.strip_prefix("0X"))
-    {
-        (hex, 16)
-    } else if part.len() > 1 && part.starts_with('0') {
-        (&part[1..], 8)
-    } else {
-        (part, 10)
-    };
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (part, 10)
+        };
     if digits.is_empty() {
         // `0x` alone is zero; an empty part is no number.
         return (radix == 16).then_some(0);
@@ -607,7 +606,9 @@ pub use encode::RuleSpec;
 
 #[cfg(feature = "encode")]
 mod encode {
-    use super::{Family, HostMatch, Kind, HOST_ANY, HOST_BELOW, HOST_LOOPBACK, HOST_NAME, HOST_NET, NO_PORT};
+    use super::{
+        Family, HostMatch, Kind, HOST_ANY, HOST_BELOW, HOST_LOOPBACK, HOST_NAME, HOST_NET, NO_PORT,
+    };
     use alloc::vec::Vec;
     use core::net::IpAddr;
 
@@ -681,7 +682,10 @@ mod encode {
             put_u32(&mut body, rule.to_port.map_or(NO_PORT, u32::from));
         }
         let mut out = Vec::new();
-        put_u32(&mut out, u32::try_from(rules.len()).expect("under 4 billion rules"));
+        put_u32(
+            &mut out,
+            u32::try_from(rules.len()).expect("under 4 billion rules"),
+        );
         put_bytes(&mut out, &body);
         out
     }

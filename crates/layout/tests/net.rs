@@ -32,7 +32,10 @@ fn host_reading(name: &str) -> Result<Option<IpAddr>, ()> {
         Ok(url::Host::Ipv4(ip)) => Ok(Some(IpAddr::V4(ip))),
         Ok(url::Host::Ipv6(ip)) => Ok(Some(IpAddr::V6(ip))),
         Ok(url::Host::Domain(_)) => Ok(None),
-        Err(_) => name.parse::<Ipv6Addr>().map(|ip| Some(IpAddr::V6(ip))).map_err(|_| ()),
+        Err(_) => name
+            .parse::<Ipv6Addr>()
+            .map(|ip| Some(IpAddr::V6(ip)))
+            .map_err(|_| ()),
     }
 }
 
@@ -44,8 +47,12 @@ fn check_against_host(name: &str) {
             // A plain name: the host looks up the same name, up to case and
             // one trailing dot.
             let domain = url::Host::parse(name).unwrap().to_string();
-            assert_eq!(domain.trim_end_matches('.'), key.to_ascii_lowercase(), "`{name}`");
-            assert!(!name.ends_with("..") , "`{name}`");
+            assert_eq!(
+                domain.trim_end_matches('.'),
+                key.to_ascii_lowercase(),
+                "`{name}`"
+            );
+            assert!(!name.ends_with(".."), "`{name}`");
         }
         // The host maps or refuses an opaque name; either way only `*`
         // lets it through, and the host decides.
@@ -58,22 +65,91 @@ fn check_against_host(name: &str) {
 #[test]
 fn names_are_read_as_the_host_reads_them() {
     for name in [
-        "127.0.0.1", "127.1", "0x7f.0.0.1", "0x7f.1", "017700000001", "2130706433",
-        "0x7F000001", "127.0.0.1.", "127.0.0.1..", "1.2.3.4.5", "256.0.0.1", "1.256",
-        "0x100000000", "4294967296", "4294967295", "0x", "0x.0x.0x.0x", "00", "09",
-        "1.2.3.09", "[::1]", "::1", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1", "[1::2::3]",
-        "[127.0.0.1]", "localhost", "LOCALHOST", "Example.COM.", "example.com",
-        "example.com.", "a..b", ".", "..", "", "a_b.example", "-a.example", "exa mple",
-        "xn--bcher-kva.example", "bücher.example", "example.1", "example.0x1", "1.example",
-        "example.0x", "example.0xg", "%31%32%37.0.0.1", "a@b", "a:b", "a/b", "a#b",
+        "127.0.0.1",
+        "127.1",
+        "0x7f.0.0.1",
+        "0x7f.1",
+        "017700000001",
+        "2130706433",
+        "0x7F000001",
+        "127.0.0.1.",
+        "127.0.0.1..",
+        "1.2.3.4.5",
+        "256.0.0.1",
+        "1.256",
+        "0x100000000",
+        "4294967296",
+        "4294967295",
+        "0x",
+        "0x.0x.0x.0x",
+        "00",
+        "09",
+        "1.2.3.09",
+        "[::1]",
+        "::1",
+        "[::ffff:127.0.0.1]",
+        "::ffff:127.0.0.1",
+        "[1::2::3]",
+        "[127.0.0.1]",
+        "localhost",
+        "LOCALHOST",
+        "Example.COM.",
+        "example.com",
+        "example.com.",
+        "a..b",
+        ".",
+        "..",
+        "",
+        "a_b.example",
+        "-a.example",
+        "exa mple",
+        "xn--bcher-kva.example",
+        "bücher.example",
+        "example.1",
+        "example.0x1",
+        "1.example",
+        "example.0x",
+        "example.0xg",
+        "%31%32%37.0.0.1",
+        "a@b",
+        "a:b",
+        "a/b",
+        "a#b",
         "99999999999999999999999999999999999999",
     ] {
         check_against_host(name);
     }
     let parts = [
-        "0", "1", "9", "00", "07", "08", "010", "0x", "0x0", "0xff", "0x100", "0XfF", "255",
-        "256", "65535", "65536", "16777216", "4294967295", "a", "b1", "x", "-", "_", "",
-        "A", "0x1g", "1e3", "localhost", "example", "com",
+        "0",
+        "1",
+        "9",
+        "00",
+        "07",
+        "08",
+        "010",
+        "0x",
+        "0x0",
+        "0xff",
+        "0x100",
+        "0XfF",
+        "255",
+        "256",
+        "65535",
+        "65536",
+        "16777216",
+        "4294967295",
+        "a",
+        "b1",
+        "x",
+        "-",
+        "_",
+        "",
+        "A",
+        "0x1g",
+        "1e3",
+        "localhost",
+        "example",
+        "com",
     ];
     let mut g = Gen(0x5eed_1234_abcd_9876);
     for _ in 0..20_000 {
@@ -110,10 +186,19 @@ fn ports_and_networks_match_exactly_what_they_cover() {
     for _ in 0..2_000 {
         let lo = g.below(65536) as u16;
         let hi = lo.saturating_add(g.below(300) as u16);
-        let a = [g.below(256) as u8, g.below(256) as u8, g.below(256) as u8, g.below(256) as u8];
+        let a = [
+            g.below(256) as u8,
+            g.below(256) as u8,
+            g.below(256) as u8,
+            g.below(256) as u8,
+        ];
         let prefix = g.below(33) as u8;
         let net_ip = IpAddr::V4(Ipv4Addr::from(a));
-        let bytes = rules(vec![rule(Kind::TcpOut, HostMatch::Net(net_ip, prefix), &[(lo, hi)])]);
+        let bytes = rules(vec![rule(
+            Kind::TcpOut,
+            HostMatch::Net(net_ip, prefix),
+            &[(lo, hi)],
+        )]);
         let config = Config::parse(&bytes).unwrap();
         for _ in 0..20 {
             let port = if g.below(2) == 0 {
@@ -123,17 +208,39 @@ fn ports_and_networks_match_exactly_what_they_cover() {
             };
             let mut b = a;
             b[g.below(4)] ^= 1 << g.below(8);
-            let ip = if g.below(2) == 0 { Ipv4Addr::from(a) } else { Ipv4Addr::from(b) };
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+            let ip = if g.below(2) == 0 {
+                Ipv4Addr::from(a)
+            } else {
+                Ipv4Addr::from(b)
+            };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
             let inside = u32::from(ip) & mask == u32::from(Ipv4Addr::from(a)) & mask;
             let want = inside && lo <= port && port <= hi;
-            let got = config.net.outbound(Kind::TcpOut, IpAddr::V4(ip), port, |_| false);
-            assert_eq!(got.is_some(), want, "{ip}:{port} against {net_ip}/{prefix}:{lo}-{hi}");
+            let got = config
+                .net
+                .outbound(Kind::TcpOut, IpAddr::V4(ip), port, |_| false);
+            assert_eq!(
+                got.is_some(),
+                want,
+                "{ip}:{port} against {net_ip}/{prefix}:{lo}-{hi}"
+            );
             // The same address mapped into IPv6 is the same address.
             let mapped = net::canonical(IpAddr::V6(ip.to_ipv6_mapped()));
-            assert_eq!(config.net.outbound(Kind::TcpOut, mapped, port, |_| false), got);
+            assert_eq!(
+                config.net.outbound(Kind::TcpOut, mapped, port, |_| false),
+                got
+            );
             // Other kinds never match a TCP rule.
-            assert_eq!(config.net.outbound(Kind::UdpOut, IpAddr::V4(ip), port, |_| false), None);
+            assert_eq!(
+                config
+                    .net
+                    .outbound(Kind::UdpOut, IpAddr::V4(ip), port, |_| false),
+                None
+            );
         }
     }
 }
@@ -160,7 +267,11 @@ fn name_patterns_match_whole_labels() {
 #[test]
 fn lookups_follow_the_rules() {
     let ip = IpAddr::V4(Ipv4Addr::new(172, 17, 0, 14));
-    let mut remap = rule(Kind::TcpOut, HostMatch::Name("db.internal"), &[(5432, 5432)]);
+    let mut remap = rule(
+        Kind::TcpOut,
+        HostMatch::Name("db.internal"),
+        &[(5432, 5432)],
+    );
     remap.to_host = Some(ip);
     let mut v6 = rule(Kind::Resolve, HostMatch::Below("example.com"), &[]);
     v6.family = net::Family::V6;
@@ -173,17 +284,38 @@ fn lookups_follow_the_rules() {
     let config = Config::parse(&bytes).unwrap();
     let net = config.net;
     assert_eq!(net.resolve(Some("db.internal")), Lookup::Local(ip));
-    assert_eq!(net.resolve(Some("b.example.com")), Lookup::Host { v4: false, v6: true });
-    assert_eq!(net.resolve(Some("a.example.com")), Lookup::Host { v4: true, v6: true });
+    assert_eq!(
+        net.resolve(Some("b.example.com")),
+        Lookup::Host {
+            v4: false,
+            v6: true
+        }
+    );
+    assert_eq!(
+        net.resolve(Some("a.example.com")),
+        Lookup::Host { v4: true, v6: true }
+    );
     assert_eq!(net.resolve(Some("example.com")), Lookup::Denied);
     assert_eq!(net.resolve(None), Lookup::Denied);
     let needs = net.needs();
     assert!(needs.tcp && needs.lookup && !needs.udp && !needs.http);
     // Inbound rules are addresses, never names.
-    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80), Some(80));
-    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), None);
-    assert_eq!(net.inbound(Kind::TcpIn, IpAddr::V6(Ipv6Addr::LOCALHOST), 80), Some(80));
-    assert_eq!(net.inbound(Kind::UdpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80), None);
+    assert_eq!(
+        net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80),
+        Some(80)
+    );
+    assert_eq!(
+        net.inbound(Kind::TcpIn, IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80),
+        None
+    );
+    assert_eq!(
+        net.inbound(Kind::TcpIn, IpAddr::V6(Ipv6Addr::LOCALHOST), 80),
+        Some(80)
+    );
+    assert_eq!(
+        net.inbound(Kind::UdpIn, IpAddr::V4(Ipv4Addr::LOCALHOST), 80),
+        None
+    );
     // A connect matches a name rule only for an address that name resolved to.
     let to = net.outbound(Kind::TcpOut, ip, 5432, |h| h.matches_name("db.internal"));
     assert_eq!(to, Some((ip, 5432)));
@@ -194,5 +326,8 @@ fn lookups_follow_the_rules() {
         r.to_host = Some(ip);
         r
     }]);
-    assert_eq!(Config::parse(&only_local).unwrap().net.needs(), net::Needs::default());
+    assert_eq!(
+        Config::parse(&only_local).unwrap().net.needs(),
+        net::Needs::default()
+    );
 }

@@ -7,8 +7,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use std::path::PathBuf;
 use wasi_virt::{
-    Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Policy, RandomPolicy, StdinPolicy,
-    StdioMode, StdioPolicy, Stream, Subsystem,
+    Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Inbound, NetworkPolicy, Outbound, Policy,
+    RandomPolicy, Resolve, StdinPolicy, StdioMode, StdioPolicy, Stream, Subsystem,
 };
 
 /// `wasi:cli/environment`.
@@ -211,6 +211,82 @@ impl AccessFlags {
             policy.random = Some(RandomPolicy::Seed(seed));
         }
         Ok(())
+    }
+}
+
+/// Network grants, each checked by the adapter (see the README's grammar).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Network")]
+pub struct NetworkFlags {
+    /// Allow connects, datagrams or HTTP requests matching RULE:
+    /// `tcp://HOST:PORTS`, `udp://HOST:PORTS`, `http(s)://HOST[:PORTS]`.
+    /// HOST is a name, `*.name`, `*`, an address or a network
+    /// (`10.0.0.0/8`, `[fd00::]/8`); PORTS is `80`, `80,443`,
+    /// `35000-35999` or `*`. `#ipv4-only`/`#ipv6-only` filter the family;
+    /// `name->ADDRESS` and `:PORT->PORT` remap. A name also may be looked
+    /// up. Repeatable; commas separate rules where a scheme follows.
+    #[arg(long, value_name = "RULE", value_parser = parse_rules::<Outbound>)]
+    allow_outbound: Vec<RuleList<Outbound>>,
+
+    /// Allow binds (and TCP listens) matching RULE: `tcp://HOST:PORTS` or
+    /// `udp://HOST:PORTS`, HOST being `*`, `localhost`, `lo`, an address or
+    /// a network; port 0 is any free port; `:80->8888` binds 8888 on the
+    /// host for the component's 80. Repeatable.
+    #[arg(long, value_name = "RULE", value_parser = parse_rules::<Inbound>)]
+    allow_inbound: Vec<RuleList<Inbound>>,
+
+    /// Allow name lookups matching RULE: a name, `*.name` or `*`, with
+    /// `#ipv4-only`/`#ipv6-only`; `name->ADDRESS` answers the lookup without
+    /// asking the host. Repeatable; commas separate names.
+    #[arg(long, value_name = "RULE", value_parser = parse_rules::<Resolve>)]
+    allow_resolve: Vec<RuleList<Resolve>>,
+}
+
+/// The rules of one flag value.
+#[derive(Clone, Debug)]
+pub struct RuleList<T>(Vec<T>);
+
+/// A rule type of one direction, parsed from a flag value.
+pub trait ParseList: Sized {
+    fn parse_list(text: &str) -> Result<Vec<Self>>;
+}
+
+macro_rules! parse_list {
+    ($($ty:ident),*) => {$(
+        impl ParseList for $ty {
+            fn parse_list(text: &str) -> Result<Vec<Self>> {
+                $ty::parse_list(text)
+            }
+        }
+    )*};
+}
+
+parse_list!(Outbound, Inbound, Resolve);
+
+fn flat<T: Clone>(lists: &[RuleList<T>]) -> Vec<T> {
+    lists.iter().flat_map(|l| l.0.iter().cloned()).collect()
+}
+
+fn parse_rules<T: ParseList>(text: &str) -> Result<RuleList<T>, String> {
+    T::parse_list(text)
+        .map(RuleList)
+        .map_err(|e| format!("{e:#}"))
+}
+
+impl NetworkFlags {
+    pub fn apply(&self, policy: &mut Policy) {
+        let given = !self.allow_outbound.is_empty()
+            || !self.allow_inbound.is_empty()
+            || !self.allow_resolve.is_empty();
+        if !given {
+            return;
+        }
+        let network = policy.network();
+        network.extend(&NetworkPolicy {
+            outbound: flat(&self.allow_outbound),
+            inbound: flat(&self.allow_inbound),
+            resolve: flat(&self.allow_resolve),
+        });
     }
 }
 

@@ -1,7 +1,9 @@
 //! `wasi-virt [COMPONENT] -o OUT`: virtualize a component, or write the
 //! specialized adapter alone.
 
-use crate::flags::{AccessFlags, ConfigFlags, EnvFlags, FsFlags, OutputFlags, StdioFlags};
+use crate::flags::{
+    AccessFlags, ConfigFlags, EnvFlags, FsFlags, NetworkFlags, OutputFlags, StdioFlags,
+};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::io::Write;
@@ -53,6 +55,8 @@ pub struct Virtualize {
     #[command(flatten)]
     access: AccessFlags,
     #[command(flatten)]
+    network: NetworkFlags,
+    #[command(flatten)]
     fs: FsFlags,
     #[command(flatten)]
     config: ConfigFlags,
@@ -98,6 +102,7 @@ impl Virtualize {
         self.env.apply(&mut policy)?;
         self.stdio.apply(&mut policy)?;
         self.access.apply(&mut policy)?;
+        self.network.apply(&mut policy);
         self.fs.apply(&mut policy)?;
         self.config.apply(&mut policy)?;
         self.output.apply(&mut policy)?;

@@ -1,6 +1,7 @@
-//! POSTs `hello http` to `http://$HTTP_AUTHORITY/echo` through
-//! `wasi:http/outgoing-handler`, with a header, and prints the response's
-//! status, one of its headers and its body; or the error code.
+//! POSTs `hello http` to `http://$HTTP_AUTHORITY/echo` (`https://` when
+//! `HTTP_SCHEME` is `https`) through `wasi:http/outgoing-handler`, with a
+//! header, and prints the response's status, one of its headers and its
+//! body; or the error code.
 use wasi::http::outgoing_handler::handle;
 use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
 
@@ -14,7 +15,11 @@ fn main() {
     .unwrap();
     let request = OutgoingRequest::new(headers);
     request.set_method(&Method::Post).unwrap();
-    request.set_scheme(Some(&Scheme::Http)).unwrap();
+    let scheme = match std::env::var("HTTP_SCHEME").as_deref() {
+        Ok("https") => Scheme::Https,
+        _ => Scheme::Http,
+    };
+    request.set_scheme(Some(&scheme)).unwrap();
     request.set_authority(Some(&authority)).unwrap();
     request.set_path_with_query(Some("/echo")).unwrap();
     let body = request.body().unwrap();
