@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use wasi_virt::{
     Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
-    Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, WasiVirt,
+    NetworkPolicy, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, WasiVirt,
 };
 
 /// The guest that must import every interface in [`USES`].
@@ -128,10 +128,133 @@ impl Rng {
 // Random policies
 // ---------------------------------------------------------------------------
 
+/// A network rule the sweep may grant, and what it needs of the host, as
+/// README.md's grammar section describes it.
+struct NetRule {
+    direction: &'static str,
+    text: &'static str,
+    tcp: bool,
+    udp: bool,
+    /// Some name is looked up by the host (a name, a pattern or `*` that is
+    /// not remapped).
+    lookup: bool,
+    http: bool,
+}
+
+const fn net(
+    direction: &'static str,
+    text: &'static str,
+    [tcp, udp, lookup, http]: [bool; 4],
+) -> NetRule {
+    NetRule {
+        direction,
+        text,
+        tcp,
+        udp,
+        lookup,
+        http,
+    }
+}
+
+const NET_RULES: &[NetRule] = &[
+    net(
+        "outbound",
+        "tcp://127.0.0.1:80",
+        [true, false, false, false],
+    ),
+    net(
+        "outbound",
+        "tcp://example.com:443",
+        [true, false, true, false],
+    ),
+    net("outbound", "udp://*:53", [false, true, true, false]),
+    net(
+        "outbound",
+        "tcp://db.internal->10.0.0.1:5432",
+        [true, false, false, false],
+    ),
+    net(
+        "inbound",
+        "tcp://localhost:8080",
+        [true, false, false, false],
+    ),
+    net("inbound", "udp://*:5353", [false, true, false, false]),
+    net("resolve", "*.example.com", [false, false, true, false]),
+    net(
+        "resolve",
+        "db.internal->10.0.0.1",
+        [false, false, false, false],
+    ),
+    net(
+        "outbound",
+        "https://api.example.com",
+        [false, false, false, true],
+    ),
+];
+
+/// Up to three rules, none of sockets (or HTTP) when the policy allows
+/// sockets (or HTTP) as a whole, which rules cannot narrow.
+fn random_network(rng: &mut Rng, sockets: Option<Access>, http: Option<Access>) -> Vec<usize> {
+    if rng.one_in(2) {
+        return Vec::new();
+    }
+    let mut picked: Vec<usize> = (0..1 + rng.next() % 3)
+        .map(|_| (rng.next() % NET_RULES.len() as u64) as usize)
+        .filter(|i| {
+            let r = &NET_RULES[*i];
+            if r.http {
+                http != Some(Access::Allow)
+            } else {
+                sockets != Some(Access::Allow)
+            }
+        })
+        .collect();
+    picked.sort();
+    picked.dedup();
+    picked
+}
+
+fn network_policy(rules: &[usize]) -> Option<NetworkPolicy> {
+    if rules.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for direction in ["outbound", "inbound", "resolve"] {
+        let items: Vec<String> = rules
+            .iter()
+            .map(|i| &NET_RULES[*i])
+            .filter(|r| r.direction == direction)
+            .map(|r| format!("{:?}", r.text))
+            .collect();
+        text.push_str(&format!("{direction} = [{}]\n", items.join(", ")));
+    }
+    Some(toml::from_str(&text).expect("the sweep's rules parse"))
+}
+
+/// The sweep's rules in `policy`, found by their text.
+fn net_rules(policy: &Policy) -> Vec<&'static NetRule> {
+    let Some(network) = &policy.network else {
+        return Vec::new();
+    };
+    let texts = network.describe();
+    NET_RULES
+        .iter()
+        .filter(|r| {
+            texts
+                .iter()
+                .any(|t| t == &format!("{} {}", r.direction, r.text))
+        })
+        .collect()
+}
+
 fn random_policy(seed: u64) -> Policy {
     let mut rng = Rng::new(seed);
     let access = [None, Some(Access::Allow), Some(Access::Deny)];
+    let sockets = rng.pick(&access);
+    let http = rng.pick(&access);
+    let rules = random_network(&mut rng, sockets, http);
     Policy {
+        network: network_policy(&rules),
         env: random_env(&mut rng),
         stdio: random_stdio(&mut rng),
         clocks: rng.pick(&[
@@ -147,8 +270,8 @@ fn random_policy(seed: u64) -> Policy {
             Some(RandomPolicy::Seed(7)),
         ]),
         exit: rng.pick(&access),
-        sockets: rng.pick(&access),
-        http: rng.pick(&access),
+        sockets,
+        http,
         fs: random_fs(&mut rng),
         config: random_config(&mut rng),
         debug: rng.one_in(5),
@@ -304,9 +427,9 @@ fn configured(policy: &Policy, subsystem: Subsystem) -> bool {
         Subsystem::Clocks => policy.clocks.is_some(),
         Subsystem::Random => policy.random.is_some(),
         Subsystem::Exit => policy.exit.is_some(),
-        Subsystem::Sockets => policy.sockets.is_some(),
+        Subsystem::Sockets => policy.sockets.is_some() || net_rules(policy).iter().any(|r| !r.http),
         Subsystem::Fs => policy.fs.is_some(),
-        Subsystem::Http => policy.http.is_some(),
+        Subsystem::Http => policy.http.is_some() || net_rules(policy).iter().any(|r| r.http),
         Subsystem::Config => policy.config.is_some(),
         // Never asked for: carried only as the types of the others.
         Subsystem::Io => false,
@@ -360,8 +483,22 @@ fn passes_through(policy: &Policy, interface: &str) -> bool {
             .is_none_or(|c| *c == ClocksPolicy::Allow),
         Subsystem::Random => policy.random.is_none_or(|r| r == RandomPolicy::Allow),
         Subsystem::Exit => allowed(policy.exit),
-        Subsystem::Sockets => allowed(policy.sockets),
-        Subsystem::Http => allowed(policy.http),
+        Subsystem::Sockets => {
+            let rules: Vec<&NetRule> = net_rules(policy).into_iter().filter(|r| !r.http).collect();
+            if rules.is_empty() {
+                return allowed(policy.sockets);
+            }
+            let tcp = rules.iter().any(|r| r.tcp);
+            let udp = rules.iter().any(|r| r.udp);
+            let lookup = rules.iter().any(|r| r.lookup);
+            match interface {
+                "wasi:sockets/tcp" | "wasi:sockets/tcp-create-socket" => tcp,
+                "wasi:sockets/udp" | "wasi:sockets/udp-create-socket" => udp,
+                "wasi:sockets/ip-name-lookup" => lookup,
+                _ => tcp || udp || lookup,
+            }
+        }
+        Subsystem::Http => allowed(policy.http) || net_rules(policy).iter().any(|r| r.http),
         Subsystem::Fs => policy.fs.as_ref().is_none_or(fs_reads_host),
         Subsystem::Config => policy
             .config
@@ -453,8 +590,26 @@ fn refused(policy: &Policy, carried: &BTreeSet<String>) -> Vec<&'static str> {
         .is_some_and(|s| !matches!(s.stdin, StdinPolicy::Mode(_)));
     let virtual_clock = matches!(policy.clocks, Some(ClocksPolicy::Virtual(_)));
     let seeded = matches!(policy.random, Some(RandomPolicy::Seed(_)));
+    let socket_rules = net_rules(policy).iter().any(|r| !r.http);
+    let http_rules = net_rules(policy).iter().any(|r| r.http);
     // Each content and the interfaces it may reach the component through.
-    let receivers: [(bool, &[&'static str]); 6] = [
+    let receivers: [(bool, &[&'static str]); 8] = [
+        (
+            socket_rules,
+            &[
+                "wasi:sockets/network",
+                "wasi:sockets/instance-network",
+                "wasi:sockets/tcp",
+                "wasi:sockets/tcp-create-socket",
+                "wasi:sockets/udp",
+                "wasi:sockets/udp-create-socket",
+                "wasi:sockets/ip-name-lookup",
+            ],
+        ),
+        (
+            http_rules,
+            &["wasi:http/types", "wasi:http/outgoing-handler"],
+        ),
         (env_content, &["wasi:cli/environment"]),
         (fs_content, &["wasi:filesystem/preopens"]),
         (config_content, &["wasi:config/store"]),
