@@ -21,7 +21,9 @@ mod summary;
 use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
-use wasi_virt_layout::{file_segment_index, Anchor, ANCHOR_SYMBOL, TRACE, TRACE_IMPL};
+use wasi_virt_layout::{
+    file_segment_index, Anchor, ANCHOR_SYMBOL, NET, NET_IMPL, TRACE, TRACE_IMPL,
+};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ExportKind, ExportSection, Function,
@@ -47,6 +49,8 @@ pub struct Plan<'a> {
     pub files: u32,
     /// Whether `--debug` output is wanted: binds the `trace` hook.
     pub debug: bool,
+    /// Whether the configuration has network rules: binds the `net` hook.
+    pub net: bool,
 }
 
 /// The name of the custom section that follows the data section of an
@@ -69,7 +73,10 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let roots = Roots {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
-        trace_target: trace_target(&summary, plan.debug)?,
+        bound: [(TRACE, TRACE_IMPL, plan.debug), (NET, NET_IMPL, plan.net)]
+            .into_iter()
+            .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
+            .collect::<Result<_>>()?,
     };
     let live = Live::compute(&summary, &roots)?;
     let memory = Memory::place(&summary, plan.config.len())?;
@@ -102,19 +109,19 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     Ok(Rewritten { module, imports })
 }
 
-/// The function the `trace` hook is bound to under `--debug`. Calls of the
-/// hook become calls of it, so their types must be the same.
-fn trace_target(summary: &Summary<'_>, debug: bool) -> Result<Option<u32>> {
-    let (Some(hook), true) = (summary.hook(TRACE), debug) else {
+/// The hook `hook` and the function `target` it is bound to, when `on`.
+/// Calls of the hook become calls of it, so their types must be the same.
+fn bind(summary: &Summary<'_>, hook: &str, target: &str, on: bool) -> Result<Option<(u32, u32)>> {
+    let (Some(import), true) = (summary.hook(hook), on) else {
         return Ok(None);
     };
-    let Some(target) = summary.export(TRACE_IMPL, ExternalKind::Func) else {
-        bail!("adapter has a `{TRACE}` hook but no `{TRACE_IMPL}`");
+    let Some(function) = summary.export(target, ExternalKind::Func) else {
+        bail!("adapter has a `{hook}` hook but no `{target}`");
     };
-    if summary.type_of(hook) != summary.type_of(target) {
-        bail!("adapter's `{TRACE_IMPL}` does not have the type of its `{TRACE}` hook");
+    if summary.type_of(import) != summary.type_of(function) {
+        bail!("adapter's `{target}` does not have the type of its `{hook}` hook");
     }
-    Ok(Some(target))
+    Ok(Some((import, function)))
 }
 
 /// Where the configuration goes: just above the adapter's initial memory,

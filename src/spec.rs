@@ -9,6 +9,7 @@ use crate::subsystem::REGISTRY;
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
+    FLAG_NET_HTTP, FLAG_NET_SOCKETS,
 };
 
 /// Encodes the configuration for `policy`, with the embedded `tree`.
@@ -26,7 +27,7 @@ pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
             _ => None,
         },
         stdin: stdin.as_deref(),
-        flags: if policy.debug { FLAG_DEBUG } else { 0 },
+        flags: flags(policy),
         env: env_spec(&env, &args, &cwd),
         stdio: Stream::ALL.map(|s| stdio.mode(s)),
         allow: REGISTRY
@@ -45,6 +46,28 @@ pub fn encode(policy: &Policy, tree: &Tree) -> Result<Vec<u8>> {
         net: network_rules(policy)?,
     };
     Ok(wasi_virt_layout::encode(&spec))
+}
+
+/// The flag bits: `--debug`, and which subsystems network rules govern.
+fn flags(policy: &Policy) -> u32 {
+    let network = policy.network.as_ref();
+    [
+        (policy.debug, FLAG_DEBUG),
+        (
+            network.is_some_and(|n| n.grants_sockets()),
+            FLAG_NET_SOCKETS,
+        ),
+        (network.is_some_and(|n| n.grants_http()), FLAG_NET_HTTP),
+    ]
+    .into_iter()
+    .filter_map(|(on, bit)| on.then_some(bit))
+    .fold(0, |a, b| a | b)
+}
+
+/// Whether the adapter decides calls by network rules (binds its `net`
+/// hook).
+pub fn has_rules(policy: &Policy) -> bool {
+    flags(policy) & (FLAG_NET_SOCKETS | FLAG_NET_HTTP) != 0
 }
 
 /// The network rules the adapter enforces. A subsystem allowed as a whole

@@ -371,6 +371,7 @@ impl WasiVirt {
             config: &config,
             files: tree.segments.len() as u32,
             debug: self.policy.debug,
+            net: crate::spec::has_rules(&self.policy),
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;

@@ -11,7 +11,7 @@
 use super::summary::{callees, Import, Summary};
 use anyhow::{anyhow, Result};
 use std::collections::HashSet;
-use wasi_virt_layout::{HOOK_MODULE, PASSIVE_READ, TRACE};
+use wasi_virt_layout::{HOOK_MODULE, PASSIVE_READ};
 
 /// What a stub does.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,22 +39,22 @@ pub struct Roots<'p> {
     pub keep_export: &'p dyn Fn(&str) -> bool,
     /// Whether a host import is denied and becomes a trap.
     pub deny_import: &'p dyn Fn(&str, &str) -> bool,
-    /// The `trace` hook bound to this function, under `--debug`.
-    pub trace_target: Option<u32>,
+    /// Hooks bound to functions of the adapter: `(hook import, function)`
+    /// (`trace` under `--debug`, `net` under network rules).
+    pub bound: Vec<(u32, u32)>,
 }
 
 impl Live {
     /// Computes liveness of `summary` from `roots`.
     pub fn compute(summary: &Summary<'_>, roots: &Roots<'_>) -> Result<Live> {
-        let trace = summary.hook(TRACE);
-        let live = mark(summary, roots, trace.zip(roots.trace_target))?;
+        let live = mark(summary, roots, &roots.bound)?;
         let mut out = Live {
             map: vec![None; live.len()],
             live,
             kept_imports: Vec::new(),
             stubs: Vec::new(),
         };
-        out.number(summary, roots, trace)?;
+        out.number(summary, roots)?;
         Ok(out)
     }
 
@@ -68,12 +68,7 @@ impl Live {
         self.stubs.iter().any(|(_, s)| *s == Stub::PassiveRead)
     }
 
-    fn number(
-        &mut self,
-        summary: &Summary<'_>,
-        roots: &Roots<'_>,
-        trace: Option<u32>,
-    ) -> Result<()> {
+    fn number(&mut self, summary: &Summary<'_>, roots: &Roots<'_>) -> Result<()> {
         let defines =
             |i: &Import<'_>| i.module == HOOK_MODULE || (roots.deny_import)(i.module, i.name);
         let mut next = 0u32;
@@ -84,9 +79,9 @@ impl Live {
                 self.kept_imports.push(i);
             }
         }
-        let bound_trace = trace.filter(|_| roots.trace_target.is_some());
+        let bound = |i: usize| roots.bound.iter().any(|(hook, _)| *hook as usize == i);
         for (i, import) in summary.imports.iter().enumerate() {
-            if self.live[i] && defines(import) && Some(i as u32) != bound_trace {
+            if self.live[i] && defines(import) && !bound(i) {
                 self.map[i] = Some(next);
                 next += 1;
                 let stub = if (import.module, import.name) == (HOOK_MODULE, PASSIVE_READ) {
@@ -104,8 +99,8 @@ impl Live {
                 next += 1;
             }
         }
-        if let (Some(import), Some(target)) = (bound_trace, roots.trace_target) {
-            self.map[import as usize] = self.map[target as usize];
+        for &(hook, target) in &roots.bound {
+            self.map[hook as usize] = self.map[target as usize];
         }
         Ok(())
     }
@@ -132,9 +127,9 @@ impl Live {
     }
 }
 
-/// Marks what the roots reach. `alias` is a hook import and the defined
-/// function it stands for.
-fn mark(summary: &Summary<'_>, roots: &Roots<'_>, alias: Option<(u32, u32)>) -> Result<Vec<bool>> {
+/// Marks what the roots reach. `aliases` are hook imports and the defined
+/// functions they stand for.
+fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Result<Vec<bool>> {
     let n = summary.imports.len() + summary.defined.len();
     let mut live = vec![false; n];
     let mut called_types = HashSet::new();
@@ -157,9 +152,10 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, alias: Option<(u32, u32)>) -> 
             continue;
         }
         work.extend(
-            alias
+            aliases
+                .iter()
                 .filter(|(import, _)| *import == f)
-                .map(|(_, target)| target),
+                .map(|(_, target)| *target),
         );
         let Some(def) = f.checked_sub(summary.import_count()) else {
             continue;

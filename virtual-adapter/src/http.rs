@@ -496,8 +496,7 @@ impl outgoing_handler::Guest for Adapter {
 /// scheme (the host's default is HTTPS), and the host and port of its
 /// authority, read as the host's client reads them.
 fn granted(request: &VOutgoingRequest) -> bool {
-    let rules = &config().net;
-    if !rules.govern_http() {
+    if !config().net_http() {
         return true;
     }
     let https = match &*request.scheme.borrow() {
@@ -527,7 +526,8 @@ fn granted(request: &VOutgoingRequest) -> bool {
             Err(_) => return false,
         },
     };
-    rules.http(https, wasi_virt_layout::net::host_literal(host), port)
+    let query = crate::rules::Query::Http(https, host, port);
+    matches!(crate::rules::ask(&query), crate::rules::Answer::Yes(true))
 }
 
 /// Builds the host's request from the adapter's, sends it, then streams

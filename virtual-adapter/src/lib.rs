@@ -26,6 +26,7 @@ mod filesystem;
 mod http;
 mod io;
 mod random;
+mod rules;
 mod sockets;
 mod state;
 mod stdio;

@@ -25,15 +25,16 @@ use crate::exports::wasi::sockets::udp::{
 };
 use crate::exports::wasi::sockets::udp_create_socket;
 use crate::io::{VInputStream, VOutputStream, VPollable};
+use crate::rules::{self, ask, Answer, Query};
 use crate::state::config;
 use crate::wasi::sockets as host;
 use crate::Adapter;
 use alloc::rc::Rc;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use wasi_virt_layout::net::{canonical, host_literal, HostMatch, Kind, Literal, Lookup, Rules};
+use wasi_virt_layout::net::{canonical, Kind};
 use wasi_virt_layout::{allow, Call};
 
 type Duration = u64;
@@ -100,10 +101,10 @@ fn addr_out(a: host::network::IpSocketAddress) -> IpSocketAddress {
     }
 }
 
-/// The network rules, when they govern sockets.
-fn ruled() -> Option<&'static Rules<'static>> {
-    let net = &config().net;
-    net.govern_sockets().then_some(net)
+/// Whether network rules govern sockets: every call is then decided by
+/// them (`rules.rs`).
+fn ruled() -> bool {
+    config().net_sockets()
 }
 
 /// The address and port of a socket address, the address canonical.
@@ -160,45 +161,16 @@ fn redirect(a: IpSocketAddress, (ip, port): (IpAddr, u16)) -> IpSocketAddress {
     }
 }
 
-/// The names the component looked up through the adapter, with an address
-/// each returned: a connect to that address matches rules for those names.
-struct Resolved(RefCell<Vec<(IpAddr, String)>>);
-
-// SAFETY: the adapter is single-threaded wasm.
-unsafe impl Sync for Resolved {}
-
-static RESOLVED: Resolved = Resolved(RefCell::new(Vec::new()));
-
-fn remember(ip: IpAddr, name: &str) {
-    let ip = canonical(ip);
-    let mut seen = RESOLVED.0.borrow_mut();
-    if !seen
-        .iter()
-        .any(|(i, n)| *i == ip && n.eq_ignore_ascii_case(name))
-    {
-        seen.push((ip, name.to_string()));
-    }
-}
-
-/// Whether `ip` came from a lookup of a name that `host` matches.
-fn resolved_from(ip: IpAddr, host: &HostMatch<'_>) -> bool {
-    RESOLVED
-        .0
-        .borrow()
-        .iter()
-        .any(|(i, name)| *i == ip && host.matches_name(name))
-}
-
 /// Where an outbound connect or datagram to `a` goes, if the rules allow
 /// it (`kind` is `TcpOut` or `UdpOut`); `a` itself without rules.
 fn outbound(kind: Kind, a: IpSocketAddress, call: Call) -> Result<IpSocketAddress, ErrorCode> {
-    let Some(rules) = ruled() else {
+    if !ruled() {
         return Ok(a);
-    };
+    }
     let (ip, port) = ip_port(&a);
-    match rules.outbound(kind, ip, port, |host| resolved_from(ip, host)) {
-        Some(to) => Ok(redirect(a, to)),
-        None => {
+    match ask(&Query::Outbound(kind, ip, port)) {
+        Answer::To(Some(to)) => Ok(redirect(a, to)),
+        _ => {
             trace!(denied: call, port as u64);
             Err(ErrorCode::AccessDenied)
         }
@@ -215,14 +187,14 @@ fn inbound(
     a: IpSocketAddress,
     call: Call,
 ) -> Result<Option<(u16, u16)>, ErrorCode> {
-    let Some(rules) = ruled() else {
+    if !ruled() {
         return Ok(None);
-    };
+    }
     let (ip, port) = ip_port(&a);
-    match rules.inbound(kind, ip, port) {
-        Some(to) => Ok(Some((port, to))),
-        None if port == 0 && rules.any(client) => Ok(None),
-        None => {
+    match ask(&Query::Inbound(kind, ip, port)) {
+        Answer::Port(Some(to)) => Ok(Some((port, to))),
+        _ if port == 0 && matches!(ask(&Query::Any(client)), Answer::Yes(true)) => Ok(None),
+        _ => {
             trace!(denied: call, port as u64);
             Err(ErrorCode::AccessDenied)
         }
@@ -251,7 +223,7 @@ impl network::Guest for Adapter {
 impl instance_network::Guest for Adapter {
     fn instance_network() -> Network {
         trace!(Call::InstanceNetwork);
-        let host = allowed() && ruled().is_none_or(|r| r.needs().network());
+        let host = allowed() && rules::needs().is_none_or(|n| n.network());
         Network::new(VNetwork(
             host.then(host::instance_network::instance_network),
         ))
@@ -272,7 +244,7 @@ fn check(call: Call) -> Result<(), ErrorCode> {
 impl tcp_create_socket::Guest for Adapter {
     fn create_tcp_socket(address_family: IpAddressFamily) -> Result<TcpSocket, ErrorCode> {
         check(Call::CreateTcpSocket)?;
-        if ruled().is_some_and(|r| !r.needs().tcp) {
+        if rules::needs().is_some_and(|n| !n.tcp) {
             trace!(denied: Call::CreateTcpSocket);
             return Err(ErrorCode::AccessDenied);
         }
@@ -286,7 +258,7 @@ impl tcp_create_socket::Guest for Adapter {
 impl udp_create_socket::Guest for Adapter {
     fn create_udp_socket(address_family: IpAddressFamily) -> Result<UdpSocket, ErrorCode> {
         check(Call::CreateUdpSocket)?;
-        if ruled().is_some_and(|r| !r.needs().udp) {
+        if rules::needs().is_some_and(|n| !n.udp) {
             trace!(denied: Call::CreateUdpSocket);
             return Err(ErrorCode::AccessDenied);
         }
@@ -305,30 +277,18 @@ impl ip_name_lookup::Guest for Adapter {
         name: String,
     ) -> Result<ResolveAddressStream, ErrorCode> {
         check(Call::ResolveAddresses)?;
-        let (families, remembered) = match ruled() {
-            None => ((true, true), None),
-            Some(rules) => {
-                let key = match host_literal(&name) {
-                    // An address is its own answer, as the host gives it.
-                    Literal::Ip(ip) => return Ok(VResolveAddressStream::local(ip)),
-                    Literal::Invalid => return Err(ErrorCode::InvalidArgument),
-                    Literal::Name(key) => Some(key),
-                    Literal::Opaque => None,
-                };
-                match rules.resolve(key) {
-                    Lookup::Denied => {
-                        trace!(denied: Call::ResolveAddresses, name);
-                        return Err(ErrorCode::AccessDenied);
-                    }
-                    Lookup::Local(ip) => {
-                        if let Some(key) = key {
-                            remember(ip, key);
-                        }
-                        return Ok(VResolveAddressStream::local(ip));
-                    }
-                    Lookup::Host { v4, v6 } => ((v4, v6), key.map(String::from)),
+        let (families, remembered) = if ruled() {
+            match ask(&Query::Resolve(&name)) {
+                Answer::Local(ip) => return Ok(VResolveAddressStream::local(ip)),
+                Answer::Invalid => return Err(ErrorCode::InvalidArgument),
+                Answer::Host(v4, v6) => ((v4, v6), Some(name.clone())),
+                _ => {
+                    trace!(denied: Call::ResolveAddresses, name);
+                    return Err(ErrorCode::AccessDenied);
                 }
             }
+        } else {
+            ((true, true), None)
         };
         let network = VNetwork::host(network)?;
         map(host::ip_name_lookup::resolve_addresses(network, &name)).map(|s| {
@@ -350,7 +310,8 @@ pub enum VResolveAddressStream {
         stream: host::ip_name_lookup::ResolveAddressStream,
         /// IPv4 and IPv6 addresses pass.
         families: (bool, bool),
-        /// The name as rules compare it, remembered with each address.
+        /// The name as the guest gave it, under rules: each address is
+        /// remembered with it.
         name: Option<String>,
     },
     /// One address, then the end.
@@ -390,7 +351,7 @@ impl GuestResolveAddressStream for VResolveAddressStream {
                 continue;
             }
             if let Some(name) = name {
-                remember(ip, name);
+                ask(&Query::Resolved(ip, name));
             }
             return Ok(Some(ip_out(ip)));
         }
@@ -569,7 +530,7 @@ impl GuestTcpSocket for VTcpSocket {
 
     fn start_listen(&self) -> Result<(), ErrorCode> {
         trace!(Call::TcpStartListen);
-        if ruled().is_some() && !self.seen.inbound.get() {
+        if ruled() && !self.seen.inbound.get() {
             trace!(denied: Call::TcpStartListen);
             return Err(ErrorCode::AccessDenied);
         }

@@ -92,7 +92,18 @@ hooks! {
     /// [`TRACE_IMPL`] under `--debug`, else a trap that nothing reaches, so
     /// the formatting code is removed as dead.
     TRACE = "trace" => fn trace(kind: u32, call: u32, args: *const u8, count: usize);
+    /// `net(query, answer)`: decides one socket or HTTP call under network
+    /// rules; `query` and `answer` point at values of the adapter's own
+    /// types (`virtual-adapter/src/rules.rs`, the only code that reads and
+    /// writes them). Bound to [`NET_IMPL`] when the configuration has
+    /// rules ([`FLAG_NET_SOCKETS`], [`FLAG_NET_HTTP`]), else a trap that
+    /// nothing reaches, so that the rules' code is removed as dead.
+    NET = "net" => fn net(query: *const u8, answer: *mut u8);
 }
+
+/// The export name of the adapter's network-rules decider, which the library
+/// binds to the [`NET`] hook when the configuration has rules.
+pub const NET_IMPL: &str = "wasi_virt_net";
 
 /// Declares every call (and every other event) the adapter reports under
 /// `--debug` once: [`Call`], the number the adapter passes to the
@@ -224,6 +235,14 @@ pub const LAYOUT_VERSION: u32 = 7;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
+
+/// Flag bit: network rules govern `wasi:sockets` (some rule is for TCP, UDP
+/// or lookups); every socket call is decided through the [`NET`] hook.
+pub const FLAG_NET_SOCKETS: u32 = 1 << 1;
+
+/// Flag bit: network rules govern outgoing HTTP (some rule is `http://` or
+/// `https://`); every request is decided through the [`NET`] hook.
+pub const FLAG_NET_HTTP: u32 = 1 << 2;
 
 /// Bits of [`Config::allow`]: a subsystem whose bit is set passes calls
 /// through to the host; one whose bit is clear denies them.
@@ -740,6 +759,16 @@ impl<'a> Config<'a> {
     /// Whether `--debug` tracing is on.
     pub fn debug(&self) -> bool {
         self.flags & FLAG_DEBUG != 0
+    }
+
+    /// Whether network rules govern sockets ([`FLAG_NET_SOCKETS`]).
+    pub fn net_sockets(&self) -> bool {
+        self.flags & FLAG_NET_SOCKETS != 0
+    }
+
+    /// Whether network rules govern outgoing HTTP ([`FLAG_NET_HTTP`]).
+    pub fn net_http(&self) -> bool {
+        self.flags & FLAG_NET_HTTP != 0
     }
 
     /// The text of [`Call`] number `call`, if the configuration carries it.

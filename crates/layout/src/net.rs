@@ -249,8 +249,7 @@ impl Needs {
     }
 }
 
-/// The rules of a configuration. Checked by [`super::Config::parse`], so
-/// iteration cannot fail.
+/// The rules of a configuration, decoded as they are iterated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules<'a> {
     count: u32,
@@ -264,18 +263,25 @@ impl<'a> Rules<'a> {
         bytes: &[],
     };
 
+    /// Takes the rules' bytes without decoding them: the adapter decodes
+    /// rules only behind its `net` hook, so that an adapter without rules
+    /// carries no code for them. [`Rules::check`] decodes them all.
     pub(crate) fn read(r: &mut Reader<'a>) -> Result<Rules<'a>, Error> {
         let count = r.u32()?;
         let bytes = r.bytes()?;
-        let rules = Rules { count, bytes };
-        let mut inner = Reader::new(bytes);
-        for _ in 0..count {
+        Ok(Rules { count, bytes })
+    }
+
+    /// Decodes every rule, as [`Rules::iter`] will.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut inner = Reader::new(self.bytes);
+        for _ in 0..self.count {
             read_rule(&mut inner)?;
         }
         if !inner.bytes.is_empty() {
             return Err(Error::Truncated);
         }
-        Ok(rules)
+        Ok(())
     }
 
     /// How many rules.
@@ -288,25 +294,11 @@ impl<'a> Rules<'a> {
         self.count == 0
     }
 
-    /// The rules, in order.
+    /// The rules, in order, up to the first that does not decode (none,
+    /// in a configuration the library wrote; [`Rules::check`] tells).
     pub fn iter(&self) -> impl Iterator<Item = Rule<'a>> + 'a {
         let mut r = Reader::new(self.bytes);
-        (0..self.count).map(move |_| read_rule(&mut r).expect("validated by Config::parse"))
-    }
-
-    /// Whether the rules govern sockets: some rule is for TCP, UDP or
-    /// lookups. Then every socket call is checked against them; otherwise
-    /// the `SOCKETS` allow bit alone decides.
-    pub fn govern_sockets(&self) -> bool {
-        self.iter()
-            .any(|r| !matches!(r.kind, Kind::Http | Kind::Https))
-    }
-
-    /// Whether the rules govern outgoing HTTP: some rule is for `http://`
-    /// or `https://`.
-    pub fn govern_http(&self) -> bool {
-        self.iter()
-            .any(|r| matches!(r.kind, Kind::Http | Kind::Https))
+        (0..self.count).map_while(move |_| read_rule(&mut r).ok())
     }
 
     /// Whether some rule is of kind `kind`.

@@ -282,6 +282,7 @@ fn lookups_follow_the_rules() {
         rule(Kind::TcpIn, HostMatch::Loopback, &[(80, 80)]),
     ]);
     let config = Config::parse(&bytes).unwrap();
+    config.net.check().unwrap();
     let net = config.net;
     assert_eq!(net.resolve(Some("db.internal")), Lookup::Local(ip));
     assert_eq!(
