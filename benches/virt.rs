@@ -6,6 +6,8 @@
 //!   adds, and the size of the standalone adapter.
 //! - The cost of an allowed passthrough call: 16 MiB written to stdout in
 //!   64 KiB writes by the `probe` guest, through the adapter and without it.
+//! - What network rules cost in bytes: the `net-probe` guest with sockets
+//!   denied, then with one, two and ten rules.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -99,7 +101,63 @@ fn main() {
     );
 
     every_interface();
+    network_rules();
     passthrough_overhead();
+}
+
+/// The bytes network rules add to the deny-all output of `net-probe`. A
+/// remapped name needs no host import, so it measures the rule engine
+/// (behind the adapter's `net` hook, dead without rules); a TCP rule adds
+/// the host's TCP imports; further TCP rules only their encoded form; a UDP
+/// rule and a looked-up name add those imports.
+fn network_rules() {
+    let guest = harness::guest("net-probe");
+    let size = |outbound: &[&str], resolve: &[&str]| {
+        let mut virt = WasiVirt::new();
+        virt.deny_all().compose(guest.clone());
+        for rule in outbound {
+            let parsed = wasi_virt::Outbound::parse_list(rule).unwrap();
+            virt.network().outbound.extend(parsed);
+        }
+        for rule in resolve {
+            let parsed = wasi_virt::Resolve::parse_list(rule).unwrap();
+            virt.network().resolve.extend(parsed);
+        }
+        virt.finish().unwrap().bytes.len() as i64
+    };
+    let tcp: Vec<String> = (0..10)
+        .map(|i| format!("tcp://10.{i}.0.0/16:80,443,8000-8999"))
+        .collect();
+    let tcp: Vec<&str> = tcp.iter().map(String::as_str).collect();
+    let remap = ["db.internal->10.0.0.7"];
+    let none = size(&[], &[]);
+    let engine = size(&[], &remap);
+    let one = size(&tcp[..1], &remap);
+    let ten = size(&tcp, &remap);
+    let udp = size(&[tcp[0], "udp://10.0.0.53:53"], &remap);
+    let lookup = size(&tcp[..1], &[remap[0], "*.example.com"]);
+    println!("network rules on net-probe (deny-all otherwise)");
+    println!("  no rules (sockets denied): {none:>8} bytes");
+    println!(
+        "  a remapped name:           {engine:>8} bytes  (+{} the rule engine; no host import)",
+        engine - none
+    );
+    println!(
+        "  + 1 TCP rule:              {one:>8} bytes  (+{} with the host's TCP imports)",
+        one - engine
+    );
+    println!(
+        "  + 10 TCP rules:            {ten:>8} bytes  (+{:.0} a rule after the first)",
+        (ten - one) as f64 / 9.0
+    );
+    println!(
+        "  + 1 TCP + 1 UDP rule:      {udp:>8} bytes  (+{} for UDP's imports)",
+        udp - one
+    );
+    println!(
+        "  + 1 TCP rule + a lookup:   {lookup:>8} bytes  (+{} for name lookup's imports)",
+        lookup - one
+    );
 }
 
 /// Deny-all on `probe-all`, which imports every WASI 0.2 interface: the
