@@ -980,6 +980,76 @@ mod tests {
         );
     }
 
+    /// Thousands of generated rules: each that parses prints a canonical
+    /// form that parses to the same rule and prints the same again.
+    #[test]
+    fn generated_rules_round_trip() {
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let schemes = ["tcp://", "udp://", "http://", "https://", "TCP://", ""];
+        let hosts = [
+            "example.com",
+            "Example.COM.",
+            "*.example.com",
+            "*",
+            "localhost",
+            "lo",
+            "127.0.0.1",
+            "127.1",
+            "0x7f.0.0.1",
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "[::1]",
+            "[fd00::]/8",
+            "[::ffff:10.0.0.1]",
+            "db.internal",
+            "a-b_c.d1",
+            "0.0.0.0/0",
+        ];
+        let remaps = ["", "->10.0.0.7", "->[::2]", "->127.1"];
+        let ports = [
+            "",
+            ":80",
+            ":*",
+            ":0",
+            ":80,443",
+            ":21,35000-35999",
+            ":1-65535",
+            ":443",
+        ];
+        let port_remaps = ["", "->8080", "->1"];
+        let families = ["", "#ipv4-only", "#ipv6-only"];
+        let mut parsed = 0;
+        for _ in 0..20_000 {
+            let text = [
+                schemes[next(schemes.len())],
+                hosts[next(hosts.len())],
+                remaps[next(remaps.len())],
+                ports[next(ports.len())],
+                port_remaps[next(port_remaps.len())],
+                families[next(families.len())],
+            ]
+            .concat();
+            for dir in ["outbound", "inbound", "resolve"] {
+                let Ok(rule) = parse(dir, &text) else {
+                    continue;
+                };
+                parsed += 1;
+                let canonical = rule.to_string();
+                let again = parse(dir, &canonical)
+                    .unwrap_or_else(|e| panic!("`{text}` -> `{canonical}`: {e:#}"));
+                assert_eq!(rule, again, "`{text}` -> `{canonical}`");
+                assert_eq!(again.to_string(), canonical, "`{text}`");
+            }
+        }
+        assert!(parsed > 2_000, "only {parsed} generated rules parsed");
+    }
+
     fn parse(dir: &str, text: &str) -> Result<Rule> {
         Ok(match dir {
             "outbound" => text.parse::<Outbound>()?.0,
