@@ -3,10 +3,35 @@
 use anyhow::{bail, Context, Result};
 use wasmparser::{Encoding, Parser, Payload, Validator};
 
+/// Whether `bytes` start like the WebAssembly text format: after white
+/// space and `;;` comments, a `(`.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    loop {
+        rest = rest.trim_ascii_start();
+        match rest.strip_prefix(b";;") {
+            Some(comment) => {
+                let end = comment
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .unwrap_or(comment.len());
+                rest = &comment[end..];
+            }
+            None => return rest.starts_with(b"("),
+        }
+    }
+}
+
 /// Checks that `bytes` is a valid WebAssembly component, with a message that
 /// says what it is instead.
 pub fn validate_component(bytes: &[u8]) -> Result<()> {
     if !bytes.starts_with(b"\0asm") {
+        if looks_like_text(bytes) {
+            bail!(
+                "this is WebAssembly text (WAT), not a binary; assemble it first, for example \
+                 with `wasm-tools parse app.wat -o app.wasm`"
+            );
+        }
         bail!("not a WebAssembly binary (no `\\0asm` header)");
     }
     match Parser::new(0).parse_all(bytes).next() {

@@ -55,6 +55,10 @@ enum File {
     Text(String),
     /// A symbolic link to this target (`$DIR` and `$REPO` expanded).
     Symlink(String),
+    /// The first half of a guest component's bytes: truncated wasm.
+    TruncatedGuest(String),
+    /// A named pipe (FIFO), a special file (`{ fifo = true }`).
+    Fifo(bool),
 }
 
 #[derive(Deserialize)]
@@ -291,6 +295,14 @@ fn set_up(root: &Path, files: &IndexMap<String, File>) -> Result<()> {
             File::Guest(guest) => std::fs::write(&path, harness::guest(guest))?,
             File::Text(text) => std::fs::write(&path, text)?,
             File::Symlink(target) => std::os::unix::fs::symlink(expand(target, root), &path)?,
+            File::TruncatedGuest(guest) => {
+                let bytes = harness::guest(guest);
+                std::fs::write(&path, &bytes[..bytes.len() / 2])?
+            }
+            File::Fifo(_) => {
+                let status = Command::new("mkfifo").arg(&path).status()?;
+                ensure!(status.success(), "mkfifo `{}` failed", path.display());
+            }
         }
     }
     Ok(())

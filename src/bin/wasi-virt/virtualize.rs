@@ -117,6 +117,13 @@ fn check_output(path: &Path) -> Result<&Path> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "failed to write `{}`: `{}` is not a directory",
+            path.display(),
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "failed to write `{}`: the directory `{}` does not exist",
