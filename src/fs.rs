@@ -6,7 +6,7 @@
 //! their sizes, and their bytes are copied straight into the output when it
 //! is written (`src/splice.rs`), so no copy of them is ever held.
 
-use crate::policy::{FsEntry, FsPolicy};
+use crate::policy::{ByteSize, FsEntry, FsPolicy, DEFAULT_MEMORY_LIMIT};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -30,6 +30,9 @@ enum Slot {
 pub struct Tree {
     /// `(guest path, root node)`.
     pub preopens: Vec<(String, u32)>,
+    /// Writable in-memory preopens: `(guest path, the root of the embedded
+    /// directory below an overlay, size limit)`.
+    pub memory: Vec<(String, Option<u32>, u64)>,
     /// `(guest path, host path)` of host directories shown renamed.
     pub remaps: Vec<(String, String)>,
     /// Nodes in layout order (see [`Tree::spec`]).
@@ -61,6 +64,15 @@ impl Tree {
                         Slot::Node(kind) => *kind,
                         Slot::RuntimeFile(path) => NodeKind::RuntimeFile(path),
                     },
+                })
+                .collect(),
+            memory: self
+                .memory
+                .iter()
+                .map(|(name, lower, limit)| wasi_virt_layout::Memory {
+                    name,
+                    lower: *lower,
+                    limit: *limit,
                 })
                 .collect(),
         }
@@ -146,25 +158,40 @@ impl Segment {
 pub fn build(policy: &FsPolicy) -> Result<Tree> {
     let mut roots = Vec::new();
     let mut remaps = Vec::new();
+    let mut memory = Vec::new();
     for (guest, entry) in &policy.preopens {
         if guest.is_empty() {
             bail!("a preopen needs a guest path");
         }
-        if let FsEntry::RuntimeDir(host) = entry {
-            let host = host
-                .to_str()
-                .ok_or_else(|| anyhow!("preopen `{guest}`: `{}` is not UTF-8", host.display()))?;
-            remaps.push((guest.clone(), host.to_string()));
-            continue;
-        }
-        let item = load(entry).with_context(|| format!("failed to embed preopen `{guest}`"))?;
+        let limit = |size: &Option<ByteSize>| size.map_or(DEFAULT_MEMORY_LIMIT, |s| s.0);
+        let (entry, root) = match entry {
+            FsEntry::RuntimeDir(host) => {
+                let host = host.to_str().ok_or_else(|| {
+                    anyhow!("preopen `{guest}`: `{}` is not UTF-8", host.display())
+                })?;
+                remaps.push((guest.clone(), host.to_string()));
+                continue;
+            }
+            FsEntry::Tmpfs(tmpfs) => {
+                memory.push((guest.clone(), None, limit(&tmpfs.size)));
+                continue;
+            }
+            FsEntry::Overlay(overlay) => {
+                let lower = FsEntry::Virtualize(overlay.dir.clone());
+                memory.push((guest.clone(), None, limit(&overlay.size)));
+                (lower, Root::Lower(memory.len() - 1))
+            }
+            entry => (entry.clone(), Root::Preopen),
+        };
+        let item = load(&entry).with_context(|| format!("failed to embed preopen `{guest}`"))?;
         if !matches!(item, Item::Dir(_)) {
             bail!("preopen `{guest}` must be a directory, but its source is a file");
         }
-        roots.push((guest.clone(), item));
+        roots.push((guest.clone(), item, root));
     }
-    let mut tree = layout(roots);
+    let mut tree = layout(roots, &mut memory);
     tree.remaps = remaps;
+    tree.memory = memory;
     Ok(tree)
 }
 
@@ -191,6 +218,9 @@ fn load(entry: &FsEntry) -> Result<Item> {
              be preopens",
             path.display()
         ),
+        FsEntry::Tmpfs(_) | FsEntry::Overlay(_) => {
+            bail!("a tmpfs or an overlay inside an embedded directory; they can only be preopens")
+        }
     })
 }
 
@@ -317,18 +347,28 @@ fn insert(top: &mut BTreeMap<String, Item>, rel: &Path, item: Item) -> Result<()
     Ok(())
 }
 
+/// What an embedded root is: a read-only preopen, or the lower layer of
+/// writable preopen number `n`.
+enum Root {
+    Preopen,
+    Lower(usize),
+}
+
 /// Lays the roots out breadth first, so that each directory's children are
 /// consecutive nodes, sorted by name; packs file contents into segments.
-fn layout(roots: Vec<(String, Item)>) -> Tree {
+fn layout(roots: Vec<(String, Item, Root)>, memory: &mut [(String, Option<u32>, u64)]) -> Tree {
     let mut tree = Tree::default();
     let mut packer = Packer::default();
     // Each queued directory: its node index and its entries.
     let mut queue = std::collections::VecDeque::new();
-    for (guest, item) in roots {
+    for (guest, item, root) in roots {
         let index = tree.nodes.len() as u32;
         let empty = Slot::Node(NodeKind::Dir { first: 0, count: 0 });
         tree.nodes.push((String::new(), empty));
-        tree.preopens.push((guest, index));
+        match root {
+            Root::Preopen => tree.preopens.push((guest, index)),
+            Root::Lower(n) => memory[n].1 = Some(index),
+        }
         if let Item::Dir(entries) = item {
             queue.push_back((index, entries));
         }

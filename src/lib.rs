@@ -38,8 +38,9 @@ pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
 pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use policy::{
-    Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
-    Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy,
+    Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy,
+    HostFilter, Overlay, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,
+    DEFAULT_MEMORY_LIMIT,
 };
 pub use rename::rename_top_level;
 pub use report::{Output, Report, SubsystemReport};

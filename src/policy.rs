@@ -105,6 +105,106 @@ pub enum FsEntry {
     /// The host file at this path, opened read-only at run time through the
     /// host preopen that holds it. Only inside a directory.
     RuntimeFile(std::path::PathBuf),
+    /// An empty, writable directory held in the component instance's memory
+    /// (`--tmpfs`). Only as a preopen.
+    Tmpfs(Tmpfs),
+    /// The host directory `dir`, embedded as `virtualize` does, with writes
+    /// going to an in-memory layer above it (`--overlay`). Only as a preopen.
+    Overlay(Overlay),
+}
+
+/// The default size limit of a tmpfs or an overlay's writable layer.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 64 << 20;
+
+/// A writable in-memory directory.
+///
+/// ```toml
+/// preopens."/tmp" = { tmpfs = { size = "16MiB" } }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Tmpfs {
+    /// The most its files and metadata may take (default 64 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<ByteSize>,
+}
+
+/// An embedded directory with a writable in-memory layer above it.
+///
+/// ```toml
+/// preopens."/app" = { overlay = { dir = "./app", size = "8MiB" } }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Overlay {
+    /// The host directory embedded below the layer.
+    pub dir: std::path::PathBuf,
+    /// The most the layer's files and metadata may take (default 64 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<ByteSize>,
+}
+
+/// A size in bytes, written `4096`, `64KiB`, `16MiB`, `1GiB` (or `KB`,
+/// `MB`, `GB` for powers of ten).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (digits, unit) = text.split_at(split);
+        let unit_bytes: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" | "K" => 1 << 10,
+            "MiB" | "M" => 1 << 20,
+            "GiB" | "G" => 1 << 30,
+            "KB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            other => anyhow::bail!(
+                "`{text}`: unknown unit `{other}`; expected B, KiB, MiB, GiB, KB, MB or GB"
+            ),
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| anyhow::anyhow!("`{text}` is not a size such as `64MiB`"))?;
+        let bytes = n
+            .checked_mul(unit_bytes)
+            .ok_or_else(|| anyhow::anyhow!("`{text}` is too large"))?;
+        anyhow::ensure!(bytes > 0, "`{text}`: a size must be more than 0 bytes");
+        Ok(ByteSize(bytes))
+    }
+}
+
+impl TryFrom<String> for ByteSize {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse().map_err(|e: anyhow::Error| format!("{e:#}"))
+    }
+}
+
+impl From<ByteSize> for String {
+    fn from(size: ByteSize) -> String {
+        size.to_string()
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        for (unit, bytes) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+            if n % bytes == 0 {
+                return write!(f, "{}{unit}", n / bytes);
+            }
+        }
+        write!(f, "{n}")
+    }
 }
 
 fn yes() -> bool {
@@ -147,6 +247,25 @@ impl FsPolicy {
         host_path: impl Into<std::path::PathBuf>,
     ) -> &mut Self {
         self.preopen(guest, FsEntry::RuntimeDir(host_path.into()))
+    }
+
+    /// An empty writable in-memory directory as the preopen `guest`, of at
+    /// most `size` bytes (default 64 MiB).
+    pub fn tmpfs(&mut self, guest: &str, size: Option<u64>) -> &mut Self {
+        let size = size.map(ByteSize);
+        self.preopen(guest, FsEntry::Tmpfs(Tmpfs { size }))
+    }
+
+    /// The host directory `host_dir`, embedded, as the preopen `guest`, with
+    /// a writable in-memory layer of at most `size` bytes above it.
+    pub fn overlay(
+        &mut self,
+        guest: &str,
+        host_dir: impl Into<std::path::PathBuf>,
+        size: Option<u64>,
+    ) -> &mut Self {
+        let (dir, size) = (host_dir.into(), size.map(ByteSize));
+        self.preopen(guest, FsEntry::Overlay(Overlay { dir, size }))
     }
 
     /// Embeds the host directory `host_dir`, recursively, as the preopen
@@ -737,6 +856,15 @@ impl Setting for FsPolicy {
                 FsEntry::RuntimeDir(h) => {
                     line.push_str(&format!("; {guest} = host {}", h.display()))
                 }
+                FsEntry::Tmpfs(t) => line.push_str(&format!(
+                    "; {guest} tmpfs ({})",
+                    t.size.unwrap_or(ByteSize(DEFAULT_MEMORY_LIMIT))
+                )),
+                FsEntry::Overlay(o) => line.push_str(&format!(
+                    "; {guest} overlay on {} ({})",
+                    o.dir.display(),
+                    o.size.unwrap_or(ByteSize(DEFAULT_MEMORY_LIMIT))
+                )),
                 _ => line.push_str(&format!("; {guest} embedded")),
             }
         }

@@ -10,8 +10,8 @@
 use crate::names::InterfaceName;
 use crate::network::NetworkPolicy;
 use crate::policy::{
-    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, Setting,
-    StdioPolicy,
+    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsEntry, FsPolicy, Policy, RandomPolicy,
+    Setting, StdioPolicy,
 };
 use crate::wit;
 use anyhow::{bail, Result};
@@ -55,6 +55,7 @@ pub const HTTP_TYPES: &str = "wasi:http/types";
 /// `wasi:config/store`.
 pub const CONFIG_STORE: &str = "wasi:config/store";
 
+const WALL_CLOCK: &str = "wasi:clocks/wall-clock";
 const NETWORK: &str = "wasi:sockets/network";
 const INSTANCE_NETWORK: &str = "wasi:sockets/instance-network";
 const TCP: &str = "wasi:sockets/tcp";
@@ -103,10 +104,6 @@ pub struct Row {
 enum HostRule {
     /// Every host function, while the subsystem is allowed.
     WhenAllowed,
-    /// Every host function of an interface the component imports, while the
-    /// subsystem is allowed. The clocks are also exported only for their
-    /// types (`datetime`, `duration`), and then never called.
-    WhenAllowedAndImported,
     /// Decided per interface and function by the subsystem's settings.
     Settings(fn(&Policy, &HostNeeds, &str, &str) -> bool),
     /// `wasi:io`, the carrier: kept while a kept host import of another
@@ -154,13 +151,13 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Clocks,
         "clocks",
-        &["wasi:clocks/monotonic-clock", "wasi:clocks/wall-clock"],
+        &["wasi:clocks/monotonic-clock", WALL_CLOCK],
         allow::CLOCKS,
         &Field::<ClocksPolicy> {
             get: |p| &p.clocks,
             get_mut: |p| &mut p.clocks,
         },
-        HostRule::WhenAllowedAndImported,
+        HostRule::Settings(clocks_host),
     ),
     Row::access(
         Subsystem::Random,
@@ -262,6 +259,26 @@ pub static REGISTRY: &[Row] = &[
         host: HostRule::Carrier,
     },
 ];
+
+/// The clocks the component imports, while they are allowed (they are also
+/// exported only for their types, `datetime` and `duration`, and then never
+/// called); and the wall clock's `now` for the times of an in-memory
+/// filesystem's files.
+fn clocks_host(policy: &Policy, needs: &HostNeeds, iface: &str, func: &str) -> bool {
+    let allowed = policy.clocks.as_ref().is_none_or(ClocksPolicy::allows);
+    let imported = needs.imported.is_none_or(|i| i.contains(iface));
+    let file_times = iface == WALL_CLOCK && func == "now" && has_memory_fs(policy);
+    allowed && (imported || file_times)
+}
+
+/// Whether the policy has a tmpfs or an overlay.
+fn has_memory_fs(policy: &Policy) -> bool {
+    policy.fs.as_ref().is_some_and(|fs| {
+        fs.preopens
+            .values()
+            .any(|e| matches!(e, FsEntry::Tmpfs(_) | FsEntry::Overlay(_)))
+    })
+}
 
 /// `get-environment` while some host variable is visible; arguments and the
 /// cwd while they are the host's.
@@ -615,9 +632,6 @@ impl<'a> HostImports<'a> {
         let allowed = || row.slot.is_none_or(|s| s.allows(self.policy));
         match row.host {
             HostRule::WhenAllowed => allowed(),
-            HostRule::WhenAllowedAndImported => {
-                allowed() && self.needs.imported.is_none_or(|i| i.contains(iface))
-            }
             HostRule::Settings(rule) => rule(self.policy, &self.needs, iface, func),
             HostRule::Carrier => self.carried.contains(iface),
         }

@@ -363,6 +363,13 @@ fn random_fs(rng: &mut Rng) -> Option<FsPolicy> {
     if rng.one_in(2) {
         fs.preopen("/data", FsEntry::RuntimeDir(PathBuf::from("/host/data")));
     }
+    if rng.one_in(4) {
+        fs.tmpfs("/tmp", Some(1 << 20));
+    }
+    if rng.one_in(5) {
+        let sub = harness::repo().join("tests/fixtures/data/sub");
+        fs.overlay("/app", sub, None);
+    }
     Some(fs)
 }
 
@@ -454,6 +461,7 @@ fn fs_reads_host(fs: &FsPolicy) -> bool {
             FsEntry::RuntimeDir(_) | FsEntry::RuntimeFile(_) => true,
             FsEntry::Dir(entries) => entries.values().any(runtime),
             FsEntry::Source(_) | FsEntry::Virtualize(_) => false,
+            FsEntry::Tmpfs(_) | FsEntry::Overlay(_) => false,
         }
     }
     fs.host_preopens || fs.preopens.values().any(runtime)

@@ -120,6 +120,9 @@ pub struct Host {
     /// relative to the repository), read-only.
     #[serde(default)]
     pub preopens: indexmap::IndexMap<String, String>,
+    /// Preopened directories the component may change, as `preopens`.
+    #[serde(default)]
+    pub writable_preopens: indexmap::IndexMap<String, String>,
     /// Grant outgoing HTTP (`wasi:http`); without it the host does not even
     /// define those interfaces, so a component importing them cannot start.
     #[serde(default)]
@@ -195,6 +198,14 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
             repo().join(host_path),
             guest,
             wasmtime_wasi::FsPerms::ReadOnly,
+        )
+        .expect("a preopen that exists");
+    }
+    for (guest, host_path) in &host.writable_preopens {
+        wasi.preopened_dir(
+            repo().join(host_path),
+            guest,
+            wasmtime_wasi::FsPerms::ReadWrite,
         )
         .expect("a preopen that exists");
     }

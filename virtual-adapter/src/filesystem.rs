@@ -14,6 +14,7 @@ use crate::exports::wasi::filesystem::types::{
     OutputStream, PathFlags,
 };
 use crate::io::{IoError, VInputStream, VOutputStream};
+use crate::memfs;
 use crate::state::config;
 use crate::vfs;
 use crate::wasi::clocks::wall_clock as host_clock;
@@ -85,6 +86,96 @@ pub enum VDescriptor {
     /// A node of the embedded tree, with the directories from its preopen's
     /// root down to it (so `..` is resolved without leaving the root).
     Virtual(Vec<u32>),
+    /// A node of a writable in-memory filesystem (`memfs.rs`).
+    Memory(MemDesc),
+}
+
+/// A descriptor of an in-memory node: it holds the node (so an unlinked
+/// file stays readable while open), and whether it may write.
+pub struct MemDesc {
+    id: memfs::Id,
+    read: bool,
+    write: bool,
+}
+
+impl MemDesc {
+    fn new(id: memfs::Id, read: bool, write: bool) -> Self {
+        memfs::hold(id);
+        MemDesc { id, read, write }
+    }
+
+    /// A file opened for writing, as the host checks it: `bad-descriptor`
+    /// otherwise (the file's handle was opened without write access).
+    fn writable(&self) -> Result<memfs::Id, ErrorCode> {
+        let id = file_only(self)?;
+        if self.write {
+            Ok(id)
+        } else {
+            Err(ErrorCode::BadDescriptor)
+        }
+    }
+
+    /// A file opened for reading.
+    fn readable(&self) -> Result<memfs::Id, ErrorCode> {
+        let id = file_only(self)?;
+        if self.read {
+            Ok(id)
+        } else {
+            Err(ErrorCode::BadDescriptor)
+        }
+    }
+}
+
+impl Drop for MemDesc {
+    fn drop(&mut self) {
+        memfs::release(self.id);
+    }
+}
+
+/// A stream over an in-memory file: it holds the file while open.
+struct MemStream {
+    id: memfs::Id,
+    /// The next offset; `None` appends.
+    position: Cell<Option<u64>>,
+}
+
+impl MemStream {
+    fn new(id: memfs::Id, position: Option<u64>) -> Self {
+        memfs::hold(id);
+        MemStream {
+            id,
+            position: Cell::new(position),
+        }
+    }
+}
+
+impl Drop for MemStream {
+    fn drop(&mut self) {
+        memfs::release(self.id);
+    }
+}
+
+impl crate::io::Source for MemStream {
+    fn read(&self, len: u64) -> Option<Vec<u8>> {
+        let at = self.position.get().unwrap_or(0);
+        let (bytes, _) = memfs::read(self.id, len, at).ok()?;
+        if bytes.is_empty() && len > 0 {
+            return None;
+        }
+        self.position.set(Some(at + bytes.len() as u64));
+        Some(bytes)
+    }
+}
+
+impl crate::io::Target for MemStream {
+    fn write(&self, bytes: &[u8]) -> Result<(), u8> {
+        let at = self.position.get();
+        let n = memfs::write(self.id, bytes, at).map_err(|e| e as u8)?;
+        if let Some(at) = at {
+            self.position.set(Some(at + n));
+        }
+        Ok(())
+    }
 }
 
 fn last(chain: &[u32]) -> u32 {
@@ -112,7 +203,7 @@ fn open_runtime_file(path: &str) -> Result<h::Descriptor, ErrorCode> {
 fn other(d: DescriptorBorrow<'_>) -> Result<&h::Descriptor, ErrorCode> {
     match d.get::<VDescriptor>() {
         VDescriptor::Host(h) => Ok(h),
-        VDescriptor::Virtual(_) => Err(ErrorCode::CrossDevice),
+        VDescriptor::Virtual(_) | VDescriptor::Memory(_) => Err(ErrorCode::CrossDevice),
     }
 }
 
@@ -138,10 +229,11 @@ fn virtual_hash(node: u32) -> MetadataHashValue {
 /// Runs `$host` on a host descriptor `$h`, or answers `$virt` for an
 /// embedded chain `$c`.
 macro_rules! on {
-    ($self:ident, $h:ident => $host:expr, $c:pat => $virt:expr) => {
+    ($self:ident, $h:ident => $host:expr, $c:pat => $virt:expr, $m:pat => $mem:expr) => {
         match $self {
             VDescriptor::Host($h) => map($host),
             VDescriptor::Virtual($c) => $virt,
+            VDescriptor::Memory($m) => $mem,
         }
     };
 }
@@ -162,43 +254,69 @@ impl GuestDescriptor for VDescriptor {
                     },
                 )))),
             },
+            VDescriptor::Memory(m) => match memfs::kind(m.id) {
+                DescriptorType::Directory => Err(ErrorCode::IsDirectory),
+                _ => Ok(InputStream::new(VInputStream::Source(Box::new(
+                    MemStream::new(m.readable()?, Some(offset)),
+                )))),
+            },
         }
     }
 
     fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
         trace!(Call::WriteViaStream, offset);
-        on!(self, h => h.write_via_stream(offset), _ => Err(ErrorCode::ReadOnly))
-            .map(|s| OutputStream::new(VOutputStream::Host(s)))
+        let stream = on!(self, h => h.write_via_stream(offset).map(VOutputStream::Host),
+            _ => Err(ErrorCode::ReadOnly),
+            m => mem_stream(m, Some(offset)))?;
+        Ok(OutputStream::new(stream))
     }
 
     fn append_via_stream(&self) -> Result<OutputStream, ErrorCode> {
         trace!(Call::AppendViaStream);
-        on!(self, h => h.append_via_stream(), _ => Err(ErrorCode::ReadOnly))
-            .map(|s| OutputStream::new(VOutputStream::Host(s)))
+        let stream = on!(self, h => h.append_via_stream().map(VOutputStream::Host),
+            _ => Err(ErrorCode::ReadOnly),
+            m => mem_stream(m, None))?;
+        Ok(OutputStream::new(stream))
     }
 
     fn advise(&self, offset: Filesize, length: Filesize, advice: Advice) -> Result<(), ErrorCode> {
         // SAFETY: as for `err`.
         let advice = unsafe { h::Advice::_lift(advice as u8) };
-        on!(self, h => h.advise(offset, length, advice), _ => Ok(()))
+        on!(self, h => h.advise(offset, length, advice), _ => Ok(()), m => file_only(m).map(|_| ()))
     }
 
     fn sync_data(&self) -> Result<(), ErrorCode> {
-        on!(self, h => h.sync_data(), _ => Ok(()))
+        on!(self, h => h.sync_data(), _ => Ok(()), _ => Ok(()))
     }
 
     fn get_flags(&self) -> Result<DescriptorFlags, ErrorCode> {
         on!(self, h => h.get_flags().map(|f| DescriptorFlags::from_bits_retain(f.bits())),
-            _ => Ok(DescriptorFlags::READ))
+        _ => Ok(DescriptorFlags::READ),
+        m => Ok(match (memfs::kind(m.id), m.write) {
+            (DescriptorType::Directory, _) => {
+                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY
+            }
+            (_, true) => DescriptorFlags::READ | DescriptorFlags::WRITE,
+            (_, false) => DescriptorFlags::READ,
+        }))
     }
 
     fn get_type(&self) -> Result<DescriptorType, ErrorCode> {
-        on!(self, h => h.get_type().map(kind), c => Ok(vfs::kind(last(c))))
+        on!(self, h => h.get_type().map(kind), c => Ok(vfs::kind(last(c))),
+            m => Ok(memfs::kind(m.id)))
     }
 
     fn set_size(&self, size: Filesize) -> Result<(), ErrorCode> {
         trace!(Call::SetSize, size);
-        on!(self, h => h.set_size(size), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.set_size(size), _ => Err(ErrorCode::ReadOnly),
+        // Truncating a file opened read-only is `invalid` to the host.
+        m => {
+            file_only(m)?;
+            match m.writable() {
+                Err(ErrorCode::BadDescriptor) => Err(ErrorCode::Invalid),
+                other => memfs::set_size(other?, size),
+            }
+        })
     }
 
     fn set_times(
@@ -209,17 +327,23 @@ impl GuestDescriptor for VDescriptor {
         on!(self, h => h.set_times(
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ), _ => Err(ErrorCode::ReadOnly))
+        ), _ => Err(ErrorCode::ReadOnly),
+        m => {
+            memfs::set_times(m.id, data_access_timestamp, data_modification_timestamp);
+            Ok(())
+        })
     }
 
     fn read(&self, length: Filesize, offset: Filesize) -> Result<(Vec<u8>, bool), ErrorCode> {
         trace!(Call::ReadFile, length, offset);
-        on!(self, h => h.read(length, offset), c => vfs::read(last(c), length, offset))
+        on!(self, h => h.read(length, offset), c => vfs::read(last(c), length, offset),
+            m => memfs::read(m.readable()?, length, offset))
     }
 
     fn write(&self, buffer: Vec<u8>, offset: Filesize) -> Result<Filesize, ErrorCode> {
         trace!(Call::WriteFile, buffer.len(), offset);
-        on!(self, h => h.write(&buffer, offset), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.write(&buffer, offset), _ => Err(ErrorCode::ReadOnly),
+            m => memfs::write(m.writable()?, &buffer, Some(offset)))
     }
 
     fn read_directory(&self) -> Result<DirectoryEntryStream, ErrorCode> {
@@ -235,22 +359,29 @@ impl GuestDescriptor for VDescriptor {
                     return Err(ErrorCode::NotDirectory)
                 }
             },
+            VDescriptor::Memory(m) => {
+                let mut entries = memfs::entries(m.id)?;
+                entries.reverse();
+                VDirectoryEntryStream::Memory(core::cell::RefCell::new(entries))
+            }
         };
         Ok(DirectoryEntryStream::new(stream))
     }
 
     fn sync(&self) -> Result<(), ErrorCode> {
-        on!(self, h => h.sync(), _ => Ok(()))
+        on!(self, h => h.sync(), _ => Ok(()), _ => Ok(()))
     }
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::CreateDirectoryAt, path);
-        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::ReadOnly),
+            m => memfs::create_directory(dir_only(m)?, &path))
     }
 
     fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
         trace!(Call::Stat);
-        on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(last(c))))
+        on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(last(c))),
+            m => Ok(memfs::stat(m.id)))
     }
 
     fn stat_at(&self, path_flags_: PathFlags, path: String) -> Result<DescriptorStat, ErrorCode> {
@@ -262,7 +393,8 @@ impl GuestDescriptor for VDescriptor {
                 Some(file) => map(open_runtime_file(file)?.stat().map(stat)),
                 None => Ok(virtual_stat(node)),
             }
-        })
+        },
+        m => memfs::stat_target(dir_only(m)?, &path).map(memfs::stat))
     }
 
     fn set_times_at(
@@ -277,7 +409,12 @@ impl GuestDescriptor for VDescriptor {
             &path,
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ), _ => Err(ErrorCode::ReadOnly))
+        ), _ => Err(ErrorCode::ReadOnly),
+        m => {
+            let id = memfs::resolve(dir_only(m)?, &path)?;
+            memfs::set_times(id, data_access_timestamp, data_modification_timestamp);
+            Ok(())
+        })
     }
 
     fn link_at(
@@ -289,8 +426,11 @@ impl GuestDescriptor for VDescriptor {
     ) -> Result<(), ErrorCode> {
         trace!(Call::LinkAt, old_path, new_path);
         let target = other(new_descriptor);
+        // An in-memory filesystem has no hard links: the host's code for an
+        // operation a filesystem does not support.
         on!(self, h => h.link_at(path_flags(old_path_flags), &old_path, target?, &new_path),
-            _ => Err(ErrorCode::ReadOnly))
+            _ => Err(ErrorCode::ReadOnly),
+            _ => Err(ErrorCode::Unsupported))
     }
 
     fn open_at(
@@ -311,6 +451,7 @@ impl GuestDescriptor for VDescriptor {
                 ))
                 .map(|d| Descriptor::new(VDescriptor::Host(d)));
             }
+            VDescriptor::Memory(m) => return open_memory(m, &path, open_flags, flags),
             VDescriptor::Virtual(c) => vfs::resolve(c, &path),
         };
         let writes = DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY;
@@ -337,15 +478,17 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
-        // The embedded tree has no symlinks: whatever `path` names, it is
-        // not one.
+        // Neither the embedded tree nor an in-memory one has symlinks:
+        // whatever `path` names, it is not one.
         on!(self, h => h.readlink_at(&path),
-            c => vfs::resolve(c, &path).and(Err(ErrorCode::Invalid)))
+            c => vfs::resolve(c, &path).and(Err(ErrorCode::Invalid)),
+            m => memfs::resolve(dir_only(m)?, &path).and(Err(ErrorCode::Invalid)))
     }
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::RemoveDirectoryAt, path);
-        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::ReadOnly),
+            m => memfs::remove_directory(dir_only(m)?, &path))
     }
 
     fn rename_at(
@@ -355,30 +498,41 @@ impl GuestDescriptor for VDescriptor {
         new_path: String,
     ) -> Result<(), ErrorCode> {
         trace!(Call::RenameAt, old_path, new_path);
+        if let VDescriptor::Memory(m) = self {
+            let VDescriptor::Memory(to) = new_descriptor.get::<VDescriptor>() else {
+                return Err(ErrorCode::CrossDevice);
+            };
+            return memfs::rename(dir_only(m)?, &old_path, dir_only(to)?, &new_path);
+        }
         let target = other(new_descriptor);
-        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::ReadOnly),
+            _ => Err(ErrorCode::CrossDevice))
     }
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         trace!(Call::SymlinkAt, old_path, new_path);
-        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::ReadOnly),
+            _ => Err(ErrorCode::Unsupported))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::UnlinkFileAt, path);
-        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::ReadOnly))
+        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::ReadOnly),
+            m => memfs::unlink_file(dir_only(m)?, &path))
     }
 
     fn is_same_object(&self, other_: DescriptorBorrow<'_>) -> bool {
         match (self, other_.get::<VDescriptor>()) {
             (VDescriptor::Host(a), VDescriptor::Host(b)) => a.is_same_object(b),
             (VDescriptor::Virtual(a), VDescriptor::Virtual(b)) => last(a) == last(b),
+            (VDescriptor::Memory(a), VDescriptor::Memory(b)) => a.id == b.id,
             _ => false,
         }
     }
 
     fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
-        on!(self, h => h.metadata_hash().map(hash), c => Ok(virtual_hash(last(c))))
+        on!(self, h => h.metadata_hash().map(hash), c => Ok(virtual_hash(last(c))),
+            m => Ok(memory_hash(m.id)))
     }
 
     fn metadata_hash_at(
@@ -393,8 +547,78 @@ impl GuestDescriptor for VDescriptor {
                 Some(file) => map(open_runtime_file(file)?.metadata_hash().map(hash)),
                 None => Ok(virtual_hash(node)),
             }
-        })
+        },
+        m => memfs::resolve(dir_only(m)?, &path).map(memory_hash))
     }
+}
+
+/// A file-only operation on an in-memory directory is `bad-descriptor`, as
+/// the host answers.
+fn file_only(m: &MemDesc) -> Result<memfs::Id, ErrorCode> {
+    match memfs::kind(m.id) {
+        DescriptorType::Directory => Err(ErrorCode::BadDescriptor),
+        _ => Ok(m.id),
+    }
+}
+
+/// A directory operation on an in-memory file is `not-directory`.
+fn dir_only(m: &MemDesc) -> Result<memfs::Id, ErrorCode> {
+    match memfs::kind(m.id) {
+        DescriptorType::Directory => Ok(m.id),
+        _ => Err(ErrorCode::NotDirectory),
+    }
+}
+
+fn mem_stream(m: &MemDesc, position: Option<u64>) -> Result<VOutputStream, ErrorCode> {
+    let id = m.writable()?;
+    Ok(VOutputStream::Target(Box::new(MemStream::new(
+        id, position,
+    ))))
+}
+
+fn memory_hash(id: memfs::Id) -> MetadataHashValue {
+    MetadataHashValue {
+        lower: u64::from(id),
+        upper: u64::from_le_bytes(*b"wasi-mem"),
+    }
+}
+
+/// `open-at` in an in-memory filesystem, with the host's checks of the flags.
+fn open_memory(
+    m: &MemDesc,
+    path: &str,
+    open_flags: OpenFlags,
+    flags: DescriptorFlags,
+) -> Result<Descriptor, ErrorCode> {
+    let dir = dir_only(m)?;
+    let directory = open_flags.contains(OpenFlags::DIRECTORY);
+    let changes = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
+    if directory && open_flags.intersects(changes) {
+        return Err(ErrorCode::Invalid);
+    }
+    let sync = DescriptorFlags::FILE_INTEGRITY_SYNC
+        | DescriptorFlags::DATA_INTEGRITY_SYNC
+        | DescriptorFlags::REQUESTED_WRITE_SYNC;
+    if flags.intersects(sync) {
+        return Err(ErrorCode::Unsupported);
+    }
+    // The host opens a file for writing when asked to write, create or
+    // truncate, and for reading when asked to read or not to write.
+    let write = flags.contains(DescriptorFlags::WRITE)
+        || open_flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
+    let read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
+    let id = memfs::open(
+        dir,
+        path,
+        open_flags.contains(OpenFlags::CREATE),
+        open_flags.contains(OpenFlags::EXCLUSIVE),
+        open_flags.contains(OpenFlags::TRUNCATE),
+        directory,
+        write,
+    )?;
+    Ok(Descriptor::new(VDescriptor::Memory(MemDesc::new(
+        id, read, write,
+    ))))
 }
 
 /// `wasi:filesystem/types.directory-entry-stream`.
@@ -405,6 +629,8 @@ pub enum VDirectoryEntryStream {
         next: Cell<u32>,
         end: u32,
     },
+    /// The entries of an in-memory directory when it was read, last first.
+    Memory(core::cell::RefCell<Vec<(String, DescriptorType)>>),
 }
 
 impl GuestDirectoryEntryStream for VDirectoryEntryStream {
@@ -427,6 +653,10 @@ impl GuestDirectoryEntryStream for VDirectoryEntryStream {
                     name: vfs::node(at).name.into(),
                 }))
             }
+            VDirectoryEntryStream::Memory(entries) => Ok(entries
+                .borrow_mut()
+                .pop()
+                .map(|(name, type_)| DirectoryEntry { type_, name })),
         }
     }
 }
@@ -440,6 +670,8 @@ impl types::Guest for Adapter {
             IoError::Host(e) if config().allows(allow::HOST_PREOPENS) => {
                 h::filesystem_error_code(e).map(err)
             }
+            // SAFETY: the discriminant of a filesystem error code (`memfs`).
+            IoError::Filesystem(code) => Some(unsafe { ErrorCode::_lift(*code) }),
             _ => None,
         }
     }
@@ -489,6 +721,13 @@ impl preopens::Guest for Adapter {
                 )
             })
             .collect();
+        for (i, memory) in config().fs.memory.iter().enumerate() {
+            let root = MemDesc::new(memfs::root(i), true, true);
+            out.push((
+                Descriptor::new(VDescriptor::Memory(root)),
+                memory.name.into(),
+            ));
+        }
         let remaps = config().fs.remaps;
         if config().allows(allow::HOST_PREOPENS) || !remaps.is_empty() {
             let host = host::preopens::get_directories();

@@ -23,6 +23,9 @@ const SINK_BUDGET: u64 = 1 << 20;
 pub enum IoError {
     Host(host_error::Error),
     Virtual(String),
+    /// A `wasi:filesystem` error code (its discriminant) of an in-memory
+    /// file's stream (`memfs.rs`).
+    Filesystem(u8),
 }
 
 impl GuestError for IoError {
@@ -30,6 +33,7 @@ impl GuestError for IoError {
         match self {
             IoError::Host(e) => e.to_debug_string(),
             IoError::Virtual(msg) => msg.clone(),
+            IoError::Filesystem(_) => String::from("in-memory file write failed"),
         }
     }
 }
@@ -270,6 +274,14 @@ pub enum VOutputStream {
     Denied(&'static str),
     /// Writes go wherever the shared sink points at the time.
     Shared(Rc<RefCell<Sink>>),
+    /// Writes go to an in-memory file.
+    Target(alloc::boxed::Box<dyn Target>),
+}
+
+/// Where a [`VOutputStream::Target`] writes: an error is a `wasi:filesystem`
+/// error code's discriminant.
+pub trait Target {
+    fn write(&self, bytes: &[u8]) -> Result<(), u8>;
 }
 
 /// Where a [`VOutputStream::Shared`] writes: a buffer until its owner
@@ -297,6 +309,13 @@ impl VOutputStream {
             VOutputStream::Host(h) => map(f(h)),
             VOutputStream::Discard => Ok(sink),
             VOutputStream::Denied(what) => Err(denied_error(what)),
+            VOutputStream::Target(target) => {
+                let mut bytes = Vec::new();
+                buffer(&mut bytes);
+                target.write(&bytes).map(|()| sink).map_err(|code| {
+                    StreamError::LastOperationFailed(Error::new(IoError::Filesystem(code)))
+                })
+            }
             VOutputStream::Shared(shared) => {
                 let mut shared = shared.borrow_mut();
                 match &mut *shared {

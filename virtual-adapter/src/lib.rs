@@ -25,6 +25,7 @@ mod exit;
 mod filesystem;
 mod http;
 mod io;
+mod memfs;
 mod random;
 mod rules;
 mod sockets;

@@ -96,8 +96,8 @@ pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
     Ok(chain)
 }
 
-/// Up to `len` bytes of file `index` from `offset`, and whether that reached
-/// the end.
+/// Up to `len` bytes of file `index` from `offset`, and whether it read
+/// nothing because the end was reached.
 pub fn read(index: u32, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
     let NodeKind::File {
         segment,
@@ -108,7 +108,9 @@ pub fn read(index: u32, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorC
         return Err(ErrorCode::IsDirectory);
     };
     let size = u64::from(size);
-    if offset >= size {
+    // As the host answers: the end is reported by a read that returns
+    // nothing.
+    if offset >= size || len == 0 {
         return Ok((Vec::new(), true));
     }
     let n = len.min(size - offset);
@@ -120,7 +122,7 @@ pub fn read(index: u32, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorC
             passive_read(segment, start + offset as u32, n as u32, bytes.as_mut_ptr());
         }
     }
-    Ok((bytes, offset + n == size))
+    Ok((bytes, false))
 }
 
 /// A stream over a file of the embedded tree.

@@ -231,7 +231,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 7;
+pub const LAYOUT_VERSION: u32 = 8;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -529,6 +529,61 @@ pub struct Fs<'a> {
     nodes: &'a [u8],
     /// Names and host paths, referred to by the nodes.
     strings: &'a [u8],
+    /// The writable in-memory preopens (`--tmpfs`, `--overlay`).
+    pub memory: MemoryList<'a>,
+}
+
+/// One writable in-memory preopen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory<'a> {
+    /// Its guest path.
+    pub name: &'a str,
+    /// For an overlay, the embedded directory (a node of the tree) that its
+    /// writes lie over; `None` for a tmpfs, which starts empty.
+    pub lower: Option<u32>,
+    /// The most bytes its files and metadata may take.
+    pub limit: u64,
+}
+
+/// The writable in-memory preopens: `name, lower (u32::MAX for none),
+/// limit (u64)` each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryList<'a> {
+    len: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> MemoryList<'a> {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each in order; checked by [`Config::parse`].
+    pub fn iter(&self) -> impl Iterator<Item = Memory<'a>> + 'a {
+        let mut r = Reader::new(self.bytes);
+        (0..self.len).map_while(move |_| read_memory(&mut r).ok())
+    }
+
+    /// Preopen number `index`.
+    pub fn get(&self, index: usize) -> Option<Memory<'a>> {
+        self.iter().nth(index)
+    }
+}
+
+fn read_memory<'a>(r: &mut Reader<'a>) -> Result<Memory<'a>, Error> {
+    let name = r.str()?;
+    let lower = match r.u32()? {
+        u32::MAX => None,
+        node => Some(node),
+    };
+    let limit = r.u64()?;
+    Ok(Memory { name, lower, limit })
 }
 
 /// What a node of the virtual filesystem is.
@@ -637,6 +692,13 @@ impl<'a> Fs<'a> {
         if self.preopens().any(|(_, root)| root >= count) {
             return Err(Error::Truncated);
         }
+        let mut r = Reader::new(self.memory.bytes);
+        for _ in 0..self.memory.len {
+            let memory = read_memory(&mut r)?;
+            if memory.lower.is_some_and(|root| root >= count) {
+                return Err(Error::Truncated);
+            }
+        }
         Ok(())
     }
 }
@@ -703,8 +765,8 @@ impl<'a> Config<'a> {
             preopen_nodes: r.bytes()?,
             nodes: r.bytes()?,
             strings: r.bytes()?,
+            memory: MemoryList { len: 0, bytes: &[] },
         };
-        fs.validate()?;
         let clock = match r.u32()? {
             0 => None,
             1 => Some(VirtualClock {
@@ -725,6 +787,11 @@ impl<'a> Config<'a> {
         };
         let call_names = r.str_list()?;
         let net = net::Rules::read(&mut r)?;
+        let mut fs = fs;
+        let len = r.u32()?;
+        let bytes = r.bytes()?;
+        fs.memory = MemoryList { len, bytes };
+        fs.validate()?;
         Ok(Config {
             flags,
             env: Env {
@@ -953,6 +1020,8 @@ mod encode {
         pub preopens: Vec<(&'s str, u32)>,
         /// The nodes; a directory's children are consecutive and sorted.
         pub nodes: Vec<NodeSpec<'s>>,
+        /// The writable in-memory preopens.
+        pub memory: Vec<super::Memory<'s>>,
     }
 
     /// One node of [`FsSpec`].
@@ -1099,6 +1168,11 @@ mod encode {
         }
         w.str_list(spec.call_names);
         w.bytes.extend(super::net::rules_bytes(&spec.net));
+        w.list(&spec.fs.memory, |w, m| {
+            w.str(m.name);
+            w.u32(m.lower.unwrap_or(u32::MAX));
+            w.u64(m.limit);
+        });
         w.bytes
     }
 
@@ -1230,6 +1304,18 @@ mod tests {
                         kind: NodeKind::RuntimeFile("/host/z.txt"),
                     },
                 ],
+                memory: vec![
+                    Memory {
+                        name: "/tmp",
+                        lower: None,
+                        limit: 1 << 40,
+                    },
+                    Memory {
+                        name: "/app",
+                        lower: Some(2),
+                        limit: 99,
+                    },
+                ],
             },
         }
     }
@@ -1302,6 +1388,16 @@ mod tests {
         assert_eq!(c.random_seed, Some(u64::MAX - 1));
         assert_eq!(c.stdin, Some(&b"line one\nline two\n"[..]));
         assert_eq!(c.call_names.iter().collect::<Vec<_>>(), CALL_NAMES);
+        let memory: Vec<Memory<'_>> = c.fs.memory.iter().collect();
+        assert_eq!(memory.len(), 2);
+        assert_eq!(
+            (memory[0].name, memory[0].lower, memory[0].limit),
+            ("/tmp", None, 1 << 40)
+        );
+        assert_eq!(
+            (memory[1].name, memory[1].lower, memory[1].limit),
+            ("/app", Some(2), 99)
+        );
         let rule = c.net.iter().next().unwrap();
         assert_eq!(c.net.len(), 1);
         assert_eq!(rule.host, net::HostMatch::Name("db.internal"));

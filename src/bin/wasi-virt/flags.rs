@@ -309,6 +309,47 @@ pub struct FsFlags {
     /// Repeatable, and may be mixed with --mount.
     #[arg(long, value_name = "GUEST=HOSTPATH", value_parser = parse_mount)]
     preopen: Vec<(String, PathBuf)>,
+
+    /// An empty writable directory held in the component's memory as the
+    /// preopen GUEST, of at most SIZE (default 64MiB; `16MiB`, `512KiB`,
+    /// `1GiB`): it lives as long as the instance and never touches the
+    /// host. Repeatable.
+    #[arg(long, value_name = "GUEST[=SIZE]", value_parser = parse_tmpfs)]
+    tmpfs: Vec<(String, Option<u64>)>,
+
+    /// Embed HOSTDIR as --mount does, with writes, creations, renames and
+    /// deletions going to an in-memory layer of at most SIZE above it
+    /// (default 64MiB). Repeatable.
+    #[arg(long, value_name = "GUEST=HOSTDIR[=SIZE]", value_parser = parse_overlay)]
+    overlay: Vec<(String, PathBuf, Option<u64>)>,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    text.parse::<wasi_virt::ByteSize>()
+        .map(|s| s.0)
+        .map_err(|e| format!("{e:#}"))
+}
+
+fn parse_tmpfs(s: &str) -> Result<(String, Option<u64>), String> {
+    match s.split_once('=') {
+        None if !s.is_empty() => Ok((s.to_string(), None)),
+        Some((guest, size)) if !guest.is_empty() => {
+            Ok((guest.to_string(), Some(parse_size(size)?)))
+        }
+        _ => Err(format!("`{s}` is not GUEST or GUEST=SIZE")),
+    }
+}
+
+fn parse_overlay(s: &str) -> Result<(String, PathBuf, Option<u64>), String> {
+    let mut parts = s.splitn(3, '=');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(guest), Some(dir), size) if !guest.is_empty() && !dir.is_empty() => Ok((
+            guest.to_string(),
+            PathBuf::from(dir),
+            size.map(parse_size).transpose()?,
+        )),
+        _ => Err(format!("`{s}` is not GUEST=HOSTDIR or GUEST=HOSTDIR=SIZE")),
+    }
 }
 
 impl FsFlags {
@@ -328,6 +369,26 @@ impl FsFlags {
                 bail!("mount `{guest}={shown}`: `{shown}` is a file; --mount takes a directory");
             }
             fs.virtual_preopen(guest, host);
+        }
+        for (guest, size) in &self.tmpfs {
+            if fs.preopens.contains_key(guest) {
+                bail!("`{guest}` is given twice; give each preopen once");
+            }
+            fs.tmpfs(guest, *size);
+        }
+        for (guest, host, size) in &self.overlay {
+            if fs.preopens.contains_key(guest) {
+                bail!("`{guest}` is given twice; give each preopen once");
+            }
+            let shown = host.display();
+            let meta = std::fs::metadata(host)
+                .with_context(|| format!("failed to read overlay `{guest}={shown}`"))?;
+            if !meta.is_dir() {
+                bail!(
+                    "overlay `{guest}={shown}`: `{shown}` is a file; --overlay takes a directory"
+                );
+            }
+            fs.overlay(guest, host, *size);
         }
         for (guest, host) in &self.preopen {
             if fs.preopens.contains_key(guest) {

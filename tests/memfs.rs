@@ -1,0 +1,230 @@
+//! The writable in-memory filesystems (`--tmpfs`, `--overlay`) against a
+//! host preopen, differentially: the `fs-script` guest runs the same script
+//! of filesystem operations on a real temporary directory preopened by
+//! wasmtime, and on a tmpfs (or on an overlay of a tree, against a copy of
+//! that tree), and must print the same lines. The scripts are the
+//! hand-written ones in `tests/memfs/*.txt` (one command a line) and a few
+//! hundred generated from fixed seeds. Other trials check what has no host
+//! counterpart: the size limit, and that no filesystem import is left.
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use anyhow::{ensure, Result};
+use harness::Host;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use wasi_virt::{FsPolicy, Policy, WasiVirt};
+use wasmtime::component::Component;
+
+/// Generated scripts per filesystem kind.
+const GENERATED: u64 = 500;
+
+/// The tree below every overlay, and copied for its host counterpart.
+fn lower() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = harness::repo().join("target/test-fixtures/memfs-lower");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("d/e")).unwrap();
+        std::fs::write(dir.join("a"), "alpha\n").unwrap();
+        std::fs::write(dir.join("d/x"), "ex\n").unwrap();
+        std::fs::write(dir.join("d/e/f"), "deep\n").unwrap();
+        std::fs::write(dir.join("big"), vec![b'z'; 10_000]).unwrap();
+        dir
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The guest with `/t` virtualized as `fs` wants, compiled once.
+fn virtualized(fs: FsPolicy) -> Component {
+    let mut virt = WasiVirt::from_policy(Policy {
+        fs: Some(fs),
+        ..Policy::default()
+    });
+    virt.compose(harness::guest("fs-script"));
+    harness::compile(&virt.finish().expect("virtualize").bytes).unwrap()
+}
+
+struct Subjects {
+    host: Component,
+    tmpfs: Component,
+    overlay: Component,
+}
+
+fn subjects() -> &'static Subjects {
+    static S: OnceLock<Subjects> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut tmpfs = FsPolicy::default();
+        tmpfs.deny_host_preopens().tmpfs("/t", None);
+        let mut overlay = FsPolicy::default();
+        overlay.deny_host_preopens().overlay("/t", lower(), None);
+        Subjects {
+            host: harness::compile(&harness::guest("fs-script")).unwrap(),
+            tmpfs: virtualized(tmpfs),
+            overlay: virtualized(overlay),
+        }
+    })
+}
+
+fn run(component: &Component, script: &str, preopen: Option<&Path>) -> Result<String> {
+    let mut host = Host::default();
+    host.env.insert("FS_SCRIPT".into(), script.into());
+    host.env.insert("FS_ROOT".into(), "/t".into());
+    if let Some(dir) = preopen {
+        host.writable_preopens
+            .insert("/t".into(), dir.display().to_string());
+    }
+    let out = harness::run_compiled(component, &host)?;
+    ensure!(
+        out.end == harness::End::Ok,
+        "ended with {:?}\n{}{}",
+        out.end,
+        out.stdout,
+        out.stderr
+    );
+    Ok(out.stdout)
+}
+
+/// Runs `script` on a fresh host directory (empty, or a copy of the lower
+/// tree) and on the in-memory filesystem; the outputs must be equal.
+fn differential(script: &str, overlay: bool) -> Result<()> {
+    let s = subjects();
+    let dir = tempfile::tempdir()?;
+    if overlay {
+        copy_tree(lower(), dir.path());
+    }
+    let want = run(&s.host, script, Some(dir.path()))?;
+    let memory = if overlay { &s.overlay } else { &s.tmpfs };
+    let got = run(memory, script, None)?;
+    if got == want {
+        return Ok(());
+    }
+    let first = got
+        .lines()
+        .zip(want.lines())
+        .find(|(g, w)| g != w)
+        .map(|(g, w)| format!("first difference:\n  memory {g}\n  host   {w}\n"))
+        .unwrap_or_default();
+    anyhow::bail!("{first}--- memory\n{got}--- host\n{want}")
+}
+
+/// xorshift64*, seeded.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// A random script over a small namespace, so that operations meet.
+fn generate(seed: u64) -> String {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let paths = [
+        "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "b/z", "a/", "d/", ".", "..", "d/..",
+        "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.",
+    ];
+    let words = ["hello", "x", "data123", "", "long-long-long-text"];
+    let flags = [
+        "r", "rw", "crw", "cxrw", "ctrw", "trw", "d", "dr", "cd", "w", "cr", "r",
+    ];
+    let mut script = Vec::new();
+    for _ in 0..10 + r.below(30) {
+        let fd = 1 + r.below(4);
+        let p = r.pick(&paths);
+        let line = match r.below(17) {
+            0 | 1 => format!("open {p} {}", r.pick(&flags)),
+            2 => format!("write {fd} {} {}", r.below(12), r.pick(&words)),
+            3 => format!("read {fd} {} {}", r.below(12), r.below(20)),
+            4 => format!("setsize {fd} {}", r.below(30)),
+            5 => format!("wstream {fd} {} {}", r.below(8), r.pick(&words)),
+            6 => format!("append {fd} {}", r.pick(&words)),
+            7 => format!("rstream {fd} {}", r.below(8)),
+            8 => format!("fstat {fd}"),
+            9 => format!("close {fd}"),
+            10 => format!("stat {p}"),
+            11 => format!("mkdir {p}"),
+            12 => format!("rmdir {p}"),
+            13 => format!("unlink {p}"),
+            14 => format!("rename {p} {}", r.pick(&paths)),
+            15 => format!("ls {p}"),
+            _ => format!("cat {p}"),
+        };
+        script.push(line);
+    }
+    script.join("; ")
+}
+
+/// The hand-written scripts: `tests/memfs/NAME.txt`, one command a line
+/// (`#` starts a comment), run on both kinds.
+fn written() -> Vec<(String, String)> {
+    let dir = harness::repo().join("tests/memfs");
+    let mut out = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    for path in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+    {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let script: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        out.push((name, script.join("; ")));
+    }
+    out
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for (name, script) in written() {
+        let script = Arc::new(script);
+        for (kind, overlay) in [("tmpfs", false), ("overlay", true)] {
+            let script = script.clone();
+            trials.push(Trial::test(format!("{kind}/{name}"), move || {
+                differential(&script, overlay).map_err(|e| Failed::from(format!("{e:#}")))
+            }));
+        }
+    }
+    for seed in 0..GENERATED {
+        for (kind, overlay) in [("tmpfs", false), ("overlay", true)] {
+            trials.push(Trial::test(format!("{kind}/generated-{seed}"), move || {
+                let script = generate(seed * 2 + u64::from(overlay));
+                differential(&script, overlay)
+                    .map_err(|e| Failed::from(format!("script: {script}\n{e:#}")))
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

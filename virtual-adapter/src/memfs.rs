@@ -1,0 +1,776 @@
+//! Writable in-memory filesystems: `--tmpfs` (empty at start) and
+//! `--overlay` (an embedded directory with a writable layer above it). They
+//! live in the instance's memory and never touch the host.
+//!
+//! Nodes sit in one slab. A directory of an overlay keeps its embedded
+//! (lower) directory until it is first listed or searched; then its
+//! entries are copied into the layer, files as references to their
+//! embedded bytes, which are copied up on the first change. A deleted entry
+//! is simply gone from its directory, so it hides the embedded one.
+//!
+//! Paths are resolved component by component, as a host does: every
+//! component before the last must be a directory (`a.txt/..` is
+//! `not-directory`), `..` never climbs above the preopen, and a trailing
+//! slash asks for a directory.
+//!
+//! Each filesystem has a size limit that counts the bytes of the files in
+//! its layer and a fixed cost per created entry; a change that would pass
+//! it fails with `insufficient-space` and changes nothing. A node's memory
+//! is freed when it is unlinked and no descriptor or stream holds it.
+
+use crate::exports::wasi::clocks::wall_clock::Datetime;
+use crate::exports::wasi::filesystem::types::{
+    DescriptorStat, DescriptorType, ErrorCode, NewTimestamp,
+};
+use crate::state::config;
+use crate::vfs;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use wasi_virt_layout::{NodeKind, NAME_MAX};
+
+/// A node's index in the slab.
+pub type Id = u32;
+
+/// What an entry costs against the limit besides its name and bytes.
+const ENTRY_COST: u64 = 64;
+
+struct Node {
+    /// The directory holding it (a root holds itself).
+    parent: Id,
+    /// Which filesystem (memory preopen) it belongs to.
+    fs: u32,
+    kind: Kind,
+    atime: Datetime,
+    mtime: Datetime,
+    ctime: Datetime,
+    /// Descriptors and streams holding it.
+    holds: u32,
+    /// Whether a directory still names it.
+    linked: bool,
+    /// What it is charged against its filesystem's limit.
+    charged: u64,
+}
+
+enum Kind {
+    Dir {
+        entries: BTreeMap<String, Id>,
+        /// The embedded directory not yet copied into the layer.
+        lower: Option<u32>,
+    },
+    File(Data),
+}
+
+enum Data {
+    /// The bytes of embedded file `node`, not yet copied up.
+    Lower {
+        node: u32,
+        len: u64,
+    },
+    Owned(Vec<u8>),
+}
+
+impl Data {
+    fn len(&self) -> u64 {
+        match self {
+            Data::Lower { len, .. } => *len,
+            Data::Owned(bytes) => bytes.len() as u64,
+        }
+    }
+}
+
+struct Fs {
+    root: Id,
+    used: u64,
+    limit: u64,
+}
+
+#[derive(Default)]
+struct Store {
+    nodes: Vec<Option<Node>>,
+    free: Vec<Id>,
+    fss: Vec<Fs>,
+}
+
+struct Global(RefCell<Option<Store>>);
+
+// SAFETY: the adapter is single-threaded wasm.
+unsafe impl Sync for Global {}
+
+static STORE: Global = Global(RefCell::new(None));
+
+/// Runs `f` on the store, made from the configuration on first use.
+fn with<T>(f: impl FnOnce(&mut Store) -> T) -> T {
+    let mut slot = STORE.0.borrow_mut();
+    let store = slot.get_or_insert_with(Store::new);
+    f(store)
+}
+
+impl Store {
+    fn new() -> Store {
+        let mut store = Store::default();
+        for (i, memory) in config().fs.memory.iter().enumerate() {
+            let now = crate::clocks::file_time();
+            let root = store.add(Node {
+                parent: 0,
+                fs: i as u32,
+                kind: Kind::Dir {
+                    entries: BTreeMap::new(),
+                    lower: memory.lower,
+                },
+                atime: now,
+                mtime: now,
+                ctime: now,
+                holds: 0,
+                linked: true,
+                charged: 0,
+            });
+            store.node_mut(root).parent = root;
+            store.fss.push(Fs {
+                root,
+                used: 0,
+                limit: memory.limit,
+            });
+        }
+        store
+    }
+
+    fn add(&mut self, node: Node) -> Id {
+        match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = Some(node);
+                id
+            }
+            None => {
+                self.nodes.push(Some(node));
+                (self.nodes.len() - 1) as Id
+            }
+        }
+    }
+
+    fn node(&self, id: Id) -> &Node {
+        self.nodes[id as usize].as_ref().expect("a live node")
+    }
+
+    fn node_mut(&mut self, id: Id) -> &mut Node {
+        self.nodes[id as usize].as_mut().expect("a live node")
+    }
+
+    fn is_dir(&self, id: Id) -> bool {
+        matches!(self.node(id).kind, Kind::Dir { .. })
+    }
+
+    /// Charges `bytes` more against `id`'s filesystem, or fails with
+    /// `insufficient-space` and charges nothing.
+    fn charge(&mut self, id: Id, bytes: u64) -> Result<(), ErrorCode> {
+        let index = self.node(id).fs as usize;
+        let fs = &mut self.fss[index];
+        match fs.used.checked_add(bytes) {
+            Some(used) if used <= fs.limit => {
+                fs.used = used;
+                self.node_mut(id).charged += bytes;
+                Ok(())
+            }
+            _ => Err(ErrorCode::InsufficientSpace),
+        }
+    }
+
+    fn refund(&mut self, id: Id, bytes: u64) {
+        let node = self.node_mut(id);
+        let bytes = bytes.min(node.charged);
+        node.charged -= bytes;
+        let fs = node.fs as usize;
+        self.fss[fs].used -= bytes;
+    }
+
+    /// Copies an overlay directory's embedded entries into the layer.
+    fn materialize(&mut self, dir: Id) {
+        let lower = match &mut self.node_mut(dir).kind {
+            Kind::Dir { lower, .. } => lower.take(),
+            Kind::File(_) => None,
+        };
+        let Some(lower) = lower else {
+            return;
+        };
+        let NodeKind::Dir { first, count } = vfs::node(lower).kind else {
+            return;
+        };
+        let (fs, time) = (self.node(dir).fs, self.node(dir).mtime);
+        for child in first..first + count {
+            let embedded = vfs::node(child);
+            let kind = match embedded.kind {
+                NodeKind::Dir { .. } => Kind::Dir {
+                    entries: BTreeMap::new(),
+                    lower: Some(child),
+                },
+                NodeKind::File { len, .. } => Kind::File(Data::Lower {
+                    node: child,
+                    len: u64::from(len),
+                }),
+                NodeKind::RuntimeFile(_) => continue,
+            };
+            let id = self.add(Node {
+                parent: dir,
+                fs,
+                kind,
+                atime: time,
+                mtime: time,
+                ctime: time,
+                holds: 0,
+                linked: true,
+                charged: 0,
+            });
+            if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
+                entries.insert(embedded.name.to_string(), id);
+            }
+        }
+    }
+
+    fn lookup(&mut self, dir: Id, name: &str) -> Option<Id> {
+        self.materialize(dir);
+        match &self.node(dir).kind {
+            Kind::Dir { entries, .. } => entries.get(name).copied(),
+            Kind::File(_) => None,
+        }
+    }
+
+    /// Walks the components of `path` from directory `from`; the node
+    /// reached. A trailing slash asks for a directory.
+    fn resolve(&mut self, from: Id, path: &str) -> Result<Id, ErrorCode> {
+        check_path(path)?;
+        let mut here = from;
+        for part in path.split('/') {
+            if part.is_empty() {
+                continue;
+            }
+            here = self.step(here, part)?;
+        }
+        if path.ends_with('/') && !self.is_dir(here) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        Ok(here)
+    }
+
+    /// One component from directory `here`.
+    fn step(&mut self, here: Id, part: &str) -> Result<Id, ErrorCode> {
+        if !self.is_dir(here) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        match part {
+            "." => Ok(here),
+            ".." => {
+                let node = self.node(here);
+                if node.parent == here {
+                    Err(ErrorCode::NotPermitted)
+                } else {
+                    Ok(node.parent)
+                }
+            }
+            name if name.len() > NAME_MAX => Err(ErrorCode::NameTooLong),
+            name => self.lookup(here, name).ok_or(ErrorCode::NoEntry),
+        }
+    }
+
+    /// The directory that would hold `path`'s last component, and that
+    /// component: `None` when the path ends in `.` or `..` (a `..` that
+    /// climbs above the preopen is `not-permitted`, as anywhere).
+    fn parent<'p>(&mut self, from: Id, path: &'p str) -> Result<(Id, Option<&'p str>), ErrorCode> {
+        check_path(path)?;
+        let trimmed = path.trim_end_matches('/');
+        let (dir_path, last) = match trimmed.rfind('/') {
+            Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
+            None => ("", trimmed),
+        };
+        let dir = self.resolve(from, if dir_path.is_empty() { "." } else { dir_path })?;
+        if !self.is_dir(dir) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        match last {
+            "" | "." => Ok((dir, None)),
+            ".." => {
+                self.step(dir, "..")?;
+                Ok((dir, None))
+            }
+            name if name.len() > NAME_MAX => Err(ErrorCode::NameTooLong),
+            name => Ok((dir, Some(name))),
+        }
+    }
+
+    fn touch_dir(&mut self, dir: Id) {
+        let now = crate::clocks::file_time();
+        let node = self.node_mut(dir);
+        node.mtime = now;
+        node.ctime = now;
+    }
+
+    fn create(&mut self, dir: Id, name: &str, kind: Kind) -> Result<Id, ErrorCode> {
+        let fs = self.node(dir).fs;
+        let cost = ENTRY_COST + name.len() as u64;
+        let fs_state = &self.fss[fs as usize];
+        if fs_state
+            .used
+            .checked_add(cost)
+            .is_none_or(|u| u > fs_state.limit)
+        {
+            return Err(ErrorCode::InsufficientSpace);
+        }
+        let now = crate::clocks::file_time();
+        let id = self.add(Node {
+            parent: dir,
+            fs,
+            kind,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            holds: 0,
+            linked: true,
+            charged: 0,
+        });
+        self.charge(id, cost)?;
+        if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
+            entries.insert(name.to_string(), id);
+        }
+        self.touch_dir(dir);
+        Ok(id)
+    }
+
+    /// Takes `name` out of `dir`; frees the node (and, for a directory,
+    /// nothing else: only empty directories are removed) unless held.
+    fn unlink(&mut self, dir: Id, name: &str) {
+        let id = match &mut self.node_mut(dir).kind {
+            Kind::Dir { entries, .. } => entries.remove(name),
+            Kind::File(_) => None,
+        };
+        self.touch_dir(dir);
+        if let Some(id) = id {
+            self.node_mut(id).linked = false;
+            self.free_if_unused(id);
+        }
+    }
+
+    fn free_if_unused(&mut self, id: Id) {
+        let node = self.node(id);
+        if node.linked || node.holds > 0 {
+            return;
+        }
+        let charged = node.charged;
+        self.refund(id, charged);
+        self.nodes[id as usize] = None;
+        self.free.push(id);
+    }
+
+    /// The bytes of file `id`, copied up into the layer if still embedded.
+    fn owned(&mut self, id: Id) -> Result<&mut Vec<u8>, ErrorCode> {
+        let len = match &self.node(id).kind {
+            Kind::File(Data::Lower { len, .. }) => Some(*len),
+            Kind::File(Data::Owned(_)) => None,
+            Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+        };
+        if let Some(len) = len {
+            self.charge(id, len)?;
+            let Kind::File(Data::Lower { node, .. }) = self.node(id).kind else {
+                unreachable!()
+            };
+            let (bytes, _) = vfs::read(node, len, 0)?;
+            self.node_mut(id).kind = Kind::File(Data::Owned(bytes));
+        }
+        match &mut self.node_mut(id).kind {
+            Kind::File(Data::Owned(bytes)) => Ok(bytes),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Makes file `id` `size` bytes long, charging or refunding the change.
+    fn resize(&mut self, id: Id, size: u64) -> Result<(), ErrorCode> {
+        let old = match &self.node(id).kind {
+            Kind::File(data) => data.len(),
+            Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+        };
+        let size_usize = usize::try_from(size).map_err(|_| ErrorCode::InsufficientSpace)?;
+        if size > old {
+            self.owned(id)?;
+            self.charge(id, size - old)?;
+        } else {
+            self.owned(id)?;
+            self.refund(id, old - size);
+        }
+        let bytes = self.owned(id)?;
+        bytes.resize(size_usize, 0);
+        Ok(())
+    }
+
+    fn modified(&mut self, id: Id) {
+        let now = crate::clocks::file_time();
+        let node = self.node_mut(id);
+        node.mtime = now;
+        node.ctime = now;
+    }
+}
+
+/// A path the host would refuse before looking: absolute, or holding NUL.
+fn check_path(path: &str) -> Result<(), ErrorCode> {
+    if path.starts_with('/') {
+        return Err(ErrorCode::NotPermitted);
+    }
+    if path.contains('\0') {
+        return Err(ErrorCode::Invalid);
+    }
+    Ok(())
+}
+
+/// The root of memory preopen `index`.
+pub fn root(index: usize) -> Id {
+    with(|s| s.fss[index].root)
+}
+
+/// Another descriptor or stream holds `id`.
+pub fn hold(id: Id) {
+    with(|s| s.node_mut(id).holds += 1);
+}
+
+/// A descriptor or stream let go of `id`.
+pub fn release(id: Id) {
+    with(|s| {
+        s.node_mut(id).holds -= 1;
+        s.free_if_unused(id);
+    });
+}
+
+pub fn kind(id: Id) -> DescriptorType {
+    with(|s| {
+        if s.is_dir(id) {
+            DescriptorType::Directory
+        } else {
+            DescriptorType::RegularFile
+        }
+    })
+}
+
+pub fn stat(id: Id) -> DescriptorStat {
+    with(|s| {
+        let node = s.node(id);
+        let (type_, size) = match &node.kind {
+            Kind::Dir { .. } => (DescriptorType::Directory, 0),
+            Kind::File(data) => (DescriptorType::RegularFile, data.len()),
+        };
+        DescriptorStat {
+            type_,
+            link_count: 1,
+            size,
+            data_access_timestamp: Some(node.atime),
+            data_modification_timestamp: Some(node.mtime),
+            status_change_timestamp: Some(node.ctime),
+        }
+    })
+}
+
+pub fn resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    with(|s| s.resolve(from, path))
+}
+
+/// What `stat-at` reaches. The host (cap-std) answers a single name
+/// followed by `/` or `/.` with that name's file rather than
+/// `not-directory`; so does this.
+pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    with(|s| match s.resolve(from, path) {
+        Err(ErrorCode::NotDirectory) => {
+            let mut base = path;
+            while let Some(b) = base.strip_suffix('/').or_else(|| base.strip_suffix("/.")) {
+                base = b;
+            }
+            if base.is_empty() || base.contains('/') || base == path {
+                return Err(ErrorCode::NotDirectory);
+            }
+            s.resolve(from, base)
+        }
+        other => other,
+    })
+}
+
+/// What `open-at` does in a memory filesystem: the node opened.
+pub fn open(
+    from: Id,
+    path: &str,
+    create: bool,
+    exclusive: bool,
+    truncate: bool,
+    directory: bool,
+    write: bool,
+) -> Result<Id, ErrorCode> {
+    with(|s| {
+        if create && path.ends_with('/') {
+            s.parent(from, path)?;
+            return Err(ErrorCode::IsDirectory);
+        }
+        let found = s.resolve(from, path);
+        let id = match found {
+            Ok(id) => {
+                if create && exclusive {
+                    return Err(ErrorCode::Exist);
+                }
+                id
+            }
+            Err(ErrorCode::NoEntry) if create => {
+                let (dir, name) = s.parent(from, path)?;
+                let Some(name) = name else {
+                    return Err(ErrorCode::Exist);
+                };
+                if path.ends_with('/') || directory {
+                    return Err(ErrorCode::IsDirectory);
+                }
+                return s.create(dir, name, Kind::File(Data::Owned(Vec::new())));
+            }
+            Err(e) => return Err(e),
+        };
+        if s.is_dir(id) {
+            if write || truncate {
+                return Err(ErrorCode::IsDirectory);
+            }
+        } else if directory {
+            return Err(ErrorCode::NotDirectory);
+        } else if truncate {
+            s.resize(id, 0)?;
+            s.modified(id);
+        }
+        Ok(id)
+    })
+}
+
+/// Up to `len` bytes of file `id` from `offset`, and whether that reached
+/// the end.
+pub fn read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
+    with(|s| match &s.node(id).kind {
+        Kind::Dir { .. } => Err(ErrorCode::IsDirectory),
+        Kind::File(Data::Lower { node, .. }) => vfs::read(*node, len, offset),
+        Kind::File(Data::Owned(bytes)) => {
+            let size = bytes.len() as u64;
+            let start = offset.min(size);
+            let end = size.min(offset.saturating_add(len));
+            let chunk = bytes[start as usize..end.max(start) as usize].to_vec();
+            // As the host answers: the end is reported by a read that
+            // returns nothing.
+            let end = chunk.is_empty();
+            Ok((chunk, end))
+        }
+    })
+}
+
+/// Writes `bytes` into file `id` at `offset` (or at its end, for
+/// `append`), growing it as needed; all or nothing.
+pub fn write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode> {
+    with(|s| {
+        let old = match &s.node(id).kind {
+            Kind::File(data) => data.len(),
+            Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+        };
+        let at = offset.unwrap_or(old);
+        let end = at
+            .checked_add(bytes.len() as u64)
+            .ok_or(ErrorCode::InsufficientSpace)?;
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        if end > old {
+            s.owned(id)?;
+            s.charge(id, end - old)?;
+        }
+        let data = s.owned(id)?;
+        let end = usize::try_from(end).map_err(|_| ErrorCode::InsufficientSpace)?;
+        if end > data.len() {
+            data.resize(end, 0);
+        }
+        data[at as usize..end].copy_from_slice(bytes);
+        s.modified(id);
+        Ok(bytes.len() as u64)
+    })
+}
+
+pub fn set_size(id: Id, size: u64) -> Result<(), ErrorCode> {
+    with(|s| {
+        s.resize(id, size)?;
+        s.modified(id);
+        Ok(())
+    })
+}
+
+pub fn set_times(id: Id, atime: NewTimestamp, mtime: NewTimestamp) {
+    with(|s| {
+        let now = crate::clocks::file_time();
+        let pick = |t: NewTimestamp, old: Datetime| match t {
+            NewTimestamp::NoChange => old,
+            NewTimestamp::Now => now,
+            NewTimestamp::Timestamp(t) => t,
+        };
+        let node = s.node_mut(id);
+        node.atime = pick(atime, node.atime);
+        node.mtime = pick(mtime, node.mtime);
+        node.ctime = now;
+    })
+}
+
+pub fn create_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+    with(|s| {
+        let (dir, name) = s.parent(from, path)?;
+        let Some(name) = name else {
+            return Err(ErrorCode::Exist);
+        };
+        if s.lookup(dir, name).is_some() {
+            return Err(ErrorCode::Exist);
+        }
+        let kind = Kind::Dir {
+            entries: BTreeMap::new(),
+            lower: None,
+        };
+        s.create(dir, name, kind).map(|_| ())
+    })
+}
+
+pub fn remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+    with(|s| {
+        let (dir, name) = s.parent(from, path)?;
+        let Some(name) = name else {
+            return Err(ErrorCode::Invalid);
+        };
+        let target = s.lookup(dir, name).ok_or(ErrorCode::NoEntry)?;
+        if !s.is_dir(target) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        // The host refuses a directory named with a trailing slash.
+        if path.ends_with('/') {
+            return Err(ErrorCode::Invalid);
+        }
+        s.materialize(target);
+        if let Kind::Dir { entries, .. } = &s.node(target).kind {
+            if !entries.is_empty() {
+                return Err(ErrorCode::NotEmpty);
+            }
+        }
+        s.unlink(dir, name);
+        Ok(())
+    })
+}
+
+pub fn unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
+    with(|s| {
+        let target = s.resolve(from, path.trim_end_matches('/'))?;
+        if s.is_dir(target) {
+            return Err(ErrorCode::IsDirectory);
+        }
+        if path.ends_with('/') {
+            return Err(ErrorCode::NotDirectory);
+        }
+        let (dir, Some(name)) = s.parent(from, path)? else {
+            return Err(ErrorCode::IsDirectory);
+        };
+        s.unlink(dir, name);
+        Ok(())
+    })
+}
+
+/// `rename-at` within one memory filesystem, as POSIX `rename` does it.
+pub fn rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
+    with(|s| {
+        if s.node(from).fs != s.node(to).fs {
+            return Err(ErrorCode::CrossDevice);
+        }
+        let (old_dir, old_name) = s.parent(from, old)?;
+        let (new_dir, new_name) = s.parent(to, new)?;
+        let (Some(old_name), Some(new_name)) = (old_name, new_name) else {
+            return Err(ErrorCode::Busy);
+        };
+        let source = s.lookup(old_dir, old_name).ok_or(ErrorCode::NoEntry)?;
+        let source_dir = s.is_dir(source);
+        if !source_dir && (old.ends_with('/') || new.ends_with('/')) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        // A directory cannot move below itself.
+        if source_dir {
+            let mut up = new_dir;
+            loop {
+                if up == source {
+                    return Err(ErrorCode::Invalid);
+                }
+                let parent = s.node(up).parent;
+                if parent == up {
+                    break;
+                }
+                up = parent;
+            }
+        }
+        if let Some(existing) = s.lookup(new_dir, new_name) {
+            if existing == source {
+                return Ok(());
+            }
+            // Onto a directory above the source: `not-empty`, as the
+            // host's kernel answers before anything else.
+            let mut up = old_dir;
+            loop {
+                if up == existing {
+                    return Err(ErrorCode::NotEmpty);
+                }
+                let parent = s.node(up).parent;
+                if parent == up {
+                    break;
+                }
+                up = parent;
+            }
+            match (source_dir, s.is_dir(existing)) {
+                (false, true) => return Err(ErrorCode::IsDirectory),
+                (true, false) => return Err(ErrorCode::NotDirectory),
+                (true, true) => {
+                    s.materialize(existing);
+                    if let Kind::Dir { entries, .. } = &s.node(existing).kind {
+                        if !entries.is_empty() {
+                            return Err(ErrorCode::NotEmpty);
+                        }
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+        // The new name is charged like a new entry; the old one refunded.
+        let grow = new_name.len().saturating_sub(old_name.len()) as u64;
+        s.charge(source, grow)?;
+        s.refund(source, old_name.len().saturating_sub(new_name.len()) as u64);
+        if s.lookup(new_dir, new_name).is_some() {
+            s.unlink(new_dir, new_name);
+        }
+        if let Kind::Dir { entries, .. } = &mut s.node_mut(old_dir).kind {
+            entries.remove(old_name);
+        }
+        if let Kind::Dir { entries, .. } = &mut s.node_mut(new_dir).kind {
+            entries.insert(new_name.to_string(), source);
+        }
+        s.node_mut(source).parent = new_dir;
+        s.node_mut(source).ctime = crate::clocks::file_time();
+        s.touch_dir(old_dir);
+        s.touch_dir(new_dir);
+        Ok(())
+    })
+}
+
+/// The entries of directory `id`, in name order, as they are now.
+pub fn entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
+    with(|s| {
+        if !s.is_dir(id) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        s.materialize(id);
+        let Kind::Dir { entries, .. } = &s.node(id).kind else {
+            unreachable!()
+        };
+        let list: Vec<(String, Id)> = entries.iter().map(|(n, i)| (n.clone(), *i)).collect();
+        Ok(list
+            .into_iter()
+            .map(|(name, child)| {
+                let kind = if s.is_dir(child) {
+                    DescriptorType::Directory
+                } else {
+                    DescriptorType::RegularFile
+                };
+                (name, kind)
+            })
+            .collect())
+    })
+}
