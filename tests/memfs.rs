@@ -205,9 +205,121 @@ fn written() -> Vec<(String, String)> {
     out
 }
 
+/// A tmpfs of `size` bytes at `/t`, nothing else of the filesystem.
+fn tmpfs_of(size: u64) -> Component {
+    let mut fs = FsPolicy::default();
+    fs.deny_host_preopens().tmpfs("/t", Some(size));
+    virtualized(fs)
+}
+
+/// What has no host counterpart, checked line by line.
+fn expect(component: &Component, script: &str, want: &str) -> Result<()> {
+    let got = run(component, script, None)?;
+    ensure!(got == want, "--- got\n{got}--- want\n{want}");
+    Ok(())
+}
+
+/// The size limit counts bytes and entries; a change past it fails with
+/// `insufficient-space` and leaves the file as it was; deleting gives the
+/// space back.
+fn size_limit() -> Result<()> {
+    let script = "fill a 8; fill b 8; stat b; unlink a; fill b 8; \
+                  open c crw; write 1 0 hello; setsize 1 100000; write 1 90000 x; fstat 1; \
+                  setsize 1 2; fstat 1";
+    let want = "\
+fill a 8: size 8192
+fill b 8: error insufficient-space
+stat b: file 4096
+unlink a: ok
+fill b 8: size 8192
+open c crw: fd 1
+write 1 0 hello: wrote 5
+setsize 1 100000: error insufficient-space
+write 1 90000 x: error insufficient-space
+fstat 1: file 5
+setsize 1 2: ok
+fstat 1: file 2
+";
+    expect(&tmpfs_of(16 << 10), script, want)
+}
+
+/// Links and symlinks are not supported in memory: the host's code for an
+/// operation a filesystem cannot do, never a trap.
+fn no_links() -> Result<()> {
+    let script = "open f crw; symlink f s; link f l; readlink f; readlink nope; ls .";
+    let want = "\
+open f crw: fd 1
+symlink f s: error unsupported
+link f l: error unsupported
+readlink f: error invalid
+readlink nope: error no-entry
+ls .: [f]
+";
+    expect(&subjects().tmpfs, script, want)
+}
+
+/// What an instance writes lives as long as the instance: a second run of
+/// the same overlay sees the embedded files as they were.
+fn instance_lifetime() -> Result<()> {
+    let overlay = &subjects().overlay;
+    let first = "open a trw; write 1 0 changed; cat a; unlink big; mkdir new; ls .";
+    let want = "\
+open a trw: fd 1
+write 1 0 changed: wrote 7
+cat a: \"changed\"
+unlink big: ok
+mkdir new: ok
+ls .: [a d/ new/]
+";
+    expect(overlay, first, want)?;
+    let second = "cat a; ls .";
+    let want = "cat a: \"alpha\\n\"\nls .: [a big d/]\n";
+    expect(overlay, second, want)
+}
+
+/// With the host's preopens denied, a tmpfs or an overlay leaves no
+/// `wasi:filesystem` import: nothing reaches the host's files.
+fn no_filesystem_import() -> Result<()> {
+    for fs in [
+        {
+            let mut fs = FsPolicy::default();
+            fs.deny_host_preopens().tmpfs("/t", None);
+            fs
+        },
+        {
+            let mut fs = FsPolicy::default();
+            fs.deny_host_preopens().overlay("/t", lower(), None);
+            fs
+        },
+    ] {
+        let mut virt = WasiVirt::from_policy(Policy {
+            fs: Some(fs),
+            ..Policy::default()
+        });
+        virt.compose(harness::guest("fs-script"));
+        let imports = harness::unversioned_imports(&virt.finish()?.bytes)?;
+        ensure!(
+            !imports.iter().any(|i| i.starts_with("wasi:filesystem")),
+            "a filesystem import is left: {imports:?}"
+        );
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
+    let checks: [(&str, fn() -> Result<()>); 4] = [
+        ("size-limit", size_limit),
+        ("no-links", no_links),
+        ("instance-lifetime", instance_lifetime),
+        ("no-filesystem-import", no_filesystem_import),
+    ];
+    for (name, check) in checks {
+        trials.push(Trial::test(name, move || {
+            check().map_err(|e| Failed::from(format!("{e:#}")))
+        }));
+    }
     for (name, script) in written() {
         let script = Arc::new(script);
         for (kind, overlay) in [("tmpfs", false), ("overlay", true)] {
