@@ -277,6 +277,30 @@ ls .: [a d/ new/]
     expect(overlay, second, want)
 }
 
+/// Times move: a write changes the file's modification time and a
+/// creation its directory's; an explicit time reads back.
+fn times_move() -> Result<()> {
+    let script =
+        "mtime .; open f crw; mtime .; mtime f; write 1 0 x; mtime f; settime f 77; mtime f";
+    let out = run(&subjects().tmpfs, script, None)?;
+    let times: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("mtime"))
+        .map(|l| l.rsplit(": ").next().unwrap_or(""))
+        .collect();
+    ensure!(times.len() == 5, "{out}");
+    ensure!(
+        times[1] > times[0],
+        "creating f did not move the directory's time:\n{out}"
+    );
+    ensure!(
+        times[3] > times[2],
+        "writing f did not move its time:\n{out}"
+    );
+    ensure!(times[4] == "77.000000000", "{out}");
+    Ok(())
+}
+
 /// With the host's preopens denied, a tmpfs or an overlay leaves no
 /// `wasi:filesystem` import: nothing reaches the host's files.
 fn no_filesystem_import() -> Result<()> {
@@ -309,8 +333,9 @@ fn no_filesystem_import() -> Result<()> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    let checks: [(&str, fn() -> Result<()>); 4] = [
+    let checks: [(&str, fn() -> Result<()>); 5] = [
         ("size-limit", size_limit),
+        ("times-move", times_move),
         ("no-links", no_links),
         ("instance-lifetime", instance_lifetime),
         ("no-filesystem-import", no_filesystem_import),

@@ -17,7 +17,7 @@
 //! - `stat PATH`, `mkdir PATH`, `rmdir PATH`, `unlink PATH`,
 //!   `rename OLD NEW`, `ls PATH`, `cat PATH`.
 //! - `settime PATH SECONDS` sets the modification time; `mtime PATH`
-//!   prints it.
+//!   prints it (`SECONDS.NANOSECONDS`).
 //! - `symlink OLD NEW`, `link OLD NEW`, `readlink PATH`.
 //! - `fill PATH KIB`: writes KIB KiB in 4 KiB writes, then prints the size.
 use std::collections::BTreeMap;
@@ -84,7 +84,9 @@ fn main() {
                 )
                 .map(|()| "ok".into()),
             "mtime" => root.stat_at(PathFlags::empty(), arg(1)).map(|s| {
-                format!("{}", s.data_modification_timestamp.map_or(0, |t| t.seconds))
+                let t = s.data_modification_timestamp;
+                let (secs, nanos) = t.map_or((0, 0), |t| (t.seconds, t.nanoseconds));
+                format!("{secs}.{nanos:09}")
             }),
             "fill" => fill(&root, arg(1), num(2)),
             other => panic!("unknown command `{other}`"),
