@@ -199,7 +199,7 @@ impl std::fmt::Display for ByteSize {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.0;
         for (unit, bytes) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-            if n % bytes == 0 {
+            if n.is_multiple_of(bytes) {
                 return write!(f, "{}{unit}", n / bytes);
             }
         }

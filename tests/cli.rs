@@ -299,7 +299,11 @@ fn set_up(root: &Path, files: &IndexMap<String, File>) -> Result<()> {
                 let bytes = harness::guest(guest);
                 std::fs::write(&path, &bytes[..bytes.len() / 2])?
             }
-            File::Fifo(_) => {
+            File::Fifo(make) => {
+                ensure!(
+                    *make,
+                    "`{name}`: `fifo = false` makes nothing; leave the file out"
+                );
                 let status = Command::new("mkfifo").arg(&path).status()?;
                 ensure!(status.success(), "mkfifo `{}` failed", path.display());
             }

@@ -333,7 +333,8 @@ fn no_filesystem_import() -> Result<()> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    let checks: [(&str, fn() -> Result<()>); 5] = [
+    type Check = fn() -> Result<()>;
+    let checks: [(&str, Check); 5] = [
         ("size-limit", size_limit),
         ("times-move", times_move),
         ("no-links", no_links),
