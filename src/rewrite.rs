@@ -22,7 +22,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
 use wasi_virt_layout::{
-    file_segment_index, Anchor, ANCHOR_SYMBOL, NET, NET_IMPL, TRACE, TRACE_IMPL,
+    file_segment_index, Anchor, ANCHOR_SYMBOL, MEMFS, MEMFS_IMPL, NET, NET_IMPL, TRACE, TRACE_IMPL,
 };
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
@@ -51,6 +51,9 @@ pub struct Plan<'a> {
     pub debug: bool,
     /// Whether the configuration has network rules: binds the `net` hook.
     pub net: bool,
+    /// Whether the configuration has a tmpfs or an overlay: binds the
+    /// `memfs` hook.
+    pub memfs: bool,
 }
 
 /// The name of the custom section that follows the data section of an
@@ -73,10 +76,14 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let roots = Roots {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
-        bound: [(TRACE, TRACE_IMPL, plan.debug), (NET, NET_IMPL, plan.net)]
-            .into_iter()
-            .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
-            .collect::<Result<_>>()?,
+        bound: [
+            (TRACE, TRACE_IMPL, plan.debug),
+            (NET, NET_IMPL, plan.net),
+            (MEMFS, MEMFS_IMPL, plan.memfs),
+        ]
+        .into_iter()
+        .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
+        .collect::<Result<_>>()?,
     };
     let live = Live::compute(&summary, &roots)?;
     let memory = Memory::place(&summary, plan.config.len())?;

@@ -372,6 +372,7 @@ impl WasiVirt {
             files: tree.segments.len() as u32,
             debug: self.policy.debug,
             net: crate::spec::has_rules(&self.policy),
+            memfs: !tree.memory.is_empty(),
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;

@@ -17,6 +17,11 @@
 //! its layer and a fixed cost per created entry; a change that would pass
 //! it fails with `insufficient-space` and changes nothing. A node's memory
 //! is freed when it is unlinked and no descriptor or stream holds it.
+//!
+//! Every entry point goes through the adapter's `memfs` hook (like `net`,
+//! `rules.rs`): the library binds it to [`wasi_virt_memfs`] only when the
+//! configuration has an in-memory preopen, so that no other output carries
+//! this code.
 
 use crate::exports::wasi::clocks::wall_clock::Datetime;
 use crate::exports::wasi::filesystem::types::{
@@ -28,6 +33,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use wasi_virt_layout::hooks;
 use wasi_virt_layout::{NodeKind, NAME_MAX};
 
 /// A node's index in the slab.
@@ -420,24 +426,24 @@ fn check_path(path: &str) -> Result<(), ErrorCode> {
 }
 
 /// The root of memory preopen `index`.
-pub fn root(index: usize) -> Id {
+fn do_root(index: usize) -> Id {
     with(|s| s.fss[index].root)
 }
 
 /// Another descriptor or stream holds `id`.
-pub fn hold(id: Id) {
+fn do_hold(id: Id) {
     with(|s| s.node_mut(id).holds += 1);
 }
 
 /// A descriptor or stream let go of `id`.
-pub fn release(id: Id) {
+fn do_release(id: Id) {
     with(|s| {
         s.node_mut(id).holds -= 1;
         s.free_if_unused(id);
     });
 }
 
-pub fn kind(id: Id) -> DescriptorType {
+fn do_kind(id: Id) -> DescriptorType {
     with(|s| {
         if s.is_dir(id) {
             DescriptorType::Directory
@@ -447,7 +453,7 @@ pub fn kind(id: Id) -> DescriptorType {
     })
 }
 
-pub fn stat(id: Id) -> DescriptorStat {
+fn do_stat(id: Id) -> DescriptorStat {
     with(|s| {
         let node = s.node(id);
         let (type_, size) = match &node.kind {
@@ -465,14 +471,14 @@ pub fn stat(id: Id) -> DescriptorStat {
     })
 }
 
-pub fn resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
+fn do_resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
     with(|s| s.resolve(from, path))
 }
 
 /// What `stat-at` reaches. The host (cap-std) answers a single name
 /// followed by `/` or `/.` with that name's file rather than
 /// `not-directory`; so does this.
-pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
+fn do_stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
     with(|s| match s.resolve(from, path) {
         Err(ErrorCode::NotDirectory) => {
             let mut base = path;
@@ -489,7 +495,7 @@ pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
 }
 
 /// What `open-at` does in a memory filesystem: the node opened.
-pub fn open(
+fn do_open(
     from: Id,
     path: &str,
     create: bool,
@@ -539,7 +545,7 @@ pub fn open(
 
 /// Up to `len` bytes of file `id` from `offset`, and whether that reached
 /// the end.
-pub fn read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
+fn do_read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
     with(|s| match &s.node(id).kind {
         Kind::Dir { .. } => Err(ErrorCode::IsDirectory),
         Kind::File(Data::Lower { node, .. }) => vfs::read(*node, len, offset),
@@ -558,7 +564,7 @@ pub fn read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode>
 
 /// Writes `bytes` into file `id` at `offset` (or at its end, for
 /// `append`), growing it as needed; all or nothing.
-pub fn write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode> {
+fn do_write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode> {
     with(|s| {
         let old = match &s.node(id).kind {
             Kind::File(data) => data.len(),
@@ -586,7 +592,7 @@ pub fn write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode
     })
 }
 
-pub fn set_size(id: Id, size: u64) -> Result<(), ErrorCode> {
+fn do_set_size(id: Id, size: u64) -> Result<(), ErrorCode> {
     with(|s| {
         s.resize(id, size)?;
         s.modified(id);
@@ -594,7 +600,7 @@ pub fn set_size(id: Id, size: u64) -> Result<(), ErrorCode> {
     })
 }
 
-pub fn set_times(id: Id, atime: NewTimestamp, mtime: NewTimestamp) {
+fn do_set_times(id: Id, atime: NewTimestamp, mtime: NewTimestamp) {
     with(|s| {
         let now = crate::clocks::file_time();
         let pick = |t: NewTimestamp, old: Datetime| match t {
@@ -609,7 +615,7 @@ pub fn set_times(id: Id, atime: NewTimestamp, mtime: NewTimestamp) {
     })
 }
 
-pub fn create_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+fn do_create_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
     with(|s| {
         let (dir, name) = s.parent(from, path)?;
         let Some(name) = name else {
@@ -626,7 +632,7 @@ pub fn create_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
     })
 }
 
-pub fn remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+fn do_remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
     with(|s| {
         let (dir, name) = s.parent(from, path)?;
         let Some(name) = name else {
@@ -651,7 +657,7 @@ pub fn remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
     })
 }
 
-pub fn unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
+fn do_unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
     with(|s| {
         let target = s.resolve(from, path.trim_end_matches('/'))?;
         if s.is_dir(target) {
@@ -669,7 +675,7 @@ pub fn unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
 }
 
 /// `rename-at` within one memory filesystem, as POSIX `rename` does it.
-pub fn rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
+fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
     with(|s| {
         if s.node(from).fs != s.node(to).fs {
             return Err(ErrorCode::CrossDevice);
@@ -751,7 +757,7 @@ pub fn rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
 }
 
 /// The entries of directory `id`, in name order, as they are now.
-pub fn entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
+fn do_entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
     with(|s| {
         if !s.is_dir(id) {
             return Err(ErrorCode::NotDirectory);
@@ -773,4 +779,195 @@ pub fn entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
             })
             .collect())
     })
+}
+
+/// One call into the in-memory filesystems, through the `memfs` hook.
+enum Query<'a> {
+    Root(usize),
+    Hold(Id),
+    Release(Id),
+    Kind(Id),
+    Stat(Id),
+    Resolve(Id, &'a str),
+    StatTarget(Id, &'a str),
+    Open(Id, &'a str, [bool; 5]),
+    Read(Id, u64, u64),
+    Write(Id, &'a [u8], Option<u64>),
+    SetSize(Id, u64),
+    SetTimes(Id, NewTimestamp, NewTimestamp),
+    CreateDirectory(Id, &'a str),
+    RemoveDirectory(Id, &'a str),
+    UnlinkFile(Id, &'a str),
+    Rename(Id, &'a str, Id, &'a str),
+    Entries(Id),
+}
+
+/// What a [`Query`] answers.
+enum Answer {
+    Unanswered,
+    Id(Result<Id, ErrorCode>),
+    Done(Result<(), ErrorCode>),
+    Kind(DescriptorType),
+    Stat(DescriptorStat),
+    Read(Result<(Vec<u8>, bool), ErrorCode>),
+    Written(Result<u64, ErrorCode>),
+    Entries(Result<Vec<(String, DescriptorType)>, ErrorCode>),
+}
+
+fn ask(query: Query<'_>) -> Answer {
+    let mut answer = Answer::Unanswered;
+    // SAFETY: both pointers are live for the call; the hook is
+    // `wasi_virt_memfs`, which reads a `Query` and writes an `Answer`.
+    unsafe {
+        hooks::memfs(
+            &query as *const Query<'_> as *const u8,
+            &mut answer as *mut Answer as *mut u8,
+        )
+    };
+    answer
+}
+
+const _: [unsafe extern "C" fn(*const u8, *mut u8); 2] = [hooks::memfs, wasi_virt_memfs];
+
+/// The implementation of the `memfs` hook.
+///
+/// # Safety
+/// `query` points at a live [`Query`], `answer` at a live [`Answer`].
+#[no_mangle]
+pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
+    let query = &*(query as *const Query<'_>);
+    *(answer as *mut Answer) = match *query {
+        Query::Root(i) => Answer::Id(Ok(do_root(i))),
+        Query::Hold(id) => Answer::Done(Ok(do_hold(id))),
+        Query::Release(id) => Answer::Done(Ok(do_release(id))),
+        Query::Kind(id) => Answer::Kind(do_kind(id)),
+        Query::Stat(id) => Answer::Stat(do_stat(id)),
+        Query::Resolve(from, path) => Answer::Id(do_resolve(from, path)),
+        Query::StatTarget(from, path) => Answer::Id(do_stat_target(from, path)),
+        Query::Open(from, path, [c, x, t, d, w]) => Answer::Id(do_open(from, path, c, x, t, d, w)),
+        Query::Read(id, len, offset) => Answer::Read(do_read(id, len, offset)),
+        Query::Write(id, bytes, offset) => Answer::Written(do_write(id, bytes, offset)),
+        Query::SetSize(id, size) => Answer::Done(do_set_size(id, size)),
+        Query::SetTimes(id, a, m) => Answer::Done(Ok(do_set_times(id, a, m))),
+        Query::CreateDirectory(from, path) => Answer::Done(do_create_directory(from, path)),
+        Query::RemoveDirectory(from, path) => Answer::Done(do_remove_directory(from, path)),
+        Query::UnlinkFile(from, path) => Answer::Done(do_unlink_file(from, path)),
+        Query::Rename(from, old, to, new) => Answer::Done(do_rename(from, old, to, new)),
+        Query::Entries(id) => Answer::Entries(do_entries(id)),
+    };
+}
+
+/// An answer of another kind than asked for: the hook is not bound (no
+/// in-memory preopen), and no descriptor of one can exist.
+fn unanswered() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+fn id(answer: Answer) -> Result<Id, ErrorCode> {
+    match answer {
+        Answer::Id(r) => r,
+        _ => unanswered(),
+    }
+}
+
+fn done(answer: Answer) -> Result<(), ErrorCode> {
+    match answer {
+        Answer::Done(r) => r,
+        _ => unanswered(),
+    }
+}
+
+/// The root of memory preopen `index`.
+pub fn root(index: usize) -> Id {
+    id(ask(Query::Root(index))).unwrap_or_else(|_| unanswered())
+}
+
+/// Another descriptor or stream holds `id`.
+pub fn hold(id: Id) {
+    let _ = done(ask(Query::Hold(id)));
+}
+
+/// A descriptor or stream let go of `id`.
+pub fn release(id: Id) {
+    let _ = done(ask(Query::Release(id)));
+}
+
+pub fn kind(id: Id) -> DescriptorType {
+    match ask(Query::Kind(id)) {
+        Answer::Kind(k) => k,
+        _ => unanswered(),
+    }
+}
+
+pub fn stat(id: Id) -> DescriptorStat {
+    match ask(Query::Stat(id)) {
+        Answer::Stat(s) => s,
+        _ => unanswered(),
+    }
+}
+
+pub fn resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    id(ask(Query::Resolve(from, path)))
+}
+
+pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    id(ask(Query::StatTarget(from, path)))
+}
+
+pub fn open(
+    from: Id,
+    path: &str,
+    create: bool,
+    exclusive: bool,
+    truncate: bool,
+    directory: bool,
+    write: bool,
+) -> Result<Id, ErrorCode> {
+    let flags = [create, exclusive, truncate, directory, write];
+    id(ask(Query::Open(from, path, flags)))
+}
+
+pub fn read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
+    match ask(Query::Read(id, len, offset)) {
+        Answer::Read(r) => r,
+        _ => unanswered(),
+    }
+}
+
+pub fn write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode> {
+    match ask(Query::Write(id, bytes, offset)) {
+        Answer::Written(r) => r,
+        _ => unanswered(),
+    }
+}
+
+pub fn set_size(id: Id, size: u64) -> Result<(), ErrorCode> {
+    done(ask(Query::SetSize(id, size)))
+}
+
+pub fn set_times(id: Id, atime: NewTimestamp, mtime: NewTimestamp) {
+    let _ = done(ask(Query::SetTimes(id, atime, mtime)));
+}
+
+pub fn create_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::CreateDirectory(from, path)))
+}
+
+pub fn remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::RemoveDirectory(from, path)))
+}
+
+pub fn unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::UnlinkFile(from, path)))
+}
+
+pub fn rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::Rename(from, old, to, new)))
+}
+
+pub fn entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
+    match ask(Query::Entries(id)) {
+        Answer::Entries(r) => r,
+        _ => unanswered(),
+    }
 }

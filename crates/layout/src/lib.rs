@@ -99,7 +99,17 @@ hooks! {
     /// rules ([`FLAG_NET_SOCKETS`], [`FLAG_NET_HTTP`]), else a trap that
     /// nothing reaches, so that the rules' code is removed as dead.
     NET = "net" => fn net(query: *const u8, answer: *mut u8);
+    /// `memfs(query, answer)`: one call into the writable in-memory
+    /// filesystems, with values of the adapter's own types
+    /// (`virtual-adapter/src/memfs.rs`). Bound to [`MEMFS_IMPL`] when the
+    /// configuration has a tmpfs or an overlay ([`Fs::memory`]), else a trap
+    /// that nothing reaches, so that their code is removed as dead.
+    MEMFS = "memfs" => fn memfs(query: *const u8, answer: *mut u8);
 }
+
+/// The export name of the adapter's in-memory filesystems, which the library
+/// binds to the [`MEMFS`] hook when the configuration has one.
+pub const MEMFS_IMPL: &str = "wasi_virt_memfs";
 
 /// The export name of the adapter's network-rules decider, which the library
 /// binds to the [`NET`] hook when the configuration has rules.

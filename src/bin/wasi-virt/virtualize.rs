@@ -73,15 +73,23 @@ impl Virtualize {
             virt.wasi_version(v.clone());
         }
         let report = write_atomically(&self.output.out, |w| virt.finish_to(w))?;
-        println!(
-            "wrote {} ({}, {} bytes, WASI {})",
+        let summary = format!(
+            "wrote {} ({}, {} bytes, WASI {})\n{report}",
             self.output.out.display(),
             report.output,
             report.size,
             report.wasi_version
         );
-        print!("{report}");
-        Ok(())
+        // The output is written; a reader of the summary that has gone away
+        // (`| head`) is no failure.
+        let mut stdout = std::io::stdout().lock();
+        match stdout
+            .write_all(summary.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("failed to print the summary"),
+        }
     }
 
     /// Everything denied (or allowed, with `--allow-all`), then the policy
