@@ -316,7 +316,7 @@ fn fs_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
 /// The host interfaces the network rules need (`crates/layout/src/net.rs`
 /// decides the same for the adapter, from the same rules), or `None` when
 /// there are no rules.
-fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
+pub fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
     let network = policy.network.as_ref()?;
     let bytes = wasi_virt_layout::encode(&wasi_virt_layout::ConfigSpec {
         net: network.specs(true, true),
@@ -329,7 +329,7 @@ fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
 /// Every socket interface while sockets are allowed; under network rules,
 /// those the rules need (TCP rules leave no UDP import, lookups alone no TCP
 /// import, remapped names alone no import at all).
-fn sockets_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
+fn sockets_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool {
     let ruled = policy
         .network
         .as_ref()
@@ -339,7 +339,7 @@ fn sockets_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
         (Some(Access::Deny), false) => return false,
         (_, true) => {}
     }
-    let Some(needs) = rule_needs(policy) else {
+    let Some(needs) = needs.rules else {
         return false;
     };
     match iface {
@@ -568,6 +568,9 @@ pub struct HostNeeds<'a> {
     /// Whether the embedded filesystem reaches into the host's (remapped
     /// directories, runtime files).
     pub host_fs: bool,
+    /// The host interfaces the policy's network rules need ([`rule_needs`]),
+    /// worked out once.
+    pub rules: Option<wasi_virt_layout::net::Needs>,
 }
 
 /// The host interfaces (unversioned) whose functions the adapter keeps
@@ -842,6 +845,7 @@ mod tests {
             exports: &exports,
             imported: None,
             host_fs: false,
+            rules: None,
         };
         let host = HostImports::new(&policy, needs, &resolve, &v());
         assert!(host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));
@@ -853,6 +857,7 @@ mod tests {
             exports: &exports,
             imported: None,
             host_fs: false,
+            rules: None,
         };
         let host = HostImports::new(&policy, needs, &resolve, &v());
         assert!(!host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));

@@ -359,6 +359,7 @@ impl WasiVirt {
             exports,
             imported: used,
             host_fs: tree.needs_host_fs(),
+            rules: crate::subsystem::rule_needs(&self.policy),
         };
         let host = HostImports::new(&self.policy, needs, resolve, version);
         let keep_export = |name: &str| exported_function(resolve, exports, version, name);
