@@ -303,6 +303,21 @@ impl Store {
         }
     }
 
+    /// Whether `node` is `ancestor` or lies below it.
+    fn is_within(&self, node: Id, ancestor: Id) -> bool {
+        let mut up = node;
+        loop {
+            if up == ancestor {
+                return true;
+            }
+            let parent = self.node(up).parent;
+            if parent == up {
+                return false;
+            }
+            up = parent;
+        }
+    }
+
     fn touch_dir(&mut self, dir: Id) {
         let now = crate::clocks::file_time();
         let node = self.node_mut(dir);
@@ -691,18 +706,8 @@ fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
             return Err(ErrorCode::NotDirectory);
         }
         // A directory cannot move below itself.
-        if source_dir {
-            let mut up = new_dir;
-            loop {
-                if up == source {
-                    return Err(ErrorCode::Invalid);
-                }
-                let parent = s.node(up).parent;
-                if parent == up {
-                    break;
-                }
-                up = parent;
-            }
+        if source_dir && s.is_within(new_dir, source) {
+            return Err(ErrorCode::Invalid);
         }
         if let Some(existing) = s.lookup(new_dir, new_name) {
             if existing == source {
@@ -710,16 +715,8 @@ fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
             }
             // Onto a directory above the source: `not-empty`, as the
             // host's kernel answers before anything else.
-            let mut up = old_dir;
-            loop {
-                if up == existing {
-                    return Err(ErrorCode::NotEmpty);
-                }
-                let parent = s.node(up).parent;
-                if parent == up {
-                    break;
-                }
-                up = parent;
+            if s.is_within(old_dir, existing) {
+                return Err(ErrorCode::NotEmpty);
             }
             match (source_dir, s.is_dir(existing)) {
                 (false, true) => return Err(ErrorCode::IsDirectory),
