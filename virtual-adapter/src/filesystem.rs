@@ -607,15 +607,14 @@ fn open_memory(
     let write = flags.contains(DescriptorFlags::WRITE)
         || open_flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
     let read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
-    let id = memfs::open(
-        dir,
-        path,
-        open_flags.contains(OpenFlags::CREATE),
-        open_flags.contains(OpenFlags::EXCLUSIVE),
-        open_flags.contains(OpenFlags::TRUNCATE),
+    let how = memfs::Open {
+        create: open_flags.contains(OpenFlags::CREATE),
+        exclusive: open_flags.contains(OpenFlags::EXCLUSIVE),
+        truncate: open_flags.contains(OpenFlags::TRUNCATE),
         directory,
         write,
-    )?;
+    };
+    let id = memfs::open(dir, path, how)?;
     Ok(Descriptor::new(VDescriptor::Memory(MemDesc::new(
         id, read, write,
     ))))

@@ -409,15 +409,13 @@ impl Store {
             Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
         };
         let size_usize = usize::try_from(size).map_err(|_| ErrorCode::InsufficientSpace)?;
+        self.owned(id)?;
         if size > old {
-            self.owned(id)?;
             self.charge(id, size - old)?;
         } else {
-            self.owned(id)?;
             self.refund(id, old - size);
         }
-        let bytes = self.owned(id)?;
-        bytes.resize(size_usize, 0);
+        self.owned(id)?.resize(size_usize, 0);
         Ok(())
     }
 
@@ -509,16 +507,25 @@ fn do_stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
     })
 }
 
+/// How `open-at` opens: the open flags, and whether the descriptor writes.
+#[derive(Clone, Copy)]
+pub struct Open {
+    pub create: bool,
+    pub exclusive: bool,
+    pub truncate: bool,
+    pub directory: bool,
+    pub write: bool,
+}
+
 /// What `open-at` does in a memory filesystem: the node opened.
-fn do_open(
-    from: Id,
-    path: &str,
-    create: bool,
-    exclusive: bool,
-    truncate: bool,
-    directory: bool,
-    write: bool,
-) -> Result<Id, ErrorCode> {
+fn do_open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {
+    let Open {
+        create,
+        exclusive,
+        truncate,
+        directory,
+        write,
+    } = how;
     with(|s| {
         if create && path.ends_with('/') {
             s.parent(from, path)?;
@@ -537,7 +544,7 @@ fn do_open(
                 let Some(name) = name else {
                     return Err(ErrorCode::Exist);
                 };
-                if path.ends_with('/') || directory {
+                if directory {
                     return Err(ErrorCode::IsDirectory);
                 }
                 return s.create(dir, name, Kind::File(Data::Owned(Vec::new())));
@@ -787,7 +794,7 @@ enum Query<'a> {
     Stat(Id),
     Resolve(Id, &'a str),
     StatTarget(Id, &'a str),
-    Open(Id, &'a str, [bool; 5]),
+    Open(Id, &'a str, Open),
     Read(Id, u64, u64),
     Write(Id, &'a [u8], Option<u64>),
     SetSize(Id, u64),
@@ -841,7 +848,7 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
         Query::Stat(id) => Answer::Stat(do_stat(id)),
         Query::Resolve(from, path) => Answer::Id(do_resolve(from, path)),
         Query::StatTarget(from, path) => Answer::Id(do_stat_target(from, path)),
-        Query::Open(from, path, [c, x, t, d, w]) => Answer::Id(do_open(from, path, c, x, t, d, w)),
+        Query::Open(from, path, how) => Answer::Id(do_open(from, path, how)),
         Query::Read(id, len, offset) => Answer::Read(do_read(id, len, offset)),
         Query::Write(id, bytes, offset) => Answer::Written(do_write(id, bytes, offset)),
         Query::SetSize(id, size) => Answer::Done(do_set_size(id, size)),
@@ -911,17 +918,8 @@ pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
     id(ask(Query::StatTarget(from, path)))
 }
 
-pub fn open(
-    from: Id,
-    path: &str,
-    create: bool,
-    exclusive: bool,
-    truncate: bool,
-    directory: bool,
-    write: bool,
-) -> Result<Id, ErrorCode> {
-    let flags = [create, exclusive, truncate, directory, write];
-    id(ask(Query::Open(from, path, flags)))
+pub fn open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {
+    id(ask(Query::Open(from, path, how)))
 }
 
 pub fn read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
