@@ -842,8 +842,14 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
     let query = &*(query as *const Query<'_>);
     *(answer as *mut Answer) = match *query {
         Query::Root(i) => Answer::Id(Ok(do_root(i))),
-        Query::Hold(id) => Answer::Done(Ok(do_hold(id))),
-        Query::Release(id) => Answer::Done(Ok(do_release(id))),
+        Query::Hold(id) => {
+            do_hold(id);
+            Answer::Done(Ok(()))
+        }
+        Query::Release(id) => {
+            do_release(id);
+            Answer::Done(Ok(()))
+        }
         Query::Kind(id) => Answer::Kind(do_kind(id)),
         Query::Stat(id) => Answer::Stat(do_stat(id)),
         Query::Resolve(from, path) => Answer::Id(do_resolve(from, path)),
@@ -852,7 +858,10 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
         Query::Read(id, len, offset) => Answer::Read(do_read(id, len, offset)),
         Query::Write(id, bytes, offset) => Answer::Written(do_write(id, bytes, offset)),
         Query::SetSize(id, size) => Answer::Done(do_set_size(id, size)),
-        Query::SetTimes(id, a, m) => Answer::Done(Ok(do_set_times(id, a, m))),
+        Query::SetTimes(id, a, m) => {
+            do_set_times(id, a, m);
+            Answer::Done(Ok(()))
+        }
         Query::CreateDirectory(from, path) => Answer::Done(do_create_directory(from, path)),
         Query::RemoveDirectory(from, path) => Answer::Done(do_remove_directory(from, path)),
         Query::UnlinkFile(from, path) => Answer::Done(do_unlink_file(from, path)),
