@@ -1,7 +1,10 @@
 //! Reading what a component imports, and refusing what is not a component.
 
+use crate::permissions::{Permission, WASI_PERMISSIONS};
 use anyhow::{bail, Context, Result};
-use wasmparser::{Encoding, Parser, Payload, Validator};
+use std::fmt;
+use wasmparser::component_types::ComponentEntityType;
+use wasmparser::{Encoding, Parser, Payload, TypeRef, Validator};
 
 /// Whether `bytes` start like the WebAssembly text format: after white
 /// space and `;;` comments, a `(`.
@@ -86,4 +89,326 @@ fn top_level_names(bytes: &[u8], imports: bool) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// What kind of WebAssembly a file is, for inspection and virtualization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// A component.
+    Component,
+    /// A core module built for `wasm32-wasip1`: it imports
+    /// `wasi_snapshot_preview1`, or nothing.
+    Wasip1Module,
+}
+
+/// Whether `bytes` are a core module (rather than a component); an error
+/// for what is neither.
+pub fn input_kind(bytes: &[u8]) -> Result<InputKind> {
+    match validate_component(bytes) {
+        Ok(()) => Ok(InputKind::Component),
+        Err(e) if is_core_module(bytes) => {
+            drop(e);
+            check_wasip1(bytes)?;
+            Ok(InputKind::Wasip1Module)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn is_core_module(bytes: &[u8]) -> bool {
+    matches!(
+        Parser::new(0).parse_all(bytes).next(),
+        Some(Ok(Payload::Version {
+            encoding: Encoding::Module,
+            ..
+        }))
+    )
+}
+
+/// The module that a `wasm32-wasip1` program imports WASI from.
+pub const PREVIEW1: &str = "wasi_snapshot_preview1";
+
+/// A core module is accepted when it validates and imports only from
+/// `wasi_snapshot_preview1`.
+fn check_wasip1(bytes: &[u8]) -> Result<()> {
+    Validator::new()
+        .validate_all(bytes)
+        .context("the core module failed to validate")?;
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::ImportSection(s) = payload? {
+            for import in s.into_imports() {
+                let import = import?;
+                if import.module != PREVIEW1 {
+                    bail!(
+                        "this core module imports `{}` from `{}`, so it is not a `wasm32-wasip1` \
+                         program (those import only from `{PREVIEW1}`); build it for \
+                         `wasm32-wasip2`, or make it a component with `wasm-tools component new`",
+                        import.name,
+                        import.module
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every import of a component or a `wasm32-wasip1` module, grouped by the
+/// permission it needs, with the functions imported and whether the code
+/// can reach each (`wasi-virt inspect`). Its JSON form is documented in the
+/// README ("Permissions").
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Inspection {
+    /// `wasi-virt-inspect/1`.
+    pub schema: &'static str,
+    /// What the input is.
+    pub kind: InputKind,
+    /// Whether reachability is exact; when not, functions passed where the
+    /// analysis cannot look (a nested component, an imported module) count
+    /// as reachable.
+    pub exact: bool,
+    /// The permissions the imports need: WASI's in their fixed order
+    /// (`crate::permissions::WASI_PERMISSIONS`), then the others by name.
+    pub permissions: Vec<PermissionUse>,
+    /// Imports that need no permission: `wasi:io`, which carries the
+    /// others' streams (and `sched_yield` of a wasip1 module).
+    pub carriers: Vec<InterfaceUse>,
+}
+
+/// The imports under one permission.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PermissionUse {
+    /// `stdio`, `networking`, ..., or an interface's unversioned name.
+    pub permission: String,
+    /// The imported interfaces (for a wasip1 module, `wasi_snapshot_preview1`).
+    pub interfaces: Vec<InterfaceUse>,
+}
+
+/// One imported interface.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InterfaceUse {
+    /// The import's name, with its version.
+    pub name: String,
+    /// Its functions, in the order of the import's type.
+    pub functions: Vec<FunctionUse>,
+}
+
+/// One imported function.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FunctionUse {
+    /// `get-environment`, `[method]output-stream.write`, `fd_write`.
+    pub name: String,
+    /// Whether the component's code can call it.
+    pub reachable: bool,
+}
+
+/// Inspects a component or a `wasm32-wasip1` core module.
+pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
+    let kind = input_kind(bytes)?;
+    let (functions, reach) = match kind {
+        InputKind::Component => (
+            component_import_functions(bytes)?,
+            crate::reach::component(bytes)?,
+        ),
+        InputKind::Wasip1Module => (
+            module_import_functions(bytes)?,
+            crate::reach::module(bytes)?,
+        ),
+    };
+    let reached = |import: &str, func: &str| {
+        reach.reached.contains(&(import.to_string(), None))
+            || reach
+                .reached
+                .contains(&(import.to_string(), Some(func.to_string())))
+    };
+    let mut by_permission: std::collections::BTreeMap<(usize, String), Vec<InterfaceUse>> =
+        Default::default();
+    let mut carriers = Vec::new();
+    for (import, funcs) in functions {
+        // A wasip1 module's functions each have a permission; a component's
+        // import has one for all its functions.
+        let mut groups: Vec<(Option<Permission>, Vec<FunctionUse>)> = Vec::new();
+        for func in funcs {
+            let permission = match kind {
+                InputKind::Component => Permission::of_interface(&import),
+                InputKind::Wasip1Module => Permission::of_preview1(&func),
+            };
+            let used = FunctionUse {
+                reachable: reached(&import, &func),
+                name: func,
+            };
+            match groups.iter_mut().find(|(p, _)| *p == permission) {
+                Some((_, list)) => list.push(used),
+                None => groups.push((permission, vec![used])),
+            }
+        }
+        if groups.is_empty() {
+            groups.push((Permission::of_interface(&import), Vec::new()));
+        }
+        for (permission, functions) in groups {
+            let interface = InterfaceUse {
+                name: import.clone(),
+                functions,
+            };
+            match permission {
+                None => carriers.push(interface),
+                Some(p) => {
+                    let order = WASI_PERMISSIONS
+                        .iter()
+                        .position(|w| *w == p.name())
+                        .unwrap_or(WASI_PERMISSIONS.len());
+                    by_permission
+                        .entry((order, p.name().to_string()))
+                        .or_default()
+                        .push(interface);
+                }
+            }
+        }
+    }
+    Ok(Inspection {
+        schema: "wasi-virt-inspect/1",
+        kind,
+        exact: reach.exact,
+        permissions: by_permission
+            .into_iter()
+            .map(|((_, permission), interfaces)| PermissionUse {
+                permission,
+                interfaces,
+            })
+            .collect(),
+        carriers,
+    })
+}
+
+/// Each top-level import of a component with the functions it brings: an
+/// instance's exported functions, or the import itself if it is a function.
+pub fn component_import_functions(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
+    let types = Validator::new()
+        .validate_all(bytes)
+        .context("the component failed to validate")?;
+    let types = types.as_ref();
+    let mut out = Vec::new();
+    for name in component_imports(bytes)? {
+        let functions = match types.component_item_for_import(&name).map(|i| &i.ty) {
+            Some(ComponentEntityType::Instance(id)) => types[*id]
+                .exports
+                .iter()
+                .filter(|(_, item)| matches!(item.ty, ComponentEntityType::Func(_)))
+                .map(|(n, _)| n.clone())
+                .collect(),
+            Some(ComponentEntityType::Func(_)) => vec![name.clone()],
+            _ => Vec::new(),
+        };
+        out.push((name, functions));
+    }
+    Ok(out)
+}
+
+/// A core module's imported functions, by import module.
+fn module_import_functions(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::ImportSection(s) = payload? {
+            for import in s.into_imports() {
+                let import = import?;
+                if !matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                    continue;
+                }
+                match out.iter_mut().find(|(m, _)| m == import.module) {
+                    Some((_, funcs)) => funcs.push(import.name.to_string()),
+                    None => out.push((import.module.to_string(), vec![import.name.to_string()])),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl fmt::Display for Inspection {
+    /// A table: a line per interface with its permission, how many of its
+    /// functions are reachable, and their names; the unreachable ones on a
+    /// line of their own below.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            InputKind::Component => "component",
+            InputKind::Wasip1Module => "wasm32-wasip1 core module",
+        };
+        let names: Vec<&str> = self
+            .permissions
+            .iter()
+            .map(|p| p.permission.as_str())
+            .collect();
+        writeln!(
+            f,
+            "{what}; permissions needed ({}): {}",
+            names.len(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        )?;
+        let rows: Vec<(&str, &InterfaceUse)> = self
+            .permissions
+            .iter()
+            .flat_map(|p| p.interfaces.iter().map(move |i| (p.permission.as_str(), i)))
+            .chain(self.carriers.iter().map(|i| ("-", i)))
+            .collect();
+        if rows.is_empty() {
+            return writeln!(f, "imports: none");
+        }
+        let pw = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(0).max(10);
+        let iw = rows
+            .iter()
+            .map(|(_, i)| i.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(9);
+        writeln!(
+            f,
+            "{:pw$}  {:iw$}  {:7}  FUNCTIONS",
+            "PERMISSION", "INTERFACE", "REACHED"
+        )?;
+        for (permission, interface) in rows {
+            let (used, unused): (Vec<&FunctionUse>, Vec<&FunctionUse>) =
+                interface.functions.iter().partition(|f| f.reachable);
+            let list = |fs: &[&FunctionUse]| {
+                fs.iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let count = format!("{}/{}", used.len(), interface.functions.len());
+            writeln!(
+                f,
+                "{permission:pw$}  {:iw$}  {count:7}  {}",
+                interface.name,
+                if used.is_empty() {
+                    "-".to_string()
+                } else {
+                    list(&used)
+                }
+            )
+            .map(|_| ())?;
+            if !unused.is_empty() {
+                writeln!(
+                    f,
+                    "{:pw$}  {:iw$}  {:7}  unused: {}",
+                    "",
+                    "",
+                    "",
+                    list(&unused)
+                )?;
+            }
+        }
+        if !self.exact {
+            writeln!(
+                f,
+                "note: part of the code could not be analysed (a nested component or an imported \
+                 module); what is passed to it counts as reached"
+            )?;
+        }
+        Ok(())
+    }
 }

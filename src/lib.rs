@@ -23,7 +23,9 @@ mod inspect;
 mod instant;
 mod names;
 mod network;
+mod permissions;
 mod policy;
+mod reach;
 mod rename;
 mod report;
 mod rewrite;
@@ -33,10 +35,14 @@ mod subsystem;
 mod virt;
 mod wit;
 
-pub use inspect::{component_exports, component_imports, validate_component};
+pub use inspect::{
+    component_exports, component_import_functions, component_imports, input_kind, inspect,
+    validate_component, FunctionUse, InputKind, Inspection, InterfaceUse, PermissionUse,
+};
 pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
 pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
+pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
 pub use policy::{
     Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy,
     HostFilter, Overlay, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,

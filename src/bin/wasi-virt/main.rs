@@ -6,9 +6,12 @@
 //! internal-error line that asks for a report, and exits non-zero too.
 
 mod flags;
+mod inspect;
 mod virtualize;
 
+use anyhow::{Context, Result};
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -16,7 +19,13 @@ use std::sync::Mutex;
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
-    let cli = virtualize::Virtualize::parse();
+    // `wasi-virt inspect ...` is a subcommand; anything else virtualizes
+    // (a component file named `inspect` is `./inspect`).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match args.get(1) {
+        Some(sub) if sub == "inspect" => Command::Inspect(inspect::Inspect::parse_from(&args[1..])),
+        _ => Command::Virtualize(Box::new(virtualize::Virtualize::parse_from(&args))),
+    };
     // The hook records a panic instead of printing it, so that a panic the
     // library turns into an error is not shown twice; one that reaches here
     // is printed below.
@@ -50,6 +59,33 @@ fn main() -> ExitCode {
             );
             ExitCode::from(101)
         }
+    }
+}
+
+enum Command {
+    Virtualize(Box<virtualize::Virtualize>),
+    Inspect(inspect::Inspect),
+}
+
+impl Command {
+    fn run(&self) -> Result<()> {
+        match self {
+            Command::Virtualize(v) => v.run(),
+            Command::Inspect(i) => i.run(),
+        }
+    }
+}
+
+/// Prints `text` to stdout; a reader that has gone away (`| head`) is no
+/// failure.
+fn print_ignoring_closed(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to print to stdout"),
     }
 }
 

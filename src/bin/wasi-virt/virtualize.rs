@@ -82,14 +82,7 @@ impl Virtualize {
         );
         // The output is written; a reader of the summary that has gone away
         // (`| head`) is no failure.
-        let mut stdout = std::io::stdout().lock();
-        match stdout
-            .write_all(summary.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.context("failed to print the summary"),
-        }
+        crate::print_ignoring_closed(&summary)
     }
 
     /// Everything denied (or allowed, with `--allow-all`), then the policy

@@ -1,0 +1,237 @@
+//! Permissions: the names under which a component's imports are grouped by
+//! `wasi-virt inspect`, and which `--permissions` declares.
+//!
+//! A permission is a kind of thing a component may touch. Every WASI 0.2
+//! interface falls under one (`wasi:cli/stdout` under `stdio`), except the
+//! `wasi:io` interfaces, which carry the others' streams and pollables and
+//! grant nothing by themselves. Any other interface (`ocre:gpio/pins`) is a
+//! permission of its own, named by the interface without its version.
+
+use crate::names::InterfaceName;
+use anyhow::{bail, Result};
+use std::fmt;
+
+/// The permissions WASI's interfaces fall under, in the order they are listed.
+pub const WASI_PERMISSIONS: &[&str] = &[
+    "environment",
+    "stdio",
+    "filesystem",
+    "networking",
+    "clocks",
+    "random",
+    "exit",
+    "config",
+];
+
+/// A permission: one of [`WASI_PERMISSIONS`], or a non-WASI interface's
+/// unversioned name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Permission(String);
+
+impl Permission {
+    /// Its name (`stdio`, `ocre:gpio/pins`).
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is one of WASI's.
+    pub fn is_wasi(&self) -> bool {
+        WASI_PERMISSIONS.contains(&self.0.as_str())
+    }
+
+    fn wasi(name: &str) -> Permission {
+        debug_assert!(WASI_PERMISSIONS.contains(&name));
+        Permission(name.to_string())
+    }
+
+    /// The permission an imported interface needs (`wasi:cli/stdout@0.2.6`:
+    /// `stdio`), or `None` for a carrier (`wasi:io/*`). A plain name
+    /// (`(import "log" (func ...))`) is a permission of its own.
+    pub fn of_interface(name: &str) -> Option<Permission> {
+        let Some(parsed) = InterfaceName::parse(name) else {
+            return Some(Permission(name.to_string()));
+        };
+        let wasi = match parsed.unversioned.as_str() {
+            "wasi:cli/environment" => "environment",
+            "wasi:cli/stdin" | "wasi:cli/stdout" | "wasi:cli/stderr" => "stdio",
+            s if s.starts_with("wasi:cli/terminal-") => "stdio",
+            "wasi:cli/exit" => "exit",
+            s if s.starts_with("wasi:filesystem/") => "filesystem",
+            s if s.starts_with("wasi:sockets/") => "networking",
+            "wasi:http/types" | "wasi:http/outgoing-handler" => "networking",
+            s if s.starts_with("wasi:clocks/") => "clocks",
+            s if s.starts_with("wasi:random/") => "random",
+            s if s.starts_with("wasi:config/") => "config",
+            s if s.starts_with("wasi:io/") => return None,
+            other => return Some(Permission(other.to_string())),
+        };
+        Some(Permission::wasi(wasi))
+    }
+
+    /// The permission a `wasi_snapshot_preview1` function needs, or `None`
+    /// for one that touches nothing (`sched_yield`).
+    ///
+    /// The descriptor functions that apply to any descriptor (`fd_read`,
+    /// `fd_write`, `fd_close`, ...) are `stdio`: without `filesystem` (whose
+    /// functions are the only way to open a file) or `networking` (the only
+    /// way to accept a socket), descriptors 0 to 2 are all a module has.
+    /// Those that only mean something for files (`fd_seek`, `fd_readdir`,
+    /// `fd_prestat_get`, `path_*`, ...) are `filesystem`.
+    pub fn of_preview1(function: &str) -> Option<Permission> {
+        let wasi = match function {
+            "args_get" | "args_sizes_get" | "environ_get" | "environ_sizes_get" => "environment",
+            "fd_read"
+            | "fd_write"
+            | "fd_close"
+            | "fd_fdstat_get"
+            | "fd_fdstat_set_flags"
+            | "fd_renumber" => "stdio",
+            f if f.starts_with("fd_") || f.starts_with("path_") => "filesystem",
+            f if f.starts_with("sock_") => "networking",
+            "clock_res_get" | "clock_time_get" | "poll_oneoff" => "clocks",
+            "random_get" => "random",
+            "proc_exit" | "proc_raise" => "exit",
+            "sched_yield" => return None,
+            other => return Some(Permission(format!("wasi_snapshot_preview1/{other}"))),
+        };
+        Some(Permission::wasi(wasi))
+    }
+
+    /// Parses a declared permission: one of [`WASI_PERMISSIONS`], or an
+    /// interface name (`ocre:gpio/pins`, a version is ignored), or every
+    /// interface of a package (`ocre:gpio/*`).
+    pub fn parse_declared(text: &str) -> Result<Declared> {
+        let text = text.trim();
+        if WASI_PERMISSIONS.contains(&text) {
+            return Ok(Declared::Permission(Permission::wasi(text)));
+        }
+        if let Some(package) = text.strip_suffix("/*") {
+            if package.split_once(':').is_some_and(|(ns, p)| {
+                !ns.is_empty() && !p.is_empty() && !p.contains('/') && !p.contains('@')
+            }) {
+                if package.starts_with("wasi:") {
+                    bail!(
+                        "`{text}` is a WASI package; declare WASI permissions by name: {}",
+                        WASI_PERMISSIONS.join(", ")
+                    );
+                }
+                return Ok(Declared::Package(package.to_string()));
+            }
+        }
+        match InterfaceName::parse(text) {
+            Some(name) if name.namespace() == "wasi" => bail!(
+                "`{text}` is a WASI interface; declare the permission it falls under instead \
+                 ({}), one of: {}",
+                Permission::of_interface(text)
+                    .map(|p| p.0)
+                    .unwrap_or_else(|| "none: wasi:io is always allowed".into()),
+                WASI_PERMISSIONS.join(", ")
+            ),
+            Some(name) => Ok(Declared::Permission(Permission(name.unversioned))),
+            None => bail!(
+                "unknown permission `{text}`; expected one of {}, an interface \
+                 (`namespace:package/interface`) or a package (`namespace:package/*`)",
+                WASI_PERMISSIONS.join(", ")
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One declared permission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Declared {
+    /// A permission by name.
+    Permission(Permission),
+    /// Every interface of a non-WASI package (`ocre:gpio/*` holds
+    /// `ocre:gpio`).
+    Package(String),
+}
+
+impl Declared {
+    /// Whether this declaration covers `permission`.
+    pub fn covers(&self, permission: &Permission) -> bool {
+        match self {
+            Declared::Permission(p) => p == permission,
+            Declared::Package(package) => {
+                !permission.is_wasi()
+                    && permission
+                        .0
+                        .split_once('/')
+                        .is_some_and(|(pkg, _)| pkg == package)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Declared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Declared::Permission(p) => p.fmt(f),
+            Declared::Package(package) => write!(f, "{package}/*"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(name: &str) -> Option<String> {
+        Permission::of_interface(name).map(|p| p.0)
+    }
+
+    #[test]
+    fn every_wasi_interface_has_its_permission() {
+        let table = [
+            ("wasi:cli/environment@0.2.6", Some("environment")),
+            ("wasi:cli/stdin@0.2.0", Some("stdio")),
+            ("wasi:cli/terminal-stdout@0.2.3", Some("stdio")),
+            ("wasi:cli/exit@0.2.6", Some("exit")),
+            ("wasi:filesystem/preopens@0.2.6", Some("filesystem")),
+            ("wasi:sockets/ip-name-lookup@0.2.6", Some("networking")),
+            ("wasi:http/outgoing-handler@0.2.6", Some("networking")),
+            ("wasi:clocks/wall-clock@0.2.6", Some("clocks")),
+            ("wasi:random/insecure-seed@0.2.6", Some("random")),
+            ("wasi:config/store@0.2.0-rc.1", Some("config")),
+            ("wasi:io/streams@0.2.6", None),
+            (
+                "wasi:keyvalue/store@0.2.0-draft",
+                Some("wasi:keyvalue/store"),
+            ),
+            ("ocre:gpio/pins@1.0.0", Some("ocre:gpio/pins")),
+            ("log", Some("log")),
+        ];
+        for (name, want) in table {
+            assert_eq!(of(name).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn declarations_parse_and_cover() {
+        let gpio = Permission::of_interface("ocre:gpio/pins@1.0.0").unwrap();
+        let stdio = Permission::of_interface("wasi:cli/stdout@0.2.6").unwrap();
+        let package = Permission::parse_declared("ocre:gpio/*").unwrap();
+        assert!(package.covers(&gpio));
+        assert!(!package.covers(&stdio));
+        assert!(Permission::parse_declared("ocre:gpio/pins@2.0.0")
+            .unwrap()
+            .covers(&gpio));
+        assert!(Permission::parse_declared("stdio").unwrap().covers(&stdio));
+        for bad in [
+            "stdout",
+            "wasi:cli/*",
+            "wasi:cli/stdout",
+            "ocre:/*",
+            "",
+            "a b",
+        ] {
+            assert!(Permission::parse_declared(bad).is_err(), "{bad}");
+        }
+    }
+}
