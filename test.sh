@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs every test: adds the wasm targets, checks
-# that lib/ is what virtual-adapter/ builds, then `cargo test`, which builds
-# the guest components in tests/components for wasm32-wasip2 and runs every
-# case in tests/cases in wasmtime.
+# Sets up a fresh machine and runs every test: adds the wasm targets (wasip1
+# for the core-module cases), checks that lib/ is what virtual-adapter/
+# builds, then `cargo test`, which builds the guest components in
+# tests/components for wasm32-wasip2 and runs every case in tests/cases in
+# wasmtime.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-rustup target add wasm32-wasip2 wasm32-unknown-unknown
+rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-unknown-unknown
 ./build-adapter.sh --check
 cargo test --locked

@@ -130,26 +130,45 @@ fn is_core_module(bytes: &[u8]) -> bool {
 pub const PREVIEW1: &str = "wasi_snapshot_preview1";
 
 /// A core module is accepted when it validates and imports only from
-/// `wasi_snapshot_preview1`.
+/// `wasi_snapshot_preview1`: at least one function, or it is a command
+/// (exports `_start`).
 fn check_wasip1(bytes: &[u8]) -> Result<()> {
     Validator::new()
         .validate_all(bytes)
         .context("the core module failed to validate")?;
+    let (mut wasi, mut start) = (false, false);
     for payload in Parser::new(0).parse_all(bytes) {
-        if let Payload::ImportSection(s) = payload? {
-            for import in s.into_imports() {
-                let import = import?;
-                if import.module != PREVIEW1 {
-                    bail!(
-                        "this core module imports `{}` from `{}`, so it is not a `wasm32-wasip1` \
-                         program (those import only from `{PREVIEW1}`); build it for \
-                         `wasm32-wasip2`, or make it a component with `wasm-tools component new`",
-                        import.name,
-                        import.module
-                    );
+        match payload? {
+            Payload::ImportSection(s) => {
+                for import in s.into_imports() {
+                    let import = import?;
+                    if import.module != PREVIEW1 {
+                        bail!(
+                            "this core module imports `{}` from `{}`, so it is not a \
+                             `wasm32-wasip1` program (those import only from `{PREVIEW1}`); \
+                             build it for `wasm32-wasip2`, or make it a component with \
+                             `wasm-tools component new`",
+                            import.name,
+                            import.module
+                        );
+                    }
+                    wasi = true;
                 }
             }
+            Payload::ExportSection(s) => {
+                for export in s {
+                    start |= export?.name == "_start";
+                }
+            }
+            _ => {}
         }
+    }
+    if !wasi && !start {
+        bail!(
+            "this is a core WebAssembly module that neither imports `{PREVIEW1}` nor exports \
+             `_start`, so it is no `wasm32-wasip1` program; build for `wasm32-wasip2` or wrap \
+             it with `wasm-tools component new`"
+        );
     }
     Ok(())
 }

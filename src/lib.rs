@@ -24,6 +24,7 @@ mod instant;
 mod names;
 mod network;
 mod permissions;
+mod plug;
 mod policy;
 mod reach;
 mod rename;
@@ -33,6 +34,7 @@ mod spec;
 mod splice;
 mod subsystem;
 mod virt;
+mod wasip1;
 mod wit;
 
 pub use inspect::{
@@ -45,11 +47,11 @@ pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
 pub use policy::{
     Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy,
-    HostFilter, Overlay, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,
-    DEFAULT_MEMORY_LIMIT,
+    HostFilter, ImportsPolicy, Overlay, PermissionsPolicy, Policy, RandomPolicy, StdinPolicy,
+    StdioMode, StdioPolicy, Tmpfs, DEFAULT_MEMORY_LIMIT,
 };
 pub use rename::rename_top_level;
-pub use report::{Output, Report, SubsystemReport};
+pub use report::{Output, PermissionCheck, Report, SubsystemReport};
 pub use subsystem::Subsystem;
 pub use virt::{VirtResult, WasiVirt};
 pub use wasi_virt_layout::net::{Family, Kind as RuleKind};

@@ -65,6 +65,58 @@ pub struct Policy {
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub debug: bool,
+    /// Imports outside WASI's subsystems (`ocre:gpio/pins`): which are
+    /// replaced by traps.
+    #[serde(default, skip_serializing_if = "ImportsPolicy::is_empty")]
+    pub imports: ImportsPolicy,
+    /// The permissions the output's imports must all fall under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionsPolicy>,
+}
+
+/// Imports that no subsystem governs.
+///
+/// ```toml
+/// [imports]
+/// deny = ["ocre:gpio/*", "my:log/sink"]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ImportsPolicy {
+    /// Interfaces the component imports that are answered by traps and
+    /// removed from the output: `namespace:package/interface` (any
+    /// version, or `@VERSION` for one), or `namespace:package/*` for all of
+    /// a package's. Each must match an import of the component; WASI's
+    /// subsystems are governed by their own settings, not here.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+impl ImportsPolicy {
+    fn is_empty(&self) -> bool {
+        self.deny.is_empty()
+    }
+}
+
+/// Declared permissions.
+///
+/// ```toml
+/// [permissions]
+/// declared = ["stdio", "networking", "ocre:gpio/*"]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PermissionsPolicy {
+    /// The permissions granted: `environment`, `stdio`, `filesystem`,
+    /// `networking`, `clocks`, `random`, `exit`, `config`, or a non-WASI
+    /// interface (`ocre:gpio/pins`) or package (`ocre:gpio/*`). After
+    /// virtualizing, every import of the output must fall under one
+    /// (`wasi:io` always does), or nothing is written.
+    #[serde(default)]
+    pub declared: Vec<String>,
+    /// Skip the check (the report says it was skipped).
+    #[serde(default)]
+    pub skip_validation: bool,
 }
 
 /// How the filesystem is virtualized.
@@ -620,6 +672,12 @@ impl Policy {
             self.network().extend(network);
         }
         self.debug |= other.debug;
+        self.imports.deny.extend(other.imports.deny.iter().cloned());
+        if let Some(p) = &other.permissions {
+            let mine = self.permissions.get_or_insert_with(Default::default);
+            mine.declared.extend(p.declared.iter().cloned());
+            mine.skip_validation |= p.skip_validation;
+        }
     }
 
     /// The network grants, created empty if the policy has none.

@@ -547,6 +547,10 @@ impl Graph {
     }
 }
 
+/// A function of a core instance: the instance, and the function's index
+/// in its module.
+type Node = (u32, u32);
+
 /// The traversal.
 struct Walk<'g> {
     g: &'g Graph,
@@ -554,8 +558,8 @@ struct Walk<'g> {
     stack: Vec<(u32, u32)>,
     /// Per table (defining instance, index): functions by slot, and those
     /// at slots not known.
-    slots: HashMap<(u32, u32), BTreeMap<u32, Vec<(u32, u32)>>>,
-    anywhere: HashMap<(u32, u32), Vec<(u32, u32)>>,
+    slots: HashMap<(u32, u32), BTreeMap<u32, Vec<Node>>>,
+    anywhere: HashMap<(u32, u32), Vec<Node>>,
     reached: Reached,
     exact: bool,
     tables_ready: bool,

@@ -1,6 +1,8 @@
 //! What one virtualization did, and its summary in words.
 
+use crate::inspect::InputKind;
 use crate::names::InterfaceName;
+use crate::permissions::Permission;
 use crate::policy::Policy;
 use crate::subsystem::{self, Subsystem, REGISTRY};
 use semver::Version;
@@ -29,6 +31,23 @@ pub struct Report {
     pub imports: Vec<String>,
     /// The output's size in bytes.
     pub size: u64,
+    /// What the input was (`None` for a standalone adapter).
+    pub input: Option<InputKind>,
+    /// Imports satisfied before the adapter: each import, and the provider
+    /// (`--plug`) or `denied` (traps, `--deny-import`).
+    pub plugged: Vec<(String, String)>,
+    /// The declared permissions, if any, and whether they were checked.
+    pub permissions: Option<PermissionCheck>,
+}
+
+/// Declared permissions in the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PermissionCheck {
+    /// As declared.
+    pub declared: Vec<String>,
+    /// Whether the output's imports were checked against them (not with
+    /// `--skip-validation`).
+    pub checked: bool,
 }
 
 /// What `finish()` wrote.
@@ -90,7 +109,54 @@ impl Report {
             debug: policy.debug && output != Output::Unchanged,
             imports,
             size: 0,
+            input: None,
+            plugged: Vec::new(),
+            permissions: None,
         }
+    }
+}
+
+impl Report {
+    /// The report as JSON, the `wasi-virt-report/1` schema documented in the
+    /// README ("Permissions").
+    pub fn to_json(&self) -> serde_json::Value {
+        let imports: Vec<serde_json::Value> = self
+            .imports
+            .iter()
+            .map(|name| {
+                serde_json::json!({
+                    "name": name,
+                    "permission": Permission::of_interface(name).map(|p| p.name().to_string()),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "schema": "wasi-virt-report/1",
+            "output": match self.output {
+                Output::Composed => "composed",
+                Output::Standalone => "standalone",
+                Output::Unchanged => "unchanged",
+            },
+            "input": self.input,
+            "wasi-version": self.wasi_version.to_string(),
+            "size": self.size,
+            "virtualized": self.virtualized,
+            "subsystems": self.subsystems.iter().map(|s| serde_json::json!({
+                "subsystem": s.label,
+                "setting": s.setting,
+            })).collect::<Vec<_>>(),
+            "rules": self.rules,
+            "plugged": self.plugged.iter().map(|(import, by)| serde_json::json!({
+                "import": import,
+                "by": by,
+            })).collect::<Vec<_>>(),
+            "permissions": self.permissions.as_ref().map(|p| serde_json::json!({
+                "declared": p.declared,
+                "checked": p.checked,
+            })),
+            "debug": self.debug,
+            "imports": imports,
+        })
     }
 }
 
@@ -123,6 +189,31 @@ impl fmt::Display for Report {
             writeln!(f, "network rules ({}):", self.rules.len())?;
             for rule in &self.rules {
                 writeln!(f, "  {rule}")?;
+            }
+        }
+        if self.input == Some(InputKind::Wasip1Module) {
+            writeln!(
+                f,
+                "input: a wasm32-wasip1 module, made a component with the preview1 adapter"
+            )?;
+        }
+        for (import, by) in &self.plugged {
+            match by.as_str() {
+                crate::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
+                _ => writeln!(f, "plugged: {import} from {by}")?,
+            }
+        }
+        if let Some(p) = &self.permissions {
+            let declared = match p.declared.is_empty() {
+                true => "none".to_string(),
+                false => p.declared.join(", "),
+            };
+            match p.checked {
+                true => writeln!(f, "permissions: {declared}; every import falls under them")?,
+                false => writeln!(
+                    f,
+                    "permissions: {declared}; NOT checked (--skip-validation)"
+                )?,
             }
         }
         if self.debug {

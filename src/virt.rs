@@ -2,8 +2,11 @@
 
 use crate::compose::compose;
 use crate::fs::{Segment, Tree};
-use crate::inspect::{component_exports, component_imports, validate_component};
+use crate::inspect::component_import_functions;
+use crate::inspect::{component_exports, component_imports, input_kind, InputKind};
 use crate::names::{InterfaceName, INCOMING_HANDLER};
+use crate::permissions::{Declared, Permission};
+use crate::plug::{Provider, DENIED};
 use crate::policy::{
     Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, StdioPolicy,
 };
@@ -39,6 +42,7 @@ const ADAPTER: &[u8] = include_bytes!("../lib/virtual_adapter.wasm");
 pub struct WasiVirt {
     policy: Policy,
     component: Option<ComponentSource>,
+    plugs: Vec<ComponentSource>,
     wasi_version: Option<Version>,
 }
 
@@ -46,6 +50,26 @@ pub struct WasiVirt {
 enum ComponentSource {
     Bytes(Vec<u8>),
     Path(PathBuf),
+}
+
+impl ComponentSource {
+    /// Its bytes; `what` names it in the error (`component`, `provider`).
+    fn read(&self, what: &str) -> Result<Vec<u8>> {
+        match self {
+            ComponentSource::Bytes(b) => Ok(b.clone()),
+            ComponentSource::Path(p) => {
+                std::fs::read(p).with_context(|| format!("failed to read {what} `{}`", p.display()))
+            }
+        }
+    }
+
+    /// What it is called in messages: its file name, or `provider N`.
+    fn label(&self) -> String {
+        match self {
+            ComponentSource::Bytes(_) => "the provider given as bytes".into(),
+            ComponentSource::Path(p) => p.display().to_string(),
+        }
+    }
 }
 
 /// What `finish()` produced.
@@ -191,6 +215,38 @@ impl WasiVirt {
         self
     }
 
+    /// Composes `provider`, a component that exports some of the
+    /// component's imports (a device or service interface the host would
+    /// otherwise grant), in front of the component. What the provider
+    /// imports is virtualized like the component's own imports.
+    pub fn plug(&mut self, provider: impl Into<Vec<u8>>) -> &mut Self {
+        self.plugs.push(ComponentSource::Bytes(provider.into()));
+        self
+    }
+
+    /// As [`plug`](Self::plug), reading the provider from `path`.
+    pub fn plug_path(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.plugs.push(ComponentSource::Path(path.into()));
+        self
+    }
+
+    /// Answers the component's imports that `pattern` matches
+    /// (`ocre:gpio/pins`, `ocre:gpio/*`) with traps, so that the output
+    /// no longer imports them. For interfaces outside WASI's subsystems.
+    pub fn deny_import(&mut self, pattern: &str) -> &mut Self {
+        self.policy.imports.deny.push(pattern.to_string());
+        self
+    }
+
+    /// Declares the permissions the output's imports must fall under
+    /// (`stdio`, `networking`, `ocre:gpio/*`, ...): `finish()` fails,
+    /// listing each import outside them, instead of writing the output.
+    pub fn permissions(&mut self, declared: &[&str]) -> &mut Self {
+        let p = self.policy.permissions.get_or_insert_with(Default::default);
+        p.declared.extend(declared.iter().map(|d| d.to_string()));
+        self
+    }
+
     /// The WASI 0.2.x version the adapter's names use. Defaults to the
     /// version the composed component imports, or 0.2.12 for a standalone
     /// adapter. A standalone adapter must match the component it will be
@@ -228,7 +284,35 @@ impl WasiVirt {
     /// Everything but writing: the output with its file segments still
     /// empty, the files that go in them, and the report.
     fn prepare(&self) -> Result<Prepared> {
+        let declared = match &self.policy.permissions {
+            Some(p) => p
+                .declared
+                .iter()
+                .map(|d| Permission::parse_declared(d))
+                .collect::<Result<Vec<_>>>()
+                .context("failed to read the declared permissions")?,
+            None => Vec::new(),
+        };
         let component = self.read_component()?;
+        let input = component.as_ref().map(|c| (c.input, c.plugged.clone()));
+        let mut prepared = self.prepare_output(component)?;
+        if let Some((input, plugged)) = input {
+            prepared.report.input = Some(input);
+            prepared.report.plugged = plugged;
+        }
+        if let Some(permissions) = &self.policy.permissions {
+            prepared.report.permissions = Some(crate::report::PermissionCheck {
+                declared: permissions.declared.clone(),
+                checked: !permissions.skip_validation,
+            });
+            if !permissions.skip_validation {
+                check_permissions(&declared, &prepared.bytes)?;
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn prepare_output(&self, component: Option<Component>) -> Result<Prepared> {
         let version = self.choose_version(component.as_ref())?;
         let mut resolve = wit::load(&version)?;
         let used = component.as_ref().map(|c| &c.used);
@@ -249,13 +333,40 @@ impl WasiVirt {
     }
 
     fn read_component(&self) -> Result<Option<Component>> {
-        let bytes = match &self.component {
-            None => return Ok(None),
-            Some(ComponentSource::Bytes(b)) => b.clone(),
-            Some(ComponentSource::Path(p)) => std::fs::read(p)
-                .with_context(|| format!("failed to read component `{}`", p.display()))?,
+        let Some(source) = &self.component else {
+            let what = [
+                (!self.plugs.is_empty(), "providers to plug in"),
+                (!self.policy.imports.deny.is_empty(), "imports to deny"),
+            ];
+            if let Some((_, what)) = what.iter().find(|(set, _)| *set) {
+                bail!("the policy has {what}, which need a component; give the component to virtualize");
+            }
+            return Ok(None);
         };
-        validate_component(&bytes).context("failed to load the component to virtualize")?;
+        let loaded = "failed to load the component to virtualize";
+        let mut bytes = source.read("component")?;
+        let input = input_kind(&bytes).context(loaded)?;
+        if input == InputKind::Wasip1Module {
+            bytes = crate::wasip1::componentize(&bytes).context(loaded)?;
+        }
+        let denied = crate::plug::denied_imports(&bytes, &self.policy.imports.deny)?;
+        let mut providers = Vec::new();
+        if !denied.is_empty() {
+            providers.push(Provider {
+                label: DENIED.to_string(),
+                bytes: crate::plug::trap_component(&bytes, &denied)?,
+            });
+        }
+        for plug in &self.plugs {
+            providers.push(Provider {
+                label: plug.label(),
+                bytes: plug.read("provider")?,
+            });
+        }
+        let mut plugged = Vec::new();
+        if !providers.is_empty() {
+            (bytes, plugged) = crate::plug::plug(&bytes, &providers)?;
+        }
         let imports = component_imports(&bytes)?;
         let used = imports
             .iter()
@@ -266,6 +377,8 @@ impl WasiVirt {
             bytes,
             imports,
             used,
+            input,
+            plugged,
         }))
     }
 
@@ -402,6 +515,11 @@ struct Prepared {
 
 /// A component to virtualize, and what it imports.
 struct Component {
+    /// What was given: a component, or a wasip1 module made one.
+    input: InputKind,
+    /// Imports satisfied by providers (`--plug`) or traps (`--deny-import`,
+    /// by [`DENIED`]), and by which.
+    plugged: crate::plug::Plugged,
     bytes: Vec<u8>,
     /// Its top-level imports.
     imports: Vec<String>,
@@ -428,6 +546,40 @@ impl Component {
         }
         Ok(())
     }
+}
+
+/// Fails, listing each import of `output` that `declared` permissions do
+/// not cover, with its functions and the permission it needs.
+fn check_permissions(declared: &[Declared], output: &[u8]) -> Result<()> {
+    let mut offending = Vec::new();
+    for (import, functions) in component_import_functions(output)? {
+        let Some(needed) = Permission::of_interface(&import) else {
+            continue;
+        };
+        if !declared.iter().any(|d| d.covers(&needed)) {
+            let functions = match functions.is_empty() {
+                true => "no functions, types only".to_string(),
+                false => functions.join(", "),
+            };
+            offending.push(format!("  {import} needs `{needed}`: {functions}"));
+        }
+    }
+    if offending.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = declared.iter().map(ToString::to_string).collect();
+    bail!(
+        "the output imports {} interface{} outside the declared permissions ({}); declare what \
+         they need, deny them, or pass --skip-validation; nothing was written:\n{}",
+        offending.len(),
+        if offending.len() == 1 { "" } else { "s" },
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        },
+        offending.join("\n")
+    )
 }
 
 /// Whether the adapter's function export `name` (as built) stays: it belongs

@@ -59,6 +59,11 @@ enum File {
     TruncatedGuest(String),
     /// A named pipe (FIFO), a special file (`{ fifo = true }`).
     Fifo(bool),
+    /// A guest from `tests/components` built for `wasm32-wasip1`: a core
+    /// module.
+    Wasip1Guest(String),
+    /// WebAssembly text, assembled: a component or a module by hand.
+    Wat(String),
 }
 
 #[derive(Deserialize)]
@@ -75,6 +80,10 @@ struct Check {
     exports: Option<Vec<String>>,
     /// Run it as a command in wasmtime.
     run: Option<Run>,
+    /// Text the file must contain (`$DIR` expanded): for a file that is
+    /// not a component, such as a JSON report, checked instead of the rest.
+    #[serde(default)]
+    contains: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,8 +182,19 @@ fn load(path: &Path) -> Result<Case> {
             check.imports.is_some()
                 || !check.imports_include.is_empty()
                 || check.exports.is_some()
-                || check.run.is_some(),
-            "the check of `{}` checks nothing: give `imports`, `imports-include`, `exports` or `run`",
+                || check.run.is_some()
+                || !check.contains.is_empty(),
+            "the check of `{}` checks nothing: give `imports`, `imports-include`, `exports`, `run` or `contains`",
+            check.file
+        );
+        ensure!(
+            check.contains.is_empty()
+                || (check.imports.is_none()
+                    && check.imports_include.is_empty()
+                    && check.exports.is_none()
+                    && check.run.is_none()),
+            "the check of `{}` gives `contains`, which is for files that are not components: \
+             check the rest in a check of its own",
             check.file
         );
     }
@@ -299,6 +319,8 @@ fn set_up(root: &Path, files: &IndexMap<String, File>) -> Result<()> {
                 let bytes = harness::guest(guest);
                 std::fs::write(&path, &bytes[..bytes.len() / 2])?
             }
+            File::Wasip1Guest(guest) => std::fs::write(&path, harness::wasip1_guest(guest))?,
+            File::Wat(text) => std::fs::write(&path, wat::parse_str(text)?)?,
             File::Fifo(make) => {
                 ensure!(
                     *make,
@@ -479,6 +501,14 @@ fn check_status(
 
 fn check_file(root: &Path, check: &Check) -> Result<()> {
     let bytes = std::fs::read(root.join(&check.file)).context("failed to read it")?;
+    if !check.contains.is_empty() {
+        let text = String::from_utf8_lossy(&bytes);
+        for want in &check.contains {
+            let want = expand(want, root);
+            ensure!(text.contains(&want), "it lacks `{want}`:\n{text}");
+        }
+        return Ok(());
+    }
     let imports = harness::unversioned_imports(&bytes)?;
     if let Some(want) = &check.imports {
         same_set("imports", imports.clone(), want)?;

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use wasi_virt::{
     Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
-    NetworkPolicy, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, WasiVirt,
+    NetworkPolicy, PermissionsPolicy, Policy, RandomPolicy, StdinPolicy, StdioMode, StdioPolicy,
+    WasiVirt,
 };
 
 /// The guest that must import every interface in [`USES`].
@@ -275,7 +276,70 @@ fn random_policy(seed: u64) -> Policy {
         fs: random_fs(&mut rng),
         config: random_config(&mut rng),
         debug: rng.one_in(5),
+        // Other imports are the CLI cases' (`tests/cli/deny-import.toml`):
+        // the guests import only WASI.
+        imports: Default::default(),
+        permissions: random_permissions(&mut rng),
     }
+}
+
+/// Declared permissions in one trial of three: each of WASI's with even
+/// odds, sometimes none at all.
+fn random_permissions(rng: &mut Rng) -> Option<PermissionsPolicy> {
+    if !rng.one_in(3) {
+        return None;
+    }
+    let declared = PERMISSIONS
+        .iter()
+        .filter(|_| rng.one_in(2))
+        .map(|p| p.to_string())
+        .collect();
+    Some(PermissionsPolicy {
+        declared,
+        skip_validation: rng.one_in(6),
+    })
+}
+
+/// The permissions, as the README lists them.
+const PERMISSIONS: [&str; 8] = [
+    "environment",
+    "stdio",
+    "filesystem",
+    "networking",
+    "clocks",
+    "random",
+    "exit",
+    "config",
+];
+
+/// The permission an interface (unversioned) falls under, as the README's
+/// "Permissions" says; `None` for `wasi:io`, which needs none.
+fn permission_of(interface: &str) -> Option<&'static str> {
+    let (package, name) = interface.split_once('/')?;
+    Some(match (package, name) {
+        ("wasi:io", _) => return None,
+        ("wasi:cli", "environment") => "environment",
+        ("wasi:cli", "exit") => "exit",
+        ("wasi:cli", _) => "stdio",
+        ("wasi:filesystem", _) => "filesystem",
+        ("wasi:sockets" | "wasi:http", _) => "networking",
+        ("wasi:clocks", _) => "clocks",
+        ("wasi:random", _) => "random",
+        ("wasi:config", _) => "config",
+        _ => "a permission of its own",
+    })
+}
+
+/// The imports that the declared permissions (if checked) do not cover.
+fn undeclared(policy: &Policy, imports: &BTreeSet<String>) -> Vec<String> {
+    let Some(p) = policy.permissions.as_ref().filter(|p| !p.skip_validation) else {
+        return Vec::new();
+    };
+    imports
+        .iter()
+        .filter(|i| permission_of(i).is_some_and(|needed| !p.declared.iter().any(|d| d == needed)))
+        .cloned()
+        .collect()
 }
 
 /// A host filter for variables or config properties; `none` twice as often,
@@ -693,7 +757,25 @@ fn sweep_one(policy: &Policy, guest: &Guest) -> Result<(), String> {
         (Err(lacking), Ok(_)) => Err(format!(
             "accepted, but it sets content for {lacking:?}, which the adapter does not carry"
         )),
-        (Ok(_), Err(e)) => Err(format!("{e:#}")),
+        (Ok(want), Err(e)) => {
+            let undeclared = undeclared(policy, &want.imports);
+            let text = format!("{e:#}");
+            match undeclared.is_empty() {
+                true => Err(text),
+                false
+                    if text.contains(&format!("imports {} interface", undeclared.len()))
+                        && text.contains("outside the declared permissions")
+                        && undeclared.iter().all(|i| text.contains(&format!("  {i}@"))) =>
+                {
+                    Ok(())
+                }
+                false => Err(format!("refused, but not for {undeclared:?} alone: {text}")),
+            }
+        }
+        (Ok(want), Ok(_)) if !undeclared(policy, &want.imports).is_empty() => Err(format!(
+            "accepted, but {:?} fall outside the declared permissions",
+            undeclared(policy, &want.imports)
+        )),
         (Ok(want), Ok(out)) => {
             wasmparser::Validator::new()
                 .validate_all(&out.bytes)

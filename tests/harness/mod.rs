@@ -26,6 +26,43 @@ pub fn guests_dir() -> &'static Path {
     })
 }
 
+/// The guest `name` of `tests/components` built as a `wasm32-wasip1` core
+/// module (once per process per guest), adding the target where missing.
+pub fn wasip1_guest(name: &str) -> Vec<u8> {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let dir = repo().join("tests/components");
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if !built.iter().any(|b| b == name) {
+        ensure_target("wasm32-wasip1").expect("failed to add wasm32-wasip1");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                "wasm32-wasip1",
+                "-p",
+                name,
+            ])
+            .arg("--manifest-path")
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(dir.join("target"))
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("failed to run cargo for a wasip1 guest");
+        assert!(
+            status.success(),
+            "building `{name}` for wasm32-wasip1 failed"
+        );
+        built.push(name.to_string());
+    }
+    let file = dir.join(format!("target/wasm32-wasip1/release/{name}.wasm"));
+    std::fs::read(&file).unwrap_or_else(|e| panic!("no wasip1 guest `{}`: {e}", file.display()))
+}
+
 /// Builds a Rust workspace for `wasm32-wasip2`, returning its release dir.
 pub fn build_wasm_workspace(dir: &Path) -> Result<PathBuf> {
     ensure_target("wasm32-wasip2")?;

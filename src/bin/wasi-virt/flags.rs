@@ -452,6 +452,12 @@ pub struct OutputFlags {
     /// which must match its component exactly for `wasm-tools compose`.
     #[arg(long, value_name = "VERSION")]
     pub wasi_version: Option<semver::Version>,
+
+    /// Also write what the run did as JSON (the `wasi-virt-report/1`
+    /// schema): the subsystems virtualized, rules, denied and plugged
+    /// imports, the permissions, and the output's imports by permission.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 impl OutputFlags {
@@ -459,6 +465,57 @@ impl OutputFlags {
         policy.debug |= self.debug;
         Ok(())
     }
+}
+
+/// Imports outside WASI's subsystems, and declared permissions.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Permissions and other imports")]
+pub struct PermissionFlags {
+    /// The permissions the output may need: environment, stdio,
+    /// filesystem, networking, clocks, random, exit, config, or a non-WASI
+    /// interface (`ocre:gpio/pins`) or package (`ocre:gpio/*`). If the
+    /// output imports anything outside them, nothing is written and each
+    /// import is listed with the permission it needs. Comma-separated,
+    /// repeatable.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_permission)]
+    permissions: Vec<String>,
+
+    /// Do not check the output against the declared permissions (the
+    /// summary says the check was skipped).
+    #[arg(long)]
+    skip_validation: bool,
+
+    /// Answer a non-WASI import with traps and remove it from the output:
+    /// `namespace:package/interface[@version]` or `namespace:package/*`.
+    /// Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    deny_import: Vec<String>,
+
+    /// Compose PROVIDER, a component exporting some of the component's
+    /// imports, in front of it (its own imports are virtualized too).
+    /// Repeatable.
+    #[arg(long, value_name = "PROVIDER")]
+    plug: Vec<PathBuf>,
+}
+
+impl PermissionFlags {
+    pub fn apply(&self, policy: &mut Policy) {
+        policy.imports.deny.extend(self.deny_import.iter().cloned());
+        if !self.permissions.is_empty() || self.skip_validation {
+            let p = policy.permissions.get_or_insert_with(Default::default);
+            p.declared.extend(self.permissions.iter().cloned());
+            p.skip_validation |= self.skip_validation;
+        }
+    }
+
+    pub fn plugs(&self) -> &[PathBuf] {
+        &self.plug
+    }
+}
+
+fn parse_permission(text: &str) -> Result<String> {
+    wasi_virt::Permission::parse_declared(text)?;
+    Ok(text.trim().to_string())
 }
 
 /// `--allow-X` (all, or only the names listed) and `--deny-X` (all but the

@@ -19,7 +19,12 @@ use std::path::PathBuf;
 ///
 ///   wasi-virt inspect app.wasm --json | jq '.permissions[].permission'
 #[derive(Parser, Debug)]
-#[command(name = "wasi-virt inspect", version, verbatim_doc_comment)]
+#[command(
+    name = "wasi-virt inspect",
+    bin_name = "wasi-virt inspect",
+    version,
+    verbatim_doc_comment
+)]
 pub struct Inspect {
     /// The component or core module to inspect.
     #[arg(value_name = "FILE")]

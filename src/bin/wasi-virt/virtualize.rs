@@ -2,7 +2,8 @@
 //! specialized adapter alone.
 
 use crate::flags::{
-    AccessFlags, ConfigFlags, EnvFlags, FsFlags, NetworkFlags, OutputFlags, StdioFlags,
+    AccessFlags, ConfigFlags, EnvFlags, FsFlags, NetworkFlags, OutputFlags, PermissionFlags,
+    StdioFlags,
 };
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -24,6 +25,9 @@ use wasi_virt::{Policy, WasiVirt};
 /// errors, no host directory is preopened, and the output imports none of
 /// them from the host.
 /// Each `--allow-*` flag lets one subsystem through.
+///
+/// `wasi-virt inspect FILE` lists what a component asks for, by permission
+/// (`wasi-virt inspect --help`).
 ///
 /// Examples:
 ///
@@ -60,19 +64,33 @@ pub struct Virtualize {
     fs: FsFlags,
     #[command(flatten)]
     config: ConfigFlags,
+    #[command(flatten)]
+    permissions: PermissionFlags,
 }
 
 impl Virtualize {
     pub fn run(&self) -> Result<()> {
         check_output(&self.output.out)?;
+        if let Some(report) = &self.output.report {
+            check_output(report)?;
+        }
         let mut virt = WasiVirt::from_policy(self.policy()?);
         if let Some(path) = &self.component {
             virt.compose_path(path);
+        }
+        for plug in self.permissions.plugs() {
+            virt.plug_path(plug);
         }
         if let Some(v) = &self.output.wasi_version {
             virt.wasi_version(v.clone());
         }
         let report = write_atomically(&self.output.out, |w| virt.finish_to(w))?;
+        if let Some(path) = &self.output.report {
+            write_atomically(path, |w| {
+                serde_json::to_writer_pretty(&mut *w, &report.to_json())?;
+                Ok(w.write_all(b"\n")?)
+            })?;
+        }
         let summary = format!(
             "wrote {} ({}, {} bytes, WASI {})\n{report}",
             self.output.out.display(),
@@ -106,6 +124,7 @@ impl Virtualize {
         self.network.apply(&mut policy);
         self.fs.apply(&mut policy)?;
         self.config.apply(&mut policy)?;
+        self.permissions.apply(&mut policy);
         self.output.apply(&mut policy)?;
         Ok(policy)
     }
