@@ -40,6 +40,20 @@ impl InterfaceName {
             .then_some(v)
     }
 
+    /// Whether the namespace, package and interface are each a non-empty
+    /// run of letters, digits and `-` (`ocre:gpio/pins`, not `ocre:/*`).
+    pub fn is_well_formed(&self) -> bool {
+        let word =
+            |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let Some((namespace, rest)) = self.unversioned.split_once(':') else {
+            return false;
+        };
+        let Some((package, interface)) = rest.split_once('/') else {
+            return false;
+        };
+        word(namespace) && word(package) && word(interface)
+    }
+
     /// `wasi` of `wasi:cli/environment`.
     pub fn namespace(&self) -> &str {
         self.unversioned.split(':').next().unwrap_or_default()

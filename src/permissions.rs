@@ -106,9 +106,8 @@ impl Permission {
             return Ok(Declared::Permission(Permission::wasi(text)));
         }
         if let Some(package) = text.strip_suffix("/*") {
-            if package.split_once(':').is_some_and(|(ns, p)| {
-                !ns.is_empty() && !p.is_empty() && !p.contains('/') && !p.contains('@')
-            }) {
+            let probe = InterfaceName::parse(&format!("{package}/x"));
+            if probe.is_some_and(|n| n.is_well_formed() && n.version.is_none()) {
                 if package.starts_with("wasi:") {
                     bail!(
                         "`{text}` is a WASI package; declare WASI permissions by name: {}",
@@ -118,7 +117,7 @@ impl Permission {
                 return Ok(Declared::Package(package.to_string()));
             }
         }
-        match InterfaceName::parse(text) {
+        match InterfaceName::parse(text).filter(InterfaceName::is_well_formed) {
             Some(name) if name.namespace() == "wasi" => bail!(
                 "`{text}` is a WASI interface; declare the permission it falls under instead \
                  ({}), one of: {}",

@@ -47,7 +47,7 @@ pub fn check_pattern(pattern: &str) -> Result<()> {
         Some(package) => format!("{package}/x"),
         None => pattern.to_string(),
     };
-    let Some(name) = InterfaceName::parse(&probe) else {
+    let Some(name) = InterfaceName::parse(&probe).filter(InterfaceName::is_well_formed) else {
         bail!(
             "`{pattern}` is not an interface pattern; expected `namespace:package/interface`, \
              with an optional `@version`, or `namespace:package/*`"
@@ -247,7 +247,15 @@ mod tests {
         }
         assert!(check_pattern("ocre:gpio/*").is_ok());
         assert!(check_pattern("wasi:keyvalue/store").is_ok());
-        for bad in ["gpio", "wasi:cli/stdout", "wasi:io/*", "ocre:gpio/", "*"] {
+        for bad in [
+            "gpio",
+            "wasi:cli/stdout",
+            "wasi:io/*",
+            "ocre:gpio/",
+            "*",
+            "ocre:/*",
+            "a b:c/d",
+        ] {
             assert!(check_pattern(bad).is_err(), "{bad}");
         }
     }

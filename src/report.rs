@@ -130,6 +130,17 @@ impl Report {
                 })
             })
             .collect();
+        let mut by_permission = serde_json::Map::new();
+        for name in &self.imports {
+            if let Some(p) = Permission::of_interface(name) {
+                let list = by_permission
+                    .entry(p.name().to_string())
+                    .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let serde_json::Value::Array(list) = list {
+                    list.push(name.clone().into());
+                }
+            }
+        }
         serde_json::json!({
             "schema": "wasi-virt-report/1",
             "output": match self.output {
@@ -156,6 +167,7 @@ impl Report {
             })),
             "debug": self.debug,
             "imports": imports,
+            "by-permission": by_permission,
         })
     }
 }
