@@ -1,11 +1,20 @@
-//! The writable in-memory filesystems (`--tmpfs`, `--overlay`) against a
-//! host preopen, differentially: the `fs-script` guest runs the same script
-//! of filesystem operations on a real temporary directory preopened by
-//! wasmtime, and on a tmpfs (or on an overlay of a tree, against a copy of
-//! that tree), and must print the same lines. The scripts are the
-//! hand-written ones in `tests/memfs/*.txt` (one command a line) and a few
-//! hundred generated from fixed seeds. Other trials check what has no host
-//! counterpart: the size limit, and that no filesystem import is left.
+//! The adapter's filesystems against a host preopen, differentially: the
+//! `fs-script` guest runs the same script of filesystem operations on a real
+//! directory preopened by wasmtime and on the adapter's filesystem, and must
+//! print the same lines, results and error codes alike.
+//!
+//! - The writable in-memory filesystems (`--tmpfs`, `--overlay`) against a
+//!   writable preopen of a temporary directory (empty, or a copy of the
+//!   overlay's tree): the hand-written scripts in `tests/memfs/*.txt` (one
+//!   command a line) and a few hundred generated from fixed seeds.
+//! - The embedded read-only tree (`--mount`) against a read-only preopen of
+//!   the same directory: generated scripts whose paths are drawn to be
+//!   awkward (trailing slashes, `.` and `..` after a file, doubled slashes,
+//!   spaces, non-ASCII and 255-byte names, names past 255 bytes, NUL, deep
+//!   and long paths, absolute paths, names shaped like symlinks).
+//!
+//! Other trials check what has no host counterpart: the size limit, and
+//! that no filesystem import is left.
 
 #[path = "harness/mod.rs"]
 mod harness;
@@ -36,6 +45,135 @@ fn lower() -> &'static Path {
     })
 }
 
+/// A name of 255 bytes, the most a host file system allows.
+fn long_name() -> String {
+    format!("{}.txt", "l".repeat(251))
+}
+
+/// The tree embedded read-only, and preopened read-only for the host: its
+/// names are the awkward ones the paths are drawn from.
+fn awkward() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = harness::repo().join("target/test-fixtures/embedded-awkward");
+        let _ = std::fs::remove_dir_all(&dir);
+        let deep: String = "n/".repeat(DEEP);
+        for sub in ["d/e", "d/empty", "日本", deep.as_str()] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let files = [
+            ("a.txt", "alpha\n".to_string()),
+            ("with space.txt", "spaced\n".into()),
+            ("é.txt", "accent\n".into()),
+            ("日本/語.txt", "kotoba\n".into()),
+            ("a -> b", "not a link\n".into()),
+            ("100%", "percent\n".into()),
+            (".hidden", "hidden\n".into()),
+            ("empty", String::new()),
+            ("d/x", "ex\n".into()),
+            ("d/e/f", "deep\n".into()),
+            (&format!("{deep}leaf"), "bottom\n".into()),
+            (&long_name(), "long\n".into()),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        dir
+    })
+}
+
+/// How deep `n/n/.../leaf` goes in the awkward tree.
+const DEEP: usize = 40;
+
+/// A path drawn from the awkward tree's names, `.`, `..`, empty
+/// components, names that are not there or too long, NUL, with a leading
+/// or trailing slash now and then; in the script's `%XX` form.
+fn awkward_path(r: &mut Rng) -> String {
+    let long = long_name();
+    let too_long = format!("{long}x");
+    let names = [
+        "a.txt",
+        "with%20space.txt",
+        "é.txt",
+        "日本",
+        "語.txt",
+        "a%20->%20b",
+        "100%25",
+        ".hidden",
+        "empty",
+        "d",
+        "e",
+        "f",
+        "x",
+        "empty",
+        ".",
+        "..",
+        "",
+        "nope",
+        "%00",
+        "a.txt%00",
+        "n",
+        "leaf",
+        &long,
+        &too_long,
+    ];
+    let mut path = match r.below(12) {
+        // Deep, with a way back up now and then.
+        0 => {
+            let depth = r.below(DEEP + 3);
+            let mut p = "n/".repeat(depth);
+            if r.below(3) == 0 {
+                p.push_str(&"../".repeat(r.below(depth + 3)));
+            }
+            p.push_str(r.pick(&["leaf", "n", "", "a.txt"]));
+            p
+        }
+        // Long: `d/..` over and over (well below the host's 4096 bytes).
+        1 => format!("{}{}", "d/../".repeat(1 + r.below(150)), r.pick(&names)),
+        _ => {
+            let parts: Vec<&str> = (0..1 + r.below(4)).map(|_| r.pick(&names)).collect();
+            parts.join("/")
+        }
+    };
+    if r.below(15) == 0 {
+        path.insert(0, '/');
+    }
+    if r.below(5) == 0 {
+        path.push('/');
+    }
+    path
+}
+
+/// A random read-mostly script over the awkward tree.
+fn generate_awkward(seed: u64) -> String {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let flags = [
+        "r", "r", "d", "dr", "rw", "w", "crw", "cxr", "tr", "cd", "-",
+    ];
+    let mut script = Vec::new();
+    for _ in 0..30 + r.below(20) {
+        let fd = 1 + r.below(4);
+        let p = awkward_path(&mut r);
+        let line = match r.below(14) {
+            0..=2 => format!("stat {p}"),
+            3..=5 => format!("open {p} {}", r.pick(&flags)),
+            6 => format!("ls {p}"),
+            7 => format!("cat {p}"),
+            8 => format!("fstat {fd}"),
+            9 => format!("read {fd} {} {}", r.below(8), r.below(20)),
+            10 => format!("rstream {fd} {}", r.below(8)),
+            11 => format!("mkdir {p}"),
+            12 => format!("unlink {p}"),
+            _ => format!("rename {p} {}", awkward_path(&mut r)),
+        };
+        script.push(line);
+    }
+    script.join("; ")
+}
+
+/// Generated scripts over the embedded tree.
+const AWKWARD: u64 = 120;
+
 fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from).min_depth(1) {
         let entry = entry.unwrap();
@@ -62,6 +200,7 @@ struct Subjects {
     host: Component,
     tmpfs: Component,
     overlay: Component,
+    embedded: Component,
 }
 
 fn subjects() -> &'static Subjects {
@@ -71,21 +210,40 @@ fn subjects() -> &'static Subjects {
         tmpfs.deny_host_preopens().tmpfs("/t", None);
         let mut overlay = FsPolicy::default();
         overlay.deny_host_preopens().overlay("/t", lower(), None);
+        let mut embedded = FsPolicy::default();
+        embedded
+            .deny_host_preopens()
+            .virtual_preopen("/t", awkward());
         Subjects {
             host: harness::compile(&harness::guest("fs-script")).unwrap(),
             tmpfs: virtualized(tmpfs),
             overlay: virtualized(overlay),
+            embedded: virtualized(embedded),
         }
     })
 }
 
-fn run(component: &Component, script: &str, preopen: Option<&Path>) -> Result<String> {
+/// How the host preopens `/t`, if it does.
+#[derive(Clone, Copy)]
+enum Preopen<'a> {
+    None,
+    Writable(&'a Path),
+    ReadOnly(&'a Path),
+}
+
+fn run(component: &Component, script: &str, preopen: Preopen<'_>) -> Result<String> {
     let mut host = Host::default();
     host.env.insert("FS_SCRIPT".into(), script.into());
     host.env.insert("FS_ROOT".into(), "/t".into());
-    if let Some(dir) = preopen {
-        host.writable_preopens
-            .insert("/t".into(), dir.display().to_string());
+    match preopen {
+        Preopen::None => {}
+        Preopen::Writable(dir) => {
+            host.writable_preopens
+                .insert("/t".into(), dir.display().to_string());
+        }
+        Preopen::ReadOnly(dir) => {
+            host.preopens.insert("/t".into(), dir.display().to_string());
+        }
     }
     let out = harness::run_compiled(component, &host)?;
     ensure!(
@@ -106,9 +264,22 @@ fn differential(script: &str, overlay: bool) -> Result<()> {
     if overlay {
         copy_tree(lower(), dir.path());
     }
-    let want = run(&s.host, script, Some(dir.path()))?;
+    let want = run(&s.host, script, Preopen::Writable(dir.path()))?;
     let memory = if overlay { &s.overlay } else { &s.tmpfs };
-    let got = run(memory, script, None)?;
+    let got = run(memory, script, Preopen::None)?;
+    same(&got, &want)
+}
+
+/// Runs `script` on a read-only preopen of the awkward tree and on the same
+/// tree embedded; the outputs must be equal.
+fn differential_embedded(script: &str) -> Result<()> {
+    let s = subjects();
+    let want = run(&s.host, script, Preopen::ReadOnly(awkward()))?;
+    let got = run(&s.embedded, script, Preopen::None)?;
+    same(&got, &want)
+}
+
+fn same(got: &str, want: &str) -> Result<()> {
     if got == want {
         return Ok(());
     }
@@ -116,9 +287,9 @@ fn differential(script: &str, overlay: bool) -> Result<()> {
         .lines()
         .zip(want.lines())
         .find(|(g, w)| g != w)
-        .map(|(g, w)| format!("first difference:\n  memory {g}\n  host   {w}\n"))
+        .map(|(g, w)| format!("first difference:\n  adapter {g}\n  host    {w}\n"))
         .unwrap_or_default();
-    anyhow::bail!("{first}--- memory\n{got}--- host\n{want}")
+    anyhow::bail!("{first}--- adapter\n{got}--- host\n{want}")
 }
 
 /// xorshift64*, seeded.
@@ -146,7 +317,8 @@ fn generate(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let paths = [
         "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "b/z", "a/", "d/", ".", "..", "d/..",
-        "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.",
+        "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.", "", "/a", "d/%00/x", "a%00b",
+        "a/",
     ];
     let words = ["hello", "x", "data123", "", "long-long-long-text"];
     let flags = [
@@ -214,7 +386,7 @@ fn tmpfs_of(size: u64) -> Component {
 
 /// What has no host counterpart, checked line by line.
 fn expect(component: &Component, script: &str, want: &str) -> Result<()> {
-    let got = run(component, script, None)?;
+    let got = run(component, script, Preopen::None)?;
     ensure!(got == want, "--- got\n{got}--- want\n{want}");
     Ok(())
 }
@@ -282,7 +454,7 @@ ls .: [a d/ new/]
 fn times_move() -> Result<()> {
     let script =
         "mtime .; open f crw; mtime .; mtime f; write 1 0 x; mtime f; settime f 77; mtime f";
-    let out = run(&subjects().tmpfs, script, None)?;
+    let out = run(&subjects().tmpfs, script, Preopen::None)?;
     let times: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("mtime"))
@@ -363,6 +535,16 @@ fn main() {
                     .map_err(|e| Failed::from(format!("script: {script}\n{e:#}")))
             }));
         }
+    }
+    for seed in 0..AWKWARD {
+        trials.push(Trial::test(
+            format!("embedded/generated-{seed}"),
+            move || {
+                let script = generate_awkward(seed);
+                differential_embedded(&script)
+                    .map_err(|e| Failed::from(format!("script: {script}\n{e:#}")))
+            },
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -238,6 +238,15 @@ macro_rules! on {
     };
 }
 
+/// What a host's read-only preopen says to a change of an embedded
+/// descriptor's contents: not a file for a directory, else not permitted.
+fn not_permitted_file(chain: &[u32]) -> ErrorCode {
+    match vfs::kind(last(chain)) {
+        DescriptorType::Directory => ErrorCode::BadDescriptor,
+        _ => ErrorCode::NotPermitted,
+    }
+}
+
 impl GuestDescriptor for VDescriptor {
     fn read_via_stream(&self, offset: Filesize) -> Result<InputStream, ErrorCode> {
         trace!(Call::ReadViaStream, offset);
@@ -266,7 +275,7 @@ impl GuestDescriptor for VDescriptor {
     fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
         trace!(Call::WriteViaStream, offset);
         let stream = on!(self, h => h.write_via_stream(offset).map(VOutputStream::Host),
-            _ => Err(ErrorCode::ReadOnly),
+            c => Err(not_permitted_file(c)),
             m => mem_stream(m, Some(offset)))?;
         Ok(OutputStream::new(stream))
     }
@@ -274,7 +283,7 @@ impl GuestDescriptor for VDescriptor {
     fn append_via_stream(&self) -> Result<OutputStream, ErrorCode> {
         trace!(Call::AppendViaStream);
         let stream = on!(self, h => h.append_via_stream().map(VOutputStream::Host),
-            _ => Err(ErrorCode::ReadOnly),
+            c => Err(not_permitted_file(c)),
             m => mem_stream(m, None))?;
         Ok(OutputStream::new(stream))
     }
@@ -282,7 +291,12 @@ impl GuestDescriptor for VDescriptor {
     fn advise(&self, offset: Filesize, length: Filesize, advice: Advice) -> Result<(), ErrorCode> {
         // SAFETY: as for `err`.
         let advice = unsafe { h::Advice::_lift(advice as u8) };
-        on!(self, h => h.advise(offset, length, advice), _ => Ok(()), m => file_only(m).map(|_| ()))
+        on!(self, h => h.advise(offset, length, advice),
+            c => match vfs::kind(last(c)) {
+                DescriptorType::Directory => Err(ErrorCode::BadDescriptor),
+                _ => Ok(()),
+            },
+            m => file_only(m).map(|_| ()))
     }
 
     fn sync_data(&self) -> Result<(), ErrorCode> {
@@ -308,7 +322,7 @@ impl GuestDescriptor for VDescriptor {
 
     fn set_size(&self, size: Filesize) -> Result<(), ErrorCode> {
         trace!(Call::SetSize, size);
-        on!(self, h => h.set_size(size), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.set_size(size), c => Err(not_permitted_file(c)),
         // Truncating a file opened read-only is `invalid` to the host.
         m => {
             file_only(m)?;
@@ -327,7 +341,7 @@ impl GuestDescriptor for VDescriptor {
         on!(self, h => h.set_times(
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ), _ => Err(ErrorCode::ReadOnly),
+        ), _ => Err(ErrorCode::NotPermitted),
         m => {
             memfs::set_times(m.id, data_access_timestamp, data_modification_timestamp);
             Ok(())
@@ -342,7 +356,7 @@ impl GuestDescriptor for VDescriptor {
 
     fn write(&self, buffer: Vec<u8>, offset: Filesize) -> Result<Filesize, ErrorCode> {
         trace!(Call::WriteFile, buffer.len(), offset);
-        on!(self, h => h.write(&buffer, offset), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.write(&buffer, offset), c => Err(not_permitted_file(c)),
             m => memfs::write(m.writable()?, &buffer, Some(offset)))
     }
 
@@ -374,7 +388,7 @@ impl GuestDescriptor for VDescriptor {
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::CreateDirectoryAt, path);
-        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::NotPermitted),
             m => memfs::create_directory(dir_only(m)?, &path))
     }
 
@@ -388,7 +402,7 @@ impl GuestDescriptor for VDescriptor {
         trace!(Call::StatAt, path);
         on!(self, h => h.stat_at(path_flags(path_flags_), &path).map(stat),
         c => {
-            let node = last(&vfs::resolve(c, &path)?);
+            let node = last(&vfs::resolve_for_stat(c, &path)?);
             match vfs::runtime_file(node) {
                 Some(file) => map(open_runtime_file(file)?.stat().map(stat)),
                 None => Ok(virtual_stat(node)),
@@ -409,7 +423,7 @@ impl GuestDescriptor for VDescriptor {
             &path,
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ), _ => Err(ErrorCode::ReadOnly),
+        ), _ => Err(ErrorCode::NotPermitted),
         m => {
             let id = memfs::resolve(dir_only(m)?, &path)?;
             memfs::set_times(id, data_access_timestamp, data_modification_timestamp);
@@ -429,7 +443,7 @@ impl GuestDescriptor for VDescriptor {
         // An in-memory filesystem has no hard links: the host's code for an
         // operation a filesystem does not support.
         on!(self, h => h.link_at(path_flags(old_path_flags), &old_path, target?, &new_path),
-            _ => Err(ErrorCode::ReadOnly),
+            _ => Err(ErrorCode::NotPermitted),
             _ => Err(ErrorCode::Unsupported))
     }
 
@@ -452,20 +466,15 @@ impl GuestDescriptor for VDescriptor {
                 .map(|d| Descriptor::new(VDescriptor::Host(d)));
             }
             VDescriptor::Memory(m) => return open_memory(m, &path, open_flags, flags),
-            VDescriptor::Virtual(c) => vfs::resolve(c, &path),
+            VDescriptor::Virtual(c) => c,
         };
-        let writes = DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY;
-        let creates = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
-        if flags.intersects(writes) || open_flags.intersects(creates) {
-            // Exclusively creating what exists is `exist`, as anywhere;
-            // every other change is refused.
-            let exclusive = OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
-            return Err(match chain {
-                Ok(_) if open_flags.contains(exclusive) => ErrorCode::Exist,
-                _ => ErrorCode::ReadOnly,
-            });
+        // The embedded tree answers as a host's read-only preopen: after
+        // the flags, any change (create, truncate, write) is refused
+        // before the path is looked at.
+        if check_open_flags(open_flags, flags)? {
+            return Err(ErrorCode::NotPermitted);
         }
-        let chain = chain?;
+        let chain = vfs::resolve(chain, &path)?;
         if open_flags.contains(OpenFlags::DIRECTORY)
             && vfs::kind(last(&chain)) != DescriptorType::Directory
         {
@@ -487,7 +496,7 @@ impl GuestDescriptor for VDescriptor {
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::RemoveDirectoryAt, path);
-        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::NotPermitted),
             m => memfs::remove_directory(dir_only(m)?, &path))
     }
 
@@ -505,19 +514,19 @@ impl GuestDescriptor for VDescriptor {
             return memfs::rename(dir_only(m)?, &old_path, dir_only(to)?, &new_path);
         }
         let target = other(new_descriptor);
-        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::NotPermitted),
             _ => Err(ErrorCode::CrossDevice))
     }
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         trace!(Call::SymlinkAt, old_path, new_path);
-        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::NotPermitted),
             _ => Err(ErrorCode::Unsupported))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::UnlinkFileAt, path);
-        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::ReadOnly),
+        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::NotPermitted),
             m => memfs::unlink_file(dir_only(m)?, &path))
     }
 
@@ -542,7 +551,7 @@ impl GuestDescriptor for VDescriptor {
     ) -> Result<MetadataHashValue, ErrorCode> {
         on!(self, h => h.metadata_hash_at(path_flags(path_flags_), &path).map(hash),
         c => {
-            let node = last(&vfs::resolve(c, &path)?);
+            let node = last(&vfs::resolve_for_stat(c, &path)?);
             match vfs::runtime_file(node) {
                 Some(file) => map(open_runtime_file(file)?.metadata_hash().map(hash)),
                 None => Ok(virtual_hash(node)),
@@ -584,16 +593,13 @@ fn memory_hash(id: memfs::Id) -> MetadataHashValue {
 }
 
 /// `open-at` in an in-memory filesystem, with the host's checks of the flags.
-fn open_memory(
-    m: &MemDesc,
-    path: &str,
-    open_flags: OpenFlags,
-    flags: DescriptorFlags,
-) -> Result<Descriptor, ErrorCode> {
-    let dir = dir_only(m)?;
-    let directory = open_flags.contains(OpenFlags::DIRECTORY);
+/// The checks a host makes of `open-at`'s flags, in its order: a
+/// directory cannot be created, made exclusive or truncated (`invalid`),
+/// and the sync flags are not supported. Then whether the open writes: the
+/// host opens a file for writing when asked to write, create or truncate.
+fn check_open_flags(open_flags: OpenFlags, flags: DescriptorFlags) -> Result<bool, ErrorCode> {
     let changes = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
-    if directory && open_flags.intersects(changes) {
+    if open_flags.contains(OpenFlags::DIRECTORY) && open_flags.intersects(changes) {
         return Err(ErrorCode::Invalid);
     }
     let sync = DescriptorFlags::FILE_INTEGRITY_SYNC
@@ -602,10 +608,19 @@ fn open_memory(
     if flags.intersects(sync) {
         return Err(ErrorCode::Unsupported);
     }
-    // The host opens a file for writing when asked to write, create or
-    // truncate, and for reading when asked to read or not to write.
-    let write = flags.contains(DescriptorFlags::WRITE)
-        || open_flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
+    Ok(flags.contains(DescriptorFlags::WRITE)
+        || open_flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE))
+}
+
+fn open_memory(
+    m: &MemDesc,
+    path: &str,
+    open_flags: OpenFlags,
+    flags: DescriptorFlags,
+) -> Result<Descriptor, ErrorCode> {
+    let dir = dir_only(m)?;
+    let directory = open_flags.contains(OpenFlags::DIRECTORY);
+    let write = check_open_flags(open_flags, flags)?;
     let read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
     let how = memfs::Open {
         create: open_flags.contains(OpenFlags::CREATE),

@@ -244,7 +244,7 @@ impl Store {
     /// Walks the components of `path` from directory `from`; the node
     /// reached. A trailing slash asks for a directory.
     fn resolve(&mut self, from: Id, path: &str) -> Result<Id, ErrorCode> {
-        check_path(path)?;
+        vfs::check_path(path)?;
         let mut here = from;
         for part in path.split('/') {
             if part.is_empty() {
@@ -280,9 +280,27 @@ impl Store {
 
     /// The directory that would hold `path`'s last component, and that
     /// component: `None` when the path ends in `.` or `..` (a `..` that
-    /// climbs above the preopen is `not-permitted`, as anywhere).
+    /// climbs above the preopen is `not-permitted`, as anywhere). A NUL in
+    /// the last component is `invalid` once the directory is found, as the
+    /// host finds it.
     fn parent<'p>(&mut self, from: Id, path: &'p str) -> Result<(Id, Option<&'p str>), ErrorCode> {
-        check_path(path)?;
+        let (dir, name) = self.parent_unnamed(from, path)?;
+        Ok((dir, named(name)?))
+    }
+
+    /// [`parent`](Self::parent) without the check of the last component,
+    /// for `rename`, which the host finds both directories for first.
+    fn parent_unnamed<'p>(
+        &mut self,
+        from: Id,
+        path: &'p str,
+    ) -> Result<(Id, Option<&'p str>), ErrorCode> {
+        if path.is_empty() {
+            return Err(ErrorCode::NoEntry);
+        }
+        if path.starts_with('/') {
+            return Err(ErrorCode::NotPermitted);
+        }
         let trimmed = path.trim_end_matches('/');
         let (dir_path, last) = match trimmed.rfind('/') {
             Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
@@ -428,14 +446,13 @@ impl Store {
 }
 
 /// A path the host would refuse before looking: absolute, or holding NUL.
-fn check_path(path: &str) -> Result<(), ErrorCode> {
-    if path.starts_with('/') {
-        return Err(ErrorCode::NotPermitted);
+
+/// A last component holding a NUL is `invalid`.
+fn named(name: Option<&str>) -> Result<Option<&str>, ErrorCode> {
+    match name {
+        Some(n) if n.contains('\0') => Err(ErrorCode::Invalid),
+        other => Ok(other),
     }
-    if path.contains('\0') {
-        return Err(ErrorCode::Invalid);
-    }
-    Ok(())
 }
 
 /// The root of memory preopen `index`.
@@ -493,16 +510,10 @@ fn do_resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
 /// `not-directory`; so does this.
 fn do_stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
     with(|s| match s.resolve(from, path) {
-        Err(ErrorCode::NotDirectory) => {
-            let mut base = path;
-            while let Some(b) = base.strip_suffix('/').or_else(|| base.strip_suffix("/.")) {
-                base = b;
-            }
-            if base.is_empty() || base.contains('/') || base == path {
-                return Err(ErrorCode::NotDirectory);
-            }
-            s.resolve(from, base)
-        }
+        Err(ErrorCode::NotDirectory) => match vfs::stat_retry(path) {
+            Some(base) => s.resolve(from, base),
+            None => Err(ErrorCode::NotDirectory),
+        },
         other => other,
     })
 }
@@ -702,8 +713,9 @@ fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
         if s.node(from).fs != s.node(to).fs {
             return Err(ErrorCode::CrossDevice);
         }
-        let (old_dir, old_name) = s.parent(from, old)?;
-        let (new_dir, new_name) = s.parent(to, new)?;
+        let (old_dir, old_name) = s.parent_unnamed(from, old)?;
+        let (new_dir, new_name) = s.parent_unnamed(to, new)?;
+        let (old_name, new_name) = (named(old_name)?, named(new_name)?);
         let (Some(old_name), Some(new_name)) = (old_name, new_name) else {
             return Err(ErrorCode::Busy);
         };

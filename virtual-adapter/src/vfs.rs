@@ -62,24 +62,41 @@ fn child(dir: u32, name: &str) -> Result<u32, ErrorCode> {
     Err(ErrorCode::NoEntry)
 }
 
-/// Resolves `path` from a directory, given as the chain of directories from
-/// its preopen's root down to it; returns the chain to the result.
-///
-/// `path` is relative: an absolute path is `not-permitted`, as is any `..`
-/// that would climb above the root. Empty components and `.` are skipped, a
-/// NUL is `invalid`, and a component longer than 255 bytes is
-/// `name-too-long`. There are no symlinks in the embedded tree.
-pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
-    if path.starts_with('/') {
-        return Err(ErrorCode::NotPermitted);
-    }
+/// The checks a host makes of a whole path before walking it, in its
+/// order: a NUL is `invalid`, an empty path `no-entry`, an absolute path
+/// `not-permitted`. Shared with the in-memory filesystems (`memfs.rs`).
+pub fn check_path(path: &str) -> Result<(), ErrorCode> {
     if path.contains('\0') {
         return Err(ErrorCode::Invalid);
     }
+    if path.is_empty() {
+        return Err(ErrorCode::NoEntry);
+    }
+    if path.starts_with('/') {
+        return Err(ErrorCode::NotPermitted);
+    }
+    Ok(())
+}
+
+/// Resolves `path` from a directory, given as the chain of directories from
+/// its preopen's root down to it; returns the chain to the result.
+///
+/// As a host does, component by component: every component is looked up
+/// in a directory (`a.txt/..` and `a.txt/.` are `not-directory`), empty
+/// components are skipped, `..` never climbs above the root
+/// (`not-permitted`), a component longer than 255 bytes is `name-too-long`
+/// when the walk reaches it, and a trailing slash asks for a directory.
+/// There are no symlinks in the embedded tree.
+pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
+    check_path(path)?;
     let mut chain = from.to_vec();
-    for part in path.split('/') {
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        let here = *chain.last().expect("never empty");
+        if kind(here) != DescriptorType::Directory {
+            return Err(ErrorCode::NotDirectory);
+        }
         match part {
-            "" | "." => {}
+            "." => {}
             ".." => {
                 if chain.len() == 1 {
                     return Err(ErrorCode::NotPermitted);
@@ -87,13 +104,37 @@ pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
                 chain.pop();
             }
             name if name.len() > NAME_MAX => return Err(ErrorCode::NameTooLong),
-            name => {
-                let here = *chain.last().expect("never empty");
-                chain.push(child(here, name)?);
-            }
+            name => chain.push(child(here, name)?),
         }
     }
+    let reached = *chain.last().expect("never empty");
+    if path.ends_with('/') && kind(reached) != DescriptorType::Directory {
+        return Err(ErrorCode::NotDirectory);
+    }
     Ok(chain)
+}
+
+/// A host's `stat-at` of a file named with trailing `/` or `/.` (and only
+/// a file in the directory itself, one component) finds the file where a
+/// walk says `not-directory`: the name to retry with, if `path` is such a
+/// name. Shared with the in-memory filesystems (`memfs.rs`).
+pub fn stat_retry(path: &str) -> Option<&str> {
+    let mut base = path;
+    while let Some(b) = base.strip_suffix('/').or_else(|| base.strip_suffix("/.")) {
+        base = b;
+    }
+    (!base.is_empty() && !base.contains('/') && base != path).then_some(base)
+}
+
+/// [`resolve`] as `stat-at` resolves ([`stat_retry`]).
+pub fn resolve_for_stat(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
+    match resolve(from, path) {
+        Err(ErrorCode::NotDirectory) => match stat_retry(path) {
+            Some(base) => resolve(from, base),
+            None => Err(ErrorCode::NotDirectory),
+        },
+        other => other,
+    }
 }
 
 /// Up to `len` bytes of file `index` from `offset`, and whether it read
@@ -105,7 +146,8 @@ pub fn read(index: u32, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorC
         len: size,
     } = node(index).kind
     else {
-        return Err(ErrorCode::IsDirectory);
+        // The host's `read` of a directory: not a file descriptor.
+        return Err(ErrorCode::BadDescriptor);
     };
     let size = u64::from(size);
     // As the host answers: the end is reported by a read that returns

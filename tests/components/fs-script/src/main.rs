@@ -20,6 +20,10 @@
 //!   prints it (`SECONDS.NANOSECONDS`).
 //! - `symlink OLD NEW`, `link OLD NEW`, `readlink PATH`.
 //! - `fill PATH KIB`: writes KIB KiB in 4 KiB writes, then prints the size.
+//!
+//! In a PATH, `%XX` is the byte of hex XX (`%20` a space, `%00` a NUL), so
+//! that any path can be written in a script; the command is printed as
+//! written.
 use std::collections::BTreeMap;
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
@@ -39,7 +43,13 @@ fn main() {
     let mut next = 1;
     for command in script.split(';').map(str::trim).filter(|c| !c.is_empty()) {
         let words: Vec<&str> = command.splitn(4, ' ').collect();
-        let arg = |i: usize| words.get(i).copied().unwrap_or("");
+        let raw = |i: usize| words.get(i).copied().unwrap_or("");
+        let decoded: Vec<String> = (0..4).map(|i| percent_decoded(raw(i))).collect();
+        let arg = |i: usize| match words[0] {
+            // Texts are taken as written; paths are decoded.
+            "write" | "wstream" | "append" => raw(i),
+            _ => decoded[i].as_str(),
+        };
         let num = |i: usize| arg(i).parse::<u64>().unwrap_or(0);
         let fd = |i: usize| fds.get(&(num(i) as u32));
         let result: Result<String, ErrorCode> = match words[0] {
@@ -96,6 +106,31 @@ fn main() {
             Err(code) => println!("{command}: error {}", code.name()),
         }
     }
+}
+
+/// `%XX` replaced by the byte XX; the result is taken as UTF-8, lossily
+/// (a path is a string in WASI).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn open_flags(letters: &str) -> OpenFlags {
