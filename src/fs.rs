@@ -403,6 +403,9 @@ fn layout(roots: Vec<(String, Item, Root)>, memory: &mut [(String, Option<u32>, 
 struct Packer {
     done: Vec<Segment>,
     open: Segment,
+    /// The open segment's size, kept as it grows: summing its parts for
+    /// every file added would be quadratic in the number of small files.
+    open_len: u64,
 }
 
 impl Packer {
@@ -414,6 +417,7 @@ impl Packer {
             // next segment.
             if !self.open.parts.is_empty() {
                 self.done.push(std::mem::take(&mut self.open));
+                self.open_len = 0;
             }
             self.done.push(Segment {
                 parts: vec![content],
@@ -424,10 +428,12 @@ impl Packer {
                 len,
             };
         }
-        if self.open.len() + content.len() > PACK as u64 {
+        if self.open_len + content.len() > PACK as u64 {
             self.done.push(std::mem::take(&mut self.open));
+            self.open_len = 0;
         }
-        let offset = self.open.len() as u32;
+        let offset = self.open_len as u32;
+        self.open_len += content.len();
         self.open.parts.push(content);
         NodeKind::File {
             segment: self.done.len() as u32,

@@ -1,0 +1,196 @@
+//! Limits: inputs far larger than usual either work, run in wasmtime, or
+//! fail with a clear error; none takes a step that grows faster than its
+//! size (the benchmark `benches/fs.rs` prints the scaling; no test here
+//! asserts a time).
+//!
+//! - a mount of 200,000 tiny files, listed and read back;
+//! - a directory nested 1,000 deep, its bottom file read by its full path;
+//! - 50,000 environment variables, all seen by the component;
+//! - names of 255 bytes (the most a host allows) work; longer names, which
+//!   only a policy's inline tree can hold, are refused;
+//! - a file larger than a 32-bit adapter can address (a sparse 5 GiB file)
+//!   is refused before anything is read or written.
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use anyhow::{ensure, Context, Result};
+use harness::Host;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::Path;
+use wasi_virt::{FsEntry, FsPolicy, Policy, StdioPolicy, WasiVirt};
+
+/// `guest` with `policy` (stdio allowed), run with the host granting
+/// nothing; its stdout.
+fn run(guest: &str, mut policy: Policy) -> Result<String> {
+    policy.stdio = Some(StdioPolicy::default());
+    let mut virt = WasiVirt::from_policy(policy);
+    virt.compose(harness::guest(guest));
+    let out = virt.finish()?;
+    let ran = harness::run_command(&out.bytes, &Host::default())?;
+    ensure!(
+        ran.end == harness::End::Ok,
+        "ended with {:?}: {}",
+        ran.end,
+        ran.stderr
+    );
+    Ok(ran.stdout)
+}
+
+fn mounted(guest_dir: &str, host_dir: &Path, vars: &[(&str, &str)]) -> Policy {
+    let mut fs = FsPolicy::default();
+    fs.deny_host_preopens().virtual_preopen(guest_dir, host_dir);
+    let mut policy = Policy {
+        fs: Some(fs),
+        ..Policy::default()
+    };
+    policy
+        .env
+        .get_or_insert_with(Default::default)
+        .deny_all()
+        .overrides(vars);
+    policy
+}
+
+/// 200,000 files of a few bytes each, in 200 directories.
+fn many_files() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    for d in 0..200 {
+        let sub = dir.path().join(format!("d{d:03}"));
+        std::fs::create_dir(&sub)?;
+        for f in 0..1000 {
+            std::fs::write(sub.join(format!("f{f:04}")), format!("{d}.{f}\n"))?;
+        }
+    }
+    let policy = mounted(
+        "/m",
+        dir.path(),
+        &[("FS_COUNT", "/m"), ("FS_FILE", "/m/d199/f0999")],
+    );
+    let out = run("fs-reader", policy)?;
+    let want = "read /m/d199/f0999: 199.999\n";
+    ensure!(out.starts_with(want), "{out}");
+    ensure!(out.contains("count 200000 files"), "{out}");
+    Ok(())
+}
+
+/// A directory nested 1,000 deep.
+fn deep_directory() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut bottom = dir.path().to_path_buf();
+    let mut guest = String::from("/deep");
+    for _ in 0..1000 {
+        bottom.push("d");
+        guest.push_str("/d");
+    }
+    std::fs::create_dir_all(&bottom)?;
+    std::fs::write(bottom.join("leaf.txt"), "bottom\n")?;
+    guest.push_str("/leaf.txt");
+    let out = run(
+        "fs-reader",
+        mounted("/deep", dir.path(), &[("FS_FILE", &guest)]),
+    )?;
+    ensure!(
+        out == format!("read {guest}: bottom\n"),
+        "{}",
+        &out[..out.len().min(300)]
+    );
+    Ok(())
+}
+
+/// 50,000 variables, each seen.
+fn many_variables() -> Result<()> {
+    let mut policy = Policy::default();
+    let vars: Vec<(String, String)> = (0..50_000)
+        .map(|i| (format!("V{i:05}"), format!("value-{i}")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    policy
+        .env
+        .get_or_insert_with(Default::default)
+        .deny_all()
+        .overrides(&pairs);
+    let out = run("env-args", policy)?;
+    let seen: Vec<&str> = out.lines().filter(|l| l.starts_with("env ")).collect();
+    ensure!(seen.len() == 50_000, "{} variables seen", seen.len());
+    ensure!(seen[0] == "env V00000=value-0", "{}", seen[0]);
+    ensure!(seen[49_999] == "env V49999=value-49999", "{}", seen[49_999]);
+    Ok(())
+}
+
+/// 255-byte names work from a host directory; a 256-byte name in a
+/// policy's inline tree is refused, naming the limit.
+fn long_names() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let name = "n".repeat(255);
+    std::fs::write(dir.path().join(&name), "long\n")?;
+    let file = format!("/n/{name}");
+    let out = run(
+        "fs-reader",
+        mounted("/n", dir.path(), &[("FS_FILE", &file)]),
+    )?;
+    ensure!(out == format!("read {file}: long\n"), "{out}");
+
+    let mut fs = FsPolicy::default();
+    let mut tree = indexmap::IndexMap::new();
+    tree.insert("n".repeat(256), FsEntry::Source("x".into()));
+    fs.deny_host_preopens().preopen("/t", FsEntry::Dir(tree));
+    let mut virt = WasiVirt::from_policy(Policy {
+        fs: Some(fs),
+        ..Policy::default()
+    });
+    virt.compose(harness::guest("fs-reader"));
+    let err = virt
+        .finish()
+        .err()
+        .context("a 256-byte name was accepted")?;
+    let text = format!("{err:#}");
+    ensure!(
+        text.contains("255"),
+        "the error does not name the limit: {text}"
+    );
+    Ok(())
+}
+
+/// A file past 4 GiB (sparse, so nothing is written to disk) is refused
+/// with its size and the limit, before any output.
+fn file_too_large() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = std::fs::File::create(dir.path().join("huge"))?;
+    file.set_len(5 << 30)?;
+    let mut virt = WasiVirt::from_policy(mounted("/b", dir.path(), &[]));
+    virt.compose(harness::guest("fs-reader"));
+    let mut sink = Vec::new();
+    let err = virt
+        .finish_to(&mut sink)
+        .err()
+        .context("a 5 GiB file was accepted")?;
+    let text = format!("{err:#}");
+    ensure!(
+        text.contains("5368709120 bytes") && text.contains("4 GiB"),
+        "{text}"
+    );
+    ensure!(sink.is_empty(), "{} bytes were written", sink.len());
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    type Check = fn() -> Result<()>;
+    let checks: [(&str, Check); 5] = [
+        ("many-files-200000", many_files),
+        ("deep-directory-1000", deep_directory),
+        ("many-variables-50000", many_variables),
+        ("long-names", long_names),
+        ("file-too-large", file_too_large),
+    ];
+    let trials = checks
+        .into_iter()
+        .map(|(name, check)| {
+            Trial::test(name, move || {
+                check().map_err(|e| Failed::from(format!("{e:#}")))
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
