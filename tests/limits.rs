@@ -10,6 +10,9 @@
 //!   only a policy's inline tree can hold, are refused;
 //! - a file larger than a 32-bit adapter can address (a sparse 5 GiB file)
 //!   is refused before anything is read or written.
+//!
+//! And one check of determinism: the same tree mounted from two different
+//! host directories, by two processes' worth of work, gives the same bytes.
 
 #[path = "harness/mod.rs"]
 mod harness;
@@ -174,15 +177,38 @@ fn file_too_large() -> Result<()> {
     Ok(())
 }
 
+/// The same inputs from different directories give the same bytes: no
+/// host path, time or order of the walk reaches the output.
+fn deterministic() -> Result<()> {
+    let outputs: Vec<Vec<u8>> = (0..2)
+        .map(|_| -> Result<Vec<u8>> {
+            let dir = tempfile::tempdir()?;
+            std::fs::create_dir_all(dir.path().join("b/c"))?;
+            for (name, text) in [("a.txt", "alpha\n"), ("b/c/d.txt", "delta\n"), ("z", "")] {
+                std::fs::write(dir.path().join(name), text)?;
+            }
+            let mut virt = WasiVirt::from_policy(mounted("/m", dir.path(), &[("A", "1")]));
+            virt.compose(harness::guest("fs-reader"));
+            Ok(virt.finish()?.bytes)
+        })
+        .collect::<Result<_>>()?;
+    ensure!(
+        outputs[0] == outputs[1],
+        "two directories gave different outputs"
+    );
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     type Check = fn() -> Result<()>;
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
         ("many-files-200000", many_files),
         ("deep-directory-1000", deep_directory),
         ("many-variables-50000", many_variables),
         ("long-names", long_names),
         ("file-too-large", file_too_large),
+        ("deterministic-output", deterministic),
     ];
     let trials = checks
         .into_iter()
