@@ -33,30 +33,7 @@ pub fn wasip1_guest(name: &str) -> Vec<u8> {
     let dir = repo().join("tests/components");
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if !built.iter().any(|b| b == name) {
-        ensure_target("wasm32-wasip1").expect("failed to add wasm32-wasip1");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--locked",
-                "--target",
-                "wasm32-wasip1",
-                "-p",
-                name,
-            ])
-            .arg("--manifest-path")
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .status()
-            .expect("failed to run cargo for a wasip1 guest");
-        assert!(
-            status.success(),
-            "building `{name}` for wasm32-wasip1 failed"
-        );
+        cargo_build(&dir, "wasm32-wasip1", &["-p", name]).expect("failed to build a wasip1 guest");
         built.push(name.to_string());
     }
     let file = dir.join(format!("target/wasm32-wasip1/release/{name}.wasm"));
@@ -65,16 +42,18 @@ pub fn wasip1_guest(name: &str) -> Vec<u8> {
 
 /// Builds a Rust workspace for `wasm32-wasip2`, returning its release dir.
 pub fn build_wasm_workspace(dir: &Path) -> Result<PathBuf> {
-    ensure_target("wasm32-wasip2")?;
+    cargo_build(dir, "wasm32-wasip2", &[])?;
+    Ok(dir.join("target/wasm32-wasip2/release"))
+}
+
+/// `cargo build --release --locked` of the workspace in `dir` for `target`
+/// (added first where missing), into `dir/target`, with `extra` arguments.
+fn cargo_build(dir: &Path, target: &str, extra: &[&str]) -> Result<()> {
+    ensure_target(target)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            "wasm32-wasip2",
-        ])
+        .args(["build", "--release", "--locked", "--target", target])
+        .args(extra)
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
@@ -84,9 +63,9 @@ pub fn build_wasm_workspace(dir: &Path) -> Result<PathBuf> {
         .status()
         .context("failed to run cargo for the guest components")?;
     if !status.success() {
-        bail!("building `{}` for wasm32-wasip2 failed", dir.display());
+        bail!("building `{}` for {target} failed", dir.display());
     }
-    Ok(dir.join("target/wasm32-wasip2/release"))
+    Ok(())
 }
 
 fn ensure_target(target: &str) -> Result<()> {
