@@ -73,9 +73,9 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
             continue;
         };
         let wanted = InterfaceName::parse(original).expect("renamed because it parsed");
-        let found = adapter_c.exports().find(|(_, export, _, _)| {
-            InterfaceName::parse(export).is_some_and(|e| e.unversioned == wanted.unversioned)
-        });
+        let found = adapter_c
+            .exports()
+            .find(|(_, export, _, _)| wanted.is_same_interface(export));
         if let Some((export_index, ..)) = found {
             plugs.push((export_index, import_index, original.to_string()));
         }

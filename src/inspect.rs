@@ -105,15 +105,12 @@ pub enum InputKind {
 /// Whether `bytes` are a core module (rather than a component); an error
 /// for what is neither.
 pub fn input_kind(bytes: &[u8]) -> Result<InputKind> {
-    match validate_component(bytes) {
-        Ok(()) => Ok(InputKind::Component),
-        Err(e) if is_core_module(bytes) => {
-            drop(e);
-            check_wasip1(bytes)?;
-            Ok(InputKind::Wasip1Module)
-        }
-        Err(e) => Err(e),
+    if is_core_module(bytes) {
+        check_wasip1(bytes)?;
+        return Ok(InputKind::Wasip1Module);
     }
+    validate_component(bytes)?;
+    Ok(InputKind::Component)
 }
 
 fn is_core_module(bytes: &[u8]) -> bool {

@@ -54,6 +54,12 @@ impl InterfaceName {
         word(namespace) && word(package) && word(interface)
     }
 
+    /// Whether `name` (an import or export name) is this interface at any
+    /// version.
+    pub fn is_same_interface(&self, name: &str) -> bool {
+        InterfaceName::parse(name).is_some_and(|n| n.unversioned == self.unversioned)
+    }
+
     /// `wasi` of `wasi:cli/environment`.
     pub fn namespace(&self) -> &str {
         self.unversioned.split(':').next().unwrap_or_default()

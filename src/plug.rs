@@ -167,7 +167,6 @@ fn plug_graph(component: &[u8], providers: &[Provider]) -> Result<(Vec<u8>, Plug
     for (n, provider) in providers.iter().enumerate() {
         validate_component(&provider.bytes)
             .with_context(|| format!("failed to load `{}`", provider.label))?;
-        let exports = component_exports(&provider.bytes)?;
         let c = wasm_compose::graph::Component::from_bytes(
             &mut validator,
             format!("provider-{n}"),
@@ -179,9 +178,9 @@ fn plug_graph(component: &[u8], providers: &[Provider]) -> Result<(Vec<u8>, Plug
             let Some(wanted) = InterfaceName::parse(import) else {
                 continue;
             };
-            let found = c.exports().find(|(_, export, _, _)| {
-                InterfaceName::parse(export).is_some_and(|e| e.unversioned == wanted.unversioned)
-            });
+            let found = c
+                .exports()
+                .find(|(_, export, _, _)| wanted.is_same_interface(export));
             if let Some((export_index, ..)) = found {
                 if let Some((_, other)) = plugged.iter().find(|(i, _)| i == import) {
                     if other == DENIED {
@@ -205,7 +204,7 @@ fn plug_graph(component: &[u8], providers: &[Provider]) -> Result<(Vec<u8>, Plug
             bail!(
                 "`{}` provides none of the component's imports (it exports: {})",
                 provider.label,
-                list_or_none(exports.iter())
+                list_or_none(component_exports(&provider.bytes)?.iter())
             );
         }
         let p = graph.add_component(c)?;
