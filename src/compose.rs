@@ -13,9 +13,12 @@
 //! the component's imports that the adapter satisfies are first given
 //! private names: once connected, they are internal to the output.
 
+use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
-use crate::rename::rename_top_level;
+use crate::rename::{rename_imports, rename_top_level};
 use anyhow::{Context, Result};
+use semver::Version;
+use std::collections::BTreeMap;
 use wasm_compose::graph::{CompositionGraph, EncodeOptions};
 use wasmparser::Validator;
 
@@ -97,4 +100,45 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
             validate: true,
         })
         .context("failed to encode the composed component")
+}
+
+/// The WASI version under which a standalone adapter at `version` imports
+/// the host's interfaces that it also exports: 0.2.0, which every WASI 0.2
+/// host serves, or 0.2.1 for an adapter at 0.2.0. Every stable WASI item
+/// that such an import can carry exists in 0.2.0 (`wit/deps`: the only later
+/// `@since` items are a type alias in `wasi:http/types` and `wasi:cli/exit`'s
+/// `exit-with-code`, and the adapter never both imports and exports `exit`).
+pub fn host_side_version(version: &Version) -> Version {
+    match *version == Version::new(0, 2, 0) {
+        true => Version::new(0, 2, 1),
+        false => Version::new(0, 2, 0),
+    }
+}
+
+/// Renames a standalone adapter's WASI 0.2 host imports that share a name
+/// with one of its exports to [`host_side_version`] (drafts such as
+/// `wasi:config`, versioned on their own and without resources, keep
+/// theirs). Other tools' composition graphs
+/// take same-named resource imports of two components for one resource (the
+/// user's component imports the adapter's `wasi:io/poll` under the very
+/// name the adapter imports the host's, and the connection is refused), and
+/// wasm-compose merges same-named imports even when one side is connected
+/// (an adapter importing `wasi:clocks/monotonic-clock` only for its types
+/// gives an output that fails to validate).
+pub fn host_side_names(adapter: &[u8], version: &Version) -> Result<Vec<u8>> {
+    let exports = component_exports(adapter)?;
+    let host = host_side_version(version);
+    let renamed: BTreeMap<String, String> = component_imports(adapter)?
+        .into_iter()
+        .filter(|import| exports.contains(import))
+        .filter_map(|import| {
+            let name = InterfaceName::parse(&import)?;
+            name.wasi_0_2_version()?;
+            Some((import, format!("{}@{host}", name.unversioned)))
+        })
+        .collect();
+    if renamed.is_empty() {
+        return Ok(adapter.to_vec());
+    }
+    rename_imports(adapter, &|name: &str| renamed.get(name).cloned())
 }

@@ -37,6 +37,7 @@ mod virt;
 mod wasip1;
 mod wit;
 
+pub use compose::host_side_version;
 pub use inspect::{
     component_exports, component_import_functions, component_imports, input_kind, inspect,
     validate_component, FunctionUse, InputKind, Inspection, InterfaceUse, PermissionUse,

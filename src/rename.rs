@@ -10,16 +10,38 @@ pub fn rename_top_level(
     component: &[u8],
     rename: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<u8>> {
+    renamed(component, rename, true)
+}
+
+/// As [`rename_top_level`], for the imports alone: exports keep their names.
+pub fn rename_imports(
+    component: &[u8],
+    rename: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<u8>> {
+    renamed(component, rename, false)
+}
+
+fn renamed(
+    component: &[u8],
+    rename: &dyn Fn(&str) -> Option<String>,
+    exports: bool,
+) -> Result<Vec<u8>> {
     let mut out = wasm_encoder::Component::new();
-    Renamer { depth: 0, rename }
-        .parse_component(&mut out, wasmparser::Parser::new(0), component)
-        .context("failed to rename the component's imports")?;
+    Renamer {
+        depth: 0,
+        rename,
+        exports,
+    }
+    .parse_component(&mut out, wasmparser::Parser::new(0), component)
+    .context("failed to rename the component's imports")?;
     Ok(out.finish())
 }
 
 struct Renamer<'a> {
     depth: usize,
     rename: &'a dyn Fn(&str) -> Option<String>,
+    /// Exports are renamed too.
+    exports: bool,
 }
 
 impl Renamer<'_> {
@@ -64,7 +86,10 @@ impl ReencodeComponent for Renamer<'_> {
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         for export in section {
             let export = export?;
-            let name = self.name(&export.name.full_name());
+            let name = match self.exports {
+                true => self.name(&export.name.full_name()),
+                false => export.name.full_name().into_owned(),
+            };
             let ty = export.ty.map(|t| self.component_type_ref(t)).transpose()?;
             exports.export(
                 name.as_str(),

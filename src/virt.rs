@@ -327,7 +327,10 @@ impl WasiVirt {
         let (adapter, files) = self.specialize(&mut resolve, &version, &exports, used)?;
         let (bytes, output) = match component {
             Some(component) => (compose(&adapter, &component.bytes)?, Output::Composed),
-            None => (adapter, Output::Standalone),
+            None => (
+                crate::compose::host_side_names(&adapter, &version)?,
+                Output::Standalone,
+            ),
         };
         self.result(bytes, files, output, version, &exports)
     }

@@ -54,16 +54,43 @@ struct Case {
     expect: Expect,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
 #[serde(rename_all = "kebab-case")]
 enum Mode {
     /// `WasiVirt::compose(component).finish()`.
     #[default]
     Compose,
-    /// A standalone adapter at the guest's WASI version, composed as
-    /// `wasm-tools compose component.wasm -d virt.wasm` does (that command is
-    /// wasm-compose's `ComponentComposer` with a definition).
+    /// A standalone adapter at the guest's WASI version, composed by each
+    /// of the other tools a user composes with: one trial per [`Tool`].
+    Standalone,
+}
+
+/// What composes a standalone adapter with the component.
+#[derive(Clone, Copy, Debug)]
+enum Tool {
+    /// `wasm-tools compose component.wasm -d virt.wasm` (wasm-compose's
+    /// `ComponentComposer` with a definition).
     WasmToolsCompose,
+    /// `wac plug component.wasm --plug virt.wasm` (wac-graph's `plug`).
+    WacPlug,
+}
+
+impl Tool {
+    const ALL: [Tool; 2] = [Tool::WasmToolsCompose, Tool::WacPlug];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tool::WasmToolsCompose => "wasm-tools-compose",
+            Tool::WacPlug => "wac-plug",
+        }
+    }
+
+    fn compose(self, component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            Tool::WasmToolsCompose => harness::wasm_tools_compose(component, adapter),
+            Tool::WacPlug => harness::wac_plug(component, adapter),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,15 +157,24 @@ fn main() {
         } else {
             case.wasi_versions.iter().cloned().map(Some).collect()
         };
+        let tools: Vec<Option<Tool>> = match case.mode {
+            Mode::Compose => vec![None],
+            Mode::Standalone => Tool::ALL.into_iter().map(Some).collect(),
+        };
         for version in versions {
-            let name = match &version {
-                Some(v) => format!("{stem}@{v}"),
-                None => stem.clone(),
-            };
-            let case = case.clone();
-            trials.push(Trial::test(name, move || {
-                run(&case, version.as_deref()).map_err(|e| Failed::from(format!("{e:#}")))
-            }));
+            for tool in &tools {
+                let mut name = match &version {
+                    Some(v) => format!("{stem}@{v}"),
+                    None => stem.clone(),
+                };
+                if let Some(tool) = tool {
+                    name = format!("{name}/{}", tool.label());
+                }
+                let (case, version, tool) = (case.clone(), version.clone(), *tool);
+                trials.push(Trial::test(name, move || {
+                    run(&case, version.as_deref(), tool).map_err(|e| Failed::from(format!("{e:#}")))
+                }));
+            }
         }
     }
     libtest_mimic::run(&args, trials).exit();
@@ -253,9 +289,9 @@ fn with_servers(case: &Case) -> Result<Case> {
     Ok(filled)
 }
 
-fn run(case: &Case, version: Option<&str>) -> Result<()> {
+fn run(case: &Case, version: Option<&str>, tool: Option<Tool>) -> Result<()> {
     if !case.servers.is_empty() {
-        return run(&with_servers(case)?, version);
+        return run(&with_servers(case)?, version, tool);
     }
     let mut component = harness::guest(&case.component);
     if let Some(v) = version {
@@ -279,17 +315,15 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         host.env.values_mut().for_each(fill);
     }
     let mut virt = WasiVirt::from_policy(policy);
-    let output = match case.mode {
-        Mode::Compose => {
+    let output = match tool {
+        None => {
             virt.compose(component.clone());
             virt.finish().map(|out| out.bytes)
         }
-        Mode::WasmToolsCompose => {
-            if let Some(v) = version {
-                virt.wasi_version(v.parse()?);
-            }
+        Some(tool) => {
+            virt.wasi_version(harness::wasi_version_of(&component)?);
             virt.finish()
-                .and_then(|adapter| wasm_tools_compose(&component, &adapter.bytes))
+                .and_then(|adapter| tool.compose(&component, &adapter.bytes))
         }
     };
     let bytes = match (output, &case.expect.error) {
@@ -330,7 +364,13 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
             .filter_map(|i| i.split_once('@').map(|(_, v)| v.to_string()))
             .collect())
     };
-    let allowed_versions = versions_in(&component)?;
+    let mut allowed_versions = versions_in(&component)?;
+    if tool.is_some() {
+        // A standalone adapter imports the host's side of what it also
+        // exports at another patch version (`src/compose.rs`).
+        let version = harness::wasi_version_of(&component)?;
+        allowed_versions.insert(wasi_virt::host_side_version(&version).to_string());
+    }
     for v in versions_in(&bytes)? {
         ensure!(
             allowed_versions.contains(&v),
@@ -397,20 +437,4 @@ fn run(case: &Case, version: Option<&str>) -> Result<()> {
         "case runs nothing: give `expect.stdout`, `stderr`, `trap`, `exit-code` or `calls`"
     );
     Ok(())
-}
-
-/// What `wasm-tools compose component.wasm -d virt.wasm -o out.wasm` does.
-fn wasm_tools_compose(component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir()?;
-    let component_path = dir.path().join("component.wasm");
-    let adapter_path = dir.path().join("virt.wasm");
-    std::fs::write(&component_path, component)?;
-    std::fs::write(&adapter_path, adapter)?;
-    let config = wasm_compose::config::Config {
-        definitions: vec![adapter_path],
-        ..Default::default()
-    };
-    wasm_compose::composer::ComponentComposer::new(&component_path, &config)
-        .compose()
-        .context("`wasm-tools compose -d` failed")
 }

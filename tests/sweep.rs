@@ -5,6 +5,14 @@
 //! this file computes from the policy on its own terms (what each setting
 //! lets through, as README.md describes it), without asking the library.
 //!
+//! Each policy is also written as a standalone adapter at the guest's WASI
+//! version and composed by `wasm-tools compose -d` and `wac plug` (the
+//! libraries behind them): both must compose it, the outputs must validate
+//! and import exactly what the guest left unserved plus what the adapter
+//! imports, at the guest's version or the adapter's host-side one; one
+//! policy in [`INSTANTIATE_EVERY`] is instantiated in wasmtime, library
+//! output and both compositions alike.
+//!
 //! One trial per policy; the seed is fixed, so failures reproduce.
 
 #[path = "harness/mod.rs"]
@@ -27,6 +35,11 @@ const EVERY_INTERFACE: &str = "probe-all";
 
 /// The guests, and the seeds of their policies (one policy per seed).
 const GUESTS: &[(&str, Range<u64>)] = &[(EVERY_INTERFACE, 0..300), ("probe", 1000..1160)];
+
+/// One policy in this many is instantiated in wasmtime (compiling a
+/// composed probe-all takes about a second; the rest are checked without
+/// running).
+const INSTANTIATE_EVERY: u64 = 10;
 
 /// Every WASI interface the adapter can stand in for, and the interfaces
 /// whose types it uses (the `use` lines of wit/deps/*.wit).
@@ -748,7 +761,7 @@ fn load(name: &'static str) -> Guest {
 
 /// Virtualizes the guest with `policy` and compares the outcome with the
 /// model's: the same imports, or a refusal naming the same interface.
-fn sweep_one(policy: &Policy, guest: &Guest) -> Result<(), String> {
+fn sweep_one(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), String> {
     let mut virt = WasiVirt::from_policy(policy.clone());
     virt.compose(guest.bytes.clone());
     match (expected(policy, &guest.imports), virt.finish()) {
@@ -784,9 +797,93 @@ fn sweep_one(policy: &Policy, guest: &Guest) -> Result<(), String> {
                 .map_err(|e| format!("{e:#}"))?
                 .into_iter()
                 .collect();
-            compare(&got, &want.imports)
+            compare(&got, &want.imports)?;
+            if instantiate {
+                harness::instantiates(&out.bytes, &sweep_host())
+                    .map_err(|e| format!("the output does not instantiate: {e:#}"))?;
+            }
+            standalone_one(policy, guest, instantiate)
         }
     }
+}
+
+/// The host the instantiated trials run in: every interface served, and the
+/// directory the policies' runtime preopens name.
+fn sweep_host() -> harness::Host {
+    harness::Host {
+        preopens: [("/host/data".into(), "tests/fixtures/data".into())].into(),
+        http: true,
+        network: true,
+        ..Default::default()
+    }
+}
+
+/// The same policy as a standalone adapter at the guest's version, composed
+/// by each other tool. Declared permissions may refuse it (a standalone
+/// adapter passes through every subsystem the policy lets through, for any
+/// component), but nothing else may.
+fn standalone_one(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), String> {
+    let version = harness::wasi_version_of(&guest.bytes).map_err(|e| format!("{e:#}"))?;
+    let mut virt = WasiVirt::from_policy(policy.clone());
+    virt.wasi_version(version.clone());
+    let adapter = match virt.finish() {
+        Ok(out) => out.bytes,
+        Err(e)
+            if policy.permissions.is_some()
+                && format!("{e:#}").contains("outside the declared permissions") =>
+        {
+            return Ok(())
+        }
+        Err(e) => return Err(format!("the standalone adapter failed: {e:#}")),
+    };
+    let unversioned = |names: Vec<String>| -> BTreeSet<String> {
+        names
+            .iter()
+            .filter_map(|n| wasi_virt::InterfaceName::parse(n))
+            .map(|n| n.unversioned)
+            .collect()
+    };
+    let err = |e: anyhow::Error| format!("{e:#}");
+    let provided = unversioned(wasi_virt::component_exports(&adapter).map_err(err)?);
+    let mut want: BTreeSet<String> = guest.imports.difference(&provided).cloned().collect();
+    want.extend(unversioned(
+        wasi_virt::component_imports(&adapter).map_err(err)?,
+    ));
+    let versions = [
+        version.to_string(),
+        wasi_virt::host_side_version(&version).to_string(),
+    ];
+    for (tool, compose) in [
+        (
+            "wasm-tools compose",
+            harness::wasm_tools_compose as fn(&[u8], &[u8]) -> _,
+        ),
+        ("wac plug", harness::wac_plug),
+    ] {
+        let out = compose(&guest.bytes, &adapter).map_err(|e| format!("{tool}: {e:#}"))?;
+        wasmparser::Validator::new()
+            .validate_all(&out)
+            .map_err(|e| format!("{tool}: output invalid: {e}"))?;
+        let imports = wasi_virt::component_imports(&out).map_err(err)?;
+        let wasi_0_2 = |i: &&String| {
+            wasi_virt::InterfaceName::parse(i).is_some_and(|n| n.wasi_0_2_version().is_some())
+        };
+        if let Some(odd) = imports
+            .iter()
+            .filter(wasi_0_2)
+            .find(|i| !versions.iter().any(|v| i.ends_with(&format!("@{v}"))))
+        {
+            return Err(format!(
+                "{tool}: the output imports `{odd}`, at neither {versions:?}"
+            ));
+        }
+        compare(&unversioned(imports), &want).map_err(|e| format!("{tool}: {e}"))?;
+        if instantiate {
+            harness::instantiates(&out, &sweep_host())
+                .map_err(|e| format!("{tool}: the output does not instantiate: {e:#}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn compare(got: &BTreeSet<String>, want: &BTreeSet<String>) -> Result<(), String> {
@@ -819,7 +916,8 @@ fn trial(guest: &Arc<Guest>, seed: u64) -> Trial {
     let name = format!("{}-{seed:04}", guest.name);
     Trial::test(name, move || {
         let policy = random_policy(seed);
-        sweep_one(&policy, &guest).map_err(|e| format!("{policy:?}\n  {e}").into())
+        let instantiate = seed.is_multiple_of(INSTANTIATE_EVERY);
+        sweep_one(&policy, &guest, instantiate).map_err(|e| format!("{policy:?}\n  {e}").into())
     })
 }
 

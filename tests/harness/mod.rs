@@ -115,6 +115,52 @@ pub fn with_wasi_version(component: &[u8], version: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The newest WASI 0.2.x a component imports: the version a standalone
+/// adapter for it must be written at, since `wasm-tools compose` matches
+/// names exactly.
+pub fn wasi_version_of(component: &[u8]) -> Result<semver::Version> {
+    wasi_virt::component_imports(component)?
+        .iter()
+        .filter_map(|i| wasi_virt::InterfaceName::parse(i)?.version)
+        .filter(|v| v.major == 0 && v.minor == 2)
+        .max()
+        .context("the component imports no WASI 0.2 interface")
+}
+
+/// What `wasm-tools compose component.wasm -d virt.wasm -o out.wasm` does
+/// (wasm-compose's `ComponentComposer` with a definition).
+pub fn wasm_tools_compose(component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let component_path = dir.path().join("component.wasm");
+    let adapter_path = dir.path().join("virt.wasm");
+    std::fs::write(&component_path, component)?;
+    std::fs::write(&adapter_path, adapter)?;
+    let config = wasm_compose::config::Config {
+        definitions: vec![adapter_path],
+        ..Default::default()
+    };
+    wasm_compose::composer::ComponentComposer::new(&component_path, &config)
+        .compose()
+        .context("`wasm-tools compose -d` failed")
+}
+
+/// What `wac plug component.wasm --plug virt.wasm -o out.wasm` does
+/// (wac-graph's `plug`, encoded with the defaults).
+pub fn wac_plug(component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+    use wac_graph::types::Package;
+    let mut graph = wac_graph::CompositionGraph::new();
+    let socket = Package::from_bytes("component", None, component.to_vec(), graph.types_mut())
+        .context("`wac plug`: failed to load the component")?;
+    let socket = graph.register_package(socket)?;
+    let plug = Package::from_bytes("virt", None, adapter.to_vec(), graph.types_mut())
+        .context("`wac plug`: failed to load the adapter")?;
+    let plug = graph.register_package(plug)?;
+    wac_graph::plug(&mut graph, vec![plug], socket).context("`wac plug` failed")?;
+    graph
+        .encode(wac_graph::EncodeOptions::default())
+        .context("`wac plug` failed to encode the composition")
+}
+
 /// What the host grants, and nothing else: no preopens, no network, no
 /// inherited environment.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -259,6 +305,22 @@ fn linker(host: &Host) -> Result<Linker<Ctx>> {
         wasmtime_wasi_config::WasiConfig::from(&h.config)
     })?;
     Ok(linker)
+}
+
+/// Compiles and instantiates a component in `host` (its start functions
+/// run), without calling anything: whether a host serves every import.
+pub fn instantiates(bytes: &[u8], host: &Host) -> Result<()> {
+    let component = compile(bytes)?;
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let mut store = store(host, &stdout, &stderr);
+    linker(host)?
+        .instantiate(&mut store, &component)
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate component")?;
+    Ok(())
 }
 
 /// Runs a command component's `wasi:cli/run`. Failing to compile or
