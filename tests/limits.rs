@@ -11,8 +11,10 @@
 //! - a file larger than a 32-bit adapter can address (a sparse 5 GiB file)
 //!   is refused before anything is read or written.
 //!
-//! And one check of determinism: the same tree mounted from two different
-//! host directories, by two processes' worth of work, gives the same bytes.
+//! And the output is deterministic and atomic: the same tree mounted from
+//! two different host directories gives the same bytes, and a `wasi-virt`
+//! killed while it writes leaves the previous output as it was and no other
+//! file.
 
 #[path = "harness/mod.rs"]
 mod harness;
@@ -199,10 +201,95 @@ fn deterministic() -> Result<()> {
     Ok(())
 }
 
+/// `wasi-virt` killed (SIGKILL) while it writes a 96 MiB output, at several
+/// moments after the output's file is open: each time the directory holds
+/// the previous output, untouched, or (if the run finished first) the
+/// complete new one, and nothing else. The kill is timed by watching the
+/// process's open files in `/proc`, so it lands mid-write, not by luck.
+#[cfg(target_os = "linux")]
+fn killed_mid_write() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mount = dir.path().join("mount");
+    std::fs::create_dir(&mount)?;
+    for i in 0..3 {
+        // Sparse: read back as zeros, quickly, but written out in full.
+        std::fs::File::create(mount.join(format!("blob{i}")))?.set_len(32 << 20)?;
+    }
+    let guest = dir.path().join("fs-reader.wasm");
+    std::fs::write(&guest, harness::guest("fs-reader"))?;
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir)?;
+    let out = outdir.join("app.wasm");
+    const PREVIOUS: &[u8] = b"the previous output";
+    let mut mid_write = 0;
+    for delay in [0, 1, 3, 10, 30, 60, 100, 200] {
+        std::fs::write(&out, PREVIOUS)?;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
+            .arg(&guest)
+            .arg("--mount")
+            .arg(format!("/data={}", mount.display()))
+            .arg("-o")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let writing = wait_for_open_file(child.id(), &outdir, &mut child)?;
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let finished = child.try_wait()?.is_some();
+        child.kill().ok();
+        child.wait()?;
+        if writing && !finished {
+            mid_write += 1;
+        }
+        let names: Vec<_> = std::fs::read_dir(&outdir)?
+            .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_>>()?;
+        ensure!(
+            names == ["app.wasm"],
+            "killed {delay} ms into writing, the directory holds {names:?}"
+        );
+        let bytes = std::fs::read(&out)?;
+        if bytes != PREVIOUS {
+            wasmparser::Validator::new()
+                .validate_all(&bytes)
+                .with_context(|| {
+                    format!("killed {delay} ms into writing, the output is partial")
+                })?;
+        }
+    }
+    ensure!(
+        mid_write >= 4,
+        "only {mid_write} of 8 kills landed while the output was being written"
+    );
+    Ok(())
+}
+
+/// Waits until process `pid` has a file open in `dir` (true), or ends
+/// (false).
+#[cfg(target_os = "linux")]
+fn wait_for_open_file(pid: u32, dir: &Path, child: &mut std::process::Child) -> Result<bool> {
+    let fds = std::path::PathBuf::from(format!("/proc/{pid}/fd"));
+    loop {
+        if child.try_wait()?.is_some() {
+            return Ok(false);
+        }
+        let open_in_dir = std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .any(|target| target.starts_with(dir));
+        if open_in_dir {
+            return Ok(true);
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     type Check = fn() -> Result<()>;
-    let checks: [(&str, Check); 6] = [
+    let mut checks: Vec<(&str, Check)> = vec![
         ("many-files-200000", many_files),
         ("deep-directory-1000", deep_directory),
         ("many-variables-50000", many_variables),
@@ -210,6 +297,8 @@ fn main() {
         ("file-too-large", file_too_large),
         ("deterministic-output", deterministic),
     ];
+    #[cfg(target_os = "linux")]
+    checks.push(("killed-mid-write", killed_mid_write));
     let trials = checks
         .into_iter()
         .map(|(name, check)| {
