@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = memory;
     }
     let _ = config.fs.memory.get(usize::MAX);
-    let _ = (config.env.host_names.iter().count(), config.env.overrides.iter().count());
+    let _ = (
+        config.env.host_names.iter().count(),
+        config.env.overrides.iter().count(),
+    );
     let _ = config.env.overrides.get("PATH");
     let _ = config.store.properties.iter().count();
     for call in 0..64 {
@@ -38,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
     let tail = &data[data.len().saturating_sub(18)..];
     let mut octets = [0u8; 16];
     octets[..tail.len().min(16)].copy_from_slice(&tail[..tail.len().min(16)]);
-    let port = u16::from_le_bytes([tail.first().copied().unwrap_or(0), tail.last().copied().unwrap_or(0)]);
+    let port = u16::from_le_bytes([
+        tail.first().copied().unwrap_or(0),
+        tail.last().copied().unwrap_or(0),
+    ]);
     let v6 = IpAddr::V6(Ipv6Addr::from(octets));
     let v4 = IpAddr::V4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]));
     for ip in [v4, v6] {

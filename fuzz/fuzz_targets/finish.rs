@@ -12,20 +12,49 @@ use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use wasi_virt::{
     Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy, HostFilter,
-    Outbound, Permission, PermissionsPolicy, Policy, RandomPolicy, Resolve, StdinPolicy,
-    StdioMode, StdioPolicy, WasiVirt,
+    Outbound, Permission, PermissionsPolicy, Policy, RandomPolicy, Resolve, StdinPolicy, StdioMode,
+    StdioPolicy, WasiVirt,
 };
 
 const PROBE_ALL: &[u8] =
     include_bytes!("../../tests/components/target/wasm32-wasip2/release/probe-all.wasm");
-const PROBE: &[u8] = include_bytes!("../../tests/components/target/wasm32-wasip2/release/probe.wasm");
+const PROBE: &[u8] =
+    include_bytes!("../../tests/components/target/wasm32-wasip2/release/probe.wasm");
 
 /// Short texts from an alphabet that reaches the parsers' corners.
 fn text(u: &mut Unstructured) -> Result<String> {
     const PIECES: &[&str] = &[
-        "a", "B", "0", "=", "/", ".", "..", "*", ":", "@", "%", " ", "\0", "é", "-", "_",
-        "tcp://", "udp://", "http://", "https://", "127.0.0.1", "[::1]", ":80", ":1-9",
-        "->", "example.com", "#ipv4-only", "/8", "localhost", "2024-01-01T00:00:00Z", "ocre:gpio/",
+        "a",
+        "B",
+        "0",
+        "=",
+        "/",
+        ".",
+        "..",
+        "*",
+        ":",
+        "@",
+        "%",
+        " ",
+        "\0",
+        "é",
+        "-",
+        "_",
+        "tcp://",
+        "udp://",
+        "http://",
+        "https://",
+        "127.0.0.1",
+        "[::1]",
+        ":80",
+        ":1-9",
+        "->",
+        "example.com",
+        "#ipv4-only",
+        "/8",
+        "localhost",
+        "2024-01-01T00:00:00Z",
+        "ocre:gpio/",
     ];
     let n = u.int_in_range(0..=5)?;
     let mut s = String::new();
@@ -172,7 +201,10 @@ fn forbidden(p: &Policy) -> Vec<&'static str> {
     if p.random == Some(RandomPolicy::Deny) || matches!(p.random, Some(RandomPolicy::Seed(_))) {
         out.push("wasi:random/");
     }
-    let rules = p.network.as_ref().is_some_and(|n| n.rules().next().is_some());
+    let rules = p
+        .network
+        .as_ref()
+        .is_some_and(|n| n.rules().next().is_some());
     if p.sockets == Some(Access::Deny) && !rules {
         out.push("wasi:sockets/");
     }

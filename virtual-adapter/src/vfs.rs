@@ -9,7 +9,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::hooks::passive_read;
-use wasi_virt_layout::{Call, Node, NodeKind, NAME_MAX};
+use wasi_virt_layout::path::{self, PathError, Walk};
+use wasi_virt_layout::{Call, Node, NodeKind};
 
 /// The host path of node `index`, if it is a runtime file.
 pub fn runtime_file(index: u32) -> Option<&'static str> {
@@ -44,97 +45,45 @@ pub fn size(index: u32) -> u64 {
     }
 }
 
-/// The child of directory `dir` called `name`.
-fn child(dir: u32, name: &str) -> Result<u32, ErrorCode> {
-    let NodeKind::Dir { first, count } = node(dir).kind else {
-        return Err(ErrorCode::NotDirectory);
-    };
-    // Children are sorted by name.
-    let (mut lo, mut hi) = (first, first + count);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match node(mid).name.cmp(name) {
-            core::cmp::Ordering::Equal => return Ok(mid),
-            core::cmp::Ordering::Less => lo = mid + 1,
-            core::cmp::Ordering::Greater => hi = mid,
-        }
-    }
-    Err(ErrorCode::NoEntry)
+/// The walk of the embedded tree (`crates/layout/src/path.rs`, shared with
+/// the host's fuzzing), over [`node`].
+fn walk() -> Walk<impl Fn(u32) -> Node<'static>> {
+    Walk { node }
 }
 
-/// The checks a host makes of a whole path before walking it, in its
-/// order: a NUL is `invalid`, an empty path `no-entry`, an absolute path
-/// `not-permitted`. Shared with the in-memory filesystems (`memfs.rs`).
+/// The `wasi:filesystem` error for a path that does not resolve.
+fn error(e: PathError) -> ErrorCode {
+    match e {
+        PathError::Invalid => ErrorCode::Invalid,
+        PathError::NoEntry => ErrorCode::NoEntry,
+        PathError::NotPermitted => ErrorCode::NotPermitted,
+        PathError::NotDirectory => ErrorCode::NotDirectory,
+        PathError::NameTooLong => ErrorCode::NameTooLong,
+    }
+}
+
+/// The checks a host makes of a whole path before walking it
+/// ([`path::check`]). Shared with the in-memory filesystems (`memfs.rs`).
 pub fn check_path(path: &str) -> Result<(), ErrorCode> {
-    if path.contains('\0') {
-        return Err(ErrorCode::Invalid);
-    }
-    if path.is_empty() {
-        return Err(ErrorCode::NoEntry);
-    }
-    if path.starts_with('/') {
-        return Err(ErrorCode::NotPermitted);
-    }
-    Ok(())
+    path::check(path).map_err(error)
 }
 
 /// Resolves `path` from a directory, given as the chain of directories from
-/// its preopen's root down to it; returns the chain to the result.
-///
-/// As a host does, component by component: every component is looked up
-/// in a directory (`a.txt/..` and `a.txt/.` are `not-directory`), empty
-/// components are skipped, `..` never climbs above the root
-/// (`not-permitted`), a component longer than 255 bytes is `name-too-long`
-/// when the walk reaches it, and a trailing slash asks for a directory.
-/// There are no symlinks in the embedded tree.
+/// its preopen's root down to it; returns the chain to the result
+/// ([`Walk::resolve`]: component by component, as a host does).
 pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
-    check_path(path)?;
-    let mut chain = from.to_vec();
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        let here = *chain.last().expect("never empty");
-        if kind(here) != DescriptorType::Directory {
-            return Err(ErrorCode::NotDirectory);
-        }
-        match part {
-            "." => {}
-            ".." => {
-                if chain.len() == 1 {
-                    return Err(ErrorCode::NotPermitted);
-                }
-                chain.pop();
-            }
-            name if name.len() > NAME_MAX => return Err(ErrorCode::NameTooLong),
-            name => chain.push(child(here, name)?),
-        }
-    }
-    let reached = *chain.last().expect("never empty");
-    if path.ends_with('/') && kind(reached) != DescriptorType::Directory {
-        return Err(ErrorCode::NotDirectory);
-    }
-    Ok(chain)
+    walk().resolve(from, path).map_err(error)
 }
 
-/// A host's `stat-at` of a file named with trailing `/` or `/.` (and only
-/// a file in the directory itself, one component) finds the file where a
-/// walk says `not-directory`: the name to retry with, if `path` is such a
-/// name. Shared with the in-memory filesystems (`memfs.rs`).
+/// The name a host's `stat-at` retries a file named with a trailing `/`
+/// with ([`path::stat_retry`]). Shared with the in-memory filesystems.
 pub fn stat_retry(path: &str) -> Option<&str> {
-    let mut base = path;
-    while let Some(b) = base.strip_suffix('/').or_else(|| base.strip_suffix("/.")) {
-        base = b;
-    }
-    (!base.is_empty() && !base.contains('/') && base != path).then_some(base)
+    path::stat_retry(path)
 }
 
-/// [`resolve`] as `stat-at` resolves ([`stat_retry`]).
+/// [`resolve`] as `stat-at` resolves.
 pub fn resolve_for_stat(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
-    match resolve(from, path) {
-        Err(ErrorCode::NotDirectory) => match stat_retry(path) {
-            Some(base) => resolve(from, base),
-            None => Err(ErrorCode::NotDirectory),
-        },
-        other => other,
-    }
+    walk().resolve_for_stat(from, path).map_err(error)
 }
 
 /// Up to `len` bytes of file `index` from `offset`, and whether it read

@@ -23,12 +23,12 @@
 #![no_std]
 #![deny(missing_docs)]
 
-#[cfg(feature = "encode")]
 extern crate alloc;
 
 use core::fmt;
 
 pub mod net;
+pub mod path;
 
 /// The export name of the adapter's anchor static.
 pub const ANCHOR_SYMBOL: &str = "WASI_VIRT_ANCHOR";

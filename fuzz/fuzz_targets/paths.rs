@@ -1,0 +1,259 @@
+//! The embedded tree's path resolution (`crates/layout/src/path.rs`, the
+//! code the adapter walks its tree with), compiled for the host, over
+//! arbitrary trees and paths. The tree is encoded and decoded as the
+//! adapter's configuration is, and every answer must equal a plain model's:
+//! a walk by names over the tree as nested maps, with a linear lookup where
+//! the adapter searches sorted children. The chain the adapter returns must
+//! be a real parent-to-child chain that ends where the model's path does.
+#![no_main]
+
+use arbitrary::{Result, Unstructured};
+use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
+use wasi_virt_layout::path::{stat_retry, PathError, Walk};
+use wasi_virt_layout::{encode, Config, ConfigSpec, FsSpec, NodeKind, NodeSpec, NAME_MAX};
+
+#[derive(Debug)]
+enum Entry {
+    File,
+    Dir(BTreeMap<String, Entry>),
+}
+
+/// Names a tree may hold: ordinary, dotted, spaced, non-ASCII, at and near
+/// the length limit. Never empty, `.`, `..`, or with `/` or NUL: no host
+/// directory or policy tree can hold those.
+fn name(u: &mut Unstructured) -> Result<String> {
+    Ok(match u.int_in_range(0..=9)? {
+        0 => "a".into(),
+        1 => "b.txt".into(),
+        2 => ".hidden".into(),
+        3 => "...".into(),
+        4 => "with space".into(),
+        5 => "é".into(),
+        6 => "a".repeat(NAME_MAX),
+        7 => "->".into(),
+        8 => format!("n{}", u.int_in_range(0..=20u8)?),
+        _ => {
+            let s: String = u.arbitrary()?;
+            let s: String = s
+                .chars()
+                .filter(|c| *c != '/' && *c != '\0')
+                .take(300)
+                .collect();
+            if s.is_empty() || s == "." || s == ".." {
+                "x".into()
+            } else {
+                s
+            }
+        }
+    })
+}
+
+fn tree(u: &mut Unstructured, depth: u32) -> Result<BTreeMap<String, Entry>> {
+    let mut dir = BTreeMap::new();
+    for _ in 0..u.int_in_range(0..=6u8)? {
+        let entry = match depth < 4 && u.ratio(1, 3)? {
+            true => Entry::Dir(tree(u, depth + 1)?),
+            false => Entry::File,
+        };
+        dir.insert(name(u)?, entry);
+    }
+    Ok(dir)
+}
+
+/// The tree as layout nodes, breadth first: each directory's children
+/// consecutive and sorted by name, as `src/fs.rs` lays them out.
+fn nodes(root: &BTreeMap<String, Entry>) -> Vec<NodeSpec<'_>> {
+    let mut out = vec![NodeSpec {
+        name: "",
+        kind: NodeKind::Dir { first: 0, count: 0 },
+    }];
+    let mut queue = vec![(0usize, root)];
+    while let Some((at, dir)) = queue.pop() {
+        let first = out.len() as u32;
+        out[at].kind = NodeKind::Dir {
+            first,
+            count: dir.len() as u32,
+        };
+        for (name, entry) in dir {
+            let kind = NodeKind::File {
+                segment: 0,
+                offset: 0,
+                len: 0,
+            };
+            if let Entry::Dir(sub) = entry {
+                queue.push((out.len(), sub));
+            }
+            out.push(NodeSpec { name, kind });
+        }
+    }
+    out
+}
+
+/// The model: a walk by names, from the directory `from` (names from the
+/// root), as a host walks a preopen.
+fn model(root: &Entry, from: &[String], path: &str) -> Result<Vec<String>, PathError> {
+    if path.contains('\0') {
+        return Err(PathError::Invalid);
+    }
+    if path.is_empty() {
+        return Err(PathError::NoEntry);
+    }
+    if path.starts_with('/') {
+        return Err(PathError::NotPermitted);
+    }
+    let at = |names: &[String]| -> &Entry {
+        names.iter().fold(root, |e, n| match e {
+            Entry::Dir(d) => d.iter().find(|(k, _)| *k == n).map(|(_, v)| v).unwrap(),
+            Entry::File => unreachable!(),
+        })
+    };
+    let mut names = from.to_vec();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        let Entry::Dir(dir) = at(&names) else {
+            return Err(PathError::NotDirectory);
+        };
+        if part == "." {
+            continue;
+        }
+        if part == ".." {
+            if names.is_empty() {
+                return Err(PathError::NotPermitted);
+            }
+            names.pop();
+            continue;
+        }
+        if part.len() > NAME_MAX {
+            return Err(PathError::NameTooLong);
+        }
+        if !dir.iter().any(|(k, _)| k == part) {
+            return Err(PathError::NoEntry);
+        }
+        names.push(part.to_string());
+    }
+    if path.ends_with('/') && matches!(at(&names), Entry::File) {
+        return Err(PathError::NotDirectory);
+    }
+    Ok(names)
+}
+
+/// Every path to a directory in the tree, as names from the root.
+fn directories(dir: &BTreeMap<String, Entry>, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(here.clone());
+    for (name, entry) in dir {
+        if let Entry::Dir(sub) = entry {
+            here.push(name.clone());
+            directories(sub, here, out);
+            here.pop();
+        }
+    }
+}
+
+/// A path drawn to be awkward: names from the tree and outside it, `.`,
+/// `..`, empty components, a NUL, too-long names, leading and trailing
+/// slashes.
+fn path(u: &mut Unstructured, known: &[&str]) -> Result<String> {
+    let mut parts = Vec::new();
+    for _ in 0..u.int_in_range(0..=8u8)? {
+        parts.push(match u.int_in_range(0..=9)? {
+            0..=3 if !known.is_empty() => known[u.choose_index(known.len())?].to_string(),
+            4 => ".".into(),
+            5 => "..".into(),
+            6 => String::new(),
+            7 => "a".repeat(NAME_MAX + 1),
+            8 => "mis\0sing".into(),
+            _ => name(u)?,
+        });
+    }
+    let mut path = parts.join("/");
+    if u.ratio(1, 8)? {
+        path.insert(0, '/');
+    }
+    if u.ratio(1, 4)? {
+        path.push('/');
+    }
+    if u.ratio(1, 8)? {
+        path.push_str("/.");
+    }
+    Ok(path)
+}
+
+fn run(u: &mut Unstructured) -> Result<()> {
+    let root = Entry::Dir(tree(u, 0)?);
+    let Entry::Dir(top) = &root else {
+        unreachable!()
+    };
+    let spec = ConfigSpec {
+        fs: FsSpec {
+            preopens: vec![("/", 0)],
+            nodes: nodes(top),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let bytes = encode(&spec);
+    let config = Config::parse(&bytes).expect("an encoded tree decodes");
+    let fs = config.fs;
+    let walk = Walk {
+        node: |i| {
+            fs.node(i)
+                .expect("a validated tree holds every index it names")
+        },
+    };
+    let mut dirs = Vec::new();
+    directories(top, &mut Vec::new(), &mut dirs);
+    let mut names: Vec<&str> = dirs.iter().flatten().map(String::as_str).collect();
+    names.extend(top.keys().map(String::as_str));
+    for _ in 0..u.int_in_range(1..=16u8)? {
+        let from = &dirs[u.choose_index(dirs.len())?];
+        let chain = walk
+            .resolve(&[0], &from.join("/"))
+            .or_else(|e| if from.is_empty() { Ok(vec![0]) } else { Err(e) })
+            .expect("every directory of the tree resolves from its root");
+        let path = path(u, &names)?;
+        let got = walk.resolve(&chain, &path);
+        let want = model(&root, from, &path);
+        match (&got, &want) {
+            (Ok(got), Ok(want)) => {
+                let got_names: Vec<&str> =
+                    got[1..].iter().map(|&i| fs.node(i).unwrap().name).collect();
+                assert_eq!(
+                    got_names, *want,
+                    "`{path}` from {from:?} reached another node"
+                );
+                for pair in got.windows(2) {
+                    let NodeKind::Dir { first, count } = fs.node(pair[0]).unwrap().kind else {
+                        panic!("`{path}`: a chain passes through a file");
+                    };
+                    assert!(
+                        (first..first + count).contains(&pair[1]),
+                        "`{path}`: not a child"
+                    );
+                }
+            }
+            (Err(g), Err(w)) => assert_eq!(g, w, "`{path}` from {from:?}"),
+            _ => panic!("`{path}` from {from:?}: adapter {got:?}, model {want:?}"),
+        }
+        let stat = walk.resolve_for_stat(&chain, &path);
+        let want_stat = match want {
+            Err(PathError::NotDirectory) => match stat_retry(&path) {
+                Some(base) => model(&root, from, base),
+                None => Err(PathError::NotDirectory),
+            },
+            other => other,
+        };
+        assert_eq!(
+            stat.is_ok(),
+            want_stat.is_ok(),
+            "stat-at `{path}` from {from:?}"
+        );
+        if let (Err(g), Err(w)) = (stat, want_stat) {
+            assert_eq!(g, w, "stat-at `{path}` from {from:?}");
+        }
+    }
+    Ok(())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = run(&mut Unstructured::new(data));
+});
