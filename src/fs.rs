@@ -248,32 +248,59 @@ fn read_host(path: &Path) -> Result<Item> {
     let root = path
         .canonicalize()
         .with_context(|| format!("failed to resolve `{}`", path.display()))?;
-    let mut top = BTreeMap::new();
+    // The directories from the mount down to the entry being read: walkdir
+    // visits depth first, each directory before its contents, so an entry
+    // at depth k belongs to the directory open at depth k - 1. Each entry
+    // costs the same whatever its depth.
+    let mut open: Vec<(String, BTreeMap<String, Item>)> = vec![(String::new(), BTreeMap::new())];
     for entry in walkdir::WalkDir::new(&root).follow_links(true).min_depth(1) {
         let entry = entry.map_err(|e| walk_error(e, path, &root))?;
         if entry.path_is_symlink() {
             check_link(entry.path(), path, &root)?;
         }
-        let rel = entry
-            .path()
-            .strip_prefix(&root)
-            .expect("walkdir stays under its root");
-        let item = if entry.file_type().is_dir() {
-            Item::Dir(BTreeMap::new())
+        while open.len() > entry.depth() {
+            close_dir(&mut open);
+        }
+        let name = entry
+            .file_name()
+            .to_str()
+            .ok_or_else(|| anyhow!("a name is not UTF-8"))
+            .and_then(|name| check_name(name).map(|()| name.to_string()))
+            .with_context(|| format!("in `{}`", entry.path().display()))?;
+        if entry.file_type().is_dir() {
+            open.push((name, BTreeMap::new()));
         } else if entry.file_type().is_file() {
             let meta = entry
                 .metadata()
                 .with_context(|| format!("failed to read `{}`", entry.path().display()))?;
-            Item::File(host_file(entry.path(), &meta)?)
+            let file = Item::File(host_file(entry.path(), &meta)?);
+            open.last_mut()
+                .expect("the mount stays open")
+                .1
+                .insert(name, file);
         } else {
             bail!(
                 "`{}` is neither a file nor a directory; only those can be embedded",
                 entry.path().display()
             );
-        };
-        insert(&mut top, rel, item).with_context(|| format!("in `{}`", entry.path().display()))?;
+        }
     }
+    while open.len() > 1 {
+        close_dir(&mut open);
+    }
+    let (_, top) = open.pop().expect("the mount stays open");
     Ok(Item::Dir(top))
+}
+
+/// Moves the innermost open directory into its parent.
+fn close_dir(open: &mut Vec<(String, BTreeMap<String, Item>)>) {
+    let (name, dir) = open
+        .pop()
+        .expect("only directories below the mount are closed");
+    open.last_mut()
+        .expect("the mount stays open")
+        .1
+        .insert(name, Item::Dir(dir));
 }
 
 /// A host file to embed: checked readable now, read when written.
@@ -324,26 +351,6 @@ fn check_link(link: &Path, path: &Path, root: &Path) -> Result<()> {
             path.display()
         );
     }
-    Ok(())
-}
-
-/// Puts `item` at `rel` (relative to the mount) into `top`.
-fn insert(top: &mut BTreeMap<String, Item>, rel: &Path, item: Item) -> Result<()> {
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_str().map(String::from))
-        .collect::<Option<_>>()
-        .ok_or_else(|| anyhow!("a name is not UTF-8"))?;
-    let (name, parents) = parts.split_last().expect("a walk entry has a name");
-    let mut dir = top;
-    for parent in parents {
-        dir = match dir.get_mut(parent) {
-            Some(Item::Dir(d)) => d,
-            _ => bail!("an entry appeared before its directory"),
-        };
-    }
-    check_name(name)?;
-    dir.insert(name.to_string(), item);
     Ok(())
 }
 
