@@ -20,8 +20,8 @@ enum Entry {
 }
 
 /// Names a tree may hold: ordinary, dotted, spaced, non-ASCII, at and near
-/// the length limit. Never empty, `.`, `..`, or with `/` or NUL: no host
-/// directory or policy tree can hold those.
+/// the length limit. Never empty, `.`, `..`, with `/` or NUL, or longer
+/// than `NAME_MAX` bytes: `src/fs.rs` refuses those in any tree.
 fn name(u: &mut Unstructured) -> Result<String> {
     Ok(match u.int_in_range(0..=9)? {
         0 => "a".into(),
@@ -35,11 +35,10 @@ fn name(u: &mut Unstructured) -> Result<String> {
         8 => format!("n{}", u.int_in_range(0..=20u8)?),
         _ => {
             let s: String = u.arbitrary()?;
-            let s: String = s
-                .chars()
-                .filter(|c| *c != '/' && *c != '\0')
-                .take(300)
-                .collect();
+            let mut s: String = s.chars().filter(|c| *c != '/' && *c != '\0').collect();
+            while s.len() > NAME_MAX {
+                s.pop();
+            }
             if s.is_empty() || s == "." || s == ".." {
                 "x".into()
             } else {
