@@ -9,6 +9,8 @@
 //! - imports the policy denies become local functions that trap, so no path
 //!   in the output can reach that host capability; the hooks
 //!   (`crates/layout`) become the adapter's own functions;
+//! - exports of methods of resources the policy makes impossible to create
+//!   (no preopen means no descriptor) become traps;
 //! - functions and imports no longer reachable from an export are removed;
 //! - the configuration is placed in a new data segment above the initial
 //!   memory, and the adapter's anchor is patched to point at it; file
@@ -38,6 +40,9 @@ pub struct Plan<'a> {
     pub keep_export: &'a dyn Fn(&str) -> bool,
     /// Whether an import `(module, name)` is denied and becomes a trap.
     pub deny_import: &'a dyn Fn(&str, &str) -> bool,
+    /// Whether a kept function export (by its name as built) is answered by
+    /// a trap instead of its body: its code, and what only it reaches, goes.
+    pub stub_export: &'a dyn Fn(&str) -> bool,
     /// Renames import modules and exports to the output's WASI version.
     pub rename: &'a dyn Fn(&str) -> String,
     /// The encoded configuration.
@@ -76,6 +81,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let roots = Roots {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
+        stub_export: plan.stub_export,
         bound: [
             (TRACE, TRACE_IMPL, plan.debug),
             (NET, NET_IMPL, plan.net),
@@ -292,7 +298,10 @@ impl Reencode for Specializer<'_> {
         for &(name, kind, index) in &self.summary.exports {
             let (kind, index) = match kind {
                 ExternalKind::Func if (self.keep_export)(name) => {
-                    (ExportKind::Func, self.function_index(index)?)
+                    match self.live.export_traps.get(name) {
+                        Some(&trap) => (ExportKind::Func, trap),
+                        None => (ExportKind::Func, self.function_index(index)?),
+                    }
                 }
                 ExternalKind::Memory if name == "memory" => (ExportKind::Memory, index),
                 _ => continue,

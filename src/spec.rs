@@ -140,3 +140,128 @@ fn names(filter: &HostFilter) -> Vec<&str> {
 fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
     map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
+
+/// The resources (`(unversioned interface, resource)`) that no call can
+/// create under the configuration `config` (as encoded), read off the same
+/// bytes the adapter reads at run time: without a preopen of any kind no
+/// descriptor exists; with sockets denied no socket or lookup stream; with
+/// HTTP denied no response. Their methods can only be called on handles
+/// that never exist, so the adapter answers them with traps
+/// (`src/rewrite.rs`), and the code behind them goes.
+pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static str)>> {
+    use wasi_virt_layout::{allow, Config};
+    let config = Config::parse(config)
+        .map_err(|e| anyhow::anyhow!("the encoded configuration does not decode: {e:?}"))?;
+    let mut out = Vec::new();
+    let fs = &config.fs;
+    let no_preopen = fs.preopens().next().is_none()
+        && fs.memory.is_empty()
+        && fs.remaps.is_empty()
+        && !config.allows(allow::HOST_PREOPENS);
+    if no_preopen {
+        out.extend([
+            ("wasi:filesystem/types", "descriptor"),
+            ("wasi:filesystem/types", "directory-entry-stream"),
+        ]);
+    }
+    if !config.allows(allow::SOCKETS) {
+        out.extend([
+            ("wasi:sockets/tcp", "tcp-socket"),
+            ("wasi:sockets/udp", "udp-socket"),
+            ("wasi:sockets/udp", "incoming-datagram-stream"),
+            ("wasi:sockets/udp", "outgoing-datagram-stream"),
+            ("wasi:sockets/ip-name-lookup", "resolve-address-stream"),
+        ]);
+    }
+    if !config.allows(allow::HTTP) {
+        out.extend([
+            ("wasi:http/types", "future-incoming-response"),
+            ("wasi:http/types", "incoming-response"),
+            ("wasi:http/types", "incoming-body"),
+            ("wasi:http/types", "future-trailers"),
+        ]);
+    }
+    Ok(out)
+}
+
+/// The `(unversioned interface, resource)` whose method, static function or
+/// destructor an adapter export (or its `cabi_post_` companion) is:
+/// `wasi:filesystem/types@0.2.12#[method]descriptor.read` is
+/// `("wasi:filesystem/types", "descriptor")`. Constructors and free
+/// functions are `None`.
+pub fn export_resource(name: &str) -> Option<(&str, &str)> {
+    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
+    let (interface, func) = name.split_once('#')?;
+    let interface = interface.split_once('@').map_or(interface, |(i, _)| i);
+    let resource = match func.strip_prefix("[dtor]") {
+        Some(resource) => resource,
+        None => {
+            let rest = func
+                .strip_prefix("[method]")
+                .or_else(|| func.strip_prefix("[static]"))?;
+            rest.split_once('.')?.0
+        }
+    };
+    Some((interface, resource))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::FsPolicy;
+
+    #[test]
+    fn export_names_give_their_resource() {
+        let at = export_resource;
+        let fs = Some(("wasi:filesystem/types", "descriptor"));
+        assert_eq!(
+            at("wasi:filesystem/types@0.2.12#[method]descriptor.read"),
+            fs
+        );
+        assert_eq!(
+            at("cabi_post_wasi:filesystem/types@0.2.12#[method]descriptor.stat"),
+            fs
+        );
+        assert_eq!(at("wasi:filesystem/types@0.2.12#[dtor]descriptor"), fs);
+        assert_eq!(
+            at("wasi:http/types@0.2.12#[static]incoming-body.finish"),
+            Some(("wasi:http/types", "incoming-body"))
+        );
+        assert_eq!(at("wasi:http/types@0.2.12#[constructor]fields"), None);
+        assert_eq!(at("wasi:filesystem/preopens@0.2.12#get-directories"), None);
+        assert_eq!(at("cabi_realloc"), None);
+    }
+
+    #[test]
+    fn resources_are_impossible_only_without_their_source() {
+        let impossible = |policy: &Policy| {
+            let tree = match &policy.fs {
+                Some(fs) => crate::fs::build(fs).unwrap(),
+                None => Tree::default(),
+            };
+            impossible_resources(&encode(policy, &tree).unwrap()).unwrap()
+        };
+        let denied = Policy {
+            sockets: Some(Access::Deny),
+            http: Some(Access::Deny),
+            fs: Some(FsPolicy::default().deny_host_preopens().clone()),
+            ..Default::default()
+        };
+        let all = impossible(&denied);
+        assert!(all.contains(&("wasi:filesystem/types", "descriptor")));
+        assert!(all.contains(&("wasi:sockets/tcp", "tcp-socket")));
+        assert!(all.contains(&("wasi:http/types", "incoming-response")));
+
+        let mut with_tmpfs = denied.clone();
+        with_tmpfs.fs.as_mut().unwrap().tmpfs("/tmp", None);
+        let mut allowed = denied.clone();
+        allowed.sockets = Some(Access::Allow);
+        allowed.http = Some(Access::Allow);
+        allowed.fs = Some(FsPolicy::default());
+        for policy in [&with_tmpfs, &allowed] {
+            assert!(!impossible(policy).contains(&("wasi:filesystem/types", "descriptor")));
+        }
+        assert!(!impossible(&allowed).contains(&("wasi:sockets/tcp", "tcp-socket")));
+        assert!(!impossible(&allowed).contains(&("wasi:http/types", "incoming-response")));
+    }
+}

@@ -481,9 +481,14 @@ impl WasiVirt {
         let keep_export = |name: &str| exported_function(resolve, exports, version, name);
         let deny_import = |module: &str, func: &str| !host.keeps(module, func);
         let rename = |name: &str| rename_version(name, version);
+        let impossible = crate::spec::impossible_resources(&config)?;
+        let stub_export = |name: &str| {
+            crate::spec::export_resource(name).is_some_and(|r| impossible.contains(&r))
+        };
         let plan = Plan {
             keep_export: &keep_export,
             deny_import: &deny_import,
+            stub_export: &stub_export,
             rename: &rename,
             config: &config,
             files: tree.segments.len() as u32,

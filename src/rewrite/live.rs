@@ -10,7 +10,7 @@
 
 use super::summary::{callees, Import, Summary};
 use anyhow::{anyhow, Result};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use wasi_virt_layout::{HOOK_MODULE, PASSIVE_READ};
 
 /// What a stub does.
@@ -31,6 +31,8 @@ pub struct Live {
     pub kept_imports: Vec<usize>,
     /// The stubs, in index order after the kept imports, with their types.
     pub stubs: Vec<(u32, Stub)>,
+    /// The new index of each export answered by a trap (`stub_export`).
+    pub export_traps: HashMap<String, u32>,
 }
 
 /// Which imports the rewrite defines, and which exports stay.
@@ -39,6 +41,10 @@ pub struct Roots<'p> {
     pub keep_export: &'p dyn Fn(&str) -> bool,
     /// Whether a host import is denied and becomes a trap.
     pub deny_import: &'p dyn Fn(&str, &str) -> bool,
+    /// Whether a kept function export is answered by a trap of its type
+    /// instead of its body (a method of a resource the policy makes
+    /// impossible to create).
+    pub stub_export: &'p dyn Fn(&str) -> bool,
     /// Hooks bound to functions of the adapter: `(hook import, function)`
     /// (`trace` under `--debug`, `net` under network rules).
     pub bound: Vec<(u32, u32)>,
@@ -53,6 +59,7 @@ impl Live {
             live,
             kept_imports: Vec::new(),
             stubs: Vec::new(),
+            export_traps: HashMap::new(),
         };
         out.number(summary, roots)?;
         Ok(out)
@@ -93,6 +100,7 @@ impl Live {
             }
         }
         next = self.table_traps(summary, next);
+        next = self.export_traps(summary, roots, next);
         for f in summary.import_count() as usize..self.live.len() {
             if self.live[f] {
                 self.map[f] = Some(next);
@@ -127,6 +135,31 @@ impl Live {
     }
 }
 
+impl Live {
+    /// Exports answered by a trap get one of their type. One per type.
+    fn export_traps(&mut self, summary: &Summary<'_>, roots: &Roots<'_>, first: u32) -> u32 {
+        let mut types: Vec<u32> = Vec::new();
+        for &(name, kind, index) in &summary.exports {
+            if kind != wasmparser::ExternalKind::Func
+                || !(roots.keep_export)(name)
+                || !(roots.stub_export)(name)
+            {
+                continue;
+            }
+            let ty = summary.type_of(index);
+            let k = types.iter().position(|t| *t == ty).unwrap_or_else(|| {
+                types.push(ty);
+                types.len() - 1
+            });
+            self.export_traps.insert(name.to_string(), first + k as u32);
+        }
+        let next = first + types.len() as u32;
+        self.stubs
+            .extend(types.into_iter().map(|ty| (ty, Stub::Trap)));
+        next
+    }
+}
+
 /// Marks what the roots reach. `aliases` are hook imports and the defined
 /// functions they stand for.
 fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Result<Vec<bool>> {
@@ -137,7 +170,9 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Res
         .exports
         .iter()
         .filter(|(name, kind, _)| {
-            *kind == wasmparser::ExternalKind::Func && (roots.keep_export)(name)
+            *kind == wasmparser::ExternalKind::Func
+                && (roots.keep_export)(name)
+                && !(roots.stub_export)(name)
         })
         .map(|(_, _, index)| *index)
         .chain(summary.start)
