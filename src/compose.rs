@@ -118,13 +118,12 @@ pub fn host_side_version(version: &Version) -> Version {
 /// Renames a standalone adapter's WASI 0.2 host imports that share a name
 /// with one of its exports to [`host_side_version`] (drafts such as
 /// `wasi:config`, versioned on their own and without resources, keep
-/// theirs). Other tools' composition graphs
-/// take same-named resource imports of two components for one resource (the
-/// user's component imports the adapter's `wasi:io/poll` under the very
-/// name the adapter imports the host's, and the connection is refused), and
-/// wasm-compose merges same-named imports even when one side is connected
-/// (an adapter importing `wasi:clocks/monotonic-clock` only for its types
-/// gives an output that fails to validate).
+/// theirs), so that none of the adapter's imports shares a name with an
+/// import of the component that the adapter serves. Other tools'
+/// composition graphs take same-named resource imports of two components
+/// for one resource: the component's `wasi:io/poll` import, named as the
+/// adapter's import of the host's, would be refused the adapter's own
+/// `pollable`. Exports keep their names: the component finds them by name.
 pub fn host_side_names(adapter: &[u8], version: &Version) -> Result<Vec<u8>> {
     let exports = component_exports(adapter)?;
     let host = host_side_version(version);
