@@ -145,7 +145,7 @@ fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
 /// create under the configuration `config` (as encoded), read off the same
 /// bytes the adapter reads at run time: without a preopen of any kind no
 /// descriptor exists; with sockets denied no socket or lookup stream; with
-/// HTTP denied no response. Their methods can only be called on handles
+/// HTTP denied no response, and no incoming request. Their methods can only be called on handles
 /// that never exist, so the adapter answers them with traps
 /// (`src/rewrite.rs`), and the code behind them goes.
 pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static str)>> {
@@ -174,7 +174,12 @@ pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static
         ]);
     }
     if !config.allows(allow::HTTP) {
+        // Incoming requests and their response outparams come from a host
+        // serving the component, never from the adapter (a component that
+        // serves HTTP keeps the host's `wasi:http/types`, `src/virt.rs`).
         out.extend([
+            ("wasi:http/types", "incoming-request"),
+            ("wasi:http/types", "response-outparam"),
             ("wasi:http/types", "future-incoming-response"),
             ("wasi:http/types", "incoming-response"),
             ("wasi:http/types", "incoming-body"),
