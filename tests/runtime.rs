@@ -9,6 +9,7 @@
 mod harness;
 
 use anyhow::{bail, ensure, Context, Result};
+use harness::Tool;
 use harness::{End, Host};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
@@ -54,43 +55,16 @@ struct Case {
     expect: Expect,
 }
 
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[derive(Deserialize, Default, Clone, Copy)]
 #[serde(rename_all = "kebab-case")]
 enum Mode {
     /// `WasiVirt::compose(component).finish()`.
     #[default]
     Compose,
     /// A standalone adapter at the guest's WASI version, composed by each
-    /// of the other tools a user composes with: one trial per [`Tool`].
+    /// of the other tools a user composes with: one trial per
+    /// [`harness::Tool`].
     Standalone,
-}
-
-/// What composes a standalone adapter with the component.
-#[derive(Clone, Copy, Debug)]
-enum Tool {
-    /// `wasm-tools compose component.wasm -d virt.wasm` (wasm-compose's
-    /// `ComponentComposer` with a definition).
-    WasmToolsCompose,
-    /// `wac plug component.wasm --plug virt.wasm` (wac-graph's `plug`).
-    WacPlug,
-}
-
-impl Tool {
-    const ALL: [Tool; 2] = [Tool::WasmToolsCompose, Tool::WacPlug];
-
-    fn label(self) -> &'static str {
-        match self {
-            Tool::WasmToolsCompose => "wasm-tools-compose",
-            Tool::WacPlug => "wac-plug",
-        }
-    }
-
-    fn compose(self, component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
-        match self {
-            Tool::WasmToolsCompose => harness::wasm_tools_compose(component, adapter),
-            Tool::WacPlug => harness::wac_plug(component, adapter),
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -853,14 +853,11 @@ fn standalone_one(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(
         version.to_string(),
         wasi_virt::host_side_version(&version).to_string(),
     ];
-    for (tool, compose) in [
-        (
-            "wasm-tools compose",
-            harness::wasm_tools_compose as fn(&[u8], &[u8]) -> _,
-        ),
-        ("wac plug", harness::wac_plug),
-    ] {
-        let out = compose(&guest.bytes, &adapter).map_err(|e| format!("{tool}: {e:#}"))?;
+    for composer in harness::Tool::ALL {
+        let tool = composer.label();
+        let out = composer
+            .compose(&guest.bytes, &adapter)
+            .map_err(|e| format!("{tool}: {e:#}"))?;
         wasmparser::Validator::new()
             .validate_all(&out)
             .map_err(|e| format!("{tool}: output invalid: {e}"))?;

@@ -114,49 +114,58 @@ impl Live {
     }
 
     /// Table slots of dead functions get a trap of the same type: no live
-    /// indirect call has that type, so none can reach it. One per type.
+    /// indirect call has that type, so none can reach it.
     fn table_traps(&mut self, summary: &Summary<'_>, first: u32) -> u32 {
-        let mut types: Vec<u32> = Vec::new();
-        for &f in &summary.in_tables {
-            if self.live[f as usize] {
-                continue;
-            }
-            let ty = summary.type_of(f);
-            let k = types.iter().position(|t| *t == ty).unwrap_or_else(|| {
-                types.push(ty);
-                types.len() - 1
-            });
-            self.map[f as usize] = Some(first + k as u32);
+        let dead: Vec<u32> = summary
+            .in_tables
+            .iter()
+            .copied()
+            .filter(|&f| !self.live[f as usize])
+            .collect();
+        let (traps, next) = self.traps_by_type(first, dead.iter().map(|&f| summary.type_of(f)));
+        for (f, trap) in dead.into_iter().zip(traps) {
+            self.map[f as usize] = Some(trap);
         }
-        let next = first + types.len() as u32;
-        self.stubs
-            .extend(types.into_iter().map(|ty| (ty, Stub::Trap)));
         next
     }
-}
 
-impl Live {
-    /// Exports answered by a trap get one of their type. One per type.
+    /// Exports answered by a trap (`stub_export`) get one of their type.
     fn export_traps(&mut self, summary: &Summary<'_>, roots: &Roots<'_>, first: u32) -> u32 {
-        let mut types: Vec<u32> = Vec::new();
-        for &(name, kind, index) in &summary.exports {
-            if kind != wasmparser::ExternalKind::Func
-                || !(roots.keep_export)(name)
-                || !(roots.stub_export)(name)
-            {
-                continue;
-            }
-            let ty = summary.type_of(index);
-            let k = types.iter().position(|t| *t == ty).unwrap_or_else(|| {
-                types.push(ty);
-                types.len() - 1
-            });
-            self.export_traps.insert(name.to_string(), first + k as u32);
+        let stubbed: Vec<(&str, u32)> = summary
+            .exports
+            .iter()
+            .filter(|(name, kind, _)| {
+                *kind == wasmparser::ExternalKind::Func
+                    && (roots.keep_export)(name)
+                    && (roots.stub_export)(name)
+            })
+            .map(|&(name, _, index)| (name, index))
+            .collect();
+        let types = stubbed.iter().map(|&(_, f)| summary.type_of(f));
+        let (traps, next) = self.traps_by_type(first, types);
+        for ((name, _), trap) in stubbed.into_iter().zip(traps) {
+            self.export_traps.insert(name.to_string(), trap);
         }
-        let next = first + types.len() as u32;
-        self.stubs
-            .extend(types.into_iter().map(|ty| (ty, Stub::Trap)));
         next
+    }
+
+    /// One trap stub per distinct type in `types`, numbered from `first`:
+    /// the index of each one's trap, and the next free index.
+    fn traps_by_type(&mut self, first: u32, types: impl Iterator<Item = u32>) -> (Vec<u32>, u32) {
+        let mut distinct: Vec<u32> = Vec::new();
+        let traps = types
+            .map(|ty| {
+                let k = distinct.iter().position(|t| *t == ty).unwrap_or_else(|| {
+                    distinct.push(ty);
+                    distinct.len() - 1
+                });
+                first + k as u32
+            })
+            .collect();
+        let next = first + distinct.len() as u32;
+        self.stubs
+            .extend(distinct.into_iter().map(|ty| (ty, Stub::Trap)));
+        (traps, next)
     }
 }
 

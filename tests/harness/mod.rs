@@ -121,10 +121,41 @@ pub fn with_wasi_version(component: &[u8], version: &str) -> Result<Vec<u8>> {
 pub fn wasi_version_of(component: &[u8]) -> Result<semver::Version> {
     wasi_virt::component_imports(component)?
         .iter()
-        .filter_map(|i| wasi_virt::InterfaceName::parse(i)?.version)
-        .filter(|v| v.major == 0 && v.minor == 2)
+        .filter_map(|i| {
+            wasi_virt::InterfaceName::parse(i)?
+                .wasi_0_2_version()
+                .cloned()
+        })
         .max()
         .context("the component imports no WASI 0.2 interface")
+}
+
+/// What composes a standalone adapter with the component, as a user does.
+#[derive(Clone, Copy, Debug)]
+pub enum Tool {
+    /// `wasm-tools compose component.wasm -d virt.wasm` (wasm-compose's
+    /// `ComponentComposer` with a definition).
+    WasmToolsCompose,
+    /// `wac plug component.wasm --plug virt.wasm` (wac-graph's `plug`).
+    WacPlug,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 2] = [Tool::WasmToolsCompose, Tool::WacPlug];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tool::WasmToolsCompose => "wasm-tools-compose",
+            Tool::WacPlug => "wac-plug",
+        }
+    }
+
+    pub fn compose(self, component: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            Tool::WasmToolsCompose => wasm_tools_compose(component, adapter),
+            Tool::WacPlug => wac_plug(component, adapter),
+        }
+    }
 }
 
 /// What `wasm-tools compose component.wasm -d virt.wasm -o out.wasm` does

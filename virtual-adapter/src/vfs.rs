@@ -9,6 +9,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::hooks::passive_read;
+/// The name a host's `stat-at` retries a file named with a trailing `/`
+/// with. Shared with the in-memory filesystems.
+pub use wasi_virt_layout::path::stat_retry;
 use wasi_virt_layout::path::{self, PathError, Walk};
 use wasi_virt_layout::{Call, Node, NodeKind};
 
@@ -73,12 +76,6 @@ pub fn check_path(path: &str) -> Result<(), ErrorCode> {
 /// ([`Walk::resolve`]: component by component, as a host does).
 pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
     walk().resolve(from, path).map_err(error)
-}
-
-/// The name a host's `stat-at` retries a file named with a trailing `/`
-/// with ([`path::stat_retry`]). Shared with the in-memory filesystems.
-pub fn stat_retry(path: &str) -> Option<&str> {
-    path::stat_retry(path)
 }
 
 /// [`resolve`] as `stat-at` resolves.
