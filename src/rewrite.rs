@@ -122,6 +122,34 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     Ok(Rewritten { module, imports })
 }
 
+/// The name wit-bindgen gives an interface's function export, in the
+/// component model's standard name mangling (`cm32p2|wasi:cli/environment@0.2|get-environment`
+/// for `wasi:cli/environment@0.2.12#get-environment`); other exports as they
+/// are. wit-component matches a standard name by its interface, where a
+/// legacy name is compared with the formatted name of every exported
+/// function (a fifth of a whole CLI run on an adapter with every interface).
+fn standard_export_name(name: &str) -> String {
+    let (post, legacy) = match name.strip_prefix("cabi_post_") {
+        Some(rest) => ("_post", rest),
+        None => ("", name),
+    };
+    let Some((interface, item)) = legacy.split_once('#') else {
+        return name.to_string();
+    };
+    let (item, dtor) = match item.strip_prefix("[dtor]") {
+        Some(resource) => (resource, "_dtor"),
+        None => (item, ""),
+    };
+    let interface = match interface.split_once('@') {
+        Some((path, version)) => match wasmparser::names::split_canonical_version(version) {
+            Some((track, _)) => format!("{path}@{track}"),
+            None => interface.to_string(),
+        },
+        None => interface.to_string(),
+    };
+    format!("cm32p2|{interface}|{item}{dtor}{post}")
+}
+
 /// The hook `hook` and the function `target` it is bound to, when `on`.
 /// Calls of the hook become calls of it, so their types must be the same.
 fn bind(summary: &Summary<'_>, hook: &str, target: &str, on: bool) -> Result<Option<(u32, u32)>> {
@@ -306,7 +334,11 @@ impl Reencode for Specializer<'_> {
                 ExternalKind::Memory if name == "memory" => (ExportKind::Memory, index),
                 _ => continue,
             };
-            out.export(&(self.plan.rename)(name), kind, index);
+            out.export(
+                &standard_export_name(&(self.plan.rename)(name)),
+                kind,
+                index,
+            );
         }
         Ok(())
     }
