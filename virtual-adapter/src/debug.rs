@@ -97,7 +97,7 @@ numbers!(u8, u32, u64, usize);
 
 /// Reports `call` with `args` when `--debug` is on.
 pub fn emit(kind: Kind, call: Call, args: &[Arg<'_>]) {
-    if !config().debug() {
+    if !crate::state::debug() {
         return;
     }
     // SAFETY: the slice is only read during the call.

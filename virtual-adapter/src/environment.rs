@@ -2,7 +2,7 @@
 //! arguments and the initial cwd from the host or the configuration.
 
 use crate::exports::wasi::cli::environment::Guest;
-use crate::state::config;
+use crate::state::env;
 use crate::wasi::cli::environment as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
@@ -12,7 +12,7 @@ use wasi_virt_layout::{Call, HostFilterMode, Source};
 impl Guest for Adapter {
     fn get_environment() -> Vec<(String, String)> {
         trace!(Call::GetEnvironment);
-        let env = &config().env;
+        let env = env();
         let mut out = Vec::new();
         if env.host != HostFilterMode::None {
             for (name, value) in host::get_environment() {
@@ -33,7 +33,7 @@ impl Guest for Adapter {
 
     fn get_arguments() -> Vec<String> {
         trace!(Call::GetArguments);
-        match config().env.args {
+        match env().args {
             Source::Host => host::get_arguments(),
             Source::Virtual(args) => args.iter().map(String::from).collect(),
         }
@@ -41,7 +41,7 @@ impl Guest for Adapter {
 
     fn initial_cwd() -> Option<String> {
         trace!(Call::InitialCwd);
-        match config().env.cwd {
+        match env().cwd {
             Source::Host => host::initial_cwd(),
             Source::Virtual(cwd) => cwd.map(String::from),
         }

@@ -44,10 +44,11 @@ struct Adapter;
 
 export!(Adapter);
 
-/// talc, taking memory only from `memory.grow`: the configuration placed
-/// above the initial memory is never handed out.
+/// The layout's size-class heap (`crates/layout/src/heap.rs`), taking
+/// memory only from `memory.grow`: the configuration placed above the
+/// initial memory is never handed out.
 #[global_allocator]
-static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOC: state::Allocator = state::Allocator::new();
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

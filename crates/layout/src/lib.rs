@@ -27,6 +27,7 @@ extern crate alloc;
 
 use core::fmt;
 
+pub mod heap;
 pub mod net;
 pub mod path;
 
@@ -739,11 +740,18 @@ pub struct Env<'a> {
     pub cwd: Source<Option<&'a str>>,
 }
 
-impl<'a> Config<'a> {
-    /// Decodes a configuration blob, checking every length and string.
-    pub fn parse(bytes: &'a [u8]) -> Result<Config<'a>, Error> {
+impl<'a> Env<'a> {
+    /// Decodes only the environment part of a configuration blob, which
+    /// comes first after the flags: `wasi:cli/environment` reads it without
+    /// the decoder of the rest (which an environment-only adapter then does
+    /// not carry). Checks what it reads as [`Config::parse`] does.
+    pub fn parse(bytes: &'a [u8]) -> Result<Env<'a>, Error> {
         let mut r = Reader::new(bytes);
-        let flags = r.u32()?;
+        r.u32()?;
+        Env::read(&mut r)
+    }
+
+    fn read(r: &mut Reader<'a>) -> Result<Env<'a>, Error> {
         let host = HostFilterMode::from_u32(r.u32()?)?;
         let host_names = r.str_list()?;
         let overrides = r.pair_list()?;
@@ -758,6 +766,28 @@ impl<'a> Config<'a> {
             2 => Source::Virtual(Some(r.str()?)),
             t => return Err(Error::BadTag(t)),
         };
+        Ok(Env {
+            host,
+            host_names,
+            overrides,
+            args,
+            cwd,
+        })
+    }
+}
+
+/// The `FLAG_*` bits of a configuration blob, its first word (0 if it is
+/// shorter): read without decoding anything else.
+pub fn flags_of(bytes: &[u8]) -> u32 {
+    Reader::new(bytes).u32().unwrap_or(0)
+}
+
+impl<'a> Config<'a> {
+    /// Decodes a configuration blob, checking every length and string.
+    pub fn parse(bytes: &'a [u8]) -> Result<Config<'a>, Error> {
+        let mut r = Reader::new(bytes);
+        let flags = r.u32()?;
+        let env = Env::read(&mut r)?;
         let stdio = [
             StdioMode::from_u32(r.u32()?)?,
             StdioMode::from_u32(r.u32()?)?,
@@ -804,13 +834,7 @@ impl<'a> Config<'a> {
         fs.validate()?;
         Ok(Config {
             flags,
-            env: Env {
-                host,
-                host_names,
-                overrides,
-                args,
-                cwd,
-            },
+            env,
             stdio,
             allow,
             store,
@@ -1422,6 +1446,24 @@ mod tests {
             Some("host directory to remap refused by the host")
         );
         assert_eq!(c.call_name(CALL_NAMES.len() as u32), None);
+    }
+
+    #[test]
+    fn the_environment_and_flags_decode_alone() {
+        for spec in [sample(), ConfigSpec::default()] {
+            let bytes = encode(&spec);
+            let whole = Config::parse(&bytes).unwrap();
+            assert_eq!(Env::parse(&bytes), Ok(whole.env));
+            assert_eq!(flags_of(&bytes), whole.flags);
+        }
+        // The prefix alone is enough, and a shorter one is refused.
+        let bytes = encode(&sample());
+        let env_end = (0..bytes.len())
+            .find(|&n| Env::parse(&bytes[..n]).is_ok())
+            .unwrap();
+        assert!(env_end < bytes.len());
+        assert_eq!(Env::parse(&bytes[..env_end - 1]), Err(Error::Truncated));
+        assert_eq!(flags_of(&bytes[..3]), 0);
     }
 
     #[test]
