@@ -17,7 +17,7 @@ use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGIS
 use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use wit_component::{ComponentEncoder, StringEncoding};
@@ -324,7 +324,8 @@ impl WasiVirt {
         if exports.is_empty() {
             return self.unchanged(component, version);
         }
-        let (adapter, files) = self.specialize(&mut resolve, &version, &exports, used)?;
+        let (adapter, files) =
+            self.specialize(&mut resolve, &version, &exports, component.as_ref())?;
         let (bytes, output) = match component {
             Some(component) => (compose(&adapter, &component.bytes)?, Output::Composed),
             None => (
@@ -376,10 +377,17 @@ impl WasiVirt {
             .filter_map(|i| InterfaceName::parse(i))
             .map(|n| n.unversioned)
             .collect();
+        let mut functions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (import, funcs) in component_import_functions(&bytes)? {
+            if let Some(name) = InterfaceName::parse(&import) {
+                functions.entry(name.unversioned).or_default().extend(funcs);
+            }
+        }
         Ok(Some(Component {
             bytes,
             imports,
             used,
+            functions,
             input,
             plugged,
         }))
@@ -460,15 +468,16 @@ impl WasiVirt {
     }
 
     /// Writes the policy into the adapter and encodes it as a component that
-    /// exports `exports` (unversioned names), for a component that imports
-    /// `used` (unversioned; `None` for a standalone adapter).
+    /// exports `exports` (unversioned names), for `component` (`None` for a
+    /// standalone adapter).
     fn specialize(
         &self,
         resolve: &mut Resolve,
         version: &Version,
         exports: &BTreeSet<&'static str>,
-        used: Option<&BTreeSet<String>>,
+        component: Option<&Component>,
     ) -> Result<(Vec<u8>, Vec<Segment>)> {
+        let used = component.map(|c| &c.used);
         let mut tree = self.embedded_tree(exports)?;
         let config = crate::spec::encode(&self.policy, &tree)?;
         let needs = HostNeeds {
@@ -478,6 +487,9 @@ impl WasiVirt {
             rules: crate::subsystem::rule_needs(&self.policy),
         };
         let host = HostImports::new(&self.policy, needs, resolve, version);
+        if let Some(component) = component {
+            export_only_what_is_imported(resolve, exports, version, component, &host);
+        }
         let keep_export = |name: &str| exported_function(resolve, exports, version, name);
         let deny_import = |module: &str, func: &str| !host.keeps(module, func);
         let rename = |name: &str| rename_version(name, version);
@@ -533,6 +545,8 @@ struct Component {
     imports: Vec<String>,
     /// The interfaces among them, without versions.
     used: BTreeSet<String>,
+    /// The functions it imports of each of them.
+    functions: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Component {
@@ -588,6 +602,30 @@ fn check_permissions(declared: &[Declared], output: &[u8]) -> Result<()> {
         },
         offending.join("\n")
     )
+}
+
+/// Leaves in each interface the adapter exports to `component` only the
+/// functions the component imports, and those the adapter itself imports
+/// from the host (an interface's functions are one list for both sides of
+/// the adapter's world). The component's import types name exactly what it
+/// calls, and an instance with more functions than an import names is
+/// still a subtype of it; the others' exports, and the code only they
+/// reach, go.
+fn export_only_what_is_imported(
+    resolve: &mut Resolve,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+    component: &Component,
+    host: &HostImports<'_>,
+) {
+    let nothing = BTreeSet::new();
+    for iface in exports {
+        let imported = component.functions.get(*iface).unwrap_or(&nothing);
+        let name = subsystem::versioned(iface, version);
+        wit::retain_functions(resolve, &name, &|func| {
+            imported.contains(func) || host.keeps(&name, func)
+        });
+    }
 }
 
 /// Whether the adapter's function export `name` (as built) stays: it belongs

@@ -157,6 +157,17 @@ pub fn has_function(resolve: &Resolve, name: &str, func: &str) -> bool {
     interface(resolve, name).is_some_and(|id| resolve.interfaces[id].functions.contains_key(func))
 }
 
+/// Removes from interface `name` (a full name) every function that `keep`
+/// refuses. The adapter then exports only the functions left; the others'
+/// code goes with their exports.
+pub fn retain_functions(resolve: &mut Resolve, name: &str, keep: &dyn Fn(&str) -> bool) {
+    if let Some(id) = interface(resolve, name) {
+        resolve.interfaces[id]
+            .functions
+            .retain(|func, _| keep(func));
+    }
+}
+
 /// Adds the world that exports `exports` and imports `imports` (full
 /// interface names) to `resolve`.
 ///
