@@ -13,6 +13,9 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
+#[allow(dead_code)]
+mod goals;
+
 use harness::{median, ms};
 
 use std::path::{Path, PathBuf};
@@ -192,6 +195,7 @@ fn main() {
         peak * 1024.0 / bytes as f64
     );
     println!("  output:                    {:>9.1} MB", size / 1e6);
+    let mount_goals = (secs * 1e3 / ms(cat), peak / 1024.0);
 
     // A sequential read of 64 MiB, embedded against a host preopen.
     let component = reader();
@@ -278,6 +282,10 @@ fn main() {
         "  ratio:                     {:>9.2}x",
         t.as_secs_f64() / n.as_secs_f64()
     );
+
+    println!("goals");
+    goals::MOUNT_VS_CAT.print(mount_goals.0);
+    goals::MOUNT_RSS.print(mount_goals.1);
 }
 
 /// 64 MiB written to a tmpfs in 4 KiB writes and read back, against the same

@@ -12,6 +12,9 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
+#[allow(dead_code)]
+mod goals;
+
 use harness::{median, ms};
 
 use std::time::{Duration, Instant};
@@ -78,6 +81,7 @@ fn main() {
         wasi_virt::component_imports(&component).unwrap().len(),
         out.report.imports.len()
     );
+    let env_only_added = added;
 
     let mut deny = WasiVirt::new();
     deny.deny_all().compose(component.clone());
@@ -100,9 +104,14 @@ fn main() {
         denied.report.imports.len()
     );
 
-    every_interface();
+    let (deny_all_added, cli_wall) = every_interface();
     network_rules();
     passthrough_overhead();
+
+    println!("goals (`benches/goals.sh` prints these with the mount and example.sh rows)");
+    goals::ENV_ONLY_BYTES.print(env_only_added as f64);
+    goals::DENY_ALL_BYTES.print(deny_all_added as f64);
+    goals::CLI_WALL.print(cli_wall);
 }
 
 /// The bytes network rules add to the deny-all output of `net-probe`. A
@@ -162,18 +171,16 @@ fn network_rules() {
 
 /// Deny-all on `probe-all`, which imports every WASI 0.2 interface: the
 /// bytes the adapter adds, and the whole CLI process (two variables and a
-/// three-file mount as well), median wall time.
-fn every_interface() {
+/// three-file mount as well), median wall time. Answers both figures.
+fn every_interface() -> (i64, f64) {
     let guest = harness::guest("probe-all");
     let mut deny = WasiVirt::new();
     deny.deny_all().compose(guest.clone());
     let out = deny.finish().unwrap();
     println!("deny-all virtualization of probe-all (every WASI 0.2 interface)");
     println!("  component:                 {:>8} bytes", guest.len());
-    println!(
-        "  added by virtualization:   {:>8} bytes",
-        out.bytes.len() as i64 - guest.len() as i64
-    );
+    let added = out.bytes.len() as i64 - guest.len() as i64;
+    println!("  added by virtualization:   {added:>8} bytes");
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("probe-all.wasm"), &guest).unwrap();
@@ -210,10 +217,11 @@ fn every_interface() {
             start.elapsed()
         })
         .collect();
+    let wall = ms(median(samples));
     println!(
-        "  CLI process, + 2 variables and a 3-file mount: median {:>6.2} ms wall ({runs} runs)",
-        ms(median(samples))
+        "  CLI process, + 2 variables and a 3-file mount: median {wall:>6.2} ms wall ({runs} runs)"
     );
+    (added, wall)
 }
 
 /// 16 MiB to stdout, directly and through an allowed (passthrough) stdout.

@@ -1,0 +1,70 @@
+//! The performance goals the benchmarks measure against, each row printed
+//! with the figure when the goal was set, the figure now, and now / goal.
+//! `benches/goals.sh` gathers every row (`goal |` lines) into one table.
+
+/// One goal: what is measured, its figure when the goal was set, the goal.
+pub struct Goal {
+    pub measure: &'static str,
+    pub unit: &'static str,
+    pub at_filing: f64,
+    pub goal: f64,
+}
+
+pub const ENV_ONLY_BYTES: Goal = Goal {
+    measure: "bytes added, env-only, examples/hello",
+    unit: "B",
+    at_filing: 23_100.0,
+    goal: 5_000.0,
+};
+
+pub const DENY_ALL_BYTES: Goal = Goal {
+    measure: "bytes added, deny-all, probe-all",
+    unit: "B",
+    at_filing: 150_000.0,
+    goal: 25_000.0,
+};
+
+pub const CLI_WALL: Goal = Goal {
+    measure: "CLI deny-all + 2 vars + 3-file mount, median wall",
+    unit: "ms",
+    at_filing: 45.0,
+    goal: 10.0,
+};
+
+pub const MOUNT_VS_CAT: Goal = Goal {
+    measure: "mount 10,000 files / 200 MB, time / cat's",
+    unit: "x",
+    at_filing: 6.0,
+    goal: 1.5,
+};
+
+pub const MOUNT_RSS: Goal = Goal {
+    measure: "peak RSS of that mount",
+    unit: "MB",
+    at_filing: 760.0,
+    goal: 100.0,
+};
+
+impl Goal {
+    /// Prints the row: `goal | measure | at filing | now | goal | now/goal`.
+    pub fn print(&self, now: f64) {
+        let ratio = now / self.goal;
+        let verdict = if ratio <= 1.0 { "met" } else { "not met" };
+        println!(
+            "goal | {:<50} | {:>10} | {:>10} | <= {:<9} | {:>5.2}x  {verdict}",
+            self.measure,
+            self.figure(self.at_filing),
+            self.figure(now),
+            self.figure(self.goal),
+            ratio,
+        );
+    }
+
+    fn figure(&self, value: f64) -> String {
+        match self.unit {
+            "B" => format!("{value:.0} B"),
+            "x" => format!("{value:.2}x"),
+            unit => format!("{value:.1} {unit}"),
+        }
+    }
+}
