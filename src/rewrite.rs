@@ -92,6 +92,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         .collect::<Result<_>>()?,
     };
     let live = Live::compute(&summary, &roots)?;
+    let types = used_types(&summary, &live)?;
     let memory = Memory::place(&summary, plan.config.len())?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
@@ -100,6 +101,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         plan,
         keep_export: &keep_export,
         memory,
+        types,
         anchor_patched: false,
     };
     let mut module = Module::new();
@@ -229,6 +231,8 @@ struct Specializer<'a> {
     plan: &'a Plan<'a>,
     keep_export: &'a dyn Fn(&str) -> bool,
     memory: Memory,
+    /// Each type's index in the output, if a function left uses it.
+    types: Vec<Option<u32>>,
     /// How many file segments there are, if the `passive-read` hook is live.
     files: u32,
     anchor_patched: bool,
@@ -271,6 +275,34 @@ impl Specializer<'_> {
 impl Reencode for Specializer<'_> {
     type Error = anyhow::Error;
 
+    fn type_index(&mut self, ty: u32) -> Hook<u32> {
+        self.types
+            .get(ty as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| user(anyhow!("type {ty} is used but was removed as unused")))
+    }
+
+    fn parse_type_section(
+        &mut self,
+        out: &mut wasm_encoder::TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Hook {
+        let mut index = 0;
+        for group in section {
+            let group = group?;
+            let count = group.types().len();
+            if count != 1 {
+                return Err(user(anyhow!("adapter has a recursive type group")));
+            }
+            if self.types[index].is_some() {
+                self.parse_recursive_type_group(out.ty(), group)?;
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+
     fn function_index(&mut self, func: u32) -> Hook<u32> {
         self.live
             .map
@@ -295,7 +327,7 @@ impl Reencode for Specializer<'_> {
             out.import(
                 &module,
                 import.name,
-                wasm_encoder::EntityType::Function(import.ty),
+                wasm_encoder::EntityType::Function(self.type_index(import.ty)?),
             );
         }
         Ok(())
@@ -306,13 +338,13 @@ impl Reencode for Specializer<'_> {
         out: &mut FunctionSection,
         _: wasmparser::FunctionSectionReader<'_>,
     ) -> Hook {
-        for (ty, _) in &self.live.stubs {
-            out.function(*ty);
+        for &(ty, _) in &self.live.stubs {
+            out.function(self.type_index(ty)?);
         }
         let first = self.summary.import_count();
-        for (j, ty) in self.summary.defined.iter().enumerate() {
+        for (j, &ty) in self.summary.defined.iter().enumerate() {
             if self.live.is_live(first + j as u32) {
-                out.function(*ty);
+                out.function(self.type_index(ty)?);
             }
         }
         Ok(())
@@ -401,11 +433,16 @@ impl Reencode for Specializer<'_> {
         } = data.kind
         {
             let offset = const_i32(offset_expr).map_err(user)? as u32 as u64;
-            if let Some(bytes) = self.memory.patch(offset, data.data).map_err(user)? {
-                self.anchor_patched = true;
-                out.active(memory_index, &ConstExpr::i32_const(offset as i32), bytes);
-                return Ok(());
-            }
+            let patched = self.memory.patch(offset, data.data).map_err(user)?;
+            self.anchor_patched |= patched.is_some();
+            let bytes = patched.as_deref().unwrap_or(data.data);
+            let (offset, bytes) = without_zero_ends(offset, bytes);
+            out.active(
+                memory_index,
+                &ConstExpr::i32_const(offset as i32),
+                bytes.iter().copied(),
+            );
+            return Ok(());
         }
         wasm_encoder::reencode::utils::parse_data(self, out, data)
     }
@@ -418,11 +455,11 @@ impl Reencode for Specializer<'_> {
         for data in section {
             self.parse_data(out, data?)?;
         }
-        let config_addr = self.memory.config_addr as i32;
+        let (config_addr, config) = without_zero_ends(self.memory.config_addr, self.plan.config);
         out.active(
             0,
-            &ConstExpr::i32_const(config_addr),
-            self.plan.config.iter().copied(),
+            &ConstExpr::i32_const(config_addr as i32),
+            config.iter().copied(),
         );
         for _ in 0..self.files {
             out.passive([]);
@@ -443,6 +480,49 @@ impl Reencode for Specializer<'_> {
     fn parse_unknown_section(&mut self, _: &mut Module, id: u8, _: &[u8]) -> Hook {
         Err(user(anyhow!("adapter has an unexpected section (id {id})")))
     }
+}
+
+/// Numbers the types that the output still uses, in their order: those of
+/// the functions left (kept imports, stubs, live functions) and those their
+/// bodies name. The adapter declares every signature of every interface;
+/// an output with a few interfaces uses a fraction of them.
+fn used_types(summary: &Summary<'_>, live: &Live) -> Result<Vec<Option<u32>>> {
+    let mut used = vec![false; summary.types];
+    let imports = live.kept_imports.iter().map(|&i| summary.imports[i].ty);
+    let stubs = live.stubs.iter().map(|&(ty, _)| ty);
+    let first = summary.import_count();
+    let mut named = Vec::new();
+    for (j, body) in summary.bodies.iter().enumerate() {
+        if live.is_live(first + j as u32) {
+            named.push(summary.defined[j]);
+            summary::types_named(body, &mut named)?;
+        }
+    }
+    for ty in imports.chain(stubs).chain(named) {
+        *used
+            .get_mut(ty as usize)
+            .ok_or_else(|| anyhow!("adapter uses type {ty}, which does not exist"))? = true;
+    }
+    let mut next = 0;
+    Ok(used
+        .into_iter()
+        .map(|u| {
+            u.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect())
+}
+
+/// An active segment written to `offset` without its leading and trailing
+/// zero bytes: memory starts zeroed, and the adapter's segments do not
+/// overlap, so they write nothing. (Most of its initialized statics are
+/// zero; the segment keeps its place in the numbering, even if empty.)
+fn without_zero_ends(offset: u64, bytes: &[u8]) -> (u64, &[u8]) {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(start, |i| i + 1);
+    (offset + start as u64, &bytes[start..end])
 }
 
 /// `passive-read(segment, offset, len, dest)`: `memory.init` of data segment

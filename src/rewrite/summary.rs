@@ -14,6 +14,8 @@ pub struct Import<'a> {
 /// The adapter module, summarized.
 #[derive(Default)]
 pub struct Summary<'a> {
+    /// How many types the type section declares.
+    pub types: usize,
     pub imports: Vec<Import<'a>>,
     /// The type of each defined function.
     pub defined: Vec<u32>,
@@ -47,6 +49,7 @@ impl<'a> Summary<'a> {
 
     fn add(&mut self, payload: Payload<'a>) -> Result<()> {
         match payload {
+            Payload::TypeSection(section) => self.types = section.count() as usize,
             Payload::ImportSection(section) => {
                 for import in section.into_imports() {
                     let import = import?;
@@ -173,6 +176,24 @@ pub fn callees(body: &FunctionBody<'_>, funcs: &mut Vec<u32>, types: &mut Vec<u3
             | Operator::RefFunc { function_index } => funcs.push(function_index),
             Operator::CallIndirect { type_index, .. }
             | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The types a body names: of its indirect calls and of its blocks.
+pub fn types_named(body: &FunctionBody<'_>, types: &mut Vec<u32>) -> Result<()> {
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        match ops.read()? {
+            Operator::CallIndirect { type_index, .. }
+            | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                if let wasmparser::BlockType::FuncType(ty) = blockty {
+                    types.push(ty);
+                }
+            }
             _ => {}
         }
     }
