@@ -11,9 +11,9 @@ cargo build --locked --release --target wasm32-wasip2 \
   --manifest-path examples/hello/Cargo.toml --target-dir examples/hello/target
 hello=examples/hello/target/wasm32-wasip2/release/hello.wasm
 
-cargo build --locked --bin wasi-virt --example run-component
-wasi_virt=target/debug/wasi-virt
-run=target/debug/examples/run-component
+cargo build --locked --profile example --bin wasi-virt -p run-component
+wasi_virt=target/example/wasi-virt
+run=target/example/run-component
 
 echo "== wasi-virt: bake GREETING and NAME in, let LANG, the arguments and stdout through, deny the rest"
 "$wasi_virt" "$hello" -e GREETING=Hello -e NAME=wasi-virt --allow-env=LANG --stdout=allow \

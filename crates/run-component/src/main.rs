@@ -1,7 +1,7 @@
 //! Runs a command component in wasmtime with this process's environment,
 //! arguments and stdio, as an unrestricted host would:
 //!
-//!     cargo run --example run-component -- app.wasm [ARGS...]
+//!     cargo run -p run-component -- app.wasm [ARGS...]
 //!
 //! Used by `./example.sh` to show what a virtualized component can still see.
 use anyhow::{bail, Context, Result};
