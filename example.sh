@@ -11,7 +11,7 @@ cargo build --locked --release --target wasm32-wasip2 \
   --manifest-path examples/hello/Cargo.toml --target-dir examples/hello/target
 hello=examples/hello/target/wasm32-wasip2/release/hello.wasm
 
-cargo build --locked --profile example --bin wasi-virt -p run-component
+cargo build --locked --profile example -p wasi-virt -p run-component --bins
 wasi_virt=target/example/wasi-virt
 run=target/example/run-component
 
