@@ -28,6 +28,21 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// Checks that `bytes` is a valid WebAssembly component, with a message that
 /// says what it is instead.
 pub fn validate_component(bytes: &[u8]) -> Result<()> {
+    check_component_header(bytes)?;
+    validate_bodies(bytes)
+}
+
+/// Validates `bytes` whole, core function bodies included: the part of
+/// [`validate_component`] that [`input_kind_but_bodies`] leaves out.
+pub fn validate_bodies(bytes: &[u8]) -> Result<()> {
+    Validator::new()
+        .validate_all(bytes)
+        .context("the component failed to validate")?;
+    Ok(())
+}
+
+/// That `bytes` start as a component does, or what they are instead.
+pub fn check_component_header(bytes: &[u8]) -> Result<()> {
     if !bytes.starts_with(b"\0asm") {
         if looks_like_text(bytes) {
             bail!(
@@ -52,9 +67,6 @@ pub fn validate_component(bytes: &[u8]) -> Result<()> {
         Some(Err(e)) => return Err(e).context("not a valid WebAssembly binary"),
         _ => bail!("not a valid WebAssembly binary"),
     }
-    Validator::new()
-        .validate_all(bytes)
-        .context("the component failed to validate")?;
     Ok(())
 }
 
@@ -115,6 +127,19 @@ pub enum InputKind {
     /// A core module built for `wasm32-wasip1`: it imports
     /// `wasi_snapshot_preview1`, or nothing.
     Wasip1Module,
+}
+
+/// As [`input_kind`], validating a component all but its core function
+/// bodies, which the caller validates with [`validate_bodies`] (on another
+/// thread, while the work that needs only the structure goes on).
+pub fn input_kind_but_bodies(bytes: &[u8]) -> Result<InputKind> {
+    if is_core_module(bytes) {
+        check_wasip1(bytes)?;
+        return Ok(InputKind::Wasip1Module);
+    }
+    check_component_header(bytes)?;
+    validate_without_bodies(bytes).context("the component failed to validate")?;
+    Ok(InputKind::Component)
 }
 
 /// Whether `bytes` are a core module (rather than a component); an error
@@ -315,21 +340,33 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
 /// Each top-level import of a component with the functions it brings: an
 /// instance's exported functions, or the import itself if it is a function.
 pub fn component_import_functions(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
+    import_names(bytes, true)
+}
+
+/// Each top-level import of a component with the names its type gives:
+/// functions and types alike, for an instance.
+pub fn component_import_items(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
+    import_names(bytes, false)
+}
+
+fn import_names(bytes: &[u8], functions_only: bool) -> Result<Vec<(String, Vec<String>)>> {
     let types = validate_without_bodies(bytes).context("the component failed to validate")?;
     let types = types.as_ref();
     let mut out = Vec::new();
     for name in component_imports(bytes)? {
-        let functions = match types.component_item_for_import(&name).map(|i| &i.ty) {
+        let names = match types.component_item_for_import(&name).map(|i| &i.ty) {
             Some(ComponentEntityType::Instance(id)) => types[*id]
                 .exports
                 .iter()
-                .filter(|(_, item)| matches!(item.ty, ComponentEntityType::Func(_)))
+                .filter(|(_, item)| {
+                    !functions_only || matches!(item.ty, ComponentEntityType::Func(_))
+                })
                 .map(|(n, _)| n.clone())
                 .collect(),
             Some(ComponentEntityType::Func(_)) => vec![name.clone()],
             _ => Vec::new(),
         };
-        out.push((name, functions));
+        out.push((name, names));
     }
     Ok(out)
 }

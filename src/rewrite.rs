@@ -288,17 +288,14 @@ impl Reencode for Specializer<'_> {
         out: &mut wasm_encoder::TypeSection,
         section: wasmparser::TypeSectionReader<'_>,
     ) -> Hook {
-        let mut index = 0;
-        for group in section {
+        for (index, group) in section.into_iter().enumerate() {
             let group = group?;
-            let count = group.types().len();
-            if count != 1 {
+            if group.types().len() != 1 {
                 return Err(user(anyhow!("adapter has a recursive type group")));
             }
             if self.types[index].is_some() {
                 self.parse_recursive_type_group(out.ty(), group)?;
             }
-            index += 1;
         }
         Ok(())
     }

@@ -2,8 +2,9 @@
 
 use crate::compose::compose;
 use crate::fs::{Segment, Tree};
-use crate::inspect::component_import_functions;
-use crate::inspect::{component_exports, component_imports, input_kind, InputKind};
+use crate::inspect::{check_component_header, validate_bodies};
+use crate::inspect::{component_exports, component_imports, input_kind_but_bodies, InputKind};
+use crate::inspect::{component_import_functions, component_import_items};
 use crate::names::{InterfaceName, INCOMING_HANDLER};
 use crate::permissions::{Declared, Permission};
 use crate::plug::{Provider, DENIED};
@@ -22,6 +23,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
+
+/// The context of every error in the component given.
+const LOADED: &str = "failed to load the component to virtualize";
 
 /// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
 const ADAPTER: &[u8] = include_bytes!("../lib/virtual_adapter.wasm");
@@ -293,9 +297,28 @@ impl WasiVirt {
                 .context("failed to read the declared permissions")?,
             None => Vec::new(),
         };
-        let component = self.read_component()?;
-        let input = component.as_ref().map(|c| (c.input, c.plugged.clone()));
-        let mut prepared = self.prepare_output(component)?;
+        let given = self.read_given()?;
+        // A component's function bodies are validated on a second thread
+        // while the output is prepared from its structure (validated on
+        // reading); an invalid body is the error reported, whatever else
+        // failed meanwhile.
+        let (bodies, prepared) = std::thread::scope(|s| {
+            let bodies = given
+                .as_deref()
+                .filter(|bytes| check_component_header(bytes).is_ok())
+                .map(|bytes| s.spawn(move || validate_bodies(bytes)));
+            let prepared = self.read_component(given.as_deref()).and_then(|component| {
+                let input = component.as_ref().map(|c| (c.input, c.plugged.clone()));
+                Ok((input, self.prepare_output(component)?))
+            });
+            (bodies.map(|b| b.join()), prepared)
+        });
+        if let Some(checked) = bodies {
+            checked
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked")))
+                .context(LOADED)?;
+        }
+        let (input, mut prepared) = prepared?;
         if let Some((input, plugged)) = input {
             prepared.report.input = Some(input);
             prepared.report.plugged = plugged;
@@ -336,8 +359,18 @@ impl WasiVirt {
         self.result(bytes, files, output, version, &exports)
     }
 
-    fn read_component(&self) -> Result<Option<Component>> {
-        let Some(source) = &self.component else {
+    /// The bytes of the component to virtualize, if one was given.
+    fn read_given(&self) -> Result<Option<Vec<u8>>> {
+        self.component
+            .as_ref()
+            .map(|source| source.read("component"))
+            .transpose()
+    }
+
+    /// The component to virtualize, from the bytes given: all but its core
+    /// function bodies validated (see `prepare`).
+    fn read_component(&self, given: Option<&[u8]>) -> Result<Option<Component>> {
+        let Some(given) = given else {
             let what = [
                 (!self.plugs.is_empty(), "providers to plug in"),
                 (!self.policy.imports.deny.is_empty(), "imports to deny"),
@@ -347,11 +380,10 @@ impl WasiVirt {
             }
             return Ok(None);
         };
-        let loaded = "failed to load the component to virtualize";
-        let mut bytes = source.read("component")?;
-        let input = input_kind(&bytes).context(loaded)?;
+        let input = input_kind_but_bodies(given).context(LOADED)?;
+        let mut bytes = given.to_vec();
         if input == InputKind::Wasip1Module {
-            bytes = crate::wasip1::componentize(&bytes).context(loaded)?;
+            bytes = crate::wasip1::componentize(&bytes).context(LOADED)?;
         }
         let denied = crate::plug::denied_imports(&bytes, &self.policy.imports.deny)?;
         let mut providers = Vec::new();
@@ -377,17 +409,17 @@ impl WasiVirt {
             .filter_map(|i| InterfaceName::parse(i))
             .map(|n| n.unversioned)
             .collect();
-        let mut functions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (import, funcs) in component_import_functions(&bytes)? {
+        let mut imported: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (import, items) in component_import_items(&bytes)? {
             if let Some(name) = InterfaceName::parse(&import) {
-                functions.entry(name.unversioned).or_default().extend(funcs);
+                imported.entry(name.unversioned).or_default().extend(items);
             }
         }
         Ok(Some(Component {
             bytes,
             imports,
             used,
-            functions,
+            imported,
             input,
             plugged,
         }))
@@ -545,8 +577,8 @@ struct Component {
     imports: Vec<String>,
     /// The interfaces among them, without versions.
     used: BTreeSet<String>,
-    /// The functions it imports of each of them.
-    functions: BTreeMap<String, BTreeSet<String>>,
+    /// The functions and types it imports of each of them.
+    imported: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Component {
@@ -619,13 +651,22 @@ fn export_only_what_is_imported(
     host: &HostImports<'_>,
 ) {
     let nothing = BTreeSet::new();
-    for iface in exports {
-        let imported = component.functions.get(*iface).unwrap_or(&nothing);
-        let name = subsystem::versioned(iface, version);
-        wit::retain_functions(resolve, &name, &|func| {
-            imported.contains(func) || host.keeps(&name, func)
+    let imported = |iface: &str| {
+        let unversioned = InterfaceName::parse(iface).map(|n| n.unversioned);
+        unversioned
+            .and_then(|u| component.imported.get(&u))
+            .unwrap_or(&nothing)
+    };
+    let names: Vec<String> = exports
+        .iter()
+        .map(|iface| subsystem::versioned(iface, version))
+        .collect();
+    for name in &names {
+        wit::retain_functions(resolve, name, &|func| {
+            imported(name).contains(func) || host.keeps(name, func)
         });
     }
+    wit::retain_needed_types(resolve, &names, &|name, ty| imported(name).contains(ty));
 }
 
 /// Whether the adapter's function export `name` (as built) stays: it belongs
@@ -640,9 +681,12 @@ fn exported_function(
     let Some((iface, func)) = name.split_once('#') else {
         return false;
     };
+    let iface_at = rename_version(iface, version);
     InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
-        && (func.starts_with("[dtor]")
-            || wit::has_function(resolve, &rename_version(iface, version), func))
+        && match func.strip_prefix("[dtor]") {
+            Some(resource) => wit::has_type(resolve, &iface_at, resource),
+            None => wit::has_function(resolve, &iface_at, func),
+        }
 }
 
 /// Encodes the rewritten module as a component exporting `exports`.

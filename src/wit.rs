@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::BTreeSet;
-use wit_parser::{InterfaceId, PackageName, Resolve, SourceMap, WorldId};
+use wit_parser::{InterfaceId, LiveTypes, PackageName, Resolve, SourceMap, TypeOwner, WorldId};
 
 /// The WASI version of the packages in `wit/`, and of the adapter's names as
 /// built.
@@ -166,6 +166,57 @@ pub fn retain_functions(resolve: &mut Resolve, name: &str, keep: &dyn Fn(&str) -
             .functions
             .retain(|func, _| keep(func));
     }
+}
+
+/// Removes from the interfaces `names` (full names) every type that no
+/// function left in any interface needs, directly or through another type,
+/// unless `keep(interface, type)` asks for it. Interfaces other than
+/// `names` are left whole, and so is every type their functions and types
+/// need.
+pub fn retain_needed_types(
+    resolve: &mut Resolve,
+    names: &[String],
+    keep: &dyn Fn(&str, &str) -> bool,
+) {
+    let pruned: Vec<(InterfaceId, &String)> = names
+        .iter()
+        .filter_map(|n| Some((interface(resolve, n)?, n)))
+        .collect();
+    let mut live = LiveTypes::default();
+    for (id, iface) in resolve.interfaces.iter() {
+        match pruned.iter().find(|(p, _)| *p == id) {
+            None => live.add_interface(resolve, id),
+            Some((_, name)) => {
+                for func in iface.functions.values() {
+                    live.add_func(resolve, func);
+                }
+                for (ty_name, &ty) in &iface.types {
+                    if keep(name, ty_name) {
+                        live.add_type_id(resolve, ty);
+                    }
+                }
+            }
+        }
+    }
+    for (id, _) in pruned {
+        let mut dropped = Vec::new();
+        resolve.interfaces[id].types.retain(|_, ty| {
+            let keep = live.contains(*ty);
+            if !keep {
+                dropped.push(*ty);
+            }
+            keep
+        });
+        // A type an interface no longer lists belongs to nothing.
+        for ty in dropped {
+            resolve.types[ty].owner = TypeOwner::None;
+        }
+    }
+}
+
+/// Whether interface `name` (a full name) declares type `ty`.
+pub fn has_type(resolve: &Resolve, name: &str, ty: &str) -> bool {
+    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].types.contains_key(ty))
 }
 
 /// Adds the world that exports `exports` and imports `imports` (full
