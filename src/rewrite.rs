@@ -24,7 +24,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
 use wasi_virt_layout::{
-    file_segment_index, Anchor, ANCHOR_SYMBOL, MEMFS, MEMFS_IMPL, NET, NET_IMPL, TRACE, TRACE_IMPL,
+    file_segment_index, Anchor, ANCHOR_SYMBOL, HTTP_SEND, HTTP_SEND_IMPL, MEMFS, MEMFS_IMPL, NET,
+    NET_IMPL, SEEDED, SEEDED_IMPL, TRACE, TRACE_IMPL,
 };
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
@@ -59,6 +60,10 @@ pub struct Plan<'a> {
     /// Whether the configuration has a tmpfs or an overlay: binds the
     /// `memfs` hook.
     pub memfs: bool,
+    /// Whether the policy seeds randomness: binds the `seeded` hook.
+    pub seeded: bool,
+    /// Whether HTTP may pass to the host: binds the `http-send` hook.
+    pub http_send: bool,
 }
 
 /// The name of the custom section that follows the data section of an
@@ -86,6 +91,8 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
             (TRACE, TRACE_IMPL, plan.debug),
             (NET, NET_IMPL, plan.net),
             (MEMFS, MEMFS_IMPL, plan.memfs),
+            (SEEDED, SEEDED_IMPL, plan.seeded),
+            (HTTP_SEND, HTTP_SEND_IMPL, plan.http_send),
         ]
         .into_iter()
         .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())

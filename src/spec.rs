@@ -141,6 +141,15 @@ fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
     map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// Whether the configuration `config` (as encoded) lets outgoing HTTP
+/// reach the host, wholly or under network rules: the `http-send` hook is
+/// bound then, and only then (`src/rewrite.rs`).
+pub fn http_passes(config: &[u8]) -> Result<bool> {
+    let config = wasi_virt_layout::Config::parse(config)
+        .map_err(|e| anyhow::anyhow!("the encoded configuration does not decode: {e:?}"))?;
+    Ok(config.allows(wasi_virt_layout::allow::HTTP))
+}
+
 /// The resources (`(unversioned interface, resource)`) that no call can
 /// create under the configuration `config` (as encoded), read off the same
 /// bytes the adapter reads at run time: without a preopen of any kind no

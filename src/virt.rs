@@ -539,6 +539,8 @@ impl WasiVirt {
             debug: self.policy.debug,
             net: crate::spec::has_rules(&self.policy),
             memfs: !tree.memory.is_empty(),
+            seeded: matches!(self.policy.random, Some(RandomPolicy::Seed(_))),
+            http_send: crate::spec::http_passes(&config)?,
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;

@@ -30,7 +30,8 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use wasi_virt_layout::{allow, Call};
+use core::mem::{ManuallyDrop, MaybeUninit};
+use wasi_virt_layout::{allow, hooks, same_name, Call, HTTP_SEND_IMPL};
 
 /// `wasi:http/types.fields`.
 pub struct VFields {
@@ -488,9 +489,49 @@ impl outgoing_handler::Guest for Adapter {
             trace!(denied: Call::Handle);
             return Err(ErrorCode::HttpRequestDenied);
         }
-        send(request, options.map(|o| o.into_inner::<VRequestOptions>()))
+        let query =
+            ManuallyDrop::new((request, options.map(|o| o.into_inner::<VRequestOptions>())));
+        let mut answer = MaybeUninit::<Result<FutureIncomingResponse, ErrorCode>>::uninit();
+        // SAFETY: the hook (`wasi_virt_http_send`, bound whenever HTTP may
+        // pass, as it does here) takes the query and writes the answer.
+        unsafe {
+            hooks::http_send(
+                &*query as *const SendQuery as *mut u8,
+                answer.as_mut_ptr() as *mut u8,
+            );
+            answer.assume_init()
+        }
     }
 }
+
+/// What `handle` hands the `http-send` hook.
+type SendQuery = (VOutgoingRequest, Option<VRequestOptions>);
+
+/// Sends a request through the host: behind the `http-send` hook, bound
+/// only when the configuration lets HTTP through, so that an adapter that
+/// denies it carries none of this.
+///
+/// # Safety
+/// `query` points at a [`SendQuery`] this call takes, and `answer` at room
+/// for `handle`'s result, which it writes.
+#[no_mangle]
+pub unsafe extern "C" fn wasi_virt_http_send(query: *mut u8, answer: *mut u8) {
+    // SAFETY: as the caller promised.
+    unsafe {
+        let (request, options) = core::ptr::read(query as *const SendQuery);
+        let result = send(request, options);
+        core::ptr::write(
+            answer as *mut Result<FutureIncomingResponse, ErrorCode>,
+            result,
+        );
+    }
+}
+
+const _: () = assert!(same_name(stringify!(wasi_virt_http_send), HTTP_SEND_IMPL));
+
+/// The library aliases the `http-send` import to [`wasi_virt_http_send`]:
+/// their types must be the same.
+const _: [unsafe extern "C" fn(*mut u8, *mut u8); 2] = [hooks::http_send, wasi_virt_http_send];
 
 /// Whether the network rules (if they govern HTTP) grant the request: its
 /// scheme (the host's default is HTTPS), and the host and port of its

@@ -14,7 +14,8 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use wasi_virt_layout::{allow, Call};
+use wasi_virt_layout::hooks;
+use wasi_virt_layout::{allow, same_name, Call, SEEDED_BYTES, SEEDED_IMPL, SEEDED_U64};
 
 struct Seeded(UnsafeCell<Option<ChaCha20Rng>>);
 
@@ -45,13 +46,38 @@ fn seed(call: Call) -> Option<u64> {
 
 fn seeded_bytes(seed: u64, len: u64) -> Vec<u8> {
     let mut bytes = vec![0; len as usize];
-    with_seeded(seed, |g| g.fill_bytes(&mut bytes));
+    // SAFETY: `bytes` holds `len` bytes.
+    unsafe { hooks::seeded(seed, SEEDED_BYTES, bytes.as_mut_ptr(), bytes.len()) };
     bytes
 }
 
 fn seeded_u64(seed: u64) -> u64 {
-    with_seeded(seed, |g| g.next_u64())
+    let mut word = [0; 8];
+    // SAFETY: `word` holds 8 bytes.
+    unsafe { hooks::seeded(seed, SEEDED_U64, word.as_mut_ptr(), word.len()) };
+    u64::from_le_bytes(word)
 }
+
+/// The generator behind the `seeded` hook: bound only when the policy seeds
+/// randomness, so that no other adapter carries ChaCha20.
+///
+/// # Safety
+/// `dest` points at `len` writable bytes (8 for [`SEEDED_U64`]).
+#[no_mangle]
+pub unsafe extern "C" fn wasi_virt_seeded(seed: u64, what: u32, dest: *mut u8, len: usize) {
+    // SAFETY: as the caller promised.
+    let dest = unsafe { core::slice::from_raw_parts_mut(dest, len) };
+    with_seeded(seed, |g| match what {
+        SEEDED_U64 => dest[..8].copy_from_slice(&g.next_u64().to_le_bytes()),
+        _ => g.fill_bytes(dest),
+    })
+}
+
+const _: () = assert!(same_name(stringify!(wasi_virt_seeded), SEEDED_IMPL));
+
+/// The library aliases the `seeded` import to [`wasi_virt_seeded`]: their
+/// types must be the same.
+const _: [unsafe extern "C" fn(u64, u32, *mut u8, usize); 2] = [hooks::seeded, wasi_virt_seeded];
 
 impl random::Guest for Adapter {
     fn get_random_bytes(len: u64) -> Vec<u8> {

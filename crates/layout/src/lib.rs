@@ -106,7 +106,34 @@ hooks! {
     /// configuration has a tmpfs or an overlay ([`Fs::memory`]), else a trap
     /// that nothing reaches, so that their code is removed as dead.
     MEMFS = "memfs" => fn memfs(query: *const u8, answer: *mut u8);
+    /// `seeded(seed, what, dest, len)`: draws from the generator seeded with
+    /// `seed`: `len` bytes into `dest` ([`SEEDED_BYTES`]), or one `u64`
+    /// into its 8 bytes ([`SEEDED_U64`]). Bound to [`SEEDED_IMPL`] when the
+    /// policy seeds randomness, else a trap that nothing reaches, so that
+    /// the generator's code is removed as dead.
+    SEEDED = "seeded" => fn seeded(seed: u64, what: u32, dest: *mut u8, len: usize);
+    /// `http-send(query, answer)`: sends an outgoing request through the
+    /// host, with values of the adapter's own types
+    /// (`virtual-adapter/src/http.rs`). Bound to [`HTTP_SEND_IMPL`] when the
+    /// configuration lets HTTP through (wholly or by rules), else a trap
+    /// that nothing reaches, so that building the host's request is removed
+    /// as dead code.
+    HTTP_SEND = "http-send" => fn http_send(query: *mut u8, answer: *mut u8);
 }
+
+/// The export name of the adapter's sender of outgoing requests, which the
+/// library binds to the [`HTTP_SEND`] hook when HTTP may pass.
+pub const HTTP_SEND_IMPL: &str = "wasi_virt_http_send";
+
+/// The export name of the adapter's seeded generator, which the library
+/// binds to the [`SEEDED`] hook when the policy seeds randomness.
+pub const SEEDED_IMPL: &str = "wasi_virt_seeded";
+
+/// [`SEEDED`]: fill `len` bytes.
+pub const SEEDED_BYTES: u32 = 0;
+
+/// [`SEEDED`]: the generator's next `u64`, little-endian.
+pub const SEEDED_U64: u32 = 1;
 
 /// The export name of the adapter's in-memory filesystems, which the library
 /// binds to the [`MEMFS`] hook when the configuration has one.
