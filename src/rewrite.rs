@@ -24,8 +24,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
 use wasi_virt_layout::{
-    file_segment_index, Anchor, ANCHOR_SYMBOL, HTTP_SEND, HTTP_SEND_IMPL, MEMFS, MEMFS_IMPL, NET,
-    NET_IMPL, SEEDED, SEEDED_IMPL, TRACE, TRACE_IMPL,
+    file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, HTTP_SEND, HTTP_SEND_IMPL, MEMFS,
+    MEMFS_IMPL, NET, NET_IMPL, PASSIVE_READ, SEEDED, SEEDED_IMPL, TRACE, TRACE_IMPL,
 };
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
@@ -83,23 +83,25 @@ pub struct Rewritten {
 pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let summary = Summary::parse(wasm).context("failed to parse the adapter module")?;
     let keep_export = |name: &str| name == "cabi_realloc" || (plan.keep_export)(name);
+    let bound: Vec<(u32, u32)> = [
+        (TRACE, TRACE_IMPL, plan.debug),
+        (NET, NET_IMPL, plan.net),
+        (MEMFS, MEMFS_IMPL, plan.memfs),
+        (SEEDED, SEEDED_IMPL, plan.seeded),
+        (HTTP_SEND, HTTP_SEND_IMPL, plan.http_send),
+    ]
+    .into_iter()
+    .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
+    .collect::<Result<_>>()?;
     let roots = Roots {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
         stub_export: plan.stub_export,
-        bound: [
-            (TRACE, TRACE_IMPL, plan.debug),
-            (NET, NET_IMPL, plan.net),
-            (MEMFS, MEMFS_IMPL, plan.memfs),
-            (SEEDED, SEEDED_IMPL, plan.seeded),
-            (HTTP_SEND, HTTP_SEND_IMPL, plan.http_send),
-        ]
-        .into_iter()
-        .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
-        .collect::<Result<_>>()?,
+        traps: traps(&summary, plan, &bound),
+        bound,
     };
     let live = Live::compute(&summary, &roots)?;
-    let types = used_types(&summary, &live)?;
+    let types = used_types(&summary, &live, &roots.traps)?;
     let memory = Memory::place(&summary, plan.config.len())?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
@@ -109,6 +111,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         keep_export: &keep_export,
         memory,
         types,
+        traps: &roots.traps,
         anchor_patched: false,
     };
     let mut module = Module::new();
@@ -157,6 +160,22 @@ fn standard_export_name(name: &str) -> String {
         None => interface.to_string(),
     };
     format!("cm32p2|{interface}|{item}{dtor}{post}")
+}
+
+/// Which functions become traps, by index: imports the policy denies, and
+/// hooks left unbound (`passive-read` is no trap: it becomes the reader of
+/// file segments).
+fn traps(summary: &Summary<'_>, plan: &Plan<'_>, bound: &[(u32, u32)]) -> Vec<bool> {
+    let mut traps = vec![false; summary.imports.len() + summary.defined.len()];
+    for (i, import) in summary.imports.iter().enumerate() {
+        traps[i] = match import.module == HOOK_MODULE {
+            true => {
+                import.name != PASSIVE_READ && !bound.iter().any(|(hook, _)| *hook as usize == i)
+            }
+            false => (plan.deny_import)(import.module, import.name),
+        };
+    }
+    traps
 }
 
 /// The hook `hook` and the function `target` it is bound to, when `on`.
@@ -240,6 +259,8 @@ struct Specializer<'a> {
     memory: Memory,
     /// Each type's index in the output, if a function left uses it.
     types: Vec<Option<u32>>,
+    /// The functions that become traps (`Roots::traps`).
+    traps: &'a [bool],
     /// How many file segments there are, if the `passive-read` hook is live.
     files: u32,
     anchor_patched: bool,
@@ -412,6 +433,39 @@ impl Reencode for Specializer<'_> {
         Ok(())
     }
 
+    /// A body with what follows each call of a trap cut to the end of its
+    /// block (`summary::live_operators`), an `unreachable` in its place.
+    fn parse_function_body(
+        &mut self,
+        out: &mut CodeSection,
+        body: wasmparser::FunctionBody<'_>,
+    ) -> Hook {
+        let mut f = self.new_function_with_parsed_locals(&body)?;
+        let mut failed = None;
+        let traps = self.traps;
+        summary::live_operators(&body, traps, |op| {
+            match self.instruction(op.clone()) {
+                Ok(instruction) => f.instruction(&instruction),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    return Ok(());
+                }
+            };
+            if let wasmparser::Operator::Call { function_index } = *op {
+                if traps.get(function_index as usize) == Some(&true) {
+                    f.instruction(&Instruction::Unreachable);
+                }
+            }
+            Ok(())
+        })
+        .map_err(user)?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        out.function(&f);
+        Ok(())
+    }
+
     fn parse_code_section(
         &mut self,
         out: &mut CodeSection,
@@ -490,7 +544,7 @@ impl Reencode for Specializer<'_> {
 /// the functions left (kept imports, stubs, live functions) and those their
 /// bodies name. The adapter declares every signature of every interface;
 /// an output with a few interfaces uses a fraction of them.
-fn used_types(summary: &Summary<'_>, live: &Live) -> Result<Vec<Option<u32>>> {
+fn used_types(summary: &Summary<'_>, live: &Live, traps: &[bool]) -> Result<Vec<Option<u32>>> {
     let mut used = vec![false; summary.types];
     let imports = live.kept_imports.iter().map(|&i| summary.imports[i].ty);
     let stubs = live.stubs.iter().map(|&(ty, _)| ty);
@@ -499,7 +553,7 @@ fn used_types(summary: &Summary<'_>, live: &Live) -> Result<Vec<Option<u32>>> {
     for (j, body) in summary.bodies.iter().enumerate() {
         if live.is_live(first + j as u32) {
             named.push(summary.defined[j]);
-            summary::types_named(body, &mut named)?;
+            summary::types_named(body, traps, &mut named)?;
         }
     }
     for ty in imports.chain(stubs).chain(named) {

@@ -48,6 +48,10 @@ pub struct Roots<'p> {
     /// Hooks bound to functions of the adapter: `(hook import, function)`
     /// (`trace` under `--debug`, `net` under network rules).
     pub bound: Vec<(u32, u32)>,
+    /// The functions that become traps, by index: denied imports and
+    /// unbound hooks. What follows a call of one is cut (see
+    /// `summary::live_operators`).
+    pub traps: Vec<bool>,
 }
 
 impl Live {
@@ -206,7 +210,12 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Res
         };
         funcs.clear();
         types.clear();
-        callees(&summary.bodies[def as usize], &mut funcs, &mut types)?;
+        callees(
+            &summary.bodies[def as usize],
+            &roots.traps,
+            &mut funcs,
+            &mut types,
+        )?;
         work.extend_from_slice(&funcs);
         for ty in types.drain(..) {
             if called_types.insert(ty) {

@@ -166,11 +166,17 @@ impl<'a> Summary<'a> {
     }
 }
 
-/// Functions a body calls or references, and the types it calls indirectly.
-pub fn callees(body: &FunctionBody<'_>, funcs: &mut Vec<u32>, types: &mut Vec<u32>) -> Result<()> {
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        match ops.read()? {
+/// Functions a body calls or references, and the types it calls indirectly,
+/// in the code left once what follows a call of a trap is cut
+/// ([`live_operators`]).
+pub fn callees(
+    body: &FunctionBody<'_>,
+    traps: &[bool],
+    funcs: &mut Vec<u32>,
+    types: &mut Vec<u32>,
+) -> Result<()> {
+    live_operators(body, traps, |op| {
+        match *op {
             Operator::Call { function_index }
             | Operator::ReturnCall { function_index }
             | Operator::RefFunc { function_index } => funcs.push(function_index),
@@ -178,15 +184,64 @@ pub fn callees(body: &FunctionBody<'_>, funcs: &mut Vec<u32>, types: &mut Vec<u3
             | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
             _ => {}
         }
+        Ok(())
+    })
+}
+
+/// Visits the operators of `body` that the rewrite keeps: after a call of a
+/// function that `traps` marks (a denied import, an unbound hook), the rest
+/// of the enclosing block can never run, so it is cut up to that block's
+/// `end` (or `else`, which begins code that can run again); the rewrite
+/// puts an `unreachable` after the call, which makes the cut valid. The
+/// code that would have used the call's results (lifting a host answer,
+/// say) then goes, and whatever only it called.
+pub fn live_operators<'a>(
+    body: &FunctionBody<'a>,
+    traps: &[bool],
+    mut visit: impl FnMut(&Operator<'a>) -> Result<()>,
+) -> Result<()> {
+    let mut ops = body.get_operators_reader()?;
+    // While cutting: how many blocks deeper than the cut one we are.
+    let mut cutting: Option<u32> = None;
+    while !ops.eof() {
+        let op = ops.read()?;
+        if let Some(depth) = cutting.as_mut() {
+            match op {
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Try { .. }
+                | Operator::TryTable { .. } => *depth += 1,
+                Operator::End | Operator::Delegate { .. } if *depth > 0 => *depth -= 1,
+                Operator::End
+                | Operator::Else
+                | Operator::Catch { .. }
+                | Operator::CatchAll
+                | Operator::Delegate { .. }
+                    if *depth == 0 =>
+                {
+                    cutting = None;
+                    visit(&op)?;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        visit(&op)?;
+        if let Operator::Call { function_index } = op {
+            if traps.get(function_index as usize).copied().unwrap_or(false) {
+                cutting = Some(0);
+            }
+        }
     }
     Ok(())
 }
 
-/// The types a body names: of its indirect calls and of its blocks.
-pub fn types_named(body: &FunctionBody<'_>, types: &mut Vec<u32>) -> Result<()> {
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        match ops.read()? {
+/// The types the kept code of a body names: of its indirect calls and of
+/// its blocks.
+pub fn types_named(body: &FunctionBody<'_>, traps: &[bool], types: &mut Vec<u32>) -> Result<()> {
+    live_operators(body, traps, |op| {
+        match *op {
             Operator::CallIndirect { type_index, .. }
             | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
             Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
@@ -196,6 +251,6 @@ pub fn types_named(body: &FunctionBody<'_>, types: &mut Vec<u32>) -> Result<()> 
             }
             _ => {}
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -7,6 +7,9 @@
 use std::collections::BTreeMap;
 use wasi_virt_layout::heap::{Heap, PAGE};
 
+mod gen;
+use gen::Gen;
+
 /// Linear memory: `pages` of it handed out by `grow`, up to a limit.
 struct Memory {
     buf: Vec<u8>,
@@ -42,21 +45,6 @@ impl Memory {
     }
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[derive(Clone, Copy)]
 struct Block {
     size: usize,
@@ -84,18 +72,18 @@ fn overlaps(live: &BTreeMap<usize, Block>, addr: usize, size: usize) -> bool {
     before.is_some_and(|(&a, b)| a + b.size.max(1) > addr)
 }
 
-fn draw_size(rng: &mut Rng) -> usize {
+fn draw_size(rng: &mut Gen) -> usize {
     match rng.below(10) {
-        0..=5 => 1 + rng.below(64) as usize,
-        6..=8 => 1 + rng.below(4096) as usize,
-        _ => 1 + rng.below(300_000) as usize,
+        0..=5 => 1 + rng.below(64),
+        6..=8 => 1 + rng.below(4096),
+        _ => 1 + rng.below(300_000),
     }
 }
 
 #[test]
 fn random_sequences_keep_blocks_apart_aligned_and_intact() {
     for seed in 1..=40u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let mut memory = Memory::new(4096);
         let mut heap = Heap::new();
         let mut live: BTreeMap<usize, Block> = BTreeMap::new();
@@ -118,7 +106,7 @@ fn random_sequences_keep_blocks_apart_aligned_and_intact() {
                 fill(addr, b);
                 live.insert(addr, b);
             } else {
-                let nth = rng.below(live.len() as u64) as usize;
+                let nth = rng.below(live.len());
                 let (&addr, &b) = live.iter().nth(nth).unwrap();
                 check(addr, b, b.size);
                 live.remove(&addr);

@@ -5,25 +5,8 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use wasi_virt_layout::net::{self, host_literal, HostMatch, Kind, Literal, Lookup, RuleSpec};
 use wasi_virt_layout::{encode, Config, ConfigSpec};
 
-/// A small deterministic generator (xorshift), so failures repeat.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+mod gen;
+use gen::Gen;
 
 /// How the host reads `name` in a lookup (wasmtime-wasi's
 /// `resolve_addresses`): an address, a name to look up, or an error.
