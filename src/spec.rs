@@ -145,9 +145,13 @@ fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
 /// reach the host, wholly or under network rules: the `http-send` hook is
 /// bound then, and only then (`src/rewrite.rs`).
 pub fn http_passes(config: &[u8]) -> Result<bool> {
-    let config = wasi_virt_layout::Config::parse(config)
-        .map_err(|e| anyhow::anyhow!("the encoded configuration does not decode: {e:?}"))?;
-    Ok(config.allows(wasi_virt_layout::allow::HTTP))
+    Ok(decoded(config)?.allows(wasi_virt_layout::allow::HTTP))
+}
+
+/// The encoded configuration read back, as the adapter reads it.
+fn decoded(config: &[u8]) -> Result<wasi_virt_layout::Config<'_>> {
+    wasi_virt_layout::Config::parse(config)
+        .map_err(|e| anyhow::anyhow!("the encoded configuration does not decode: {e:?}"))
 }
 
 /// The resources (`(unversioned interface, resource)`) that no call can
@@ -158,9 +162,8 @@ pub fn http_passes(config: &[u8]) -> Result<bool> {
 /// that never exist, so the adapter answers them with traps
 /// (`src/rewrite.rs`), and the code behind them goes.
 pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static str)>> {
-    use wasi_virt_layout::{allow, Config};
-    let config = Config::parse(config)
-        .map_err(|e| anyhow::anyhow!("the encoded configuration does not decode: {e:?}"))?;
+    use wasi_virt_layout::allow;
+    let config = decoded(config)?;
     let mut out = Vec::new();
     let fs = &config.fs;
     let no_preopen = fs.preopens().next().is_none()
