@@ -19,20 +19,31 @@ use crate::rename::{rename_imports, rename_top_level};
 use anyhow::{Context, Result};
 use semver::Version;
 use std::collections::BTreeMap;
-use wasm_compose::graph::{CompositionGraph, EncodeOptions};
+use crate::serve::{
+    Serving, INNER_HANDLER, INNER_HANDLER_BRIDGE, INNER_RUN, INNER_TYPES, MAILBOX,
+    RUN_BRIDGE,
+};
+use wasm_compose::graph::{CompositionGraph, EncodeOptions, ExportIndex, ImportIndex, InstanceId};
 use wasmparser::Validator;
 
 /// Prepended to the component's imports that the adapter satisfies.
 const PRIVATE_PREFIX: &str = "virtualized-";
 
+/// The front and mailbox of a served output (`src/serve.rs`).
+pub struct Served {
+    pub serving: Serving,
+    pub front: Vec<u8>,
+    pub mailbox: Vec<u8>,
+}
+
 /// Instantiates `adapter`, feeds each of its exports to the user component's
 /// import of the same interface (whatever its version), and exports what the
-/// user component exports.
-pub fn compose(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
+/// user component exports; or, `served`, what the front exports.
+pub fn compose(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Result<Vec<u8>> {
     // wasm-compose asserts, rather than reports, some shapes it cannot
     // encode; a caller gets an error, not a crash.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        compose_graph(adapter, component)
+        compose_graph(adapter, component, served)
     }))
     .unwrap_or_else(|panic| {
         let why = panic
@@ -47,7 +58,7 @@ pub fn compose(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
+fn compose_graph(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     // Types are compared across components, so both must come from one
     // validator.
@@ -84,6 +95,9 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
         }
     }
 
+    let served = served
+        .map(|s| ServedParts::load(&mut validator, s, &adapter_c, &user_c))
+        .transpose()?;
     let a = graph.add_component(adapter_c)?;
     let u = graph.add_component(user_c)?;
     let a = graph.instantiate(a)?;
@@ -93,10 +107,14 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
             .connect(a, Some(export_index), u, import_index)
             .with_context(|| format!("failed to satisfy the component's import `{name}`"))?;
     }
+    let export = match served {
+        Some(parts) => parts.wire(&mut graph, a, u)?,
+        None => u,
+    };
     let composed = graph
         .encode(EncodeOptions {
             define_components: true,
-            export: Some(u),
+            export: Some(export),
             validate: false,
         })
         .context("failed to encode the composed component")?;
@@ -107,6 +125,153 @@ fn compose_graph(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
     crate::inspect::validate_without_bodies(&composed)
         .context("wasm-compose produced an invalid component")?;
     Ok(composed)
+}
+
+/// The front and mailbox loaded, with the connections they need.
+struct ServedParts<'a> {
+    front: wasm_compose::graph::Component<'a>,
+    mailbox: wasm_compose::graph::Component<'a>,
+    /// `(source, export of the source, import of the target, target)`.
+    links: Vec<(Node, ExportIndex, ImportIndex, Node, String)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Node {
+    Adapter,
+    Component,
+    Front,
+    Mailbox,
+}
+
+impl<'a> ServedParts<'a> {
+    fn load(
+        validator: &mut Validator,
+        served: &'a Served,
+        adapter: &wasm_compose::graph::Component<'_>,
+        component: &wasm_compose::graph::Component<'_>,
+    ) -> Result<Self> {
+        let front = wasm_compose::graph::Component::from_bytes(
+            &mut *validator,
+            "wasi-virt-front",
+            served.front.as_slice(),
+        )
+        .context("failed to load the served output's front")?;
+        let mailbox = wasm_compose::graph::Component::from_bytes(
+            &mut *validator,
+            "wasi-virt-mailbox",
+            served.mailbox.as_slice(),
+        )
+        .context("failed to load the served output's mailbox")?;
+        let export_of = |c: &wasm_compose::graph::Component<'_>, wanted: &str, what: &str| {
+            c.exports()
+                .find(|(_, name, ..)| {
+                    *name == wanted
+                        || InterfaceName::parse(wanted)
+                            .is_some_and(|w| w.version.is_none() && w.is_same_interface(name))
+                })
+                .map(|(index, ..)| index)
+                .with_context(|| format!("internal error: {what} exports no `{wanted}`"))
+        };
+        let import_of = |c: &wasm_compose::graph::Component<'_>, wanted: &str, what: &str| {
+            c.import_by_name(wanted)
+                .map(|(index, _)| index)
+                .with_context(|| format!("internal error: {what} imports no `{wanted}`"))
+        };
+        let mut links = Vec::new();
+        let mut link = |from: Node, export: ExportIndex, to: Node, import: ImportIndex, name: &str| {
+            links.push((from, export, import, to, name.to_string()));
+        };
+        let mailbox_export = export_of(&mailbox, MAILBOX, "the mailbox")?;
+        link(
+            Node::Mailbox,
+            mailbox_export,
+            Node::Adapter,
+            import_of(adapter, MAILBOX, "the adapter")?,
+            MAILBOX,
+        );
+        link(
+            Node::Mailbox,
+            mailbox_export,
+            Node::Front,
+            import_of(&front, MAILBOX, "the front")?,
+            MAILBOX,
+        );
+        let bridge = served.serving.bridge();
+        let bridge_export = export_of(adapter, bridge, "the adapter")?;
+        match served.serving {
+            Serving::Handler => {
+                link(
+                    Node::Adapter,
+                    export_of(adapter, crate::subsystem::HTTP_TYPES, "the adapter")?,
+                    Node::Front,
+                    import_of(&front, INNER_TYPES, "the front")?,
+                    INNER_TYPES,
+                );
+                link(
+                    Node::Adapter,
+                    bridge_export,
+                    Node::Front,
+                    import_of(&front, INNER_HANDLER_BRIDGE, "the front")?,
+                    bridge,
+                );
+                link(
+                    Node::Component,
+                    export_of(component, crate::names::INCOMING_HANDLER, "the component")?,
+                    Node::Front,
+                    import_of(&front, INNER_HANDLER, "the front")?,
+                    crate::names::INCOMING_HANDLER,
+                );
+            }
+            Serving::Run => {
+                link(
+                    Node::Adapter,
+                    bridge_export,
+                    Node::Front,
+                    import_of(&front, RUN_BRIDGE, "the front")?,
+                    bridge,
+                );
+                link(
+                    Node::Component,
+                    export_of(component, crate::names::RUN, "the component")?,
+                    Node::Front,
+                    import_of(&front, INNER_RUN, "the front")?,
+                    crate::names::RUN,
+                );
+            }
+        }
+        Ok(ServedParts {
+            front,
+            mailbox,
+            links,
+        })
+    }
+
+    /// Adds the front and the mailbox to `graph` beside the adapter `a` and
+    /// the component `u`, connects them, and returns the front, whose
+    /// exports are the output's.
+    fn wire(
+        self,
+        graph: &mut CompositionGraph<'a>,
+        a: InstanceId,
+        u: InstanceId,
+    ) -> Result<InstanceId> {
+        let f = graph.add_component(self.front)?;
+        let m = graph.add_component(self.mailbox)?;
+        let f = graph.instantiate(f)?;
+        let m = graph.instantiate(m)?;
+        let instance = |node| match node {
+            Node::Adapter => a,
+            Node::Component => u,
+            Node::Front => f,
+            Node::Mailbox => m,
+        };
+        for (from, export, import, to, name) in self.links {
+            graph
+                .connect(instance(from), Some(export), instance(to), import)
+                .with_context(|| format!("failed to connect `{name}` in the served output"))?;
+        }
+        Ok(f)
+    }
 }
 
 /// The WASI version under which a standalone adapter at `version` imports

@@ -30,6 +30,7 @@ mod reach;
 mod rename;
 mod report;
 mod rewrite;
+mod serve;
 mod spec;
 mod splice;
 mod subsystem;
@@ -48,8 +49,8 @@ pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
 pub use policy::{
     Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy,
-    HostFilter, ImportsPolicy, Overlay, PermissionsPolicy, Policy, RandomPolicy, StdinPolicy,
-    StdioMode, StdioPolicy, Tmpfs, DEFAULT_MEMORY_LIMIT,
+    HostFilter, ImportsPolicy, Overlay, PermissionsPolicy, Policy, RandomPolicy, ServeHttp,
+    ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs, DEFAULT_MEMORY_LIMIT,
 };
 pub use rename::rename_top_level;
 pub use report::{Output, PermissionCheck, Report, SubsystemReport};

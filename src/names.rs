@@ -6,6 +6,9 @@ use std::fmt;
 /// `wasi:http/incoming-handler`, which a component that serves HTTP exports.
 pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
 
+/// `wasi:cli/run`, which a command exports.
+pub const RUN: &str = "wasi:cli/run";
+
 /// A parsed `namespace:package/interface@version` name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InterfaceName {

@@ -72,6 +72,40 @@ pub struct Policy {
     /// The permissions the output's imports must all fall under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsPolicy>,
+    /// Serve the command over HTTP, one run per request (`--serve-http`):
+    /// the output exports `wasi:http/incoming-handler` instead of
+    /// `wasi:cli/run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_http: Option<ServeHttp>,
+}
+
+/// A command served per request, as CGI and WAGI serve one: the request's
+/// path and query are its arguments, its body is stdin, its headers and
+/// the rest are CGI variables, and stdout is the response.
+///
+/// ```toml
+/// [serve-http]
+/// stderr = "stdout"
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServeHttp {
+    /// Where stderr goes: `stdout` writes it into the response with
+    /// stdout, interleaved; `stderr` (the default) leaves it to the stdio
+    /// policy.
+    #[serde(default)]
+    pub stderr: ServeStderr,
+}
+
+/// [`ServeHttp::stderr`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServeStderr {
+    /// As the stdio policy says.
+    #[default]
+    Stderr,
+    /// Into the response, with stdout.
+    Stdout,
 }
 
 /// Imports that no subsystem governs.
@@ -672,6 +706,9 @@ impl Policy {
             self.network().extend(network);
         }
         self.debug |= other.debug;
+        if other.serve_http.is_some() {
+            self.serve_http = other.serve_http.clone();
+        }
         self.imports.deny.extend(other.imports.deny.iter().cloned());
         if let Some(p) = &other.permissions {
             let mine = self.permissions.get_or_insert_with(Default::default);

@@ -9,7 +9,7 @@ use crate::subsystem::REGISTRY;
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
-    FLAG_NET_HTTP, FLAG_NET_SOCKETS,
+    FLAG_NET_HTTP, FLAG_NET_SOCKETS, FLAG_STDERR_TO_RESPONSE,
 };
 
 /// Encodes the configuration for `policy`, with the embedded `tree`.
@@ -58,6 +58,13 @@ fn flags(policy: &Policy) -> u32 {
             FLAG_NET_SOCKETS,
         ),
         (network.is_some_and(|n| n.grants_http()), FLAG_NET_HTTP),
+        (
+            policy
+                .serve_http
+                .as_ref()
+                .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout),
+            FLAG_STDERR_TO_RESPONSE,
+        ),
     ]
     .into_iter()
     .filter_map(|(on, bit)| on.then_some(bit))
@@ -161,7 +168,10 @@ fn decoded(config: &[u8]) -> Result<wasi_virt_layout::Config<'_>> {
 /// HTTP denied no response, and no incoming request. Their methods can only be called on handles
 /// that never exist, so the adapter answers them with traps
 /// (`src/rewrite.rs`), and the code behind them goes.
-pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static str)>> {
+pub fn impossible_resources(
+    config: &[u8],
+    serves_handler: bool,
+) -> Result<Vec<(&'static str, &'static str)>> {
     use wasi_virt_layout::allow;
     let config = decoded(config)?;
     let mut out = Vec::new();
@@ -186,17 +196,21 @@ pub fn impossible_resources(config: &[u8]) -> Result<Vec<(&'static str, &'static
         ]);
     }
     if !config.allows(allow::HTTP) {
-        // Incoming requests and their response outparams come from a host
-        // serving the component, never from the adapter (a component that
-        // serves HTTP keeps the host's `wasi:http/types`, `src/virt.rs`).
         out.extend([
-            ("wasi:http/types", "incoming-request"),
-            ("wasi:http/types", "response-outparam"),
             ("wasi:http/types", "future-incoming-response"),
             ("wasi:http/types", "incoming-response"),
-            ("wasi:http/types", "incoming-body"),
-            ("wasi:http/types", "future-trailers"),
         ]);
+        // A served component's request comes through the front
+        // (`src/serve.rs`), with its body and trailers; without one, none
+        // exists.
+        if !serves_handler {
+            out.extend([
+                ("wasi:http/types", "incoming-request"),
+                ("wasi:http/types", "response-outparam"),
+                ("wasi:http/types", "incoming-body"),
+                ("wasi:http/types", "future-trailers"),
+            ]);
+        }
     }
     Ok(out)
 }
@@ -256,7 +270,7 @@ mod tests {
                 Some(fs) => crate::fs::build(fs).unwrap(),
                 None => Tree::default(),
             };
-            impossible_resources(&encode(policy, &tree).unwrap()).unwrap()
+            impossible_resources(&encode(policy, &tree).unwrap(), false).unwrap()
         };
         let denied = Policy {
             sockets: Some(Access::Deny),

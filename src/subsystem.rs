@@ -183,7 +183,7 @@ pub static REGISTRY: &[Row] = &[
             get: |p| &p.exit,
             get_mut: |p| &mut p.exit,
         },
-        HostRule::WhenAllowed,
+        HostRule::Settings(exit_host),
     ),
     Row::access(
         Subsystem::Sockets,
@@ -271,6 +271,12 @@ fn clocks_host(policy: &Policy, needs: &HostNeeds, iface: &str, func: &str) -> b
     allowed && (imported || file_times)
 }
 
+/// The host's exit while it is allowed, unless the command is served per
+/// request: its exit answers the request and ends the instance there.
+fn exit_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
+    policy.exit.is_none_or(|e| e == Access::Allow) && !needs.runs_per_request()
+}
+
 /// Whether the policy has a tmpfs or an overlay.
 fn has_memory_fs(policy: &Policy) -> bool {
     policy.fs.as_ref().is_some_and(|fs| {
@@ -282,21 +288,33 @@ fn has_memory_fs(policy: &Policy) -> bool {
 
 /// `get-environment` while some host variable is visible; arguments and the
 /// cwd while they are the host's.
-fn env_host(policy: &Policy, _: &HostNeeds, _: &str, func: &str) -> bool {
+fn env_host(policy: &Policy, needs: &HostNeeds, _: &str, func: &str) -> bool {
     let env = policy.env.clone().unwrap_or_default();
     match func {
         "get-environment" => env.host.mode() != wasi_virt_layout::HostFilterMode::None,
-        "get-arguments" => env.args() == crate::policy::Args::Host,
+        "get-arguments" => env.args() == crate::policy::Args::Host && !needs.runs_per_request(),
         "initial-cwd" => env.cwd() == crate::policy::Cwd::Host,
         _ => true,
     }
 }
 
 /// A stream and its terminal while the stream is allowed; stderr also for
-/// `--debug`, which writes there.
-fn stdio_host(policy: &Policy, _: &HostNeeds, iface: &str, _: &str) -> bool {
+/// `--debug`, which writes there. A command served per request has the
+/// request and the response for stdin and stdout (and stderr, if it goes
+/// into the response), and no terminal.
+fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
-    let allows = |s: Stream| stdio.mode(s) == crate::policy::StdioMode::Allow;
+    let into_response = policy
+        .serve_http
+        .as_ref()
+        .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout);
+    let served = |s: Stream| {
+        needs.runs_per_request() && (s != Stream::Stderr || into_response)
+    };
+    if needs.runs_per_request() && iface.starts_with("wasi:cli/terminal-") {
+        return false;
+    }
+    let allows = |s: Stream| stdio.mode(s) == crate::policy::StdioMode::Allow && !served(s);
     match iface {
         STDIN | TERMINAL_STDIN | TERMINAL_INPUT => allows(Stream::Stdin),
         STDOUT | TERMINAL_STDOUT => allows(Stream::Stdout),
@@ -352,8 +370,12 @@ fn sockets_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> boo
 }
 
 /// Outgoing HTTP while it is allowed, or some `http://` or `https://` rule
-/// grants part of it.
-fn http_host(policy: &Policy, _: &HostNeeds, _: &str, _: &str) -> bool {
+/// grants part of it; and `wasi:http/types` while the output serves HTTP,
+/// for the host's requests and responses.
+fn http_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool {
+    if needs.serving.is_some() && iface == HTTP_TYPES {
+        return true;
+    }
     let ruled = policy
         .network
         .as_ref()
@@ -547,6 +569,11 @@ pub fn all_interfaces() -> impl Iterator<Item = &'static str> {
 
 /// The full name of `interface` in an adapter for WASI `version`.
 pub fn versioned(interface: &str, version: &Version) -> String {
+    // The adapter's private interfaces (`wit/deps/serve.wit`) have no
+    // version.
+    if interface.starts_with("wasi-virt:") {
+        return interface.to_string();
+    }
     match row_of(interface) {
         Some((row, _)) => row.versioned(interface, version),
         None => format!("{interface}@{version}"),
@@ -571,6 +598,19 @@ pub struct HostNeeds<'a> {
     /// The host interfaces the policy's network rules need ([`rule_needs`]),
     /// worked out once.
     pub rules: Option<wasi_virt_layout::net::Needs>,
+    /// How the output serves HTTP, if it does: the adapter then takes the
+    /// host's requests and answers them through the host's
+    /// `wasi:http/types`.
+    pub serving: Option<crate::serve::Serving>,
+}
+
+impl HostNeeds<'_> {
+    /// Whether a command is served per request (`--serve-http`): its
+    /// arguments, stdin, stdout and exit are the request's and the
+    /// response's, never the host's.
+    fn runs_per_request(&self) -> bool {
+        self.serving == Some(crate::serve::Serving::Run)
+    }
 }
 
 /// The host interfaces (unversioned) whose functions the adapter keeps
@@ -600,7 +640,15 @@ impl<'a> HostImports<'a> {
             carried: BTreeSet::new(),
         };
         let debug = policy.debug.then_some(STDERR);
-        let used: Vec<&str> = host.needs.exports.iter().copied().chain(debug).collect();
+        let served = host.needs.serving.map(|_| HTTP_TYPES);
+        let used: Vec<&str> = host
+            .needs
+            .exports
+            .iter()
+            .copied()
+            .chain(debug)
+            .chain(served)
+            .collect();
         let mut work: Vec<String> = used
             .into_iter()
             .filter(|i| row_of(i).is_some_and(|(r, _)| !matches!(r.host, HostRule::Carrier)))
@@ -846,6 +894,7 @@ mod tests {
             imported: None,
             host_fs: false,
             rules: None,
+            serving: None,
         };
         let host = HostImports::new(&policy, needs, &resolve, &v());
         assert!(host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));
@@ -858,6 +907,7 @@ mod tests {
             imported: None,
             host_fs: false,
             rules: None,
+            serving: None,
         };
         let host = HostImports::new(&policy, needs, &resolve, &v());
         assert!(!host.keeps("wasi:io/streams@0.2.12", "[method]input-stream.read"));

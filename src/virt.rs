@@ -1,16 +1,18 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
-use crate::compose::compose;
+use crate::compose::{compose, Served};
 use crate::fs::{Segment, Tree};
 use crate::inspect::{check_component_header, validate_bodies};
 use crate::inspect::{component_exports, component_imports, input_kind_but_bodies, InputKind};
 use crate::inspect::{component_import_functions, component_import_items};
-use crate::names::{InterfaceName, INCOMING_HANDLER};
+use crate::names::{InterfaceName, INCOMING_HANDLER, RUN};
 use crate::permissions::{Declared, Permission};
 use crate::plug::{Provider, DENIED};
 use crate::policy::{
-    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, StdioPolicy,
+    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, ServeHttp,
+    StdinPolicy, StdioPolicy,
 };
+use crate::serve::Serving;
 use crate::report::{Output, Report};
 use crate::rewrite::{rewrite, Plan, Rewritten};
 use crate::splice;
@@ -200,6 +202,13 @@ impl WasiVirt {
         self.policy.config.get_or_insert_with(ConfigPolicy::default)
     }
 
+    /// Serves the command over HTTP, one run per request: the output
+    /// exports `wasi:http/incoming-handler` instead of `wasi:cli/run`; see
+    /// [`ServeHttp`].
+    pub fn serve_http(&mut self) -> &mut ServeHttp {
+        self.policy.serve_http.get_or_insert_with(ServeHttp::default)
+    }
+
     /// Traces every virtualized call to the host's stderr.
     pub fn debug(&mut self, on: bool) -> &mut Self {
         self.policy.debug = on;
@@ -336,27 +345,107 @@ impl WasiVirt {
     }
 
     fn prepare_output(&self, component: Option<Component>) -> Result<Prepared> {
+        if self.policy.serve_http.is_some() {
+            return self.served_command()?.prepare_serving(component);
+        }
+        self.prepare_serving(component)
+    }
+
+    fn prepare_serving(&self, component: Option<Component>) -> Result<Prepared> {
         let version = self.choose_version(component.as_ref())?;
         let mut resolve = wit::load(&version)?;
         let used = component.as_ref().map(|c| &c.used);
         let exports = subsystem::select(&self.policy, used, &resolve, &version)?;
-        if let Some(component) = &component {
-            component.check_served_http(&exports)?;
-            self.check_content_reaches(&exports)?;
-        }
-        if exports.is_empty() {
+        let serving = match &component {
+            Some(component) => {
+                self.check_content_reaches(&exports)?;
+                self.serving(component, &exports)?
+            }
+            None => None,
+        };
+        if exports.is_empty() && serving.is_none() {
             return self.unchanged(component, version);
         }
         let (adapter, files) =
-            self.specialize(&mut resolve, &version, &exports, component.as_ref())?;
+            self.specialize(&mut resolve, &version, &exports, component.as_ref(), serving)?;
         let (bytes, output) = match component {
-            Some(component) => (compose(&adapter, &component.bytes)?, Output::Composed),
+            Some(component) => {
+                let served = serving
+                    .map(|serving| -> Result<Served> {
+                        Ok(Served {
+                            serving,
+                            front: crate::serve::front(&resolve, serving, &version)?,
+                            mailbox: crate::serve::mailbox(&resolve, &version)?,
+                        })
+                    })
+                    .transpose()?;
+                (
+                    compose(&adapter, &component.bytes, served.as_ref())?,
+                    Output::Composed,
+                )
+            }
             None => (
                 crate::compose::host_side_names(&adapter, &version)?,
                 Output::Standalone,
             ),
         };
         self.result(bytes, files, output, version, &exports)
+    }
+
+    /// This builder as `--serve-http` runs it: the command's environment,
+    /// stdio and exit always come from the adapter, which hands it its
+    /// request through them.
+    fn served_command(&self) -> Result<WasiVirt> {
+        let mut served = self.clone();
+        let policy = &mut served.policy;
+        if let Some(StdioPolicy {
+            stdin: StdinPolicy::Content(_) | StdinPolicy::File(_),
+            ..
+        }) = &policy.stdio
+        {
+            bail!(
+                "--serve-http gives the command its request body as stdin, so stdin cannot be \
+                 baked in too; remove --stdin-file"
+            );
+        }
+        policy.env.get_or_insert_with(EnvPolicy::default);
+        policy.stdio.get_or_insert_with(StdioPolicy::default);
+        policy.exit.get_or_insert(Access::Allow);
+        Ok(served)
+    }
+
+    /// How the output serves HTTP, if it does: a command under
+    /// `--serve-http`; a component exporting `wasi:http/incoming-handler`
+    /// when the adapter stands in for its `wasi:http/types` (otherwise it
+    /// keeps the host's, and needs no front).
+    fn serving(
+        &self,
+        component: &Component,
+        exports: &BTreeSet<&'static str>,
+    ) -> Result<Option<Serving>> {
+        let names = component_exports(&component.bytes)?;
+        let exported = |wanted: &str| {
+            names
+                .iter()
+                .any(|e| InterfaceName::parse(e).is_some_and(|n| n.unversioned == wanted))
+        };
+        let handler = exported(INCOMING_HANDLER);
+        if self.policy.serve_http.is_some() {
+            if handler {
+                bail!(
+                    "--serve-http serves a command per request, but the component exports \
+                     `{INCOMING_HANDLER}` and serves HTTP itself; remove --serve-http"
+                );
+            }
+            if !exported(RUN) {
+                bail!(
+                    "--serve-http serves a command, a component exporting `{RUN}`, but this \
+                     component does not export it"
+                );
+            }
+            return Ok(Some(Serving::Run));
+        }
+        Ok((handler && exports.contains(HTTP_TYPES)).then_some(Serving::Handler))
     }
 
     /// The bytes of the component to virtualize, if one was given.
@@ -508,8 +597,17 @@ impl WasiVirt {
         version: &Version,
         exports: &BTreeSet<&'static str>,
         component: Option<&Component>,
+        serving: Option<Serving>,
     ) -> Result<(Vec<u8>, Vec<Segment>)> {
         let used = component.map(|c| &c.used);
+        let bridged: BTreeSet<&'static str>;
+        let exports = match serving {
+            Some(serving) => {
+                bridged = exports.iter().copied().chain([serving.bridge()]).collect();
+                &bridged
+            }
+            None => exports,
+        };
         let mut tree = self.embedded_tree(exports)?;
         let config = crate::spec::encode(&self.policy, &tree)?;
         let needs = HostNeeds {
@@ -517,6 +615,7 @@ impl WasiVirt {
             imported: used,
             host_fs: tree.needs_host_fs(),
             rules: crate::subsystem::rule_needs(&self.policy),
+            serving,
         };
         let host = HostImports::new(&self.policy, needs, resolve, version);
         if let Some(component) = component {
@@ -525,7 +624,8 @@ impl WasiVirt {
         let keep_export = |name: &str| exported_function(resolve, exports, version, name);
         let deny_import = |module: &str, func: &str| !host.keeps(module, func);
         let rename = |name: &str| rename_version(name, version);
-        let impossible = crate::spec::impossible_resources(&config)?;
+        let impossible =
+            crate::spec::impossible_resources(&config, serving == Some(Serving::Handler))?;
         let stub_export = |name: &str| {
             crate::spec::export_resource(name).is_some_and(|r| impossible.contains(&r))
         };
@@ -581,27 +681,6 @@ struct Component {
     used: BTreeSet<String>,
     /// The functions and types it imports of each of them.
     imported: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Component {
-    /// A component serving HTTP gets requests typed by the host's
-    /// `wasi:http/types`; the adapter cannot stand in for those yet.
-    fn check_served_http(&self, exports: &BTreeSet<&'static str>) -> Result<()> {
-        if !exports.contains(HTTP_TYPES) {
-            return Ok(());
-        }
-        let serves = component_exports(&self.bytes)?
-            .iter()
-            .any(|e| InterfaceName::parse(e).is_some_and(|n| n.unversioned == INCOMING_HANDLER));
-        if serves {
-            bail!(
-                "the component exports `{INCOMING_HANDLER}`, and wasi-virt cannot yet virtualize \
-                 `{HTTP_TYPES}` for a component that serves HTTP; leave http, stdio, clocks and \
-                 sockets to the host (do not configure them)"
-            );
-        }
-        Ok(())
-    }
 }
 
 /// Fails, listing each import of `output` that `declared` permissions do

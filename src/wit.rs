@@ -27,6 +27,7 @@ const PACKAGES: &[&[(&str, &str)]] = &[
     &[("deps/sockets.wit", include_str!("../wit/deps/sockets.wit"))],
     &[("deps/cli.wit", include_str!("../wit/deps/cli.wit"))],
     &[("deps/http.wit", include_str!("../wit/deps/http.wit"))],
+    &[("deps/serve.wit", include_str!("../wit/deps/serve.wit"))],
     &[
         (
             "deps/config/world.wit",

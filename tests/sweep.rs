@@ -293,6 +293,9 @@ fn random_policy(seed: u64) -> Policy {
         // the guests import only WASI.
         imports: Default::default(),
         permissions: random_permissions(&mut rng),
+        // Serving changes what the output exports: the HTTP tests'
+        // (`tests/runtime.rs`).
+        serve_http: None,
     }
 }
 

@@ -28,11 +28,23 @@ impl Guest for Adapter {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
+        // A command served per request also sees its request's CGI
+        // variables, after the policy's, which win over them.
+        if let Some(run) = crate::serve::run() {
+            for (name, value) in &run.vars {
+                if !out.iter().any(|(n, _)| n == name) {
+                    out.push((name.clone(), value.clone()));
+                }
+            }
+        }
         out
     }
 
     fn get_arguments() -> Vec<String> {
         trace!(Call::GetArguments);
+        if let Some(run) = crate::serve::run() {
+            return run.args.clone();
+        }
         match env().args {
             Source::Host => host::get_arguments(),
             Source::Virtual(args) => args.iter().map(String::from).collect(),

@@ -10,6 +10,7 @@ use wasi_virt_layout::{allow, Call};
 impl exit::Guest for Adapter {
     fn exit(status: Result<(), ()>) {
         trace!(Call::Exit, if status.is_ok() { "ok" } else { "err" });
+        served(status.is_err());
         if !config().allows(allow::EXIT) {
             denied(Call::Exit);
         }
@@ -18,9 +19,19 @@ impl exit::Guest for Adapter {
 
     fn exit_with_code(status_code: u8) {
         trace!(Call::ExitWithCode, status_code);
+        served(status_code != 0);
         if !config().allows(allow::EXIT) {
             denied(Call::ExitWithCode);
         }
         host::exit_with_code(status_code);
+    }
+}
+
+/// A command served per request that exits answers its request first
+/// (500 if it `failed`), then ends: the host's exit is never asked.
+fn served(failed: bool) {
+    if crate::serve::run().is_some() {
+        crate::serve::answer(failed);
+        core::arch::wasm32::unreachable();
     }
 }

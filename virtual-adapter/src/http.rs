@@ -7,20 +7,21 @@
 //! trailers). Denied, it returns `HTTP-request-denied`, and no `wasi:http`
 //! import is left.
 //!
-//! `incoming-request` and `response-outparam` only exist when a host calls a
-//! component's `wasi:http/incoming-handler`; the library refuses to
-//! virtualize http for such components, so the adapter never creates them
-//! and their types here are uninhabited.
+//! `incoming-request` and `response-outparam` exist when a host calls a
+//! component's `wasi:http/incoming-handler`: they wrap the host's, which
+//! the front of a served output hands over (`serve.rs`). A response is
+//! built in the adapter; when it is set, the host's response is built from
+//! it, and its body streams to the host's from then on.
 
 use crate::exports::wasi::http::outgoing_handler;
 use crate::exports::wasi::http::types::{
-    self, DnsErrorPayload, Duration, ErrorCode, FieldName, FieldSizePayload, FieldValue, Fields,
+    self, Duration, ErrorCode, FieldName, FieldValue, Fields,
     FutureIncomingResponse, FutureTrailers, GuestFields, GuestFutureIncomingResponse,
     GuestFutureTrailers, GuestIncomingBody, GuestIncomingRequest, GuestIncomingResponse,
     GuestOutgoingBody, GuestOutgoingRequest, GuestOutgoingResponse, GuestRequestOptions,
     GuestResponseOutparam, HeaderError, Headers, IncomingBody, IncomingResponse, InputStream,
     IoErrorBorrow, Method, OutgoingBody, OutgoingResponse, OutputStream, ResponseOutparam, Scheme,
-    StatusCode, TlsAlertReceivedPayload, Trailers,
+    StatusCode, Trailers,
 };
 use crate::io::{IoError, Sink, VInputStream, VOutputStream, VPollable};
 use crate::state::config;
@@ -155,6 +156,17 @@ struct BodyState {
 /// `wasi:http/types.outgoing-body`.
 pub struct VOutgoingBody(Rc<RefCell<BodyState>>);
 
+/// The body of a request or response, held in `slot`: handed out once.
+fn new_body(slot: &RefCell<Option<Rc<RefCell<BodyState>>>>) -> Result<OutgoingBody, ()> {
+    let mut body = slot.borrow_mut();
+    if body.is_some() {
+        return Err(());
+    }
+    let state = Rc::new(RefCell::new(BodyState::default()));
+    *body = Some(state.clone());
+    Ok(OutgoingBody::new(VOutgoingBody(state)))
+}
+
 impl GuestOutgoingBody for VOutgoingBody {
     fn write(&self) -> Result<OutputStream, ()> {
         let mut state = self.0.borrow_mut();
@@ -207,13 +219,7 @@ impl GuestOutgoingRequest for VOutgoingRequest {
     }
 
     fn body(&self) -> Result<OutgoingBody, ()> {
-        let mut body = self.body.borrow_mut();
-        if body.is_some() {
-            return Err(());
-        }
-        let state = Rc::new(RefCell::new(BodyState::default()));
-        *body = Some(state.clone());
-        Ok(OutgoingBody::new(VOutgoingBody(state)))
+        new_body(&self.body)
     }
 
     fn method(&self) -> Method {
@@ -301,12 +307,12 @@ impl GuestRequestOptions for VRequestOptions {
     }
 }
 
-/// `wasi:http/types.outgoing-response`: a builder; it can only be sent
-/// through a `response-outparam`, which never exists here.
+/// `wasi:http/types.outgoing-response`: a builder, turned into the host's
+/// when it is set through a `response-outparam`.
 pub struct VOutgoingResponse {
     status: Cell<StatusCode>,
     headers: Vec<(String, Vec<u8>)>,
-    body: Cell<bool>,
+    body: RefCell<Option<Rc<RefCell<BodyState>>>>,
 }
 
 impl GuestOutgoingResponse for VOutgoingResponse {
@@ -314,7 +320,7 @@ impl GuestOutgoingResponse for VOutgoingResponse {
         VOutgoingResponse {
             status: Cell::new(200),
             headers: headers.into_inner::<VFields>().snapshot(),
-            body: Cell::new(false),
+            body: RefCell::new(None),
         }
     }
 
@@ -335,49 +341,85 @@ impl GuestOutgoingResponse for VOutgoingResponse {
     }
 
     fn body(&self) -> Result<OutgoingBody, ()> {
-        if self.body.replace(true) {
-            return Err(());
-        }
-        Ok(OutgoingBody::new(VOutgoingBody(Rc::default())))
+        new_body(&self.body)
     }
 }
 
-/// No value: the adapter never creates `incoming-request` or
-/// `response-outparam`.
-pub enum Never {}
-
-/// `wasi:http/types.incoming-request`, uninhabited (see the module docs).
-pub struct VIncomingRequest(Never);
+/// `wasi:http/types.incoming-request`: the host's request to a served
+/// component.
+pub struct VIncomingRequest(pub host::types::IncomingRequest);
 
 impl GuestIncomingRequest for VIncomingRequest {
     fn method(&self) -> Method {
-        match self.0 {}
+        method_out(self.0.method())
     }
     fn path_with_query(&self) -> Option<String> {
-        match self.0 {}
+        self.0.path_with_query()
     }
     fn scheme(&self) -> Option<Scheme> {
-        match self.0 {}
+        self.0.scheme().map(scheme_out)
     }
     fn authority(&self) -> Option<String> {
-        match self.0 {}
+        self.0.authority()
     }
     fn headers(&self) -> Headers {
-        match self.0 {}
+        VFields::immutable(self.0.headers().entries())
     }
     fn consume(&self) -> Result<IncomingBody, ()> {
-        match self.0 {}
+        self.0
+            .consume()
+            .map(|b| IncomingBody::new(VIncomingBody(b)))
     }
 }
 
-/// `wasi:http/types.response-outparam`, uninhabited (see the module docs).
-pub struct VResponseOutparam(Never);
+/// `wasi:http/types.response-outparam`: the host's.
+pub struct VResponseOutparam(pub host::types::ResponseOutparam);
 
 impl GuestResponseOutparam for VResponseOutparam {
-    #[allow(unreachable_code)]
-    fn set(param: ResponseOutparam, _response: Result<OutgoingResponse, ErrorCode>) {
-        match param.into_inner::<VResponseOutparam>().0 {}
+    fn set(param: ResponseOutparam, response: Result<OutgoingResponse, ErrorCode>) {
+        trace!(Call::ResponseOutparamSet);
+        let out = param.into_inner::<VResponseOutparam>().0;
+        match response {
+            Ok(response) => respond(out, response.into_inner::<VOutgoingResponse>()),
+            Err(e) => host::types::ResponseOutparam::set(out, Err(error_code_in(e))),
+        }
     }
+}
+
+/// Sets the host's `out` to a response built from `response`; what its
+/// body holds so far is written, and later writes stream to the host.
+fn respond(out: host::types::ResponseOutparam, response: VOutgoingResponse) {
+    let built = host_response(response.status.get(), response.headers).and_then(|host| {
+        let body = response.body.into_inner();
+        let host_body = match &body {
+            Some(_) => Some(host.body().map_err(|()| internal_error("invalid ", "body"))?),
+            None => None,
+        };
+        Ok((host, body.zip(host_body)))
+    });
+    match built {
+        Ok((host, body)) => {
+            host::types::ResponseOutparam::set(out, Ok(host));
+            if let Some((state, host_body)) = body {
+                // Once set, the response has gone: a body the host refuses
+                // ends as the host ends it.
+                let _ = attach(&state, host_body);
+            }
+        }
+        Err(e) => host::types::ResponseOutparam::set(out, Err(error_code_in(e))),
+    }
+}
+
+/// The host's response with `status` and `headers`.
+pub fn host_response(
+    status: StatusCode,
+    headers: Vec<(String, Vec<u8>)>,
+) -> Result<host::types::OutgoingResponse, ErrorCode> {
+    let response = host::types::OutgoingResponse::new(host_fields(headers)?);
+    response
+        .set_status_code(status)
+        .map_err(|()| internal_error("invalid ", "status"))?;
+    Ok(response)
 }
 
 /// `wasi:http/types.incoming-response`, the host's.
@@ -604,30 +646,47 @@ fn send(
     let future = host::outgoing_handler::handle(out, options).map_err(error_code)?;
 
     if let (Some(state), Some(host_body)) = (body, host_body) {
-        let mut state = state.borrow_mut();
-        let stream = host_body.write().map_err(|()| invalid("body stream"))?;
-        let buffered = match core::mem::take(&mut *state.sink.borrow_mut()) {
-            Sink::Buffer(bytes) => bytes,
-            _ => Vec::new(),
-        };
-        for chunk in buffered.chunks(4096) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|_| ErrorCode::HttpProtocolError)?;
-        }
-        match state.finished.take() {
-            Some(trailers) => {
-                drop(stream);
-                let trailers = trailers.map(host_fields).transpose()?;
-                host::types::OutgoingBody::finish(host_body, trailers).map_err(error_code)?;
-            }
-            None => {
-                *state.sink.borrow_mut() = Sink::Host(stream);
-                state.host = Some(host_body);
-            }
-        }
+        attach(&state, host_body)?;
     }
     Ok(FutureIncomingResponse::new(VFutureIncomingResponse(future)))
+}
+
+/// Joins a body to the host's `host_body`: what was written to it so far
+/// goes to the host, and so will every later write; a body finished
+/// already is finished on the host too.
+fn attach(state: &RefCell<BodyState>, host_body: host::types::OutgoingBody) -> Result<(), ErrorCode> {
+    let mut state = state.borrow_mut();
+    let stream = host_body
+        .write()
+        .map_err(|()| internal_error("invalid ", "body stream"))?;
+    let buffered = match core::mem::take(&mut *state.sink.borrow_mut()) {
+        Sink::Buffer(bytes) => bytes,
+        _ => Vec::new(),
+    };
+    write_all(&stream, &buffered)?;
+    match state.finished.take() {
+        Some(trailers) => {
+            drop(stream);
+            let trailers = trailers.map(host_fields).transpose()?;
+            host::types::OutgoingBody::finish(host_body, trailers).map_err(error_code)?;
+        }
+        None => {
+            *state.sink.borrow_mut() = Sink::Host(stream);
+            state.host = Some(host_body);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to the host's `stream`, in the pieces a blocking write
+/// takes at most.
+pub fn write_all(stream: &crate::wasi::io::streams::OutputStream, bytes: &[u8]) -> Result<(), ErrorCode> {
+    for chunk in bytes.chunks(4096) {
+        stream
+            .blocking_write_and_flush(chunk)
+            .map_err(|_| ErrorCode::HttpProtocolError)?;
+    }
+    Ok(())
 }
 
 fn host_fields(entries: Vec<(String, Vec<u8>)>) -> Result<host::types::Fields, ErrorCode> {
@@ -653,85 +712,80 @@ fn header_error(e: &host::types::HeaderError) -> &'static str {
     }
 }
 
-fn method_in(m: Method) -> host::types::Method {
-    use host::types::Method as H;
-    match m {
-        Method::Get => H::Get,
-        Method::Head => H::Head,
-        Method::Post => H::Post,
-        Method::Put => H::Put,
-        Method::Delete => H::Delete,
-        Method::Connect => H::Connect,
-        Method::Options => H::Options,
-        Method::Trace => H::Trace,
-        Method::Patch => H::Patch,
-        Method::Other(s) => H::Other(s),
-    }
+/// `value` of type `$from` as a `$to`, two bindings of one WIT enum or
+/// variant: each unit case maps to its namesake, and each case with a
+/// payload maps its payload with `$map` (another conversion, or `same`).
+macro_rules! same_cases {
+    ($value:expr, $from:ty => $to:ty {
+        units: $($unit:ident),* ;
+        payloads: $($case:ident($map:expr)),* $(,)?
+    }) => {{
+        type F = $from;
+        type T = $to;
+        match $value {
+            $(F::$unit => T::$unit,)*
+            $(F::$case(p) => T::$case($map(p)),)*
+        }
+    }};
 }
 
-fn scheme_in(s: Scheme) -> host::types::Scheme {
-    match s {
-        Scheme::Http => host::types::Scheme::Http,
-        Scheme::Https => host::types::Scheme::Https,
-        Scheme::Other(s) => host::types::Scheme::Other(s),
-    }
+fn same<T>(value: T) -> T {
+    value
 }
 
-fn field_size(p: host::types::FieldSizePayload) -> FieldSizePayload {
-    FieldSizePayload {
-        field_name: p.field_name,
-        field_size: p.field_size,
-    }
+fn method_in(value: Method) -> host::types::Method {
+    same_cases!(value, Method => host::types::Method { units: Get, Head, Post, Put, Delete, Connect, Options, Trace, Patch; payloads: Other(same) })
+}
+fn method_out(value: host::types::Method) -> Method {
+    same_cases!(value, host::types::Method => Method { units: Get, Head, Post, Put, Delete, Connect, Options, Trace, Patch; payloads: Other(same) })
+}
+fn scheme_in(value: Scheme) -> host::types::Scheme {
+    same_cases!(value, Scheme => host::types::Scheme { units: Http, Https; payloads: Other(same) })
+}
+fn scheme_out(value: host::types::Scheme) -> Scheme {
+    same_cases!(value, host::types::Scheme => Scheme { units: Http, Https; payloads: Other(same) })
 }
 
-/// The host's error code as the adapter's: the same WIT variant.
-fn error_code(e: host::types::ErrorCode) -> ErrorCode {
-    use host::types::ErrorCode as H;
-    match e {
-        H::DnsTimeout => ErrorCode::DnsTimeout,
-        H::DnsError(p) => ErrorCode::DnsError(DnsErrorPayload {
-            rcode: p.rcode,
-            info_code: p.info_code,
-        }),
-        H::DestinationNotFound => ErrorCode::DestinationNotFound,
-        H::DestinationUnavailable => ErrorCode::DestinationUnavailable,
-        H::DestinationIpProhibited => ErrorCode::DestinationIpProhibited,
-        H::DestinationIpUnroutable => ErrorCode::DestinationIpUnroutable,
-        H::ConnectionRefused => ErrorCode::ConnectionRefused,
-        H::ConnectionTerminated => ErrorCode::ConnectionTerminated,
-        H::ConnectionTimeout => ErrorCode::ConnectionTimeout,
-        H::ConnectionReadTimeout => ErrorCode::ConnectionReadTimeout,
-        H::ConnectionWriteTimeout => ErrorCode::ConnectionWriteTimeout,
-        H::ConnectionLimitReached => ErrorCode::ConnectionLimitReached,
-        H::TlsProtocolError => ErrorCode::TlsProtocolError,
-        H::TlsCertificateError => ErrorCode::TlsCertificateError,
-        H::TlsAlertReceived(p) => ErrorCode::TlsAlertReceived(TlsAlertReceivedPayload {
-            alert_id: p.alert_id,
-            alert_message: p.alert_message,
-        }),
-        H::HttpRequestDenied => ErrorCode::HttpRequestDenied,
-        H::HttpRequestLengthRequired => ErrorCode::HttpRequestLengthRequired,
-        H::HttpRequestBodySize(n) => ErrorCode::HttpRequestBodySize(n),
-        H::HttpRequestMethodInvalid => ErrorCode::HttpRequestMethodInvalid,
-        H::HttpRequestUriInvalid => ErrorCode::HttpRequestUriInvalid,
-        H::HttpRequestUriTooLong => ErrorCode::HttpRequestUriTooLong,
-        H::HttpRequestHeaderSectionSize(n) => ErrorCode::HttpRequestHeaderSectionSize(n),
-        H::HttpRequestHeaderSize(p) => ErrorCode::HttpRequestHeaderSize(p.map(field_size)),
-        H::HttpRequestTrailerSectionSize(n) => ErrorCode::HttpRequestTrailerSectionSize(n),
-        H::HttpRequestTrailerSize(p) => ErrorCode::HttpRequestTrailerSize(field_size(p)),
-        H::HttpResponseIncomplete => ErrorCode::HttpResponseIncomplete,
-        H::HttpResponseHeaderSectionSize(n) => ErrorCode::HttpResponseHeaderSectionSize(n),
-        H::HttpResponseHeaderSize(p) => ErrorCode::HttpResponseHeaderSize(field_size(p)),
-        H::HttpResponseBodySize(n) => ErrorCode::HttpResponseBodySize(n),
-        H::HttpResponseTrailerSectionSize(n) => ErrorCode::HttpResponseTrailerSectionSize(n),
-        H::HttpResponseTrailerSize(p) => ErrorCode::HttpResponseTrailerSize(field_size(p)),
-        H::HttpResponseTransferCoding(s) => ErrorCode::HttpResponseTransferCoding(s),
-        H::HttpResponseContentCoding(s) => ErrorCode::HttpResponseContentCoding(s),
-        H::HttpResponseTimeout => ErrorCode::HttpResponseTimeout,
-        H::HttpUpgradeFailed => ErrorCode::HttpUpgradeFailed,
-        H::HttpProtocolError => ErrorCode::HttpProtocolError,
-        H::LoopDetected => ErrorCode::LoopDetected,
-        H::ConfigurationError => ErrorCode::ConfigurationError,
-        H::InternalError(s) => ErrorCode::InternalError(s),
-    }
+/// Both directions of `error-code`, between the host's binding (`host`)
+/// and the adapter's (`own`).
+macro_rules! error_codes {
+    ($name:ident: $($from:ident)::+ => $($to:ident)::+) => {
+        fn $name(e: $($from)::+::ErrorCode) -> $($to)::+::ErrorCode {
+            let size = |p: $($from)::+::FieldSizePayload| $($to)::+::FieldSizePayload {
+                field_name: p.field_name,
+                field_size: p.field_size,
+            };
+            let dns = |p: $($from)::+::DnsErrorPayload| $($to)::+::DnsErrorPayload {
+                rcode: p.rcode,
+                info_code: p.info_code,
+            };
+            let tls = |p: $($from)::+::TlsAlertReceivedPayload| {
+                $($to)::+::TlsAlertReceivedPayload {
+                    alert_id: p.alert_id,
+                    alert_message: p.alert_message,
+                }
+            };
+            same_cases!(e, $($from)::+::ErrorCode => $($to)::+::ErrorCode {
+                units: DnsTimeout, DestinationNotFound, DestinationUnavailable,
+                    DestinationIpProhibited, DestinationIpUnroutable, ConnectionRefused,
+                    ConnectionTerminated, ConnectionTimeout, ConnectionReadTimeout,
+                    ConnectionWriteTimeout, ConnectionLimitReached, TlsProtocolError,
+                    TlsCertificateError, HttpRequestDenied, HttpRequestLengthRequired,
+                    HttpRequestMethodInvalid, HttpRequestUriInvalid, HttpRequestUriTooLong,
+                    HttpResponseIncomplete, HttpResponseTimeout, HttpUpgradeFailed,
+                    HttpProtocolError, LoopDetected, ConfigurationError;
+                payloads: DnsError(dns), TlsAlertReceived(tls),
+                    HttpRequestBodySize(same), HttpRequestHeaderSectionSize(same),
+                    HttpRequestHeaderSize(|p: Option<_>| p.map(size)),
+                    HttpRequestTrailerSectionSize(same), HttpRequestTrailerSize(size),
+                    HttpResponseHeaderSectionSize(same), HttpResponseHeaderSize(size),
+                    HttpResponseBodySize(same), HttpResponseTrailerSectionSize(same),
+                    HttpResponseTrailerSize(size), HttpResponseTransferCoding(same),
+                    HttpResponseContentCoding(same), InternalError(same)
+            })
+        }
+    };
 }
+
+error_codes!(error_code: host::types => types);
+error_codes!(error_code_in: types => host::types);

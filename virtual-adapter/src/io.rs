@@ -178,6 +178,9 @@ pub trait Source {
 /// `wasi:io/streams.input-stream`.
 pub enum VInputStream {
     Host(host::InputStream),
+    /// A host stream handed out more than once (a served request's body
+    /// as stdin).
+    Body(Rc<host::InputStream>),
     /// Bytes from the adapter; never blocks.
     Source(alloc::boxed::Box<dyn Source>),
     /// Reads see end-of-file.
@@ -190,6 +193,7 @@ impl VInputStream {
     fn host(&self) -> Option<&host::InputStream> {
         match self {
             VInputStream::Host(h) => Some(h),
+            VInputStream::Body(h) => Some(h),
             _ => None,
         }
     }
@@ -210,8 +214,10 @@ impl VInputStream {
         len: u64,
         host: impl FnOnce(&host::InputStream) -> Result<Vec<u8>, host::StreamError>,
     ) -> Result<Vec<u8>, StreamError> {
+        if let Some(h) = self.host() {
+            return map(host(h));
+        }
         match self {
-            VInputStream::Host(h) => map(host(h)),
             VInputStream::Source(s) => s.read(len).ok_or(StreamError::Closed),
             _ => Err(self.virtual_error()),
         }
@@ -243,17 +249,17 @@ impl GuestInputStream for VInputStream {
 
     fn skip(&self, len: u64) -> Result<u64, StreamError> {
         trace!(Call::Skip, len);
-        match self {
-            VInputStream::Host(h) => map(h.skip(len)),
-            _ => self.skip_virtual(len),
+        match self.host() {
+            Some(h) => map(h.skip(len)),
+            None => self.skip_virtual(len),
         }
     }
 
     fn blocking_skip(&self, len: u64) -> Result<u64, StreamError> {
         trace!(Call::BlockingSkip, len);
-        match self {
-            VInputStream::Host(h) => map(h.blocking_skip(len)),
-            _ => self.skip_virtual(len),
+        match self.host() {
+            Some(h) => map(h.blocking_skip(len)),
+            None => self.skip_virtual(len),
         }
     }
 
@@ -420,7 +426,7 @@ impl VOutputStream {
         len: u64,
         blocking: bool,
     ) -> Result<u64, StreamError> {
-        if let (VOutputStream::Host(dst), VInputStream::Host(from)) = (self, src) {
+        if let (VOutputStream::Host(dst), Some(from)) = (self, src.host()) {
             return map(if blocking {
                 dst.blocking_splice(from, len)
             } else {

@@ -28,6 +28,7 @@ mod io;
 mod memfs;
 mod random;
 mod rules;
+mod serve;
 mod sockets;
 mod state;
 mod stdio;

@@ -51,6 +51,12 @@ impl crate::io::Source for Baked {
 impl stdin::Guest for Adapter {
     fn get_stdin() -> InputStream {
         trace!(Call::GetStdin);
+        if let Some(run) = crate::serve::run() {
+            return InputStream::new(match run.stdin() {
+                Some(body) => VInputStream::Body(body),
+                None => VInputStream::Empty,
+            });
+        }
         if let Some(bytes) = config().stdin {
             return InputStream::new(VInputStream::Source(Box::new(Baked(bytes))));
         }
@@ -63,6 +69,13 @@ impl stdin::Guest for Adapter {
 }
 
 fn output(stream: Stream, host: fn() -> crate::wasi::io::streams::OutputStream) -> OutputStream {
+    // A command served per request writes its response on stdout, and
+    // with `--stderr=stdout` on stderr too.
+    if let Some(run) = crate::serve::run() {
+        if stream == Stream::Stdout || crate::serve::stderr_to_response() {
+            return OutputStream::new(VOutputStream::Shared(run.stdout.clone()));
+        }
+    }
     OutputStream::new(match config().stream(stream) {
         StdioMode::Allow => VOutputStream::Host(host()),
         StdioMode::Ignore => VOutputStream::Discard,
@@ -102,8 +115,10 @@ impl TerminalOutputGuest for Adapter {
     type TerminalOutput = VTerminalOutput;
 }
 
+/// Whether `stream` is the host's, and so may be a terminal: never while
+/// a command is served per request.
 fn allowed(stream: Stream) -> bool {
-    config().stream(stream) == StdioMode::Allow
+    config().stream(stream) == StdioMode::Allow && crate::serve::run().is_none()
 }
 
 impl terminal_stdin::Guest for Adapter {

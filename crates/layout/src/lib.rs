@@ -224,6 +224,9 @@ calls! {
     UdpSend = "wasi:sockets/udp.outgoing-datagram-stream.send",
     OutgoingBodyFinish = "wasi:http/types.outgoing-body.finish",
     Handle = "wasi:http/outgoing-handler.handle",
+    ResponseOutparamSet = "wasi:http/types.response-outparam.set",
+    Serve = "wasi:http/incoming-handler.handle",
+    RunAnswered = "command answered the request",
     ReadViaStream = "wasi:filesystem/types.descriptor.read-via-stream",
     WriteViaStream = "wasi:filesystem/types.descriptor.write-via-stream",
     AppendViaStream = "wasi:filesystem/types.descriptor.append-via-stream",
@@ -269,7 +272,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 8;
+pub const LAYOUT_VERSION: u32 = 9;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -281,6 +284,10 @@ pub const FLAG_NET_SOCKETS: u32 = 1 << 1;
 /// Flag bit: network rules govern outgoing HTTP (some rule is `http://` or
 /// `https://`); every request is decided through the [`NET`] hook.
 pub const FLAG_NET_HTTP: u32 = 1 << 2;
+
+/// Flag bit: a command served per request (`--serve-http`) writes its
+/// stderr into the response, interleaved with its stdout.
+pub const FLAG_STDERR_TO_RESPONSE: u32 = 1 << 3;
 
 /// Bits of [`Config::allow`]: a subsystem whose bit is set passes calls
 /// through to the host; one whose bit is clear denies them.

@@ -108,9 +108,35 @@ pub struct StdioFlags {
     #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
     stdout: Option<StdioMode>,
 
-    /// Standard error: allow, deny or ignore.
-    #[arg(long, value_name = "MODE", value_parser = stdio_mode())]
-    stderr: Option<StdioMode>,
+    /// Standard error: allow, deny or ignore; or, with --serve-http,
+    /// stdout: into the response, interleaved with stdout.
+    #[arg(long, value_name = "MODE", value_parser = stderr_mode)]
+    stderr: Option<StderrMode>,
+
+    /// Serve the command over HTTP, one run per request: the output exports
+    /// `wasi:http/incoming-handler`; the request path and its query
+    /// parameters are the arguments, the body is stdin, CGI variables join
+    /// the environment, and stdout (with an optional CGI header block) is
+    /// the response.
+    #[arg(long, help_heading = "Serving HTTP")]
+    serve_http: bool,
+}
+
+/// `--stderr`: a stream mode, or `stdout` (into the response).
+#[derive(Clone, Copy, Debug)]
+enum StderrMode {
+    Mode(StdioMode),
+    Stdout,
+}
+
+fn stderr_mode(text: &str) -> Result<StderrMode, String> {
+    if text == "stdout" {
+        return Ok(StderrMode::Stdout);
+    }
+    text.parse::<StdioMode>().map(StderrMode::Mode).map_err(|_| {
+        let modes: Vec<&str> = StdioMode::ALL.map(StdioMode::name).to_vec();
+        format!("expected one of {}, or stdout (with --serve-http)", modes.join(", "))
+    })
 }
 
 fn stdio_mode() -> impl TypedValueParser<Value = StdioMode> {
@@ -131,9 +157,13 @@ impl StdioFlags {
         for mode in [all, self.stdio].into_iter().flatten() {
             *stdio = StdioPolicy::all(mode);
         }
+        let stderr = match self.stderr {
+            Some(StderrMode::Mode(mode)) => Some(mode),
+            Some(StderrMode::Stdout) | None => None,
+        };
         for (stream, mode) in Stream::ALL
             .into_iter()
-            .zip([self.stdin, self.stdout, self.stderr])
+            .zip([self.stdin, self.stdout, stderr])
         {
             if let Some(mode) = mode {
                 stdio.set(stream, mode);
@@ -143,6 +173,16 @@ impl StdioFlags {
             std::fs::metadata(file)
                 .with_context(|| format!("failed to read stdin file `{}`", file.display()))?;
             stdio.stdin = StdinPolicy::File(file.clone());
+        }
+        let into_response = matches!(self.stderr, Some(StderrMode::Stdout));
+        if into_response && !self.serve_http && policy.serve_http.is_none() {
+            bail!("--stderr=stdout writes stderr into an HTTP response, so it needs --serve-http");
+        }
+        if self.serve_http || into_response {
+            let serve = policy.serve_http.get_or_insert_with(Default::default);
+            if into_response {
+                serve.stderr = wasi_virt::ServeStderr::Stdout;
+            }
         }
         Ok(())
     }
