@@ -16,13 +16,12 @@
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
 use crate::rename::{rename_imports, rename_top_level};
+use crate::serve::{
+    Serving, INNER_HANDLER, INNER_HANDLER_BRIDGE, INNER_RUN, INNER_TYPES, MAILBOX, RUN_BRIDGE,
+};
 use anyhow::{Context, Result};
 use semver::Version;
 use std::collections::BTreeMap;
-use crate::serve::{
-    Serving, INNER_HANDLER, INNER_HANDLER_BRIDGE, INNER_RUN, INNER_TYPES, MAILBOX,
-    RUN_BRIDGE,
-};
 use wasm_compose::graph::{CompositionGraph, EncodeOptions, ExportIndex, ImportIndex, InstanceId};
 use wasmparser::Validator;
 
@@ -178,9 +177,10 @@ impl<'a> ServedParts<'a> {
                 .with_context(|| format!("internal error: {what} imports no `{wanted}`"))
         };
         let mut links = Vec::new();
-        let mut link = |from: Node, export: ExportIndex, to: Node, import: ImportIndex, name: &str| {
-            links.push((from, export, import, to, name.to_string()));
-        };
+        let mut link =
+            |from: Node, export: ExportIndex, to: Node, import: ImportIndex, name: &str| {
+                links.push((from, export, import, to, name.to_string()));
+            };
         let mailbox_export = export_of(&mailbox, MAILBOX, "the mailbox")?;
         link(
             Node::Mailbox,

@@ -139,7 +139,12 @@ pub fn front(resolve: &Resolve, serving: Serving, version: &Version) -> Result<V
 }
 
 /// Encodes `module` as a component of `wasi-virt:serve`'s `world`.
-fn encode(resolve: &Resolve, world: &str, mut module: Vec<u8>, version: &Version) -> Result<Vec<u8>> {
+fn encode(
+    resolve: &Resolve,
+    world: &str,
+    mut module: Vec<u8>,
+    version: &Version,
+) -> Result<Vec<u8>> {
     let package = resolve
         .package_names
         .iter()
@@ -149,14 +154,18 @@ fn encode(resolve: &Resolve, world: &str, mut module: Vec<u8>, version: &Version
     let world = resolve
         .select_world(&[package], Some(world))
         .context("internal error: a `wasi-virt:serve` world is missing")?;
-    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8, false)?;
+    wit_component::embed_component_metadata(
+        &mut module,
+        resolve,
+        world,
+        StringEncoding::UTF8,
+        false,
+    )?;
     ComponentEncoder::default()
         .validate(true)
         .module(&module)?
         .encode()
-        .with_context(|| {
-            format!("failed to build the served output's {world:?} at WASI {version}")
-        })
+        .with_context(|| format!("failed to build the served output's {world:?} at WASI {version}"))
 }
 
 /// A core module being written: imported functions first, then defined

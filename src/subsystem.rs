@@ -308,9 +308,7 @@ fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool 
         .serve_http
         .as_ref()
         .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout);
-    let served = |s: Stream| {
-        needs.runs_per_request() && (s != Stream::Stderr || into_response)
-    };
+    let served = |s: Stream| needs.runs_per_request() && (s != Stream::Stderr || into_response);
     if needs.runs_per_request() && iface.starts_with("wasi:cli/terminal-") {
         return false;
     }

@@ -12,9 +12,9 @@ use crate::policy::{
     Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, ServeHttp,
     StdinPolicy, StdioPolicy,
 };
-use crate::serve::Serving;
 use crate::report::{Output, Report};
 use crate::rewrite::{rewrite, Plan, Rewritten};
+use crate::serve::Serving;
 use crate::splice;
 use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGISTRY};
 use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
@@ -206,7 +206,9 @@ impl WasiVirt {
     /// exports `wasi:http/incoming-handler` instead of `wasi:cli/run`; see
     /// [`ServeHttp`].
     pub fn serve_http(&mut self) -> &mut ServeHttp {
-        self.policy.serve_http.get_or_insert_with(ServeHttp::default)
+        self.policy
+            .serve_http
+            .get_or_insert_with(ServeHttp::default)
     }
 
     /// Traces every virtualized call to the host's stderr.
@@ -366,8 +368,13 @@ impl WasiVirt {
         if exports.is_empty() && serving.is_none() {
             return self.unchanged(component, version);
         }
-        let (adapter, files) =
-            self.specialize(&mut resolve, &version, &exports, component.as_ref(), serving)?;
+        let (adapter, files) = self.specialize(
+            &mut resolve,
+            &version,
+            &exports,
+            component.as_ref(),
+            serving,
+        )?;
         let (bytes, output) = match component {
             Some(component) => {
                 let served = serving
@@ -641,6 +648,7 @@ impl WasiVirt {
             memfs: !tree.memory.is_empty(),
             seeded: matches!(self.policy.random, Some(RandomPolicy::Seed(_))),
             http_send: crate::spec::http_passes(&config)?,
+            serve_answer: serving == Some(Serving::Run),
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;

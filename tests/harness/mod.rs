@@ -646,3 +646,278 @@ pub fn median(mut samples: Vec<std::time::Duration>) -> std::time::Duration {
 pub fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
+
+/// A component served over HTTP on 127.0.0.1 as `wasmtime serve` serves it:
+/// each request a fresh instance of `wasi:http/proxy` (wasmtime-wasi-http's
+/// host), in `host` with outgoing HTTP granted; a trap or an error before
+/// the response is set is answered `500`. Serves until the process ends.
+pub struct HttpServer {
+    pub addr: std::net::SocketAddr,
+    /// What the instances wrote to stdout and stderr, request by request.
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl HttpServer {
+    pub fn start(bytes: &[u8], host: &Host) -> Result<HttpServer> {
+        let component = compile(bytes)?;
+        let host = Host {
+            http: true,
+            ..host.clone()
+        };
+        let pre = linker(&host)?
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("failed to link the served component")?;
+        let pre = wasmtime_wasi_http::p2::bindings::sync::ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the component is not a wasi:http/proxy")?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let served = HttpServer {
+            addr,
+            logs: logs.clone(),
+        };
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (pre, host, logs) = (pre.clone(), host.clone(), logs.clone());
+                std::thread::spawn(move || {
+                    if let Err(e) = serve_request(stream, &pre, &host, &logs) {
+                        logs.lock()
+                            .unwrap()
+                            .push_str(&format!("host error: {e:#}\n"));
+                    }
+                });
+            }
+        });
+        Ok(served)
+    }
+
+    /// Everything the instances logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+/// Reads one HTTP/1.1 request from `stream`, has a fresh instance answer
+/// it, and writes the response back, its body chunked as it comes.
+fn serve_request(
+    stream: std::net::TcpStream,
+    pre: &wasmtime_wasi_http::p2::bindings::sync::ProxyPre<Ctx>,
+    host: &Host,
+    logs: &std::sync::Mutex<String>,
+) -> Result<()> {
+    use http_body_util::BodyExt;
+    use std::io::{BufRead, BufReader, Read, Write};
+    let addr = stream.local_addr()?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{target}"));
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        let (name, value) = header.split_once(':').context("a header without `:`")?;
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse()?;
+        }
+        if !name.eq_ignore_ascii_case("connection") {
+            request = request.header(name, value);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let request = request.body(http_body_util::Full::new(bytes::Bytes::from(body)).map_err(
+        |never| -> wasmtime_wasi_http::p2::bindings::http::types::ErrorCode { match never {} },
+    ))?;
+
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let mut store = store(host, &stdout, &stderr);
+    let proxy = pre
+        .instantiate(&mut store)
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate the served component")?;
+    use wasmtime_wasi_http::WasiHttpView;
+    let request = store
+        .data_mut()
+        .http()
+        .new_incoming_request(
+            wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http,
+            request,
+        )
+        .map_err(anyhow::Error::from)?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let out = store
+        .data_mut()
+        .http()
+        .new_response_outparam(sender)
+        .map_err(anyhow::Error::from)?;
+    let guest = std::thread::spawn(move || {
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, request, out)
+            .map_err(|e| format!("{e:?}"))
+    });
+    let mut writer = stream;
+    match receiver.blocking_recv() {
+        Ok(Ok(response)) => {
+            let (parts, mut body) = response.into_parts();
+            let mut head = format!("HTTP/1.1 {}\r\n", parts.status);
+            for (name, value) in &parts.headers {
+                head.push_str(&format!(
+                    "{name}: {}\r\n",
+                    String::from_utf8_lossy(value.as_bytes())
+                ));
+            }
+            head.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+            writer.write_all(head.as_bytes())?;
+            let streamed = wasmtime_wasi::runtime::in_tokio(async {
+                while let Some(frame) = body.frame().await {
+                    let frame = frame.map_err(|e| anyhow::anyhow!("body error: {e:?}"))?;
+                    if let Ok(data) = frame.into_data() {
+                        if !data.is_empty() {
+                            writer.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+                            writer.write_all(&data)?;
+                            writer.write_all(b"\r\n")?;
+                        }
+                    }
+                }
+                anyhow::Ok(())
+            });
+            // A body that failed midway ends without its last chunk, as a
+            // connection cut short.
+            if streamed.is_ok() {
+                writer.write_all(b"0\r\n\r\n")?;
+            }
+        }
+        // An error code, a trap, or returning without a response.
+        Ok(Err(_)) | Err(_) => {
+            writer.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )?;
+        }
+    }
+    drop(writer);
+    let ended = guest
+        .join()
+        .map_err(|_| anyhow::anyhow!("the guest thread panicked"))?;
+    let mut logs = logs.lock().unwrap();
+    logs.push_str(&String::from_utf8_lossy(&stdout.contents()));
+    logs.push_str(&String::from_utf8_lossy(&stderr.contents()));
+    if let Err(e) = ended {
+        let first = e.lines().next().unwrap_or("").to_string();
+        logs.push_str(&format!("trapped: {first}\n"));
+    }
+    Ok(())
+}
+
+/// A response read by [`http_request`].
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Names in lower case, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one HTTP/1.1 request to `addr` over a new connection and reads
+/// the whole response (a chunked body decoded).
+pub fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HttpResponse> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of the response head")?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .context("no status line")?
+        .parse()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut rest = &raw[end + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v == "chunked");
+    let body = if chunked {
+        let mut body = Vec::new();
+        loop {
+            let line_end = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .context("a chunk without its size line")?;
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end])?.trim(), 16)?;
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            ensure_len(rest, size + 2)?;
+            body.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        body
+    } else {
+        rest.to_vec()
+    };
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn ensure_len(bytes: &[u8], len: usize) -> Result<()> {
+    if bytes.len() < len {
+        bail!("the response ends inside a chunk");
+    }
+    Ok(())
+}

@@ -31,7 +31,9 @@ impl exit::Guest for Adapter {
 /// (500 if it `failed`), then ends: the host's exit is never asked.
 fn served(failed: bool) {
     if crate::serve::run().is_some() {
-        crate::serve::answer(failed);
+        // SAFETY: the hook is bound whenever a run can be in progress
+        // (`--serve-http`).
+        unsafe { wasi_virt_layout::hooks::serve_answer(failed as u32) };
         core::arch::wasm32::unreachable();
     }
 }

@@ -15,13 +15,12 @@
 
 use crate::exports::wasi::http::outgoing_handler;
 use crate::exports::wasi::http::types::{
-    self, Duration, ErrorCode, FieldName, FieldValue, Fields,
-    FutureIncomingResponse, FutureTrailers, GuestFields, GuestFutureIncomingResponse,
-    GuestFutureTrailers, GuestIncomingBody, GuestIncomingRequest, GuestIncomingResponse,
-    GuestOutgoingBody, GuestOutgoingRequest, GuestOutgoingResponse, GuestRequestOptions,
-    GuestResponseOutparam, HeaderError, Headers, IncomingBody, IncomingResponse, InputStream,
-    IoErrorBorrow, Method, OutgoingBody, OutgoingResponse, OutputStream, ResponseOutparam, Scheme,
-    StatusCode, Trailers,
+    self, Duration, ErrorCode, FieldName, FieldValue, Fields, FutureIncomingResponse,
+    FutureTrailers, GuestFields, GuestFutureIncomingResponse, GuestFutureTrailers,
+    GuestIncomingBody, GuestIncomingRequest, GuestIncomingResponse, GuestOutgoingBody,
+    GuestOutgoingRequest, GuestOutgoingResponse, GuestRequestOptions, GuestResponseOutparam,
+    HeaderError, Headers, IncomingBody, IncomingResponse, InputStream, IoErrorBorrow, Method,
+    OutgoingBody, OutgoingResponse, OutputStream, ResponseOutparam, Scheme, StatusCode, Trailers,
 };
 use crate::io::{IoError, Sink, VInputStream, VOutputStream, VPollable};
 use crate::state::config;
@@ -392,7 +391,10 @@ fn respond(out: host::types::ResponseOutparam, response: VOutgoingResponse) {
     let built = host_response(response.status.get(), response.headers).and_then(|host| {
         let body = response.body.into_inner();
         let host_body = match &body {
-            Some(_) => Some(host.body().map_err(|()| internal_error("invalid ", "body"))?),
+            Some(_) => Some(
+                host.body()
+                    .map_err(|()| internal_error("invalid ", "body"))?,
+            ),
             None => None,
         };
         Ok((host, body.zip(host_body)))
@@ -654,7 +656,10 @@ fn send(
 /// Joins a body to the host's `host_body`: what was written to it so far
 /// goes to the host, and so will every later write; a body finished
 /// already is finished on the host too.
-fn attach(state: &RefCell<BodyState>, host_body: host::types::OutgoingBody) -> Result<(), ErrorCode> {
+fn attach(
+    state: &RefCell<BodyState>,
+    host_body: host::types::OutgoingBody,
+) -> Result<(), ErrorCode> {
     let mut state = state.borrow_mut();
     let stream = host_body
         .write()
@@ -680,7 +685,10 @@ fn attach(state: &RefCell<BodyState>, host_body: host::types::OutgoingBody) -> R
 
 /// Writes `bytes` to the host's `stream`, in the pieces a blocking write
 /// takes at most.
-pub fn write_all(stream: &crate::wasi::io::streams::OutputStream, bytes: &[u8]) -> Result<(), ErrorCode> {
+pub fn write_all(
+    stream: &crate::wasi::io::streams::OutputStream,
+    bytes: &[u8],
+) -> Result<(), ErrorCode> {
     for chunk in bytes.chunks(4096) {
         stream
             .blocking_write_and_flush(chunk)

@@ -24,7 +24,7 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{RefCell, UnsafeCell};
-use wasi_virt_layout::{Call, FLAG_STDERR_TO_RESPONSE};
+use wasi_virt_layout::{cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_IMPL};
 
 impl handler_bridge::Guest for Adapter {
     fn accept_request() -> IncomingRequest {
@@ -91,20 +91,12 @@ pub fn stderr_to_response() -> bool {
 
 impl Run {
     fn of(request: host::IncomingRequest, out: host::ResponseOutparam) -> Run {
-        let target = request.path_with_query().unwrap_or_else(|| String::from("/"));
-        let (path, query) = match target.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (target.as_str(), None),
-        };
-        let mut args = Vec::from([percent_decoded(path)]);
-        args.extend(
-            query
-                .into_iter()
-                .flat_map(|q| q.split('&'))
-                .filter(|p| !p.is_empty())
-                .map(percent_decoded),
-        );
-        let vars = cgi_variables(&request, path, query.unwrap_or(""));
+        let target = request
+            .path_with_query()
+            .unwrap_or_else(|| String::from("/"));
+        let args = cgi::arguments(&target);
+        let (path, query) = cgi::split_target(&target);
+        let vars = cgi_variables(&request, path, query);
         let stdin = request.consume().ok().and_then(|body| {
             let stream = body.stream().ok()?;
             Some((Rc::new(stream), body))
@@ -127,7 +119,11 @@ impl Run {
 
 /// The CGI/1.1 variables for `request` (RFC 3875, section 4.1), as WAGI
 /// sets them: one `HTTP_*` per header, named in capitals with `-` as `_`.
-fn cgi_variables(request: &host::IncomingRequest, path: &str, query: &str) -> Vec<(String, String)> {
+fn cgi_variables(
+    request: &host::IncomingRequest,
+    path: &str,
+    query: &str,
+) -> Vec<(String, String)> {
     let headers = request.headers().entries();
     let header = |name: &str| {
         headers
@@ -160,7 +156,7 @@ fn cgi_variables(request: &host::IncomingRequest, path: &str, query: &str) -> Ve
         ("REQUEST_METHOD", method_name(&request.method())),
         ("REQUEST_URI", full),
         ("SCRIPT_NAME", String::new()),
-        ("PATH_INFO", percent_decoded(path)),
+        ("PATH_INFO", cgi::percent_decoded(path)),
         ("QUERY_STRING", query.to_string()),
         ("CONTENT_TYPE", header("content-type")),
         ("CONTENT_LENGTH", header("content-length")),
@@ -210,30 +206,24 @@ fn method_name(method: &host::Method) -> String {
     })
 }
 
-/// `text` with each `%XX` decoded (a `%` not followed by two hex digits is
-/// kept); bytes that are not UTF-8 become U+FFFD.
-pub fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, ..) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// [`answer`] behind the `serve-answer` hook, bound only under
+/// `--serve-http`, so that `exit` carries none of it otherwise.
+#[no_mangle]
+pub extern "C" fn wasi_virt_serve_answer(failed: u32) {
+    answer(failed != 0);
 }
 
+const _: () = assert!(same_name(
+    stringify!(wasi_virt_serve_answer),
+    SERVE_ANSWER_IMPL
+));
+
+/// The library aliases the `serve-answer` import to
+/// [`wasi_virt_serve_answer`]: their types must be the same.
+const _: [unsafe extern "C" fn(u32); 2] = [hooks::serve_answer, wasi_virt_serve_answer];
+
 /// Answers the request of the run in progress, once: 500 with no body if
-/// the command `failed`, else what it wrote (see [`parse_cgi`]). Without a
+/// the command `failed`, else what it wrote (see [`cgi::parse_cgi`]). Without a
 /// run in progress (a command not served per request), does nothing.
 pub fn answer(failed: bool) {
     // SAFETY: single-threaded; no reference into the run is live here.
@@ -250,7 +240,7 @@ pub fn answer(failed: bool) {
     };
     let (status, headers, body) = match failed {
         true => (500, plain(), &[][..]),
-        false => parse_cgi(&written),
+        false => cgi::parse_cgi(&written),
     };
     let response = match host_response(status, headers) {
         Ok(response) => response,
@@ -283,70 +273,4 @@ fn send(out: host::ResponseOutparam, response: host::OutgoingResponse, body: &[u
 /// `content-type: text/plain`, the type of an answer without headers.
 fn plain() -> Vec<(String, Vec<u8>)> {
     Vec::from([(String::from("content-type"), b"text/plain".to_vec())])
-}
-
-/// A command's output as a response: an optional CGI header block
-/// (`Status: 404 Not Found`, `Content-Type: ...`, other headers, then an
-/// empty line; lines end in LF or CRLF), then the body. Output that does
-/// not start with such a block is all body, answered `200` as
-/// `text/plain`. A `Location` without `Status` is a redirect (`302`).
-pub fn parse_cgi(output: &[u8]) -> (u16, Vec<(String, Vec<u8>)>, &[u8]) {
-    let mut status = None;
-    let mut headers = Vec::new();
-    let mut rest = output;
-    loop {
-        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-            // No empty line ends the block: it was no header block.
-            return (200, plain(), output);
-        };
-        let line = &rest[..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        rest = &rest[end + 1..];
-        if line.is_empty() {
-            if headers.is_empty() && status.is_none() {
-                return (200, plain(), output);
-            }
-            break;
-        }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return (200, plain(), output);
-        };
-        let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
-        let token = !name.is_empty()
-            && name
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b));
-        if !token {
-            return (200, plain(), output);
-        }
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        if name == "status" {
-            let code = value
-                .split(|&b| b == b' ')
-                .next()
-                .and_then(|c| core::str::from_utf8(c).ok()?.parse::<u16>().ok());
-            match code {
-                Some(code) if (100..=599).contains(&code) => status = Some(code),
-                _ => return (500, plain(), &[]),
-            }
-        } else {
-            headers.push((name, value.to_vec()));
-        }
-    }
-    if !headers.iter().any(|(n, _)| n == "content-type") {
-        headers.push((String::from("content-type"), b"text/plain".to_vec()));
-    }
-    let redirect = headers.iter().any(|(n, _)| n == "location");
-    let status = status.unwrap_or(if redirect { 302 } else { 200 });
-    (status, headers, rest)
-}
-
-fn trim(mut bytes: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = bytes {
-        bytes = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = bytes {
-        bytes = rest;
-    }
-    bytes
 }

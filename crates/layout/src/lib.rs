@@ -27,6 +27,7 @@ extern crate alloc;
 
 use core::fmt;
 
+pub mod cgi;
 pub mod heap;
 pub mod net;
 pub mod path;
@@ -119,7 +120,17 @@ hooks! {
     /// that nothing reaches, so that building the host's request is removed
     /// as dead code.
     HTTP_SEND = "http-send" => fn http_send(query: *mut u8, answer: *mut u8);
+    /// `serve-answer(failed)`: answers the request of a command served per
+    /// request (`virtual-adapter/src/serve.rs`), with 500 if `failed` is not
+    /// 0; `exit` calls it. Bound to [`SERVE_ANSWER_IMPL`] under
+    /// `--serve-http`, else a trap that nothing reaches, so that answering
+    /// through the host's `wasi:http/types` is removed as dead code.
+    SERVE_ANSWER = "serve-answer" => fn serve_answer(failed: u32);
 }
+
+/// The export name of the adapter's answer to a served request, which the
+/// library binds to the [`SERVE_ANSWER`] hook under `--serve-http`.
+pub const SERVE_ANSWER_IMPL: &str = "wasi_virt_serve_answer";
 
 /// The export name of the adapter's sender of outgoing requests, which the
 /// library binds to the [`HTTP_SEND`] hook when HTTP may pass.

@@ -133,10 +133,15 @@ fn stderr_mode(text: &str) -> Result<StderrMode, String> {
     if text == "stdout" {
         return Ok(StderrMode::Stdout);
     }
-    text.parse::<StdioMode>().map(StderrMode::Mode).map_err(|_| {
-        let modes: Vec<&str> = StdioMode::ALL.map(StdioMode::name).to_vec();
-        format!("expected one of {}, or stdout (with --serve-http)", modes.join(", "))
-    })
+    text.parse::<StdioMode>()
+        .map(StderrMode::Mode)
+        .map_err(|_| {
+            let modes: Vec<&str> = StdioMode::ALL.map(StdioMode::name).to_vec();
+            format!(
+                "expected one of {}, or stdout (with --serve-http)",
+                modes.join(", ")
+            )
+        })
 }
 
 fn stdio_mode() -> impl TypedValueParser<Value = StdioMode> {

@@ -1,0 +1,208 @@
+//! The pure part of serving a command per request (`--serve-http`,
+//! `virtual-adapter/src/serve.rs`): its arguments from the request target,
+//! and its response from what it wrote. Here so that the host tests it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The arguments for request target `target` (`/probe?cat&/data/a.txt`):
+/// the path, then each `&`-separated query parameter that is not empty,
+/// each percent-decoded (`+` is kept: it is a space only in HTML forms).
+pub fn arguments(target: &str) -> Vec<String> {
+    let (path, query) = split_target(target);
+    let mut args = Vec::from([percent_decoded(path)]);
+    args.extend(
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(percent_decoded),
+    );
+    args
+}
+
+/// `(path, query)` of a request target; the query is empty without `?`.
+pub fn split_target(target: &str) -> (&str, &str) {
+    target.split_once('?').unwrap_or((target, ""))
+}
+
+/// `text` with each `%XX` decoded (a `%` not followed by two hex digits is
+/// kept); bytes that are not UTF-8 become U+FFFD.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What a command wrote, as a response: `(status, headers, body)`.
+pub type Answer<'a> = (u16, Vec<(String, Vec<u8>)>, &'a [u8]);
+
+/// `content-type: text/plain`, the type of an answer without headers.
+fn plain() -> Vec<(String, Vec<u8>)> {
+    Vec::from([(String::from("content-type"), b"text/plain".to_vec())])
+}
+
+/// A command's output as a response: an optional CGI header block
+/// (`Status: 404 Not Found`, `Content-Type: ...`, other headers, then an
+/// empty line; lines end in LF or CRLF), then the body. Output that does
+/// not start with such a block is all body, answered `200` as
+/// `text/plain`. A `Location` without `Status` is a redirect (`302`).
+pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
+    let mut status = None;
+    let mut headers = Vec::new();
+    let mut rest = output;
+    loop {
+        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            // No empty line ends the block: it was no header block.
+            return (200, plain(), output);
+        };
+        let line = &rest[..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        rest = &rest[end + 1..];
+        if line.is_empty() {
+            if headers.is_empty() && status.is_none() {
+                return (200, plain(), output);
+            }
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return (200, plain(), output);
+        };
+        let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
+        let token = !name.is_empty()
+            && name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b));
+        if !token {
+            return (200, plain(), output);
+        }
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if name == "status" {
+            let code = value
+                .split(|&b| b == b' ')
+                .next()
+                .and_then(|c| core::str::from_utf8(c).ok()?.parse::<u16>().ok());
+            match code {
+                Some(code) if (100..=599).contains(&code) => status = Some(code),
+                _ => return (500, plain(), &[]),
+            }
+        } else {
+            headers.push((name, value.to_vec()));
+        }
+    }
+    if !headers.iter().any(|(n, _)| n == "content-type") {
+        headers.push((String::from("content-type"), b"text/plain".to_vec()));
+    }
+    let redirect = headers.iter().any(|(n, _)| n == "location");
+    let status = status.unwrap_or(if redirect { 302 } else { 200 });
+    (status, headers, rest)
+}
+
+fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn arguments_are_the_path_and_each_parameter_decoded() {
+        assert_eq!(
+            arguments("/probe?cat&/data/a.txt"),
+            ["/probe", "cat", "/data/a.txt"]
+        );
+        assert_eq!(
+            arguments("/p?a%20b&&c%2Fd&e+f&%zz&%4"),
+            ["/p", "a b", "c/d", "e+f", "%zz", "%4"]
+        );
+        assert_eq!(arguments("/only"), ["/only"]);
+        assert_eq!(arguments("/%E2%9C%93?%FF"), ["/\u{2713}", "\u{fffd}"]);
+    }
+
+    fn header(answer: &Answer<'_>, name: &str) -> Option<String> {
+        answer
+            .1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+    }
+
+    #[test]
+    fn output_without_a_header_block_is_all_body() {
+        for text in [
+            "plain text\n",
+            "no newline",
+            "a: b\nstill no blank line",
+            "\nbody",
+            "not a header\n\nx",
+        ] {
+            let answer = parse_cgi(text.as_bytes());
+            assert_eq!(answer.0, 200, "{text:?}");
+            assert_eq!(answer.2, text.as_bytes(), "{text:?}");
+            assert_eq!(
+                header(&answer, "content-type").as_deref(),
+                Some("text/plain")
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_block_sets_status_and_headers() {
+        let answer = parse_cgi(
+            b"Status: 404 Not Found\r\nContent-Type: text/html\r\nX-A:  1 \r\n\r\n<p>gone</p>",
+        );
+        assert_eq!(answer.0, 404);
+        assert_eq!(
+            header(&answer, "content-type").as_deref(),
+            Some("text/html")
+        );
+        assert_eq!(header(&answer, "x-a").as_deref(), Some("1"));
+        assert_eq!(header(&answer, "status"), None);
+        assert_eq!(answer.2, b"<p>gone</p>");
+
+        let answer = parse_cgi(b"X-Only: yes\n\nbody");
+        assert_eq!((answer.0, answer.2), (200, &b"body"[..]));
+        assert_eq!(
+            header(&answer, "content-type").as_deref(),
+            Some("text/plain")
+        );
+
+        let answer = parse_cgi(b"Location: /elsewhere\n\n");
+        assert_eq!(answer.0, 302);
+        assert_eq!(answer.2, b"");
+    }
+
+    #[test]
+    fn a_bad_status_is_a_failed_run() {
+        for text in ["Status: 99\n\n", "Status: teapot\n\nx", "Status: 600\n\n"] {
+            let answer = parse_cgi(text.as_bytes());
+            assert_eq!((answer.0, answer.2), (500, &b""[..]), "{text:?}");
+        }
+        let _ = vec![0u8];
+    }
+}
