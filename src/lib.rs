@@ -53,7 +53,7 @@ pub use policy::{
     ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs, DEFAULT_MEMORY_LIMIT,
 };
 pub use rename::rename_top_level;
-pub use report::{Output, PermissionCheck, Report, SubsystemReport};
+pub use report::{Output, PermissionCheck, Report, Serving, SubsystemReport};
 pub use subsystem::Subsystem;
 pub use virt::{VirtResult, WasiVirt};
 pub use wasi_virt_layout::net::{Family, Kind as RuleKind};

@@ -38,6 +38,20 @@ pub struct Report {
     pub plugged: Vec<(String, String)>,
     /// The declared permissions, if any, and whether they were checked.
     pub permissions: Option<PermissionCheck>,
+    /// How the output serves HTTP, if it does.
+    pub serving: Option<Serving>,
+}
+
+/// How an output serves HTTP (README, "Serving HTTP").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serving {
+    /// The component's own `wasi:http/incoming-handler`, behind a front.
+    Handler,
+    /// A command run once per request (`--serve-http`).
+    Command {
+        /// Whether its stderr goes into the response too.
+        stderr_too: bool,
+    },
 }
 
 /// Declared permissions in the report.
@@ -112,6 +126,7 @@ impl Report {
             input: None,
             plugged: Vec::new(),
             permissions: None,
+            serving: None,
         }
     }
 }
@@ -166,6 +181,10 @@ impl Report {
                 "checked": p.checked,
             })),
             "debug": self.debug,
+            "serving": self.serving.map(|s| match s {
+                Serving::Handler => "handler",
+                Serving::Command { .. } => "command",
+            }),
             "imports": imports,
             "by-permission": by_permission,
         })
@@ -196,6 +215,21 @@ impl fmt::Display for Report {
             for s in &self.subsystems {
                 writeln!(f, "  {}: {}", s.label, s.setting)?;
             }
+        }
+        match self.serving {
+            Some(Serving::Handler) => writeln!(
+                f,
+                "serves HTTP: the component's handler, its requests and responses through the \
+                 adapter"
+            )?,
+            Some(Serving::Command { stderr_too }) => writeln!(
+                f,
+                "serves HTTP: the command, once per request (arguments from the path and query, \
+                 the body as stdin, CGI variables, stdout{} as the response; stdio above is the \
+                 rest)",
+                if stderr_too { " and stderr" } else { "" }
+            )?,
+            None => {}
         }
         if !self.rules.is_empty() {
             writeln!(f, "network rules ({}):", self.rules.len())?;

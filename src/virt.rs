@@ -396,13 +396,30 @@ impl WasiVirt {
                 Output::Standalone,
             ),
         };
-        self.result(bytes, files, output, version, &exports)
+        let mut prepared = self.result(bytes, files, output, version, &exports)?;
+        prepared.report.serving = serving.map(|s| match s {
+            Serving::Handler => crate::report::Serving::Handler,
+            Serving::Run => crate::report::Serving::Command {
+                stderr_too: self
+                    .policy
+                    .serve_http
+                    .as_ref()
+                    .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout),
+            },
+        });
+        Ok(prepared)
     }
 
     /// This builder as `--serve-http` runs it: the command's environment,
     /// stdio and exit always come from the adapter, which hands it its
     /// request through them.
     fn served_command(&self) -> Result<WasiVirt> {
+        if self.component.is_none() {
+            bail!(
+                "--serve-http turns a command into a served component, and a standalone \
+                 adapter has none; give the component to serve"
+            );
+        }
         let mut served = self.clone();
         let policy = &mut served.policy;
         if let Some(StdioPolicy {

@@ -170,6 +170,9 @@ fn a_served_component_is_virtualized() {
     }
 }
 
+/// A request: method, target, headers, body.
+type Request<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 #[test]
 fn a_served_component_answers_as_the_host_answers_it_unvirtualized() {
     // The same requests to the component as it was, given by the host what
@@ -183,7 +186,7 @@ fn a_served_component_answers_as_the_host_answers_it_unvirtualized() {
     host.env.insert("UPSTREAM".into(), upstream.to_string());
     let direct = HttpServer::start(&guest, &host).unwrap();
     let body = pattern(1 << 20);
-    let requests: [(&str, &str, &[(&str, &str)], &[u8]); 6] = [
+    let requests: [Request<'_>; 6] = [
         ("GET", "/file?/data/greeting.txt", &[], b""),
         ("GET", "/file?/data/sub", &[], b""),
         ("GET", "/file?/data/absent.txt", &[], b""),
