@@ -8,6 +8,10 @@
 //!   64 KiB writes by the `probe` guest, through the adapter and without it.
 //! - What network rules cost in bytes: the `net-probe` guest with sockets
 //!   denied, then with one, two and ten rules.
+//! - Serving HTTP: the bytes a served output adds (`http-server` with its
+//!   log and a mount; `cgi-app` under `--serve-http`), and the median time
+//!   of a request over loopback to each, beside the served component
+//!   unvirtualized.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -106,12 +110,72 @@ fn main() {
 
     let (deny_all_added, cli_wall) = every_interface();
     network_rules();
+    serving();
     passthrough_overhead();
 
     println!("goals (`benches/goals.sh` prints these with the mount and example.sh rows)");
     goals::ENV_ONLY_BYTES.print(env_only_added as f64);
     goals::DENY_ALL_BYTES.print(deny_all_added as f64);
     goals::CLI_WALL.print(cli_wall);
+}
+
+/// What serving HTTP costs: bytes added, and the median of `runs` GET
+/// requests over loopback to the harness's host (a fresh instance each, as
+/// `wasmtime serve` does).
+fn serving() {
+    let runs = 40;
+    let time = |bytes: &[u8], host: &harness::Host, target: &str| {
+        let server = harness::HttpServer::start(bytes, host).unwrap();
+        let once = || {
+            let start = Instant::now();
+            let r = harness::http_request(server.addr, "GET", target, &[], b"").unwrap();
+            assert_eq!(r.status, 200, "{}", server.logs());
+            start.elapsed()
+        };
+        once();
+        median((0..runs).map(|_| once()).collect())
+    };
+    let server = harness::guest("http-server");
+    let mut virt = WasiVirt::new();
+    virt.deny_all();
+    virt.stdio().stdout = wasi_virt::StdioMode::Allow;
+    virt.fs().virtual_preopen("/data", "tests/fixtures/data");
+    virt.compose(server.clone());
+    let served = virt.finish().unwrap();
+    let mut host = harness::Host::default();
+    host.preopens
+        .insert("/data".into(), "tests/fixtures/data".into());
+    let target = "/file?/data/greeting.txt";
+    let direct = time(&server, &host, target);
+    let through = time(&served.bytes, &harness::Host::default(), target);
+    println!("serving http-server (stdout allowed, /data embedded; {runs} requests each)");
+    println!("  component:                 {:>8} bytes", server.len());
+    println!(
+        "  added by virtualization:   {:>8} bytes",
+        served.bytes.len() as i64 - server.len() as i64
+    );
+    println!(
+        "  GET {target}: median {:.2} ms virtualized, {:.2} ms as it was (ratio {:.2})",
+        ms(through),
+        ms(direct),
+        ms(through) / ms(direct)
+    );
+
+    let command = harness::guest("cgi-app");
+    let mut virt = WasiVirt::new();
+    virt.deny_all();
+    virt.serve_http();
+    virt.compose(command.clone());
+    let served = virt.finish().unwrap();
+    let target = "/app?args&a&b";
+    let through = time(&served.bytes, &harness::Host::default(), target);
+    println!("serving cgi-app under --serve-http, deny-all ({runs} requests)");
+    println!("  component:                 {:>8} bytes", command.len());
+    println!(
+        "  added by virtualization:   {:>8} bytes",
+        served.bytes.len() as i64 - command.len() as i64
+    );
+    println!("  GET {target}: median {:.2} ms", ms(through));
 }
 
 /// The bytes network rules add to the deny-all output of `net-probe`. A

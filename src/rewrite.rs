@@ -25,8 +25,8 @@ use live::{Live, Roots, Stub};
 use summary::Summary;
 use wasi_virt_layout::{
     file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, HTTP_SEND, HTTP_SEND_IMPL, MEMFS,
-    MEMFS_IMPL, NET, NET_IMPL, PASSIVE_READ, SEEDED, SEEDED_IMPL, SERVE_ANSWER, SERVE_ANSWER_IMPL,
-    TRACE, TRACE_IMPL,
+    MEMFS_IMPL, NET, NET_IMPL, PASSIVE_READ, SEEDED, SEEDED_IMPL, SERVE, SERVE_IMPL, TRACE,
+    TRACE_IMPL,
 };
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
@@ -65,9 +65,8 @@ pub struct Plan<'a> {
     pub seeded: bool,
     /// Whether HTTP may pass to the host: binds the `http-send` hook.
     pub http_send: bool,
-    /// Whether a command is served per request: binds the `serve-answer`
-    /// hook.
-    pub serve_answer: bool,
+    /// Whether a command is served per request: binds the `serve` hook.
+    pub serve: bool,
 }
 
 /// The name of the custom section that follows the data section of an
@@ -93,7 +92,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         (MEMFS, MEMFS_IMPL, plan.memfs),
         (SEEDED, SEEDED_IMPL, plan.seeded),
         (HTTP_SEND, HTTP_SEND_IMPL, plan.http_send),
-        (SERVE_ANSWER, SERVE_ANSWER_IMPL, plan.serve_answer),
+        (SERVE, SERVE_IMPL, plan.serve),
     ]
     .into_iter()
     .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())

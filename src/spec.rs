@@ -9,7 +9,7 @@ use crate::subsystem::REGISTRY;
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
-    FLAG_NET_HTTP, FLAG_NET_SOCKETS, FLAG_STDERR_TO_RESPONSE,
+    FLAG_NET_HTTP, FLAG_NET_SOCKETS, FLAG_SERVE_RUN, FLAG_STDERR_TO_RESPONSE,
 };
 
 /// Encodes the configuration for `policy`, with the embedded `tree`.
@@ -65,6 +65,7 @@ fn flags(policy: &Policy) -> u32 {
                 .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout),
             FLAG_STDERR_TO_RESPONSE,
         ),
+        (policy.serve_http.is_some(), FLAG_SERVE_RUN),
     ]
     .into_iter()
     .filter_map(|(on, bit)| on.then_some(bit))

@@ -665,7 +665,7 @@ impl WasiVirt {
             memfs: !tree.memory.is_empty(),
             seeded: matches!(self.policy.random, Some(RandomPolicy::Seed(_))),
             http_send: crate::spec::http_passes(&config)?,
-            serve_answer: serving == Some(Serving::Run),
+            serve: serving == Some(Serving::Run),
         };
         let rewritten =
             rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;

@@ -7,7 +7,7 @@ use crate::wasi::cli::environment as host;
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use wasi_virt_layout::{Call, HostFilterMode, Source};
+use wasi_virt_layout::{Call, HostFilterMode, Source, SERVE_ARGS, SERVE_VARS};
 
 impl Guest for Adapter {
     fn get_environment() -> Vec<(String, String)> {
@@ -30,20 +30,18 @@ impl Guest for Adapter {
         );
         // A command served per request also sees its request's CGI
         // variables, after the policy's, which win over them.
-        if let Some(run) = crate::serve::run() {
-            for (name, value) in &run.vars {
-                if !out.iter().any(|(n, _)| n == name) {
-                    out.push((name.clone(), value.clone()));
-                }
-            }
+        if crate::state::serving() {
+            // SAFETY: the hook is bound under `--serve-http`; for
+            // `SERVE_VARS` it adds to the variables it is handed.
+            unsafe { wasi_virt_layout::hooks::serve(SERVE_VARS, &mut out as *mut _ as *mut u8) };
         }
         out
     }
 
     fn get_arguments() -> Vec<String> {
         trace!(Call::GetArguments);
-        if let Some(run) = crate::serve::run() {
-            return run.args.clone();
+        if crate::state::serving() {
+            return crate::serve::ask(SERVE_ARGS);
         }
         match env().args {
             Source::Host => host::get_arguments(),

@@ -30,10 +30,13 @@ impl exit::Guest for Adapter {
 /// A command served per request that exits answers its request first
 /// (500 if it `failed`), then ends: the host's exit is never asked.
 fn served(failed: bool) {
-    if crate::serve::run().is_some() {
-        // SAFETY: the hook is bound whenever a run can be in progress
-        // (`--serve-http`).
-        unsafe { wasi_virt_layout::hooks::serve_answer(failed as u32) };
+    if crate::state::serving() {
+        use wasi_virt_layout::{SERVE_ANSWER_FAILED, SERVE_ANSWER_OK};
+        let () = crate::serve::ask(if failed {
+            SERVE_ANSWER_FAILED
+        } else {
+            SERVE_ANSWER_OK
+        });
         core::arch::wasm32::unreachable();
     }
 }

@@ -11,9 +11,11 @@
 //!   (returning or calling `exit`) so that a failed run answers 500 whole.
 
 use crate::exports::wasi::http::types::{IncomingRequest, ResponseOutparam};
+use crate::exports::wasi::io::streams::{InputStream, OutputStream};
 use crate::exports::wasi_virt::serve::{handler_bridge, run_bridge};
 use crate::http::{host_response, write_all, VIncomingRequest, VResponseOutparam};
 use crate::io::Sink;
+use crate::io::{VInputStream, VOutputStream};
 use crate::state::config;
 use crate::wasi::http::types as host;
 use crate::wasi::io::streams::InputStream as HostInputStream;
@@ -24,7 +26,11 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{RefCell, UnsafeCell};
-use wasi_virt_layout::{cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_IMPL};
+use core::mem::MaybeUninit;
+use wasi_virt_layout::{
+    cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_OK, SERVE_ARGS, SERVE_IMPL,
+    SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS,
+};
 
 impl handler_bridge::Guest for Adapter {
     fn accept_request() -> IncomingRequest {
@@ -48,22 +54,22 @@ impl run_bridge::Guest for Adapter {
     }
 
     fn end_run(failed: bool) {
-        answer(failed);
+        answer_run(failed);
     }
 }
 
 /// A command's run for one request.
-pub struct Run {
+struct Run {
     /// `argv`: the path, then each query parameter.
-    pub args: Vec<String>,
+    args: Vec<String>,
     /// The CGI variables.
-    pub vars: Vec<(String, String)>,
+    vars: Vec<(String, String)>,
     /// The request body, stdin; the stream is a child of the body, which
     /// is kept for as long.
     stdin: Option<(Rc<HostInputStream>, host::IncomingBody)>,
     /// Where stdout (and stderr, with `--stderr=stdout`) goes until the
     /// run ends.
-    pub stdout: Rc<RefCell<Sink>>,
+    stdout: Rc<RefCell<Sink>>,
     /// The host's outparam, until the answer is set.
     out: Option<host::ResponseOutparam>,
     /// The request itself, parent of its body: dropped after it.
@@ -78,7 +84,7 @@ unsafe impl Sync for Current {}
 static RUN: Current = Current(UnsafeCell::new(None));
 
 /// The run in progress, if the command is served per request.
-pub fn run() -> Option<&'static Run> {
+fn run() -> Option<&'static Run> {
     // SAFETY: single-threaded; the run is replaced only by `begin-run`,
     // before the command runs.
     unsafe { (*RUN.0.get()).as_ref() }
@@ -112,7 +118,7 @@ impl Run {
     }
 
     /// The request body, for stdin.
-    pub fn stdin(&self) -> Option<Rc<HostInputStream>> {
+    fn stdin(&self) -> Option<Rc<HostInputStream>> {
         self.stdin.as_ref().map(|(s, _)| s.clone())
     }
 }
@@ -206,26 +212,79 @@ fn method_name(method: &host::Method) -> String {
     })
 }
 
-/// [`answer`] behind the `serve-answer` hook, bound only under
-/// `--serve-http`, so that `exit` carries none of it otherwise.
-#[no_mangle]
-pub extern "C" fn wasi_virt_serve_answer(failed: u32) {
-    answer(failed != 0);
+/// Asks the `serve` hook `query` (a `SERVE_*` of the layout): only under
+/// `--serve-http` ([`crate::state::serving`]), where the hook is bound.
+pub fn ask<T>(query: u32) -> T {
+    let mut answer = MaybeUninit::<T>::uninit();
+    // SAFETY: the hook (`wasi_virt_serve`, bound under `--serve-http`, as
+    // the caller checked) writes a `T` for `query`.
+    unsafe {
+        hooks::serve(query, answer.as_mut_ptr() as *mut u8);
+        answer.assume_init()
+    }
 }
 
-const _: () = assert!(same_name(
-    stringify!(wasi_virt_serve_answer),
-    SERVE_ANSWER_IMPL
-));
+/// The command's side of the request in progress, behind the `serve` hook:
+/// bound only under `--serve-http`, so that no other output carries it.
+///
+/// # Safety
+/// `answer` points at room for the value `query` is answered with:
+/// `Vec<String>` (args), the `Vec<(String, String)>` of variables to add
+/// to (variables),
+/// `InputStream`, `OutputStream`, or nothing (the answers).
+#[no_mangle]
+pub unsafe extern "C" fn wasi_virt_serve(query: u32, answer: *mut u8) {
+    let Some(run) = run() else {
+        // `end-run` has not begun one: the command runs outside a request.
+        crate::trap(Call::Serve, &[]);
+    };
+    // SAFETY: as the caller promised.
+    unsafe {
+        match query {
+            SERVE_ARGS => write(answer, run.args.clone()),
+            SERVE_VARS => {
+                // The policy's variables win over the request's.
+                let vars = &mut *(answer as *mut Vec<(String, String)>);
+                for (name, value) in &run.vars {
+                    if !vars.iter().any(|(n, _)| n == name) {
+                        vars.push((name.clone(), value.clone()));
+                    }
+                }
+            }
+            SERVE_STDIN => write(
+                answer,
+                InputStream::new(match run.stdin() {
+                    Some(body) => VInputStream::Body(body),
+                    None => VInputStream::Empty,
+                }),
+            ),
+            SERVE_OUTPUT => write(
+                answer,
+                OutputStream::new(VOutputStream::Shared(run.stdout.clone())),
+            ),
+            SERVE_ANSWER_OK => answer_run(false),
+            _ => answer_run(true),
+        }
+    }
+}
 
-/// The library aliases the `serve-answer` import to
-/// [`wasi_virt_serve_answer`]: their types must be the same.
-const _: [unsafe extern "C" fn(u32); 2] = [hooks::serve_answer, wasi_virt_serve_answer];
+/// # Safety
+/// `to` points at room for a `T`.
+unsafe fn write<T>(to: *mut u8, value: T) {
+    // SAFETY: as the caller promised.
+    unsafe { core::ptr::write(to as *mut T, value) }
+}
+
+const _: () = assert!(same_name(stringify!(wasi_virt_serve), SERVE_IMPL));
+
+/// The library aliases the `serve` import to [`wasi_virt_serve`]: their
+/// types must be the same.
+const _: [unsafe extern "C" fn(u32, *mut u8); 2] = [hooks::serve, wasi_virt_serve];
 
 /// Answers the request of the run in progress, once: 500 with no body if
 /// the command `failed`, else what it wrote (see [`cgi::parse_cgi`]). Without a
 /// run in progress (a command not served per request), does nothing.
-pub fn answer(failed: bool) {
+fn answer_run(failed: bool) {
     // SAFETY: single-threaded; no reference into the run is live here.
     let Some(run) = (unsafe { (*RUN.0.get()).as_mut() }) else {
         return;

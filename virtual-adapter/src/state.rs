@@ -5,7 +5,7 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use wasi_virt_layout::heap::{Heap, PAGE};
 use wasi_virt_layout::{
-    flags_of, same_name, Anchor, Config, Env, Error, ANCHOR_SYMBOL, FLAG_DEBUG,
+    flags_of, same_name, Anchor, Config, Env, Error, ANCHOR_SYMBOL, FLAG_DEBUG, FLAG_SERVE_RUN,
 };
 
 /// Patched by the host library (see `wasi_virt_layout`). Read only through
@@ -77,6 +77,13 @@ pub fn env() -> &'static Env<'static> {
 /// Whether `--debug` tracing is on, read from the flags word alone.
 pub fn debug() -> bool {
     flags_of(blob()) & FLAG_DEBUG != 0
+}
+
+/// Whether the command is served per request (`--serve-http`), read from
+/// the flags word alone (one function, not inlined at each of its callers).
+#[inline(never)]
+pub fn serving() -> bool {
+    flags_of(blob()) & FLAG_SERVE_RUN != 0
 }
 
 /// The global allocator: the layout's heap over `memory.grow`.

@@ -20,7 +20,7 @@ use crate::Adapter;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use wasi_virt_layout::{Call, StdioMode, Stream};
+use wasi_virt_layout::{Call, StdioMode, Stream, SERVE_OUTPUT, SERVE_STDIN};
 
 /// Stdin baked into the configuration: its bytes, then end of stream. Like
 /// the host's stdin, it is one stream: every `get-stdin` reads on from where
@@ -51,11 +51,8 @@ impl crate::io::Source for Baked {
 impl stdin::Guest for Adapter {
     fn get_stdin() -> InputStream {
         trace!(Call::GetStdin);
-        if let Some(run) = crate::serve::run() {
-            return InputStream::new(match run.stdin() {
-                Some(body) => VInputStream::Body(body),
-                None => VInputStream::Empty,
-            });
+        if crate::state::serving() {
+            return crate::serve::ask(SERVE_STDIN);
         }
         if let Some(bytes) = config().stdin {
             return InputStream::new(VInputStream::Source(Box::new(Baked(bytes))));
@@ -71,10 +68,8 @@ impl stdin::Guest for Adapter {
 fn output(stream: Stream, host: fn() -> crate::wasi::io::streams::OutputStream) -> OutputStream {
     // A command served per request writes its response on stdout, and
     // with `--stderr=stdout` on stderr too.
-    if let Some(run) = crate::serve::run() {
-        if stream == Stream::Stdout || crate::serve::stderr_to_response() {
-            return OutputStream::new(VOutputStream::Shared(run.stdout.clone()));
-        }
+    if crate::state::serving() && (stream == Stream::Stdout || crate::serve::stderr_to_response()) {
+        return crate::serve::ask(SERVE_OUTPUT);
     }
     OutputStream::new(match config().stream(stream) {
         StdioMode::Allow => VOutputStream::Host(host()),
@@ -118,7 +113,7 @@ impl TerminalOutputGuest for Adapter {
 /// Whether `stream` is the host's, and so may be a terminal: never while
 /// a command is served per request.
 fn allowed(stream: Stream) -> bool {
-    config().stream(stream) == StdioMode::Allow && crate::serve::run().is_none()
+    config().stream(stream) == StdioMode::Allow && !crate::state::serving()
 }
 
 impl terminal_stdin::Guest for Adapter {

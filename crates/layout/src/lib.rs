@@ -120,17 +120,32 @@ hooks! {
     /// that nothing reaches, so that building the host's request is removed
     /// as dead code.
     HTTP_SEND = "http-send" => fn http_send(query: *mut u8, answer: *mut u8);
-    /// `serve-answer(failed)`: answers the request of a command served per
-    /// request (`virtual-adapter/src/serve.rs`), with 500 if `failed` is not
-    /// 0; `exit` calls it. Bound to [`SERVE_ANSWER_IMPL`] under
-    /// `--serve-http`, else a trap that nothing reaches, so that answering
-    /// through the host's `wasi:http/types` is removed as dead code.
-    SERVE_ANSWER = "serve-answer" => fn serve_answer(failed: u32);
+    /// `serve(query, answer)`: what a command served per request
+    /// (`--serve-http`) gets instead of the host's: one of the `SERVE_*`
+    /// queries, its answer written to `answer` as a value of the adapter's
+    /// own types (`virtual-adapter/src/serve.rs`). Called only under
+    /// [`FLAG_SERVE_RUN`], and bound to [`SERVE_IMPL`] then, else a trap
+    /// that nothing reaches, so that the request's arguments, variables,
+    /// streams and answer are removed as dead code.
+    SERVE = "serve" => fn serve(query: u32, answer: *mut u8);
 }
 
-/// The export name of the adapter's answer to a served request, which the
-/// library binds to the [`SERVE_ANSWER`] hook under `--serve-http`.
-pub const SERVE_ANSWER_IMPL: &str = "wasi_virt_serve_answer";
+/// The export name of the adapter's side of a command served per request,
+/// which the library binds to the [`SERVE`] hook under `--serve-http`.
+pub const SERVE_IMPL: &str = "wasi_virt_serve";
+
+/// [`SERVE`]: the arguments, from the request target.
+pub const SERVE_ARGS: u32 = 0;
+/// [`SERVE`]: the CGI variables.
+pub const SERVE_VARS: u32 = 1;
+/// [`SERVE`]: stdin, the request body.
+pub const SERVE_STDIN: u32 = 2;
+/// [`SERVE`]: a stream into the response.
+pub const SERVE_OUTPUT: u32 = 3;
+/// [`SERVE`]: answer the request, the run having succeeded.
+pub const SERVE_ANSWER_OK: u32 = 4;
+/// [`SERVE`]: answer the request, the run having failed (500).
+pub const SERVE_ANSWER_FAILED: u32 = 5;
 
 /// The export name of the adapter's sender of outgoing requests, which the
 /// library binds to the [`HTTP_SEND`] hook when HTTP may pass.
@@ -299,6 +314,11 @@ pub const FLAG_NET_HTTP: u32 = 1 << 2;
 /// Flag bit: a command served per request (`--serve-http`) writes its
 /// stderr into the response, interleaved with its stdout.
 pub const FLAG_STDERR_TO_RESPONSE: u32 = 1 << 3;
+
+/// Flag bit: the command is served per request (`--serve-http`); its
+/// arguments, variables, stdin, stdout and exit go through the [`SERVE`]
+/// hook.
+pub const FLAG_SERVE_RUN: u32 = 1 << 4;
 
 /// Bits of [`Config::allow`]: a subsystem whose bit is set passes calls
 /// through to the host; one whose bit is clear denies them.
