@@ -429,7 +429,7 @@ impl WasiVirt {
         {
             bail!(
                 "--serve-http gives the command its request body as stdin, so stdin cannot be \
-                 baked in too; remove --stdin-file"
+                 baked in too; remove --stdin-file (or the policy's stdin content)"
             );
         }
         policy.env.get_or_insert_with(EnvPolicy::default);

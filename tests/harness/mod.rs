@@ -804,7 +804,7 @@ fn serve_request(
         // An error code, a trap, or returning without a response.
         Ok(Err(_)) | Err(_) => {
             writer.write_all(
-                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                b"HTTP/1.1 500 Internal Server Error\r\nx-harness: no-response\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
             )?;
         }
     }

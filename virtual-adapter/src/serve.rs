@@ -28,8 +28,8 @@ use alloc::vec::Vec;
 use core::cell::{RefCell, UnsafeCell};
 use core::mem::MaybeUninit;
 use wasi_virt_layout::{
-    cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_OK, SERVE_ARGS, SERVE_IMPL,
-    SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS,
+    cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_FAILED, SERVE_ANSWER_OK,
+    SERVE_ARGS, SERVE_IMPL, SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS,
 };
 
 impl handler_bridge::Guest for Adapter {
@@ -46,10 +46,15 @@ impl handler_bridge::Guest for Adapter {
 impl run_bridge::Guest for Adapter {
     fn begin_run() {
         trace!(Call::Serve);
+        // A run's streams may still be held by the command, so a second
+        // request cannot replace it: each request needs its own instance.
+        if run().is_some() {
+            crate::trap(Call::RunTwice, &[]);
+        }
         let request = mailbox::take_request();
         let out = mailbox::take_response_out();
         let run = Run::of(request, out);
-        // SAFETY: single-threaded; nothing borrows the run across this.
+        // SAFETY: single-threaded; no run was set, so nothing borrows one.
         unsafe { *RUN.0.get() = Some(run) };
     }
 
@@ -174,6 +179,11 @@ fn cgi_variables(
         vars.push((String::from("HTTPS"), String::from("on")));
     }
     for (name, value) in &headers {
+        // A client's `Proxy` header would be `HTTP_PROXY`, which programs
+        // take for their outgoing proxy ("httpoxy"): it is left out.
+        if name.eq_ignore_ascii_case("proxy") {
+            continue;
+        }
         let name: String = name
             .chars()
             .map(|c| match c {
@@ -234,9 +244,14 @@ pub fn ask<T>(query: u32) -> T {
 /// `InputStream`, `OutputStream`, or nothing (the answers).
 #[no_mangle]
 pub unsafe extern "C" fn wasi_virt_serve(query: u32, answer: *mut u8) {
+    match query {
+        SERVE_ANSWER_OK => return answer_run(false),
+        SERVE_ANSWER_FAILED => return answer_run(true),
+        _ => {}
+    }
     let Some(run) = run() else {
-        // `end-run` has not begun one: the command runs outside a request.
-        crate::trap(Call::Serve, &[]);
+        // `begin-run` has not begun one: the command runs outside a request.
+        crate::trap(Call::RunOutsideRequest, &[]);
     };
     // SAFETY: as the caller promised.
     unsafe {
@@ -262,8 +277,7 @@ pub unsafe extern "C" fn wasi_virt_serve(query: u32, answer: *mut u8) {
                 answer,
                 OutputStream::new(VOutputStream::Shared(run.stdout.clone())),
             ),
-            SERVE_ANSWER_OK => answer_run(false),
-            _ => answer_run(true),
+            _ => crate::trap(Call::RunOutsideRequest, &[]),
         }
     }
 }

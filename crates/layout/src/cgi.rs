@@ -61,29 +61,33 @@ fn plain() -> Vec<(String, Vec<u8>)> {
 
 /// A command's output as a response: an optional CGI header block
 /// (`Status: 404 Not Found`, `Content-Type: ...`, other headers, then an
-/// empty line; lines end in LF or CRLF), then the body. Output that does
-/// not start with such a block is all body, answered `200` as
-/// `text/plain`. A `Location` without `Status` is a redirect (`302`).
+/// empty line; lines end in LF or CRLF), then the body. As RFC 3875 has
+/// it, a block holds at least one of `Status`, `Content-Type` and
+/// `Location`; output that does not start with such a block is all body,
+/// answered `200` as `text/plain` (so `Error: ...` on the first line is
+/// text, not a header). A `Location` without `Status` is a redirect
+/// (`302`); a `Status` that is not a code from 100 to 599 fails the run
+/// (`500`, no body). Hop-by-hop headers, which only the host may set, are
+/// left out.
 pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
+    let all_body = || (200, plain(), output);
     let mut status = None;
-    let mut headers = Vec::new();
+    let mut bad_status = false;
+    let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rest = output;
     loop {
         let Some(end) = rest.iter().position(|&b| b == b'\n') else {
             // No empty line ends the block: it was no header block.
-            return (200, plain(), output);
+            return all_body();
         };
         let line = &rest[..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         rest = &rest[end + 1..];
         if line.is_empty() {
-            if headers.is_empty() && status.is_none() {
-                return (200, plain(), output);
-            }
             break;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return (200, plain(), output);
+            return all_body();
         };
         let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
         let token = !name.is_empty()
@@ -91,29 +95,49 @@ pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b));
         if !token {
-            return (200, plain(), output);
+            return all_body();
         }
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         if name == "status" {
             let code = value
-                .split(|&b| b == b' ')
+                .split(|b| b.is_ascii_whitespace())
                 .next()
                 .and_then(|c| core::str::from_utf8(c).ok()?.parse::<u16>().ok());
             match code {
                 Some(code) if (100..=599).contains(&code) => status = Some(code),
-                _ => return (500, plain(), &[]),
+                _ => bad_status = true,
             }
-        } else {
+        } else if !HOP_BY_HOP.contains(&name.as_str()) {
             headers.push((name, value.to_vec()));
         }
     }
-    if !headers.iter().any(|(n, _)| n == "content-type") {
+    let has = |wanted: &str| headers.iter().any(|(n, _)| n == wanted);
+    let (typed, redirect) = (has("content-type"), has("location"));
+    if !(status.is_some() || bad_status || typed || redirect) {
+        return all_body();
+    }
+    if bad_status {
+        return (500, plain(), &[]);
+    }
+    if !typed {
         headers.push((String::from("content-type"), b"text/plain".to_vec()));
     }
-    let redirect = headers.iter().any(|(n, _)| n == "location");
     let status = status.unwrap_or(if redirect { 302 } else { 200 });
     (status, headers, rest)
 }
+
+/// Headers of one connection, which the host sets and refuses from a
+/// response.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "http2-settings",
+];
 
 fn trim(mut bytes: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = bytes {
@@ -185,8 +209,17 @@ mod tests {
         assert_eq!(header(&answer, "status"), None);
         assert_eq!(answer.2, b"<p>gone</p>");
 
+        // Without Status, Content-Type or Location, it is no CGI block.
         let answer = parse_cgi(b"X-Only: yes\n\nbody");
-        assert_eq!((answer.0, answer.2), (200, &b"body"[..]));
+        assert_eq!((answer.0, answer.2), (200, &b"X-Only: yes\n\nbody"[..]));
+
+        let answer = parse_cgi(b"Content-Type: text/csv\nConnection: close\n\na,b");
+        assert_eq!((answer.0, answer.2), (200, &b"a,b"[..]));
+        assert_eq!(header(&answer, "content-type").as_deref(), Some("text/csv"));
+        assert_eq!(header(&answer, "connection"), None);
+
+        let answer = parse_cgi(b"Status: 204\tNo Content\n\n");
+        assert_eq!(answer.0, 204);
         assert_eq!(
             header(&answer, "content-type").as_deref(),
             Some("text/plain")

@@ -253,6 +253,8 @@ calls! {
     ResponseOutparamSet = "wasi:http/types.response-outparam.set",
     Serve = "wasi:http/incoming-handler.handle",
     RunAnswered = "command answered the request",
+    RunOutsideRequest = "a served command asked for its request outside one",
+    RunTwice = "a second request in one instance: a served command needs a fresh instance per request",
     ReadViaStream = "wasi:filesystem/types.descriptor.read-via-stream",
     WriteViaStream = "wasi:filesystem/types.descriptor.write-via-stream",
     AppendViaStream = "wasi:filesystem/types.descriptor.append-via-stream",

@@ -184,10 +184,15 @@ impl StdioFlags {
             bail!("--stderr=stdout writes stderr into an HTTP response, so it needs --serve-http");
         }
         if self.serve_http || into_response {
-            let serve = policy.serve_http.get_or_insert_with(Default::default);
-            if into_response {
-                serve.stderr = wasi_virt::ServeStderr::Stdout;
-            }
+            policy.serve_http.get_or_insert_with(Default::default);
+        }
+        // The last word on stderr: `--stderr=MODE` takes it back from a
+        // policy file's `stderr = "stdout"`.
+        if let (Some(serve), Some(mode)) = (&mut policy.serve_http, self.stderr) {
+            serve.stderr = match mode {
+                StderrMode::Stdout => wasi_virt::ServeStderr::Stdout,
+                StderrMode::Mode(_) => wasi_virt::ServeStderr::Stderr,
+            };
         }
         Ok(())
     }

@@ -30,6 +30,7 @@ fn main() {
                 "CONTENT_LENGTH",
                 "SERVER_PROTOCOL",
                 "HTTP_X_TEST",
+                "HTTP_PROXY",
                 "GREETING",
             ] {
                 println!("{name}={}", std::env::var(name).unwrap_or_default());
