@@ -8,7 +8,7 @@ use crate::permissions::Permission;
 use anyhow::{anyhow, bail, Context, Result};
 use wasm_compose::graph::{CompositionGraph, EncodeOptions};
 use wasmparser::Validator;
-use wit_component::{ComponentEncoder, DecodedWasm, StringEncoding};
+use wit_component::DecodedWasm;
 
 /// A component that satisfies some of the component's imports.
 #[derive(Clone, Debug)]
@@ -120,19 +120,9 @@ pub fn trap_component(component: &[u8], interfaces: &[String]) -> Result<Vec<u8>
         .push_str("denied.wit", &text)
         .context("failed to describe the denied imports")?;
     let world = resolve.select_world(&[package], Some("denied"))?;
-    let mut module =
+    let module =
         wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        StringEncoding::UTF8,
-        false,
-    )?;
-    ComponentEncoder::default()
-        .validate(true)
-        .module(&module)?
-        .encode()
+    crate::wit::componentize(module, &resolve, world, true)
         .context("failed to build the component that answers denied imports with traps")
 }
 

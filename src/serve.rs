@@ -19,7 +19,6 @@ use wasm_encoder::{
     CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function, FunctionSection,
     GlobalSection, GlobalType, ImportSection, Instruction, Module, TypeSection, ValType,
 };
-use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
 
 /// `wasi-virt:serve/mailbox`.
@@ -139,33 +138,18 @@ pub fn front(resolve: &Resolve, serving: Serving, version: &Version) -> Result<V
 }
 
 /// Encodes `module` as a component of `wasi-virt:serve`'s `world`.
-fn encode(
-    resolve: &Resolve,
-    world: &str,
-    mut module: Vec<u8>,
-    version: &Version,
-) -> Result<Vec<u8>> {
+fn encode(resolve: &Resolve, world: &str, module: Vec<u8>, version: &Version) -> Result<Vec<u8>> {
     let package = resolve
         .package_names
         .iter()
         .find(|(name, _)| name.namespace == "wasi-virt" && name.name == "serve")
         .map(|(_, id)| *id)
         .context("internal error: the `wasi-virt:serve` WIT is not loaded")?;
-    let world = resolve
+    let id = resolve
         .select_world(&[package], Some(world))
         .context("internal error: a `wasi-virt:serve` world is missing")?;
-    wit_component::embed_component_metadata(
-        &mut module,
-        resolve,
-        world,
-        StringEncoding::UTF8,
-        false,
-    )?;
-    ComponentEncoder::default()
-        .validate(true)
-        .module(&module)?
-        .encode()
-        .with_context(|| format!("failed to build the served output's {world:?} at WASI {version}"))
+    crate::wit::componentize(module, resolve, id, true)
+        .with_context(|| format!("failed to build the served output's `{world}` at WASI {version}"))
 }
 
 /// A core module being written: imported functions first, then defined

@@ -23,7 +23,6 @@ use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
-use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
 
 /// The context of every error in the component given.
@@ -814,19 +813,7 @@ fn encode_adapter(
         .map(|i| subsystem::versioned(i, version))
         .collect();
     let world = wit::add_world(resolve, &imports, &exports)?;
-    let mut module = rewritten.module;
-    wit_component::embed_component_metadata(
-        &mut module,
-        resolve,
-        world,
-        StringEncoding::UTF8,
-        false,
-    )?;
-    let mut encoder = ComponentEncoder::default();
-    encoder.validate(validate).module(&module)?;
-    drop(module);
-    let component = encoder
-        .encode()
+    let component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
     without_debug_names(&component)
 }

@@ -220,6 +220,27 @@ pub fn has_type(resolve: &Resolve, name: &str, ty: &str) -> bool {
     interface(resolve, name).is_some_and(|id| resolve.interfaces[id].types.contains_key(ty))
 }
 
+/// Encodes the core `module` as a component of `world`: its WIT embedded,
+/// then wit-component's encoding, validated if `validate`.
+pub fn componentize(
+    mut module: Vec<u8>,
+    resolve: &Resolve,
+    world: WorldId,
+    validate: bool,
+) -> Result<Vec<u8>> {
+    wit_component::embed_component_metadata(
+        &mut module,
+        resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )?;
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.validate(validate).module(&module)?;
+    drop(module);
+    encoder.encode()
+}
+
 /// Adds the world that exports `exports` and imports `imports` (full
 /// interface names) to `resolve`.
 ///

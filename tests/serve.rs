@@ -46,9 +46,16 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(harness::repo().join("tests/fixtures/data").join(name)).unwrap()
 }
 
-/// The top-level exports of a component.
-fn exports(bytes: &[u8]) -> Vec<String> {
-    wasi_virt::component_exports(bytes).unwrap()
+/// Checks that a served output exports `wasi:http/incoming-handler` and
+/// nothing else, and serves it in a host that grants nothing.
+fn serve_only_http(bytes: &[u8]) -> HttpServer {
+    let exported = wasi_virt::component_exports(bytes).unwrap();
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    assert!(
+        exported[0].starts_with("wasi:http/incoming-handler@0.2."),
+        "{exported:?}"
+    );
+    HttpServer::start(bytes, &Host::default()).unwrap()
 }
 
 fn assert_imports(bytes: &[u8], want: &[&str]) {
@@ -115,14 +122,7 @@ fn a_served_component_is_virtualized() {
                 assert!(functions.is_empty(), "{import}: {functions:?}");
             }
         }
-        let exported = exports(&bytes);
-        assert_eq!(exported.len(), 1, "{exported:?}");
-        assert!(
-            exported[0].starts_with("wasi:http/incoming-handler@0.2."),
-            "{exported:?}"
-        );
-
-        let server = HttpServer::start(&bytes, &Host::default()).unwrap();
+        let server = serve_only_http(&bytes);
         let addr = server.addr;
 
         let file = get(addr, "/file?/data/greeting.txt");
@@ -264,14 +264,7 @@ fn serve_http_runs_the_command_once_per_request() {
             "wasi:io/streams",
         ],
     );
-    let exported = exports(&bytes);
-    assert_eq!(exported.len(), 1, "{exported:?}");
-    assert!(
-        exported[0].starts_with("wasi:http/incoming-handler@0.2."),
-        "{exported:?}"
-    );
-
-    let server = HttpServer::start(&bytes, &Host::default()).unwrap();
+    let server = serve_only_http(&bytes);
     let addr = server.addr;
 
     let cat = get(addr, "/probe?cat&/data/greeting.txt");
