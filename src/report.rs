@@ -224,9 +224,8 @@ impl fmt::Display for Report {
             )?,
             Some(Serving::Command { stderr_too }) => writeln!(
                 f,
-                "serves HTTP: the command, once per request (arguments from the path and query, \
-                 the body as stdin, CGI variables, stdout{} as the response; stdio above is the \
-                 rest)",
+                "serves HTTP: the command, run once per request (--serve-http): its request is \
+                 its arguments, variables and stdin, and its stdout{} the response",
                 if stderr_too { " and stderr" } else { "" }
             )?,
             None => {}

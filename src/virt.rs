@@ -396,6 +396,9 @@ impl WasiVirt {
             ),
         };
         let mut prepared = self.result(bytes, files, output, version, &exports)?;
+        if serving == Some(Serving::Run) {
+            self.describe_served_command(&mut prepared.report);
+        }
         prepared.report.serving = serving.map(|s| match s {
             Serving::Handler => crate::report::Serving::Handler,
             Serving::Run => crate::report::Serving::Command {
@@ -407,6 +410,47 @@ impl WasiVirt {
             },
         });
         Ok(prepared)
+    }
+
+    /// The stdio and exit of a command served per request, in words: what
+    /// the request and response replace, not the policy's settings for them.
+    fn describe_served_command(&self, report: &mut Report) {
+        let into_response = self
+            .policy
+            .serve_http
+            .as_ref()
+            .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout);
+        let stderr = match into_response {
+            true => "into the response".to_string(),
+            false => self
+                .policy
+                .stdio
+                .clone()
+                .unwrap_or_default()
+                .mode(crate::Stream::Stderr)
+                .to_string(),
+        };
+        for s in &mut report.subsystems {
+            match s.label {
+                "stdio" => {
+                    s.setting =
+                        format!("stdin the request body, stdout the response, stderr {stderr}")
+                }
+                "exit" => s.setting = "answers the request, then ends the run".to_string(),
+                "env" => {
+                    s.setting = s
+                        .setting
+                        .split("; ")
+                        .map(|part| match part.starts_with("arguments") {
+                            true => "arguments from the request path and query; CGI variables",
+                            false => part,
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+                _ => {}
+            }
+        }
     }
 
     /// This builder as `--serve-http` runs it: the command's environment,
