@@ -717,6 +717,14 @@ impl Policy {
         }
     }
 
+    /// Whether a command served per request writes its stderr into the
+    /// response (`--stderr=stdout`).
+    pub fn stderr_into_response(&self) -> bool {
+        self.serve_http
+            .as_ref()
+            .is_some_and(|s| s.stderr == ServeStderr::Stdout)
+    }
+
     /// The network grants, created empty if the policy has none.
     pub fn network(&mut self) -> &mut crate::network::NetworkPolicy {
         self.network.get_or_insert_with(Default::default)

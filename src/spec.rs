@@ -58,13 +58,7 @@ fn flags(policy: &Policy) -> u32 {
             FLAG_NET_SOCKETS,
         ),
         (network.is_some_and(|n| n.grants_http()), FLAG_NET_HTTP),
-        (
-            policy
-                .serve_http
-                .as_ref()
-                .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout),
-            FLAG_STDERR_TO_RESPONSE,
-        ),
+        (policy.stderr_into_response(), FLAG_STDERR_TO_RESPONSE),
         (policy.serve_http.is_some(), FLAG_SERVE_RUN),
     ]
     .into_iter()

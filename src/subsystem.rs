@@ -304,11 +304,9 @@ fn env_host(policy: &Policy, needs: &HostNeeds, _: &str, func: &str) -> bool {
 /// into the response), and no terminal.
 fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
-    let into_response = policy
-        .serve_http
-        .as_ref()
-        .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout);
-    let served = |s: Stream| needs.runs_per_request() && (s != Stream::Stderr || into_response);
+    let served = |s: Stream| {
+        needs.runs_per_request() && (s != Stream::Stderr || policy.stderr_into_response())
+    };
     if needs.runs_per_request() && iface.starts_with("wasi:cli/terminal-") {
         return false;
     }

@@ -402,11 +402,7 @@ impl WasiVirt {
         prepared.report.serving = serving.map(|s| match s {
             Serving::Handler => crate::report::Serving::Handler,
             Serving::Run => crate::report::Serving::Command {
-                stderr_too: self
-                    .policy
-                    .serve_http
-                    .as_ref()
-                    .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout),
+                stderr_too: self.policy.stderr_into_response(),
             },
         });
         Ok(prepared)
@@ -415,12 +411,7 @@ impl WasiVirt {
     /// The stdio and exit of a command served per request, in words: what
     /// the request and response replace, not the policy's settings for them.
     fn describe_served_command(&self, report: &mut Report) {
-        let into_response = self
-            .policy
-            .serve_http
-            .as_ref()
-            .is_some_and(|s| s.stderr == crate::policy::ServeStderr::Stdout);
-        let stderr = match into_response {
+        let stderr = match self.policy.stderr_into_response() {
             true => "into the response".to_string(),
             false => self
                 .policy
@@ -463,7 +454,14 @@ impl WasiVirt {
                  adapter has none; give the component to serve"
             );
         }
-        let mut served = self.clone();
+        // The component was read already (`prepare`): only the policy and
+        // the version are needed again, not a copy of its bytes.
+        let mut served = WasiVirt {
+            policy: self.policy.clone(),
+            component: None,
+            plugs: Vec::new(),
+            wasi_version: self.wasi_version.clone(),
+        };
         let policy = &mut served.policy;
         if let Some(StdioPolicy {
             stdin: StdinPolicy::Content(_) | StdinPolicy::File(_),

@@ -16,7 +16,6 @@ use crate::exports::wasi_virt::serve::{handler_bridge, run_bridge};
 use crate::http::{host_response, write_all, VIncomingRequest, VResponseOutparam};
 use crate::io::Sink;
 use crate::io::{VInputStream, VOutputStream};
-use crate::state::config;
 use crate::wasi::http::types as host;
 use crate::wasi::io::streams::InputStream as HostInputStream;
 use crate::wasi_virt::serve::mailbox;
@@ -28,8 +27,8 @@ use alloc::vec::Vec;
 use core::cell::{RefCell, UnsafeCell};
 use core::mem::MaybeUninit;
 use wasi_virt_layout::{
-    cgi, hooks, same_name, Call, FLAG_STDERR_TO_RESPONSE, SERVE_ANSWER_FAILED, SERVE_ANSWER_OK,
-    SERVE_ARGS, SERVE_IMPL, SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS,
+    cgi, hooks, same_name, Call, SERVE_ANSWER_FAILED, SERVE_ANSWER_OK, SERVE_ARGS, SERVE_IMPL,
+    SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS,
 };
 
 impl handler_bridge::Guest for Adapter {
@@ -93,11 +92,6 @@ fn run() -> Option<&'static Run> {
     // SAFETY: single-threaded; the run is replaced only by `begin-run`,
     // before the command runs.
     unsafe { (*RUN.0.get()).as_ref() }
-}
-
-/// Whether stderr goes into the response too.
-pub fn stderr_to_response() -> bool {
-    config().flags & FLAG_STDERR_TO_RESPONSE != 0
 }
 
 impl Run {

@@ -6,6 +6,7 @@ use core::cell::UnsafeCell;
 use wasi_virt_layout::heap::{Heap, PAGE};
 use wasi_virt_layout::{
     flags_of, same_name, Anchor, Config, Env, Error, ANCHOR_SYMBOL, FLAG_DEBUG, FLAG_SERVE_RUN,
+    FLAG_STDERR_TO_RESPONSE,
 };
 
 /// Patched by the host library (see `wasi_virt_layout`). Read only through
@@ -84,6 +85,12 @@ pub fn debug() -> bool {
 #[inline(never)]
 pub fn serving() -> bool {
     flags_of(blob()) & FLAG_SERVE_RUN != 0
+}
+
+/// Whether a command served per request writes its stderr into the
+/// response, read from the flags word alone.
+pub fn stderr_into_response() -> bool {
+    flags_of(blob()) & FLAG_STDERR_TO_RESPONSE != 0
 }
 
 /// The global allocator: the layout's heap over `memory.grow`.

@@ -68,7 +68,8 @@ impl stdin::Guest for Adapter {
 fn output(stream: Stream, host: fn() -> crate::wasi::io::streams::OutputStream) -> OutputStream {
     // A command served per request writes its response on stdout, and
     // with `--stderr=stdout` on stderr too.
-    if crate::state::serving() && (stream == Stream::Stdout || crate::serve::stderr_to_response()) {
+    if crate::state::serving() && (stream == Stream::Stdout || crate::state::stderr_into_response())
+    {
         return crate::serve::ask(SERVE_OUTPUT);
     }
     OutputStream::new(match config().stream(stream) {
