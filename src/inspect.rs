@@ -228,8 +228,13 @@ pub struct Inspection {
     /// (`crate::permissions::WASI_PERMISSIONS`), then the others by name.
     pub permissions: Vec<PermissionUse>,
     /// Imports that need no permission: `wasi:io`, which carries the
-    /// others' streams (and `sched_yield` of a wasip1 module).
+    /// others' streams, imports of types alone, with no function (and
+    /// `sched_yield` of a wasip1 module).
     pub carriers: Vec<InterfaceUse>,
+    /// The WASI interfaces among the imports that no subsystem governs
+    /// (`wasi:logging/logging`): virtualizing answers them with traps and
+    /// removes them, unless `--allow-import` lets them through.
+    pub ungoverned: Vec<String>,
 }
 
 /// The imports under one permission.
@@ -281,6 +286,11 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let mut by_permission: std::collections::BTreeMap<(usize, String), Vec<InterfaceUse>> =
         Default::default();
     let mut carriers = Vec::new();
+    let ungoverned = functions
+        .iter()
+        .map(|(import, _)| import.clone())
+        .filter(|import| crate::subsystem::is_ungoverned_wasi(import))
+        .collect();
     for (import, funcs) in functions {
         // A wasip1 module's functions each have a permission; a component's
         // import has one for all its functions.
@@ -300,7 +310,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
             }
         }
         if groups.is_empty() {
-            groups.push((Permission::of_interface(&import), Vec::new()));
+            groups.push((None, Vec::new()));
         }
         for (permission, functions) in groups {
             let interface = InterfaceUse {
@@ -334,6 +344,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
             })
             .collect(),
         carriers,
+        ungoverned,
     })
 }
 
@@ -467,6 +478,14 @@ impl fmt::Display for Inspection {
                     list(&unused)
                 )?;
             }
+        }
+        if !self.ungoverned.is_empty() {
+            writeln!(
+                f,
+                "denied when virtualized, unless --allow-import lets them through (WASI that no \
+                 subsystem governs): {}",
+                self.ungoverned.join(", ")
+            )?;
         }
         if !self.exact {
             writeln!(

@@ -4,8 +4,10 @@
 //! A permission is a kind of thing a component may touch. Every WASI 0.2
 //! interface falls under one (`wasi:cli/stdout` under `stdio`), except the
 //! `wasi:io` interfaces, which carry the others' streams and pollables and
-//! grant nothing by themselves. Any other interface (`ocre:gpio/pins`) is a
-//! permission of its own, named by the interface without its version.
+//! grant nothing by themselves. Any other interface (`ocre:gpio/pins`, or a
+//! WASI proposal such as `wasi:keyvalue/store`) is a permission of its own,
+//! named by the interface without its version. An import of types alone,
+//! with no function, needs no permission: nothing in it can be called.
 
 use crate::names::InterfaceName;
 use anyhow::{bail, Result};
@@ -23,7 +25,7 @@ pub const WASI_PERMISSIONS: &[&str] = &[
     "config",
 ];
 
-/// A permission: one of [`WASI_PERMISSIONS`], or a non-WASI interface's
+/// A permission: one of [`WASI_PERMISSIONS`], or another interface's
 /// unversioned name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Permission(String);
@@ -108,7 +110,7 @@ impl Permission {
         if let Some(package) = text.strip_suffix("/*") {
             let probe = InterfaceName::parse(&format!("{package}/x"));
             if probe.is_some_and(|n| n.is_well_formed() && n.version.is_none()) {
-                if package.starts_with("wasi:") {
+                if is_wasi_permission_package(package) {
                     bail!(
                         "`{text}` is a WASI package; declare WASI permissions by name: {}",
                         WASI_PERMISSIONS.join(", ")
@@ -118,7 +120,7 @@ impl Permission {
             }
         }
         match InterfaceName::parse(text).filter(InterfaceName::is_well_formed) {
-            Some(name) if name.namespace() == "wasi" => bail!(
+            Some(_) if Permission::of_interface(text).is_none_or(|p| p.is_wasi()) => bail!(
                 "`{text}` is a WASI interface; declare the permission it falls under instead \
                  ({}), one of: {}",
                 Permission::of_interface(text)
@@ -134,6 +136,14 @@ impl Permission {
             ),
         }
     }
+}
+
+/// Whether `package` (`wasi:clocks`) holds an interface that falls under one
+/// of [`WASI_PERMISSIONS`], or `wasi:io`: declared by those names, never as
+/// a package. Other WASI packages (`wasi:keyvalue`), whose interfaces no
+/// subsystem governs, are permissions of their own, as non-WASI ones are.
+fn is_wasi_permission_package(package: &str) -> bool {
+    crate::subsystem::all_interfaces().any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
 }
 
 impl fmt::Display for Permission {
@@ -222,9 +232,18 @@ mod tests {
             .unwrap()
             .covers(&gpio));
         assert!(Permission::parse_declared("stdio").unwrap().covers(&stdio));
+        let keyvalue = Permission::of_interface("wasi:keyvalue/store@0.2.0-draft").unwrap();
+        for declared in ["wasi:keyvalue/store", "wasi:keyvalue/*"] {
+            assert!(Permission::parse_declared(declared)
+                .unwrap()
+                .covers(&keyvalue));
+        }
         for bad in [
             "stdout",
             "wasi:cli/*",
+            "wasi:clocks/*",
+            "wasi:io/*",
+            "wasi:io/streams",
             "wasi:cli/stdout",
             "ocre:/*",
             "",

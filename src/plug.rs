@@ -1,10 +1,12 @@
-//! Imports outside WASI's subsystems: answered by traps (`--deny-import`),
-//! or by components the user supplies (`--plug`), composed in front of the
-//! component before the adapter is.
+//! Imports outside WASI's subsystems: answered by traps (`--deny-import`,
+//! and every WASI interface that no subsystem governs unless
+//! `--allow-import` lets it through), or by components the user supplies
+//! (`--plug`), composed in front of the component before the adapter is.
 
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::InterfaceName;
-use crate::permissions::Permission;
+use crate::policy::ImportsPolicy;
+use crate::subsystem::{all_interfaces, governing, is_ungoverned_wasi};
 use anyhow::{anyhow, bail, Context, Result};
 use wasm_compose::graph::{CompositionGraph, EncodeOptions};
 use wasmparser::Validator;
@@ -41,8 +43,10 @@ pub fn matches(pattern: &str, import: &str) -> bool {
     }
 }
 
-/// Checks a `--deny-import` pattern's shape.
-pub fn check_pattern(pattern: &str) -> Result<()> {
+/// Checks the shape of a pattern given to `flag` (`--deny-import`,
+/// `--allow-import`), and that it names no interface a subsystem governs:
+/// those are let through or denied by the subsystem's own setting.
+pub fn check_pattern(pattern: &str, flag: &str) -> Result<()> {
     let probe = match pattern.strip_suffix("/*") {
         Some(package) => format!("{package}/x"),
         None => pattern.to_string(),
@@ -53,51 +57,150 @@ pub fn check_pattern(pattern: &str) -> Result<()> {
              with an optional `@version`, or `namespace:package/*`"
         );
     };
-    if governed(&name.to_string()) {
-        bail!(
-            "`{pattern}` names WASI interfaces that the policy governs; deny them with the \
-             policy (they are denied unless an --allow-* flag lets them through)"
-        );
+    let unversioned = match pattern.strip_suffix("/*") {
+        Some(_) => pattern,
+        None => name.unversioned.as_str(),
+    };
+    let Some(iface) = all_interfaces().find(|i| matches(unversioned, i)) else {
+        return Ok(());
+    };
+    let row = governing(iface).expect("a registry interface has its row");
+    match (row.flag, flag) {
+        (None, _) => bail!(
+            "`{pattern}` names `{iface}`, which carries the streams and pollables of the other \
+             subsystems and passes exactly when they do; {flag} is for interfaces that no \
+             subsystem governs"
+        ),
+        (Some(allow), "--deny-import") => bail!(
+            "`{pattern}` names `{iface}`, which the {} subsystem governs: it is denied unless \
+             {allow} lets it through; {flag} is for interfaces that no subsystem governs",
+            row.label
+        ),
+        (Some(allow), _) => bail!(
+            "`{pattern}` names `{iface}`, which the {} subsystem governs: let it through with \
+             {allow}, not {flag}, which is for interfaces that no subsystem governs",
+            row.label
+        ),
+    }
+}
+
+/// What becomes of the component's imports that no subsystem governs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ungoverned {
+    /// Answered by traps and removed: those `--deny-import` names, and the
+    /// WASI interfaces that no `--allow-import` names.
+    pub denied: Vec<String>,
+    /// Among `denied`, the WASI interfaces denied because nothing allowed
+    /// them.
+    pub by_default: Vec<String>,
+    /// WASI interfaces let through to the host by `--allow-import`.
+    pub allowed: Vec<String>,
+}
+
+/// Decides the imports of `component` that no subsystem governs: a WASI
+/// interface is denied unless `policy.allow` names it, any other passes
+/// unless `policy.deny` names it. Each pattern must match an import it can
+/// decide.
+pub fn decide(component: &[u8], policy: &ImportsPolicy) -> Result<Ungoverned> {
+    let imports = component_imports(component)?;
+    let denied = matched(&imports, &policy.deny, "--deny-import", &|i: &str| {
+        governing(i).is_none()
+    })?;
+    let allowed = matched(&imports, &policy.allow, "--allow-import", &is_ungoverned_wasi)?;
+    if let Some(both) = allowed.iter().find(|i| denied.contains(i)) {
+        bail!("`{both}` is both allowed (--allow-import) and denied (--deny-import); choose one");
+    }
+    let by_default: Vec<String> = imports
+        .iter()
+        .filter(|i| is_ungoverned_wasi(i) && !allowed.contains(i) && !denied.contains(i))
+        .cloned()
+        .collect();
+    let decided = Ungoverned {
+        denied: denied.into_iter().chain(by_default.iter().cloned()).collect(),
+        by_default,
+        allowed,
+    };
+    check_allowed_types(component, &decided)?;
+    Ok(decided)
+}
+
+/// The imports that `patterns` (given to `flag`) match among those that
+/// `decidable` admits, each pattern matching at least one.
+fn matched(
+    imports: &[String],
+    patterns: &[String],
+    flag: &str,
+    decidable: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for pattern in patterns {
+        check_pattern(pattern, flag)?;
+        let found: Vec<&String> = imports
+            .iter()
+            .filter(|i| matches(pattern, i) && decidable(i))
+            .collect();
+        let wasi = pattern.starts_with("wasi:");
+        if found.is_empty() && flag == "--allow-import" && !wasi {
+            bail!(
+                "`{flag} {pattern}` names no WASI interface; an import outside WASI passes to the \
+                 host unless --deny-import names it, so there is nothing to allow"
+            );
+        }
+        if found.is_empty() {
+            let (what, none) = match flag {
+                "--allow-import" => (
+                    "no WASI import of the component that no subsystem governs (other imports \
+                     pass unless denied)",
+                    "none of them",
+                ),
+                _ => (
+                    "no import of the component",
+                    "nothing that no subsystem governs",
+                ),
+            };
+            bail!(
+                "`{flag} {pattern}` matches {what}; it imports: {}",
+                list_or_none(imports.iter().filter(|i| decidable(i)), none)
+            );
+        }
+        for import in found {
+            if !out.contains(import) {
+                out.push(import.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An allowed import whose types come from a denied one would name the
+/// trap component's types in the host's import: refused, naming both.
+fn check_allowed_types(component: &[u8], decided: &Ungoverned) -> Result<()> {
+    if decided.allowed.is_empty() || decided.denied.is_empty() {
+        return Ok(());
+    }
+    let resolve = match wit_component::decode(component)
+        .context("failed to read the component's interface types")?
+    {
+        DecodedWasm::Component(resolve, _) => resolve,
+        DecodedWasm::WitPackage(..) => bail!("a WIT package is not a component"),
+    };
+    for allowed in &decided.allowed {
+        for dep in crate::wit::dependencies(&resolve, allowed) {
+            if decided.denied.contains(&dep) {
+                bail!(
+                    "`{allowed}` is allowed (--allow-import) but uses types of `{dep}`, which is \
+                     denied; allow `{dep}` too, or deny both"
+                );
+            }
+        }
     }
     Ok(())
 }
 
-/// Whether a subsystem setting, not `--deny-import`, governs `import`:
-/// WASI's interfaces with a permission of their own, and `wasi:io`.
-fn governed(import: &str) -> bool {
-    Permission::of_interface(import).is_none_or(|p| p.is_wasi())
-}
-
-/// The imports of `component` that `patterns` deny, each pattern matching
-/// at least one.
-pub fn denied_imports(component: &[u8], patterns: &[String]) -> Result<Vec<String>> {
-    let imports = component_imports(component)?;
-    let mut denied = Vec::new();
-    for pattern in patterns {
-        check_pattern(pattern)?;
-        let matched: Vec<&String> = imports
-            .iter()
-            .filter(|i| matches(pattern, i) && !governed(i))
-            .collect();
-        if matched.is_empty() {
-            bail!(
-                "`--deny-import {pattern}` matches no import of the component; it imports: {}",
-                list_or_none(imports.iter().filter(|i| !governed(i)))
-            );
-        }
-        for import in matched {
-            if !denied.contains(import) {
-                denied.push(import.clone());
-            }
-        }
-    }
-    Ok(denied)
-}
-
-fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
+fn list_or_none<'a>(names: impl Iterator<Item = &'a String>, none: &str) -> String {
     let names: Vec<&str> = names.map(String::as_str).collect();
     match names.is_empty() {
-        true => "nothing outside WASI".into(),
+        true => none.into(),
         false => names.join(", "),
     }
 }
@@ -194,7 +297,7 @@ fn plug_graph(component: &[u8], providers: &[Provider]) -> Result<(Vec<u8>, Plug
             bail!(
                 "`{}` provides none of the component's imports (it exports: {})",
                 provider.label,
-                list_or_none(component_exports(&provider.bytes)?.iter())
+                list_or_none(component_exports(&provider.bytes)?.iter(), "nothing")
             );
         }
         let p = graph.add_component(c)?;
@@ -234,18 +337,30 @@ mod tests {
         ] {
             assert!(!matches(no, import), "{no}");
         }
-        assert!(check_pattern("ocre:gpio/*").is_ok());
-        assert!(check_pattern("wasi:keyvalue/store").is_ok());
+        for flag in ["--deny-import", "--allow-import"] {
+            for ok in [
+                "ocre:gpio/*",
+                "wasi:keyvalue/store",
+                "wasi:keyvalue/*",
+                "wasi:clocks/timezone@0.2.6",
+            ] {
+                assert!(check_pattern(ok, flag).is_ok(), "{ok}");
+            }
+        }
         for bad in [
             "gpio",
             "wasi:cli/stdout",
+            "wasi:cli/stdout@0.2.6",
+            "wasi:clocks/*",
             "wasi:io/*",
             "ocre:gpio/",
             "*",
             "ocre:/*",
             "a b:c/d",
         ] {
-            assert!(check_pattern(bad).is_err(), "{bad}");
+            assert!(check_pattern(bad, "--allow-import").is_err(), "{bad}");
         }
+        let governed = check_pattern("wasi:clocks/*", "--allow-import").unwrap_err();
+        assert!(governed.to_string().contains("--allow-clocks"), "{governed}");
     }
 }

@@ -65,8 +65,9 @@ pub struct Policy {
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub debug: bool,
-    /// Imports outside WASI's subsystems (`ocre:gpio/pins`): which are
-    /// replaced by traps.
+    /// Imports outside WASI's subsystems (`ocre:gpio/pins`,
+    /// `wasi:logging/logging`): which are replaced by traps, and which WASI
+    /// interfaces that no subsystem governs are let through.
     #[serde(default, skip_serializing_if = "ImportsPolicy::is_empty")]
     pub imports: ImportsPolicy,
     /// The permissions the output's imports must all fall under.
@@ -108,11 +109,15 @@ pub enum ServeStderr {
     Stdout,
 }
 
-/// Imports that no subsystem governs.
+/// Imports that no subsystem governs. A WASI interface among them
+/// (`wasi:logging/logging`, `wasi:keyvalue/store`, `wasi:clocks/timezone`)
+/// is answered by traps unless `allow` names it; any other passes to the
+/// host unless `deny` names it.
 ///
 /// ```toml
 /// [imports]
 /// deny = ["ocre:gpio/*", "my:log/sink"]
+/// allow = ["wasi:keyvalue/*", "wasi:logging/logging"]
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -124,11 +129,18 @@ pub struct ImportsPolicy {
     /// subsystems are governed by their own settings, not here.
     #[serde(default)]
     pub deny: Vec<String>,
+    /// WASI interfaces that no subsystem governs, let through to the host
+    /// (otherwise they are answered by traps and removed): patterns as for
+    /// `deny`, each matching an import of the component. An interface a
+    /// subsystem governs is let through by that subsystem's setting, not
+    /// here.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 impl ImportsPolicy {
     fn is_empty(&self) -> bool {
-        self.deny.is_empty()
+        self.deny.is_empty() && self.allow.is_empty()
     }
 }
 
@@ -710,6 +722,7 @@ impl Policy {
             self.serve_http = other.serve_http.clone();
         }
         self.imports.deny.extend(other.imports.deny.iter().cloned());
+        self.imports.allow.extend(other.imports.allow.iter().cloned());
         if let Some(p) = &other.permissions {
             let mine = self.permissions.get_or_insert_with(Default::default);
             mine.declared.extend(p.declared.iter().cloned());

@@ -36,6 +36,13 @@ pub struct Report {
     /// Imports satisfied before the adapter: each import, and the provider
     /// (`--plug`) or `denied` (traps, `--deny-import`).
     pub plugged: Vec<(String, String)>,
+    /// WASI interfaces that no subsystem governs, let through to the host
+    /// by `--allow-import`.
+    pub allowed_imports: Vec<String>,
+    /// WASI interfaces that no subsystem governs, answered by traps because
+    /// no `--allow-import` let them through (they are in `plugged` too, by
+    /// `denied`).
+    pub denied_by_default: Vec<String>,
     /// The declared permissions, if any, and whether they were checked.
     pub permissions: Option<PermissionCheck>,
     /// How the output serves HTTP, if it does.
@@ -125,6 +132,8 @@ impl Report {
             size: 0,
             input: None,
             plugged: Vec::new(),
+            allowed_imports: Vec::new(),
+            denied_by_default: Vec::new(),
             permissions: None,
             serving: None,
         }
@@ -176,6 +185,10 @@ impl Report {
                 "import": import,
                 "by": by,
             })).collect::<Vec<_>>(),
+            "ungoverned-wasi": {
+                "allowed": self.allowed_imports,
+                "denied": self.denied_by_default,
+            },
             "permissions": self.permissions.as_ref().map(|p| serde_json::json!({
                 "declared": p.declared,
                 "checked": p.checked,
@@ -244,9 +257,20 @@ impl fmt::Display for Report {
         }
         for (import, by) in &self.plugged {
             match by.as_str() {
+                crate::plug::DENIED if self.denied_by_default.contains(import) => writeln!(
+                    f,
+                    "denied import: {import} (traps; no subsystem governs it, --allow-import \
+                     would keep it)"
+                )?,
                 crate::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
                 _ => writeln!(f, "plugged: {import} from {by}")?,
             }
+        }
+        for import in &self.allowed_imports {
+            writeln!(
+                f,
+                "allowed import: {import} (--allow-import; no subsystem governs it)"
+            )?;
         }
         if let Some(p) = &self.permissions {
             let declared = match p.declared.is_empty() {

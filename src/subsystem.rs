@@ -79,6 +79,10 @@ pub struct Row {
     pub subsystem: Subsystem,
     /// Its name in the summary and in a policy file.
     pub label: &'static str,
+    /// The CLI flag that lets it through to the host (`--allow-stdio`);
+    /// `None` for `wasi:io`, which passes exactly when another subsystem's
+    /// streams or pollables do.
+    pub flag: Option<&'static str>,
     /// Its interfaces, without versions.
     pub interfaces: &'static [&'static str],
     /// The version of its interfaces when they are not WASI 0.2 releases
@@ -116,6 +120,7 @@ pub static REGISTRY: &[Row] = &[
     Row {
         subsystem: Subsystem::Env,
         label: "env",
+        flag: Some("--allow-env"),
         interfaces: &[ENVIRONMENT],
         own_version: None,
         allow_bit: 0,
@@ -129,6 +134,7 @@ pub static REGISTRY: &[Row] = &[
     Row {
         subsystem: Subsystem::Stdio,
         label: "stdio",
+        flag: Some("--allow-stdio"),
         interfaces: &[
             STDIN,
             STDOUT,
@@ -151,6 +157,7 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Clocks,
         "clocks",
+        "--allow-clocks",
         &["wasi:clocks/monotonic-clock", WALL_CLOCK],
         allow::CLOCKS,
         &Field::<ClocksPolicy> {
@@ -162,6 +169,7 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Random,
         "random",
+        "--allow-random",
         &[
             "wasi:random/random",
             "wasi:random/insecure",
@@ -177,6 +185,7 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Exit,
         "exit",
+        "--allow-exit",
         &["wasi:cli/exit"],
         allow::EXIT,
         &Field::<Access> {
@@ -188,6 +197,7 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Sockets,
         "sockets",
+        "--allow-sockets",
         &[
             NETWORK,
             INSTANCE_NETWORK,
@@ -210,6 +220,7 @@ pub static REGISTRY: &[Row] = &[
     Row::access(
         Subsystem::Http,
         "http",
+        "--allow-http",
         &[HTTP_TYPES, OUTGOING_HANDLER],
         allow::HTTP,
         &Networked {
@@ -224,6 +235,7 @@ pub static REGISTRY: &[Row] = &[
     Row {
         subsystem: Subsystem::Config,
         label: "config",
+        flag: Some("--allow-config"),
         interfaces: &[CONFIG_STORE],
         own_version: Some("0.2.0-rc.1"),
         allow_bit: 0,
@@ -238,6 +250,7 @@ pub static REGISTRY: &[Row] = &[
     Row {
         subsystem: Subsystem::Fs,
         label: "fs",
+        flag: Some("--allow-fs"),
         interfaces: &["wasi:filesystem/types", PREOPENS],
         own_version: None,
         allow_bit: allow::HOST_PREOPENS,
@@ -251,6 +264,7 @@ pub static REGISTRY: &[Row] = &[
     Row {
         subsystem: Subsystem::Io,
         label: "io",
+        flag: None,
         interfaces: &["wasi:io/error", "wasi:io/poll", "wasi:io/streams"],
         own_version: None,
         allow_bit: 0,
@@ -476,6 +490,7 @@ impl Row {
     const fn access(
         subsystem: Subsystem,
         label: &'static str,
+        flag: &'static str,
         interfaces: &'static [&'static str],
         allow_bit: u32,
         slot: &'static (dyn Slot + Sync),
@@ -484,6 +499,7 @@ impl Row {
         Row {
             subsystem,
             label,
+            flag: Some(flag),
             interfaces,
             own_version: None,
             allow_bit,
@@ -556,6 +572,23 @@ fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
         let name = row.interfaces.iter().find(|n| **n == interface)?;
         Some((row, *name))
     })
+}
+
+/// The row that governs `import` (an interface name, with or without its
+/// version): the one that lists it. An interface the registry does not list
+/// is governed by no subsystem, whatever its package
+/// (`wasi:clocks/timezone`, beside the clocks).
+pub fn governing(import: &str) -> Option<&'static Row> {
+    let name = InterfaceName::parse(import)?;
+    row_of(&name.unversioned).map(|(row, _)| row)
+}
+
+/// Whether `import` is a WASI interface that no subsystem governs
+/// (`wasi:logging/logging`, `wasi:keyvalue/store`): the output never imports
+/// one unless it is allowed by name (`--allow-import`).
+pub fn is_ungoverned_wasi(import: &str) -> bool {
+    InterfaceName::parse(import).is_some_and(|n| n.namespace() == "wasi")
+        && governing(import).is_none()
 }
 
 /// Every interface the adapter can export, without versions.
@@ -812,6 +845,29 @@ mod tests {
                 wit::interface(&resolve, &versioned(iface, &v())).is_some(),
                 "`{iface}` is not in wit/"
             );
+        }
+    }
+
+    #[test]
+    fn only_listed_interfaces_are_governed() {
+        assert_eq!(
+            governing("wasi:clocks/wall-clock@0.2.6").map(|r| r.label),
+            Some("clocks")
+        );
+        assert_eq!(governing("wasi:io/streams").map(|r| r.flag), Some(None));
+        for ungoverned in [
+            "wasi:clocks/timezone@0.2.6",
+            "wasi:logging/logging@0.1.0-draft",
+            "wasi:keyvalue/store",
+            "wasi:nn/inference@0.2.0-rc-2024-10-28",
+        ] {
+            assert!(governing(ungoverned).is_none(), "{ungoverned}");
+            assert!(is_ungoverned_wasi(ungoverned), "{ungoverned}");
+        }
+        assert!(!is_ungoverned_wasi("ocre:gpio/pins@0.1.0"));
+        assert!(!is_ungoverned_wasi("wasi:cli/stdout@0.2.6"));
+        for row in REGISTRY {
+            assert_eq!(row.flag.is_none(), row.subsystem == Subsystem::Io, "{}", row.label);
         }
     }
 

@@ -252,6 +252,16 @@ impl WasiVirt {
         self
     }
 
+    /// Lets the component's imports that `pattern` matches through to the
+    /// host: WASI interfaces that no subsystem governs
+    /// (`wasi:logging/logging`, `wasi:keyvalue/*`), which are otherwise
+    /// answered by traps, whatever the policy, so that the output imports
+    /// nothing of WASI that the policy did not let through.
+    pub fn allow_import(&mut self, pattern: &str) -> &mut Self {
+        self.policy.imports.allow.push(pattern.to_string());
+        self
+    }
+
     /// Declares the permissions the output's imports must fall under
     /// (`stdio`, `networking`, `ocre:gpio/*`, ...): `finish()` fails,
     /// listing each import outside them, instead of writing the output.
@@ -318,7 +328,9 @@ impl WasiVirt {
                 .filter(|bytes| check_component_header(bytes).is_ok())
                 .map(|bytes| s.spawn(move || validate_bodies(bytes)));
             let prepared = self.read_component(given.as_deref()).and_then(|component| {
-                let input = component.as_ref().map(|c| (c.input, c.plugged.clone()));
+                let input = component
+                    .as_ref()
+                    .map(|c| (c.input, c.plugged.clone(), c.ungoverned.clone()));
                 Ok((input, self.prepare_output(component)?))
             });
             (bodies.map(|b| b.join()), prepared)
@@ -329,9 +341,11 @@ impl WasiVirt {
                 .context(LOADED)?;
         }
         let (input, mut prepared) = prepared?;
-        if let Some((input, plugged)) = input {
+        if let Some((input, plugged, ungoverned)) = input {
             prepared.report.input = Some(input);
             prepared.report.plugged = plugged;
+            prepared.report.allowed_imports = ungoverned.allowed;
+            prepared.report.denied_by_default = ungoverned.by_default;
         }
         if let Some(permissions) = &self.policy.permissions {
             prepared.report.permissions = Some(crate::report::PermissionCheck {
@@ -528,6 +542,7 @@ impl WasiVirt {
             let what = [
                 (!self.plugs.is_empty(), "providers to plug in"),
                 (!self.policy.imports.deny.is_empty(), "imports to deny"),
+                (!self.policy.imports.allow.is_empty(), "imports to allow"),
             ];
             if let Some((_, what)) = what.iter().find(|(set, _)| *set) {
                 bail!("the policy has {what}, which need a component; give the component to virtualize");
@@ -539,12 +554,12 @@ impl WasiVirt {
         if input == InputKind::Wasip1Module {
             bytes = crate::wasip1::componentize(&bytes).context(LOADED)?;
         }
-        let denied = crate::plug::denied_imports(&bytes, &self.policy.imports.deny)?;
+        let ungoverned = crate::plug::decide(&bytes, &self.policy.imports)?;
         let mut providers = Vec::new();
-        if !denied.is_empty() {
+        if !ungoverned.denied.is_empty() {
             providers.push(Provider {
                 label: DENIED.to_string(),
-                bytes: crate::plug::trap_component(&bytes, &denied)?,
+                bytes: crate::plug::trap_component(&bytes, &ungoverned.denied)?,
             });
         }
         for plug in &self.plugs {
@@ -576,6 +591,7 @@ impl WasiVirt {
             imported,
             input,
             plugged,
+            ungoverned,
         }))
     }
 
@@ -740,6 +756,8 @@ struct Component {
     /// Imports satisfied by providers (`--plug`) or traps (`--deny-import`,
     /// by [`DENIED`]), and by which.
     plugged: crate::plug::Plugged,
+    /// What became of the imports that no subsystem governs.
+    ungoverned: crate::plug::Ungoverned,
     bytes: Vec<u8>,
     /// Its top-level imports.
     imports: Vec<String>,
@@ -750,19 +768,18 @@ struct Component {
 }
 
 /// Fails, listing each import of `output` that `declared` permissions do
-/// not cover, with its functions and the permission it needs.
+/// not cover, with its functions and the permission it needs. An import of
+/// types alone (`wasi:clocks/monotonic-clock` for the `duration` of a
+/// passed-through `wasi:sockets/tcp`) needs none: nothing in it can be
+/// called.
 fn check_permissions(declared: &[Declared], output: &[u8]) -> Result<()> {
     let mut offending = Vec::new();
     for (import, functions) in component_import_functions(output)? {
         let Some(needed) = Permission::of_interface(&import) else {
             continue;
         };
-        if !declared.iter().any(|d| d.covers(&needed)) {
-            let functions = match functions.is_empty() {
-                true => "no functions, types only".to_string(),
-                false => functions.join(", "),
-            };
-            offending.push(format!("  {import} needs `{needed}`: {functions}"));
+        if !functions.is_empty() && !declared.iter().any(|d| d.covers(&needed)) {
+            offending.push(format!("  {import} needs `{needed}`: {}", functions.join(", ")));
         }
     }
     if offending.is_empty() {

@@ -203,6 +203,8 @@ impl StdioFlags {
 #[command(next_help_heading = "Access")]
 pub struct AccessFlags {
     /// Let every subsystem through to the host (flags after it refine this).
+    /// Not the WASI interfaces that no subsystem governs: those pass only
+    /// by --allow-import.
     #[arg(long)]
     pub allow_all: bool,
 
@@ -535,11 +537,18 @@ pub struct PermissionFlags {
     #[arg(long)]
     skip_validation: bool,
 
-    /// Answer a non-WASI import with traps and remove it from the output:
-    /// `namespace:package/interface[@version]` or `namespace:package/*`.
-    /// Repeatable.
+    /// Answer an import that no subsystem governs with traps and remove it
+    /// from the output: `namespace:package/interface[@version]` or
+    /// `namespace:package/*`. Repeatable.
     #[arg(long, value_name = "PATTERN")]
     deny_import: Vec<String>,
+
+    /// Let a WASI interface that no subsystem governs through to the host
+    /// (`wasi:logging/logging`, `wasi:keyvalue/*`, with or without
+    /// `@version`); without it such an import is answered with traps and
+    /// removed, whatever else is allowed. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    allow_import: Vec<String>,
 
     /// Compose PROVIDER, a component exporting some of the component's
     /// imports, in front of it (its own imports are virtualized too).
@@ -551,6 +560,7 @@ pub struct PermissionFlags {
 impl PermissionFlags {
     pub fn apply(&self, policy: &mut Policy) {
         policy.imports.deny.extend(self.deny_import.iter().cloned());
+        policy.imports.allow.extend(self.allow_import.iter().cloned());
         if !self.permissions.is_empty() || self.skip_validation {
             let p = policy.permissions.get_or_insert_with(Default::default);
             p.declared.extend(self.permissions.iter().cloned());

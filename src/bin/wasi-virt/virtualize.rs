@@ -23,7 +23,10 @@ use wasi_virt::{Policy, WasiVirt};
 /// random and exit trap, sockets fail with `access-denied`, http requests
 /// with `HTTP-request-denied`, config properties not given with `-c` are
 /// errors, no host directory is preopened, and the output imports none of
-/// them from the host.
+/// them from the host. A WASI interface that no subsystem governs
+/// (`wasi:logging/logging`, `wasi:keyvalue/store`) is answered with traps
+/// and removed too, unless `--allow-import` names it: the output imports
+/// nothing of WASI that was not let through.
 /// Each `--allow-*` flag lets one subsystem through.
 ///
 /// `wasi-virt inspect FILE` lists what a component asks for, by permission
