@@ -144,27 +144,31 @@ fn awkward_path(r: &mut Rng) -> String {
     path
 }
 
-/// A random read-mostly script over the awkward tree.
+/// A random read-mostly script over the awkward tree, its paths resolved
+/// from the preopen and from descriptors on its subdirectories.
 fn generate_awkward(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let flags = [
-        "r", "r", "d", "dr", "rw", "w", "crw", "cxr", "tr", "cd", "-",
+        "r", "r", "d", "dr", "rw", "w", "crw", "cxr", "tr", "cd", "-", "d", "dr", "d",
     ];
     let mut script = Vec::new();
     for _ in 0..30 + r.below(20) {
         let fd = 1 + r.below(4);
         let p = awkward_path(&mut r);
+        let at = from_descriptor(&mut r);
         let line = match r.below(14) {
-            0..=2 => format!("stat {p}"),
-            3..=5 => format!("open {p} {}", r.pick(&flags)),
-            6 => format!("ls {p}"),
-            7 => format!("cat {p}"),
+            0 => format!("stat{at} {p}"),
+            1 => format!("statf{at} {p}"),
+            2 => format!("hash{at} {p}"),
+            3..=5 => format!("open{at} {p} {}", r.pick(&flags)),
+            6 => format!("ls{at} {p}"),
+            7 => format!("cat{at} {p}"),
             8 => format!("fstat {fd}"),
             9 => format!("read {fd} {} {}", r.below(8), r.below(20)),
             10 => format!("rstream {fd} {}", r.below(8)),
-            11 => format!("mkdir {p}"),
-            12 => format!("unlink {p}"),
-            _ => format!("rename {p} {}", awkward_path(&mut r)),
+            11 => format!("mkdir{at} {p}"),
+            12 => format!("unlink{at} {p}"),
+            _ => format!("rename{at} {p} {}", awkward_path(&mut r)),
         };
         script.push(line);
     }
@@ -312,24 +316,39 @@ impl Rng {
     }
 }
 
-/// A random script over a small namespace, so that operations meet.
+/// Where a generated command resolves its paths: the preopen most of the
+/// time, else a descriptor the script may have opened (on a directory, a
+/// file, or nothing), and for `rename` another for the new path now and
+/// then (`VERB@N@M`).
+fn from_descriptor(r: &mut Rng) -> String {
+    match r.below(6) {
+        0 | 1 => format!("@{}", 1 + r.below(4)),
+        2 => format!("@{}@{}", r.below(5), r.below(5)),
+        _ => String::new(),
+    }
+}
+
+/// A random script over a small namespace, so that operations meet, its
+/// paths resolved from the preopen and from descriptors on its
+/// subdirectories.
 fn generate(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let paths = [
         "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "b/z", "a/", "d/", ".", "..", "d/..",
         "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.", "", "/a", "d/%00/x", "a%00b",
-        "a/",
+        "a/", "x", "e", "e/f", "../a", "../d/x", "e/..", "e/../..", "x/../../b", "./..",
     ];
     let words = ["hello", "x", "data123", "", "long-long-long-text"];
     let flags = [
-        "r", "rw", "crw", "cxrw", "ctrw", "trw", "d", "dr", "cd", "w", "cr", "r",
+        "r", "rw", "crw", "cxrw", "ctrw", "trw", "d", "dr", "cd", "w", "cr", "r", "d", "dr", "tw",
     ];
     let mut script = Vec::new();
     for _ in 0..10 + r.below(30) {
         let fd = 1 + r.below(4);
         let p = r.pick(&paths);
-        let line = match r.below(17) {
-            0 | 1 => format!("open {p} {}", r.pick(&flags)),
+        let at = from_descriptor(&mut r);
+        let line = match r.below(18) {
+            0 | 1 => format!("open{at} {p} {}", r.pick(&flags)),
             2 => format!("write {fd} {} {}", r.below(12), r.pick(&words)),
             3 => format!("read {fd} {} {}", r.below(12), r.below(20)),
             4 => format!("setsize {fd} {}", r.below(30)),
@@ -338,23 +357,25 @@ fn generate(seed: u64) -> String {
             7 => format!("rstream {fd} {}", r.below(8)),
             8 => format!("fstat {fd}"),
             9 => format!("close {fd}"),
-            10 => format!("stat {p}"),
-            11 => format!("mkdir {p}"),
-            12 => format!("rmdir {p}"),
-            13 => format!("unlink {p}"),
-            14 => format!("rename {p} {}", r.pick(&paths)),
-            15 => format!("ls {p}"),
-            _ => format!("cat {p}"),
+            10 => format!("stat{at} {p}"),
+            11 => format!("mkdir{at} {p}"),
+            12 => format!("rmdir{at} {p}"),
+            13 => format!("unlink{at} {p}"),
+            14 => format!("rename{at} {p} {}", r.pick(&paths)),
+            15 => format!("ls{at} {p}"),
+            16 => format!("flags {fd}"),
+            _ => format!("cat{at} {p}"),
         };
         script.push(line);
     }
     script.join("; ")
 }
 
-/// The hand-written scripts: `tests/memfs/NAME.txt`, one command a line
-/// (`#` starts a comment), run on both kinds.
-fn written() -> Vec<(String, String)> {
-    let dir = harness::repo().join("tests/memfs");
+/// The hand-written scripts in `tests/memfs/DIR` (`NAME.txt`, one command
+/// a line, `#` starts a comment): those of `tests/memfs` run on both
+/// writable kinds, those of `tests/memfs/embedded` on the awkward tree.
+fn written(dir: &str) -> Vec<(String, String)> {
+    let dir = harness::repo().join("tests").join(dir);
     let mut out = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -518,7 +539,7 @@ fn main() {
             check().map_err(|e| Failed::from(format!("{e:#}")))
         }));
     }
-    for (name, script) in written() {
+    for (name, script) in written("memfs") {
         let script = Arc::new(script);
         for (kind, overlay) in [("tmpfs", false), ("overlay", true)] {
             let script = script.clone();
@@ -526,6 +547,11 @@ fn main() {
                 differential(&script, overlay).map_err(|e| Failed::from(format!("{e:#}")))
             }));
         }
+    }
+    for (name, script) in written("memfs/embedded") {
+        trials.push(Trial::test(format!("embedded/{name}"), move || {
+            differential_embedded(&script).map_err(|e| Failed::from(format!("{e:#}")))
+        }));
     }
     for seed in 0..GENERATED {
         for (kind, overlay) in [("tmpfs", false), ("overlay", true)] {

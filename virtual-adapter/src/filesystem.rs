@@ -22,7 +22,6 @@ use crate::wasi::filesystem as host;
 use crate::Adapter;
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::{allow, Call, NodeKind};
@@ -68,6 +67,13 @@ fn timestamp(t: NewTimestamp) -> h::NewTimestamp {
     }
 }
 
+/// Whether a path operation follows symlinks: `stat-at` and
+/// `metadata-hash-at` resolve a trailing slash differently then
+/// ([`vfs::stat_retry`]).
+fn follows(f: PathFlags) -> bool {
+    f.contains(PathFlags::SYMLINK_FOLLOW)
+}
+
 fn path_flags(f: PathFlags) -> h::PathFlags {
     h::PathFlags::from_bits_retain(f.bits())
 }
@@ -83,9 +89,8 @@ fn hash(v: h::MetadataHashValue) -> MetadataHashValue {
 pub enum VDescriptor {
     /// A host descriptor, only ever created from an allowed host preopen.
     Host(h::Descriptor),
-    /// A node of the embedded tree, with the directories from its preopen's
-    /// root down to it (so `..` is resolved without leaving the root).
-    Virtual(Vec<u32>),
+    /// A node of the embedded tree: paths resolve beneath it only.
+    Virtual(u32),
     /// A node of a writable in-memory filesystem (`memfs.rs`).
     Memory(MemDesc),
 }
@@ -178,10 +183,6 @@ impl crate::io::Target for MemStream {
     }
 }
 
-fn last(chain: &[u32]) -> u32 {
-    *chain.last().expect("a chain is never empty")
-}
-
 /// Opens the runtime file at host path `path`, read-only.
 fn open_runtime_file(path: &str) -> Result<h::Descriptor, ErrorCode> {
     open_host(
@@ -200,8 +201,8 @@ fn open_runtime_file(path: &str) -> Result<h::Descriptor, ErrorCode> {
 
 /// A host descriptor borrowed as another operation's argument; an embedded
 /// one cannot take part in a host operation.
-fn other(d: DescriptorBorrow<'_>) -> Result<&h::Descriptor, ErrorCode> {
-    match d.get::<VDescriptor>() {
+fn other(d: &VDescriptor) -> Result<&h::Descriptor, ErrorCode> {
+    match d {
         VDescriptor::Host(h) => Ok(h),
         VDescriptor::Virtual(_) | VDescriptor::Memory(_) => Err(ErrorCode::CrossDevice),
     }
@@ -238,10 +239,30 @@ macro_rules! on {
     };
 }
 
+/// An embedded descriptor that paths resolve from: a directory, else
+/// `not-directory`, which the host answers before looking at anything else.
+fn virtual_dir(node: &u32) -> Result<u32, ErrorCode> {
+    match vfs::kind(*node) {
+        DescriptorType::Directory => Ok(*node),
+        _ => Err(ErrorCode::NotDirectory),
+    }
+}
+
+/// What a host's read-only preopen answers to `rename-at` or `link-at` from
+/// an embedded directory: both descriptors must be directories, and then
+/// the change is not permitted.
+fn virtual_pair(node: &u32, other: &VDescriptor) -> Result<(), ErrorCode> {
+    virtual_dir(node)?;
+    if let VDescriptor::Virtual(to) = other {
+        virtual_dir(to)?;
+    }
+    Err(ErrorCode::NotPermitted)
+}
+
 /// What a host's read-only preopen says to a change of an embedded
 /// descriptor's contents: not a file for a directory, else not permitted.
-fn not_permitted_file(chain: &[u32]) -> ErrorCode {
-    match vfs::kind(last(chain)) {
+fn not_permitted_file(node: &u32) -> ErrorCode {
+    match vfs::kind(*node) {
         DescriptorType::Directory => ErrorCode::BadDescriptor,
         _ => ErrorCode::NotPermitted,
     }
@@ -254,11 +275,11 @@ impl GuestDescriptor for VDescriptor {
             VDescriptor::Host(h) => {
                 map(h.read_via_stream(offset)).map(|s| InputStream::new(VInputStream::Host(s)))
             }
-            VDescriptor::Virtual(c) => match vfs::kind(last(c)) {
+            VDescriptor::Virtual(c) => match vfs::kind(*c) {
                 DescriptorType::Directory => Err(ErrorCode::IsDirectory),
                 _ => Ok(InputStream::new(VInputStream::Source(Box::new(
                     vfs::FileReader {
-                        node: last(c),
+                        node: *c,
                         position: Cell::new(offset),
                     },
                 )))),
@@ -292,7 +313,7 @@ impl GuestDescriptor for VDescriptor {
         // SAFETY: as for `err`.
         let advice = unsafe { h::Advice::_lift(advice as u8) };
         on!(self, h => h.advise(offset, length, advice),
-            c => match vfs::kind(last(c)) {
+            c => match vfs::kind(*c) {
                 DescriptorType::Directory => Err(ErrorCode::BadDescriptor),
                 _ => Ok(()),
             },
@@ -306,17 +327,11 @@ impl GuestDescriptor for VDescriptor {
     fn get_flags(&self) -> Result<DescriptorFlags, ErrorCode> {
         on!(self, h => h.get_flags().map(|f| DescriptorFlags::from_bits_retain(f.bits())),
         _ => Ok(DescriptorFlags::READ),
-        m => Ok(match (memfs::kind(m.id), m.write) {
-            (DescriptorType::Directory, _) => {
-                DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY
-            }
-            (_, true) => DescriptorFlags::READ | DescriptorFlags::WRITE,
-            (_, false) => DescriptorFlags::READ,
-        }))
+        m => Ok(memory_flags(m)))
     }
 
     fn get_type(&self) -> Result<DescriptorType, ErrorCode> {
-        on!(self, h => h.get_type().map(kind), c => Ok(vfs::kind(last(c))),
+        on!(self, h => h.get_type().map(kind), c => Ok(vfs::kind(*c)),
             m => Ok(memfs::kind(m.id)))
     }
 
@@ -350,7 +365,7 @@ impl GuestDescriptor for VDescriptor {
 
     fn read(&self, length: Filesize, offset: Filesize) -> Result<(Vec<u8>, bool), ErrorCode> {
         trace!(Call::ReadFile, length, offset);
-        on!(self, h => h.read(length, offset), c => vfs::read(last(c), length, offset),
+        on!(self, h => h.read(length, offset), c => vfs::read(*c, length, offset),
             m => memfs::read(m.readable()?, length, offset))
     }
 
@@ -364,7 +379,7 @@ impl GuestDescriptor for VDescriptor {
         trace!(Call::ReadDirectory);
         let stream = match self {
             VDescriptor::Host(h) => VDirectoryEntryStream::Host(map(h.read_directory())?),
-            VDescriptor::Virtual(c) => match vfs::node(last(c)).kind {
+            VDescriptor::Virtual(c) => match vfs::node(*c).kind {
                 NodeKind::Dir { first, count } => VDirectoryEntryStream::Virtual {
                     next: Cell::new(first),
                     end: first + count,
@@ -388,13 +403,13 @@ impl GuestDescriptor for VDescriptor {
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::CreateDirectoryAt, path);
-        on!(self, h => h.create_directory_at(&path), _ => Err(ErrorCode::NotPermitted),
+        on!(self, h => h.create_directory_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::create_directory(dir_only(m)?, &path))
     }
 
     fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
         trace!(Call::Stat);
-        on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(last(c))),
+        on!(self, h => h.stat().map(stat), c => Ok(virtual_stat(*c)),
             m => Ok(memfs::stat(m.id)))
     }
 
@@ -402,13 +417,13 @@ impl GuestDescriptor for VDescriptor {
         trace!(Call::StatAt, path);
         on!(self, h => h.stat_at(path_flags(path_flags_), &path).map(stat),
         c => {
-            let node = last(&vfs::resolve_for_stat(c, &path)?);
+            let node = vfs::resolve_for_stat(virtual_dir(c)?, &path, follows(path_flags_))?;
             match vfs::runtime_file(node) {
                 Some(file) => map(open_runtime_file(file)?.stat().map(stat)),
                 None => Ok(virtual_stat(node)),
             }
         },
-        m => memfs::stat_target(dir_only(m)?, &path).map(memfs::stat))
+        m => memfs::stat_target(dir_only(m)?, &path, follows(path_flags_)).map(memfs::stat))
     }
 
     fn set_times_at(
@@ -423,7 +438,7 @@ impl GuestDescriptor for VDescriptor {
             &path,
             timestamp(data_access_timestamp),
             timestamp(data_modification_timestamp),
-        ), _ => Err(ErrorCode::NotPermitted),
+        ), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
         m => {
             let id = memfs::resolve(dir_only(m)?, &path)?;
             memfs::set_times(id, data_access_timestamp, data_modification_timestamp);
@@ -439,12 +454,23 @@ impl GuestDescriptor for VDescriptor {
         new_path: String,
     ) -> Result<(), ErrorCode> {
         trace!(Call::LinkAt, old_path, new_path);
-        let target = other(new_descriptor);
-        // An in-memory filesystem has no hard links: the host's code for an
-        // operation a filesystem does not support.
+        if let VDescriptor::Memory(m) = self {
+            let VDescriptor::Memory(to) = new_descriptor.get::<VDescriptor>() else {
+                return Err(ErrorCode::CrossDevice);
+            };
+            // An in-memory filesystem has no hard links: the host's code for
+            // an operation a filesystem does not support, once both paths
+            // are found as the host finds them (never outside either
+            // descriptor).
+            memfs::resolve(dir_only(m)?, &old_path)?;
+            memfs::parent(dir_only(to)?, &new_path)?;
+            return Err(ErrorCode::Unsupported);
+        }
+        let new = new_descriptor.get::<VDescriptor>();
+        let target = other(new);
         on!(self, h => h.link_at(path_flags(old_path_flags), &old_path, target?, &new_path),
-            _ => Err(ErrorCode::NotPermitted),
-            _ => Err(ErrorCode::Unsupported))
+            c => virtual_pair(c, new),
+            _ => Err(ErrorCode::CrossDevice))
     }
 
     fn open_at(
@@ -455,7 +481,7 @@ impl GuestDescriptor for VDescriptor {
         flags: DescriptorFlags,
     ) -> Result<Descriptor, ErrorCode> {
         trace!(Call::OpenAt, path);
-        let chain = match self {
+        let from = match self {
             VDescriptor::Host(h) => {
                 return map(h.open_at(
                     path_flags(path_flags_),
@@ -466,7 +492,7 @@ impl GuestDescriptor for VDescriptor {
                 .map(|d| Descriptor::new(VDescriptor::Host(d)));
             }
             VDescriptor::Memory(m) => return open_memory(m, &path, open_flags, flags),
-            VDescriptor::Virtual(c) => c,
+            VDescriptor::Virtual(c) => virtual_dir(c)?,
         };
         // The embedded tree answers as a host's read-only preopen: after
         // the flags, any change (create, truncate, write) is refused
@@ -474,29 +500,28 @@ impl GuestDescriptor for VDescriptor {
         if check_open_flags(open_flags, flags)? {
             return Err(ErrorCode::NotPermitted);
         }
-        let chain = vfs::resolve(chain, &path)?;
-        if open_flags.contains(OpenFlags::DIRECTORY)
-            && vfs::kind(last(&chain)) != DescriptorType::Directory
+        let node = vfs::resolve(from, &path)?;
+        if open_flags.contains(OpenFlags::DIRECTORY) && vfs::kind(node) != DescriptorType::Directory
         {
             return Err(ErrorCode::NotDirectory);
         }
-        if let Some(path) = vfs::runtime_file(last(&chain)) {
+        if let Some(path) = vfs::runtime_file(node) {
             return open_runtime_file(path).map(|d| Descriptor::new(VDescriptor::Host(d)));
         }
-        Ok(Descriptor::new(VDescriptor::Virtual(chain)))
+        Ok(Descriptor::new(VDescriptor::Virtual(node)))
     }
 
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
         // Neither the embedded tree nor an in-memory one has symlinks:
         // whatever `path` names, it is not one.
         on!(self, h => h.readlink_at(&path),
-            c => vfs::resolve(c, &path).and(Err(ErrorCode::Invalid)),
+            c => vfs::resolve(virtual_dir(c)?, &path).and(Err(ErrorCode::Invalid)),
             m => memfs::resolve(dir_only(m)?, &path).and(Err(ErrorCode::Invalid)))
     }
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::RemoveDirectoryAt, path);
-        on!(self, h => h.remove_directory_at(&path), _ => Err(ErrorCode::NotPermitted),
+        on!(self, h => h.remove_directory_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::remove_directory(dir_only(m)?, &path))
     }
 
@@ -513,34 +538,37 @@ impl GuestDescriptor for VDescriptor {
             };
             return memfs::rename(dir_only(m)?, &old_path, dir_only(to)?, &new_path);
         }
-        let target = other(new_descriptor);
-        on!(self, h => h.rename_at(&old_path, target?, &new_path), _ => Err(ErrorCode::NotPermitted),
+        let new = new_descriptor.get::<VDescriptor>();
+        let target = other(new);
+        on!(self, h => h.rename_at(&old_path, target?, &new_path), c => virtual_pair(c, new),
             _ => Err(ErrorCode::CrossDevice))
     }
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         trace!(Call::SymlinkAt, old_path, new_path);
-        on!(self, h => h.symlink_at(&old_path, &new_path), _ => Err(ErrorCode::NotPermitted),
-            _ => Err(ErrorCode::Unsupported))
+        // No symlinks in memory: `unsupported`, once the new path's
+        // directory is found (never outside the descriptor).
+        on!(self, h => h.symlink_at(&old_path, &new_path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
+            m => memfs::parent(dir_only(m)?, &new_path).and(Err(ErrorCode::Unsupported)))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::UnlinkFileAt, path);
-        on!(self, h => h.unlink_file_at(&path), _ => Err(ErrorCode::NotPermitted),
+        on!(self, h => h.unlink_file_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::unlink_file(dir_only(m)?, &path))
     }
 
     fn is_same_object(&self, other_: DescriptorBorrow<'_>) -> bool {
         match (self, other_.get::<VDescriptor>()) {
             (VDescriptor::Host(a), VDescriptor::Host(b)) => a.is_same_object(b),
-            (VDescriptor::Virtual(a), VDescriptor::Virtual(b)) => last(a) == last(b),
+            (VDescriptor::Virtual(a), VDescriptor::Virtual(b)) => a == b,
             (VDescriptor::Memory(a), VDescriptor::Memory(b)) => a.id == b.id,
             _ => false,
         }
     }
 
     fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
-        on!(self, h => h.metadata_hash().map(hash), c => Ok(virtual_hash(last(c))),
+        on!(self, h => h.metadata_hash().map(hash), c => Ok(virtual_hash(*c)),
             m => Ok(memory_hash(m.id)))
     }
 
@@ -551,14 +579,28 @@ impl GuestDescriptor for VDescriptor {
     ) -> Result<MetadataHashValue, ErrorCode> {
         on!(self, h => h.metadata_hash_at(path_flags(path_flags_), &path).map(hash),
         c => {
-            let node = last(&vfs::resolve_for_stat(c, &path)?);
+            let node = vfs::resolve_for_stat(virtual_dir(c)?, &path, follows(path_flags_))?;
             match vfs::runtime_file(node) {
                 Some(file) => map(open_runtime_file(file)?.metadata_hash().map(hash)),
                 None => Ok(virtual_hash(node)),
             }
         },
-        m => memfs::resolve(dir_only(m)?, &path).map(memory_hash))
+        m => memfs::stat_target(dir_only(m)?, &path, follows(path_flags_)).map(memory_hash))
     }
+}
+
+/// The flags an in-memory descriptor was opened with, as the host reports
+/// them: read if it reads, and write (mutate-directory for a directory) if
+/// it writes.
+fn memory_flags(m: &MemDesc) -> DescriptorFlags {
+    let write = match memfs::kind(m.id) {
+        DescriptorType::Directory => DescriptorFlags::MUTATE_DIRECTORY,
+        _ => DescriptorFlags::WRITE,
+    };
+    let mut flags = DescriptorFlags::empty();
+    flags.set(DescriptorFlags::READ, m.read);
+    flags.set(write, m.write);
+    flags
 }
 
 /// A file-only operation on an in-memory directory is `bad-descriptor`, as
@@ -728,12 +770,7 @@ impl preopens::Guest for Adapter {
         let mut out: Vec<(Descriptor, String)> = config()
             .fs
             .preopens()
-            .map(|(path, root)| {
-                (
-                    Descriptor::new(VDescriptor::Virtual(vec![root])),
-                    path.into(),
-                )
-            })
+            .map(|(path, root)| (Descriptor::new(VDescriptor::Virtual(root)), path.into()))
             .collect();
         for (i, memory) in config().fs.memory.iter().enumerate() {
             let root = MemDesc::new(memfs::root(i), true, true);

@@ -43,7 +43,10 @@ pub type Id = u32;
 const ENTRY_COST: u64 = 64;
 
 struct Node {
-    /// The directory holding it (a root holds itself).
+    /// The directory holding it; a root, and a node no directory names any
+    /// more, hold themselves, so that no id in the slab ever refers to a
+    /// freed (and perhaps reused) node, and a climb of parents ends. Only
+    /// `is_within` follows it: paths never do.
     parent: Id,
     /// Which filesystem (memory preopen) it belongs to.
     fs: u32,
@@ -244,45 +247,50 @@ impl Store {
     /// Walks the components of `path` from directory `from`; the node
     /// reached. A trailing slash asks for a directory.
     fn resolve(&mut self, from: Id, path: &str) -> Result<Id, ErrorCode> {
-        vfs::check_path(path)?;
-        let mut here = from;
-        for part in path.split('/') {
-            if part.is_empty() {
-                continue;
-            }
-            here = self.step(here, part)?;
-        }
-        if path.ends_with('/') && !self.is_dir(here) {
-            return Err(ErrorCode::NotDirectory);
-        }
-        Ok(here)
+        let stack = self.walk(from, path)?;
+        Ok(stack[stack.len() - 1])
     }
 
-    /// One component from directory `here`.
-    fn step(&mut self, here: Id, part: &str) -> Result<Id, ErrorCode> {
+    /// [`resolve`](Self::resolve), returning the walk's stack: the
+    /// directories it entered, `from` at the bottom, and the node reached
+    /// on top. `..` pops it and never `from` itself (not-permitted), so no
+    /// path leaves the directory it starts from, as on a host; parent links
+    /// are never followed.
+    fn walk(&mut self, from: Id, path: &str) -> Result<Vec<Id>, ErrorCode> {
+        vfs::check_path(path)?;
+        let mut stack = alloc::vec![from];
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            self.step(&mut stack, part)?;
+        }
+        if path.ends_with('/') && !self.is_dir(stack[stack.len() - 1]) {
+            return Err(ErrorCode::NotDirectory);
+        }
+        Ok(stack)
+    }
+
+    /// One component from the directory on top of `stack`.
+    fn step(&mut self, stack: &mut Vec<Id>, part: &str) -> Result<(), ErrorCode> {
+        let here = stack[stack.len() - 1];
         if !self.is_dir(here) {
             return Err(ErrorCode::NotDirectory);
         }
         match part {
-            "." => Ok(here),
+            "." => {}
+            ".." if stack.len() == 1 => return Err(ErrorCode::NotPermitted),
             ".." => {
-                let node = self.node(here);
-                if node.parent == here {
-                    Err(ErrorCode::NotPermitted)
-                } else {
-                    Ok(node.parent)
-                }
+                stack.pop();
             }
-            name if name.len() > NAME_MAX => Err(ErrorCode::NameTooLong),
-            name => self.lookup(here, name).ok_or(ErrorCode::NoEntry),
+            name if name.len() > NAME_MAX => return Err(ErrorCode::NameTooLong),
+            name => stack.push(self.lookup(here, name).ok_or(ErrorCode::NoEntry)?),
         }
+        Ok(())
     }
 
     /// The directory that would hold `path`'s last component, and that
     /// component: `None` when the path ends in `.` or `..` (a `..` that
-    /// climbs above the preopen is `not-permitted`, as anywhere). A NUL in
-    /// the last component is `invalid` once the directory is found, as the
-    /// host finds it.
+    /// leaves `from` is `not-permitted`, as anywhere). A NUL in the last
+    /// component is `invalid` once the directory is found, as the host
+    /// finds it.
     fn parent<'p>(&mut self, from: Id, path: &'p str) -> Result<(Id, Option<&'p str>), ErrorCode> {
         let (dir, name) = self.parent_unnamed(from, path)?;
         Ok((dir, named(name)?))
@@ -306,16 +314,15 @@ impl Store {
             Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
             None => ("", trimmed),
         };
-        let dir = self.resolve(from, if dir_path.is_empty() { "." } else { dir_path })?;
+        let stack = self.walk(from, if dir_path.is_empty() { "." } else { dir_path })?;
+        let dir = stack[stack.len() - 1];
         if !self.is_dir(dir) {
             return Err(ErrorCode::NotDirectory);
         }
         match last {
             "" | "." => Ok((dir, None)),
-            ".." => {
-                self.step(dir, "..")?;
-                Ok((dir, None))
-            }
+            ".." if stack.len() == 1 => Err(ErrorCode::NotPermitted),
+            ".." => Ok((dir, None)),
             name if name.len() > NAME_MAX => Err(ErrorCode::NameTooLong),
             name => Ok((dir, Some(name))),
         }
@@ -343,7 +350,18 @@ impl Store {
         node.ctime = now;
     }
 
+    /// A directory that no directory names any more (removed while a
+    /// descriptor held it) takes no new entries: `no-entry`, as the host's
+    /// kernel answers.
+    fn live(&self, dir: Id) -> Result<Id, ErrorCode> {
+        match self.node(dir).linked {
+            true => Ok(dir),
+            false => Err(ErrorCode::NoEntry),
+        }
+    }
+
     fn create(&mut self, dir: Id, name: &str, kind: Kind) -> Result<Id, ErrorCode> {
+        self.live(dir)?;
         let fs = self.node(dir).fs;
         let cost = ENTRY_COST + name.len() as u64;
         let fs_state = &self.fss[fs as usize];
@@ -383,7 +401,9 @@ impl Store {
         };
         self.touch_dir(dir);
         if let Some(id) = id {
-            self.node_mut(id).linked = false;
+            let node = self.node_mut(id);
+            node.linked = false;
+            node.parent = id;
             self.free_if_unused(id);
         }
     }
@@ -505,12 +525,18 @@ fn do_resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
     with(|s| s.resolve(from, path))
 }
 
-/// What `stat-at` reaches. The host (cap-std) answers a single name
-/// followed by `/` or `/.` with that name's file rather than
-/// `not-directory`; so does this.
-fn do_stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
+/// The directory that would hold `path`'s last component.
+fn do_parent(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    with(|s| s.parent(from, path).map(|(dir, _)| dir))
+}
+
+/// What `stat-at` and `metadata-hash-at` reach. Not following symlinks,
+/// the host (cap-std) answers a single name followed by `/` or `/.` with
+/// that name's file rather than `not-directory` ([`vfs::stat_retry`]); so
+/// does this.
+fn do_stat_target(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
     with(|s| match s.resolve(from, path) {
-        Err(ErrorCode::NotDirectory) => match vfs::stat_retry(path) {
+        Err(ErrorCode::NotDirectory) if !follow => match vfs::stat_retry(path) {
             Some(base) => s.resolve(from, base),
             None => Err(ErrorCode::NotDirectory),
         },
@@ -720,6 +746,7 @@ fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
             return Err(ErrorCode::Busy);
         };
         let source = s.lookup(old_dir, old_name).ok_or(ErrorCode::NoEntry)?;
+        s.live(new_dir)?;
         let source_dir = s.is_dir(source);
         if !source_dir && (old.ends_with('/') || new.ends_with('/')) {
             return Err(ErrorCode::NotDirectory);
@@ -805,7 +832,8 @@ enum Query<'a> {
     Kind(Id),
     Stat(Id),
     Resolve(Id, &'a str),
-    StatTarget(Id, &'a str),
+    Parent(Id, &'a str),
+    StatTarget(Id, &'a str, bool),
     Open(Id, &'a str, Open),
     Read(Id, u64, u64),
     Write(Id, &'a [u8], Option<u64>),
@@ -865,7 +893,8 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
         Query::Kind(id) => Answer::Kind(do_kind(id)),
         Query::Stat(id) => Answer::Stat(do_stat(id)),
         Query::Resolve(from, path) => Answer::Id(do_resolve(from, path)),
-        Query::StatTarget(from, path) => Answer::Id(do_stat_target(from, path)),
+        Query::Parent(from, path) => Answer::Id(do_parent(from, path)),
+        Query::StatTarget(from, path, follow) => Answer::Id(do_stat_target(from, path, follow)),
         Query::Open(from, path, how) => Answer::Id(do_open(from, path, how)),
         Query::Read(id, len, offset) => Answer::Read(do_read(id, len, offset)),
         Query::Write(id, bytes, offset) => Answer::Written(do_write(id, bytes, offset)),
@@ -935,8 +964,14 @@ pub fn resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
     id(ask(Query::Resolve(from, path)))
 }
 
-pub fn stat_target(from: Id, path: &str) -> Result<Id, ErrorCode> {
-    id(ask(Query::StatTarget(from, path)))
+/// The directory that would hold `path`'s last component, found as a
+/// creation finds it.
+pub fn parent(from: Id, path: &str) -> Result<Id, ErrorCode> {
+    id(ask(Query::Parent(from, path)))
+}
+
+pub fn stat_target(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
+    id(ask(Query::StatTarget(from, path, follow)))
 }
 
 pub fn open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {

@@ -1,5 +1,5 @@
-//! The embedded, read-only filesystem: path resolution that never leaves a
-//! preopen's root, and file bytes copied out of passive data segments only
+//! The embedded, read-only filesystem: path resolution that never leaves
+//! the directory it starts from, and file bytes copied out of passive data segments only
 //! when read.
 
 use crate::exports::wasi::filesystem::types::{DescriptorType, ErrorCode};
@@ -9,8 +9,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::hooks::passive_read;
-/// The name a host's `stat-at` retries a file named with a trailing `/`
-/// with. Shared with the in-memory filesystems.
+/// The name a host's `stat-at` finds for a file named with a trailing `/`
+/// when not following symlinks. Shared with the in-memory filesystems.
 pub use wasi_virt_layout::path::stat_retry;
 use wasi_virt_layout::path::{self, PathError, Walk};
 use wasi_virt_layout::{Call, Node, NodeKind};
@@ -71,16 +71,16 @@ pub fn check_path(path: &str) -> Result<(), ErrorCode> {
     path::check(path).map_err(error)
 }
 
-/// Resolves `path` from a directory, given as the chain of directories from
-/// its preopen's root down to it; returns the chain to the result
+/// Resolves `path` from directory `from`, never leaving it
 /// ([`Walk::resolve`]: component by component, as a host does).
-pub fn resolve(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
+pub fn resolve(from: u32, path: &str) -> Result<u32, ErrorCode> {
     walk().resolve(from, path).map_err(error)
 }
 
-/// [`resolve`] as `stat-at` resolves.
-pub fn resolve_for_stat(from: &[u32], path: &str) -> Result<Vec<u32>, ErrorCode> {
-    walk().resolve_for_stat(from, path).map_err(error)
+/// [`resolve`] as `stat-at` and `metadata-hash-at` resolve, following
+/// symlinks or not ([`Walk::resolve_for_stat`]).
+pub fn resolve_for_stat(from: u32, path: &str, follow: bool) -> Result<u32, ErrorCode> {
+    walk().resolve_for_stat(from, path, follow).map_err(error)
 }
 
 /// Up to `len` bytes of file `index` from `offset`, and whether it read

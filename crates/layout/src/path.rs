@@ -3,7 +3,6 @@
 //! and the host compiles the same code for fuzzing (`fuzz/fuzz_targets/paths.rs`).
 
 use crate::{Node, NodeKind, NAME_MAX};
-use alloc::vec::Vec;
 
 /// Why a path does not resolve, in the terms of `wasi:filesystem`'s
 /// `error-code`.
@@ -38,10 +37,14 @@ pub fn check(path: &str) -> Result<(), PathError> {
     Ok(())
 }
 
-/// A host's `stat-at` of a file named with a trailing `/` or `/.` (and only
-/// a file in the directory itself, one component) finds the file where a
-/// walk says `not-directory`: the name to retry with, if `path` is such a
-/// name.
+/// The one name a host's `stat-at` and `metadata-hash-at` look up, without
+/// following symlinks, for a path that is that name followed by `/` and
+/// `.` components (`a.txt/`, `a.txt/.`, `a.txt//./`): cap-std, under
+/// wasmtime, stats a path whose only component is a name directly, and
+/// drops trailing `/` and `.` when it counts components, so such a path
+/// finds a file where a walk says `not-directory`. Following symlinks, the
+/// same path is opened and is `not-directory` (`tests/memfs/*/trailing-slash.txt`
+/// compares both with the host).
 pub fn stat_retry(path: &str) -> Option<&str> {
     let mut base = path;
     while let Some(b) = base.strip_suffix('/').or_else(|| base.strip_suffix("/.")) {
@@ -83,46 +86,49 @@ impl<'a, F: Fn(u32) -> Node<'a>> Walk<F> {
         Err(PathError::NoEntry)
     }
 
-    /// Resolves `path` from a directory, given as the chain of directories
-    /// from its preopen's root down to it (never empty); returns the chain
-    /// to the result.
+    /// Resolves `path` from directory `from`, the node a descriptor is
+    /// open on; returns the node reached.
     ///
     /// As a host does, component by component: every component is looked
     /// up in a directory (`a.txt/..` and `a.txt/.` are `not-directory`),
-    /// empty components are skipped, `..` never climbs above the root
-    /// (`not-permitted`), a component longer than [`NAME_MAX`] bytes is
-    /// `name-too-long` when the walk reaches it, and a trailing slash asks
-    /// for a directory. There are no symlinks in the embedded tree.
-    pub fn resolve(&self, from: &[u32], path: &str) -> Result<Vec<u32>, PathError> {
+    /// empty components are skipped, a component longer than [`NAME_MAX`]
+    /// bytes is `name-too-long` when the walk reaches it, and a trailing
+    /// slash asks for a directory. The walk keeps its own stack of the
+    /// directories it entered, starting at `from`: `..` pops it, and `..`
+    /// at its bottom (a path leaving the descriptor's directory, however
+    /// spelled) is `not-permitted`, as a host answers. There are no
+    /// symlinks in the embedded tree.
+    pub fn resolve(&self, from: u32, path: &str) -> Result<u32, PathError> {
         check(path)?;
-        let mut chain = from.to_vec();
-        // `from` is never empty; were it, the path would name nothing.
-        let mut here = *chain.last().ok_or(PathError::NoEntry)?;
+        let mut stack = alloc::vec![from];
+        let mut here = from;
         for part in path.split('/').filter(|p| !p.is_empty()) {
             if !is_dir(&(self.node)(here)) {
                 return Err(PathError::NotDirectory);
             }
             match part {
                 "." => continue,
-                ".." if chain.len() == 1 => return Err(PathError::NotPermitted),
+                ".." if stack.len() == 1 => return Err(PathError::NotPermitted),
                 ".." => {
-                    chain.pop();
+                    stack.pop();
                 }
                 name if name.len() > NAME_MAX => return Err(PathError::NameTooLong),
-                name => chain.push(self.child(here, name)?),
+                name => stack.push(self.child(here, name)?),
             }
-            here = chain.last().copied().unwrap_or(here);
+            here = stack.last().copied().unwrap_or(here);
         }
         if path.ends_with('/') && !is_dir(&(self.node)(here)) {
             return Err(PathError::NotDirectory);
         }
-        Ok(chain)
+        Ok(here)
     }
 
-    /// [`resolve`](Self::resolve) as `stat-at` resolves ([`stat_retry`]).
-    pub fn resolve_for_stat(&self, from: &[u32], path: &str) -> Result<Vec<u32>, PathError> {
+    /// [`resolve`](Self::resolve) as `stat-at` and `metadata-hash-at`
+    /// resolve: without `follow` (no `symlink-follow` flag), a file named
+    /// as in [`stat_retry`] is found.
+    pub fn resolve_for_stat(&self, from: u32, path: &str, follow: bool) -> Result<u32, PathError> {
         match self.resolve(from, path) {
-            Err(PathError::NotDirectory) => match stat_retry(path) {
+            Err(PathError::NotDirectory) if !follow => match stat_retry(path) {
                 Some(base) => self.resolve(from, base),
                 None => Err(PathError::NotDirectory),
             },
@@ -135,8 +141,8 @@ impl<'a, F: Fn(u32) -> Node<'a>> Walk<F> {
 mod tests {
     use super::*;
 
-    /// `/`: `a.txt`, `d/` holding `e`.
-    fn tree() -> [Node<'static>; 4] {
+    /// `/`: `a.txt`, `d/` holding the file `e` and the empty directory `s`.
+    fn tree() -> [Node<'static>; 5] {
         let file = NodeKind::File {
             segment: 0,
             offset: 0,
@@ -153,11 +159,15 @@ mod tests {
             },
             Node {
                 name: "d",
-                kind: NodeKind::Dir { first: 3, count: 1 },
+                kind: NodeKind::Dir { first: 3, count: 2 },
             },
             Node {
                 name: "e",
                 kind: file,
+            },
+            Node {
+                name: "s",
+                kind: NodeKind::Dir { first: 5, count: 0 },
             },
         ]
     }
@@ -168,31 +178,69 @@ mod tests {
         let walk = Walk {
             node: |i: u32| nodes[i as usize],
         };
-        let at = |from: &[u32], path| walk.resolve(from, path);
-        assert_eq!(at(&[0], "d//e"), Ok(alloc::vec![0, 2, 3]));
-        assert_eq!(at(&[0, 2], "../a.txt"), Ok(alloc::vec![0, 1]));
-        assert_eq!(at(&[0], "./d/."), Ok(alloc::vec![0, 2]));
-        assert_eq!(at(&[0], "a.txt/.."), Err(PathError::NotDirectory));
-        assert_eq!(at(&[0], "a.txt/"), Err(PathError::NotDirectory));
-        assert_eq!(at(&[0], "d/../.."), Err(PathError::NotPermitted));
-        assert_eq!(at(&[0], "/d"), Err(PathError::NotPermitted));
-        assert_eq!(at(&[0], ""), Err(PathError::NoEntry));
-        assert_eq!(at(&[0], "d/f"), Err(PathError::NoEntry));
-        assert_eq!(at(&[0], "d\0"), Err(PathError::Invalid));
+        let at = |from: u32, path| walk.resolve(from, path);
+        assert_eq!(at(0, "d//e"), Ok(3));
+        assert_eq!(at(0, "./d/."), Ok(2));
+        assert_eq!(at(0, "d/.."), Ok(0));
+        assert_eq!(at(0, "a.txt/.."), Err(PathError::NotDirectory));
+        assert_eq!(at(0, "a.txt/"), Err(PathError::NotDirectory));
+        assert_eq!(at(0, "d/../.."), Err(PathError::NotPermitted));
+        assert_eq!(at(0, "/d"), Err(PathError::NotPermitted));
+        assert_eq!(at(0, ""), Err(PathError::NoEntry));
+        assert_eq!(at(0, "d/f"), Err(PathError::NoEntry));
+        assert_eq!(at(0, "d\0"), Err(PathError::Invalid));
         let long = "x".repeat(NAME_MAX + 1);
-        assert_eq!(at(&[0], &long), Err(PathError::NameTooLong));
+        assert_eq!(at(0, &long), Err(PathError::NameTooLong));
         // The walk reaches `a.txt` before the long name: not-directory.
         assert_eq!(
-            at(&[0], &alloc::format!("a.txt/{long}")),
+            at(0, &alloc::format!("a.txt/{long}")),
             Err(PathError::NotDirectory)
         );
-        assert_eq!(
-            walk.resolve_for_stat(&[0], "a.txt/."),
-            Ok(alloc::vec![0, 1])
-        );
-        assert_eq!(
-            walk.resolve_for_stat(&[0], "d/e/"),
-            Err(PathError::NotDirectory)
-        );
+    }
+
+    /// A walk from a subdirectory never leaves it, however the path is
+    /// spelled; `..` that stays beneath it is fine.
+    #[test]
+    fn never_leaves_the_directory_it_starts_from() {
+        let nodes = tree();
+        let walk = Walk {
+            node: |i: u32| nodes[i as usize],
+        };
+        let at = |path| walk.resolve(2, path);
+        for path in [
+            "..",
+            "../a.txt",
+            "../d",
+            "./..",
+            "s/../..",
+            "s/../../d/e",
+            "s/./../..",
+            "../",
+        ] {
+            assert_eq!(at(path), Err(PathError::NotPermitted), "{path}");
+        }
+        assert_eq!(at("e"), Ok(3));
+        assert_eq!(at("."), Ok(2));
+        assert_eq!(at("s/.."), Ok(2));
+        assert_eq!(at("s/../e"), Ok(3));
+        // Through a file first: not-directory, as anywhere.
+        assert_eq!(at("e/.."), Err(PathError::NotDirectory));
+    }
+
+    #[test]
+    fn stat_finds_a_file_named_with_a_slash_unless_following() {
+        let nodes = tree();
+        let walk = Walk {
+            node: |i: u32| nodes[i as usize],
+        };
+        let stat = |from, path, follow| walk.resolve_for_stat(from, path, follow);
+        for path in ["a.txt/", "a.txt/.", "a.txt//./"] {
+            assert_eq!(stat(0, path, false), Ok(1), "{path}");
+            assert_eq!(stat(0, path, true), Err(PathError::NotDirectory), "{path}");
+        }
+        assert_eq!(stat(2, "e/", false), Ok(3));
+        // More than one name: not-directory either way.
+        assert_eq!(stat(0, "d/e/", false), Err(PathError::NotDirectory));
+        assert_eq!(stat(0, "./a.txt/", false), Err(PathError::NotDirectory));
     }
 }

@@ -4,8 +4,11 @@
 //! code. The same script against a host directory and against an in-memory
 //! one must print the same lines.
 //!
-//! Descriptors opened by `open` are numbered from 1 in order. Paths are
-//! relative to the preopen. Text arguments are the rest of the command.
+//! Descriptors opened by `open` are numbered from 1 in order; 0 is the
+//! preopen. Paths are relative to the preopen, or to descriptor N when the
+//! command is written `VERB@N` (`open@2 x r`, `ls@2 ..`); `rename@N@M` and
+//! `link@N@M` resolve the new path from M (from N when only N is given).
+//! Text arguments are the rest of the command.
 //!
 //! - `open PATH FLAGS`: FLAGS holds `c` create, `x` exclusive, `t`
 //!   truncate, `d` directory, `r` read, `w` write, `m` mutate-directory
@@ -19,17 +22,25 @@
 //! - `settime PATH SECONDS` sets the modification time; `mtime PATH`
 //!   prints it (`SECONDS.NANOSECONDS`).
 //! - `symlink OLD NEW`, `link OLD NEW`, `readlink PATH`.
+//! - `statf PATH`: `stat-at` following symlinks; `hash PATH`, `hashf
+//!   PATH`: `metadata-hash-at` without and with following (`ok`, or the
+//!   error).
+//! - `flags N`: `get-flags` of descriptor N (`r` read, `w` write, `m`
+//!   mutate-directory, `-` none); `readdir N`: its entries, read from N
+//!   itself.
 //! - `fill PATH KIB`: writes KIB KiB in 4 KiB writes, then prints the size.
+//! - `stdfill PATH KIB`: the same through Rust's `std::fs::File` (PATH is
+//!   absolute, under the preopen); an error prints its `ErrorKind`.
 //!
 //! In a PATH, `%XX` is the byte of hex XX (`%20` a space, `%00` a NUL), so
 //! that any path can be written in a script; the command is printed as
 //! written.
 use std::collections::BTreeMap;
+use wasi::clocks::wall_clock::Datetime;
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, NewTimestamp, OpenFlags, PathFlags,
 };
-use wasi::clocks::wall_clock::Datetime;
 
 fn main() {
     let root_name = std::env::var("FS_ROOT").unwrap_or_else(|_| "/t".into());
@@ -41,48 +52,78 @@ fn main() {
         .expect("the preopen FS_ROOT");
     let mut fds: BTreeMap<u32, Descriptor> = BTreeMap::new();
     let mut next = 1;
+    // What a command opened or closed, applied once it is done with `fds`.
+    let mut opened: Option<Descriptor> = None;
+    let mut closed = false;
     for command in script.split(';').map(str::trim).filter(|c| !c.is_empty()) {
         let words: Vec<&str> = command.splitn(4, ' ').collect();
         let raw = |i: usize| words.get(i).copied().unwrap_or("");
         let decoded: Vec<String> = (0..4).map(|i| percent_decoded(raw(i))).collect();
-        let arg = |i: usize| match words[0] {
+        let arg = |i: usize| match words[0].split('@').next().unwrap_or("") {
             // Texts are taken as written; paths are decoded.
             "write" | "wstream" | "append" => raw(i),
             _ => decoded[i].as_str(),
         };
         let num = |i: usize| arg(i).parse::<u64>().unwrap_or(0);
-        let fd = |i: usize| fds.get(&(num(i) as u32));
-        let result: Result<String, ErrorCode> = match words[0] {
-            "open" => root
-                .open_at(PathFlags::empty(), arg(1), open_flags(arg(2)), flags(arg(2)))
+        let fd = |i: usize| match num(i) {
+            0 => Some(&root),
+            n => fds.get(&(n as u32)),
+        };
+        let (verb, from, to) = match at_descriptors(words[0], &root, &fds) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                println!("{command}: {why}");
+                continue;
+            }
+        };
+        let result: Result<String, ErrorCode> = match verb {
+            "open" => from
+                .open_at(
+                    PathFlags::empty(),
+                    arg(1),
+                    open_flags(arg(2)),
+                    flags(arg(2)),
+                )
                 .map(|d| {
-                    fds.insert(next, d);
-                    next += 1;
-                    format!("fd {}", next - 1)
+                    opened = Some(d);
+                    format!("fd {next}")
                 }),
-            "close" => Ok(match fds.remove(&(num(1) as u32)) {
-                Some(_) => "closed".into(),
+            "close" => Ok(match fd(1) {
+                Some(_) => {
+                    closed = true;
+                    "closed".into()
+                }
                 None => "no such fd".into(),
             }),
-            "write" | "read" | "setsize" | "fstat" | "wstream" | "append" | "rstream" => {
-                match fd(1) {
-                    None => Ok("no such fd".into()),
-                    Some(d) => on_fd(d, words[0], &words),
-                }
-            }
-            "stat" => root.stat_at(PathFlags::empty(), arg(1)).map(|s| describe(s.type_, s.size)),
-            "mkdir" => root.create_directory_at(arg(1)).map(|()| "ok".into()),
-            "rmdir" => root.remove_directory_at(arg(1)).map(|()| "ok".into()),
-            "unlink" => root.unlink_file_at(arg(1)).map(|()| "ok".into()),
-            "rename" => root.rename_at(arg(1), &root, arg(2)).map(|()| "ok".into()),
-            "symlink" => root.symlink_at(arg(1), arg(2)).map(|()| "ok".into()),
-            "link" => root
-                .link_at(PathFlags::empty(), arg(1), &root, arg(2))
+            "write" | "read" | "setsize" | "fstat" | "wstream" | "append" | "rstream" | "flags"
+            | "readdir" => match fd(1) {
+                None => Ok("no such fd".into()),
+                Some(d) => on_fd(d, verb, &words),
+            },
+            "stat" => from
+                .stat_at(PathFlags::empty(), arg(1))
+                .map(|s| describe(s.type_, s.size)),
+            "statf" => from
+                .stat_at(PathFlags::SYMLINK_FOLLOW, arg(1))
+                .map(|s| describe(s.type_, s.size)),
+            "hash" => from
+                .metadata_hash_at(PathFlags::empty(), arg(1))
+                .map(|_| "ok".into()),
+            "hashf" => from
+                .metadata_hash_at(PathFlags::SYMLINK_FOLLOW, arg(1))
+                .map(|_| "ok".into()),
+            "mkdir" => from.create_directory_at(arg(1)).map(|()| "ok".into()),
+            "rmdir" => from.remove_directory_at(arg(1)).map(|()| "ok".into()),
+            "unlink" => from.unlink_file_at(arg(1)).map(|()| "ok".into()),
+            "rename" => from.rename_at(arg(1), to, arg(2)).map(|()| "ok".into()),
+            "symlink" => from.symlink_at(arg(1), arg(2)).map(|()| "ok".into()),
+            "link" => from
+                .link_at(PathFlags::empty(), arg(1), to, arg(2))
                 .map(|()| "ok".into()),
-            "readlink" => root.readlink_at(arg(1)),
-            "ls" => list(&root, arg(1)),
-            "cat" => cat(&root, arg(1)),
-            "settime" => root
+            "readlink" => from.readlink_at(arg(1)),
+            "ls" => list(from, arg(1)),
+            "cat" => cat(from, arg(1)),
+            "settime" => from
                 .set_times_at(
                     PathFlags::empty(),
                     arg(1),
@@ -93,19 +134,51 @@ fn main() {
                     }),
                 )
                 .map(|()| "ok".into()),
-            "mtime" => root.stat_at(PathFlags::empty(), arg(1)).map(|s| {
+            "mtime" => from.stat_at(PathFlags::empty(), arg(1)).map(|s| {
                 let t = s.data_modification_timestamp;
                 let (secs, nanos) = t.map_or((0, 0), |t| (t.seconds, t.nanoseconds));
                 format!("{secs}.{nanos:09}")
             }),
-            "fill" => fill(&root, arg(1), num(2)),
+            "fill" => fill(from, arg(1), num(2)),
+            "stdfill" => Ok(std_fill(arg(1), num(2))),
             other => panic!("unknown command `{other}`"),
         };
+        if let Some(d) = opened.take() {
+            fds.insert(next, d);
+            next += 1;
+        }
+        if std::mem::take(&mut closed) {
+            fds.remove(&(num(1) as u32));
+        }
         match result {
             Ok(text) => println!("{command}: {text}"),
             Err(code) => println!("{command}: error {}", code.name()),
         }
     }
+}
+
+/// A verb written `VERB`, `VERB@N` or `VERB@N@M`: the verb, the
+/// descriptor its path is resolved from, and the one a second path (of
+/// `rename` and `link`) is resolved from.
+fn at_descriptors<'a>(
+    word: &'a str,
+    root: &'a Descriptor,
+    fds: &'a BTreeMap<u32, Descriptor>,
+) -> Result<(&'a str, &'a Descriptor, &'a Descriptor), String> {
+    let mut parts = word.split('@');
+    let verb = parts.next().unwrap_or("");
+    let mut pick = |default: &'a Descriptor| match parts.next() {
+        None => Ok(default),
+        Some("0") => Ok(root),
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| fds.get(&n))
+            .ok_or_else(|| "no such fd".to_string()),
+    };
+    let from = pick(root)?;
+    let to = pick(from)?;
+    Ok((verb, from, to))
 }
 
 /// `%XX` replaced by the byte XX; the result is taken as UTF-8, lossily
@@ -183,9 +256,15 @@ fn on_fd(d: &Descriptor, verb: &str, words: &[&str]) -> Result<String, ErrorCode
     let arg = |i: usize| words.get(i).copied().unwrap_or("");
     let num = |i: usize| arg(i).parse::<u64>().unwrap_or(0);
     match verb {
-        "write" => d.write(arg(3).as_bytes(), num(2)).map(|n| format!("wrote {n}")),
+        "write" => d
+            .write(arg(3).as_bytes(), num(2))
+            .map(|n| format!("wrote {n}")),
         "read" => d.read(num(3), num(2)).map(|(bytes, end)| {
-            format!("{:?}{}", String::from_utf8_lossy(&bytes), if end { " eof" } else { "" })
+            format!(
+                "{:?}{}",
+                String::from_utf8_lossy(&bytes),
+                if end { " eof" } else { "" }
+            )
         }),
         "setsize" => d.set_size(num(2)).map(|()| "ok".into()),
         "fstat" => d.stat().map(|s| describe(s.type_, s.size)),
@@ -212,7 +291,27 @@ fn on_fd(d: &Descriptor, verb: &str, words: &[&str]) -> Result<String, ErrorCode
             }
             Ok(format!("{:?}", String::from_utf8_lossy(&bytes)))
         }
+        "flags" => d.get_flags().map(|f| flag_letters(f)),
+        "readdir" => entries(d),
         _ => unreachable!(),
+    }
+}
+
+/// Descriptor flags as `open`'s letters: `r`, `w`, `m`; `-` for none.
+fn flag_letters(f: DescriptorFlags) -> String {
+    let letters: String = [
+        ('r', DescriptorFlags::READ),
+        ('w', DescriptorFlags::WRITE),
+        ('m', DescriptorFlags::MUTATE_DIRECTORY),
+    ]
+    .iter()
+    .filter(|(_, flag)| f.contains(*flag))
+    .map(|(c, _)| *c)
+    .collect();
+    if letters.is_empty() {
+        "-".into()
+    } else {
+        letters
     }
 }
 
@@ -223,10 +322,19 @@ fn list(root: &Descriptor, path: &str) -> Result<String, ErrorCode> {
         OpenFlags::DIRECTORY,
         DescriptorFlags::READ,
     )?;
+    entries(&dir)
+}
+
+/// The entries of directory `dir`, sorted, directories with a `/`.
+fn entries(dir: &Descriptor) -> Result<String, ErrorCode> {
     let entries = dir.read_directory()?;
     let mut names = Vec::new();
     while let Some(e) = entries.read_directory_entry()? {
-        let slash = if e.type_ == DescriptorType::Directory { "/" } else { "" };
+        let slash = if e.type_ == DescriptorType::Directory {
+            "/"
+        } else {
+            ""
+        };
         names.push(format!("{}{slash}", e.name));
     }
     names.sort();
@@ -234,7 +342,12 @@ fn list(root: &Descriptor, path: &str) -> Result<String, ErrorCode> {
 }
 
 fn cat(root: &Descriptor, path: &str) -> Result<String, ErrorCode> {
-    let file = root.open_at(PathFlags::empty(), path, OpenFlags::empty(), DescriptorFlags::READ)?;
+    let file = root.open_at(
+        PathFlags::empty(),
+        path,
+        OpenFlags::empty(),
+        DescriptorFlags::READ,
+    )?;
     let mut bytes = Vec::new();
     loop {
         let (chunk, end) = file.read(4096, bytes.len() as u64)?;
@@ -244,6 +357,23 @@ fn cat(root: &Descriptor, path: &str) -> Result<String, ErrorCode> {
         }
     }
     Ok(format!("{:?}", String::from_utf8_lossy(&bytes)))
+}
+
+/// Writes `kib` KiB to `path` through `std::fs::File` in 4 KiB writes:
+/// the size, or the `ErrorKind` Rust sees.
+fn std_fill(path: &str, kib: u64) -> String {
+    use std::io::Write;
+    let written = std::fs::File::create(path).and_then(|mut file| {
+        for _ in 0..kib / 4 {
+            file.write_all(&[b'x'; 4096])?;
+        }
+        file.flush()?;
+        file.metadata()
+    });
+    match written {
+        Ok(meta) => format!("size {}", meta.len()),
+        Err(e) => format!("error kind {:?}", e.kind()),
+    }
 }
 
 fn fill(root: &Descriptor, path: &str, kib: u64) -> Result<String, ErrorCode> {
