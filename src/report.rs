@@ -74,7 +74,8 @@ pub struct PermissionCheck {
 /// What `finish()` wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// The component, with the adapter composed in front of it.
+    /// The component, with the adapter (or only providers and traps, when
+    /// nothing is virtualized) composed in front of it.
     Composed,
     /// The specialized adapter alone.
     Standalone,

@@ -637,13 +637,17 @@ impl WasiVirt {
         Ok(())
     }
 
-    /// The output when nothing is virtualized: the component as it was.
+    /// The output when nothing is virtualized: the component as it was, or
+    /// with only providers or traps (`--plug`, denied imports) in front.
     fn unchanged(&self, component: Option<Component>, version: Version) -> Result<Prepared> {
         match component {
             Some(component) => self.result(
                 component.bytes,
                 Vec::new(),
-                Output::Unchanged,
+                match component.plugged.is_empty() {
+                    true => Output::Unchanged,
+                    false => Output::Composed,
+                },
                 version,
                 &BTreeSet::new(),
             ),
@@ -915,6 +919,37 @@ mod tests {
             .collect::<Vec<_>>();
         assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
         assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+    }
+
+    #[test]
+    fn ungoverned_wasi_imports_are_denied_unless_allowed() {
+        let component = wat::parse_str(
+            r#"(component
+                (import "wasi:logging/logging@0.1.0-draft"
+                    (instance (export "log" (func (param "message" string)))))
+                (import "ocre:gpio/pins@0.1.0"
+                    (instance (export "set" (func (param "pin" u32))))))"#,
+        )
+        .unwrap();
+        let mut virt = WasiVirt::new();
+        virt.compose(component);
+        let out = virt.finish().unwrap();
+        assert_eq!(out.report.imports, ["ocre:gpio/pins@0.1.0"]);
+        let logging = "wasi:logging/logging@0.1.0-draft".to_string();
+        assert_eq!(out.report.denied_by_default, [logging.clone()]);
+        assert_eq!(out.report.plugged, [(logging.clone(), DENIED.to_string())]);
+        assert_eq!(out.report.output, Output::Composed);
+
+        virt.allow_import("wasi:logging/*");
+        let out = virt.finish().unwrap();
+        assert_eq!(out.report.allowed_imports, [logging.clone()]);
+        assert!(out.report.denied_by_default.is_empty());
+        assert!(out.report.imports.contains(&logging));
+        assert_eq!(out.report.output, Output::Unchanged);
+
+        virt.allow_import("ocre:gpio/pins");
+        let refused = virt.finish().unwrap_err().to_string();
+        assert!(refused.contains("names no WASI interface"), "{refused}");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 /// stdio, filesystem, networking, clocks, random, exit, config, or a
 /// non-WASI interface's own name), with the functions imported and which of
 /// them its code can reach. `wasi:io` carries the others and needs no
-/// permission of its own.
+/// permission of its own, nor does an import of types alone. WASI
+/// interfaces that no subsystem governs (`wasi:logging/logging`) are listed
+/// at the end: virtualizing denies them unless `--allow-import` names them.
 ///
 /// Example:
 ///
