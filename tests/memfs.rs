@@ -436,6 +436,58 @@ fstat 1: file 2
     expect(&tmpfs_of(16 << 10), script, want)
 }
 
+/// A directory removed while a descriptor holds it takes no new entries
+/// (`tests/memfs/removed-dir.txt` compares what it answers with the host),
+/// so nothing in it can hold space that is never given back: once the
+/// descriptor is closed, the whole limit is free again.
+fn removed_directory_gives_space_back() -> Result<()> {
+    let script = "mkdir a; mkdir a/b; open a/b dr; rmdir a/b; rmdir a; fill@1 f 4; \
+                  fill g 4; close 1; fill g 4; ls .";
+    let want = "\
+mkdir a: ok
+mkdir a/b: ok
+open a/b dr: fd 1
+rmdir a/b: ok
+rmdir a: ok
+fill@1 f 4: error no-entry
+fill g 4: error insufficient-space
+close 1: closed
+fill g 4: size 4096
+ls .: [g]
+";
+    expect(&tmpfs_of(4096 + 65), script, want)
+}
+
+/// A stream write past the size limit fails with a stream error that
+/// carries `insufficient-space` (`filesystem-error-code` answers it, as the
+/// host's does for a full disk), whether through `write`, `append` or
+/// `blocking-write-and-flush`, and leaves the file as it was.
+///
+/// Rust's std cannot see the code of a failed write: the wasi-libc of Rust
+/// 1.95 answers every stream error of `write()` with `EIO` (so
+/// `ErrorKind::Uncategorized`) without asking `filesystem-error-code`, on a
+/// host too. Measured once on a host preopen of a full 16 KiB tmpfs mount
+/// (which a test cannot arrange without root): `stdfill` printed `error
+/// kind Uncategorized` there, as it does here. A creation past the limit
+/// fails in `open-at` itself, and Rust sees `StorageFull`.
+fn stream_write_past_limit() -> Result<()> {
+    let script = "fill a 4; open a w; append 1 abc; wstream 1 4094 abcde; wstream 1 4094 ab; \
+                  fstat 1; close 1; stdfill /t/a 8; stat a; stdfill /t/f 4";
+    let want = "\
+fill a 4: size 4096
+open a w: fd 1
+append 1 abc: error insufficient-space
+wstream 1 4094 abcde: error insufficient-space
+wstream 1 4094 ab: ok
+fstat 1: file 4096
+close 1: closed
+stdfill /t/a 8: error kind Uncategorized
+stat a: file 4096
+stdfill /t/f 4: error kind StorageFull
+";
+    expect(&tmpfs_of(4096 + 65 + 2), script, want)
+}
+
 /// Links and symlinks are not supported in memory: the host's code for an
 /// operation a filesystem cannot do, never a trap.
 fn no_links() -> Result<()> {
@@ -527,8 +579,10 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
     type Check = fn() -> Result<()>;
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 7] = [
         ("size-limit", size_limit),
+        ("stream-write-past-limit", stream_write_past_limit),
+        ("removed-directory-gives-space-back", removed_directory_gives_space_back),
         ("times-move", times_move),
         ("no-links", no_links),
         ("instance-lifetime", instance_lifetime),
