@@ -10,8 +10,13 @@
 //!
 //! Paths are resolved component by component, as a host does: every
 //! component before the last must be a directory (`a.txt/..` is
-//! `not-directory`), `..` never climbs above the preopen, and a trailing
-//! slash asks for a directory.
+//! `not-directory`), `..` never climbs above the descriptor the path is
+//! resolved from (a walk keeps its own stack, and never follows parent
+//! links), and a trailing slash asks for a directory.
+//!
+//! A directory removed while a descriptor holds it is detached (its parent
+//! is itself) and takes no new entries, as a host's removed directory;
+//! no id kept anywhere refers to a freed node, which the slab may reuse.
 //!
 //! Each filesystem has a size limit that counts the bytes of the files in
 //! its layer and a fixed cost per created entry; a change that would pass
@@ -329,9 +334,14 @@ impl Store {
     }
 
     /// Whether `node` is `ancestor` or lies below it.
+    ///
+    /// Parents form a tree whose tops hold themselves (roots and detached
+    /// nodes), so the climb ends; it is bounded by the slab's size all the
+    /// same, and a climb that did not end answers `true`, which makes
+    /// `rename` refuse rather than loop.
     fn is_within(&self, node: Id, ancestor: Id) -> bool {
         let mut up = node;
-        loop {
+        for _ in 0..=self.nodes.len() {
             if up == ancestor {
                 return true;
             }
@@ -341,6 +351,7 @@ impl Store {
             }
             up = parent;
         }
+        true
     }
 
     fn touch_dir(&mut self, dir: Id) {
