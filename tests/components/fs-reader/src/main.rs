@@ -8,7 +8,8 @@
 //! - `FS_SUM`: the size and FNV-1a hash of a file, read in 64 KiB chunks,
 //!   and its last 16 bytes, read after a seek.
 //! - `FS_COUNT`: how many files a tree holds, and their total size.
-//! - `FS_ESCAPE`: try paths that must not leave that preopen.
+//! - `FS_ESCAPE`: try paths that must not leave that preopen, and stat a
+//!   file named with a trailing slash.
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -71,6 +72,18 @@ fn main() {
                 Ok(bytes) => println!("open {shown}: ok, {} bytes", bytes.len()),
                 Err(e) => println!("open {shown}: {:?}", e.kind()),
             }
+        }
+        // A file named as a directory: `metadata` follows symlinks and
+        // finds no directory; `symlink_metadata` does not follow, and the
+        // host (cap-std) finds the file by its one name.
+        let file = format!("{root}/greeting.txt/");
+        match std::fs::metadata(&file) {
+            Ok(m) => println!("metadata {file}: ok, {} bytes", m.len()),
+            Err(e) => println!("metadata {file}: {:?}", e.kind()),
+        }
+        match std::fs::symlink_metadata(&file) {
+            Ok(m) => println!("symlink_metadata {file}: ok, {} bytes", m.len()),
+            Err(e) => println!("symlink_metadata {file}: {:?}", e.kind()),
         }
     }
 }
