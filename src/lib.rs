@@ -48,9 +48,10 @@ pub use names::InterfaceName;
 pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
 pub use policy::{
-    Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry, FsPolicy,
-    HostFilter, ImportsPolicy, Overlay, PermissionsPolicy, Policy, RandomPolicy, ServeHttp,
-    ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs, DEFAULT_MEMORY_LIMIT,
+    check_name, Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry,
+    FsPolicy, HostFilter, ImportsPolicy, NameKind, Overlay, PermissionsPolicy, Policy,
+    RandomPolicy, ServeHttp, ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,
+    DEFAULT_MEMORY_LIMIT,
 };
 pub use rename::rename_top_level;
 pub use report::{Output, PermissionCheck, Report, Serving, SubsystemReport};

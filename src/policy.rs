@@ -722,7 +722,9 @@ impl Policy {
             self.serve_http = other.serve_http.clone();
         }
         self.imports.deny.extend(other.imports.deny.iter().cloned());
-        self.imports.allow.extend(other.imports.allow.iter().cloned());
+        self.imports
+            .allow
+            .extend(other.imports.allow.iter().cloned());
         if let Some(p) = &other.permissions {
             let mine = self.permissions.get_or_insert_with(Default::default);
             mine.declared.extend(p.declared.iter().cloned());
@@ -743,10 +745,79 @@ impl Policy {
         self.network.get_or_insert_with(Default::default)
     }
 
-    /// Reads a policy from TOML text.
+    /// Reads a policy from TOML text, and checks it (see
+    /// [`Policy::validate`]).
     pub fn from_toml(text: &str) -> anyhow::Result<Policy> {
-        Ok(toml::from_str(text)?)
+        let policy: Policy = toml::from_str(text)?;
+        policy.validate()?;
+        Ok(policy)
     }
+
+    /// Checks what the policy's types cannot: each environment variable
+    /// and config property name it sets or filters (see [`check_name`]).
+    /// Every source of a policy passes here: a policy file when it is
+    /// read, the CLI's flags as they are parsed, and the library's builder
+    /// in `finish()`.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use anyhow::Context;
+        if let Some(env) = &self.env {
+            check_names(NameKind::Variable, env.overrides.keys())
+                .context("in the environment's `overrides`")?;
+            check_names(NameKind::Variable, env.host.names())
+                .context("in the environment's `host` filter")?;
+        }
+        if let Some(config) = &self.config {
+            check_names(NameKind::Property, config.properties.keys())
+                .context("in the config store's `properties`")?;
+            check_names(NameKind::Property, config.host.names())
+                .context("in the config store's `host` filter")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a name names, for [`check_name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    /// An environment variable.
+    Variable,
+    /// A `wasi:config/store` property.
+    Property,
+}
+
+impl std::fmt::Display for NameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameKind::Variable => "variable",
+            NameKind::Property => "property",
+        })
+    }
+}
+
+/// Checks a variable or property name: not empty, and holding neither `=`
+/// (which ends a name in `NAME=VALUE`, so `A=B` would read as `A`) nor a
+/// NUL byte (which ends a C string). The CLI, a policy file and the
+/// library all check names here, with the same error.
+pub fn check_name(kind: NameKind, name: &str) -> anyhow::Result<()> {
+    if name.is_empty() {
+        anyhow::bail!("a {kind} name cannot be empty");
+    }
+    if name.contains('=') {
+        anyhow::bail!("`{name}` is not a {kind} name: it holds `=`");
+    }
+    if name.contains('\0') {
+        anyhow::bail!("{name:?} is not a {kind} name: it holds a NUL byte");
+    }
+    Ok(())
+}
+
+fn check_names<'a>(
+    kind: NameKind,
+    names: impl IntoIterator<Item = &'a String>,
+) -> anyhow::Result<()> {
+    names
+        .into_iter()
+        .try_for_each(|name| check_name(kind, name))
 }
 
 impl EnvPolicy {
@@ -1087,6 +1158,51 @@ mod tests {
         assert_eq!(p.stdio.unwrap().stdin, StdinPolicy::Mode(StdioMode::Deny));
         assert!(Policy::from_toml("[stdio]\nstdin = \"maybe\"\n").is_err());
         assert!(Policy::from_toml("random = { seed = \"x\" }\n").is_err());
+    }
+
+    #[test]
+    fn names_are_checked_from_every_source() {
+        for (toml, error) in [
+            (
+                "[env]\noverrides = { \"\" = \"x\" }",
+                "a variable name cannot be empty",
+            ),
+            (
+                "[env]\noverrides = { \"A=B\" = \"x\" }",
+                "`A=B` is not a variable name",
+            ),
+            (
+                "[env]\noverrides = { \"A\\u0000\" = \"x\" }",
+                "it holds a NUL byte",
+            ),
+            (
+                "[env]\nhost = { allow = [\"\"] }",
+                "a variable name cannot be empty",
+            ),
+            (
+                "[env]\nhost = { deny = [\"X=1\"] }",
+                "`X=1` is not a variable name",
+            ),
+            (
+                "[config]\nproperties = { \"\" = \"x\" }",
+                "a property name cannot be empty",
+            ),
+            (
+                "[config]\nhost = { allow = [\"a=b\"] }",
+                "`a=b` is not a property name",
+            ),
+        ] {
+            let err = format!("{:#}", Policy::from_toml(toml).unwrap_err());
+            assert!(err.contains(error), "{toml}: {err}");
+        }
+        let mut built = Policy::default();
+        built
+            .env
+            .get_or_insert_with(Default::default)
+            .overrides(&[("A=B", "x")]);
+        let err = format!("{:#}", built.validate().unwrap_err());
+        assert!(err.contains("`A=B` is not a variable name"), "{err}");
+        assert!(Policy::from_toml("[env]\noverrides = { A = \"=x=\" }").is_ok());
     }
 
     #[test]

@@ -308,6 +308,7 @@ impl WasiVirt {
     /// Everything but writing: the output with its file segments still
     /// empty, the files that go in them, and the report.
     fn prepare(&self) -> Result<Prepared> {
+        self.policy.validate()?;
         let declared = match &self.policy.permissions {
             Some(p) => p
                 .declared

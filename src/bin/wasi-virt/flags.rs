@@ -7,8 +7,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use std::path::PathBuf;
 use wasi_virt::{
-    Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Inbound, NetworkPolicy, Outbound, Policy,
-    RandomPolicy, Resolve, StdinPolicy, StdioMode, StdioPolicy, Stream, Subsystem,
+    check_name, Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Inbound, NameKind,
+    NetworkPolicy, Outbound, Policy, RandomPolicy, Resolve, StdinPolicy, StdioMode, StdioPolicy,
+    Stream, Subsystem,
 };
 
 /// `wasi:cli/environment`.
@@ -17,7 +18,7 @@ use wasi_virt::{
 pub struct EnvFlags {
     /// Set an environment variable: `-e KEY=VALUE`. Repeatable; replaces a
     /// host variable of the same name.
-    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_variable)]
     env: Vec<(String, String)>,
 
     /// Let host environment variables through: all of them, or only those
@@ -65,7 +66,8 @@ impl EnvFlags {
         for (k, v) in &self.env {
             env.overrides.insert(k.clone(), v.clone());
         }
-        if let Some(host) = host_filter(&self.allow_env, &self.deny_env, "env")? {
+        let names = NameKind::Variable;
+        if let Some(host) = host_filter(&self.allow_env, &self.deny_env, "env", names)? {
             env.host = host;
         }
         if self.allow_args {
@@ -457,7 +459,7 @@ impl FsFlags {
 #[command(next_help_heading = "Config store")]
 pub struct ConfigFlags {
     /// Set a `wasi:config/store` property: `-c NAME=VALUE`. Repeatable.
-    #[arg(short = 'c', long = "config", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    #[arg(short = 'c', long = "config", value_name = "NAME=VALUE", value_parser = parse_property)]
     config: Vec<(String, String)>,
 
     /// Let host config properties through: all of them, or only those listed
@@ -479,7 +481,8 @@ impl ConfigFlags {
         for (k, v) in &self.config {
             store.properties.insert(k.clone(), v.clone());
         }
-        if let Some(host) = host_filter(&self.allow_config, &None, "config")? {
+        let names = NameKind::Property;
+        if let Some(host) = host_filter(&self.allow_config, &None, "config", names)? {
             store.host = host;
         }
         Ok(())
@@ -560,7 +563,10 @@ pub struct PermissionFlags {
 impl PermissionFlags {
     pub fn apply(&self, policy: &mut Policy) {
         policy.imports.deny.extend(self.deny_import.iter().cloned());
-        policy.imports.allow.extend(self.allow_import.iter().cloned());
+        policy
+            .imports
+            .allow
+            .extend(self.allow_import.iter().cloned());
         if !self.permissions.is_empty() || self.skip_validation {
             let p = policy.permissions.get_or_insert_with(Default::default);
             p.declared.extend(self.permissions.iter().cloned());
@@ -584,31 +590,23 @@ fn host_filter(
     allow: &Option<Vec<String>>,
     deny: &Option<Vec<String>>,
     what: &str,
+    kind: NameKind,
 ) -> Result<Option<HostFilter>> {
+    let checked = |names: &[String], flag: String| -> Result<Vec<String>> {
+        for name in names {
+            check_name(kind, name).with_context(|| format!("in `{flag}`"))?;
+        }
+        Ok(names.to_vec())
+    };
     Ok(match (allow, deny) {
         (Some(names), _) if names.is_empty() => Some(HostFilter::All),
-        (Some(names), _) => Some(HostFilter::Allow(check_names(
+        (Some(names), _) => Some(HostFilter::Allow(checked(
             names,
-            &format!("--allow-{what}"),
+            format!("--allow-{what}"),
         )?)),
-        (None, Some(names)) => Some(HostFilter::Deny(check_names(
-            names,
-            &format!("--deny-{what}"),
-        )?)),
+        (None, Some(names)) => Some(HostFilter::Deny(checked(names, format!("--deny-{what}"))?)),
         (None, None) => None,
     })
-}
-
-fn check_names(names: &[String], flag: &str) -> Result<Vec<String>> {
-    for n in names {
-        if n.is_empty() {
-            bail!("`{flag}` takes names separated by commas, and one of them is empty");
-        }
-        if n.contains('=') {
-            bail!("`{flag}` takes names separated by commas, not `{n}`");
-        }
-    }
-    Ok(names.to_vec())
 }
 
 /// `host`, `deny` or `virtual:INSTANT`.
@@ -636,10 +634,21 @@ fn parse_mount(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some(("", _)) => Err(format!("`{s}` has an empty name; expected KEY=VALUE")),
-        Some((k, v)) => Ok((k.to_string(), v.to_string())),
-        None => Err(format!("`{s}` has no `=`; expected KEY=VALUE")),
-    }
+/// `-e NAME=VALUE`.
+fn parse_variable(s: &str) -> Result<(String, String), String> {
+    parse_key_value(s, NameKind::Variable)
+}
+
+/// `-c NAME=VALUE`.
+fn parse_property(s: &str) -> Result<(String, String), String> {
+    parse_key_value(s, NameKind::Property)
+}
+
+/// `NAME=VALUE`, the name checked as a policy file's names are.
+fn parse_key_value(s: &str, kind: NameKind) -> Result<(String, String), String> {
+    let Some((k, v)) = s.split_once('=') else {
+        return Err(format!("`{s}` has no `=`; expected KEY=VALUE"));
+    };
+    check_name(kind, k).map_err(|e| format!("{e:#}"))?;
+    Ok((k.to_string(), v.to_string()))
 }
