@@ -4,13 +4,19 @@
 //!
 //! Host files are not read here: a segment records which files it holds and
 //! their sizes, and their bytes are copied straight into the output when it
-//! is written (`src/splice.rs`), so no copy of them is ever held.
+//! is written (`src/splice.rs`), so no copy of them is ever held. Mounted
+//! trees are walked and read through descriptors (`src/fs/host.rs`), so
+//! that what is written is what was walked.
+
+mod host;
 
 use crate::policy::{ByteSize, FsEntry, FsPolicy, DEFAULT_MEMORY_LIMIT};
 use anyhow::{anyhow, bail, Context, Result};
+use host::HostFile;
+pub use host::Reader;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec, NAME_MAX};
 
 /// Files are packed into passive segments of at most this size; a larger
@@ -101,8 +107,8 @@ enum Item {
 pub enum Content {
     /// Held: text from the policy.
     Bytes(Vec<u8>),
-    /// A host file of this size, read when the output is written.
-    Host { path: PathBuf, len: u64 },
+    /// A host file, read when the output is written.
+    Host(HostFile),
 }
 
 impl Content {
@@ -110,28 +116,17 @@ impl Content {
     pub fn len(&self) -> u64 {
         match self {
             Content::Bytes(bytes) => bytes.len() as u64,
-            Content::Host { len, .. } => *len,
+            Content::Host(file) => file.len,
         }
     }
 
-    /// Copies its bytes to `out`; a host file must still have the size it
-    /// had when the mount was walked.
-    fn write_to(&self, out: &mut dyn Write) -> Result<()> {
-        let (path, len) = match self {
-            Content::Bytes(bytes) => return Ok(out.write_all(bytes)?),
-            Content::Host { path, len } => (path, *len),
-        };
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("failed to read `{}`", path.display()))?;
-        let copied = std::io::copy(&mut file.take(len + 1), out)
-            .with_context(|| format!("failed to read `{}`", path.display()))?;
-        if copied != len {
-            bail!(
-                "`{}` changed while virtualizing: it had {len} bytes, and now {copied}",
-                path.display()
-            );
+    /// Copies its bytes to `out`; a host file must still be the one walked,
+    /// with the size it had then.
+    fn write_to(&self, reader: &mut Reader, out: &mut dyn Write) -> Result<()> {
+        match self {
+            Content::Bytes(bytes) => Ok(out.write_all(bytes)?),
+            Content::Host(file) => file.write_to(reader, out),
         }
-        Ok(())
     }
 }
 
@@ -148,9 +143,11 @@ impl Segment {
         self.parts.iter().map(Content::len).sum()
     }
 
-    /// Copies its bytes to `out`.
-    pub fn write_to(&self, out: &mut dyn Write) -> Result<()> {
-        self.parts.iter().try_for_each(|part| part.write_to(out))
+    /// Copies its bytes to `out`, opening host files through `reader`.
+    pub fn write_to(&self, reader: &mut Reader, out: &mut dyn Write) -> Result<()> {
+        self.parts
+            .iter()
+            .try_for_each(|part| part.write_to(reader, out))
     }
 }
 
@@ -234,124 +231,15 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads a host file, or a host directory recursively.
-///
-/// A symbolic link inside a directory is followed only if its target stays
-/// inside that directory; one pointing outside stops the virtualization, so
-/// that a mount never embeds more than the directory it names.
+/// Reads a host file, or a host directory recursively (see
+/// [`host::read_dir`]).
 fn read_host(path: &Path) -> Result<Item> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     if meta.is_file() {
-        return Ok(Item::File(host_file(path, &meta)?));
+        return Ok(Item::File(Content::Host(host::named_file(path)?)));
     }
-    let root = path
-        .canonicalize()
-        .with_context(|| format!("failed to resolve `{}`", path.display()))?;
-    // The directories from the mount down to the entry being read: walkdir
-    // visits depth first, each directory before its contents, so an entry
-    // at depth k belongs to the directory open at depth k - 1. Each entry
-    // costs the same whatever its depth.
-    let mut open: Vec<(String, BTreeMap<String, Item>)> = vec![(String::new(), BTreeMap::new())];
-    for entry in walkdir::WalkDir::new(&root).follow_links(true).min_depth(1) {
-        let entry = entry.map_err(|e| walk_error(e, path, &root))?;
-        if entry.path_is_symlink() {
-            check_link(entry.path(), path, &root)?;
-        }
-        while open.len() > entry.depth() {
-            close_dir(&mut open);
-        }
-        let name = entry
-            .file_name()
-            .to_str()
-            .ok_or_else(|| anyhow!("a name is not UTF-8"))
-            .and_then(|name| check_name(name).map(|()| name.to_string()))
-            .with_context(|| format!("in `{}`", entry.path().display()))?;
-        if entry.file_type().is_dir() {
-            open.push((name, BTreeMap::new()));
-        } else if entry.file_type().is_file() {
-            let meta = entry
-                .metadata()
-                .with_context(|| format!("failed to read `{}`", entry.path().display()))?;
-            let file = Item::File(host_file(entry.path(), &meta)?);
-            open.last_mut()
-                .expect("the mount stays open")
-                .1
-                .insert(name, file);
-        } else {
-            bail!(
-                "`{}` is neither a file nor a directory; only those can be embedded",
-                entry.path().display()
-            );
-        }
-    }
-    while open.len() > 1 {
-        close_dir(&mut open);
-    }
-    let (_, top) = open.pop().expect("the mount stays open");
-    Ok(Item::Dir(top))
-}
-
-/// Moves the innermost open directory into its parent.
-fn close_dir(open: &mut Vec<(String, BTreeMap<String, Item>)>) {
-    let (name, dir) = open
-        .pop()
-        .expect("only directories below the mount are closed");
-    open.last_mut()
-        .expect("the mount stays open")
-        .1
-        .insert(name, Item::Dir(dir));
-}
-
-/// A host file to embed: checked readable now, read when written.
-fn host_file(path: &Path, meta: &std::fs::Metadata) -> Result<Content> {
-    std::fs::File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    if meta.len() > u32::MAX as u64 {
-        bail!(
-            "`{}` has {} bytes; an embedded file holds at most 4 GiB",
-            path.display(),
-            meta.len()
-        );
-    }
-    Ok(Content::Host {
-        path: path.to_path_buf(),
-        len: meta.len(),
-    })
-}
-
-/// What went wrong walking the mount `path` (resolved: `root`).
-fn walk_error(e: walkdir::Error, path: &Path, root: &Path) -> anyhow::Error {
-    if let Some(ancestor) = e.loop_ancestor() {
-        return anyhow!(
-            "symlink loop under `{}` (back to `{}`)",
-            path.display(),
-            ancestor.display()
-        );
-    }
-    let at = e.path().unwrap_or(root).to_path_buf();
-    let link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink());
-    match e.into_io_error() {
-        Some(_) if link => anyhow!("symlink `{}` points to nothing", at.display()),
-        Some(io) => anyhow::Error::new(io).context(format!("failed to read `{}`", at.display())),
-        None => anyhow!("failed to read under `{}`", path.display()),
-    }
-}
-
-/// A symlink is followed only if it stays inside the mount.
-fn check_link(link: &Path, path: &Path, root: &Path) -> Result<()> {
-    let target = link
-        .canonicalize()
-        .with_context(|| format!("failed to resolve symlink `{}`", link.display()))?;
-    if !target.starts_with(root) {
-        bail!(
-            "symlink `{}` points outside the mounted directory (to `{}`); only links \
-             that stay inside `{}` are followed",
-            link.display(),
-            target.display(),
-            path.display()
-        );
-    }
-    Ok(())
+    host::read_dir(path)
 }
 
 /// What an embedded root is: a read-only preopen, or the lower layer of
@@ -468,7 +356,7 @@ mod tests {
 
     fn bytes(segment: &Segment) -> Vec<u8> {
         let mut out = Vec::new();
-        segment.write_to(&mut out).unwrap();
+        segment.write_to(&mut Reader::default(), &mut out).unwrap();
         out
     }
 
@@ -483,11 +371,72 @@ mod tests {
         assert_eq!(bytes(&tree.segments[0]), b"FIRST");
         std::fs::write(mount.path().join("a.txt"), "longer now").unwrap();
         let mut out = Vec::new();
-        let err = tree.segments[0].write_to(&mut out).unwrap_err();
+        let err = tree.segments[0]
+            .write_to(&mut Reader::default(), &mut out)
+            .unwrap_err();
         assert!(
             format!("{err:#}").contains("changed while virtualizing"),
             "{err:#}"
         );
+    }
+
+    /// `tree`'s first segment written, or the error.
+    fn written(tree: &Tree) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        tree.segments[0].write_to(&mut Reader::default(), &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_file_swapped_after_the_walk_is_never_read() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "SECRET").unwrap();
+        std::fs::create_dir(outside.path().join("dir")).unwrap();
+        std::fs::write(outside.path().join("dir/f"), "SECRET").unwrap();
+        let mount = tempfile::tempdir().unwrap();
+        let m = mount.path();
+        std::fs::write(m.join("a.txt"), "inside").unwrap();
+        std::fs::create_dir(m.join("d")).unwrap();
+        std::fs::write(m.join("d/f"), "inside").unwrap();
+        let mut policy = FsPolicy::default();
+        policy.virtual_preopen("/m", m);
+        let swaps: [(&str, &dyn Fn()); 4] = [
+            ("a file for a link out", &|| {
+                std::fs::remove_file(m.join("a.txt")).unwrap();
+                std::os::unix::fs::symlink(outside.path().join("secret"), m.join("a.txt")).unwrap();
+            }),
+            // The old file is kept, so that its inode is not reused.
+            ("a file for another of its size", &|| {
+                std::fs::rename(m.join("a.txt"), outside.path().join("old")).unwrap();
+                std::fs::write(m.join("a.txt"), "SECRET").unwrap();
+            }),
+            ("a directory for a link out", &|| {
+                std::fs::remove_dir_all(m.join("d")).unwrap();
+                std::os::unix::fs::symlink(outside.path().join("dir"), m.join("d")).unwrap();
+            }),
+            ("a directory for another", &|| {
+                let _ = std::fs::remove_dir_all(outside.path().join("old-d"));
+                std::fs::rename(m.join("d"), outside.path().join("old-d")).unwrap();
+                std::fs::create_dir(m.join("d")).unwrap();
+                std::fs::write(m.join("d/f"), "SECRET").unwrap();
+            }),
+        ];
+        for (what, swap) in swaps {
+            let _ = std::fs::remove_file(m.join("a.txt"));
+            std::fs::write(m.join("a.txt"), "inside").unwrap();
+            let _ = std::fs::remove_file(m.join("d"));
+            let _ = std::fs::remove_dir_all(m.join("d"));
+            std::fs::create_dir(m.join("d")).unwrap();
+            std::fs::write(m.join("d/f"), "inside").unwrap();
+            let tree = build(&policy).unwrap();
+            assert_eq!(written(&tree).unwrap(), b"insideinside", "{what}");
+            swap();
+            let err = format!("{:#}", written(&tree).unwrap_err());
+            assert!(
+                err.contains("changed since the mount was walked"),
+                "{what}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -545,6 +494,25 @@ mod tests {
         let mut policy = FsPolicy::default();
         policy.preopen("/d", file("x"));
         assert!(format!("{:#}", build(&policy).err().unwrap()).contains("must be a directory"));
+    }
+
+    #[test]
+    fn links_to_directories_are_followed_and_loops_refused() {
+        let mount = tempfile::tempdir().unwrap();
+        let m = mount.path();
+        std::fs::create_dir(m.join("sub")).unwrap();
+        std::fs::write(m.join("sub/f"), "f").unwrap();
+        std::os::unix::fs::symlink("sub", m.join("alias")).unwrap();
+        let mut policy = FsPolicy::default();
+        policy.virtual_preopen("/m", m);
+        let tree = build(&policy).unwrap();
+        let names: Vec<&str> = tree.nodes.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["", "alias", "sub", "f", "f"]);
+        assert_eq!(written(&tree).unwrap(), b"ff");
+
+        std::os::unix::fs::symlink("..", m.join("sub/up")).unwrap();
+        let err = format!("{:#}", build(&policy).err().unwrap());
+        assert!(err.contains("symlink loop under"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! no copy of the files is ever held, and nothing validates or re-encodes
 //! their bytes (passive data is never interpreted).
 
-use crate::fs::Segment;
+use crate::fs::{Reader, Segment};
 use crate::rewrite::FILES_MARKER;
 use anyhow::{bail, ensure, Context, Result};
 use std::io::Write;
@@ -82,11 +82,12 @@ pub fn write(bytes: &[u8], files: &[Segment], out: &mut dyn Write) -> Result<()>
     at = write_header(bytes, at, data, data_size, out)?;
     let placeholders = data.content.end - 2 * files.len();
     out.write_all(&bytes[at..placeholders])?;
+    let mut reader = Reader::default();
     for segment in files {
         let mut head = vec![0x01];
         leb(&mut head, segment.len());
         out.write_all(&head)?;
-        segment.write_to(out)?;
+        segment.write_to(&mut reader, out)?;
     }
     out.write_all(&bytes[located.marker.end..])?;
     Ok(())
