@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::net::IpAddr;
 use wasi_virt_layout::net::{canonical, host_literal, name_key, Kind, Literal, Lookup, Needs};
+use wasi_virt_layout::socket::Grants;
 
 /// A question about one call.
 pub enum Query<'a> {
@@ -154,5 +155,21 @@ fn remember(ip: IpAddr, key: &str) {
         .any(|(i, n)| *i == ip && n.eq_ignore_ascii_case(key))
     {
         seen.push((ip, key.to_string()));
+    }
+}
+
+/// The rules as `wasi_virt_layout::socket` asks them, through the hook.
+pub struct Hooked;
+
+impl Grants for Hooked {
+    fn inbound(&self, kind: Kind, ip: IpAddr, port: u16) -> Option<u16> {
+        match ask(&Query::Inbound(kind, ip, port)) {
+            Answer::Port(port) => port,
+            _ => None,
+        }
+    }
+
+    fn any(&self, kind: Kind) -> bool {
+        matches!(ask(&Query::Any(kind)), Answer::Yes(true))
     }
 }

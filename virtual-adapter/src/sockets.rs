@@ -25,7 +25,7 @@ use crate::exports::wasi::sockets::udp::{
 };
 use crate::exports::wasi::sockets::udp_create_socket;
 use crate::io::{VInputStream, VOutputStream, VPollable};
-use crate::rules::{self, ask, Answer, Query};
+use crate::rules::{self, ask, Answer, Hooked, Query};
 use crate::state::config;
 use crate::wasi::sockets as host;
 use crate::Adapter;
@@ -35,6 +35,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use wasi_virt_layout::net::{canonical, Kind};
+use wasi_virt_layout::socket::{self, Standing};
 use wasi_virt_layout::{allow, Call};
 
 type Duration = u64;
@@ -177,30 +178,6 @@ fn outbound(kind: Kind, a: IpSocketAddress, call: Call) -> Result<IpSocketAddres
     }
 }
 
-/// What a bind may do under the rules: the port the host binds, and
-/// whether an inbound rule allowed it (only such a socket may listen). A
-/// bind to port 0 with no inbound rule is a client's, allowed where some
-/// outbound rule of the protocol is.
-fn inbound(
-    kind: Kind,
-    client: Kind,
-    a: IpSocketAddress,
-    call: Call,
-) -> Result<Option<(u16, u16)>, ErrorCode> {
-    if !ruled() {
-        return Ok(None);
-    }
-    let (ip, port) = ip_port(&a);
-    match ask(&Query::Inbound(kind, ip, port)) {
-        Answer::Port(Some(to)) => Ok(Some((port, to))),
-        _ if port == 0 && matches!(ask(&Query::Any(client)), Answer::Yes(true)) => Ok(None),
-        _ => {
-            trace!(denied: call, port as u64);
-            Err(ErrorCode::AccessDenied)
-        }
-    }
-}
-
 /// `wasi:sockets/network.network`: the host's, or none when denied.
 pub struct VNetwork(Option<host::network::Network>);
 
@@ -251,7 +228,7 @@ impl tcp_create_socket::Guest for Adapter {
         map(host::tcp_create_socket::create_tcp_socket(family_in(
             address_family,
         )))
-        .map(|s| TcpSocket::new(VTcpSocket::new(s, None)))
+        .map(|s| TcpSocket::new(VTcpSocket::new(s, Standing::default())))
     }
 }
 
@@ -378,39 +355,66 @@ fn ip_out(ip: IpAddr) -> IpAddress {
     }
 }
 
-/// What a socket remembers of the rules: the local port the guest asked for
-/// and the one the host bound (an inbound remap), whether an inbound rule
-/// allowed the bind, and the remote address the guest asked for.
+/// What a socket remembers of the rules: its standing (the bind the host
+/// holds, decided in `wasi_virt_layout::socket`) and the remote address
+/// the guest asked for where a rule remapped it.
 #[derive(Default)]
 struct Seen {
-    ports: Cell<Option<(u16, u16)>>,
-    inbound: Cell<bool>,
+    standing: Cell<Standing>,
     remote: Cell<Option<IpSocketAddress>>,
 }
 
 impl Seen {
-    fn bind(
+    fn with_standing(standing: Standing) -> Seen {
+        Seen {
+            standing: Cell::new(standing),
+            remote: Cell::new(None),
+        }
+    }
+
+    /// Decides a bind under the rules: the address the host is to bind,
+    /// and the grant to record once the host has started it. Without rules,
+    /// `a` itself and nothing to record.
+    fn ask_bind(
         &self,
         kind: Kind,
         client: Kind,
         a: IpSocketAddress,
         call: Call,
-    ) -> Result<IpSocketAddress, ErrorCode> {
-        let ports = inbound(kind, client, a, call)?;
-        self.inbound.set(ports.is_some());
-        self.ports.set(ports);
-        Ok(match ports {
-            Some((_, to)) => with_port(a, to),
-            None => a,
-        })
+    ) -> Result<(IpSocketAddress, Option<socket::Bind>), ErrorCode> {
+        if !ruled() {
+            return Ok((a, None));
+        }
+        let (ip, port) = ip_port(&a);
+        match socket::ask_bind(&Hooked, kind, client, ip, port) {
+            Some(bind) => Ok((with_port(a, bind.host_port), Some(bind))),
+            None => {
+                trace!(denied: call, port as u64);
+                Err(ErrorCode::AccessDenied)
+            }
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Standing)) {
+        let mut standing = self.standing.get();
+        f(&mut standing);
+        self.standing.set(standing);
+    }
+
+    /// Whether the socket may serve (listen, or take datagrams from
+    /// anyone), decided on the address the host reports it bound to.
+    fn may_serve(&self, kind: Kind, local: Result<host::network::IpSocketAddress, host::network::ErrorCode>) -> bool {
+        let Ok(local) = local else {
+            return false;
+        };
+        let (ip, port) = ip_port(&addr_out(local));
+        self.standing.get().may_serve(&Hooked, kind, ip, port)
     }
 
     /// The host's local address, with the guest's port where it was remapped.
     fn local(&self, a: IpSocketAddress) -> IpSocketAddress {
-        match self.ports.get() {
-            Some((guest, host)) if ip_port(&a).1 == host => with_port(a, guest),
-            _ => a,
-        }
+        let port = ip_port(&a).1;
+        with_port(a, self.standing.get().guest_port(port))
     }
 
     fn remote(
@@ -431,10 +435,11 @@ pub struct VTcpSocket {
 }
 
 impl VTcpSocket {
-    fn new(host: host::tcp::TcpSocket, ports: Option<(u16, u16)>) -> Self {
-        let seen = Seen::default();
-        seen.ports.set(ports);
-        VTcpSocket { host, seen }
+    fn new(host: host::tcp::TcpSocket, standing: Standing) -> Self {
+        VTcpSocket {
+            host,
+            seen: Seen::with_standing(standing),
+        }
     }
 }
 
@@ -457,17 +462,23 @@ macro_rules! socket_common {
         ) -> Result<(), ErrorCode> {
             trace!(Call::$start_bind);
             let network = VNetwork::host(network)?;
-            let local = self.seen.bind(
+            let (local, bind) = self.seen.ask_bind(
                 Kind::$inbound,
                 Kind::$client,
                 local_address,
                 Call::$start_bind,
             )?;
-            map(self.host.start_bind(network, addr_in(local)))
+            map(self.host.start_bind(network, addr_in(local)))?;
+            if let Some(bind) = bind {
+                self.seen.update(|s| s.bind_started(bind));
+            }
+            Ok(())
         }
 
         fn finish_bind(&self) -> Result<(), ErrorCode> {
-            map(self.host.finish_bind())
+            let done = map(self.host.finish_bind());
+            self.seen.update(|s| s.bind_finished(done.is_ok()));
+            done
         }
 
         fn local_address(&self) -> Result<IpSocketAddress, ErrorCode> {
@@ -530,7 +541,7 @@ impl GuestTcpSocket for VTcpSocket {
 
     fn start_listen(&self) -> Result<(), ErrorCode> {
         trace!(Call::TcpStartListen);
-        if ruled() && !self.seen.inbound.get() {
+        if ruled() && !self.seen.may_serve(Kind::TcpIn, self.host.local_address()) {
             trace!(denied: Call::TcpStartListen);
             return Err(ErrorCode::AccessDenied);
         }
@@ -546,7 +557,10 @@ impl GuestTcpSocket for VTcpSocket {
         map(self.host.accept()).map(|(s, i, o)| {
             let (i, o) = streams((i, o));
             (
-                TcpSocket::new(VTcpSocket::new(s, self.seen.ports.get())),
+                TcpSocket::new(VTcpSocket::new(
+                    s,
+                    Standing::accepted(&self.seen.standing.get()),
+                )),
                 i,
                 o,
             )
@@ -615,9 +629,20 @@ impl tcp::Guest for Adapter {
     type TcpSocket = VTcpSocket;
 }
 
-/// Remote addresses a UDP socket's datagrams really went to, with the ones
-/// the guest gave: received datagrams show the guest's.
-type Remaps = Rc<RefCell<Vec<(IpSocketAddress, IpSocketAddress)>>>;
+/// What a UDP socket under rules knows of its peers, shared with its
+/// streams.
+#[derive(Default)]
+struct Peers {
+    /// Every remote address its datagrams really went to, with the one the
+    /// guest gave (received datagrams show the guest's).
+    sent: Vec<(IpSocketAddress, IpSocketAddress)>,
+    /// Whether it serves: takes datagrams from anyone, as only a socket
+    /// holding an inbound grant on the address the host bound may.
+    /// Otherwise it takes datagrams only from where it sent, as a client.
+    serves: bool,
+}
+
+type Remaps = Rc<RefCell<Peers>>;
 
 /// `wasi:sockets/udp.udp-socket`, only ever created when sockets are allowed.
 pub struct VUdpSocket {
@@ -636,13 +661,14 @@ impl VUdpSocket {
     }
 }
 
-/// Checks a datagram's remote address and notes where it really goes.
+/// Checks a datagram's remote address and, under rules, notes where it
+/// really goes.
 fn send_to(a: IpSocketAddress, remaps: &Remaps, call: Call) -> Result<IpSocketAddress, ErrorCode> {
     let to = outbound(Kind::UdpOut, a, call)?;
-    if !same(&to, &a) {
-        let mut remaps = remaps.borrow_mut();
-        if !remaps.iter().any(|(t, _)| same(t, &to)) {
-            remaps.push((to, a));
+    if ruled() {
+        let sent = &mut remaps.borrow_mut().sent;
+        if !sent.iter().any(|(t, _)| same(t, &to)) {
+            sent.push((to, a));
         }
     }
     Ok(to)
@@ -661,6 +687,8 @@ impl GuestUdpSocket for VUdpSocket {
             None => None,
         };
         let (i, o) = map(self.host.stream(to.map(addr_in)))?;
+        self.remaps.borrow_mut().serves =
+            !ruled() || self.seen.may_serve(Kind::UdpIn, self.host.local_address());
         self.seen
             .remote
             .set(remote_address.filter(|a| !to.is_some_and(|t| same(a, &t))));
@@ -685,19 +713,24 @@ pub struct VIncomingDatagramStream(host::udp::IncomingDatagramStream, Remaps);
 impl GuestIncomingDatagramStream for VIncomingDatagramStream {
     fn receive(&self, max_results: u64) -> Result<Vec<IncomingDatagram>, ErrorCode> {
         trace!(Call::UdpReceive, max_results);
-        let remaps = self.1.borrow();
+        let peers = self.1.borrow();
         map(self.0.receive(max_results)).map(|ds| {
             ds.into_iter()
-                .map(|d| {
+                .filter_map(|d| {
                     let from = addr_out(d.remote_address);
-                    let guest = remaps
+                    let guest = peers
+                        .sent
                         .iter()
                         .find(|(to, _)| same(to, &from))
                         .map(|(_, g)| *g);
-                    IncomingDatagram {
+                    if guest.is_none() && !peers.serves {
+                        trace!(denied: Call::UdpReceive, ip_port(&from).1 as u64);
+                        return None;
+                    }
+                    Some(IncomingDatagram {
                         data: d.data,
                         remote_address: guest.unwrap_or(from),
-                    }
+                    })
                 })
                 .collect()
         })

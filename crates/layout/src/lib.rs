@@ -31,6 +31,7 @@ pub mod cgi;
 pub mod heap;
 pub mod net;
 pub mod path;
+pub mod socket;
 
 /// The export name of the adapter's anchor static.
 pub const ANCHOR_SYMBOL: &str = "WASI_VIRT_ANCHOR";

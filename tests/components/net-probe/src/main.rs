@@ -14,6 +14,16 @@
 //!   print the reply and who it came from.
 //! - `udp-connected ADDR:PORT`: the same through a connected stream.
 //! - `bind-udp ADDR:PORT`: bind a UDP socket.
+//! - `tcp-steps STEP,STEP,...`: one TCP socket (IPv4 unless a step names
+//!   an IPv6 address first) taken through the steps `bind=ADDR:PORT`,
+//!   `connect=ADDR:PORT` and `listen`; prints each step's result (`ok` or
+//!   its error code) and, after a listen that succeeded, the address
+//!   listened on. For the state paths of the inbound rules.
+//! - `udp-peers ADDR:PORT`: socket A binds ADDR:PORT and takes datagrams
+//!   from anyone (`stream` with no remote); clients C and B on loopback
+//!   send `early` and then `knock` to A, and A sends `hello` to B. Prints
+//!   the first datagram A receives: `early` where A may serve, `knock`
+//!   where A only hears the peers it sent to.
 use wasi::sockets::instance_network::instance_network;
 use wasi::sockets::ip_name_lookup::resolve_addresses;
 use wasi::sockets::network::{
@@ -52,6 +62,8 @@ fn main() {
             "udp" => udp(&network, parse_addr(arg), false),
             "udp-connected" => udp(&network, parse_addr(arg), true),
             "bind-udp" => bind_udp(&network, parse_addr(arg)),
+            "tcp-steps" => Ok(tcp_steps(&network, arg)),
+            "udp-peers" => udp_peers(&network, parse_addr(arg)),
             other => panic!("unknown command `{other}`"),
         };
         match result {
@@ -285,4 +297,102 @@ fn bind_udp(network: &Network, local: IpSocketAddress) -> Step<String> {
     }
     let bound = socket.local_address().map_err(|e| ("local-address", e))?;
     Ok(format!("bound {}", local_text(&bound, &local)))
+}
+
+fn tcp_steps(network: &Network, steps: &str) -> String {
+    let first_v6 = steps.split(',').find_map(|s| s.split_once('=')).is_some_and(|(_, a)| a.starts_with('['));
+    let family = if first_v6 { IpAddressFamily::Ipv6 } else { IpAddressFamily::Ipv4 };
+    let socket = match create_tcp_socket(family) {
+        Ok(socket) => socket,
+        Err(e) => return format!("create {}", e.name()),
+    };
+    let mut out = Vec::new();
+    for step in steps.split(',') {
+        let (verb, arg) = step.split_once('=').unwrap_or((step, ""));
+        let result = match verb {
+            "bind" => socket
+                .start_bind(network, parse_addr(arg))
+                .and_then(|()| finish(&socket, TcpSocket::finish_bind)),
+            "connect" => socket
+                .start_connect(network, parse_addr(arg))
+                .and_then(|()| finish(&socket, TcpSocket::finish_connect).map(drop)),
+            "listen" => socket
+                .start_listen()
+                .and_then(|()| finish(&socket, TcpSocket::finish_listen)),
+            other => panic!("unknown step `{other}`"),
+        };
+        out.push(match result {
+            Ok(()) if verb == "listen" => match socket.local_address() {
+                Ok(local) => {
+                    let asked = steps.split(',').filter_map(|s| s.strip_prefix("bind=")).last();
+                    let asked = asked.map_or(unspecified(&local), parse_addr);
+                    format!("{step} ok, listening on {}", local_text(&local, &asked))
+                }
+                Err(e) => format!("{step} ok, local-address {}", e.name()),
+            },
+            Ok(()) => format!("{step} ok"),
+            Err(e) => format!("{step} {}", e.name()),
+        });
+    }
+    out.join("; ")
+}
+
+/// Calls a `finish-*` until it no longer would block.
+fn finish<T>(socket: &TcpSocket, f: impl Fn(&TcpSocket) -> Result<T, ErrorCode>) -> Result<T, ErrorCode> {
+    loop {
+        match f(socket) {
+            Err(ErrorCode::WouldBlock) => socket.subscribe().block(),
+            other => return other,
+        }
+    }
+}
+
+fn udp_peers(network: &Network, local: IpSocketAddress) -> Step<String> {
+    let bound = |at: IpSocketAddress| -> Step<_> {
+        let socket = create_udp_socket(family(&at)).map_err(|e| ("create", e))?;
+        socket.start_bind(network, at).map_err(|e| ("start-bind", e))?;
+        loop {
+            match socket.finish_bind() {
+                Ok(()) => break,
+                Err(ErrorCode::WouldBlock) => socket.subscribe().block(),
+                Err(e) => return Err(("finish-bind", e)),
+            }
+        }
+        let (incoming, outgoing) = socket.stream(None).map_err(|e| ("stream", e))?;
+        let port = match socket.local_address().map_err(|e| ("local-address", e))? {
+            IpSocketAddress::Ipv4(a) => a.port,
+            IpSocketAddress::Ipv6(a) => a.port,
+        };
+        Ok((socket, incoming, outgoing, port))
+    };
+    let loopback = |port| IpSocketAddress::Ipv4(Ipv4SocketAddress { port, address: (127, 0, 0, 1) });
+    let send = |outgoing: &wasi::sockets::udp::OutgoingDatagramStream, data: &[u8], to| -> Step<()> {
+        loop {
+            match outgoing.check_send() {
+                Ok(0) => outgoing.subscribe().block(),
+                Ok(_) => break,
+                Err(e) => return Err(("check-send", e)),
+            }
+        }
+        let datagram = OutgoingDatagram { data: data.to_vec(), remote_address: Some(to) };
+        outgoing.send(&[datagram]).map_err(|e| ("send", e)).map(drop)
+    };
+    let receive = |incoming: &wasi::sockets::udp::IncomingDatagramStream| -> Step<_> {
+        loop {
+            match incoming.receive(1) {
+                Ok(mut got) if !got.is_empty() => return Ok(got.remove(0)),
+                Ok(_) => incoming.subscribe().block(),
+                Err(e) => return Err(("receive", e)),
+            }
+        }
+    };
+    let (_a, a_in, a_out, a_port) = bound(local)?;
+    let unspecified_v4 = IpSocketAddress::Ipv4(Ipv4SocketAddress { port: 0, address: (0, 0, 0, 0) });
+    let (_b, _b_in, b_out, b_port) = bound(unspecified_v4)?;
+    let (_c, _c_in, c_out, _) = bound(unspecified_v4)?;
+    send(&c_out, b"early", loopback(a_port))?;
+    send(&b_out, b"knock", loopback(a_port))?;
+    send(&a_out, b"hello", loopback(b_port))?;
+    let first = receive(&a_in)?;
+    Ok(format!("A's first datagram: {}", String::from_utf8_lossy(&first.data)))
 }
