@@ -81,8 +81,9 @@ pub struct Policy {
 }
 
 /// A command served per request, as CGI and WAGI serve one: the request's
-/// path and query are its arguments, its body is stdin, its headers and
-/// the rest are CGI variables, and stdout is the response.
+/// path and the words of a search query are its arguments, its body is
+/// stdin, its headers and the rest are CGI variables, and stdout is the
+/// response.
 ///
 /// ```toml
 /// [serve-http]

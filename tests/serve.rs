@@ -267,14 +267,18 @@ fn serve_http_runs_the_command_once_per_request() {
     let server = serve_only_http(&bytes);
     let addr = server.addr;
 
-    let cat = get(addr, "/probe?cat&/data/greeting.txt");
+    let cat = get(addr, "/probe?cat+/data/greeting.txt");
     assert_eq!(cat.status, 200, "{}", server.logs());
     assert_eq!(cat.header("content-type"), Some("text/plain"));
     assert_eq!(cat.text(), fixture("greeting.txt"));
 
-    let args = get(addr, "/bin/app?args&hello%20world&x=1&&a%26b");
-    assert_eq!(args.text(), "/bin/app\nargs\nhello world\nx=1\na&b\n");
+    // RFC 3875: a query without `=` is a search string, its `+`-separated
+    // words, decoded, the arguments.
+    let args = get(addr, "/bin/app?args+hello%20world+a%2Bb+x&y+a%3Db");
+    assert_eq!(args.text(), "/bin/app\nargs\nhello world\na+b\nx&y\na=b\n");
 
+    // A header named with `_` has no variable: it would pass for the one
+    // named with `-`.
     let env = http_request(
         addr,
         "POST",
@@ -283,6 +287,8 @@ fn serve_http_runs_the_command_once_per_request() {
             ("x-test", "seven"),
             ("content-type", "text/csv"),
             ("proxy", "http://evil.example"),
+            ("X_Remote_User", "admin"),
+            ("X-Remote-User", "alice"),
         ],
         b"a,b",
     )
@@ -290,7 +296,8 @@ fn serve_http_runs_the_command_once_per_request() {
     assert_eq!(
         env.text(),
         "REQUEST_METHOD=POST\nPATH_INFO=/cgi\nQUERY_STRING=env\nCONTENT_TYPE=text/csv\n\
-         CONTENT_LENGTH=3\nSERVER_PROTOCOL=HTTP/1.1\nHTTP_X_TEST=seven\nHTTP_PROXY=\nGREETING=hello\n"
+         CONTENT_LENGTH=3\nSERVER_PROTOCOL=HTTP/1.1\nHTTP_X_TEST=seven\n\
+         HTTP_X_REMOTE_USER=alice\nHTTP_PROXY=\nGREETING=hello\n"
     );
 
     // The body streams through as stdin.
@@ -306,6 +313,12 @@ fn serve_http_runs_the_command_once_per_request() {
     assert_eq!(made.header("content-type"), Some("application/json"));
     assert_eq!(made.header("x-cgi"), Some("yes"));
     assert_eq!(made.text(), "{\"made\": true}\n");
+
+    // An interim status is no answer: a failed run.
+    let interim = get(addr, "/?interim");
+    assert_eq!(interim.status, 500);
+    assert_eq!(interim.header("x-harness"), None, "the host answered");
+    assert!(interim.body.is_empty(), "{:?}", interim.text());
 
     // A run that fails after half a header block: the adapter answers
     // 500, with nothing of what was written.
@@ -327,9 +340,30 @@ fn serve_http_runs_the_command_once_per_request() {
 
     // Each request is a fresh run: the same request, the same answer.
     for _ in 0..2 {
-        let again = get(addr, "/probe?cat&/data/greeting.txt");
+        let again = get(addr, "/probe?cat+/data/greeting.txt");
         assert_eq!((again.status, again.text()), (200, fixture("greeting.txt")));
     }
+}
+
+/// Any query but a search string, and a search string with a word that
+/// would be a flag, give the command no argument but its path; the query
+/// stays in `QUERY_STRING`.
+#[test]
+fn serve_http_gives_arguments_only_for_a_search_string() {
+    let (_, bytes) = virtualize("cgi-app", None, COMMAND_POLICY);
+    let server = serve_only_http(&bytes);
+    for query in ["args&x=1", "x=1", "args+-c+code", "args+%2Dc", "args++x"] {
+        let answer = get(server.addr, &format!("/bin/app?{query}"));
+        assert_eq!(
+            (answer.status, answer.text()),
+            (200, format!("no arguments; QUERY_STRING={query}\n")),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        get(server.addr, "/bin/app?args+a-b").text(),
+        "/bin/app\nargs\na-b\n"
+    );
 }
 
 #[test]

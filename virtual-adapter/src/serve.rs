@@ -5,8 +5,8 @@
 //! - A component that serves HTTP gets the adapter's request and outparam,
 //!   which wrap the host's (`http.rs`).
 //! - A command served per request (`--serve-http`) runs between
-//!   `begin-run` and `end-run`: the request's path and query are its
-//!   arguments, its body is stdin, CGI variables join the environment, and
+//!   `begin-run` and `end-run`: the request's path and search words are
+//!   its arguments, its body is stdin, CGI variables join the environment, and
 //!   what it writes to stdout is the response, answered when it ends
 //!   (returning or calling `exit`) so that a failed run answers 500 whole.
 
@@ -64,7 +64,8 @@ impl run_bridge::Guest for Adapter {
 
 /// A command's run for one request.
 struct Run {
-    /// `argv`: the path, then each query parameter.
+    /// `argv`: the path, then the query's words if it is a search string
+    /// ([`cgi::arguments`]).
     args: Vec<String>,
     /// The CGI variables.
     vars: Vec<(String, String)>,
@@ -123,7 +124,8 @@ impl Run {
 }
 
 /// The CGI/1.1 variables for `request` (RFC 3875, section 4.1), as WAGI
-/// sets them: one `HTTP_*` per header, named in capitals with `-` as `_`.
+/// sets them: one `HTTP_*` per header that may have one
+/// ([`cgi::header_variable`]).
 fn cgi_variables(
     request: &host::IncomingRequest,
     path: &str,
@@ -173,20 +175,10 @@ fn cgi_variables(
         vars.push((String::from("HTTPS"), String::from("on")));
     }
     for (name, value) in &headers {
-        // A client's `Proxy` header would be `HTTP_PROXY`, which programs
-        // take for their outgoing proxy ("httpoxy"): it is left out.
-        if name.eq_ignore_ascii_case("proxy") {
+        let Some(var) = cgi::header_variable(name) else {
             continue;
-        }
-        let name: String = name
-            .chars()
-            .map(|c| match c {
-                '-' => '_',
-                c => c.to_ascii_uppercase(),
-            })
-            .collect();
+        };
         let value = String::from_utf8_lossy(value).into_owned();
-        let var = format!("HTTP_{name}");
         // A header given twice is one variable, its values joined as
         // HTTP joins them.
         match vars.iter_mut().find(|(k, _)| *k == var) {

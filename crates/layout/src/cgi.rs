@@ -5,19 +5,52 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The arguments for request target `target` (`/probe?cat&/data/a.txt`):
-/// the path, then each `&`-separated query parameter that is not empty,
-/// each percent-decoded (`+` is kept: it is a space only in HTML forms).
+/// The arguments for request target `target` (`/probe?cat+/data/a.txt`),
+/// as RFC 3875 (4.4) gives a script its command line: the path, then,
+/// only if the query is a search string (it holds no unencoded `=`), each
+/// `+`-separated word of it, percent-decoded. Any other query gives no
+/// arguments but the path (the script reads it from `QUERY_STRING`), and
+/// so does a search string with an empty word, or with a word that decodes
+/// to one starting with `-`, which an interpreter would take for a flag.
 pub fn arguments(target: &str) -> Vec<String> {
     let (path, query) = split_target(target);
     let mut args = Vec::from([percent_decoded(path)]);
-    args.extend(
-        query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(percent_decoded),
-    );
+    args.extend(search_words(query).unwrap_or_default());
     args
+}
+
+/// The words of `query` if it is a search string, decoded; `None` if it is
+/// not one, or holds a word that may not be an argument.
+fn search_words(query: &str) -> Option<Vec<String>> {
+    if query.is_empty() || query.contains('=') {
+        return None;
+    }
+    query
+        .split('+')
+        .map(|word| {
+            let word = percent_decoded(word);
+            (!word.is_empty() && !word.starts_with('-')).then_some(word)
+        })
+        .collect()
+}
+
+/// The CGI variable for request header `name` (`x-test` is `HTTP_X_TEST`),
+/// or `None` for a header that has none: a name holding `_`, which would
+/// pass for the `-` of another header's name (`X_Remote_User` for
+/// `X-Remote-User`), as Apache and nginx drop it; and `Proxy`, whose
+/// `HTTP_PROXY` programs take for their outgoing proxy ("httpoxy").
+pub fn header_variable(name: &str) -> Option<String> {
+    if name.contains('_') || name.eq_ignore_ascii_case("proxy") {
+        return None;
+    }
+    let name: String = name
+        .chars()
+        .map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    Some(alloc::format!("HTTP_{name}"))
 }
 
 /// `(path, query)` of a request target; the query is empty without `?`.
@@ -66,8 +99,8 @@ fn plain() -> Vec<(String, Vec<u8>)> {
 /// `Location`; output that does not start with such a block is all body,
 /// answered `200` as `text/plain` (so `Error: ...` on the first line is
 /// text, not a header). A `Location` without `Status` is a redirect
-/// (`302`); a `Status` that is not a code from 100 to 599 fails the run
-/// (`500`, no body). Hop-by-hop headers, which only the host may set, are
+/// (`302`); a `Status` that is not a final code, from 200 to 599, fails
+/// the run (`500`, no body): a `1xx` is interim, never the answer. Hop-by-hop headers, which only the host may set, are
 /// left out.
 pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
     let all_body = || (200, plain(), output);
@@ -104,7 +137,7 @@ pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
                 .next()
                 .and_then(|c| core::str::from_utf8(c).ok()?.parse::<u16>().ok());
             match code {
-                Some(code) if (100..=599).contains(&code) => status = Some(code),
+                Some(code) if (200..=599).contains(&code) => status = Some(code),
                 _ => bad_status = true,
             }
         } else if !HOP_BY_HOP.contains(&name.as_str()) {
@@ -155,17 +188,56 @@ mod tests {
     use alloc::vec;
 
     #[test]
-    fn arguments_are_the_path_and_each_parameter_decoded() {
+    fn a_search_string_gives_arguments() {
         assert_eq!(
-            arguments("/probe?cat&/data/a.txt"),
+            arguments("/probe?cat+/data/a.txt"),
             ["/probe", "cat", "/data/a.txt"]
         );
         assert_eq!(
-            arguments("/p?a%20b&&c%2Fd&e+f&%zz&%4"),
-            ["/p", "a b", "c/d", "e+f", "%zz", "%4"]
+            arguments("/p?a%20b+c%2Fd+e%2Bf+x&y+%zz+%4"),
+            ["/p", "a b", "c/d", "e+f", "x&y", "%zz", "%4"]
         );
         assert_eq!(arguments("/only"), ["/only"]);
+        assert_eq!(arguments("/only?"), ["/only"]);
         assert_eq!(arguments("/%E2%9C%93?%FF"), ["/\u{2713}", "\u{fffd}"]);
+        // An encoded `=` is a search word's.
+        assert_eq!(arguments("/p?a%3Db"), ["/p", "a=b"]);
+    }
+
+    #[test]
+    fn any_other_query_gives_no_arguments() {
+        for target in [
+            "/p?x=1",
+            "/p?args&x=1",
+            "/p?a+b=c",
+            "/p?=",
+            "/p?a++b",
+            "/p?a+",
+            "/p?+a",
+            "/p?-e+code",
+            "/p?args+--help",
+            "/p?%2Dc+code",
+        ] {
+            assert_eq!(arguments(target), ["/p"], "{target}");
+        }
+        // A `-` inside a word is no flag.
+        assert_eq!(arguments("/p?a-b+c-"), ["/p", "a-b", "c-"]);
+    }
+
+    #[test]
+    fn header_names_with_underscores_have_no_variable() {
+        assert_eq!(header_variable("x-test").as_deref(), Some("HTTP_X_TEST"));
+        assert_eq!(
+            header_variable("X-Remote-User").as_deref(),
+            Some("HTTP_X_REMOTE_USER")
+        );
+        assert_eq!(header_variable("X_Remote_User"), None);
+        assert_eq!(header_variable("x-remote_user"), None);
+        assert_eq!(header_variable("Proxy"), None);
+        assert_eq!(
+            header_variable("proxy-authorization").as_deref(),
+            Some("HTTP_PROXY_AUTHORIZATION")
+        );
     }
 
     fn header(answer: &Answer<'_>, name: &str) -> Option<String> {
@@ -232,7 +304,14 @@ mod tests {
 
     #[test]
     fn a_bad_status_is_a_failed_run() {
-        for text in ["Status: 99\n\n", "Status: teapot\n\nx", "Status: 600\n\n"] {
+        for text in [
+            "Status: 99\n\n",
+            "Status: teapot\n\nx",
+            "Status: 600\n\n",
+            "Status: 100 Continue\n\n",
+            "Status: 103 Early Hints\nContent-Type: text/html\n\n<p>",
+            "Status: 199\n\n",
+        ] {
             let answer = parse_cgi(text.as_bytes());
             assert_eq!((answer.0, answer.2), (500, &b""[..]), "{text:?}");
         }

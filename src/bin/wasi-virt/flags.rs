@@ -116,10 +116,11 @@ pub struct StdioFlags {
     stderr: Option<StderrMode>,
 
     /// Serve the command over HTTP, one run per request: the output exports
-    /// `wasi:http/incoming-handler`; the request path and its query
-    /// parameters are the arguments, the body is stdin, CGI variables join
-    /// the environment, and stdout (with an optional CGI header block) is
-    /// the response.
+    /// `wasi:http/incoming-handler`; the request path is `argv[0]`, and a
+    /// query without `=` gives its `+`-separated words as the other
+    /// arguments (RFC 3875); the body is stdin, CGI variables join the
+    /// environment, and stdout (with an optional CGI header block) is the
+    /// response.
     #[arg(long, help_heading = "Serving HTTP")]
     serve_http: bool,
 }

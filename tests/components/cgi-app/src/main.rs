@@ -1,5 +1,7 @@
-//! A command for `--serve-http` (`tests/runtime.rs`, `serve_http_*`): its
-//! first argument (a query parameter) chooses what it writes to stdout.
+//! A command for `--serve-http` (`tests/serve.rs`, `serve_http_*`): its
+//! first argument (the query's first search word) chooses what it writes
+//! to stdout; with no argument but the path, it says so and prints
+//! `QUERY_STRING`.
 //!
 //! - `args`: each argument on a line;
 //! - `env`: the CGI variables and `GREETING`, `NAME=value` lines;
@@ -9,7 +11,8 @@
 //!   a body;
 //! - `fail`: half a header block, then exit code 3;
 //! - `trap`: half a header block, then a panic;
-//! - `mixed`: `out 1`, `err 2`, `out 3` on stdout, stderr, stdout.
+//! - `mixed`: `out 1`, `err 2`, `out 3` on stdout, stderr, stdout;
+//! - `interim`: a header block with an interim status, `103`.
 use std::io::{Read as _, Write as _};
 
 fn main() {
@@ -30,6 +33,7 @@ fn main() {
                 "CONTENT_LENGTH",
                 "SERVER_PROTOCOL",
                 "HTTP_X_TEST",
+                "HTTP_X_REMOTE_USER",
                 "HTTP_PROXY",
                 "GREETING",
             ] {
@@ -71,6 +75,13 @@ fn main() {
             out.flush().unwrap();
             panic!("the command trapped");
         }
+        Some("interim") => {
+            print!("Status: 103 Early Hints\nContent-Type: text/plain\n\nnot an answer\n");
+        }
+        None => println!(
+            "no arguments; QUERY_STRING={}",
+            std::env::var("QUERY_STRING").unwrap_or_default()
+        ),
         Some("mixed") => {
             print!("out 1\n");
             out.flush().unwrap();
@@ -78,6 +89,8 @@ fn main() {
             print!("out 3\n");
             out.flush().unwrap();
         }
-        _ => println!("usage: ?args | ?env | ?cat&FILE | ?sum | ?headers | ?fail | ?trap | ?mixed"),
+        _ => println!(
+            "usage: ?args | ?env | ?cat+FILE | ?sum | ?headers | ?fail | ?trap | ?mixed | ?interim"
+        ),
     }
 }
