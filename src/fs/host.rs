@@ -37,6 +37,8 @@ pub struct Mount {
 /// What identifies a file on the host: its device and inode.
 type Id = (u64, u64);
 
+// The fields' types differ between systems.
+#[allow(clippy::unnecessary_cast)]
 fn id_of(stat: &rustix::fs::Stat) -> Id {
     (stat.st_dev as u64, stat.st_ino as u64)
 }
@@ -173,8 +175,9 @@ fn open_beneath(root: BorrowedFd<'_>, rel: &Path, flags: OFlags) -> rustix::io::
         use rustix::fs::ResolveFlags;
         let beneath = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
         match rustix::fs::openat2(root, rel, flags, Mode::empty(), beneath) {
-            // No openat2 in this kernel (or a sandbox refusing it).
-            Err(Errno::NOSYS | Errno::PERM) => {}
+            // No openat2 in this kernel (or a sandbox refusing it), or a
+            // path longer than one call takes.
+            Err(Errno::NOSYS | Errno::PERM | Errno::NAMETOOLONG) => {}
             opened => return opened,
         }
     }
