@@ -921,3 +921,30 @@ fn ensure_len(bytes: &[u8], len: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The `wasm32-wasip1` guest `name` made a command component with the
+/// preview1 adapter and nothing else, as a host runs a wasip1 program
+/// (`src/wasip1.rs` does the same before virtualizing).
+pub fn wasip1_command(name: &str) -> Result<Vec<u8>> {
+    use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&wasip1_guest(name))?
+        .adapter("wasi_snapshot_preview1", WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)?
+        .encode()
+        .context("failed to make a component of the wasip1 guest")
+}
+
+/// Copies the tree `from` into the existing directory `to`.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry?;
+        let target = to.join(entry.path().strip_prefix(from)?);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
