@@ -403,7 +403,8 @@ impl GuestDescriptor for VDescriptor {
 
     fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::CreateDirectoryAt, path);
-        on!(self, h => h.create_directory_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
+        on!(self, h => h.create_directory_at(&path),
+            c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::create_directory(dir_only(m)?, &path))
     }
 
@@ -521,7 +522,8 @@ impl GuestDescriptor for VDescriptor {
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::RemoveDirectoryAt, path);
-        on!(self, h => h.remove_directory_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
+        on!(self, h => h.remove_directory_at(&path),
+            c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::remove_directory(dir_only(m)?, &path))
     }
 
@@ -548,13 +550,15 @@ impl GuestDescriptor for VDescriptor {
         trace!(Call::SymlinkAt, old_path, new_path);
         // No symlinks in memory: `unsupported`, once the new path's
         // directory is found (never outside the descriptor).
-        on!(self, h => h.symlink_at(&old_path, &new_path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
+        on!(self, h => h.symlink_at(&old_path, &new_path),
+            c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::parent(dir_only(m)?, &new_path).and(Err(ErrorCode::Unsupported)))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
         trace!(Call::UnlinkFileAt, path);
-        on!(self, h => h.unlink_file_at(&path), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
+        on!(self, h => h.unlink_file_at(&path),
+            c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
             m => memfs::unlink_file(dir_only(m)?, &path))
     }
 
