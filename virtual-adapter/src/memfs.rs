@@ -476,8 +476,6 @@ impl Store {
     }
 }
 
-/// A path the host would refuse before looking: absolute, or holding NUL.
-
 /// A last component holding a NUL is `invalid`.
 fn named(name: Option<&str>) -> Result<Option<&str>, ErrorCode> {
     match name {
