@@ -6,9 +6,11 @@
 //! `LOOP`, ...). The same script against a host preopen and against an
 //! in-memory one must print the same lines.
 //!
-//! Descriptors opened by `open` are numbered from 1 in order of success; 0
-//! is the preopen; a number that names nothing (or was closed) is passed
-//! as a descriptor nobody holds, so the call answers `BADF`. Paths are
+//! Each `open` takes the next number from 1, whether it succeeds or not,
+//! so that one failure does not renumber the rest of a script; 0 is the
+//! preopen; a number that names nothing (a failed open, a closed
+//! descriptor) is passed as a descriptor nobody holds, so the call answers
+//! `BADF`. Paths are
 //! resolved from the preopen, or from descriptor N when the verb is written
 //! `VERB@N`; `rename@N@M` and `link@N@M` resolve the new path from M.
 //! In a path, `%XX` is the byte of hex XX.
@@ -179,6 +181,8 @@ impl Script {
     unsafe fn open(&mut self, c: &Command) -> Result<String, Errno> {
         let lookup = if c.verb == "open" { FOLLOW } else { 0 };
         let rights = rights(c.word(2));
+        let n = self.next;
+        self.next += 1;
         let fd = wasi::path_open(
             c.from,
             lookup,
@@ -188,9 +192,7 @@ impl Script {
             rights,
             fdflags(c.word(3)),
         )?;
-        let n = self.next;
         self.fds.insert(n, fd);
-        self.next += 1;
         Ok(format!("fd {n}"))
     }
 
@@ -337,19 +339,24 @@ unsafe fn fdstat(fd: Fd) -> Result<String, Errno> {
     ))
 }
 
-/// Rights as what they lack: `all`, `all-read`, `all-read-write`, or hex.
+/// Rights as what they lack of all: `all`, `all-write`,
+/// `all-read-readdir`, or hex when they lack others.
 fn rights_text(rights: wasi::Rights) -> String {
-    let missing = !rights;
-    let known = wasi::RIGHTS_FD_READ | wasi::RIGHTS_FD_WRITE;
-    if missing & !known != 0 {
+    let names = [
+        ("read", wasi::RIGHTS_FD_READ),
+        ("write", wasi::RIGHTS_FD_WRITE),
+        ("readdir", wasi::RIGHTS_FD_READDIR),
+    ];
+    let known = names.iter().fold(0, |all, (_, right)| all | right);
+    if !rights & !known != 0 {
         return format!("{rights:#x}");
     }
     let mut out = String::from("all");
-    if missing & wasi::RIGHTS_FD_READ != 0 {
-        out.push_str("-read");
-    }
-    if missing & wasi::RIGHTS_FD_WRITE != 0 {
-        out.push_str("-write");
+    for (name, right) in names {
+        if rights & right == 0 {
+            out.push('-');
+            out.push_str(name);
+        }
     }
     out
 }
