@@ -9,7 +9,8 @@
 //!
 //! The hand-written scripts are `tests/preview1/*.txt`, one area each; the
 //! generated ones are drawn from fixed seeds over a small namespace, their
-//! paths resolved from the preopen and from descriptors on subdirectories.
+//! paths resolved from the preopen and from descriptors on subdirectories
+//! (`generated-links-N` make symlinks and hard links among them too).
 //! `PREVIEW1_SHOW=1` prints both outputs of every trial to stderr.
 
 #[path = "harness/mod.rs"]
@@ -23,8 +24,9 @@ use std::sync::{Arc, OnceLock};
 use wasi_virt::{FsPolicy, Policy, WasiVirt};
 use wasmtime::component::Component;
 
-/// Generated scripts per filesystem kind.
+/// Generated scripts per filesystem kind, without links and with them.
 const GENERATED: u64 = 150;
+const GENERATED_LINKS: u64 = 50;
 
 /// The tree below the overlay, copied for its host counterpart.
 fn lower() -> &'static Path {
@@ -187,50 +189,102 @@ fn from_descriptor(r: &mut Rng, two: bool) -> String {
 }
 
 const PATHS: [&str; 30] = [
-    "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "empty", "a/", "d/", ".", "..", "d/..",
-    "a/..", "d//x", "d/./y", "nope/x", "e", "e/f", "x", "../a", "e/..", "e/../..", "x/../../b",
-    "/a", "d/e/", "s", "s/", "s/x",
+    "a",
+    "b",
+    "c",
+    "d",
+    "d/x",
+    "d/y",
+    "d/e",
+    "d/e/f",
+    "empty",
+    "a/",
+    "d/",
+    ".",
+    "..",
+    "d/..",
+    "a/..",
+    "d//x",
+    "d/./y",
+    "nope/x",
+    "e",
+    "e/f",
+    "x",
+    "../a",
+    "e/..",
+    "e/../..",
+    "x/../../b",
+    "/a",
+    "d/e/",
+    "s",
+    "s/",
+    "s/x",
 ];
 
-/// One command over the small namespace.
-fn command(r: &mut Rng) -> String {
+/// Targets of generated symlinks: names in the namespace, a directory,
+/// dangling, climbing out, absolute, itself.
+const TARGETS: [&str; 9] = ["a", "d", "d/x", "nope", "../a", "/a", "s", "d/", "."];
+
+/// One command over the small namespace; with `links`, symlinks and hard
+/// links among them.
+fn command(r: &mut Rng, links: bool) -> String {
     let fd = 1 + r.below(4);
     let p = r.pick(&PATHS);
     let words = ["hello", "x", "data123", "long-long-long-text"];
     let oflags = ["-", "c", "ct", "cx", "t", "d", "cd"];
     let rights = ["r", "w", "rw", "*", "-"];
-    match r.below(20) {
+    match r.below(if links { 25 } else { 20 }) {
         0..=2 => {
             let at = from_descriptor(r, false);
             let verb = if r.below(4) == 0 { "lopen" } else { "open" };
             let fdflags = if r.below(5) == 0 { " a" } else { "" };
-            format!("{verb}{at} {p} {} {}{fdflags}", r.pick(&oflags), r.pick(&rights))
+            format!(
+                "{verb}{at} {p} {} {}{fdflags}",
+                r.pick(&oflags),
+                r.pick(&rights)
+            )
         }
         3 => format!("write {fd} {}", r.pick(&words)),
         4 => format!("pwrite {fd} {} {}", r.below(12), r.pick(&words)),
         5 => format!("read {fd} {}", r.below(12)),
         6 => format!("pread {fd} {} {}", r.below(12), r.below(12)),
-        7 => format!("seek {fd} {} {}", r.below(20) as i64 - 6, r.pick(&["set", "cur", "end"])),
+        7 => format!(
+            "seek {fd} {} {}",
+            r.below(20) as i64 - 6,
+            r.pick(&["set", "cur", "end"])
+        ),
         8 => format!("setsize {fd} {}", r.below(20)),
         9 => format!("fstat {fd}"),
         10 => format!("fdstat {fd}"),
         11 => format!("readdir {fd} {}", 24 + r.below(80)),
         12 => format!("close {fd}"),
-        13 => format!("{}{} {p}", r.pick(&["stat", "lstat"]), from_descriptor(r, false)),
+        13 => format!(
+            "{}{} {p}",
+            r.pick(&["stat", "lstat"]),
+            from_descriptor(r, false)
+        ),
         14 => format!("mkdir{} {p}", from_descriptor(r, false)),
         15 => format!("rmdir{} {p}", from_descriptor(r, false)),
         16 => format!("unlink{} {p}", from_descriptor(r, false)),
         17 => format!("rename{} {p} {}", from_descriptor(r, true), r.pick(&PATHS)),
         18 => format!("tell {fd}"),
-        _ => format!("cat{} {p}", from_descriptor(r, false)),
+        19 => format!("cat{} {p}", from_descriptor(r, false)),
+        20 | 21 => format!(
+            "symlink{} {} {p}",
+            from_descriptor(r, false),
+            r.pick(&TARGETS)
+        ),
+        22 => format!("link{} {p} {}", from_descriptor(r, true), r.pick(&PATHS)),
+        23 => format!("readlink{} {p}", from_descriptor(r, false)),
+        _ => format!("same {p} {}", r.pick(&PATHS)),
     }
 }
 
 /// A random script, from `seed`.
-fn generate(seed: u64) -> String {
+fn generate(seed: u64, links: bool) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     (0..10 + r.below(30))
-        .map(|_| command(&mut r))
+        .map(|_| command(&mut r, links))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -248,13 +302,18 @@ fn main() {
             }));
         }
     }
-    for seed in 0..GENERATED {
-        for (kind, overlay) in kinds {
-            trials.push(Trial::test(format!("{kind}/generated-{seed}"), move || {
-                let script = generate(seed * 2 + u64::from(overlay));
-                differential(&script, overlay)
-                    .map_err(|e| Failed::from(format!("script: {script}\n{e:#}")))
-            }));
+    for (prefix, count, links) in [
+        ("generated", GENERATED, false),
+        ("generated-links", GENERATED_LINKS, true),
+    ] {
+        for seed in 0..count {
+            for (kind, overlay) in kinds {
+                trials.push(Trial::test(format!("{kind}/{prefix}-{seed}"), move || {
+                    let script = generate(seed * 2 + u64::from(overlay), links);
+                    differential(&script, overlay)
+                        .map_err(|e| Failed::from(format!("script: {script}\n{e:#}")))
+                }));
+            }
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -930,7 +930,10 @@ pub fn wasip1_command(name: &str) -> Result<Vec<u8>> {
     wit_component::ComponentEncoder::default()
         .validate(true)
         .module(&wasip1_guest(name))?
-        .adapter("wasi_snapshot_preview1", WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)?
+        .adapter(
+            "wasi_snapshot_preview1",
+            WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+        )?
         .encode()
         .context("failed to make a component of the wasip1 guest")
 }

@@ -133,8 +133,12 @@ impl Script {
         let (head, rest) = command.split_once(' ').unwrap_or((command, ""));
         let mut parts = head.split('@');
         let verb = parts.next().unwrap_or("");
-        let from = parts.next().map_or(self.root, |n| self.fd(n.parse().unwrap_or(u64::MAX)));
-        let to = parts.next().map_or(from, |n| self.fd(n.parse().unwrap_or(u64::MAX)));
+        let from = parts
+            .next()
+            .map_or(self.root, |n| self.fd(n.parse().unwrap_or(u64::MAX)));
+        let to = parts
+            .next()
+            .map_or(from, |n| self.fd(n.parse().unwrap_or(u64::MAX)));
         Command {
             verb,
             from,
@@ -431,7 +435,11 @@ unsafe fn readdir(fd: Fd, size: usize, cookie: u64) -> Result<String, Errno> {
                 wasi::FILETYPE_REGULAR_FILE => "",
                 _ => "?",
             };
-            let mark = if ino_agrees(fd, e, dot_ino) { "" } else { "!ino" };
+            let mark = if ino_agrees(fd, e, dot_ino) {
+                ""
+            } else {
+                "!ino"
+            };
             format!("{}{suffix}{mark}", e.name)
         })
         .collect();
