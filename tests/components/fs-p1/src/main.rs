@@ -37,6 +37,12 @@
 //!   following a symlink OLD).
 //! - `cat PATH`: opened read-only (following symlinks), read whole.
 //! - `same PATH PATH`: whether the two have the same inode (`lstat`).
+//! - `utimes PATH ATIM MTIM` (`lutimes`: not following), `futimes N ATIM
+//!   MTIM`: each time a number of nanoseconds, `now`, or `-` (unchanged);
+//!   `times PATH`: both as numbers (`lstat`; only times the script set
+//!   can be compared).
+//! - `sync N`, `datasync N`, `advise N OFFSET LEN`, `allocate N OFFSET
+//!   LEN`, `setflags N FDFLAGS`.
 use std::collections::BTreeMap;
 use wasi::{Errno, Fd, Filestat, Filetype};
 
@@ -177,6 +183,23 @@ impl Script {
                 "linkf" => wasi::path_link(c.from, FOLLOW, &c.path(0), c.to, &c.path(1)).map(ok),
                 "cat" => cat(c.from, &c.path(0)),
                 "same" => same(c.from, &c.path(0), &c.path(1)),
+                "utimes" | "lutimes" => {
+                    let lookup = if c.verb == "utimes" { FOLLOW } else { 0 };
+                    let (atim, mtim, flags) = times(c.word(1), c.word(2));
+                    wasi::path_filestat_set_times(c.from, lookup, &c.path(0), atim, mtim, flags)
+                        .map(ok)
+                }
+                "futimes" => {
+                    let (atim, mtim, flags) = times(c.word(1), c.word(2));
+                    wasi::fd_filestat_set_times(n, atim, mtim, flags).map(ok)
+                }
+                "times" => wasi::path_filestat_get(c.from, 0, &c.path(0))
+                    .map(|s| format!("atim {} mtim {}", s.atim, s.mtim)),
+                "sync" => wasi::fd_sync(n).map(ok),
+                "datasync" => wasi::fd_datasync(n).map(ok),
+                "advise" => wasi::fd_advise(n, c.num(1), c.num(2), wasi::ADVICE_NORMAL).map(ok),
+                "allocate" => wasi::fd_allocate(n, c.num(1), c.num(2)).map(ok),
+                "setflags" => wasi::fd_fdstat_set_flags(n, fdflags(c.word(1))).map(ok),
                 other => panic!("unknown command `{other}`"),
             }
         }
@@ -495,6 +518,26 @@ unsafe fn same(dir: Fd, a: &str, b: &str) -> Result<String, Errno> {
     let a = wasi::path_filestat_get(dir, 0, a)?;
     let b = wasi::path_filestat_get(dir, 0, b)?;
     Ok(if a.ino == b.ino { "same" } else { "different" }.into())
+}
+
+/// The times and flags of `*_set_times` from two words: a number of
+/// nanoseconds sets the time, `now` the current time, `-` leaves it.
+fn times(atim: &str, mtim: &str) -> (wasi::Timestamp, wasi::Timestamp, wasi::Fstflags) {
+    let mut flags = 0;
+    let mut one = |word: &str, set, now| match word {
+        "now" => {
+            flags |= now;
+            0
+        }
+        "-" => 0,
+        ns => {
+            flags |= set;
+            ns.parse().unwrap_or(0)
+        }
+    };
+    let atim = one(atim, wasi::FSTFLAGS_ATIM, wasi::FSTFLAGS_ATIM_NOW);
+    let mtim = one(mtim, wasi::FSTFLAGS_MTIM, wasi::FSTFLAGS_MTIM_NOW);
+    (atim, mtim, flags)
 }
 
 /// `%XX` replaced by the byte XX, taken as UTF-8 lossily (a path is a
