@@ -876,6 +876,7 @@ fn encode_adapter(
         .iter()
         .map(|i| subsystem::versioned(i, version))
         .collect();
+    wit::own_plain_types(resolve, &imports);
     let world = wit::add_world(resolve, &imports, &exports)?;
     let component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
@@ -920,6 +921,23 @@ mod tests {
             .collect::<Vec<_>>();
         assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
         assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+    }
+
+    #[test]
+    fn an_import_of_types_alone_needs_no_permission() {
+        let output = wat::parse_str(
+            r#"(component
+                (import "wasi:clocks/monotonic-clock@0.2.6"
+                    (instance (type $d u64) (export "duration" (type (eq $d)))))
+                (import "wasi:cli/exit@0.2.6"
+                    (instance (export "exit" (func)))))"#,
+        )
+        .unwrap();
+        let exit = Permission::parse_declared("exit").unwrap();
+        check_permissions(&[exit], &output).unwrap();
+        let refused = check_permissions(&[], &output).unwrap_err().to_string();
+        assert!(refused.contains("wasi:cli/exit@0.2.6 needs `exit`"), "{refused}");
+        assert!(!refused.contains("monotonic-clock"), "{refused}");
     }
 
     #[test]

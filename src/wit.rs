@@ -241,6 +241,59 @@ pub fn componentize(
     encoder.encode()
 }
 
+/// Gives each interface of `imports` (full names) its own copy of every
+/// type it uses from an interface outside `imports`, where that type is
+/// plain data (`duration`, a `u64`; `datetime`, a record of two integers):
+/// then the adapter imports no interface for its types alone
+/// (`wasi:clocks/monotonic-clock` for the `duration` of a passed-through
+/// `wasi:sockets/tcp`, with the clocks denied). Types are compared by
+/// structure, so the exported side, which shares the interface, still
+/// matches what a component imports. Resources and types built of other
+/// named types stay shared.
+pub fn own_plain_types(resolve: &mut Resolve, imports: &BTreeSet<String>) {
+    let imported: BTreeSet<InterfaceId> =
+        imports.iter().filter_map(|n| interface(resolve, n)).collect();
+    for &iface in &imported {
+        let types: Vec<wit_parser::TypeId> =
+            resolve.interfaces[iface].types.values().copied().collect();
+        for id in types {
+            let wit_parser::TypeDefKind::Type(wit_parser::Type::Id(used)) = resolve.types[id].kind
+            else {
+                continue;
+            };
+            let from = match resolve.types[used].owner {
+                TypeOwner::Interface(from) => from,
+                _ => continue,
+            };
+            if imported.contains(&from) {
+                continue;
+            }
+            if let Some(kind) = plain_kind(resolve, used) {
+                resolve.types[id].kind = kind;
+            }
+        }
+    }
+}
+
+/// The definition of `id`, through aliases, if it names no other type.
+fn plain_kind(resolve: &Resolve, mut id: wit_parser::TypeId) -> Option<wit_parser::TypeDefKind> {
+    use wit_parser::{Type, TypeDefKind};
+    let primitive = |t: &Type| !matches!(t, Type::Id(_));
+    loop {
+        match &resolve.types[id].kind {
+            TypeDefKind::Type(Type::Id(next)) => id = *next,
+            TypeDefKind::Type(t) if primitive(t) => return Some(TypeDefKind::Type(*t)),
+            TypeDefKind::Record(r) if r.fields.iter().all(|f| primitive(&f.ty)) => {
+                return Some(resolve.types[id].kind.clone())
+            }
+            TypeDefKind::Enum(_) | TypeDefKind::Flags(_) => {
+                return Some(resolve.types[id].kind.clone())
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Adds the world that exports `exports` and imports `imports` (full
 /// interface names) to `resolve`.
 ///
@@ -277,6 +330,24 @@ pub fn add_world(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn imported_interfaces_own_the_plain_types_of_the_others() {
+        let v = BUILT_WASI_VERSION;
+        let mut resolve = load(&v).unwrap();
+        let tcp = format!("wasi:sockets/tcp@{v}");
+        let fs = format!("wasi:filesystem/types@{v}");
+        let clock = format!("wasi:clocks/wall-clock@{v}");
+        let imports: BTreeSet<String> = [tcp.clone(), fs.clone(), clock.clone()].into();
+        own_plain_types(&mut resolve, &imports);
+        let deps = |name: &str| dependencies(&resolve, name);
+        assert!(!deps(&tcp).iter().any(|d| d.starts_with("wasi:clocks/")), "{:?}", deps(&tcp));
+        // Resources stay shared: the streams, the network.
+        assert!(deps(&tcp).contains(&format!("wasi:io/streams@{v}")));
+        assert!(deps(&tcp).contains(&format!("wasi:sockets/network@{v}")));
+        // An imported interface's types stay its own.
+        assert!(deps(&fs).contains(&clock), "{:?}", deps(&fs));
+    }
 
     #[test]
     fn every_wit_file_is_embedded() {

@@ -107,6 +107,16 @@ const USES: &[(&str, &[&str])] = &[
     ("wasi:io/streams", &["wasi:io/error", "wasi:io/poll"]),
 ];
 
+/// The `use`s above whose types are plain data (`duration`, a `u64`;
+/// `datetime`, a record of integers): a host import carries its own copy of
+/// them (`wit::own_plain_types`), so the interface used is not imported
+/// for them.
+const PLAIN_USES: &[(&str, &str)] = &[
+    ("wasi:sockets/tcp", "wasi:clocks/monotonic-clock"),
+    ("wasi:http/types", "wasi:clocks/monotonic-clock"),
+    ("wasi:filesystem/types", "wasi:clocks/wall-clock"),
+];
+
 fn uses(interface: &str) -> &'static [&'static str] {
     USES.iter()
         .find(|(name, _)| *name == interface)
@@ -347,12 +357,28 @@ fn permission_of(interface: &str) -> Option<&'static str> {
 }
 
 /// The imports that the declared permissions (if checked) do not cover.
-fn undeclared(policy: &Policy, imports: &BTreeSet<String>) -> Vec<String> {
+/// An import with no function needs none: the output's import of an
+/// interface has a function only where the guest imports one of it (the
+/// adapter forwards what the component calls), or where the adapter calls
+/// the host itself (stderr for `--debug`; the wall clock's `now` for the
+/// times of an in-memory filesystem's files).
+fn undeclared(policy: &Policy, imports: &BTreeSet<String>, guest: &Guest) -> Vec<String> {
     let Some(p) = policy.permissions.as_ref().filter(|p| !p.skip_validation) else {
         return Vec::new();
     };
+    let memory_fs = policy.fs.as_ref().is_some_and(|fs| {
+        fs.preopens
+            .values()
+            .any(|e| matches!(e, FsEntry::Tmpfs(_) | FsEntry::Overlay(_)))
+    });
+    let callable = |i: &str| {
+        guest.calls.contains(i)
+            || (i == "wasi:cli/stderr" && policy.debug)
+            || (i == "wasi:clocks/wall-clock" && memory_fs)
+    };
     imports
         .iter()
+        .filter(|i| callable(i))
         .filter(|i| permission_of(i).is_some_and(|needed| !p.declared.iter().any(|d| d == needed)))
         .cloned()
         .collect()
@@ -654,7 +680,15 @@ fn host_imports(policy: &Policy, passing: &BTreeSet<String>, adapter: bool) -> B
     if policy.debug && adapter {
         host.insert("wasi:cli/stderr".into());
     }
-    close_forward(&mut host);
+    let mut todo: Vec<String> = host.iter().cloned().collect();
+    while let Some(name) = todo.pop() {
+        for dep in uses(&name) {
+            let plain = PLAIN_USES.contains(&(name.as_str(), *dep));
+            if !plain && host.insert(dep.to_string()) {
+                todo.push(dep.to_string());
+            }
+        }
+    }
     host
 }
 
@@ -750,15 +784,24 @@ struct Guest {
     name: &'static str,
     bytes: Vec<u8>,
     imports: BTreeSet<String>,
+    /// The imports (unversioned) of which it imports some function.
+    calls: BTreeSet<String>,
 }
 
 fn load(name: &'static str) -> Guest {
     let bytes = harness::guest(name);
     let imports = harness::unversioned_imports(&bytes).unwrap();
+    let calls = wasi_virt::component_import_functions(&bytes)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, functions)| !functions.is_empty())
+        .filter_map(|(name, _)| Some(name.split_once('@')?.0.to_string()))
+        .collect();
     Guest {
         name,
         bytes,
         imports: imports.into_iter().collect(),
+        calls,
     }
 }
 
@@ -774,7 +817,7 @@ fn sweep_one(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), St
             "accepted, but it sets content for {lacking:?}, which the adapter does not carry"
         )),
         (Ok(want), Err(e)) => {
-            let undeclared = undeclared(policy, &want.imports);
+            let undeclared = undeclared(policy, &want.imports, guest);
             let text = format!("{e:#}");
             match undeclared.is_empty() {
                 true => Err(text),
@@ -788,9 +831,9 @@ fn sweep_one(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), St
                 false => Err(format!("refused, but not for {undeclared:?} alone: {text}")),
             }
         }
-        (Ok(want), Ok(_)) if !undeclared(policy, &want.imports).is_empty() => Err(format!(
+        (Ok(want), Ok(_)) if !undeclared(policy, &want.imports, guest).is_empty() => Err(format!(
             "accepted, but {:?} fall outside the declared permissions",
-            undeclared(policy, &want.imports)
+            undeclared(policy, &want.imports, guest)
         )),
         (Ok(want), Ok(out)) => {
             wasmparser::Validator::new()
