@@ -48,10 +48,11 @@ pub type Id = u32;
 const ENTRY_COST: u64 = 64;
 
 struct Node {
-    /// The directory holding it; a root, and a node no directory names any
-    /// more, hold themselves, so that no id in the slab ever refers to a
-    /// freed (and perhaps reused) node, and a climb of parents ends. Only
-    /// `is_within` follows it: paths never do.
+    /// The directory holding a directory; a root, a directory no directory
+    /// names any more, and every file and symlink (which hard links may put
+    /// in several directories) hold themselves, so that no id in the slab
+    /// ever refers to a freed (and perhaps reused) node, and a climb of
+    /// parents ends. Only `is_within` follows it: paths never do.
     parent: Id,
     /// Which filesystem (memory preopen) it belongs to.
     fs: u32,
@@ -61,8 +62,9 @@ struct Node {
     ctime: Datetime,
     /// Descriptors and streams holding it.
     holds: u32,
-    /// Whether a directory still names it.
-    linked: bool,
+    /// How many directory entries name it (hard links): at most one for
+    /// a directory.
+    links: u32,
     /// What it is charged against its filesystem's limit.
     charged: u64,
 }
@@ -74,6 +76,8 @@ enum Kind {
         lower: Option<u32>,
     },
     File(Data),
+    /// A symbolic link: its target, as given to `symlink-at`.
+    Link(String),
 }
 
 enum Data {
@@ -137,7 +141,7 @@ impl Store {
                 mtime: now,
                 ctime: now,
                 holds: 0,
-                linked: true,
+                links: 1,
                 charged: 0,
             });
             store.node_mut(root).parent = root;
@@ -222,7 +226,8 @@ impl Store {
                     node: child,
                     len: u64::from(len),
                 }),
-                NodeKind::RuntimeFile(_) => continue,
+                // Links: the in-memory side turns them into its own (issue 23).
+                NodeKind::RuntimeFile(_) | NodeKind::Link(_) => continue,
             };
             let id = self.add(Node {
                 parent: dir,
@@ -232,7 +237,7 @@ impl Store {
                 mtime: time,
                 ctime: time,
                 holds: 0,
-                linked: true,
+                links: 1,
                 charged: 0,
             });
             if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
@@ -392,7 +397,7 @@ impl Store {
             mtime: now,
             ctime: now,
             holds: 0,
-            linked: true,
+            links: 1,
             charged: 0,
         });
         self.charge(id, cost)?;

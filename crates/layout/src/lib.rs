@@ -689,6 +689,10 @@ pub enum NodeKind<'a> {
     /// A host file, opened at run time through the host preopen that holds
     /// this host path.
     RuntimeFile(&'a str),
+    /// A symbolic link whose target text is this, as the host's `readlink`
+    /// gave it: relative, and staying inside the embedded directory it was
+    /// read from (`src/fs/host.rs` refuses any other). It may dangle.
+    Link(&'a str),
 }
 
 /// One node of the virtual filesystem.
@@ -707,6 +711,7 @@ pub const NODE_SIZE: usize = 24;
 const NODE_DIR: u32 = 1;
 const NODE_FILE: u32 = 2;
 const NODE_RUNTIME_FILE: u32 = 3;
+const NODE_LINK: u32 = 4;
 
 impl<'a> Fs<'a> {
     /// How many nodes the tree has.
@@ -737,6 +742,11 @@ impl<'a> Fs<'a> {
                 let at = words[3] as usize;
                 let path = self.strings.get(at..at.checked_add(words[4] as usize)?)?;
                 NodeKind::RuntimeFile(core::str::from_utf8(path).ok()?)
+            }
+            NODE_LINK => {
+                let at = words[3] as usize;
+                let target = self.strings.get(at..at.checked_add(words[4] as usize)?)?;
+                NodeKind::Link(core::str::from_utf8(target).ok()?)
             }
             _ => return None,
         };
@@ -1239,6 +1249,11 @@ mod encode {
                     strings.extend_from_slice(path.as_bytes());
                     (super::NODE_RUNTIME_FILE, at, len32(path.len()), 0)
                 }
+                super::NodeKind::Link(target) => {
+                    let at = len32(strings.len());
+                    strings.extend_from_slice(target.as_bytes());
+                    (super::NODE_LINK, at, len32(target.len()), 0)
+                }
             };
             for word in [kind, name_at, len32(node.name.len()), a, b, c] {
                 nodes.extend_from_slice(&word.to_le_bytes());
@@ -1387,7 +1402,7 @@ mod tests {
                 nodes: vec![
                     NodeSpec {
                         name: "",
-                        kind: NodeKind::Dir { first: 1, count: 3 },
+                        kind: NodeKind::Dir { first: 1, count: 4 },
                     },
                     NodeSpec {
                         name: "a.txt",
@@ -1404,6 +1419,10 @@ mod tests {
                     NodeSpec {
                         name: "z",
                         kind: NodeKind::RuntimeFile("/host/z.txt"),
+                    },
+                    NodeSpec {
+                        name: "zz",
+                        kind: NodeKind::Link("sub/../a.txt"),
                     },
                 ],
                 memory: vec![
@@ -1458,11 +1477,13 @@ mod tests {
             c.fs.remaps.iter().collect::<Vec<_>>(),
             [("/srv", "/host/srv")]
         );
-        assert_eq!(c.fs.node_count(), 4);
+        assert_eq!(c.fs.node_count(), 5);
         assert_eq!(
             c.fs.node(0).unwrap().kind,
-            NodeKind::Dir { first: 1, count: 3 }
+            NodeKind::Dir { first: 1, count: 4 }
         );
+        assert_eq!(c.fs.node(4).unwrap().kind, NodeKind::Link("sub/../a.txt"));
+        assert_eq!(c.fs.node(4).unwrap().name, "zz");
         assert_eq!(
             c.fs.node(3).unwrap().kind,
             NodeKind::RuntimeFile("/host/z.txt")
