@@ -143,7 +143,8 @@ impl Permission {
 /// a package. Other WASI packages (`wasi:keyvalue`), whose interfaces no
 /// subsystem governs, are permissions of their own, as non-WASI ones are.
 fn is_wasi_permission_package(package: &str) -> bool {
-    crate::subsystem::all_interfaces().any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
+    crate::subsystem::all_interfaces()
+        .any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
 }
 
 impl fmt::Display for Permission {

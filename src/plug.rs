@@ -106,7 +106,12 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy) -> Result<Ungoverned> {
     let denied = matched(&imports, &policy.deny, "--deny-import", &|i: &str| {
         governing(i).is_none()
     })?;
-    let allowed = matched(&imports, &policy.allow, "--allow-import", &is_ungoverned_wasi)?;
+    let allowed = matched(
+        &imports,
+        &policy.allow,
+        "--allow-import",
+        &is_ungoverned_wasi,
+    )?;
     if let Some(both) = allowed.iter().find(|i| denied.contains(i)) {
         bail!("`{both}` is both allowed (--allow-import) and denied (--deny-import); choose one");
     }
@@ -116,7 +121,10 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy) -> Result<Ungoverned> {
         .cloned()
         .collect();
     let decided = Ungoverned {
-        denied: denied.into_iter().chain(by_default.iter().cloned()).collect(),
+        denied: denied
+            .into_iter()
+            .chain(by_default.iter().cloned())
+            .collect(),
         by_default,
         allowed,
     };
@@ -323,6 +331,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_allowed_import_may_not_use_the_types_of_a_denied_one() {
+        let component = wat::parse_str(
+            r#"(component
+                (import "wasi:keyvalue/store@0.2.0-draft"
+                    (instance $store (export "bucket" (type (sub resource)))))
+                (alias export $store "bucket" (type $bucket))
+                (import "wasi:keyvalue/atomics@0.2.0-draft" (instance
+                    (alias outer 1 $bucket (type $b))
+                    (export "bucket" (type $own (eq $b)))
+                    (export "increment"
+                        (func (param "bucket" (borrow $own)) (result u64))))))"#,
+        )
+        .unwrap();
+        let policy = |allow: &[&str]| ImportsPolicy {
+            deny: Vec::new(),
+            allow: allow.iter().map(|a| a.to_string()).collect(),
+        };
+        let refused = decide(&component, &policy(&["wasi:keyvalue/atomics"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("`wasi:keyvalue/atomics@0.2.0-draft` is allowed")
+                && refused.contains("`wasi:keyvalue/store@0.2.0-draft`, which is denied"),
+            "{refused}"
+        );
+        let both = decide(&component, &policy(&["wasi:keyvalue/*"])).unwrap();
+        assert_eq!(both.allowed.len(), 2);
+        assert!(both.denied.is_empty() && both.by_default.is_empty());
+        let none = decide(&component, &policy(&[])).unwrap();
+        assert_eq!(none.denied, none.by_default);
+        assert_eq!(none.denied.len(), 2);
+    }
+
+    #[test]
     fn patterns_match_whole_names_versions_and_packages() {
         let import = "ocre:gpio/pins@0.1.0";
         for yes in ["ocre:gpio/pins@0.1.0", "ocre:gpio/pins", "ocre:gpio/*"] {
@@ -361,6 +403,9 @@ mod tests {
             assert!(check_pattern(bad, "--allow-import").is_err(), "{bad}");
         }
         let governed = check_pattern("wasi:clocks/*", "--allow-import").unwrap_err();
-        assert!(governed.to_string().contains("--allow-clocks"), "{governed}");
+        assert!(
+            governed.to_string().contains("--allow-clocks"),
+            "{governed}"
+        );
     }
 }

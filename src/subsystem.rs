@@ -867,7 +867,12 @@ mod tests {
         assert!(!is_ungoverned_wasi("ocre:gpio/pins@0.1.0"));
         assert!(!is_ungoverned_wasi("wasi:cli/stdout@0.2.6"));
         for row in REGISTRY {
-            assert_eq!(row.flag.is_none(), row.subsystem == Subsystem::Io, "{}", row.label);
+            assert_eq!(
+                row.flag.is_none(),
+                row.subsystem == Subsystem::Io,
+                "{}",
+                row.label
+            );
         }
     }
 

@@ -251,8 +251,10 @@ pub fn componentize(
 /// matches what a component imports. Resources and types built of other
 /// named types stay shared.
 pub fn own_plain_types(resolve: &mut Resolve, imports: &BTreeSet<String>) {
-    let imported: BTreeSet<InterfaceId> =
-        imports.iter().filter_map(|n| interface(resolve, n)).collect();
+    let imported: BTreeSet<InterfaceId> = imports
+        .iter()
+        .filter_map(|n| interface(resolve, n))
+        .collect();
     for &iface in &imported {
         let types: Vec<wit_parser::TypeId> =
             resolve.interfaces[iface].types.values().copied().collect();
@@ -341,7 +343,11 @@ mod tests {
         let imports: BTreeSet<String> = [tcp.clone(), fs.clone(), clock.clone()].into();
         own_plain_types(&mut resolve, &imports);
         let deps = |name: &str| dependencies(&resolve, name);
-        assert!(!deps(&tcp).iter().any(|d| d.starts_with("wasi:clocks/")), "{:?}", deps(&tcp));
+        assert!(
+            !deps(&tcp).iter().any(|d| d.starts_with("wasi:clocks/")),
+            "{:?}",
+            deps(&tcp)
+        );
         // Resources stay shared: the streams, the network.
         assert!(deps(&tcp).contains(&format!("wasi:io/streams@{v}")));
         assert!(deps(&tcp).contains(&format!("wasi:sockets/network@{v}")));
