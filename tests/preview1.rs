@@ -25,8 +25,8 @@ use wasi_virt::{FsPolicy, Policy, WasiVirt};
 use wasmtime::component::Component;
 
 /// Generated scripts per filesystem kind, without links and with them.
-const GENERATED: u64 = 150;
-const GENERATED_LINKS: u64 = 50;
+const GENERATED: u64 = 500;
+const GENERATED_LINKS: u64 = 100;
 
 /// The tree below the overlay, copied for its host counterpart.
 fn lower() -> &'static Path {
