@@ -947,6 +947,24 @@ mod tests {
     }
 
     #[test]
+    fn a_wasi_0_3_interface_outside_the_registry_is_denied() {
+        let component = wat::parse_str(
+            r#"(component
+                (import "wasi:clocks/system-clock@0.3.0"
+                    (instance (export "now" (func async (result u64))))))"#,
+        )
+        .unwrap();
+        let mut virt = WasiVirt::new();
+        virt.compose(component);
+        let out = virt.finish().unwrap();
+        assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
+        assert_eq!(
+            out.report.denied_by_default,
+            ["wasi:clocks/system-clock@0.3.0"]
+        );
+    }
+
+    #[test]
     fn ungoverned_wasi_imports_are_denied_unless_allowed() {
         let component = wat::parse_str(
             r#"(component
