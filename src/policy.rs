@@ -4,7 +4,9 @@
 //! These types are the library's configuration, the schema of a `--policy`
 //! TOML file, and the `[policy]` table of every test case. A subsystem that is
 //! absent (`None`) is *not virtualized*: the user component's imports of it go
-//! straight to the host.
+//! straight to the host. A WASI interface that no subsystem governs
+//! (`wasi:logging/logging`) is denied whatever the subsystems say, unless
+//! [`ImportsPolicy::allow`] names it.
 
 use crate::subsystem::{Subsystem, REGISTRY};
 use indexmap::IndexMap;

@@ -87,7 +87,9 @@ pub struct VirtResult {
 }
 
 impl WasiVirt {
-    /// An empty policy: nothing virtualized, nothing denied.
+    /// An empty policy: nothing virtualized, and nothing denied but the
+    /// WASI interfaces that no subsystem governs, which every policy denies
+    /// unless [`allow_import`](Self::allow_import) names them.
     pub fn new() -> Self {
         Self::default()
     }
