@@ -1205,6 +1205,10 @@ mod tests {
             .overrides(&[("A=B", "x")]);
         let err = format!("{:#}", built.validate().unwrap_err());
         assert!(err.contains("`A=B` is not a variable name"), "{err}");
+        let mut virt = crate::WasiVirt::new();
+        virt.env().overrides(&[("A=B", "x")]);
+        let err = format!("{:#}", virt.finish().err().expect("refused"));
+        assert!(err.contains("`A=B` is not a variable name"), "{err}");
         assert!(Policy::from_toml("[env]\noverrides = { A = \"=x=\" }").is_ok());
     }
 
