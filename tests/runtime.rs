@@ -83,6 +83,11 @@ struct Expect {
     /// The command must trap (default: it must succeed).
     #[serde(default)]
     trap: bool,
+    /// A differential check: the component unvirtualized, run on the same
+    /// host (wasmtime's own WASI), must print the same stdout and end the
+    /// same way as the output.
+    #[serde(default)]
+    same_as_host: bool,
     /// The command must exit through `wasi:cli/exit` with this status.
     exit_code: Option<i32>,
     /// Calls to a library component's exports, and their rendered results.
@@ -374,6 +379,18 @@ fn run(case: &Case, version: Option<&str>, tool: Option<Tool>) -> Result<()> {
             out.stdout,
             out.stderr
         );
+        if e.same_as_host {
+            let base = harness::run_command(&component, &host)?;
+            ensure!(
+                base.stdout == out.stdout
+                    && std::mem::discriminant(&base.end) == std::mem::discriminant(&out.end),
+                "the host answers otherwise:\n--- virtualized ({:?})\n{}--- the host's own ({:?})\n{}",
+                out.end,
+                out.stdout,
+                base.end,
+                base.stdout
+            );
+        }
         if let Some(want) = &e.stdout {
             ensure!(
                 out.stdout == *want,

@@ -286,9 +286,12 @@ impl GuestDescriptor for VDescriptor {
             },
             VDescriptor::Memory(m) => match memfs::kind(m.id) {
                 DescriptorType::Directory => Err(ErrorCode::IsDirectory),
-                _ => Ok(InputStream::new(VInputStream::Source(Box::new(
-                    MemStream::new(m.readable()?, Some(offset)),
-                )))),
+                // As a host does, the stream opens whatever the rights;
+                // without the right to read, its first read fails.
+                _ => Ok(InputStream::new(match m.readable() {
+                    Ok(id) => VInputStream::Source(Box::new(MemStream::new(id, Some(offset)))),
+                    Err(e) => VInputStream::Refused(Cell::new(Some(e as u8))),
+                })),
             },
         }
     }
@@ -624,11 +627,14 @@ fn dir_only(m: &MemDesc) -> Result<memfs::Id, ErrorCode> {
     }
 }
 
+/// An output stream on an in-memory file. As a host does, it opens
+/// whatever the rights; without the right to write, its first write fails.
 fn mem_stream(m: &MemDesc, position: Option<u64>) -> Result<VOutputStream, ErrorCode> {
-    let id = m.writable()?;
-    Ok(VOutputStream::Target(Box::new(MemStream::new(
-        id, position,
-    ))))
+    file_only(m)?;
+    Ok(match m.writable() {
+        Ok(id) => VOutputStream::Target(Box::new(MemStream::new(id, position))),
+        Err(e) => VOutputStream::Refused(Cell::new(Some(e as u8))),
+    })
 }
 
 fn memory_hash(id: memfs::Id) -> MetadataHashValue {

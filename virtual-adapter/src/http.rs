@@ -54,15 +54,85 @@ impl VFields {
         })
     }
 
+    /// The checks of a change to `name`, in the host's order: its syntax,
+    /// a forbidden name, then whether these fields may change.
     fn check(&self, name: &str) -> Result<(), HeaderError> {
+        valid_name(name)?;
+        if is_forbidden(name) {
+            return Err(HeaderError::Forbidden);
+        }
         if self.immutable {
             return Err(HeaderError::Immutable);
         }
-        valid_name(name)
+        Ok(())
+    }
+
+    /// Appends one value after the host's checks: the name's, the value's,
+    /// a second `content-length`, then mutability.
+    fn append_checked(&self, name: String, value: Vec<u8>) -> Result<(), HeaderError> {
+        valid_name(&name)?;
+        if is_forbidden(&name) {
+            return Err(HeaderError::Forbidden);
+        }
+        valid_value(&name, &value)?;
+        let mut entries = self.entries.borrow_mut();
+        if is_content_length(&name) && entries.iter().any(|(n, _)| is_content_length(n)) {
+            return Err(HeaderError::InvalidSyntax);
+        }
+        if self.immutable {
+            return Err(HeaderError::Immutable);
+        }
+        entries.push((name, value));
+        Ok(())
     }
 
     fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
         self.entries.borrow().clone()
+    }
+}
+
+/// The names a host refuses in any fields: the hop-by-hop headers, and
+/// `host`, which would let a request name another authority than the one
+/// the rules checked (wasmtime-wasi-http's default list, which its host
+/// answers with `forbidden`).
+const FORBIDDEN: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "http2-settings",
+];
+
+fn is_forbidden(name: &str) -> bool {
+    FORBIDDEN.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+fn is_content_length(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length")
+}
+
+/// A field value as a host takes it (RFC 9110): visible ASCII, spaces,
+/// tabs and bytes from 0x80, so no CR, LF or NUL can split a header; a
+/// `content-length` is one run of digits that fits 64 bits.
+fn valid_value(name: &str, value: &[u8]) -> Result<(), HeaderError> {
+    let ok = if is_content_length(name) {
+        !value.is_empty()
+            && value.len() <= 20
+            && value.iter().all(u8::is_ascii_digit)
+            && core::str::from_utf8(value).is_ok_and(|s| s.parse::<u64>().is_ok())
+    } else {
+        value
+            .iter()
+            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(HeaderError::InvalidSyntax)
     }
 }
 
@@ -85,10 +155,11 @@ impl GuestFields for VFields {
     }
 
     fn from_list(entries: Vec<(FieldName, FieldValue)>) -> Result<Fields, HeaderError> {
-        for (name, _) in &entries {
-            valid_name(name)?;
+        let fields = VFields::mutable(Vec::new());
+        for (name, value) in entries {
+            fields.append_checked(name, value)?;
         }
-        Ok(Fields::new(VFields::mutable(entries)))
+        Ok(Fields::new(fields))
     }
 
     fn get(&self, name: FieldName) -> Vec<FieldValue> {
@@ -109,6 +180,12 @@ impl GuestFields for VFields {
 
     fn set(&self, name: FieldName, value: Vec<FieldValue>) -> Result<(), HeaderError> {
         self.check(&name)?;
+        if is_content_length(&name) && value.len() > 1 {
+            return Err(HeaderError::InvalidSyntax);
+        }
+        for v in &value {
+            valid_value(&name, v)?;
+        }
         let mut entries = self.entries.borrow_mut();
         entries.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
         entries.extend(value.into_iter().map(|v| (name.clone(), v)));
@@ -124,9 +201,7 @@ impl GuestFields for VFields {
     }
 
     fn append(&self, name: FieldName, value: FieldValue) -> Result<(), HeaderError> {
-        self.check(&name)?;
-        self.entries.borrow_mut().push((name, value));
-        Ok(())
+        self.append_checked(name, value)
     }
 
     fn entries(&self) -> Vec<(FieldName, FieldValue)> {

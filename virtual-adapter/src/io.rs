@@ -13,7 +13,7 @@ use crate::Adapter;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use wasi_virt_layout::Call;
 
 /// How much a virtual sink accepts per `check-write`.
@@ -187,6 +187,10 @@ pub enum VInputStream {
     Empty,
     /// Every read fails; names what was denied.
     Denied(&'static str),
+    /// A stream on a descriptor without the right to read: a host opens
+    /// it, its first read fails with this `wasi:filesystem` error code
+    /// (the discriminant), and it is closed after.
+    Refused(Cell<Option<u8>>),
 }
 
 impl VInputStream {
@@ -201,6 +205,7 @@ impl VInputStream {
     fn virtual_error(&self) -> StreamError {
         match self {
             VInputStream::Denied(what) => denied_error(what),
+            VInputStream::Refused(code) => refused_error(code),
             _ => StreamError::Closed,
         }
     }
@@ -271,6 +276,14 @@ impl GuestInputStream for VInputStream {
     }
 }
 
+/// The error of a refused stream: the code once, then closed.
+fn refused_error(code: &Cell<Option<u8>>) -> StreamError {
+    match code.take() {
+        Some(code) => StreamError::LastOperationFailed(Error::new(IoError::Filesystem(code))),
+        None => StreamError::Closed,
+    }
+}
+
 /// `wasi:io/streams.output-stream`.
 pub enum VOutputStream {
     Host(host::OutputStream),
@@ -282,6 +295,10 @@ pub enum VOutputStream {
     Shared(Rc<RefCell<Sink>>),
     /// Writes go to an in-memory file.
     Target(alloc::boxed::Box<dyn Target>),
+    /// A stream on a descriptor without the right to write: a host opens
+    /// it and takes writes in, its first write fails with this
+    /// `wasi:filesystem` error code, and it is closed after.
+    Refused(Cell<Option<u8>>),
 }
 
 /// Where a [`VOutputStream::Target`] writes: an error is a `wasi:filesystem`
@@ -315,6 +332,15 @@ impl VOutputStream {
             VOutputStream::Host(h) => map(f(h)),
             VOutputStream::Discard => Ok(sink),
             VOutputStream::Denied(what) => Err(denied_error(what)),
+            VOutputStream::Refused(code) => {
+                let mut bytes = Vec::new();
+                buffer(&mut bytes);
+                match code.get() {
+                    // A check or a flush before the first write passes.
+                    Some(_) if bytes.is_empty() => Ok(sink),
+                    _ => Err(refused_error(code)),
+                }
+            }
             VOutputStream::Target(target) => {
                 let mut bytes = Vec::new();
                 buffer(&mut bytes);
