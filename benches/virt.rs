@@ -167,7 +167,7 @@ fn serving() {
     virt.serve_http();
     virt.compose(command.clone());
     let served = virt.finish().unwrap();
-    let target = "/app?args&a&b";
+    let target = "/app?args+a+b";
     let through = time(&served.bytes, &harness::Host::default(), target);
     println!("serving cgi-app under --serve-http, deny-all ({runs} requests)");
     println!("  component:                 {:>8} bytes", command.len());
