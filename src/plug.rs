@@ -98,11 +98,21 @@ pub struct Ungoverned {
 }
 
 /// Decides the imports of `component` that no subsystem governs: a WASI
-/// interface is denied unless `policy.allow` names it, any other passes
-/// unless `policy.deny` names it. Each pattern must match an import it can
-/// decide.
-pub fn decide(component: &[u8], policy: &ImportsPolicy) -> Result<Ungoverned> {
+/// interface is denied unless `policy.allow` names it or one of `plugs`
+/// provides it, any other passes unless `policy.deny` names it. Each
+/// pattern must match an import it can decide.
+pub fn decide(component: &[u8], policy: &ImportsPolicy, plugs: &[Provider]) -> Result<Ungoverned> {
     let imports = component_imports(component)?;
+    let mut provided = Vec::new();
+    for plug in plugs {
+        validate_component(&plug.bytes)
+            .with_context(|| format!("failed to load `{}`", plug.label))?;
+        provided.extend(component_exports(&plug.bytes)?);
+    }
+    let plugged = |import: &str| {
+        InterfaceName::parse(import)
+            .is_some_and(|name| provided.iter().any(|e| name.is_same_interface(e)))
+    };
     let denied = matched(&imports, &policy.deny, "--deny-import", &|i: &str| {
         governing(i).is_none()
     })?;
@@ -118,6 +128,7 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy) -> Result<Ungoverned> {
     let by_default: Vec<String> = imports
         .iter()
         .filter(|i| is_ungoverned_wasi(i) && !allowed.contains(i) && !denied.contains(i))
+        .filter(|i| !plugged(i))
         .cloned()
         .collect();
     let decided = Ungoverned {
@@ -348,7 +359,7 @@ mod tests {
             deny: Vec::new(),
             allow: allow.iter().map(|a| a.to_string()).collect(),
         };
-        let refused = decide(&component, &policy(&["wasi:keyvalue/atomics"]))
+        let refused = decide(&component, &policy(&["wasi:keyvalue/atomics"]), &[])
             .unwrap_err()
             .to_string();
         assert!(
@@ -356,10 +367,10 @@ mod tests {
                 && refused.contains("`wasi:keyvalue/store@0.2.0-draft`, which is denied"),
             "{refused}"
         );
-        let both = decide(&component, &policy(&["wasi:keyvalue/*"])).unwrap();
+        let both = decide(&component, &policy(&["wasi:keyvalue/*"]), &[]).unwrap();
         assert_eq!(both.allowed.len(), 2);
         assert!(both.denied.is_empty() && both.by_default.is_empty());
-        let none = decide(&component, &policy(&[])).unwrap();
+        let none = decide(&component, &policy(&[]), &[]).unwrap();
         assert_eq!(none.denied, none.by_default);
         assert_eq!(none.denied.len(), 2);
     }

@@ -557,7 +557,17 @@ impl WasiVirt {
         if input == InputKind::Wasip1Module {
             bytes = crate::wasip1::componentize(&bytes).context(LOADED)?;
         }
-        let ungoverned = crate::plug::decide(&bytes, &self.policy.imports)?;
+        let plugs = self
+            .plugs
+            .iter()
+            .map(|plug| {
+                Ok(Provider {
+                    label: plug.label(),
+                    bytes: plug.read("provider")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ungoverned = crate::plug::decide(&bytes, &self.policy.imports, &plugs)?;
         let mut providers = Vec::new();
         if !ungoverned.denied.is_empty() {
             providers.push(Provider {
@@ -565,12 +575,7 @@ impl WasiVirt {
                 bytes: crate::plug::trap_component(&bytes, &ungoverned.denied)?,
             });
         }
-        for plug in &self.plugs {
-            providers.push(Provider {
-                label: plug.label(),
-                bytes: plug.read("provider")?,
-            });
-        }
+        providers.extend(plugs);
         let mut plugged = Vec::new();
         if !providers.is_empty() {
             (bytes, plugged) = crate::plug::plug(&bytes, &providers)?;
@@ -977,7 +982,7 @@ mod tests {
         )
         .unwrap();
         let mut virt = WasiVirt::new();
-        virt.compose(component);
+        virt.compose(component.clone());
         let out = virt.finish().unwrap();
         assert_eq!(out.report.imports, ["ocre:gpio/pins@0.1.0"]);
         let logging = "wasi:logging/logging@0.1.0-draft";
@@ -994,6 +999,14 @@ mod tests {
         assert!(out.report.denied_by_default.is_empty());
         assert!(out.report.imports.iter().any(|i| i == logging));
         assert_eq!(out.report.output, Output::Unchanged);
+
+        let provider = crate::plug::trap_component(&component, &[logging.to_string()]).unwrap();
+        let mut plugged = WasiVirt::new();
+        plugged.compose(component.clone()).plug(provider);
+        let out = plugged.finish().unwrap();
+        assert!(out.report.denied_by_default.is_empty());
+        let by = "the provider given as bytes".to_string();
+        assert_eq!(out.report.plugged, [(logging.to_string(), by)]);
 
         virt.allow_import("ocre:gpio/pins");
         let refused = virt.finish().unwrap_err().to_string();
