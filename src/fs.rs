@@ -388,6 +388,24 @@ mod tests {
     }
 
     #[test]
+    fn a_named_file_swapped_after_the_walk_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (named, other) = (dir.path().join("named"), dir.path().join("other"));
+        std::fs::write(&named, "inside").unwrap();
+        std::fs::write(&other, "SECRET").unwrap();
+        let mut policy = FsPolicy::default();
+        let entries: IndexMap<String, FsEntry> =
+            [("f".to_string(), FsEntry::Virtualize(named.clone()))].into();
+        policy.preopen("/d", FsEntry::Dir(entries));
+        let tree = build(&policy).unwrap();
+        assert_eq!(written(&tree).unwrap(), b"inside");
+        std::fs::rename(&named, dir.path().join("kept")).unwrap();
+        std::os::unix::fs::symlink(&other, &named).unwrap();
+        let err = format!("{:#}", written(&tree).unwrap_err());
+        assert!(err.contains("changed since the mount was walked"), "{err}");
+    }
+
+    #[test]
     fn a_file_swapped_after_the_walk_is_never_read() {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), "SECRET").unwrap();
