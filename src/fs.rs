@@ -24,11 +24,13 @@ use wasi_virt_layout::{FsSpec, NodeKind, NodeSpec, NAME_MAX};
 /// so their size costs nothing at instantiation.
 const PACK: usize = 1 << 20;
 
-/// A node as laid out: the layout's kind, or a runtime file's host path.
+/// A node as laid out: the layout's kind, a runtime file's host path, or
+/// a link's target.
 #[derive(Debug, PartialEq, Eq)]
 enum Slot {
     Node(NodeKind<'static>),
     RuntimeFile(String),
+    Link(String),
 }
 
 /// The embedded tree, ready to encode.
@@ -69,6 +71,7 @@ impl Tree {
                     kind: match slot {
                         Slot::Node(kind) => *kind,
                         Slot::RuntimeFile(path) => NodeKind::RuntimeFile(path),
+                        Slot::Link(target) => NodeKind::Link(target),
                     },
                 })
                 .collect(),
@@ -100,6 +103,8 @@ enum Item {
     Dir(BTreeMap<String, Item>),
     File(Content),
     RuntimeFile(String),
+    /// A link found in a mount, with its target text.
+    Link(String),
 }
 
 /// The bytes of an embedded file.
@@ -282,6 +287,7 @@ fn layout(roots: Vec<(String, Item, Root)>, memory: &mut [(String, Option<u32>, 
                     tree.nodes.push((name, Slot::Node(kind)));
                 }
                 Item::RuntimeFile(path) => tree.nodes.push((name, Slot::RuntimeFile(path))),
+                Item::Link(target) => tree.nodes.push((name, Slot::Link(target))),
                 Item::Dir(children) => {
                     let empty = Slot::Node(NodeKind::Dir { first: 0, count: 0 });
                     tree.nodes.push((name, empty));
@@ -515,22 +521,44 @@ mod tests {
     }
 
     #[test]
-    fn links_to_directories_are_followed_and_loops_refused() {
+    fn links_inside_are_embedded_as_links_not_copies() {
         let mount = tempfile::tempdir().unwrap();
         let m = mount.path();
         std::fs::create_dir(m.join("sub")).unwrap();
         std::fs::write(m.join("sub/f"), "f").unwrap();
         std::os::unix::fs::symlink("sub", m.join("alias")).unwrap();
+        std::os::unix::fs::symlink("..", m.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("nowhere", m.join("dangling")).unwrap();
+        std::os::unix::fs::symlink("loop", m.join("loop")).unwrap();
+        std::os::unix::fs::symlink("../alias/up/sub/f", m.join("sub/round")).unwrap();
         let mut policy = FsPolicy::default();
         policy.virtual_preopen("/m", m);
         let tree = build(&policy).unwrap();
-        let names: Vec<&str> = tree.nodes.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["", "alias", "sub", "f", "f"]);
-        assert_eq!(written(&tree).unwrap(), b"ff");
+        let nodes: Vec<(&str, &Slot)> = tree.nodes.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        let link = |t: &str| Slot::Link(t.to_string());
+        assert_eq!(nodes[1], ("alias", &link("sub")));
+        assert_eq!(nodes[2], ("dangling", &link("nowhere")));
+        assert_eq!(nodes[3], ("loop", &link("loop")));
+        let names: Vec<&str> = nodes.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["", "alias", "dangling", "loop", "sub", "f", "round", "up"]);
+        assert_eq!(nodes[6].1, &link("../alias/up/sub/f"));
+        assert_eq!(nodes[7].1, &link(".."));
+        // The directory is embedded once: its file's bytes once.
+        assert_eq!(written(&tree).unwrap(), b"f");
+    }
 
+    #[test]
+    fn links_climbing_out_through_other_links_are_refused() {
+        let mount = tempfile::tempdir().unwrap();
+        let m = mount.path();
+        std::fs::create_dir(m.join("sub")).unwrap();
         std::os::unix::fs::symlink("..", m.join("sub/up")).unwrap();
+        let mut policy = FsPolicy::default();
+        policy.virtual_preopen("/m", m);
+        assert!(build(&policy).is_ok());
+        std::os::unix::fs::symlink("sub/up/..", m.join("out")).unwrap();
         let err = format!("{:#}", build(&policy).err().unwrap());
-        assert!(err.contains("symlink loop under"), "{err}");
+        assert!(err.contains("points outside the mounted directory"), "{err}");
     }
 
     #[test]
@@ -544,7 +572,11 @@ mod tests {
         let mut policy = FsPolicy::default();
         policy.virtual_preopen("/m", mount.path());
         let tree = build(&policy).unwrap();
-        assert_eq!(tree.nodes.len(), 3, "the inside link is followed");
+        assert_eq!(tree.nodes.len(), 3, "the inside link is embedded");
+        assert_eq!(
+            tree.nodes[1].1,
+            Slot::Link(mount.path().join("ok.txt").to_str().unwrap().to_string())
+        );
 
         std::os::unix::fs::symlink(outside.path().join("secret"), mount.path().join("escape"))
             .unwrap();

@@ -78,9 +78,48 @@ fn awkward() -> &'static Path {
         for (name, text) in files {
             std::fs::write(dir.join(name), text).unwrap();
         }
+        add_links(&dir);
         dir
     })
 }
+
+/// Links in the awkward tree, all staying inside it (a mount refuses any
+/// other): to a file, to a directory, a chain, a dangling one, a loop, one
+/// with `..` staying inside, one climbing out of a subdirectory but not
+/// out of the tree, one with a trailing slash, an absolute one (a host's
+/// confinement neither shows nor follows it), and `chain/c0`, a chain one
+/// longer than a host follows.
+fn add_links(dir: &Path) {
+    let absolute = dir.join("a.txt").display().to_string();
+    let links = [
+        ("l-file", "a.txt"),
+        ("l-dir", "d"),
+        ("l-chain", "l-chain2"),
+        ("l-chain2", "l-dir/e"),
+        ("l-dangling", "nowhere"),
+        ("l-loop", "l-loop"),
+        ("l-trail", "d/"),
+        ("l-abs", absolute.as_str()),
+        ("d/l-up", "../a.txt"),
+        ("d/l-self", "."),
+        ("d/e/l-out", "../../d/x"),
+        ("d/e/l-dir-up", "../../l-dir"),
+    ];
+    for (link, target) in links {
+        std::os::unix::fs::symlink(target, dir.join(link)).unwrap();
+    }
+    std::fs::create_dir(dir.join("chain")).unwrap();
+    for i in 0..=MAX_LINKS {
+        let target = match i {
+            MAX_LINKS => "../a.txt".to_string(),
+            i => format!("c{}", i + 1),
+        };
+        std::os::unix::fs::symlink(target, dir.join(format!("chain/c{i}"))).unwrap();
+    }
+}
+
+/// The most links a host follows in one path (Linux's, and cap-std's).
+const MAX_LINKS: usize = 40;
 
 /// How deep `n/n/.../leaf` goes in the awkward tree.
 const DEEP: usize = 40;
@@ -116,6 +155,20 @@ fn awkward_path(r: &mut Rng) -> String {
         "leaf",
         &long,
         &too_long,
+        "l-file",
+        "l-dir",
+        "l-chain",
+        "l-dangling",
+        "l-loop",
+        "l-trail",
+        "l-abs",
+        "l-up",
+        "l-self",
+        "l-out",
+        "l-dir-up",
+        "chain",
+        "c0",
+        "c1",
     ];
     let mut path = match r.below(12) {
         // Deep, with a way back up now and then.
@@ -156,11 +209,13 @@ fn generate_awkward(seed: u64) -> String {
         let fd = 1 + r.below(4);
         let p = awkward_path(&mut r);
         let at = from_descriptor(&mut r);
-        let line = match r.below(14) {
+        let line = match r.below(15) {
             0 => format!("stat{at} {p}"),
+            14 => format!("readlink{at} {p}"),
             1 => format!("statf{at} {p}"),
             2 => format!("hash{at} {p}"),
-            3..=5 => format!("open{at} {p} {}", r.pick(&flags)),
+            3 | 4 => format!("open{at} {p} {}", r.pick(&flags)),
+            5 => format!("openf{at} {p} {}", r.pick(&flags)),
             6 => format!("ls{at} {p}"),
             7 => format!("cat{at} {p}"),
             8 => format!("fstat {fd}"),

@@ -11,9 +11,13 @@
 //! the write (`changed since the mount was walked`) instead of embedding
 //! something else, and nothing outside the mount is ever read.
 //!
-//! A link inside the mount is followed as before (`src/fs.rs`): only if
-//! its target stays inside the mount, and then by that target's own path
-//! below the root, opened the same way.
+//! A link inside the mount is embedded as a link, with its target text as
+//! `readlink` gives it, when that target resolves inside the mount, as the
+//! kernel would resolve it, reading only links below the root (their
+//! targets, on descriptors opened the same way). A target that climbs out
+//! with `..`, or an absolute one not below the mount's own path, is refused.
+//! A target that names nothing (dangling, or a loop) stays inside and is
+//! kept, as a host preopen of the same directory shows it.
 
 use super::{check_name, Content, Item};
 use anyhow::{anyhow, bail, Context, Result};
@@ -351,6 +355,9 @@ impl Walk<'_> {
                 Entry::File(file) => {
                     entries.insert(name, Item::File(Content::Host(file)));
                 }
+                Entry::Link(target) => {
+                    entries.insert(name, Item::Link(target));
+                }
                 Entry::Dir { real, id } => dirs.push(FoundDir {
                     seen: dir.seen.join(&name),
                     name,
@@ -378,7 +385,7 @@ impl Walk<'_> {
         let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
             .with_context(|| format!("failed to read `{}`", shown().display()))?;
         match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Symlink => self.link_target(&shown()),
+            FileType::Symlink => self.link(dir, real, &shown()),
             _ => self.found(dir, real, shown, &stat),
         }
     }
@@ -422,54 +429,114 @@ impl Walk<'_> {
         }
     }
 
-    /// What the link at `link` embeds: its target, if that stays inside
-    /// the mount, found by its own path below the root.
-    fn link_target(&self, link: &Path) -> Result<Entry> {
-        let target = match link.canonicalize() {
-            Ok(target) => target,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                bail!("symlink `{}` points to nothing", link.display())
-            }
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("failed to resolve symlink `{}`", link.display()))
-            }
-        };
-        let Ok(real) = target.strip_prefix(&self.mount.shown) else {
-            bail!(
-                "symlink `{}` points outside the mounted directory (to `{}`); only links \
-                 that stay inside `{}` are followed",
+    /// The link `real` (in `dir`), shown as `link`: its target text, if
+    /// that stays inside the mount.
+    fn link(&self, dir: BorrowedFd<'_>, real: &Path, link: &Path) -> Result<Entry> {
+        let name = real.file_name().expect("a link has a name");
+        let failed = || format!("failed to read symlink `{}`", link.display());
+        let target = rustix::fs::readlinkat(dir, name, Vec::new()).with_context(failed)?;
+        let target = target
+            .to_str()
+            .map_err(|_| anyhow!("its target is not UTF-8"))
+            .with_context(failed)?
+            .to_string();
+        let from = real.parent().unwrap_or(Path::new(""));
+        match self.resolve(from, Path::new(&target)).with_context(failed)? {
+            Reached::Inside => Ok(Entry::Link(target)),
+            Reached::Outside => bail!(
+                "symlink `{}` points outside the mounted directory (to `{target}`); only links \
+                 that stay inside `{}` are embedded",
                 link.display(),
-                target.display(),
                 self.given.display()
-            );
-        };
-        let failed = || format!("failed to read `{}`", target.display());
-        let Some(name) = real.file_name() else {
-            // The mount itself.
-            let stat = rustix::fs::fstat(&self.mount.fd)?;
-            return Ok(Entry::Dir {
-                real: PathBuf::new(),
-                id: id_of(&stat),
-            });
-        };
-        let parent = real.parent().unwrap_or(Path::new(""));
-        let dir = open_beneath(self.mount.fd.as_fd(), parent, OFlags::DIRECTORY)
-            .map_err(open_error)
-            .with_context(failed)?;
-        let stat =
-            rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW).with_context(failed)?;
-        if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
-            // A resolved path holds no link, unless one was put there since.
-            return Err(changed()).with_context(failed);
+            ),
         }
-        self.found(dir.as_fd(), real, &|| target.clone(), &stat)
     }
+
+    /// Where `target`, read from a link in the directory `from` (below the
+    /// root), leads: resolved component by component as the kernel
+    /// resolves it, following the links it meets (up to [`MAX_EXPANSIONS`])
+    /// by reading them below the root. A component naming nothing, a file
+    /// followed by more components, or too many links end it inside: a
+    /// guest following it gets an error, never a way out.
+    fn resolve(&self, from: &Path, target: &Path) -> Result<Reached> {
+        let mut at = from.to_path_buf();
+        let mut todo = Vec::new();
+        let mut expansions = 0;
+        if !self.push_target(&mut at, &mut todo, target) {
+            return Ok(Reached::Outside);
+        }
+        while let Some(part) = todo.pop() {
+            if part == ".." {
+                if !at.pop() {
+                    return Ok(Reached::Outside);
+                }
+                continue;
+            }
+            let dir = open_beneath(self.mount.fd.as_fd(), &at, OFlags::DIRECTORY)
+                .map_err(open_error)?;
+            let stat = match rustix::fs::statat(&dir, &part, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => stat,
+                Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Reached::Inside),
+                Err(errno) => return Err(std::io::Error::from(errno).into()),
+            };
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Symlink if expansions == MAX_EXPANSIONS => return Ok(Reached::Inside),
+                FileType::Symlink => {
+                    expansions += 1;
+                    let next = rustix::fs::readlinkat(&dir, &part, Vec::new())?;
+                    let next = std::ffi::OsStr::from_bytes(next.as_bytes()).to_os_string();
+                    if !self.push_target(&mut at, &mut todo, Path::new(&next)) {
+                        return Ok(Reached::Outside);
+                    }
+                }
+                FileType::Directory => at.push(&part),
+                // A file, or anything else: more components are
+                // `not-directory`, and none ends the path inside.
+                _ => return Ok(Reached::Inside),
+            }
+        }
+        Ok(Reached::Inside)
+    }
+
+    /// Queues `target`'s components, first on top; an absolute target
+    /// starts again from the root if it names a path below the mount's own
+    /// (resolved) path, and is outside otherwise: nothing outside the mount
+    /// is read to resolve it.
+    fn push_target(&self, at: &mut PathBuf, todo: &mut Vec<std::ffi::OsString>, target: &Path) -> bool {
+        let target = if target.has_root() {
+            let Ok(below) = target.strip_prefix(&self.mount.shown) else {
+                return false;
+            };
+            at.clear();
+            below
+        } else {
+            target
+        };
+        let parts = target.components().rev().filter_map(|c| match c {
+            std::path::Component::Normal(name) => Some(name.to_os_string()),
+            std::path::Component::ParentDir => Some("..".into()),
+            _ => None,
+        });
+        todo.extend(parts);
+        true
+    }
+}
+
+/// How many links a resolution follows before it is a loop (`ELOOP`), as
+/// the host's confinement counts them on Linux (`MAXSYMLINKS`).
+const MAX_EXPANSIONS: u32 = 40;
+
+/// Where a link's target leads.
+enum Reached {
+    Inside,
+    Outside,
 }
 
 /// What an entry embeds.
 enum Entry {
     File(HostFile),
+    /// A link, with its target text.
+    Link(String),
     /// A directory to read: its path below the root, and its identity.
     Dir {
         real: PathBuf,

@@ -387,7 +387,7 @@ impl GuestDescriptor for VDescriptor {
                     next: Cell::new(first),
                     end: first + count,
                 },
-                NodeKind::File { .. } | NodeKind::RuntimeFile(_) => {
+                NodeKind::File { .. } | NodeKind::RuntimeFile(_) | NodeKind::Link(_) => {
                     return Err(ErrorCode::NotDirectory)
                 }
             },
@@ -504,7 +504,11 @@ impl GuestDescriptor for VDescriptor {
         if check_open_flags(open_flags, flags)? {
             return Err(ErrorCode::NotPermitted);
         }
-        let node = vfs::resolve(from, &path)?;
+        let node = vfs::resolve(from, &path, follows(path_flags_))?;
+        // A link not followed: a host refuses to open it (`O_NOFOLLOW`).
+        if vfs::kind(node) == DescriptorType::SymbolicLink {
+            return Err(ErrorCode::Loop);
+        }
         if open_flags.contains(OpenFlags::DIRECTORY) && vfs::kind(node) != DescriptorType::Directory
         {
             return Err(ErrorCode::NotDirectory);
@@ -516,10 +520,10 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
-        // Neither the embedded tree nor an in-memory one has symlinks:
-        // whatever `path` names, it is not one.
+        // An in-memory filesystem has no symlinks: whatever `path` names,
+        // it is not one.
         on!(self, h => h.readlink_at(&path),
-            c => vfs::resolve(virtual_dir(c)?, &path).and(Err(ErrorCode::Invalid)),
+            c => vfs::readlink(virtual_dir(c)?, &path).map(Into::into),
             m => memfs::resolve(dir_only(m)?, &path).and(Err(ErrorCode::Invalid)))
     }
 

@@ -37,13 +37,16 @@ pub fn kind(index: u32) -> DescriptorType {
     match node(index).kind {
         NodeKind::Dir { .. } => DescriptorType::Directory,
         NodeKind::File { .. } | NodeKind::RuntimeFile(_) => DescriptorType::RegularFile,
+        NodeKind::Link(_) => DescriptorType::SymbolicLink,
     }
 }
 
-/// The size of node `index` (0 for directories).
+/// The size of node `index` (0 for directories; a link's, its target's
+/// length, as a host's `lstat` gives it).
 pub fn size(index: u32) -> u64 {
     match node(index).kind {
         NodeKind::File { len, .. } => u64::from(len),
+        NodeKind::Link(target) => target.len() as u64,
         NodeKind::Dir { .. } | NodeKind::RuntimeFile(_) => 0,
     }
 }
@@ -62,6 +65,7 @@ fn error(e: PathError) -> ErrorCode {
         PathError::NotPermitted => ErrorCode::NotPermitted,
         PathError::NotDirectory => ErrorCode::NotDirectory,
         PathError::NameTooLong => ErrorCode::NameTooLong,
+        PathError::Loop => ErrorCode::Loop,
     }
 }
 
@@ -71,10 +75,24 @@ pub fn check_path(path: &str) -> Result<(), ErrorCode> {
     path::check(path).map_err(error)
 }
 
-/// Resolves `path` from directory `from`, never leaving it
-/// ([`Walk::resolve`]: component by component, as a host does).
-pub fn resolve(from: u32, path: &str) -> Result<u32, ErrorCode> {
-    walk().resolve(from, path).map_err(error)
+/// Resolves `path` from directory `from`, never leaving it, following a
+/// final link only with `follow` ([`Walk::resolve_at`]: component by
+/// component, as a host does).
+pub fn resolve(from: u32, path: &str, follow: bool) -> Result<u32, ErrorCode> {
+    walk().resolve_at(from, path, follow).map_err(error)
+}
+
+/// The target of the link `path` names from `from`, as a host's
+/// `readlink-at` answers: `invalid` for anything but a link, and
+/// `not-permitted` for an absolute target (a host's confinement does not
+/// show one).
+pub fn readlink(from: u32, path: &str) -> Result<&'static str, ErrorCode> {
+    let link = walk().resolve_link(from, path).map_err(error)?;
+    match node(link).kind {
+        NodeKind::Link(target) if target.starts_with('/') => Err(ErrorCode::NotPermitted),
+        NodeKind::Link(target) => Ok(target),
+        _ => Err(ErrorCode::Invalid),
+    }
 }
 
 /// [`resolve`] as `stat-at` and `metadata-hash-at` resolve, following

@@ -19,7 +19,15 @@ pub enum PathError {
     NotDirectory,
     /// `name-too-long`: a component longer than [`NAME_MAX`] bytes.
     NameTooLong,
+    /// `loop`: more than [`MAX_EXPANSIONS`] links followed in one path.
+    Loop,
 }
+
+/// The most symbolic links one resolution follows: a host's confinement
+/// on Linux (wasmtime's, through cap-std) gives up with `loop` past this
+/// many, as the kernel does (`MAXSYMLINKS`). `tests/memfs.rs` checks a
+/// chain of links against the host.
+pub const MAX_EXPANSIONS: u32 = 40;
 
 /// The checks a host makes of a whole path before walking it, in its
 /// order: a NUL is `invalid`, an empty path `no-entry`, an absolute path
@@ -51,6 +59,33 @@ pub fn stat_retry(path: &str) -> Option<&str> {
         base = b;
     }
     (!base.is_empty() && !base.contains('/') && base != path).then_some(base)
+}
+
+/// Queues the components of `path` (a path, or a link's target) on
+/// `parts`, the first on top; a trailing slash becomes a final `.`.
+fn push_components<'s>(parts: &mut alloc::vec::Vec<&'s str>, path: &'s str) {
+    if path.ends_with('/') {
+        parts.push(".");
+    }
+    parts.extend(path.rsplit('/').filter(|p| !p.is_empty()));
+}
+
+/// The checks of a link's target before it is followed: an absolute target
+/// is `not-permitted` (a host's confinement never follows one), an empty
+/// one names nothing.
+fn check_target(target: &str) -> Result<(), PathError> {
+    if target.starts_with('/') {
+        return Err(PathError::NotPermitted);
+    }
+    if target.is_empty() {
+        return Err(PathError::NoEntry);
+    }
+    Ok(())
+}
+
+/// Whether a node is a symbolic link.
+pub fn is_link(node: &Node) -> bool {
+    matches!(node.kind, NodeKind::Link(_))
 }
 
 /// Whether a node is a directory.
@@ -87,52 +122,113 @@ impl<'a, F: Fn(u32) -> Node<'a>> Walk<F> {
     }
 
     /// Resolves `path` from directory `from`, the node a descriptor is
-    /// open on; returns the node reached.
+    /// open on, following a final symbolic link; returns the node reached.
+    /// See [`resolve_at`](Self::resolve_at).
+    pub fn resolve(&self, from: u32, path: &str) -> Result<u32, PathError> {
+        self.resolve_at(from, path, true)
+    }
+
+    /// Resolves `path` from directory `from`; returns the node reached,
+    /// which is a link only if the last component names one and `follow`
+    /// is false.
     ///
     /// As a host does, component by component: every component is looked
     /// up in a directory (`a.txt/..` and `a.txt/.` are `not-directory`),
     /// empty components are skipped, a component longer than [`NAME_MAX`]
     /// bytes is `name-too-long` when the walk reaches it, and a trailing
-    /// slash asks for a directory. The walk keeps its own stack of the
+    /// slash asks for a directory (it is read as a final `.`, so a link
+    /// before it is followed). The walk keeps its own stack of the
     /// directories it entered, starting at `from`: `..` pops it, and `..`
     /// at its bottom (a path leaving the descriptor's directory, however
-    /// spelled) is `not-permitted`, as a host answers. There are no
-    /// symlinks in the embedded tree.
-    pub fn resolve(&self, from: u32, path: &str) -> Result<u32, PathError> {
+    /// spelled, through links or not) is `not-permitted`, as a host
+    /// answers. A link met before the last component, or at the last with
+    /// `follow`, is replaced by its target's components, read from the
+    /// link's directory on the same stack; an absolute target is
+    /// `not-permitted`, an empty one `no-entry`, and more than
+    /// [`MAX_EXPANSIONS`] links `loop`.
+    pub fn resolve_at<'s>(&self, from: u32, path: &'s str, follow: bool) -> Result<u32, PathError>
+    where
+        'a: 's,
+    {
         check(path)?;
+        self.walk(from, path, follow)
+    }
+
+    /// [`resolve_at`](Self::resolve_at) as `readlink-at` resolves, not
+    /// following the last link: a host opens the parent path first (a NUL
+    /// in it is `invalid` at once), then reads the last name from there, so
+    /// a NUL in the last name is `invalid` only once the parents are
+    /// walked (`empty/a.txt\0`, through the file `empty`, is
+    /// `not-directory`).
+    pub fn resolve_link<'s>(&self, from: u32, path: &'s str) -> Result<u32, PathError>
+    where
+        'a: 's,
+    {
+        // With a trailing slash, the last name is a final `.`, and the
+        // whole path is its parent.
+        let parent = match path.ends_with('/') {
+            true => path,
+            false => path.rsplit_once('/').map_or("", |(p, _)| p),
+        };
+        match check(path) {
+            Err(PathError::Invalid) if !path.starts_with('/') && !parent.contains('\0') => {
+                self.walk(from, path, false)
+            }
+            Err(e) => Err(e),
+            Ok(()) => self.walk(from, path, false),
+        }
+    }
+
+    /// The walk of [`resolve_at`](Self::resolve_at), after the checks of
+    /// the whole path; a component holding a NUL is `invalid`.
+    fn walk<'s>(&self, from: u32, path: &'s str, follow: bool) -> Result<u32, PathError>
+    where
+        'a: 's,
+    {
         let mut stack = alloc::vec![from];
-        let mut here = from;
-        for part in path.split('/').filter(|p| !p.is_empty()) {
+        let mut parts = alloc::vec::Vec::new();
+        push_components(&mut parts, path);
+        let mut expansions = 0;
+        while let Some(part) = parts.pop() {
+            let here = stack.last().copied().unwrap_or(from);
             if !is_dir(&(self.node)(here)) {
                 return Err(PathError::NotDirectory);
             }
             match part {
-                "." => continue,
+                "." => {}
                 ".." if stack.len() == 1 => return Err(PathError::NotPermitted),
                 ".." => {
                     stack.pop();
                 }
                 name if name.len() > NAME_MAX => return Err(PathError::NameTooLong),
-                name => stack.push(self.child(here, name)?),
+                name if name.contains('\0') => return Err(PathError::Invalid),
+                name => {
+                    let child = self.child(here, name)?;
+                    match (self.node)(child).kind {
+                        NodeKind::Link(target) if follow || !parts.is_empty() => {
+                            expansions += 1;
+                            if expansions > MAX_EXPANSIONS {
+                                return Err(PathError::Loop);
+                            }
+                            check_target(target)?;
+                            push_components(&mut parts, target);
+                        }
+                        _ => stack.push(child),
+                    }
+                }
             }
-            here = stack.last().copied().unwrap_or(here);
         }
-        if path.ends_with('/') && !is_dir(&(self.node)(here)) {
-            return Err(PathError::NotDirectory);
-        }
-        Ok(here)
+        Ok(stack.last().copied().unwrap_or(from))
     }
 
-    /// [`resolve`](Self::resolve) as `stat-at` and `metadata-hash-at`
-    /// resolve: without `follow` (no `symlink-follow` flag), a file named
-    /// as in [`stat_retry`] is found.
+    /// [`resolve_at`](Self::resolve_at) as `stat-at` and
+    /// `metadata-hash-at` resolve: without `follow` (no `symlink-follow`
+    /// flag), a path named as in [`stat_retry`] is its one name, looked up
+    /// without following (a file, or a link, even to a directory).
     pub fn resolve_for_stat(&self, from: u32, path: &str, follow: bool) -> Result<u32, PathError> {
-        match self.resolve(from, path) {
-            Err(PathError::NotDirectory) if !follow => match stat_retry(path) {
-                Some(base) => self.resolve(from, base),
-                None => Err(PathError::NotDirectory),
-            },
-            other => other,
+        match stat_retry(path) {
+            Some(base) if !follow => self.resolve_at(from, base, false),
+            _ => self.resolve_at(from, path, follow),
         }
     }
 }
