@@ -41,6 +41,10 @@ fn lower() -> &'static Path {
         std::fs::write(dir.join("d/x"), "ex\n").unwrap();
         std::fs::write(dir.join("d/e/f"), "deep\n").unwrap();
         std::fs::write(dir.join("big"), vec![b'z'; 10_000]).unwrap();
+        // Embedded links, which the overlay's layer turns into its own.
+        for (link, target) in [("lx", "d/x"), ("ld", "d"), ("d/e/up", "../x")] {
+            std::os::unix::fs::symlink(target, dir.join(link)).unwrap();
+        }
         dir
     })
 }
@@ -239,6 +243,9 @@ fn copy_tree(from: &Path, to: &Path) {
         let target = to.join(entry.path().strip_prefix(from).unwrap());
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&target).unwrap();
+        } else if entry.file_type().is_symlink() {
+            let link = std::fs::read_link(entry.path()).unwrap();
+            std::os::unix::fs::symlink(link, &target).unwrap();
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
         }
@@ -392,6 +399,8 @@ fn generate(seed: u64) -> String {
         "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "b/z", "a/", "d/", ".", "..", "d/..",
         "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.", "", "/a", "d/%00/x", "a%00b",
         "a/", "x", "e", "e/f", "../a", "../d/x", "e/..", "e/../..", "x/../../b", "./..",
+        // The overlay's embedded links.
+        "lx", "ld", "ld/x", "ld/", "d/e/up",
     ];
     let words = ["hello", "x", "data123", "", "long-long-long-text"];
     let flags = [
@@ -402,7 +411,7 @@ fn generate(seed: u64) -> String {
         let fd = 1 + r.below(4);
         let p = r.pick(&paths);
         let at = from_descriptor(&mut r);
-        let line = match r.below(18) {
+        let line = match r.below(23) {
             0 | 1 => format!("open{at} {p} {}", r.pick(&flags)),
             2 => format!("write {fd} {} {}", r.below(12), r.pick(&words)),
             3 => format!("read {fd} {} {}", r.below(12), r.below(20)),
@@ -419,7 +428,13 @@ fn generate(seed: u64) -> String {
             14 => format!("rename{at} {p} {}", r.pick(&paths)),
             15 => format!("ls{at} {p}"),
             16 => format!("flags {fd}"),
-            _ => format!("cat{at} {p}"),
+            17 => format!("cat{at} {p}"),
+            // Links, their targets drawn from the same paths.
+            18 => format!("symlink{at} {} {p}", r.pick(&paths)),
+            19 => format!("link{at} {p} {}", r.pick(&paths)),
+            20 => format!("readlink{at} {p}"),
+            21 => format!("statf{at} {p}"),
+            _ => format!("openf{at} {p} {}", r.pick(&flags)),
         };
         script.push(line);
     }
@@ -543,19 +558,32 @@ stdfill /t/f 4: error kind StorageFull
     expect(&tmpfs_of(4096 + 65 + 2), script, want)
 }
 
-/// Links and symlinks are not supported in memory: the host's code for an
-/// operation a filesystem cannot do, never a trap.
-fn no_links() -> Result<()> {
-    let script = "open f crw; symlink f s; link f l; readlink f; readlink nope; ls .";
+/// Links count against the size limit: a symlink its entry and its
+/// target's bytes, a hard link its entry; unlinking one name gives back
+/// that entry only, and the file's bytes come back when its last name and
+/// its last descriptor are gone.
+fn links_in_size_limit() -> Result<()> {
+    let script = "fill f 4; symlink x s; link f g; unlink s; link f g; \
+                  symlink 0123456789 t; unlink f; nlink g; open g r; unlink g; fill h 4; \
+                  close 1; fill h 4; ls .";
     let want = "\
-open f crw: fd 1
-symlink f s: error unsupported
-link f l: error unsupported
-readlink f: error invalid
-readlink nope: error no-entry
-ls .: [f]
+fill f 4: size 4096
+symlink x s: ok
+link f g: error insufficient-space
+unlink s: ok
+link f g: ok
+symlink 0123456789 t: error insufficient-space
+unlink f: ok
+nlink g: 1
+open g r: fd 1
+unlink g: ok
+fill h 4: error insufficient-space
+close 1: closed
+fill h 4: size 4096
+ls .: [h]
 ";
-    expect(&subjects().tmpfs, script, want)
+    // A 4 KiB file and its entry, a one-byte symlink's entry, 10 more.
+    expect(&tmpfs_of(4096 + 65 + 66 + 10), script, want)
 }
 
 /// What an instance writes lives as long as the instance: a second run of
@@ -569,11 +597,11 @@ write 1 0 changed: wrote 7
 cat a: \"changed\"
 unlink big: ok
 mkdir new: ok
-ls .: [a d/ new/]
+ls .: [a d/ ld@ lx@ new/]
 ";
     expect(overlay, first, want)?;
     let second = "cat a; ls .";
-    let want = "cat a: \"alpha\\n\"\nls .: [a big d/]\n";
+    let want = "cat a: \"alpha\\n\"\nls .: [a big d/ ld@ lx@]\n";
     expect(overlay, second, want)
 }
 
@@ -639,7 +667,7 @@ fn main() {
         ("stream-write-past-limit", stream_write_past_limit),
         ("removed-directory-gives-space-back", removed_directory_gives_space_back),
         ("times-move", times_move),
-        ("no-links", no_links),
+        ("links-in-size-limit", links_in_size_limit),
         ("instance-lifetime", instance_lifetime),
         ("no-filesystem-import", no_filesystem_import),
     ];

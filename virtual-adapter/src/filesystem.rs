@@ -444,7 +444,7 @@ impl GuestDescriptor for VDescriptor {
             timestamp(data_modification_timestamp),
         ), c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
         m => {
-            let id = memfs::resolve(dir_only(m)?, &path)?;
+            let id = memfs::resolve(dir_only(m)?, &path, follows(path_flags_))?;
             memfs::set_times(id, data_access_timestamp, data_modification_timestamp);
             Ok(())
         })
@@ -462,13 +462,12 @@ impl GuestDescriptor for VDescriptor {
             let VDescriptor::Memory(to) = new_descriptor.get::<VDescriptor>() else {
                 return Err(ErrorCode::CrossDevice);
             };
-            // An in-memory filesystem has no hard links: the host's code for
-            // an operation a filesystem does not support, once both paths
-            // are found as the host finds them (never outside either
-            // descriptor).
-            memfs::resolve(dir_only(m)?, &old_path)?;
-            memfs::parent(dir_only(to)?, &new_path)?;
-            return Err(ErrorCode::Unsupported);
+            // The host refuses to follow a symlink for a hard link before
+            // it looks at either path.
+            if follows(old_path_flags) {
+                return Err(ErrorCode::Invalid);
+            }
+            return memfs::link(dir_only(m)?, &old_path, dir_only(to)?, &new_path);
         }
         let new = new_descriptor.get::<VDescriptor>();
         let target = other(new);
@@ -495,7 +494,9 @@ impl GuestDescriptor for VDescriptor {
                 ))
                 .map(|d| Descriptor::new(VDescriptor::Host(d)));
             }
-            VDescriptor::Memory(m) => return open_memory(m, &path, open_flags, flags),
+            VDescriptor::Memory(m) => {
+                return open_memory(m, &path, follows(path_flags_), open_flags, flags)
+            }
             VDescriptor::Virtual(c) => virtual_dir(c)?,
         };
         // The embedded tree answers as a host's read-only preopen: after
@@ -520,11 +521,9 @@ impl GuestDescriptor for VDescriptor {
     }
 
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
-        // An in-memory filesystem has no symlinks: whatever `path` names,
-        // it is not one.
         on!(self, h => h.readlink_at(&path),
             c => vfs::readlink(virtual_dir(c)?, &path).map(Into::into),
-            m => memfs::resolve(dir_only(m)?, &path).and(Err(ErrorCode::Invalid)))
+            m => memfs::readlink(dir_only(m)?, &path))
     }
 
     fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
@@ -555,11 +554,9 @@ impl GuestDescriptor for VDescriptor {
 
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         trace!(Call::SymlinkAt, old_path, new_path);
-        // No symlinks in memory: `unsupported`, once the new path's
-        // directory is found (never outside the descriptor).
         on!(self, h => h.symlink_at(&old_path, &new_path),
             c => virtual_dir(c).and(Err(ErrorCode::NotPermitted)),
-            m => memfs::parent(dir_only(m)?, &new_path).and(Err(ErrorCode::Unsupported)))
+            m => memfs::symlink(dir_only(m)?, &old_path, &new_path))
     }
 
     fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
@@ -671,6 +668,7 @@ fn check_open_flags(open_flags: OpenFlags, flags: DescriptorFlags) -> Result<boo
 fn open_memory(
     m: &MemDesc,
     path: &str,
+    follow: bool,
     open_flags: OpenFlags,
     flags: DescriptorFlags,
 ) -> Result<Descriptor, ErrorCode> {
@@ -684,6 +682,7 @@ fn open_memory(
         truncate: open_flags.contains(OpenFlags::TRUNCATE),
         directory,
         write,
+        follow,
     };
     let id = memfs::open(dir, path, how)?;
     Ok(Descriptor::new(VDescriptor::Memory(MemDesc::new(

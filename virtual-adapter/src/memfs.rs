@@ -47,6 +47,34 @@ pub type Id = u32;
 /// What an entry costs against the limit besides its name and bytes.
 const ENTRY_COST: u64 = 64;
 
+/// The most symlinks one resolution follows; one more is `loop`. Linux's
+/// limit (`MAXSYMLINKS`), which the host's `openat2` applies, and the one
+/// cap-std applies when it resolves by hand.
+const MAX_SYMLINK_EXPANSIONS: u32 = 40;
+
+/// The longest symlink target the host takes (`PATH_MAX` less its NUL).
+const TARGET_MAX: usize = 4095;
+
+/// What [`Store::trace`] reached: the walk's stack, or the directory and
+/// name where the missing last component would be.
+type Traced = Result<Vec<Id>, (Id, String)>;
+
+/// The components of `path`, last first (so that a walk pops them in
+/// order); a trailing slash is a last `.`, which asks for a directory and
+/// makes the component before it followed if it is a symlink.
+fn components(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect();
+    if path.ends_with('/') {
+        parts.push(".".into());
+    }
+    parts.reverse();
+    parts
+}
+
 struct Node {
     /// The directory holding a directory; a root, a directory no directory
     /// names any more, and every file and symlink (which hard links may put
@@ -206,7 +234,7 @@ impl Store {
     fn materialize(&mut self, dir: Id) {
         let lower = match &mut self.node_mut(dir).kind {
             Kind::Dir { lower, .. } => lower.take(),
-            Kind::File(_) => None,
+            Kind::File(_) | Kind::Link(_) => None,
         };
         let Some(lower) = lower else {
             return;
@@ -226,8 +254,10 @@ impl Store {
                     node: child,
                     len: u64::from(len),
                 }),
-                // Links: the in-memory side turns them into its own (issue 23).
-                NodeKind::RuntimeFile(_) | NodeKind::Link(_) => continue,
+                // An embedded symlink is one in the layer: its target is
+                // resolved from here like any other.
+                NodeKind::Link(target) => Kind::Link(target.to_string()),
+                NodeKind::RuntimeFile(_) => continue,
             };
             let id = self.add(Node {
                 parent: dir,
@@ -240,6 +270,9 @@ impl Store {
                 links: 1,
                 charged: 0,
             });
+            if !self.is_dir(id) {
+                self.node_mut(id).parent = id;
+            }
             if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
                 entries.insert(embedded.name.to_string(), id);
             }
@@ -250,14 +283,24 @@ impl Store {
         self.materialize(dir);
         match &self.node(dir).kind {
             Kind::Dir { entries, .. } => entries.get(name).copied(),
-            Kind::File(_) => None,
+            Kind::File(_) | Kind::Link(_) => None,
+        }
+    }
+
+    /// The target of symlink `id`, if it is one.
+    fn link_target(&self, id: Id) -> Option<&str> {
+        match &self.node(id).kind {
+            Kind::Link(target) => Some(target),
+            _ => None,
         }
     }
 
     /// Walks the components of `path` from directory `from`; the node
-    /// reached. A trailing slash asks for a directory.
-    fn resolve(&mut self, from: Id, path: &str) -> Result<Id, ErrorCode> {
-        let stack = self.walk(from, path)?;
+    /// reached. A trailing slash asks for a directory. The last component
+    /// is followed if it is a symlink only when `follow` is set (or the
+    /// path ends with a slash).
+    fn resolve(&mut self, from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
+        let stack = self.walk(from, path, follow)?;
         Ok(stack[stack.len() - 1])
     }
 
@@ -266,16 +309,53 @@ impl Store {
     /// on top. `..` pops it and never `from` itself (not-permitted), so no
     /// path leaves the directory it starts from, as on a host; parent links
     /// are never followed.
-    fn walk(&mut self, from: Id, path: &str) -> Result<Vec<Id>, ErrorCode> {
+    fn walk(&mut self, from: Id, path: &str, follow: bool) -> Result<Vec<Id>, ErrorCode> {
+        match self.trace(from, path, follow)? {
+            Ok(stack) => Ok(stack),
+            Err(_) => Err(ErrorCode::NoEntry),
+        }
+    }
+
+    /// [`walk`](Self::walk), telling a missing last name apart: `Err((dir,
+    /// name))` when everything but the last name (after symlinks, so the
+    /// target of a dangling one) was found, where a creation would put it.
+    ///
+    /// A symlink met on the way is replaced by its target's components,
+    /// resolved on the same stack from the link's directory, as cap-std
+    /// does: `..` in a target climbs that stack and never below `from`,
+    /// an absolute target is `not-permitted` (an escape), and more than
+    /// [`MAX_SYMLINK_EXPANSIONS`] links in one resolution is `loop`.
+    fn trace(&mut self, from: Id, path: &str, follow: bool) -> Result<Traced, ErrorCode> {
         vfs::check_path(path)?;
         let mut stack = alloc::vec![from];
-        for part in path.split('/').filter(|p| !p.is_empty()) {
-            self.step(&mut stack, part)?;
+        let mut pending = components(path);
+        let mut expansions = 0;
+        while let Some(part) = pending.pop() {
+            let last = pending.is_empty();
+            match self.step(&mut stack, &part) {
+                Err(ErrorCode::NoEntry) if last && part != ".." => {
+                    return Ok(Err((stack[stack.len() - 1], part)));
+                }
+                other => other?,
+            }
+            let top = stack[stack.len() - 1];
+            let Some(target) = self.link_target(top) else {
+                continue;
+            };
+            if last && !follow {
+                break;
+            }
+            expansions += 1;
+            if expansions > MAX_SYMLINK_EXPANSIONS {
+                return Err(ErrorCode::Loop);
+            }
+            if target.starts_with('/') {
+                return Err(ErrorCode::NotPermitted);
+            }
+            pending.extend(components(target));
+            stack.pop();
         }
-        if path.ends_with('/') && !self.is_dir(stack[stack.len() - 1]) {
-            return Err(ErrorCode::NotDirectory);
-        }
-        Ok(stack)
+        Ok(Ok(stack))
     }
 
     /// One component from the directory on top of `stack`.
@@ -306,6 +386,22 @@ impl Store {
         Ok((dir, named(name)?))
     }
 
+    /// The directory and last name of a path that `symlink-at` and
+    /// `link-at` take, as cap-std splits it: a path ending with a slash
+    /// names a directory (followed, which must exist) and no last name.
+    fn new_parent<'p>(
+        &mut self,
+        from: Id,
+        path: &'p str,
+    ) -> Result<(Id, Option<&'p str>), ErrorCode> {
+        if !path.ends_with('/') {
+            return self.parent_unnamed(from, path);
+        }
+        self.parent_unnamed(from, path)?;
+        let dir = self.resolve(from, path, true)?;
+        Ok((dir, None))
+    }
+
     /// [`parent`](Self::parent) without the check of the last component,
     /// for `rename`, which the host finds both directories for first.
     fn parent_unnamed<'p>(
@@ -324,7 +420,8 @@ impl Store {
             Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
             None => ("", trimmed),
         };
-        let stack = self.walk(from, if dir_path.is_empty() { "." } else { dir_path })?;
+        let dir_path = if dir_path.is_empty() { "." } else { dir_path };
+        let stack = self.walk(from, dir_path, true)?;
         let dir = stack[stack.len() - 1];
         if !self.is_dir(dir) {
             return Err(ErrorCode::NotDirectory);
@@ -370,16 +467,22 @@ impl Store {
     /// descriptor held it) takes no new entries: `no-entry`, as the host's
     /// kernel answers.
     fn live(&self, dir: Id) -> Result<Id, ErrorCode> {
-        match self.node(dir).linked {
-            true => Ok(dir),
-            false => Err(ErrorCode::NoEntry),
+        match self.node(dir).links {
+            0 => Err(ErrorCode::NoEntry),
+            _ => Ok(dir),
         }
     }
 
+    /// A new node `kind` named `name` in `dir`, charged its entry and the
+    /// target of a symlink.
     fn create(&mut self, dir: Id, name: &str, kind: Kind) -> Result<Id, ErrorCode> {
         self.live(dir)?;
         let fs = self.node(dir).fs;
-        let cost = ENTRY_COST + name.len() as u64;
+        let target = match &kind {
+            Kind::Link(target) => target.len() as u64,
+            _ => 0,
+        };
+        let cost = ENTRY_COST + name.len() as u64 + target;
         let fs_state = &self.fss[fs as usize];
         if fs_state
             .used
@@ -401,6 +504,11 @@ impl Store {
             charged: 0,
         });
         self.charge(id, cost)?;
+        if self.is_dir(id) {
+            self.node_mut(id).parent = dir;
+        } else {
+            self.node_mut(id).parent = id;
+        }
         if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
             entries.insert(name.to_string(), id);
         }
@@ -408,25 +516,47 @@ impl Store {
         Ok(id)
     }
 
+    /// Names file or symlink `id` `name` in `dir` too (a hard link),
+    /// charging the new entry.
+    fn link(&mut self, dir: Id, name: &str, id: Id) -> Result<(), ErrorCode> {
+        self.live(dir)?;
+        self.charge(id, ENTRY_COST + name.len() as u64)?;
+        if let Kind::Dir { entries, .. } = &mut self.node_mut(dir).kind {
+            entries.insert(name.to_string(), id);
+        }
+        self.touch_dir(dir);
+        let node = self.node_mut(id);
+        node.links += 1;
+        node.ctime = crate::clocks::file_time();
+        Ok(())
+    }
+
     /// Takes `name` out of `dir`; frees the node (and, for a directory,
     /// nothing else: only empty directories are removed) unless held.
     fn unlink(&mut self, dir: Id, name: &str) {
         let id = match &mut self.node_mut(dir).kind {
             Kind::Dir { entries, .. } => entries.remove(name),
-            Kind::File(_) => None,
+            Kind::File(_) | Kind::Link(_) => None,
         };
         self.touch_dir(dir);
-        if let Some(id) = id {
-            let node = self.node_mut(id);
-            node.linked = false;
-            node.parent = id;
+        let Some(id) = id else {
+            return;
+        };
+        let node = self.node_mut(id);
+        node.links -= 1;
+        node.parent = id;
+        if node.links > 0 {
+            // Another name still holds it: only this entry's cost goes.
+            node.ctime = crate::clocks::file_time();
+            self.refund(id, ENTRY_COST + name.len() as u64);
+        } else {
             self.free_if_unused(id);
         }
     }
 
     fn free_if_unused(&mut self, id: Id) {
         let node = self.node(id);
-        if node.linked || node.holds > 0 {
+        if node.links > 0 || node.holds > 0 {
             return;
         }
         let charged = node.charged;
@@ -441,6 +571,7 @@ impl Store {
             Kind::File(Data::Lower { len, .. }) => Some(*len),
             Kind::File(Data::Owned(_)) => None,
             Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+            Kind::Link(_) => return Err(ErrorCode::Invalid),
         };
         if let Some(len) = len {
             self.charge(id, len)?;
@@ -461,6 +592,7 @@ impl Store {
         let old = match &self.node(id).kind {
             Kind::File(data) => data.len(),
             Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+            Kind::Link(_) => return Err(ErrorCode::Invalid),
         };
         let size_usize = usize::try_from(size).map_err(|_| ErrorCode::InsufficientSpace)?;
         self.owned(id)?;
@@ -508,25 +640,35 @@ fn do_release(id: Id) {
 }
 
 fn do_kind(id: Id) -> DescriptorType {
-    with(|s| {
-        if s.is_dir(id) {
-            DescriptorType::Directory
-        } else {
-            DescriptorType::RegularFile
+    with(|s| s.kind_of(id))
+}
+
+impl Store {
+    fn kind_of(&self, id: Id) -> DescriptorType {
+        match self.node(id).kind {
+            Kind::Dir { .. } => DescriptorType::Directory,
+            Kind::File(_) => DescriptorType::RegularFile,
+            Kind::Link(_) => DescriptorType::SymbolicLink,
         }
-    })
+    }
 }
 
 fn do_stat(id: Id) -> DescriptorStat {
     with(|s| {
         let node = s.node(id);
-        let (type_, size) = match &node.kind {
-            Kind::Dir { .. } => (DescriptorType::Directory, 0),
-            Kind::File(data) => (DescriptorType::RegularFile, data.len()),
+        let (type_, size, links) = match &node.kind {
+            // A directory's count differs between host file systems.
+            Kind::Dir { .. } => (DescriptorType::Directory, 0, 1),
+            Kind::File(data) => (DescriptorType::RegularFile, data.len(), node.links),
+            Kind::Link(target) => (
+                DescriptorType::SymbolicLink,
+                target.len() as u64,
+                node.links,
+            ),
         };
         DescriptorStat {
             type_,
-            link_count: 1,
+            link_count: u64::from(links),
             size,
             data_access_timestamp: Some(node.atime),
             data_modification_timestamp: Some(node.mtime),
@@ -535,26 +677,23 @@ fn do_stat(id: Id) -> DescriptorStat {
     })
 }
 
-fn do_resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
-    with(|s| s.resolve(from, path))
-}
-
-/// The directory that would hold `path`'s last component.
-fn do_parent(from: Id, path: &str) -> Result<Id, ErrorCode> {
-    with(|s| s.parent(from, path).map(|(dir, _)| dir))
+fn do_resolve(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
+    with(|s| s.resolve(from, path, follow))
 }
 
 /// What `stat-at` and `metadata-hash-at` reach. Not following symlinks,
 /// the host (cap-std) answers a single name followed by `/` or `/.` with
-/// that name's file rather than `not-directory` ([`vfs::stat_retry`]); so
-/// does this.
+/// that name's file or symlink itself rather than `not-directory` or the
+/// link's target ([`vfs::stat_retry`]); so does this.
 fn do_stat_target(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
-    with(|s| match s.resolve(from, path) {
-        Err(ErrorCode::NotDirectory) if !follow => match vfs::stat_retry(path) {
-            Some(base) => s.resolve(from, base),
-            None => Err(ErrorCode::NotDirectory),
-        },
-        other => other,
+    with(|s| {
+        if let Some(base) = vfs::stat_retry(path).filter(|_| !follow) {
+            match s.resolve(from, base, false) {
+                Ok(id) if !s.is_dir(id) => return Ok(id),
+                _ => {}
+            }
+        }
+        s.resolve(from, path, follow)
     })
 }
 
@@ -566,6 +705,8 @@ pub struct Open {
     pub truncate: bool,
     pub directory: bool,
     pub write: bool,
+    /// Whether a symlink named last is followed (`symlink-follow`).
+    pub follow: bool,
 }
 
 /// What `open-at` does in a memory filesystem: the node opened.
@@ -576,23 +717,22 @@ fn do_open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {
         truncate,
         directory,
         write,
+        follow,
     } = how;
     with(|s| {
         if create && path.ends_with('/') {
             s.parent(from, path)?;
             return Err(ErrorCode::IsDirectory);
         }
-        let found = s.resolve(from, path);
-        let id = match found {
-            Ok(id) => {
-                if create && exclusive {
-                    return Err(ErrorCode::Exist);
-                }
-                id
-            }
-            Err(ErrorCode::NoEntry) if create => {
-                let (dir, name) = s.parent(from, path)?;
-                let Some(name) = name else {
+        // An exclusive creation never follows a symlink named last: it
+        // exists, dangling or not (O_EXCL).
+        let follow = follow && !(create && exclusive);
+        let id = match s.trace(from, path, follow)? {
+            Ok(stack) => stack[stack.len() - 1],
+            // A missing name, or the missing target of a followed
+            // symlink, is created where it would be.
+            Err((dir, name)) if create => {
+                let Some(name) = named(Some(&name))? else {
                     return Err(ErrorCode::Exist);
                 };
                 if directory {
@@ -600,8 +740,16 @@ fn do_open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {
                 }
                 return s.create(dir, name, Kind::File(Data::Owned(Vec::new())));
             }
-            Err(e) => return Err(e),
+            Err(_) => return Err(ErrorCode::NoEntry),
         };
+        if create && exclusive {
+            return Err(ErrorCode::Exist);
+        }
+        // A symlink not followed cannot be opened: the host's `O_NOFOLLOW`
+        // answers `loop`, a directory asked for or not.
+        if s.link_target(id).is_some() {
+            return Err(ErrorCode::Loop);
+        }
         if s.is_dir(id) {
             if write || truncate {
                 return Err(ErrorCode::IsDirectory);
@@ -621,6 +769,7 @@ fn do_open(from: Id, path: &str, how: Open) -> Result<Id, ErrorCode> {
 fn do_read(id: Id, len: u64, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
     with(|s| match &s.node(id).kind {
         Kind::Dir { .. } => Err(ErrorCode::IsDirectory),
+        Kind::Link(_) => Err(ErrorCode::Invalid),
         Kind::File(Data::Lower { node, .. }) => vfs::read(*node, len, offset),
         Kind::File(Data::Owned(bytes)) => {
             let size = bytes.len() as u64;
@@ -642,6 +791,7 @@ fn do_write(id: Id, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode>
         let old = match &s.node(id).kind {
             Kind::File(data) => data.len(),
             Kind::Dir { .. } => return Err(ErrorCode::IsDirectory),
+            Kind::Link(_) => return Err(ErrorCode::Invalid),
         };
         let at = offset.unwrap_or(old);
         let end = at
@@ -712,6 +862,12 @@ fn do_remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
             return Err(ErrorCode::Invalid);
         };
         let target = s.lookup(dir, name).ok_or(ErrorCode::NoEntry)?;
+        // A symlink named with a trailing slash is followed, and what it
+        // reaches is a directory so named (or `not-directory`).
+        if path.ends_with('/') && s.link_target(target).is_some() {
+            s.resolve(from, path, true)?;
+            return Err(ErrorCode::Invalid);
+        }
         if !s.is_dir(target) {
             return Err(ErrorCode::NotDirectory);
         }
@@ -732,7 +888,10 @@ fn do_remove_directory(from: Id, path: &str) -> Result<(), ErrorCode> {
 
 fn do_unlink_file(from: Id, path: &str) -> Result<(), ErrorCode> {
     with(|s| {
-        let target = s.resolve(from, path.trim_end_matches('/'))?;
+        // The name itself, a symlink (even to a directory) included,
+        // unless a trailing slash has the host follow it.
+        let slash = path.ends_with('/');
+        let target = s.resolve(from, path.trim_end_matches('/'), slash)?;
         if s.is_dir(target) {
             return Err(ErrorCode::IsDirectory);
         }
@@ -805,11 +964,90 @@ fn do_rename(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
         if let Kind::Dir { entries, .. } = &mut s.node_mut(new_dir).kind {
             entries.insert(new_name.to_string(), source);
         }
-        s.node_mut(source).parent = new_dir;
+        if source_dir {
+            s.node_mut(source).parent = new_dir;
+        }
         s.node_mut(source).ctime = crate::clocks::file_time();
         s.touch_dir(old_dir);
         s.touch_dir(new_dir);
         Ok(())
+    })
+}
+
+/// `symlink-at`: a symlink `path` whose target is `target`, stored as
+/// given (dangling too), with the host's answers in its order: an absolute
+/// target is `not-permitted` (cap-std refuses it before anything else, so
+/// that no other program follows it out), then the new path's directory
+/// ([`Store::new_parent`]), then the target (empty: `no-entry`, NUL:
+/// `invalid`, past `PATH_MAX`: `name-too-long`), then the name (taken:
+/// `exist`).
+fn do_symlink(from: Id, target: &str, path: &str) -> Result<(), ErrorCode> {
+    if target.starts_with('/') {
+        return Err(ErrorCode::NotPermitted);
+    }
+    with(|s| {
+        let (dir, name) = s.new_parent(from, path)?;
+        if target.contains('\0') || named(name).is_err() {
+            return Err(ErrorCode::Invalid);
+        }
+        if target.is_empty() {
+            return Err(ErrorCode::NoEntry);
+        }
+        if target.len() > TARGET_MAX {
+            return Err(ErrorCode::NameTooLong);
+        }
+        let Some(name) = name else {
+            return Err(ErrorCode::Exist);
+        };
+        if s.lookup(dir, name).is_some() {
+            return Err(ErrorCode::Exist);
+        }
+        s.create(dir, name, Kind::Link(target.to_string()))
+            .map(|_| ())
+    })
+}
+
+/// `readlink-at`: the target of the symlink `path` names (not followed),
+/// `invalid` for anything else; an absolute target (only an overlay's
+/// lower layer could hold one) is `not-permitted`, as cap-std hides it.
+fn do_readlink(from: Id, path: &str) -> Result<String, ErrorCode> {
+    with(|s| {
+        let id = s.resolve(from, path, false)?;
+        match s.link_target(id) {
+            None => Err(ErrorCode::Invalid),
+            Some(target) if target.starts_with('/') => Err(ErrorCode::NotPermitted),
+            Some(target) => Ok(target.to_string()),
+        }
+    })
+}
+
+/// `link-at` without following: names `old` (a file or a symlink itself)
+/// `new` too, in the host's order: both paths' directories
+/// ([`Store::new_parent`]), a NUL in either name (`invalid`), the old
+/// name (`no-entry`), the new one (`exist` when taken), another
+/// filesystem (`cross-device`), a directory (`not-permitted`).
+fn do_link(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
+    with(|s| {
+        let (old_dir, old_name) = s.new_parent(from, old)?;
+        let (dir, name) = s.new_parent(to, new)?;
+        let (old_name, name) = (named(old_name)?, named(name)?);
+        let source = match old_name {
+            Some(old_name) => s.lookup(old_dir, old_name).ok_or(ErrorCode::NoEntry)?,
+            None => old_dir,
+        };
+        let Some(name) = name else {
+            return Err(ErrorCode::Exist);
+        };
+        if s.lookup(dir, name).is_some() {
+            return Err(ErrorCode::Exist);
+        }
+        if s.node(source).fs != s.node(dir).fs {
+            return Err(ErrorCode::CrossDevice);
+        }
+        if s.is_dir(source) {
+            return Err(ErrorCode::NotPermitted);
+        }
+        s.link(dir, name, source)
     })
 }
 
@@ -826,14 +1064,7 @@ fn do_entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
         let list: Vec<(String, Id)> = entries.iter().map(|(n, i)| (n.clone(), *i)).collect();
         Ok(list
             .into_iter()
-            .map(|(name, child)| {
-                let kind = if s.is_dir(child) {
-                    DescriptorType::Directory
-                } else {
-                    DescriptorType::RegularFile
-                };
-                (name, kind)
-            })
+            .map(|(name, child)| (name, s.kind_of(child)))
             .collect())
     })
 }
@@ -845,8 +1076,7 @@ enum Query<'a> {
     Release(Id),
     Kind(Id),
     Stat(Id),
-    Resolve(Id, &'a str),
-    Parent(Id, &'a str),
+    Resolve(Id, &'a str, bool),
     StatTarget(Id, &'a str, bool),
     Open(Id, &'a str, Open),
     Read(Id, u64, u64),
@@ -858,6 +1088,9 @@ enum Query<'a> {
     UnlinkFile(Id, &'a str),
     Rename(Id, &'a str, Id, &'a str),
     Entries(Id),
+    Symlink(Id, &'a str, &'a str),
+    Readlink(Id, &'a str),
+    Link(Id, &'a str, Id, &'a str),
 }
 
 /// What a [`Query`] answers.
@@ -870,6 +1103,7 @@ enum Answer {
     Read(Result<(Vec<u8>, bool), ErrorCode>),
     Written(Result<u64, ErrorCode>),
     Entries(Result<Vec<(String, DescriptorType)>, ErrorCode>),
+    Text(Result<String, ErrorCode>),
 }
 
 fn ask(query: Query<'_>) -> Answer {
@@ -906,8 +1140,7 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
         }
         Query::Kind(id) => Answer::Kind(do_kind(id)),
         Query::Stat(id) => Answer::Stat(do_stat(id)),
-        Query::Resolve(from, path) => Answer::Id(do_resolve(from, path)),
-        Query::Parent(from, path) => Answer::Id(do_parent(from, path)),
+        Query::Resolve(from, path, follow) => Answer::Id(do_resolve(from, path, follow)),
         Query::StatTarget(from, path, follow) => Answer::Id(do_stat_target(from, path, follow)),
         Query::Open(from, path, how) => Answer::Id(do_open(from, path, how)),
         Query::Read(id, len, offset) => Answer::Read(do_read(id, len, offset)),
@@ -922,6 +1155,9 @@ pub unsafe extern "C" fn wasi_virt_memfs(query: *const u8, answer: *mut u8) {
         Query::UnlinkFile(from, path) => Answer::Done(do_unlink_file(from, path)),
         Query::Rename(from, old, to, new) => Answer::Done(do_rename(from, old, to, new)),
         Query::Entries(id) => Answer::Entries(do_entries(id)),
+        Query::Symlink(from, target, path) => Answer::Done(do_symlink(from, target, path)),
+        Query::Readlink(from, path) => Answer::Text(do_readlink(from, path)),
+        Query::Link(from, old, to, new) => Answer::Done(do_link(from, old, to, new)),
     };
 }
 
@@ -974,14 +1210,10 @@ pub fn stat(id: Id) -> DescriptorStat {
     }
 }
 
-pub fn resolve(from: Id, path: &str) -> Result<Id, ErrorCode> {
-    id(ask(Query::Resolve(from, path)))
-}
-
-/// The directory that would hold `path`'s last component, found as a
-/// creation finds it.
-pub fn parent(from: Id, path: &str) -> Result<Id, ErrorCode> {
-    id(ask(Query::Parent(from, path)))
+/// The node `path` names from `from`; a symlink named last is followed
+/// only with `follow`.
+pub fn resolve(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
+    id(ask(Query::Resolve(from, path, follow)))
 }
 
 pub fn stat_target(from: Id, path: &str, follow: bool) -> Result<Id, ErrorCode> {
@@ -1035,4 +1267,23 @@ pub fn entries(id: Id) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
         Answer::Entries(r) => r,
         _ => unanswered(),
     }
+}
+
+/// `symlink-at`: a symlink `path` (from `from`) to `target`.
+pub fn symlink(from: Id, target: &str, path: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::Symlink(from, target, path)))
+}
+
+/// `readlink-at`: the target of the symlink `path` names.
+pub fn readlink(from: Id, path: &str) -> Result<String, ErrorCode> {
+    match ask(Query::Readlink(from, path)) {
+        Answer::Text(r) => r,
+        _ => unanswered(),
+    }
+}
+
+/// `link-at` (not following): `new` (from `to`) names what `old` (from
+/// `from`) names.
+pub fn link(from: Id, old: &str, to: Id, new: &str) -> Result<(), ErrorCode> {
+    done(ask(Query::Link(from, old, to, new)))
 }

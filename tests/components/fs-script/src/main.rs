@@ -21,13 +21,17 @@
 //!   `rename OLD NEW`, `ls PATH`, `cat PATH`.
 //! - `settime PATH SECONDS` sets the modification time; `mtime PATH`
 //!   prints it (`SECONDS.NANOSECONDS`).
-//! - `symlink OLD NEW`, `link OLD NEW`, `readlink PATH`.
+//! - `symlink OLD NEW`, `link OLD NEW`, `readlink PATH`; `linkf OLD NEW`:
+//!   `link-at` with symlink-follow; `openf PATH FLAGS`: `open-at` following
+//!   a symlink named last; `nlink PATH`: the link count `stat-at` gives
+//!   (not following); `same PATH PATH2`: whether `metadata-hash-at` (not
+//!   following) gives both the same hash.
 //! - `statf PATH`: `stat-at` following symlinks; `hash PATH`, `hashf
 //!   PATH`: `metadata-hash-at` without and with following (`ok`, or the
 //!   error).
 //! - `flags N`: `get-flags` of descriptor N (`r` read, `w` write, `m`
 //!   mutate-directory, `-` none); `readdir N`: its entries, read from N
-//!   itself.
+//!   itself (directories end in `/`, symlinks in `@`).
 //! - `fill PATH KIB`: writes KIB KiB in 4 KiB writes, then prints the size.
 //! - `stdfill PATH KIB`: the same through Rust's `std::fs::File` (PATH is
 //!   absolute, under the preopen); an error prints its `ErrorKind`.
@@ -77,9 +81,9 @@ fn main() {
             }
         };
         let result: Result<String, ErrorCode> = match verb {
-            "open" => from
+            "open" | "openf" => from
                 .open_at(
-                    PathFlags::empty(),
+                    follow_if(verb == "openf"),
                     arg(1),
                     open_flags(arg(2)),
                     flags(arg(2)),
@@ -117,9 +121,19 @@ fn main() {
             "unlink" => from.unlink_file_at(arg(1)).map(|()| "ok".into()),
             "rename" => from.rename_at(arg(1), to, arg(2)).map(|()| "ok".into()),
             "symlink" => from.symlink_at(arg(1), arg(2)).map(|()| "ok".into()),
-            "link" => from
-                .link_at(PathFlags::empty(), arg(1), to, arg(2))
+            "link" | "linkf" => from
+                .link_at(follow_if(verb == "linkf"), arg(1), to, arg(2))
                 .map(|()| "ok".into()),
+            "nlink" => from
+                .stat_at(PathFlags::empty(), arg(1))
+                .map(|s| s.link_count.to_string()),
+            "same" => from
+                .metadata_hash_at(PathFlags::empty(), arg(1))
+                .and_then(|a| Ok((a, from.metadata_hash_at(PathFlags::empty(), arg(2))?)))
+                .map(|(a, b)| match (a.lower, a.upper) == (b.lower, b.upper) {
+                    true => "same".into(),
+                    false => "different".into(),
+                }),
             "readlink" => from.readlink_at(arg(1)),
             "ls" => list(from, arg(1)),
             "cat" => cat(from, arg(1)),
@@ -206,6 +220,14 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `symlink-follow` when `follow`, else no path flag.
+fn follow_if(follow: bool) -> PathFlags {
+    match follow {
+        true => PathFlags::SYMLINK_FOLLOW,
+        false => PathFlags::empty(),
+    }
+}
+
 fn open_flags(letters: &str) -> OpenFlags {
     let mut f = OpenFlags::empty();
     for (c, flag) in [
@@ -239,6 +261,7 @@ fn describe(t: DescriptorType, size: u64) -> String {
     match t {
         DescriptorType::Directory => "dir".into(),
         DescriptorType::RegularFile => format!("file {size}"),
+        DescriptorType::SymbolicLink => format!("symlink {size}"),
         other => format!("{other:?}"),
     }
 }
@@ -330,10 +353,10 @@ fn entries(dir: &Descriptor) -> Result<String, ErrorCode> {
     let entries = dir.read_directory()?;
     let mut names = Vec::new();
     while let Some(e) = entries.read_directory_entry()? {
-        let slash = if e.type_ == DescriptorType::Directory {
-            "/"
-        } else {
-            ""
+        let slash = match e.type_ {
+            DescriptorType::Directory => "/",
+            DescriptorType::SymbolicLink => "@",
+            _ => "",
         };
         names.push(format!("{}{slash}", e.name));
     }
