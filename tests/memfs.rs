@@ -586,6 +586,29 @@ ls .: [h]
     expect(&tmpfs_of(4096 + 65 + 66 + 10), script, want)
 }
 
+/// Two in-memory filesystems are two devices: a hard link (or a rename)
+/// from one to the other is `cross-device`, as the host answers across
+/// file systems, and a link within one through two descriptors works.
+fn link_across_filesystems() -> Result<()> {
+    let mut fs = FsPolicy::default();
+    fs.deny_host_preopens().tmpfs("/t", None).tmpfs("/u", None);
+    let script = "open f crw; root /u; link@0@2 f g; rename@0@2 f g; link@0@2 nope g; \
+                  mkdir d; open d dr; link@0@3 f g; nlink f; ls@2 .";
+    let want = "\
+open f crw: fd 1
+root /u: fd 2
+link@0@2 f g: error cross-device
+rename@0@2 f g: error cross-device
+link@0@2 nope g: error no-entry
+mkdir d: ok
+open d dr: fd 3
+link@0@3 f g: ok
+nlink f: 2
+ls@2 .: []
+";
+    expect(&virtualized(fs), script, want)
+}
+
 /// What an instance writes lives as long as the instance: a second run of
 /// the same overlay sees the embedded files as they were.
 fn instance_lifetime() -> Result<()> {
@@ -662,12 +685,13 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
     type Check = fn() -> Result<()>;
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         ("size-limit", size_limit),
         ("stream-write-past-limit", stream_write_past_limit),
         ("removed-directory-gives-space-back", removed_directory_gives_space_back),
         ("times-move", times_move),
         ("links-in-size-limit", links_in_size_limit),
+        ("link-across-filesystems", link_across_filesystems),
         ("instance-lifetime", instance_lifetime),
         ("no-filesystem-import", no_filesystem_import),
     ];

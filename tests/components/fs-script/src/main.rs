@@ -32,6 +32,7 @@
 //! - `flags N`: `get-flags` of descriptor N (`r` read, `w` write, `m`
 //!   mutate-directory, `-` none); `readdir N`: its entries, read from N
 //!   itself (directories end in `/`, symlinks in `@`).
+//! - `root NAME`: the preopen named NAME as the next descriptor.
 //! - `fill PATH KIB`: writes KIB KiB in 4 KiB writes, then prints the size.
 //! - `stdfill PATH KIB`: the same through Rust's `std::fs::File` (PATH is
 //!   absolute, under the preopen); an error prints its `ErrorKind`.
@@ -49,11 +50,13 @@ use wasi::filesystem::types::{
 fn main() {
     let root_name = std::env::var("FS_ROOT").unwrap_or_else(|_| "/t".into());
     let script = std::env::var("FS_SCRIPT").unwrap_or_default();
-    let root = get_directories()
-        .into_iter()
-        .find(|(_, name)| *name == root_name)
-        .map(|(d, _)| d)
-        .expect("the preopen FS_ROOT");
+    let preopen = |wanted: &str| {
+        get_directories()
+            .into_iter()
+            .find(|(_, name)| name == wanted)
+            .map(|(d, _)| d)
+    };
+    let root = preopen(&root_name).expect("the preopen FS_ROOT");
     let mut fds: BTreeMap<u32, Descriptor> = BTreeMap::new();
     let mut next = 1;
     // What a command opened or closed, applied once it is done with `fds`.
@@ -92,6 +95,13 @@ fn main() {
                     opened = Some(d);
                     format!("fd {next}")
                 }),
+            "root" => Ok(match preopen(arg(1)) {
+                Some(d) => {
+                    opened = Some(d);
+                    format!("fd {next}")
+                }
+                None => "no such preopen".into(),
+            }),
             "close" => Ok(match fd(1) {
                 Some(_) => {
                     closed = true;
