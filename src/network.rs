@@ -7,6 +7,8 @@
 //!           tcp://10.0.0.0/8:443        tcp://[::1]:80    tcp://*:*#ipv4-only
 //!           tcp://db.internal->172.17.0.14:5432->5433
 //!           https://api.example.com     https://*.example.com:8443
+//!           https://api.example.com/v1/#GET,HEAD
+//!           https://api.example.com/v1/*/status     http://127.0.0.1:8080/**
 //! inbound   tcp://localhost:80          tcp://*:0         tcp://lo:8080
 //!           tcp://*:80->8888
 //! resolve   example.com   *.example.com   *   example.com#ipv6-only
@@ -146,6 +148,12 @@ pub struct Rule {
     pub to_host: Option<IpAddr>,
     /// The port used instead (`:5432->5433`; inbound `:80->8888`).
     pub to_port: Option<u16>,
+    /// HTTP rules: the methods granted, sorted, separated by commas
+    /// (`GET,HEAD`); empty for every method.
+    pub methods: String,
+    /// HTTP rules: the path pattern, normalized (`/v1/` for a prefix,
+    /// `/v1/*/status` for one path); empty for every path.
+    pub path: String,
 }
 
 impl Rule {
@@ -167,6 +175,8 @@ impl Rule {
             ports: self.ports.clone(),
             to_host: self.to_host,
             to_port: self.to_port,
+            methods: &self.methods,
+            path: &self.path,
         }
     }
 
@@ -199,7 +209,14 @@ impl fmt::Display for Rule {
                     IpAddr::V4(v4) => write!(f, "{v4}")?,
                     IpAddr::V6(v6) => write!(f, "[{v6}]")?,
                 }
-                if *prefix != full {
+                // A path whose first segment is digits would read as a
+                // prefix length: the full one is written then.
+                let digits = self
+                    .path
+                    .split('/')
+                    .nth(1)
+                    .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+                if *prefix != full || digits {
                     write!(f, "/{prefix}")?;
                 }
             }
@@ -228,6 +245,10 @@ impl fmt::Display for Rule {
         }
         if let Some(to) = self.to_port {
             write!(f, "->{to}")?;
+        }
+        f.write_str(&self.path)?;
+        if !self.methods.is_empty() {
+            write!(f, "#{}", self.methods)?;
         }
         match self.family {
             Family::Any => Ok(()),
@@ -342,21 +363,15 @@ fn parse_outbound(text: &str) -> Result<Rule> {
         _ => Kind::Https,
     };
     let web = matches!(kind, Kind::Http | Kind::Https);
-    let (rest, family) = split_family(rest)?;
-    if web {
-        // A `/` may only start a prefix length (`http://10.0.0.0/8`).
-        let prefix = |after: &str| {
-            let digits = after.split(':').next().unwrap_or("");
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-        };
-        if rest
-            .split_once('/')
-            .is_some_and(|(_, after)| !prefix(after))
-        {
-            bail!("an HTTP rule is checked on scheme, host and port; it takes no path");
-        }
-    }
+    let (rest, family, methods) = if web {
+        let (rest, methods) = split_methods(rest)?;
+        (rest, Family::Any, methods)
+    } else {
+        let (rest, family) = split_family(rest)?;
+        (rest, family, String::new())
+    };
     let mut p = Parts::new(rest);
+    p.web = web;
     let host = p.host(false)?;
     let to_host = p.remap_host()?;
     let (ports, to_port) = if web {
@@ -377,13 +392,9 @@ fn parse_outbound(text: &str) -> Result<Rule> {
         let to_port = p.remap_port(&ports)?;
         (ports, to_port)
     };
+    let path = if web { p.path()? } else { String::new() };
     p.end()?;
     if web {
-        ensure!(
-            family == Family::Any,
-            "`#ipv4-only` and `#ipv6-only` apply to tcp, udp and lookups; the host resolves \
-             an HTTP request's name itself"
-        );
         ensure!(to_host.is_none(), "an HTTP rule takes no remap");
     }
     if to_host.is_some() {
@@ -400,6 +411,8 @@ fn parse_outbound(text: &str) -> Result<Rule> {
         ports,
         to_host,
         to_port,
+        methods,
+        path,
     };
     check_family(&rule)?;
     Ok(rule)
@@ -431,6 +444,8 @@ fn parse_inbound(text: &str) -> Result<Rule> {
         ports,
         to_host: None,
         to_port,
+        methods: String::new(),
+        path: String::new(),
     };
     check_family(&rule)?;
     Ok(rule)
@@ -462,6 +477,8 @@ fn parse_resolve(text: &str) -> Result<Rule> {
         ports: Vec::new(),
         to_host,
         to_port: None,
+        methods: String::new(),
+        path: String::new(),
     };
     check_family(&rule)?;
     Ok(rule)
@@ -534,14 +551,89 @@ fn split_family(text: &str) -> Result<(&str, Family)> {
     Ok((rest, family))
 }
 
+/// An HTTP rule's option: the methods it grants (`#GET,HEAD`), sorted and
+/// without repeats; empty without one.
+fn split_methods(text: &str) -> Result<(&str, String)> {
+    let Some((rest, option)) = text.rsplit_once('#') else {
+        return Ok((text, String::new()));
+    };
+    ensure!(
+        option != "ipv4-only" && option != "ipv6-only",
+        "`#ipv4-only` and `#ipv6-only` apply to tcp, udp and lookups; the host resolves \
+         an HTTP request's name itself"
+    );
+    let method = |m: &str| {
+        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!$%&'*+-.^_`|~".contains(&b);
+        !m.is_empty() && m.bytes().all(|b| tchar(b) && !b.is_ascii_lowercase())
+    };
+    ensure!(
+        option.split(',').all(method),
+        "unknown option `#{option}`: an HTTP rule takes `#` and methods separated by commas, \
+         in upper case as HTTP spells them (`#GET,HEAD`)"
+    );
+    let mut methods: Vec<&str> = option.split(',').collect();
+    methods.sort_unstable();
+    methods.dedup();
+    Ok((rest, methods.join(",")))
+}
+
+/// An HTTP rule's path pattern: `/PREFIX/`, `/PREFIX/**`, or a whole path;
+/// a `*` segment stands for any one segment. Normalized as requests are
+/// (`wasi_virt_layout::net::http_path`); `/` and `/**` are every path, and
+/// written as none.
+fn http_path(text: &str) -> Result<String> {
+    ensure!(
+        !text.contains('?'),
+        "`{text}`: a rule path matches paths; no rule matches a query"
+    );
+    let mut segments: Vec<&str> = text.split('/').skip(1).collect();
+    if segments.last() == Some(&"**") {
+        *segments.last_mut().expect("a last segment") = "";
+    }
+    for segment in &segments {
+        ensure!(
+            *segment != "." && *segment != "..",
+            "`{text}`: `.` and `..` segments are refused in a rule path; write the path they lead to"
+        );
+        ensure!(
+            *segment == "*" || !segment.contains('*'),
+            "`{text}`: a wildcard is a whole segment: `*` for one segment, a trailing `/**` for \
+             any depth"
+        );
+    }
+    let joined = ["/", &segments.join("/")].concat();
+    let normal = layout::http_path::normalize(&joined).map_err(|refusal| {
+        anyhow!(
+            "`{text}`: {}",
+            refusal.reason().replace("the target", "the path")
+        )
+    })?;
+    Ok(if normal.path == "/" {
+        String::new()
+    } else {
+        normal.path
+    })
+}
+
 /// A cursor over the part of a rule after its scheme.
 struct Parts<'t> {
     rest: &'t str,
+    /// An HTTP rule: a path may follow the host or the ports.
+    web: bool,
 }
 
 impl<'t> Parts<'t> {
     fn new(rest: &'t str) -> Self {
-        Parts { rest }
+        Parts { rest, web: false }
+    }
+
+    /// An HTTP rule's path, if one follows.
+    fn path(&mut self) -> Result<String> {
+        if !self.rest.starts_with('/') {
+            return Ok(String::new());
+        }
+        let text = core::mem::take(&mut self.rest);
+        http_path(text)
     }
 
     /// The text up to the first of `stops` (or `->`), consumed.
@@ -571,9 +663,18 @@ impl<'t> Parts<'t> {
             self.take_until(&[':', '/', '#'])
         };
         ensure!(!token.is_empty(), "the host is empty");
-        if let Some(prefix) = self.rest.strip_prefix('/') {
+        if let Some(prefix) = self
+            .rest
+            .strip_prefix('/')
+            .filter(|p| !self.web || self.prefix_follows(token, p))
+        {
             self.rest = prefix;
-            let digits = self.take_until(&[':', '#']);
+            let stops: &[char] = if self.web {
+                &[':', '#', '/']
+            } else {
+                &[':', '#']
+            };
+            let digits = self.take_until(stops);
             let ip = address(token)?.ok_or_else(|| {
                 anyhow!("`{token}/{digits}`: a prefix length follows an address, not a name")
             })?;
@@ -599,6 +700,15 @@ impl<'t> Parts<'t> {
             return Ok(Host::Below(hostname(below, token)?));
         }
         Ok(Host::Name(hostname(token, token)?))
+    }
+
+    /// In an HTTP rule, whether the `/` after `token` starts a prefix length
+    /// (`http://10.0.0.0/8`) rather than a path: it follows an address and
+    /// digits follow it, up to a `:`, a `/` or the end.
+    fn prefix_follows(&self, token: &str, after: &str) -> bool {
+        let digits = after.split([':', '/']).next().unwrap_or("");
+        let is_address = !matches!(address(token), Ok(None) | Err(_));
+        is_address && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// `->ADDRESS`, if it follows.
@@ -631,7 +741,8 @@ impl<'t> Parts<'t> {
             return Ok(None);
         };
         self.rest = rest;
-        let text = self.take_until(&['#']);
+        let stops: &[char] = if self.web { &['#', '/'] } else { &['#'] };
+        let text = self.take_until(stops);
         ensure!(!text.is_empty(), "the port is empty");
         if text == "*" {
             return Ok(Some(vec![(0, u16::MAX)]));
@@ -788,6 +899,15 @@ mod tests {
             ("outbound", "https://*.example.com:8443"),
             ("outbound", "http://127.0.0.1:8080"),
             ("outbound", "http://*"),
+            ("outbound", "https://api.example.com/v1/"),
+            ("outbound", "https://api.example.com/v1/*/status"),
+            ("outbound", "https://api.example.com/v1/#GET,HEAD"),
+            ("outbound", "https://api.example.com:8443/v1/items#DELETE"),
+            ("outbound", "http://127.0.0.1:8080/**"),
+            ("outbound", "http://10.0.0.1/32/8"),
+            ("outbound", "http://10.0.0.0/8/v1/"),
+            ("outbound", "http://[::1]/128/8/"),
+            ("outbound", "https://*#GET"),
         ];
         for (dir, text) in cases {
             let rule = parse(dir, text).unwrap_or_else(|e| panic!("`{text}`: {e:#}"));
@@ -813,6 +933,47 @@ mod tests {
         assert_eq!(ranges.ports, [(21, 21), (35000, 35999)]);
         let https = parse("outbound", "https://api.example.com").unwrap();
         assert_eq!((https.kind, https.ports), (Kind::Https, vec![(443, 443)]));
+        let api = parse("outbound", "https://api.example.com/v1/#HEAD,GET").unwrap();
+        assert_eq!(
+            (api.path.as_str(), api.methods.as_str()),
+            ("/v1/", "GET,HEAD")
+        );
+        let net = parse("outbound", "http://10.0.0.1/32/8").unwrap();
+        assert_eq!(
+            (net.host, net.path.as_str()),
+            (Host::Net("10.0.0.1".parse().unwrap(), 32), "/8")
+        );
+    }
+
+    /// HTTP rule paths and methods have one canonical spelling: the
+    /// normalized path (as requests are normalized), `/**` as a trailing
+    /// `/`, no path for every path, methods sorted without repeats.
+    #[test]
+    fn http_paths_and_methods_are_normalized() {
+        for (text, canonical) in [
+            ("https://a.example/v1/**", "https://a.example/v1/"),
+            ("https://a.example/", "https://a.example"),
+            ("https://a.example/**", "https://a.example"),
+            ("https://a.example:443/v1/", "https://a.example/v1/"),
+            (
+                "https://a.example/%7Ev1/%2a/%41",
+                "https://a.example/~v1/%2A/A",
+            ),
+            (
+                "https://a.example/v1#HEAD,GET,GET",
+                "https://a.example/v1#GET,HEAD",
+            ),
+            ("http://10.0.0.1/8x", "http://10.0.0.1/8x"),
+            ("http://10.0.0.1/32/8", "http://10.0.0.1/32/8"),
+            ("http://10.0.0.1/32/v1", "http://10.0.0.1/v1"),
+            ("https://a.example/*/**", "https://a.example/*/"),
+        ] {
+            assert_eq!(
+                parse("outbound", text).unwrap().to_string(),
+                canonical,
+                "{text}"
+            );
+        }
     }
 
     /// Addresses in any form a host reads become their canonical form.
@@ -904,7 +1065,59 @@ mod tests {
                 "tcp://example.com:0",
                 "port 0 is no port to connect to",
             ),
-            ("outbound", "https://example.com/api", "takes no path"),
+            (
+                "outbound",
+                "https://a.example/v1/#get",
+                "unknown option `#get`",
+            ),
+            (
+                "outbound",
+                "https://a.example/#GET,",
+                "unknown option `#GET,`",
+            ),
+            ("outbound", "https://a.example#G(T", "unknown option `#G(T`"),
+            ("outbound", "https://a.example#", "unknown option `#`"),
+            (
+                "outbound",
+                "https://a.example/v1/../x",
+                "`.` and `..` segments",
+            ),
+            ("outbound", "https://a.example/./x", "`.` and `..` segments"),
+            (
+                "outbound",
+                "https://a.example/v1/%2e%2e/x",
+                "dot segment spelled",
+            ),
+            ("outbound", "https://a.example/v1//x", "an empty segment"),
+            (
+                "outbound",
+                "https://a.example/v1/a*/",
+                "a wildcard is a whole segment",
+            ),
+            (
+                "outbound",
+                "https://a.example/**/x",
+                "a wildcard is a whole segment",
+            ),
+            (
+                "outbound",
+                "https://a.example/v1?x=1",
+                "no rule matches a query",
+            ),
+            ("outbound", "https://a.example/v1/%2F", "an encoded `/`"),
+            ("outbound", "https://a.example/v1;x", "holds a `;`"),
+            ("outbound", "https://a.example/v1\\x", "holds a `\\`"),
+            (
+                "outbound",
+                "https://a.example/%zz",
+                "without two hex digits",
+            ),
+            ("outbound", "https://a.example/%00", "holds a NUL"),
+            (
+                "outbound",
+                "https://a.example/a b",
+                "outside printable ASCII",
+            ),
             ("outbound", "https://*:443#ipv4-only", "the host resolves"),
             ("outbound", "https://a->10.0.0.1", "takes no remap"),
             ("inbound", "tcp://eth0:80", "a component cannot learn"),
@@ -1023,15 +1236,32 @@ mod tests {
             ":443",
         ];
         let port_remaps = ["", "->8080", "->1"];
-        let families = ["", "#ipv4-only", "#ipv6-only"];
+        let families = ["", "#ipv4-only", "#ipv6-only", "#GET", "#HEAD,GET", "#get"];
+        let paths = [
+            "",
+            "",
+            "/",
+            "/v1/",
+            "/v1",
+            "/v1/*/status",
+            "/**",
+            "/v1/**",
+            "/a%2fb",
+            "/8",
+            "/8/",
+            "/%7e",
+            "/./x",
+            "/%41/%2a",
+        ];
         let mut parsed = 0;
-        for _ in 0..20_000 {
+        for _ in 0..60_000 {
             let text = [
                 schemes[next(schemes.len())],
                 hosts[next(hosts.len())],
                 remaps[next(remaps.len())],
                 ports[next(ports.len())],
                 port_remaps[next(port_remaps.len())],
+                paths[next(paths.len())],
                 families[next(families.len())],
             ]
             .concat();

@@ -59,6 +59,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = rules.resolve(name_key(&name));
     let _ = rules.resolve(None);
     for https in [false, true] {
-        let _ = rules.http(https, host_literal(&name), port);
+        let _ = rules.http(https, host_literal(&name), port, "GET", &name);
     }
 });

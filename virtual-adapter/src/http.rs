@@ -604,8 +604,12 @@ impl outgoing_handler::Guest for Adapter {
             request.authority.borrow().as_deref().unwrap_or(""),
             request.path_with_query.borrow().as_deref().unwrap_or("/")
         );
-        if !config().allows(allow::HTTP) || !granted(&request) {
+        if !config().allows(allow::HTTP) {
             trace!(denied: Call::Handle);
+            return Err(ErrorCode::HttpRequestDenied);
+        }
+        if let Err(reason) = granted(&request) {
+            trace!(denied: Call::Handle, reason);
             return Err(ErrorCode::HttpRequestDenied);
         }
         let query =
@@ -652,21 +656,23 @@ const _: () = assert!(same_name(stringify!(wasi_virt_http_send), HTTP_SEND_IMPL)
 /// their types must be the same.
 const _: [unsafe extern "C" fn(*mut u8, *mut u8); 2] = [hooks::http_send, wasi_virt_http_send];
 
-/// Whether the network rules (if they govern HTTP) grant the request: its
-/// scheme (the host's default is HTTPS), and the host and port of its
-/// authority, read as the host's client reads them.
-fn granted(request: &VOutgoingRequest) -> bool {
+/// Whether the network rules (if they govern HTTP) grant the request, or
+/// why not: its scheme (the host's default is HTTPS), the host and port of
+/// its authority, read as the host's client reads them, its method, and
+/// its path as the server will read it. A granted request's target is
+/// replaced by its normalized form, the one the rules decided on.
+fn granted(request: &VOutgoingRequest) -> Result<(), &'static str> {
     if !config().net_http() {
-        return true;
+        return Ok(());
     }
     let https = match &*request.scheme.borrow() {
         None | Some(Scheme::Https) => true,
         Some(Scheme::Http) => false,
-        Some(Scheme::Other(_)) => return false,
+        Some(Scheme::Other(_)) => return Err("the scheme is neither http nor https"),
     };
     let authority = request.authority.borrow();
     let Some(authority) = authority.as_deref() else {
-        return false;
+        return Err("the request has no authority");
     };
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
     let (host, port) = match host_port.rfind(':') {
@@ -683,11 +689,42 @@ fn granted(request: &VOutgoingRequest) -> bool {
         }
         Some(p) => match p.parse::<u16>() {
             Ok(p) => p,
-            Err(_) => return false,
+            Err(_) => return Err("the authority's port is no port"),
         },
     };
-    let query = crate::rules::Query::Http(https, host, port);
-    matches!(crate::rules::ask(&query), crate::rules::Answer::Yes(true))
+    let target = request.path_with_query.borrow().clone();
+    let method = request.method.borrow();
+    let query = crate::rules::Query::Http(
+        https,
+        host,
+        port,
+        method_name(&method),
+        target.as_deref().unwrap_or("/"),
+    );
+    match crate::rules::ask(&query) {
+        crate::rules::Answer::Target(Ok(normal)) => {
+            *request.path_with_query.borrow_mut() = Some(normal);
+            Ok(())
+        }
+        crate::rules::Answer::Target(Err(reason)) => Err(reason),
+        _ => Err("the rules gave no answer"),
+    }
+}
+
+/// A method as the request line spells it.
+fn method_name(method: &Method) -> &str {
+    match method {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Connect => "CONNECT",
+        Method::Options => "OPTIONS",
+        Method::Trace => "TRACE",
+        Method::Patch => "PATCH",
+        Method::Other(other) => other,
+    }
 }
 
 /// Builds the host's request from the adapter's, sends it, then streams

@@ -13,7 +13,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::net::IpAddr;
-use wasi_virt_layout::net::{canonical, host_literal, name_key, Kind, Literal, Lookup, Needs};
+use wasi_virt_layout::net::http_path::{self, Refusal};
+use wasi_virt_layout::net::{
+    canonical, host_literal, name_key, Kind, Literal, Lookup, Needs, Rules,
+};
 use wasi_virt_layout::socket::Grants;
 
 /// A question about one call.
@@ -31,8 +34,9 @@ pub enum Query<'a> {
     Inbound(Kind, IpAddr, u16),
     /// Whether some rule is of this kind.
     Any(Kind),
-    /// An HTTP request: HTTPS or not, and its authority's host and port.
-    Http(bool, &'a str, u16),
+    /// An HTTP request: HTTPS or not, its authority's host and port, its
+    /// method and its `path-with-query`.
+    Http(bool, &'a str, u16, &'a str, &'a str),
 }
 
 /// What [`ask`] answers.
@@ -55,6 +59,9 @@ pub enum Answer {
     Port(Option<u16>),
     /// To the rest: allowed or not.
     Yes(bool),
+    /// To [`Query::Http`]: the normalized target to send, or why the
+    /// request is denied.
+    Target(Result<String, &'static str>),
 }
 
 /// Asks the rules. Only called when the configuration has rules, so the
@@ -134,7 +141,27 @@ fn decide(query: &Query<'_>) -> Answer {
         })),
         Query::Inbound(kind, ip, port) => Answer::Port(rules.inbound(kind, ip, port)),
         Query::Any(kind) => Answer::Yes(rules.any(kind)),
-        Query::Http(https, host, port) => Answer::Yes(rules.http(https, host_literal(host), port)),
+        Query::Http(https, host, port, method, target) => {
+            Answer::Target(http(rules, https, host, port, method, target))
+        }
+    }
+}
+
+/// Decides an HTTP request on the target the server will read: the
+/// normalized one, which is what the adapter then sends.
+fn http(
+    rules: &Rules<'_>,
+    https: bool,
+    host: &str,
+    port: u16,
+    method: &str,
+    target: &str,
+) -> Result<String, &'static str> {
+    let normal = http_path::normalize(target).map_err(Refusal::reason)?;
+    if rules.http(https, host_literal(host), port, method, &normal.path) {
+        Ok(normal.target())
+    } else {
+        Err("no rule grants this scheme, host, port, method and path")
     }
 }
 

@@ -301,7 +301,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 10;
+pub const LAYOUT_VERSION: u32 = 11;
 
 /// Flag bit: trace every virtualized call to stderr.
 pub const FLAG_DEBUG: u32 = 1 << 0;
@@ -1395,6 +1395,8 @@ mod tests {
                     172, 17, 0, 14,
                 ))),
                 to_port: Some(5433),
+                methods: "",
+                path: "",
             }],
             fs: FsSpec {
                 remaps: vec![("/srv", "/host/srv")],

@@ -16,6 +16,8 @@
 use super::{Error, Reader};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+pub mod http_path;
+
 /// What a rule grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -186,6 +188,12 @@ pub struct Rule<'a> {
     pub to_host: Option<IpAddr>,
     /// The port the host really uses instead (`:5432->5433`).
     pub to_port: Option<u16>,
+    /// HTTP rules: the methods granted, separated by commas (`GET,HEAD`);
+    /// empty for every method.
+    pub methods: &'a str,
+    /// HTTP rules: the path pattern, as [`http_path::matches`] reads it;
+    /// empty for every path.
+    pub path: &'a str,
 }
 
 /// Inclusive port ranges, four bytes each (low, high; little-endian).
@@ -385,11 +393,21 @@ impl<'a> Rules<'a> {
     }
 
     /// Whether an outgoing request to `host` (from [`host_literal`]) and
-    /// `port` is allowed, over HTTPS or plain HTTP.
-    pub fn http(&self, https: bool, host: Literal<'_>, port: u16) -> bool {
+    /// `port`, over HTTPS or plain HTTP, with `method` and the normalized
+    /// `path` (from [`http_path::normalize`]) is allowed.
+    pub fn http(
+        &self,
+        https: bool,
+        host: Literal<'_>,
+        port: u16,
+        method: &str,
+        path: &str,
+    ) -> bool {
         let kind = if https { Kind::Https } else { Kind::Http };
         self.iter()
             .filter(|r| r.kind == kind && r.ports.contains(port))
+            .filter(|r| http_path::method_granted(r.methods, method))
+            .filter(|r| http_path::matches(r.path, path))
             .any(|r| match host {
                 Literal::Ip(ip) => r.host.matches_ip(canonical(ip)),
                 Literal::Name(name) => r.host.matches_name(name),
@@ -456,6 +474,8 @@ fn read_rule<'a>(r: &mut Reader<'a>) -> Result<Rule<'a>, Error> {
         NO_PORT => None,
         p => Some(u16::try_from(p).map_err(|_| Error::BadTag(p))?),
     };
+    let methods = r.str()?;
+    let path = r.str()?;
     Ok(Rule {
         kind,
         family,
@@ -463,6 +483,8 @@ fn read_rule<'a>(r: &mut Reader<'a>) -> Result<Rule<'a>, Error> {
         ports: Ports { bytes: ports },
         to_host,
         to_port,
+        methods,
+        path,
     })
 }
 
@@ -619,6 +641,10 @@ mod encode {
         pub to_host: Option<IpAddr>,
         /// The port the host really uses instead.
         pub to_port: Option<u16>,
+        /// HTTP rules: the methods, separated by commas; empty for all.
+        pub methods: &'s str,
+        /// HTTP rules: the path pattern; empty for every path.
+        pub path: &'s str,
     }
 
     fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -672,6 +698,8 @@ mod encode {
             put_bytes(&mut body, &ports);
             put_ip(&mut body, rule.to_host);
             put_u32(&mut body, rule.to_port.map_or(NO_PORT, u32::from));
+            put_bytes(&mut body, rule.methods.as_bytes());
+            put_bytes(&mut body, rule.path.as_bytes());
         }
         let mut out = Vec::new();
         put_u32(

@@ -160,6 +160,8 @@ fn rule(kind: Kind, host: HostMatch<'static>, ports: &[(u16, u16)]) -> RuleSpec<
         ports: ports.to_vec(),
         to_host: None,
         to_port: None,
+        methods: "",
+        path: "",
     }
 }
 
@@ -314,4 +316,176 @@ fn lookups_follow_the_rules() {
         Config::parse(&only_local).unwrap().net.needs(),
         net::Needs::default()
     );
+}
+
+mod http_model;
+use net::http_path::{self, Refusal};
+
+/// Request targets the adapter normalizes, and those it refuses, with why.
+#[test]
+fn request_targets_are_normalized_or_refused() {
+    let normalized = [
+        ("/", "/"),
+        ("/v1/items", "/v1/items"),
+        ("/v1/./items", "/v1/items"),
+        ("/v1/x/../items", "/v1/items"),
+        ("/v1/../../admin", "/admin"),
+        ("/v1/..", "/"),
+        ("/v1/.", "/v1/"),
+        ("/v1/items/", "/v1/items/"),
+        ("/%7e%41%2d/%3a%2A", "/~A-/%3A%2A"),
+        ("/v1/a%2e", "/v1/a."),
+        ("/v1/.well-known", "/v1/.well-known"),
+        ("/V1/Items", "/V1/Items"),
+    ];
+    for (target, path) in normalized {
+        assert_eq!(http_path::normalize(target).map(|n| n.path), Ok(path.into()), "{target}");
+    }
+    let with_query = http_path::normalize("/v1/x/../y?x=/../admin#").map(|n| n.target());
+    assert_eq!(with_query, Err(Refusal::Fragment));
+    let normal = http_path::normalize("/v1/?x=/../admin&y=%2f").unwrap();
+    assert_eq!((normal.path.as_str(), normal.query), ("/v1/", Some("x=/../admin&y=%2f")));
+    assert_eq!(normal.target(), "/v1/?x=/../admin&y=%2f");
+    let refused = [
+        ("", Refusal::NotOrigin),
+        ("v1/items", Refusal::NotOrigin),
+        ("*", Refusal::NotOrigin),
+        ("api.example.com:443", Refusal::NotOrigin),
+        ("http://api.example.com/v1/", Refusal::NotOrigin),
+        ("?/v1/", Refusal::NotOrigin),
+        ("/v1/%2fadmin", Refusal::EncodedSlash),
+        ("/v1/%2F", Refusal::EncodedSlash),
+        ("/v1/%5cadmin", Refusal::Backslash),
+        ("/v1\\..\\admin", Refusal::Backslash),
+        ("/v1/%2e%2e/admin", Refusal::EncodedDot),
+        ("/v1/.%2E/admin", Refusal::EncodedDot),
+        ("/v1/%2e", Refusal::EncodedDot),
+        ("/v1/\0", Refusal::Nul),
+        ("/v1/%00", Refusal::Nul),
+        ("/v1/?a=%00", Refusal::Nul),
+        ("/v1//admin", Refusal::EmptySegment),
+        ("//v1/", Refusal::EmptySegment),
+        ("/v1/..;/admin", Refusal::Parameter),
+        ("/v1/..%3B/admin", Refusal::Parameter),
+        ("/v1/%zz", Refusal::BadEscape),
+        ("/v1/%4", Refusal::BadEscape),
+        ("/v1/a b", Refusal::NotPrintable),
+        ("/v1/\u{e9}", Refusal::NotPrintable),
+        ("/v1/#x", Refusal::Fragment),
+    ];
+    for (target, why) in refused {
+        assert_eq!(http_path::normalize(target), Err(why), "{target:?}");
+        assert!(http_model::refused(target), "the model lets `{target:?}` through");
+    }
+}
+
+/// Path patterns match on segment boundaries; `*` is one non-empty segment.
+#[test]
+fn http_path_patterns_match_on_segments() {
+    for (pattern, path, want) in [
+        ("", "/anything", true),
+        ("/v1/", "/v1/", true),
+        ("/v1/", "/v1/items", true),
+        ("/v1/", "/v1/a/b/c", true),
+        ("/v1/", "/v1", false),
+        ("/v1/", "/v1x", false),
+        ("/v1/", "/v1x/", false),
+        ("/v1/", "/", false),
+        ("/v1", "/v1", true),
+        ("/v1", "/v1/", false),
+        ("/v1", "/v1/x", false),
+        ("/v1/*/status", "/v1/42/status", true),
+        ("/v1/*/status", "/v1/42/status/", false),
+        ("/v1/*/status", "/v1/status", false),
+        ("/v1/*/status", "/v1/a/b/status", false),
+        ("/v1/*/", "/v1/42/x", true),
+        ("/v1/*/", "/v1/42", false),
+        ("/v1/*", "/v1/", false),
+    ] {
+        assert_eq!(http_path::matches(pattern, path), want, "{pattern} vs {path}");
+        assert_eq!(http_model::granted(pattern, path, false), want, "model: {pattern} vs {path}");
+    }
+    assert!(http_path::method_granted("", "BREW"));
+    assert!(http_path::method_granted("GET,HEAD", "HEAD"));
+    assert!(!http_path::method_granted("GET,HEAD", "get"));
+    assert!(!http_path::method_granted("GET,HEAD", "POST"));
+}
+
+/// `Rules::http` as the adapter asks it: scheme, host, port, method and
+/// path must all match one rule.
+#[test]
+fn http_rules_grant_method_and_path_together() {
+    let bytes = rules(vec![
+        RuleSpec {
+            methods: "GET,HEAD",
+            path: "/v1/",
+            ..rule(Kind::Https, HostMatch::Name("api.example.com"), &[(443, 443)])
+        },
+        RuleSpec {
+            path: "/v2/*/status",
+            ..rule(Kind::Http, HostMatch::Any, &[(80, 80)])
+        },
+    ]);
+    let config = Config::parse(&bytes).unwrap();
+    let host = host_literal("api.example.com");
+    let ask = |https, port, method, path| config.net.http(https, host, port, method, path);
+    assert!(ask(true, 443, "GET", "/v1/items"));
+    assert!(ask(true, 443, "HEAD", "/v1/"));
+    assert!(!ask(true, 443, "POST", "/v1/items"));
+    assert!(!ask(true, 443, "GET", "/v2/1/status"));
+    assert!(!ask(true, 443, "GET", "/v1"));
+    assert!(ask(false, 80, "POST", "/v2/1/status"));
+    assert!(!ask(false, 80, "POST", "/v1/items"));
+    assert!(!ask(false, 443, "GET", "/v1/items"));
+}
+
+/// Generated targets against generated patterns, checked against the model
+/// (`tests/http_model`): the adapter refuses exactly what the model
+/// refuses, normalizes to the model's path, and every path it grants is
+/// granted under every server reading of what it sends.
+#[test]
+fn generated_http_targets_agree_with_the_model() {
+    let pieces = [
+        "v1", "V1", "v1x", "admin", ".", "..", "%2e", "%2E%2e", ".%2e", "%2f", "%2F", "%5c", "\\",
+        ";x", "..;", "%3b", "%3B", "", "%7e", "~", "%41", "%zz", "%", "%00", "*", "a%20b", "status",
+        "items", "?x=/../admin", "?", "#", "%252e%252e", "a.json", "%3F",
+    ];
+    let patterns = ["", "/v1/", "/v1", "/v1/*/status", "/v1/*/", "/admin", "/~A/", "/%3F"];
+    let mut g = Gen(0x0123_4567_89ab_cdef);
+    let (mut allowed, mut refused) = (0, 0);
+    for _ in 0..50_000 {
+        let n = 1 + g.below(5);
+        let mut target: String = (0..n).map(|_| ["/", g.pick(&pieces)].concat()).collect();
+        if g.below(10) == 0 {
+            target.remove(0);
+        }
+        match http_path::normalize(&target) {
+            Err(_) => {
+                refused += 1;
+                assert!(http_model::refused(&target), "`{target}` refused, the model takes it");
+            }
+            Ok(normal) => {
+                assert!(!http_model::refused(&target), "`{target}` taken, the model refuses it");
+                assert_eq!(normal.path, http_model::normal(&target), "`{target}`");
+                for pattern in patterns {
+                    if http_path::matches(pattern, &normal.path) {
+                        allowed += 1;
+                        check_readings(pattern, &normal.target(), &target);
+                    }
+                }
+            }
+        }
+    }
+    assert!(allowed > 5_000 && refused > 5_000, "{allowed} allowed, {refused} refused");
+}
+
+fn check_readings(pattern: &str, sent: &str, target: &str) {
+    let path = sent.split('?').next().unwrap();
+    for (i, reading) in http_model::readings(path).iter().enumerate() {
+        let decoded = i == 1 || i == 4;
+        assert!(
+            http_model::granted(pattern, reading, decoded),
+            "`{target}` sent as `{sent}` is read as `{reading}`, outside `{pattern}`"
+        );
+    }
 }

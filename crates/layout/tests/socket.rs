@@ -18,6 +18,8 @@ fn rule(kind: Kind, host: HostMatch<'static>, port: u16, to_port: Option<u16>) -
         ports: vec![(port, port)],
         to_host: None,
         to_port,
+        methods: "",
+        path: "",
     }
 }
 

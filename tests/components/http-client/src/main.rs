@@ -3,6 +3,10 @@
 //! header, and prints the response's status, one of its headers and its
 //! body; or the error code.
 //!
+//! With `HTTP_TARGETS` set (targets separated by spaces) it sends one
+//! request per target instead, with the method `HTTP_METHOD` (`POST` if
+//! unset), and prints `TARGET: ` before each answer.
+//!
 //! With `HTTP_FIELDS_PROBE` set it sends nothing: it tries forbidden and
 //! ordinary names, values a host refuses (CR, LF, NUL, DEL, a second
 //! `content-length`) and changes to immutable fields, and prints each
@@ -16,6 +20,25 @@ fn main() {
         return;
     }
     let authority = std::env::var("HTTP_AUTHORITY").unwrap_or_default();
+    let method = match std::env::var("HTTP_METHOD").as_deref() {
+        Ok("GET") => Method::Get,
+        Ok("HEAD") => Method::Head,
+        Ok("POST") | Err(_) => Method::Post,
+        Ok(other) => Method::Other(other.to_string()),
+    };
+    match std::env::var("HTTP_TARGETS") {
+        Ok(targets) => {
+            for target in targets.split_whitespace() {
+                print!("{target}: ");
+                send(&authority, &method, target);
+            }
+        }
+        Err(_) => send(&authority, &method, "/echo"),
+    }
+}
+
+/// Sends one request to `target` and prints the answer.
+fn send(authority: &str, method: &Method, target: &str) {
     let payload = b"hello http";
     let headers = Fields::from_list(&[
         ("x-client".to_string(), b"wasi-virt".to_vec()),
@@ -23,14 +46,17 @@ fn main() {
     ])
     .unwrap();
     let request = OutgoingRequest::new(headers);
-    request.set_method(&Method::Post).unwrap();
+    request.set_method(method).unwrap();
     let scheme = match std::env::var("HTTP_SCHEME").as_deref() {
         Ok("https") => Scheme::Https,
         _ => Scheme::Http,
     };
     request.set_scheme(Some(&scheme)).unwrap();
-    request.set_authority(Some(&authority)).unwrap();
-    request.set_path_with_query(Some("/echo")).unwrap();
+    request.set_authority(Some(authority)).unwrap();
+    if request.set_path_with_query(Some(target)).is_err() {
+        println!("set-path-with-query error");
+        return;
+    }
     let body = request.body().unwrap();
     {
         let stream = body.write().unwrap();
