@@ -321,9 +321,11 @@ pub enum Sink {
 impl VOutputStream {
     /// Runs `f` on the host stream, or answers as the virtual stream does: a
     /// discard or buffering sink accepts `sink` (a buffer also gets `buffer`
-    /// applied), a denied stream fails, a closed one is closed.
+    /// applied), a denied stream fails, a closed one is closed. `writes`
+    /// tells a write (even of nothing) from a check or a flush.
     fn with<T>(
         &self,
+        writes: bool,
         sink: T,
         buffer: impl FnOnce(&mut Vec<u8>),
         f: impl FnOnce(&host::OutputStream) -> Result<T, host::StreamError>,
@@ -332,15 +334,12 @@ impl VOutputStream {
             VOutputStream::Host(h) => map(f(h)),
             VOutputStream::Discard => Ok(sink),
             VOutputStream::Denied(what) => Err(denied_error(what)),
-            VOutputStream::Refused(code) => {
-                let mut bytes = Vec::new();
-                buffer(&mut bytes);
-                match code.get() {
-                    // A check or a flush before the first write passes.
-                    Some(_) if bytes.is_empty() => Ok(sink),
-                    _ => Err(refused_error(code)),
-                }
-            }
+            VOutputStream::Refused(code) => match code.get() {
+                // A check or a flush before the first write passes; any
+                // write fails, an empty one too.
+                Some(_) if !writes => Ok(sink),
+                _ => Err(refused_error(code)),
+            },
             VOutputStream::Target(target) => {
                 let mut bytes = Vec::new();
                 buffer(&mut bytes);
@@ -372,12 +371,13 @@ impl VOutputStream {
 impl GuestOutputStream for VOutputStream {
     fn check_write(&self) -> Result<u64, StreamError> {
         trace!(Call::CheckWrite);
-        self.with(SINK_BUDGET, |_| {}, |h| h.check_write())
+        self.with(false, SINK_BUDGET, |_| {}, |h| h.check_write())
     }
 
     fn write(&self, contents: Vec<u8>) -> Result<(), StreamError> {
         trace!(Call::Write, contents.len());
         self.with(
+            true,
             (),
             |b| b.extend_from_slice(&contents),
             |h| h.write(&contents),
@@ -387,6 +387,7 @@ impl GuestOutputStream for VOutputStream {
     fn blocking_write_and_flush(&self, contents: Vec<u8>) -> Result<(), StreamError> {
         trace!(Call::BlockingWriteAndFlush, contents.len());
         self.with(
+            true,
             (),
             |b| b.extend_from_slice(&contents),
             |h| h.blocking_write_and_flush(&contents),
@@ -395,12 +396,12 @@ impl GuestOutputStream for VOutputStream {
 
     fn flush(&self) -> Result<(), StreamError> {
         trace!(Call::Flush);
-        self.with((), |_| {}, |h| h.flush())
+        self.with(false, (), |_| {}, |h| h.flush())
     }
 
     fn blocking_flush(&self) -> Result<(), StreamError> {
         trace!(Call::BlockingFlush);
-        self.with((), |_| {}, |h| h.blocking_flush())
+        self.with(false, (), |_| {}, |h| h.blocking_flush())
     }
 
     fn subscribe(&self) -> Pollable {
@@ -417,6 +418,7 @@ impl GuestOutputStream for VOutputStream {
     fn write_zeroes(&self, len: u64) -> Result<(), StreamError> {
         trace!(Call::WriteZeroes, len);
         self.with(
+            true,
             (),
             |b| b.resize(b.len() + len as usize, 0),
             |h| h.write_zeroes(len),
@@ -426,6 +428,7 @@ impl GuestOutputStream for VOutputStream {
     fn blocking_write_zeroes_and_flush(&self, len: u64) -> Result<(), StreamError> {
         trace!(Call::BlockingWriteZeroesAndFlush, len);
         self.with(
+            true,
             (),
             |b| b.resize(b.len() + len as usize, 0),
             |h| h.blocking_write_zeroes_and_flush(len),
