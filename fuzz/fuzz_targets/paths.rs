@@ -6,19 +6,46 @@
 //! equal a plain model's: a walk by names over the tree as nested maps that
 //! never climbs above the directory it starts from, with a linear lookup
 //! where the adapter searches sorted children. The node the adapter reaches
-//! must be the one the model's names lead to.
+//! must be the one the model's names lead to. Trees hold symbolic links
+//! too; the model follows one by rewriting the rest of the path as the
+//! link's target followed by what came after it, where the adapter keeps a
+//! stack of components.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-use wasi_virt_layout::path::{stat_retry, PathError, Walk};
+use wasi_virt_layout::path::{stat_retry, PathError, Walk, MAX_EXPANSIONS};
 use wasi_virt_layout::{encode, Config, ConfigSpec, Fs, FsSpec, NodeKind, NodeSpec, NAME_MAX};
 
 #[derive(Debug)]
 enum Entry {
     File,
     Dir(BTreeMap<String, Entry>),
+    /// A symbolic link, with its target.
+    Link(String),
+}
+
+/// A link's target: names, `.` and `..`, now and then absolute or with a
+/// trailing slash; never empty or holding a NUL, as a host's `readlink`
+/// never gives one.
+fn target(u: &mut Unstructured) -> Result<String> {
+    let mut parts = Vec::new();
+    for _ in 0..u.int_in_range(1..=4u8)? {
+        parts.push(match u.int_in_range(0..=5)? {
+            0 => ".".into(),
+            1 | 2 => "..".into(),
+            _ => name(u)?,
+        });
+    }
+    let mut target = parts.join("/");
+    if u.ratio(1, 10)? {
+        target.insert(0, '/');
+    }
+    if u.ratio(1, 6)? {
+        target.push('/');
+    }
+    Ok(target)
 }
 
 /// Names a tree may hold: ordinary, dotted, spaced, non-ASCII, at and near
@@ -53,9 +80,10 @@ fn name(u: &mut Unstructured) -> Result<String> {
 fn tree(u: &mut Unstructured, depth: u32) -> Result<BTreeMap<String, Entry>> {
     let mut dir = BTreeMap::new();
     for _ in 0..u.int_in_range(0..=6u8)? {
-        let entry = match depth < 4 && u.ratio(1, 3)? {
-            true => Entry::Dir(tree(u, depth + 1)?),
-            false => Entry::File,
+        let entry = match u.int_in_range(0..=5u8)? {
+            0 | 1 if depth < 4 => Entry::Dir(tree(u, depth + 1)?),
+            2 | 3 => Entry::Link(target(u)?),
+            _ => Entry::File,
         };
         dir.insert(name(u)?, entry);
     }
@@ -77,10 +105,13 @@ fn nodes(root: &BTreeMap<String, Entry>) -> Vec<NodeSpec<'_>> {
             count: dir.len() as u32,
         };
         for (name, entry) in dir {
-            let kind = NodeKind::File {
-                segment: 0,
-                offset: 0,
-                len: 0,
+            let kind = match entry {
+                Entry::Link(target) => NodeKind::Link(target),
+                _ => NodeKind::File {
+                    segment: 0,
+                    offset: 0,
+                    len: 0,
+                },
             };
             if let Entry::Dir(sub) = entry {
                 queue.push((out.len(), sub));
@@ -93,8 +124,11 @@ fn nodes(root: &BTreeMap<String, Entry>) -> Vec<NodeSpec<'_>> {
 
 /// The model: a walk by names, from the directory `from` (names from the
 /// root), as a host walks from a descriptor on it: `..` never climbs above
-/// `from` (`not-permitted`), whatever the path does before it.
-fn model(root: &Entry, from: &[String], path: &str) -> Result<Vec<String>, PathError> {
+/// `from` (`not-permitted`), whatever the path does before it. A link met
+/// with more of the path after it (a name or a slash), or last with
+/// `follow`, is replaced in the path by its target; an absolute target is
+/// `not-permitted`, more than [`MAX_EXPANSIONS`] of them `loop`.
+fn model(root: &Entry, from: &[String], path: &str, follow: bool) -> Result<Vec<String>, PathError> {
     if path.contains('\0') {
         return Err(PathError::Invalid);
     }
@@ -107,36 +141,51 @@ fn model(root: &Entry, from: &[String], path: &str) -> Result<Vec<String>, PathE
     let at = |names: &[String]| -> &Entry {
         names.iter().fold(root, |e, n| match e {
             Entry::Dir(d) => d.iter().find(|(k, _)| *k == n).map(|(_, v)| v).unwrap(),
-            Entry::File => unreachable!(),
+            _ => unreachable!("a walk only enters directories"),
         })
     };
     let mut names = from.to_vec();
-    for part in path.split('/').filter(|p| !p.is_empty()) {
+    let mut rest = path.to_string();
+    let mut expansions = 0;
+    loop {
+        let trimmed = rest.trim_start_matches('/');
         let Entry::Dir(dir) = at(&names) else {
-            return Err(PathError::NotDirectory);
+            // A name followed by a slash (or more) that is no directory.
+            return match rest.is_empty() {
+                true => Ok(names),
+                false => Err(PathError::NotDirectory),
+            };
         };
-        if part == "." {
-            continue;
+        if trimmed.is_empty() {
+            return Ok(names);
         }
-        if part == ".." {
-            if names.len() == from.len() {
-                return Err(PathError::NotPermitted);
+        let (part, tail) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
+        let tail = tail.to_string();
+        match part {
+            "." => {}
+            ".." if names.len() == from.len() => return Err(PathError::NotPermitted),
+            ".." => {
+                names.pop();
             }
-            names.pop();
-            continue;
+            _ if part.len() > NAME_MAX => return Err(PathError::NameTooLong),
+            _ => match dir.iter().find(|(k, _)| *k == part).map(|(_, v)| v) {
+                None => return Err(PathError::NoEntry),
+                Some(Entry::Link(target)) if follow || !tail.is_empty() => {
+                    expansions += 1;
+                    if expansions > MAX_EXPANSIONS {
+                        return Err(PathError::Loop);
+                    }
+                    if target.starts_with('/') {
+                        return Err(PathError::NotPermitted);
+                    }
+                    rest = format!("{target}{tail}");
+                    continue;
+                }
+                Some(_) => names.push(part.to_string()),
+            },
         }
-        if part.len() > NAME_MAX {
-            return Err(PathError::NameTooLong);
-        }
-        if !dir.iter().any(|(k, _)| k == part) {
-            return Err(PathError::NoEntry);
-        }
-        names.push(part.to_string());
+        rest = tail;
     }
-    if path.ends_with('/') && matches!(at(&names), Entry::File) {
-        return Err(PathError::NotDirectory);
-    }
-    Ok(names)
 }
 
 /// Every path to a directory in the tree, as names from the root.
@@ -224,8 +273,9 @@ fn run(u: &mut Unstructured) -> Result<()> {
         let from = &dirs[u.choose_index(dirs.len())?];
         let start = node_at(&fs, from);
         let path = path(u, &names)?;
-        let got = walk.resolve(start, &path);
-        let want = model(&root, from, &path);
+        let follow = u.arbitrary()?;
+        let got = walk.resolve_at(start, &path, follow);
+        let want = model(&root, from, &path, follow);
         match (&got, &want) {
             (Ok(got), Ok(want)) => assert_eq!(
                 *got,
@@ -235,14 +285,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
             (Err(g), Err(w)) => assert_eq!(g, w, "`{path}` from {from:?}"),
             _ => panic!("`{path}` from {from:?}: adapter {got:?}, model {want:?}"),
         }
-        let follow = u.arbitrary()?;
         let stat = walk.resolve_for_stat(start, &path, follow);
-        let want_stat = match want {
-            Err(PathError::NotDirectory) if !follow => match stat_retry(&path) {
-                Some(base) => model(&root, from, base),
-                None => Err(PathError::NotDirectory),
-            },
-            other => other,
+        let want_stat = match stat_retry(&path) {
+            Some(base) if !follow => model(&root, from, base, false),
+            _ => want,
         };
         match (stat, want_stat) {
             (Ok(got), Ok(want)) => assert_eq!(got, node_at(&fs, &want), "stat-at `{path}`"),

@@ -339,4 +339,95 @@ mod tests {
         assert_eq!(stat(0, "d/e/", false), Err(PathError::NotDirectory));
         assert_eq!(stat(0, "./a.txt/", false), Err(PathError::NotDirectory));
     }
+
+    /// `/`: `a.txt`, `d/` (holding `e`, `up` → `../a.txt`, `self` → `.`),
+    /// `ld` → `d`, `lf` → `a.txt`, `loop` → `loop`, `abs` → `/a.txt`,
+    /// `dang` → `nope`, `trail` → `d/`, `chain` → `ld/self/up`.
+    fn linked() -> alloc::vec::Vec<Node<'static>> {
+        let file = NodeKind::File {
+            segment: 0,
+            offset: 0,
+            len: 0,
+        };
+        let node = |name, kind| Node { name, kind };
+        alloc::vec![
+            node("", NodeKind::Dir { first: 1, count: 9 }),
+            node("a.txt", file),
+            node("abs", NodeKind::Link("/a.txt")),
+            node("chain", NodeKind::Link("ld/self/up")),
+            node("d", NodeKind::Dir { first: 10, count: 3 }),
+            node("dang", NodeKind::Link("nope")),
+            node("ld", NodeKind::Link("d")),
+            node("lf", NodeKind::Link("a.txt")),
+            node("loop", NodeKind::Link("loop")),
+            node("trail", NodeKind::Link("d/")),
+            node("e", file),
+            node("self", NodeKind::Link(".")),
+            node("up", NodeKind::Link("../a.txt")),
+        ]
+    }
+
+    #[test]
+    fn follows_links_as_a_host_does() {
+        let nodes = linked();
+        let walk = Walk {
+            node: |i: u32| nodes[i as usize],
+        };
+        let at = |from, path, follow| walk.resolve_at(from, path, follow);
+        // The last component only with follow, or a trailing slash.
+        assert_eq!(at(0, "lf", false), Ok(7));
+        assert_eq!(at(0, "lf", true), Ok(1));
+        assert_eq!(at(0, "ld/", false), Ok(4));
+        assert_eq!(at(0, "lf/", false), Err(PathError::NotDirectory));
+        // Every other component always.
+        assert_eq!(at(0, "ld/e", false), Ok(10));
+        assert_eq!(at(0, "ld/self/self/e", false), Ok(10));
+        assert_eq!(at(0, "ld/..", false), Ok(0));
+        assert_eq!(at(0, "chain", true), Ok(1));
+        assert_eq!(at(0, "trail", true), Ok(4));
+        // Dangling, looping, absolute.
+        assert_eq!(at(0, "dang", false), Ok(5));
+        assert_eq!(at(0, "dang", true), Err(PathError::NoEntry));
+        assert_eq!(at(0, "loop", true), Err(PathError::Loop));
+        assert_eq!(at(0, "loop/x", false), Err(PathError::Loop));
+        assert_eq!(at(0, "abs", true), Err(PathError::NotPermitted));
+        // From `d`, `up` climbs out of the descriptor's directory.
+        assert_eq!(at(4, "up", false), Ok(12));
+        assert_eq!(at(4, "up", true), Err(PathError::NotPermitted));
+        assert_eq!(at(4, "self/e", true), Ok(10));
+        // readlink's resolution: a NUL in the last name only once the
+        // parents are walked.
+        assert_eq!(walk.resolve_link(0, "lf"), Ok(7));
+        assert_eq!(walk.resolve_link(0, "a.txt/x\0"), Err(PathError::NotDirectory));
+        assert_eq!(walk.resolve_link(0, "d/x\0"), Err(PathError::Invalid));
+        assert_eq!(walk.resolve_link(0, "nope/x\0/"), Err(PathError::Invalid));
+        // stat without follow finds the link by its one name.
+        assert_eq!(walk.resolve_for_stat(0, "ld/", false), Ok(6));
+        assert_eq!(walk.resolve_for_stat(0, "ld/", true), Ok(4));
+    }
+
+    /// A chain of exactly [`MAX_EXPANSIONS`] links resolves; one more is a
+    /// loop.
+    #[test]
+    fn gives_up_past_forty_links() {
+        let names: alloc::vec::Vec<alloc::string::String> =
+            (0..=MAX_EXPANSIONS + 1).map(|i| alloc::format!("c{i:02}")).collect();
+        let mut nodes = alloc::vec![Node {
+            name: "",
+            kind: NodeKind::Dir { first: 1, count: MAX_EXPANSIONS + 2 },
+        }];
+        for (i, name) in names.iter().enumerate() {
+            let kind = match names.get(i + 1) {
+                Some(next) => NodeKind::Link(next.as_str()),
+                None => NodeKind::File { segment: 0, offset: 0, len: 0 },
+            };
+            nodes.push(Node { name: name.as_str(), kind });
+        }
+        let walk = Walk {
+            node: |i: u32| nodes[i as usize],
+        };
+        let last = MAX_EXPANSIONS + 2;
+        assert_eq!(walk.resolve_at(0, "c01", true), Ok(last));
+        assert_eq!(walk.resolve_at(0, "c00", true), Err(PathError::Loop));
+    }
 }
