@@ -69,7 +69,7 @@ fn timestamp(t: NewTimestamp) -> h::NewTimestamp {
 
 /// Whether a path operation follows symlinks: `stat-at` and
 /// `metadata-hash-at` resolve a trailing slash differently then
-/// ([`vfs::stat_retry`]).
+/// (`wasi_virt_layout::path::stat_retry`).
 fn follows(f: PathFlags) -> bool {
     f.contains(PathFlags::SYMLINK_FOLLOW)
 }

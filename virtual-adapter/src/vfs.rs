@@ -9,10 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use wasi_virt_layout::hooks::passive_read;
-/// The name a host's `stat-at` finds for a file named with a trailing `/`
-/// when not following symlinks. Shared with the in-memory filesystems.
-pub use wasi_virt_layout::path::stat_retry;
-use wasi_virt_layout::path::{self, PathError, Walk};
+use wasi_virt_layout::path::{PathError, Walk};
 use wasi_virt_layout::{Call, Node, NodeKind};
 
 /// The host path of node `index`, if it is a runtime file.
@@ -67,12 +64,6 @@ fn error(e: PathError) -> ErrorCode {
         PathError::NameTooLong => ErrorCode::NameTooLong,
         PathError::Loop => ErrorCode::Loop,
     }
-}
-
-/// The checks a host makes of a whole path before walking it
-/// ([`path::check`]). Shared with the in-memory filesystems (`memfs.rs`).
-pub fn check_path(path: &str) -> Result<(), ErrorCode> {
-    path::check(path).map_err(error)
 }
 
 /// Resolves `path` from directory `from`, never leaving it, following a

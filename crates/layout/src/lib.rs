@@ -29,6 +29,7 @@ use core::fmt;
 
 pub mod cgi;
 pub mod heap;
+pub mod memfs;
 pub mod net;
 pub mod path;
 pub mod socket;
