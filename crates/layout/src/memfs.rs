@@ -777,7 +777,7 @@ fn named(name: Option<&str>) -> Result<Option<&str>, Error> {
 }
 
 /// How `open-at` opens: the open flags, and whether the descriptor writes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Open {
     /// `create`: make a missing file.
     pub create: bool,
