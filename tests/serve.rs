@@ -214,6 +214,30 @@ fn denied_outgoing_http_is_the_components_error_to_answer() {
     assert_eq!(fetched.text(), "ErrorCode::HttpRequestDenied\n");
 }
 
+/// A served component's outgoing requests meet HTTP rules' paths and
+/// methods as a command's do (the same `handle` in the adapter): its GET
+/// of `/upstream` passes a rule for that path and GET, and is denied by a
+/// rule for another path or another method.
+#[test]
+fn served_outgoing_http_meets_rule_paths_and_methods() {
+    for (rule, status) in [("/upstream#GET", 200), ("/other/", 502), ("/upstream#POST", 502)] {
+        let upstream = harness::http_echo_server().unwrap();
+        let port = upstream.port();
+        let policy = server_policy(upstream).replace(
+            &format!("\"http://127.0.0.1:{port}\""),
+            &format!("\"http://127.0.0.1:{port}{rule}\""),
+        );
+        assert!(policy.contains(rule), "{policy}");
+        let (_, bytes) = virtualize("http-server", None, &policy);
+        let server = HttpServer::start(&bytes, &Host::default()).unwrap();
+        let fetched = get(server.addr, "/fetch");
+        assert_eq!(fetched.status, status, "{rule}: {}", server.logs());
+        if status == 502 {
+            assert_eq!(fetched.text(), "ErrorCode::HttpRequestDenied\n", "{rule}");
+        }
+    }
+}
+
 /// The policy of the command served per request: deny-all, `/data`
 /// embedded, `GREETING` set.
 const COMMAND_POLICY: &str = r#"
