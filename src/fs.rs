@@ -540,7 +540,10 @@ mod tests {
         assert_eq!(nodes[2], ("dangling", &link("nowhere")));
         assert_eq!(nodes[3], ("loop", &link("loop")));
         let names: Vec<&str> = nodes.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["", "alias", "dangling", "loop", "sub", "f", "round", "up"]);
+        assert_eq!(
+            names,
+            ["", "alias", "dangling", "loop", "sub", "f", "round", "up"]
+        );
         assert_eq!(nodes[6].1, &link("../alias/up/sub/f"));
         assert_eq!(nodes[7].1, &link(".."));
         // The directory is embedded once: its file's bytes once.
@@ -558,7 +561,10 @@ mod tests {
         assert!(build(&policy).is_ok());
         std::os::unix::fs::symlink("sub/up/..", m.join("out")).unwrap();
         let err = format!("{:#}", build(&policy).err().unwrap());
-        assert!(err.contains("points outside the mounted directory"), "{err}");
+        assert!(
+            err.contains("points outside the mounted directory"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -129,7 +129,12 @@ fn nodes(root: &BTreeMap<String, Entry>) -> Vec<NodeSpec<'_>> {
 /// `follow`, is replaced in the path by its target; an absolute target is
 /// `not-permitted`, more than [`MAX_EXPANSIONS`] of them `loop`, and so is
 /// `..` above `from` after more than half that many.
-fn model(root: &Entry, from: &[String], path: &str, follow: bool) -> Result<Vec<String>, PathError> {
+fn model(
+    root: &Entry,
+    from: &[String],
+    path: &str,
+    follow: bool,
+) -> Result<Vec<String>, PathError> {
     if path.contains('\0') {
         return Err(PathError::Invalid);
     }

@@ -441,7 +441,10 @@ impl Walk<'_> {
             .with_context(failed)?
             .to_string();
         let from = real.parent().unwrap_or(Path::new(""));
-        match self.resolve(from, Path::new(&target)).with_context(failed)? {
+        match self
+            .resolve(from, Path::new(&target))
+            .with_context(failed)?
+        {
             Reached::Inside => Ok(Entry::Link(target)),
             Reached::Outside => bail!(
                 "symlink `{}` points outside the mounted directory (to `{target}`); only links \
@@ -472,8 +475,8 @@ impl Walk<'_> {
                 }
                 continue;
             }
-            let dir = open_beneath(self.mount.fd.as_fd(), &at, OFlags::DIRECTORY)
-                .map_err(open_error)?;
+            let dir =
+                open_beneath(self.mount.fd.as_fd(), &at, OFlags::DIRECTORY).map_err(open_error)?;
             let stat = match rustix::fs::statat(&dir, &part, AtFlags::SYMLINK_NOFOLLOW) {
                 Ok(stat) => stat,
                 Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Reached::Inside),
@@ -502,7 +505,12 @@ impl Walk<'_> {
     /// starts again from the root if it names a path below the mount's own
     /// (resolved) path, and is outside otherwise: nothing outside the mount
     /// is read to resolve it.
-    fn push_target(&self, at: &mut PathBuf, todo: &mut Vec<std::ffi::OsString>, target: &Path) -> bool {
+    fn push_target(
+        &self,
+        at: &mut PathBuf,
+        todo: &mut Vec<std::ffi::OsString>,
+        target: &Path,
+    ) -> bool {
         let target = if target.has_root() {
             let Ok(below) = target.strip_prefix(&self.mount.shown) else {
                 return false;

@@ -374,7 +374,13 @@ mod tests {
             node("a.txt", file),
             node("abs", NodeKind::Link("/a.txt")),
             node("chain", NodeKind::Link("ld/self/up")),
-            node("d", NodeKind::Dir { first: 10, count: 3 }),
+            node(
+                "d",
+                NodeKind::Dir {
+                    first: 10,
+                    count: 3
+                }
+            ),
             node("dang", NodeKind::Link("nope")),
             node("ld", NodeKind::Link("d")),
             node("lf", NodeKind::Link("a.txt")),
@@ -418,7 +424,10 @@ mod tests {
         // readlink's resolution: a NUL in the last name only once the
         // parents are walked.
         assert_eq!(walk.resolve_link(0, "lf"), Ok(7));
-        assert_eq!(walk.resolve_link(0, "a.txt/x\0"), Err(PathError::NotDirectory));
+        assert_eq!(
+            walk.resolve_link(0, "a.txt/x\0"),
+            Err(PathError::NotDirectory)
+        );
         assert_eq!(walk.resolve_link(0, "d/x\0"), Err(PathError::Invalid));
         assert_eq!(walk.resolve_link(0, "nope/x\0/"), Err(PathError::Invalid));
         assert_eq!(walk.resolve_link(0, "/d/x\0"), Err(PathError::NotPermitted));
@@ -432,18 +441,29 @@ mod tests {
     /// loop.
     #[test]
     fn gives_up_past_forty_links() {
-        let names: alloc::vec::Vec<alloc::string::String> =
-            (0..=MAX_EXPANSIONS + 1).map(|i| alloc::format!("c{i:02}")).collect();
+        let names: alloc::vec::Vec<alloc::string::String> = (0..=MAX_EXPANSIONS + 1)
+            .map(|i| alloc::format!("c{i:02}"))
+            .collect();
         let mut nodes = alloc::vec![Node {
             name: "",
-            kind: NodeKind::Dir { first: 1, count: MAX_EXPANSIONS + 2 },
+            kind: NodeKind::Dir {
+                first: 1,
+                count: MAX_EXPANSIONS + 2
+            },
         }];
         for (i, name) in names.iter().enumerate() {
             let kind = match names.get(i + 1) {
                 Some(next) => NodeKind::Link(next.as_str()),
-                None => NodeKind::File { segment: 0, offset: 0, len: 0 },
+                None => NodeKind::File {
+                    segment: 0,
+                    offset: 0,
+                    len: 0,
+                },
             };
-            nodes.push(Node { name: name.as_str(), kind });
+            nodes.push(Node {
+                name: name.as_str(),
+                kind,
+            });
         }
         let walk = Walk {
             node: |i: u32| nodes[i as usize],
