@@ -302,9 +302,11 @@ impl Walk<'_> {
         loop {
             let top = open.last_mut().expect("the root stays open");
             if let Some(dir) = top.dirs.next() {
+                // Links are not followed, so only a directory mounted
+                // inside itself (a bind mount) leads back to an ancestor.
                 if let Some(ancestor) = open.iter().find(|o| o.found.id == dir.id) {
                     bail!(
-                        "symlink loop under `{}` (back to `{}`)",
+                        "directory loop under `{}` (back to `{}`)",
                         self.given.display(),
                         self.mount.shown.join(&ancestor.found.seen).display()
                     );
