@@ -20,7 +20,7 @@
 mod harness;
 
 use anyhow::{ensure, Result};
-use harness::Host;
+use harness::{run_fs_script, Preopen};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -237,21 +237,6 @@ fn generate_awkward(seed: u64) -> String {
 /// Generated scripts over the embedded tree.
 const AWKWARD: u64 = 120;
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from).min_depth(1) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else if entry.file_type().is_symlink() {
-            let link = std::fs::read_link(entry.path()).unwrap();
-            std::os::unix::fs::symlink(link, &target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The guest with `/t` virtualized as `fs` wants, compiled once.
 fn virtualized(fs: FsPolicy) -> Component {
     let mut virt = WasiVirt::from_policy(Policy {
@@ -289,50 +274,17 @@ fn subjects() -> &'static Subjects {
     })
 }
 
-/// How the host preopens `/t`, if it does.
-#[derive(Clone, Copy)]
-enum Preopen<'a> {
-    None,
-    Writable(&'a Path),
-    ReadOnly(&'a Path),
-}
-
-fn run(component: &Component, script: &str, preopen: Preopen<'_>) -> Result<String> {
-    let mut host = Host::default();
-    host.env.insert("FS_SCRIPT".into(), script.into());
-    host.env.insert("FS_ROOT".into(), "/t".into());
-    match preopen {
-        Preopen::None => {}
-        Preopen::Writable(dir) => {
-            host.writable_preopens
-                .insert("/t".into(), dir.display().to_string());
-        }
-        Preopen::ReadOnly(dir) => {
-            host.preopens.insert("/t".into(), dir.display().to_string());
-        }
-    }
-    let out = harness::run_compiled(component, &host)?;
-    ensure!(
-        out.end == harness::End::Ok,
-        "ended with {:?}\n{}{}",
-        out.end,
-        out.stdout,
-        out.stderr
-    );
-    Ok(out.stdout)
-}
-
 /// Runs `script` on a fresh host directory (empty, or a copy of the lower
 /// tree) and on the in-memory filesystem; the outputs must be equal.
 fn differential(script: &str, overlay: bool) -> Result<()> {
     let s = subjects();
     let dir = tempfile::tempdir()?;
     if overlay {
-        copy_tree(lower(), dir.path());
+        harness::copy_tree(lower(), dir.path())?;
     }
-    let want = run(&s.host, script, Preopen::Writable(dir.path()))?;
+    let want = run_fs_script(&s.host, script, Preopen::Writable(dir.path()))?;
     let memory = if overlay { &s.overlay } else { &s.tmpfs };
-    let got = run(memory, script, Preopen::None)?;
+    let got = run_fs_script(memory, script, Preopen::None)?;
     same(&got, &want)
 }
 
@@ -340,8 +292,8 @@ fn differential(script: &str, overlay: bool) -> Result<()> {
 /// tree embedded; the outputs must be equal.
 fn differential_embedded(script: &str) -> Result<()> {
     let s = subjects();
-    let want = run(&s.host, script, Preopen::ReadOnly(awkward()))?;
-    let got = run(&s.embedded, script, Preopen::None)?;
+    let want = run_fs_script(&s.host, script, Preopen::ReadOnly(awkward()))?;
+    let got = run_fs_script(&s.embedded, script, Preopen::None)?;
     same(&got, &want)
 }
 
@@ -477,7 +429,7 @@ fn tmpfs_of(size: u64) -> Component {
 
 /// What has no host counterpart, checked line by line.
 fn expect(component: &Component, script: &str, want: &str) -> Result<()> {
-    let got = run(component, script, Preopen::None)?;
+    let got = run_fs_script(component, script, Preopen::None)?;
     ensure!(got == want, "--- got\n{got}--- want\n{want}");
     Ok(())
 }
@@ -633,7 +585,7 @@ ls .: [a d/ ld@ lx@ new/]
 fn times_move() -> Result<()> {
     let script =
         "mtime .; open f crw; mtime .; mtime f; write 1 0 x; mtime f; settime f 77; mtime f";
-    let out = run(&subjects().tmpfs, script, Preopen::None)?;
+    let out = run_fs_script(&subjects().tmpfs, script, Preopen::None)?;
     let times: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("mtime"))

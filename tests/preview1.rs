@@ -16,8 +16,8 @@
 #[path = "harness/mod.rs"]
 mod harness;
 
-use anyhow::{ensure, Result};
-use harness::Host;
+use anyhow::Result;
+use harness::{run_fs_script, Preopen};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -77,25 +77,6 @@ fn subjects() -> &'static Subjects {
 
 /// Runs `script` in `component`, with `dir` preopened read-write as `/t`
 /// when given; what it printed.
-fn run(component: &Component, script: &str, dir: Option<&Path>) -> Result<String> {
-    let mut host = Host::default();
-    host.env.insert("FS_SCRIPT".into(), script.into());
-    host.env.insert("FS_ROOT".into(), "/t".into());
-    if let Some(dir) = dir {
-        host.writable_preopens
-            .insert("/t".into(), dir.display().to_string());
-    }
-    let out = harness::run_compiled(component, &host)?;
-    ensure!(
-        out.end == harness::End::Ok,
-        "ended with {:?}\n{}{}",
-        out.end,
-        out.stdout,
-        out.stderr
-    );
-    Ok(out.stdout)
-}
-
 /// Runs `script` on a fresh host directory (empty, or a copy of the lower
 /// tree) and on the in-memory filesystem; the outputs must be equal.
 fn differential(script: &str, overlay: bool) -> Result<()> {
@@ -104,9 +85,9 @@ fn differential(script: &str, overlay: bool) -> Result<()> {
     if overlay {
         harness::copy_tree(lower(), dir.path())?;
     }
-    let want = run(&s.host, script, Some(dir.path()))?;
+    let want = run_fs_script(&s.host, script, Preopen::Writable(dir.path()))?;
     let memory = if overlay { &s.overlay } else { &s.tmpfs };
-    let got = run(memory, script, None)?;
+    let got = run_fs_script(memory, script, Preopen::None)?;
     if std::env::var_os("PREVIEW1_SHOW").is_some() {
         eprintln!("--- host\n{want}--- adapter\n{got}");
     }

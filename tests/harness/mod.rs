@@ -945,9 +945,46 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         let target = to.join(entry.path().strip_prefix(from)?);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
         } else {
             std::fs::copy(entry.path(), &target)?;
         }
     }
     Ok(())
+}
+
+/// How the host preopens `/t` for a filesystem script, if it does.
+#[derive(Clone, Copy)]
+pub enum Preopen<'a> {
+    None,
+    Writable(&'a Path),
+    ReadOnly(&'a Path),
+}
+
+/// Runs a filesystem script guest (`fs-script`, `fs-p1`: `FS_SCRIPT`
+/// against the preopen `FS_ROOT`, here `/t`) and returns what it printed;
+/// it must end well.
+pub fn run_fs_script(component: &Component, script: &str, preopen: Preopen<'_>) -> Result<String> {
+    let mut host = Host::default();
+    host.env.insert("FS_SCRIPT".into(), script.into());
+    host.env.insert("FS_ROOT".into(), "/t".into());
+    match preopen {
+        Preopen::None => {}
+        Preopen::Writable(dir) => {
+            host.writable_preopens.insert("/t".into(), dir.display().to_string());
+        }
+        Preopen::ReadOnly(dir) => {
+            host.preopens.insert("/t".into(), dir.display().to_string());
+        }
+    }
+    let out = run_compiled(component, &host)?;
+    anyhow::ensure!(
+        out.end == End::Ok,
+        "ended with {:?}\n{}{}",
+        out.end,
+        out.stdout,
+        out.stderr
+    );
+    Ok(out.stdout)
 }
