@@ -90,8 +90,8 @@ fn awkward() -> &'static Path {
 /// Links in the awkward tree, all staying inside it (a mount refuses any
 /// other): to a file, to a directory, a chain, a dangling one, a loop, one
 /// with `..` staying inside, one climbing out of a subdirectory but not
-/// out of the tree, one with a trailing slash, an absolute one (a host's
-/// confinement neither shows nor follows it), and `chain/c0`, a chain one
+/// out of the tree, one with a trailing slash, an absolute one (which the
+/// mount writes relative: see [`as_mounted`]), and `chain/c0`, a chain one
 /// longer than a host follows.
 fn add_links(dir: &Path) {
     let absolute = dir.join("a.txt").display().to_string();
@@ -120,6 +120,22 @@ fn add_links(dir: &Path) {
         };
         std::os::unix::fs::symlink(target, dir.join(format!("chain/c{i}"))).unwrap();
     }
+}
+
+/// The awkward tree as a mount embeds it, for the host's preopen: a copy
+/// with its absolute link inside written relative to the link's directory,
+/// as `wasi-virt` writes it (README, "The embedded filesystem").
+fn as_mounted() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = harness::repo().join("target/test-fixtures/embedded-awkward-as-mounted");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        harness::copy_tree(awkward(), &dir).unwrap();
+        std::fs::remove_file(dir.join("l-abs")).unwrap();
+        std::os::unix::fs::symlink("a.txt", dir.join("l-abs")).unwrap();
+        dir
+    })
 }
 
 /// The most links a host follows in one path (Linux's, and cap-std's).
@@ -292,7 +308,7 @@ fn differential(script: &str, overlay: bool) -> Result<()> {
 /// tree embedded; the outputs must be equal.
 fn differential_embedded(script: &str) -> Result<()> {
     let s = subjects();
-    let want = run_fs_script(&s.host, script, Preopen::ReadOnly(awkward()))?;
+    let want = run_fs_script(&s.host, script, Preopen::ReadOnly(as_mounted()))?;
     let got = run_fs_script(&s.embedded, script, Preopen::None)?;
     same(&got, &want)
 }

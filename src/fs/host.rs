@@ -12,7 +12,9 @@
 //! something else, and nothing outside the mount is ever read.
 //!
 //! A link inside the mount is embedded as a link, with its target text as
-//! `readlink` gives it, when that target resolves inside the mount, as the
+//! `readlink` gives it (an absolute one below the mount's path rewritten
+//! relative to the link, so that the guest can follow it), when that
+//! target resolves inside the mount, as the
 //! kernel would resolve it, reading only links below the root (their
 //! targets, on descriptors opened the same way). A target that climbs out
 //! with `..`, or an absolute one not below the mount's own path, is refused.
@@ -447,13 +449,32 @@ impl Walk<'_> {
             .resolve(from, Path::new(&target))
             .with_context(failed)?
         {
-            Reached::Inside => Ok(Entry::Link(target)),
+            Reached::Inside => Ok(Entry::Link(self.relative(from, target))),
             Reached::Outside => bail!(
                 "symlink `{}` points outside the mounted directory (to `{target}`); only links \
                  that stay inside `{}` are embedded",
                 link.display(),
                 self.given.display()
             ),
+        }
+    }
+
+    /// A link's target as the guest can follow it: an absolute target below
+    /// the mount's own path becomes the same place written relative to the
+    /// link's directory `from` (a guest cannot follow an absolute link,
+    /// whose root means nothing in its preopen); any other target is kept
+    /// as written.
+    fn relative(&self, from: &Path, target: String) -> String {
+        let below = match Path::new(&target).strip_prefix(&self.mount.shown) {
+            Ok(below) if Path::new(&target).has_root() => below,
+            _ => return target,
+        };
+        let mut parts: Vec<String> = from.components().map(|_| "..".to_string()).collect();
+        parts.extend(below.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        if parts.is_empty() {
+            ".".to_string()
+        } else {
+            parts.join("/")
         }
     }
 
@@ -573,5 +594,37 @@ mod tests {
         assert_eq!(open("a/link/f").unwrap_err(), Errno::NOTDIR);
         assert_eq!(open("a/flink").unwrap_err(), Errno::LOOP);
         assert_eq!(open("a/../a/b/f").unwrap_err(), Errno::XDEV);
+    }
+
+    /// An absolute link below the mount's path is embedded relative to the
+    /// link's directory; a relative one as written.
+    #[test]
+    fn absolute_links_inside_are_written_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("docs/deep")).unwrap();
+        std::fs::write(root.join("docs/g.txt"), "g").unwrap();
+        let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        link(&root.join("docs/g.txt"), "top");
+        link(&root.join("docs"), "docs/deep/up");
+        link(&root, "docs/root");
+        link(Path::new("../docs/g.txt"), "docs/rel");
+        let Item::Dir(top) = read_dir(&root).unwrap() else {
+            panic!("a directory")
+        };
+        let Some(Item::Dir(docs)) = top.get("docs") else {
+            panic!("docs")
+        };
+        let Some(Item::Dir(deep)) = docs.get("deep") else {
+            panic!("deep")
+        };
+        let text = |item: Option<&Item>| match item {
+            Some(Item::Link(t)) => t.clone(),
+            _ => panic!("a link"),
+        };
+        assert_eq!(text(top.get("top")), "docs/g.txt");
+        assert_eq!(text(deep.get("up")), "../../docs");
+        assert_eq!(text(docs.get("root")), "..");
+        assert_eq!(text(docs.get("rel")), "../docs/g.txt");
     }
 }
