@@ -1503,7 +1503,8 @@ mod tests {
             }
         );
         assert_eq!(c.fs.node(2).unwrap().name, "sub");
-        assert_eq!(c.fs.node(4), None);
+        assert_eq!(c.fs.node(4).unwrap().kind, NodeKind::Link("sub/../a.txt"));
+        assert_eq!(c.fs.node(5), None);
         assert_eq!(
             c.clock,
             Some(VirtualClock {
@@ -1581,7 +1582,7 @@ mod tests {
         spec.fs.nodes[0].kind = NodeKind::Dir { first: 1, count: 9 };
         assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
         let mut spec = sample();
-        spec.fs.preopens[0].1 = 4;
+        spec.fs.preopens[0].1 = 5;
         assert_eq!(Config::parse(&encode(&spec)), Err(Error::Truncated));
     }
 
