@@ -1142,7 +1142,7 @@ impl<E: Env> Store<E> {
     /// given (dangling too), with the host's answers in its order: an absolute
     /// target is `not-permitted` (cap-std refuses it before anything else, so
     /// that no other program follows it out), then the new path's directory
-    /// ([`Store::new_parent`]), then the target (empty: `no-entry`, NUL:
+    /// (`new_parent`), then the target (empty: `no-entry`, NUL:
     /// `invalid`, past `PATH_MAX`: `name-too-long`), then the name (taken:
     /// `exist`).
     pub fn symlink(&mut self, from: Id, target: &str, path: &str) -> Result<(), Error> {
@@ -1189,7 +1189,7 @@ impl<E: Env> Store<E> {
 
     /// `link-at` without following: names `old` (a file or a symlink itself)
     /// `new` too, in the host's order: both paths' directories
-    /// ([`Store::new_parent`]), a NUL in either name (`invalid`), the old
+    /// (`new_parent`), a NUL in either name (`invalid`), the old
     /// name (`no-entry`), the new one (`exist` when taken), another
     /// filesystem (`cross-device`), a directory (`not-permitted`).
     pub fn link(&mut self, from: Id, old: &str, to: Id, new: &str) -> Result<(), Error> {
