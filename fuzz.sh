@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-targets=(config rules http_paths paths finish sockets)
+targets=(config rules http_paths paths finish sockets memfs)
 if [ $# -ge 1 ]; then targets=("$1"); fi
 seconds=${2:-60}
 
