@@ -953,12 +953,15 @@ impl<E: Env> Store<E> {
             if bytes.is_empty() {
                 return Ok(0);
             }
+            // An end this memory cannot address fails before anything is
+            // charged (a limit above 4 GiB on wasm32).
+            let end_index = usize::try_from(end).map_err(|_| Error::InsufficientSpace)?;
             if end > old {
                 s.owned(id)?;
                 s.charge(id, end - old)?;
             }
             let data = s.owned(id)?;
-            let end = usize::try_from(end).map_err(|_| Error::InsufficientSpace)?;
+            let end = end_index;
             if end > data.len() {
                 data.resize(end, 0);
             }
