@@ -294,14 +294,12 @@ fn subjects() -> &'static Subjects {
 /// tree) and on the in-memory filesystem; the outputs must be equal.
 fn differential(script: &str, overlay: bool) -> Result<()> {
     let s = subjects();
-    let dir = tempfile::tempdir()?;
-    if overlay {
-        harness::copy_tree(lower(), dir.path())?;
-    }
-    let want = run_fs_script(&s.host, script, Preopen::Writable(dir.path()))?;
-    let memory = if overlay { &s.overlay } else { &s.tmpfs };
-    let got = run_fs_script(memory, script, Preopen::None)?;
-    same(&got, &want)
+    let (memory, lower) = if overlay {
+        (&s.overlay, Some(lower()))
+    } else {
+        (&s.tmpfs, None)
+    };
+    harness::fs_differential(&s.host, memory, lower, script)
 }
 
 /// Runs `script` on a read-only preopen of the awkward tree and on the same
@@ -310,21 +308,9 @@ fn differential_embedded(script: &str) -> Result<()> {
     let s = subjects();
     let want = run_fs_script(&s.host, script, Preopen::ReadOnly(as_mounted()))?;
     let got = run_fs_script(&s.embedded, script, Preopen::None)?;
-    same(&got, &want)
+    harness::same_lines(&got, &want)
 }
 
-fn same(got: &str, want: &str) -> Result<()> {
-    if got == want {
-        return Ok(());
-    }
-    let first = got
-        .lines()
-        .zip(want.lines())
-        .find(|(g, w)| g != w)
-        .map(|(g, w)| format!("first difference:\n  adapter {g}\n  host    {w}\n"))
-        .unwrap_or_default();
-    anyhow::bail!("{first}--- adapter\n{got}--- host\n{want}")
-}
 
 /// xorshift64*, seeded.
 struct Rng(u64);

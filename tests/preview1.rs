@@ -11,13 +11,12 @@
 //! generated ones are drawn from fixed seeds over a small namespace, their
 //! paths resolved from the preopen and from descriptors on subdirectories
 //! (`generated-links-N` make symlinks and hard links among them too).
-//! `PREVIEW1_SHOW=1` prints both outputs of every trial to stderr.
+//! `SHOW=1` prints both outputs of every trial to stderr.
 
 #[path = "harness/mod.rs"]
 mod harness;
 
 use anyhow::Result;
-use harness::{run_fs_script, Preopen};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -75,43 +74,16 @@ fn subjects() -> &'static Subjects {
     })
 }
 
-/// Runs `script` in `component`, with `dir` preopened read-write as `/t`
-/// when given; what it printed.
 /// Runs `script` on a fresh host directory (empty, or a copy of the lower
 /// tree) and on the in-memory filesystem; the outputs must be equal.
 fn differential(script: &str, overlay: bool) -> Result<()> {
     let s = subjects();
-    let dir = tempfile::tempdir()?;
-    if overlay {
-        harness::copy_tree(lower(), dir.path())?;
-    }
-    let want = run_fs_script(&s.host, script, Preopen::Writable(dir.path()))?;
-    let memory = if overlay { &s.overlay } else { &s.tmpfs };
-    let got = run_fs_script(memory, script, Preopen::None)?;
-    if std::env::var_os("PREVIEW1_SHOW").is_some() {
-        eprintln!("--- host\n{want}--- adapter\n{got}");
-    }
-    same(&got, &want)
-}
-
-/// Equal, or an error naming every line that differs.
-fn same(got: &str, want: &str) -> Result<()> {
-    if got == want {
-        return Ok(());
-    }
-    let mut report = String::new();
-    let (got_lines, want_lines): (Vec<_>, Vec<_>) = (got.lines().collect(), want.lines().collect());
-    for i in 0..got_lines.len().max(want_lines.len()) {
-        let (g, w) = (got_lines.get(i), want_lines.get(i));
-        if g != w {
-            report.push_str(&format!(
-                "  adapter {}\n  host    {}\n",
-                g.unwrap_or(&"(nothing)"),
-                w.unwrap_or(&"(nothing)")
-            ));
-        }
-    }
-    anyhow::bail!("lines that differ:\n{report}--- adapter\n{got}--- host\n{want}")
+    let (memory, lower) = if overlay {
+        (&s.overlay, Some(lower()))
+    } else {
+        (&s.tmpfs, None)
+    };
+    harness::fs_differential(&s.host, memory, lower, script)
 }
 
 /// The scripts in `tests/preview1` (`NAME.txt`, one command a line, `#`

@@ -988,3 +988,45 @@ pub fn run_fs_script(component: &Component, script: &str, preopen: Preopen<'_>) 
     );
     Ok(out.stdout)
 }
+
+/// The differential check of a filesystem script: `script` runs in
+/// `host` on a fresh host directory preopened read-write (empty, or a copy
+/// of `lower`) and in `memory` with no preopen from the host; the two must
+/// print the same. `SHOW` in the environment prints both.
+pub fn fs_differential(
+    host: &Component,
+    memory: &Component,
+    lower: Option<&Path>,
+    script: &str,
+) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    if let Some(lower) = lower {
+        copy_tree(lower, dir.path())?;
+    }
+    let want = run_fs_script(host, script, Preopen::Writable(dir.path()))?;
+    let got = run_fs_script(memory, script, Preopen::None)?;
+    if std::env::var_os("SHOW").is_some() {
+        eprintln!("--- host\n{want}--- adapter\n{got}");
+    }
+    same_lines(&got, &want)
+}
+
+/// Equal, or an error naming every line that differs, then both whole.
+pub fn same_lines(got: &str, want: &str) -> Result<()> {
+    if got == want {
+        return Ok(());
+    }
+    let (got_lines, want_lines): (Vec<_>, Vec<_>) = (got.lines().collect(), want.lines().collect());
+    let mut report = String::new();
+    for i in 0..got_lines.len().max(want_lines.len()) {
+        let (g, w) = (got_lines.get(i), want_lines.get(i));
+        if g != w {
+            report.push_str(&format!(
+                "  adapter {}\n  host    {}\n",
+                g.unwrap_or(&"(nothing)"),
+                w.unwrap_or(&"(nothing)")
+            ));
+        }
+    }
+    anyhow::bail!("lines that differ:\n{report}--- adapter\n{got}--- host\n{want}")
+}
