@@ -311,7 +311,6 @@ fn differential_embedded(script: &str) -> Result<()> {
     harness::same_lines(&got, &want)
 }
 
-
 /// xorshift64*, seeded.
 struct Rng(u64);
 
@@ -350,11 +349,47 @@ fn from_descriptor(r: &mut Rng) -> String {
 fn generate(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let paths = [
-        "a", "b", "c", "d", "d/x", "d/y", "d/e", "d/e/f", "b/z", "a/", "d/", ".", "..", "d/..",
-        "a/..", "d//x", "d/./y", "nope/x", "big", "d/e/", "a/.", "", "/a", "d/%00/x", "a%00b",
-        "a/", "x", "e", "e/f", "../a", "../d/x", "e/..", "e/../..", "x/../../b", "./..",
+        "a",
+        "b",
+        "c",
+        "d",
+        "d/x",
+        "d/y",
+        "d/e",
+        "d/e/f",
+        "b/z",
+        "a/",
+        "d/",
+        ".",
+        "..",
+        "d/..",
+        "a/..",
+        "d//x",
+        "d/./y",
+        "nope/x",
+        "big",
+        "d/e/",
+        "a/.",
+        "",
+        "/a",
+        "d/%00/x",
+        "a%00b",
+        "a/",
+        "x",
+        "e",
+        "e/f",
+        "../a",
+        "../d/x",
+        "e/..",
+        "e/../..",
+        "x/../../b",
+        "./..",
         // The overlay's embedded links.
-        "lx", "ld", "ld/x", "ld/", "d/e/up",
+        "lx",
+        "ld",
+        "ld/x",
+        "ld/",
+        "d/e/up",
     ];
     let words = ["hello", "x", "data123", "", "long-long-long-text"];
     let flags = [
@@ -642,7 +677,10 @@ fn main() {
     let checks: [(&str, Check); 8] = [
         ("size-limit", size_limit),
         ("stream-write-past-limit", stream_write_past_limit),
-        ("removed-directory-gives-space-back", removed_directory_gives_space_back),
+        (
+            "removed-directory-gives-space-back",
+            removed_directory_gives_space_back,
+        ),
         ("times-move", times_move),
         ("links-in-size-limit", links_in_size_limit),
         ("link-across-filesystems", link_across_filesystems),

@@ -220,7 +220,11 @@ fn denied_outgoing_http_is_the_components_error_to_answer() {
 /// rule for another path or another method.
 #[test]
 fn served_outgoing_http_meets_rule_paths_and_methods() {
-    for (rule, status) in [("/upstream#GET", 200), ("/other/", 502), ("/upstream#POST", 502)] {
+    for (rule, status) in [
+        ("/upstream#GET", 200),
+        ("/other/", 502),
+        ("/upstream#POST", 502),
+    ] {
         let upstream = harness::http_echo_server().unwrap();
         let port = upstream.port();
         let policy = server_policy(upstream).replace(

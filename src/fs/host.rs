@@ -470,7 +470,11 @@ impl Walk<'_> {
             _ => return target,
         };
         let mut parts: Vec<String> = from.components().map(|_| "..".to_string()).collect();
-        parts.extend(below.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        parts.extend(
+            below
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
         if parts.is_empty() {
             ".".to_string()
         } else {
@@ -604,7 +608,8 @@ mod tests {
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("docs/deep")).unwrap();
         std::fs::write(root.join("docs/g.txt"), "g").unwrap();
-        let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        let link =
+            |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
         link(&root.join("docs/g.txt"), "top");
         link(&root.join("docs"), "docs/deep/up");
         link(&root, "docs/root");

@@ -972,7 +972,8 @@ pub fn run_fs_script(component: &Component, script: &str, preopen: Preopen<'_>) 
     match preopen {
         Preopen::None => {}
         Preopen::Writable(dir) => {
-            host.writable_preopens.insert("/t".into(), dir.display().to_string());
+            host.writable_preopens
+                .insert("/t".into(), dir.display().to_string());
         }
         Preopen::ReadOnly(dir) => {
             host.preopens.insert("/t".into(), dir.display().to_string());

@@ -403,7 +403,11 @@ impl Seen {
 
     /// Whether the socket may serve (listen, or take datagrams from
     /// anyone), decided on the address the host reports it bound to.
-    fn may_serve(&self, kind: Kind, local: Result<host::network::IpSocketAddress, host::network::ErrorCode>) -> bool {
+    fn may_serve(
+        &self,
+        kind: Kind,
+        local: Result<host::network::IpSocketAddress, host::network::ErrorCode>,
+    ) -> bool {
         let Ok(local) = local else {
             return false;
         };

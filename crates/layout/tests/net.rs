@@ -339,12 +339,19 @@ fn request_targets_are_normalized_or_refused() {
         ("/V1/Items", "/V1/Items"),
     ];
     for (target, path) in normalized {
-        assert_eq!(http_path::normalize(target).map(|n| n.path), Ok(path.into()), "{target}");
+        assert_eq!(
+            http_path::normalize(target).map(|n| n.path),
+            Ok(path.into()),
+            "{target}"
+        );
     }
     let with_query = http_path::normalize("/v1/x/../y?x=/../admin#").map(|n| n.target());
     assert_eq!(with_query, Err(Refusal::Fragment));
     let normal = http_path::normalize("/v1/?x=/../admin&y=%2f").unwrap();
-    assert_eq!((normal.path.as_str(), normal.query), ("/v1/", Some("x=/../admin&y=%2f")));
+    assert_eq!(
+        (normal.path.as_str(), normal.query),
+        ("/v1/", Some("x=/../admin&y=%2f"))
+    );
     assert_eq!(normal.target(), "/v1/?x=/../admin&y=%2f");
     let refused = [
         ("", Refusal::NotOrigin),
@@ -375,7 +382,10 @@ fn request_targets_are_normalized_or_refused() {
     ];
     for (target, why) in refused {
         assert_eq!(http_path::normalize(target), Err(why), "{target:?}");
-        assert!(http_model::refused(target), "the model lets `{target:?}` through");
+        assert!(
+            http_model::refused(target),
+            "the model lets `{target:?}` through"
+        );
     }
 }
 
@@ -402,8 +412,16 @@ fn http_path_patterns_match_on_segments() {
         ("/v1/*/", "/v1/42", false),
         ("/v1/*", "/v1/", false),
     ] {
-        assert_eq!(http_path::matches(pattern, path), want, "{pattern} vs {path}");
-        assert_eq!(http_model::granted(pattern, path, false), want, "model: {pattern} vs {path}");
+        assert_eq!(
+            http_path::matches(pattern, path),
+            want,
+            "{pattern} vs {path}"
+        );
+        assert_eq!(
+            http_model::granted(pattern, path, false),
+            want,
+            "model: {pattern} vs {path}"
+        );
     }
     assert!(http_path::method_granted("", "BREW"));
     assert!(http_path::method_granted("GET,HEAD", "HEAD"));
@@ -419,7 +437,11 @@ fn http_rules_grant_method_and_path_together() {
         RuleSpec {
             methods: "GET,HEAD",
             path: "/v1/",
-            ..rule(Kind::Https, HostMatch::Name("api.example.com"), &[(443, 443)])
+            ..rule(
+                Kind::Https,
+                HostMatch::Name("api.example.com"),
+                &[(443, 443)],
+            )
         },
         RuleSpec {
             path: "/v2/*/status",
@@ -446,11 +468,51 @@ fn http_rules_grant_method_and_path_together() {
 #[test]
 fn generated_http_targets_agree_with_the_model() {
     let pieces = [
-        "v1", "V1", "v1x", "admin", ".", "..", "%2e", "%2E%2e", ".%2e", "%2f", "%2F", "%5c", "\\",
-        ";x", "..;", "%3b", "%3B", "", "%7e", "~", "%41", "%zz", "%", "%00", "*", "a%20b", "status",
-        "items", "?x=/../admin", "?", "#", "%252e%252e", "a.json", "%3F",
+        "v1",
+        "V1",
+        "v1x",
+        "admin",
+        ".",
+        "..",
+        "%2e",
+        "%2E%2e",
+        ".%2e",
+        "%2f",
+        "%2F",
+        "%5c",
+        "\\",
+        ";x",
+        "..;",
+        "%3b",
+        "%3B",
+        "",
+        "%7e",
+        "~",
+        "%41",
+        "%zz",
+        "%",
+        "%00",
+        "*",
+        "a%20b",
+        "status",
+        "items",
+        "?x=/../admin",
+        "?",
+        "#",
+        "%252e%252e",
+        "a.json",
+        "%3F",
     ];
-    let patterns = ["", "/v1/", "/v1", "/v1/*/status", "/v1/*/", "/admin", "/~A/", "/%3F"];
+    let patterns = [
+        "",
+        "/v1/",
+        "/v1",
+        "/v1/*/status",
+        "/v1/*/",
+        "/admin",
+        "/~A/",
+        "/%3F",
+    ];
     let mut g = Gen(0x0123_4567_89ab_cdef);
     let (mut allowed, mut refused) = (0, 0);
     for _ in 0..50_000 {
@@ -462,10 +524,16 @@ fn generated_http_targets_agree_with_the_model() {
         match http_path::normalize(&target) {
             Err(_) => {
                 refused += 1;
-                assert!(http_model::refused(&target), "`{target}` refused, the model takes it");
+                assert!(
+                    http_model::refused(&target),
+                    "`{target}` refused, the model takes it"
+                );
             }
             Ok(normal) => {
-                assert!(!http_model::refused(&target), "`{target}` taken, the model refuses it");
+                assert!(
+                    !http_model::refused(&target),
+                    "`{target}` taken, the model refuses it"
+                );
                 assert_eq!(normal.path, http_model::normal(&target), "`{target}`");
                 for pattern in patterns {
                     if http_path::matches(pattern, &normal.path) {
@@ -476,7 +544,10 @@ fn generated_http_targets_agree_with_the_model() {
             }
         }
     }
-    assert!(allowed > 5_000 && refused > 5_000, "{allowed} allowed, {refused} refused");
+    assert!(
+        allowed > 5_000 && refused > 5_000,
+        "{allowed} allowed, {refused} refused"
+    );
 }
 
 fn check_readings(pattern: &str, sent: &str, target: &str) {

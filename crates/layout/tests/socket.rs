@@ -10,7 +10,12 @@ mod socket_model;
 use gen::Gen;
 use socket_model::{Op, ADDRESSES, PORTS};
 
-fn rule(kind: Kind, host: HostMatch<'static>, port: u16, to_port: Option<u16>) -> RuleSpec<'static> {
+fn rule(
+    kind: Kind,
+    host: HostMatch<'static>,
+    port: u16,
+    to_port: Option<u16>,
+) -> RuleSpec<'static> {
     RuleSpec {
         kind,
         family: Family::Any,

@@ -30,7 +30,9 @@ fn path_part(target: &str) -> &str {
 /// Whether the adapter must refuse `target`.
 pub fn refused(target: &str) -> bool {
     let bytes = target.as_bytes();
-    let bad_byte = bytes.iter().any(|&b| !(0x21..=0x7e).contains(&b) || b == b'#');
+    let bad_byte = bytes
+        .iter()
+        .any(|&b| !(0x21..=0x7e).contains(&b) || b == b'#');
     let escapes: Vec<Option<u8>> = (0..bytes.len())
         .filter(|&i| bytes[i] == b'%')
         .map(|i| escape_at(bytes, i))
@@ -104,7 +106,10 @@ pub fn remove_dot_segments(path: &str) -> String {
     let mut input = path.to_string();
     let mut output = String::new();
     while !input.is_empty() {
-        if let Some(rest) = input.strip_prefix("../").or_else(|| input.strip_prefix("./")) {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
             input = rest.to_string();
         } else if input.starts_with("/./") {
             input.replace_range(..3, "/");
@@ -137,7 +142,10 @@ pub fn normal(target: &str) -> String {
 /// What servers that read a path in other ways see of `sent`.
 pub fn readings(sent: &str) -> Vec<String> {
     let strip = |p: &str| -> String {
-        let segments: Vec<&str> = p.split('/').map(|s| s.split(';').next().unwrap_or("")).collect();
+        let segments: Vec<&str> = p
+            .split('/')
+            .map(|s| s.split(';').next().unwrap_or(""))
+            .collect();
         segments.join("/")
     };
     let merge = |p: &str| -> String {
@@ -169,7 +177,13 @@ pub fn granted(pattern: &str, path: &str, decoded: bool) -> bool {
     if pattern.is_empty() {
         return true;
     }
-    let read = |s: &str| if decoded && s != "*" { decode_all(s) } else { s.to_string() };
+    let read = |s: &str| {
+        if decoded && s != "*" {
+            decode_all(s)
+        } else {
+            s.to_string()
+        }
+    };
     let want: Vec<String> = pattern.split('/').skip(1).map(read).collect();
     let got: Vec<&str> = path.split('/').skip(1).collect();
     let (fixed, prefix) = match want.split_last() {
