@@ -268,6 +268,22 @@ fn with_servers(case: &Case) -> Result<Case> {
     Ok(filled)
 }
 
+/// The differential check of `same-as-host`: the component unvirtualized,
+/// on the same host, prints what the output printed and ends the same way.
+fn same_as_host(component: &[u8], host: &Host, out: &harness::Output) -> Result<()> {
+    let base = harness::run_command(component, host)?;
+    ensure!(
+        base.stdout == out.stdout
+            && std::mem::discriminant(&base.end) == std::mem::discriminant(&out.end),
+        "the host answers otherwise:\n--- virtualized ({:?})\n{}--- the host's own ({:?})\n{}",
+        out.end,
+        out.stdout,
+        base.end,
+        base.stdout
+    );
+    Ok(())
+}
+
 fn run(case: &Case, version: Option<&str>, tool: Option<Tool>) -> Result<()> {
     if !case.servers.is_empty() {
         return run(&with_servers(case)?, version, tool);
@@ -380,16 +396,7 @@ fn run(case: &Case, version: Option<&str>, tool: Option<Tool>) -> Result<()> {
             out.stderr
         );
         if e.same_as_host {
-            let base = harness::run_command(&component, &host)?;
-            ensure!(
-                base.stdout == out.stdout
-                    && std::mem::discriminant(&base.end) == std::mem::discriminant(&out.end),
-                "the host answers otherwise:\n--- virtualized ({:?})\n{}--- the host's own ({:?})\n{}",
-                out.end,
-                out.stdout,
-                base.end,
-                base.stdout
-            );
+            same_as_host(&component, &host, &out)?;
         }
         if let Some(want) = &e.stdout {
             ensure!(
