@@ -1,12 +1,13 @@
-//! `wasi-virt [COMPONENT] -o OUT`: virtualize a component, or write the
-//! specialized adapter alone.
+//! `wasi-virt [virtualize] [COMPONENT] -o OUT`: virtualize a component, or
+//! write the specialized adapter alone. The subcommand is the default: its
+//! flags are the top level's too (src/bin/wasi-virt/main.rs).
 
 use crate::flags::{
     AccessFlags, ConfigFlags, EnvFlags, FsFlags, NetworkFlags, OutputFlags, PermissionFlags,
     StdioFlags,
 };
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use wasi_virt::{Policy, WasiVirt};
@@ -29,6 +30,9 @@ use wasi_virt::{Policy, WasiVirt};
 /// nothing of WASI that was not let through.
 /// Each `--allow-*` flag lets one subsystem through.
 ///
+/// Virtualizing is the default command: `wasi-virt app.wasm -o out.wasm` is
+/// `wasi-virt virtualize app.wasm -o out.wasm` (and a component file named
+/// like a command is `./inspect`, or `wasi-virt virtualize inspect`).
 /// `wasi-virt inspect FILE` lists what a component asks for, by permission
 /// (`wasi-virt inspect --help`).
 ///
@@ -41,8 +45,8 @@ use wasi_virt::{Policy, WasiVirt};
 ///   wasi-virt app.wasm --allow-all --allow-random=false -o app.virt.wasm
 ///
 ///   wasi-virt --policy policy.toml --wasi-version 0.2.6 -o virt.wasm
-#[derive(Parser, Debug)]
-#[command(name = "wasi-virt", version, verbatim_doc_comment)]
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct Virtualize {
     /// The component to virtualize. Without it, the adapter is written alone.
     #[arg(value_name = "COMPONENT")]
@@ -73,7 +77,8 @@ pub struct Virtualize {
 
 impl Virtualize {
     pub fn run(&self) -> Result<()> {
-        check_output(&self.output.out)?;
+        let out = self.output.out();
+        check_output(out)?;
         if let Some(report) = &self.output.report {
             check_output(report)?;
         }
@@ -87,7 +92,7 @@ impl Virtualize {
         if let Some(v) = &self.output.wasi_version {
             virt.wasi_version(v.clone());
         }
-        let report = write_atomically(&self.output.out, |w| virt.finish_to(w))?;
+        let report = write_atomically(out, |w| virt.finish_to(w))?;
         if let Some(path) = &self.output.report {
             write_atomically(path, |w| {
                 serde_json::to_writer_pretty(&mut *w, &report.to_json())?;
@@ -96,7 +101,7 @@ impl Virtualize {
         }
         let summary = format!(
             "wrote {} ({}, {} bytes, WASI {})\n{report}",
-            self.output.out.display(),
+            out.display(),
             report.output,
             report.size,
             report.wasi_version
