@@ -10,6 +10,7 @@
 //! non-zero, and leaves no output behind. A panic is a bug: it prints an
 //! internal-error line that asks for a report, and exits non-zero too.
 
+mod atomic_write;
 mod flags;
 mod inspect;
 mod virtualize;
