@@ -25,11 +25,12 @@ use std::sync::Mutex;
 // flattened in with its flags: with no subcommand named, `wasi-virt`
 // virtualizes. (Plain comments here: a doc comment would replace that text.)
 //
-// A subcommand's name counts only as the first argument: once an argument
-// of the top level is given (`args_conflicts_with_subcommands`), a word is
-// a component file, and so are `./inspect` and `wasi-virt virtualize
-// inspect`. `help` is no subcommand (`disable_help_subcommand`): the names
-// a component file cannot take first are the subcommands' alone.
+// A subcommand's name counts only as the first argument: after an argument
+// of the top level (`args_conflicts_with_subcommands`), a word is the
+// component file. So a component file named `inspect` is `./inspect`,
+// `wasi-virt virtualize inspect`, or `inspect` after a flag. `help` is no
+// subcommand (`disable_help_subcommand`): the subcommands' names are the
+// only words a component file cannot be called as the first argument.
 #[derive(Parser, Debug)]
 #[command(
     name = "wasi-virt",
