@@ -37,6 +37,12 @@ struct Case {
     /// Files to check after a successful run.
     #[serde(default)]
     check: Vec<Check>,
+    /// Other arguments that must do exactly what `args` does: each runs in
+    /// a directory of its own, set up the same way, and must exit alike,
+    /// print the same stdout and stderr, and leave the same files, byte for
+    /// byte.
+    #[serde(default)]
+    equivalent_args: Vec<Vec<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -214,7 +220,8 @@ fn run_case(dir: &Path, stem: &str) -> Result<()> {
         let got = normalize(&String::from_utf8_lossy(bytes), &root);
         problems.extend(snapshot(&dir.join(format!("{stem}.{stream}")), &got).err());
     }
-    problems.extend(check_status(case.status, &out, &before, &tree(&root)?).err());
+    let after = tree(&root)?;
+    problems.extend(check_status(case.status, &out, &before, &after).err());
     if case.status == Status::Success && out.status.success() {
         for check in &case.check {
             let checked = check_file(&root, check);
@@ -224,6 +231,13 @@ fn run_case(dir: &Path, stem: &str) -> Result<()> {
                     .err(),
             );
         }
+    }
+    for args in &case.equivalent_args {
+        let same = check_equivalent(&case.files, args, (&root, &out, &after));
+        problems.extend(
+            same.with_context(|| format!("`wasi-virt {}` must do the same", args.join(" ")))
+                .err(),
+        );
     }
     if problems.is_empty() {
         return Ok(());
@@ -235,6 +249,48 @@ fn run_case(dir: &Path, stem: &str) -> Result<()> {
         case.args.join(" "),
         problems.join("\n\n")
     )
+}
+
+/// Runs `args` in a fresh directory holding `files`, and compares what it
+/// did with `want`: the directory, the output and the tree left of another
+/// run.
+fn check_equivalent(
+    files: &IndexMap<String, File>,
+    args: &[String],
+    want: (&Path, &Output, &BTreeMap<PathBuf, Vec<u8>>),
+) -> Result<()> {
+    let (want_root, want_out, want_tree) = want;
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().canonicalize()?;
+    set_up(&root, files)?;
+    let out = wasi_virt(&root, args)?;
+    ensure!(
+        out.status.code() == want_out.status.code(),
+        "it exited with {}, the case's arguments with {}",
+        out.status,
+        want_out.status
+    );
+    let streams = [
+        (&want_out.stdout, &out.stdout),
+        (&want_out.stderr, &out.stderr),
+    ];
+    for (stream, (want, got)) in STREAMS.into_iter().zip(streams) {
+        let want = normalize(&String::from_utf8_lossy(want), want_root);
+        let got = normalize(&String::from_utf8_lossy(got), &root);
+        same_text(&format!("its {stream}"), &want, &got)?;
+    }
+    let got_tree = tree(&root)?;
+    let paths: std::collections::BTreeSet<&PathBuf> =
+        want_tree.keys().chain(got_tree.keys()).collect();
+    let differing: Vec<&PathBuf> = paths
+        .into_iter()
+        .filter(|p| want_tree.get(*p) != got_tree.get(*p))
+        .collect();
+    ensure!(
+        differing.is_empty(),
+        "it left files that differ from the case's run, or that one run left alone: {differing:?}"
+    );
+    Ok(())
 }
 
 /// `$DIR` is the case's directory, `$REPO` the repository.

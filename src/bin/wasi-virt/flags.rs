@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use wasi_virt::{
     check_name, Args as ArgsPolicy, ClocksPolicy, Cwd, HostFilter, Inbound, NameKind,
     NetworkPolicy, Outbound, Policy, RandomPolicy, Resolve, StdinPolicy, StdioMode, StdioPolicy,
@@ -269,7 +269,8 @@ impl AccessFlags {
     }
 }
 
-/// Network grants, each checked by the adapter (see the README's grammar).
+/// Network grants, each checked by the adapter; each flag's value is a list
+/// of rules as `wasi_virt::Outbound`, `Inbound` and `Resolve` parse them.
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Network")]
 pub struct NetworkFlags {
@@ -495,8 +496,12 @@ impl ConfigFlags {
 #[command(next_help_heading = "Output")]
 pub struct OutputFlags {
     /// Where to write the output. Written only on success.
-    #[arg(short, long, value_name = "OUT")]
-    pub out: PathBuf,
+    //
+    // Required; an `Option` only because these flags are the top level's
+    // too, where a named subcommand leaves them out
+    // (src/bin/wasi-virt/main.rs).
+    #[arg(short, long, value_name = "OUT", required = true)]
+    out: Option<PathBuf>,
 
     /// Trace every virtualized call, and the reason for every trap, to the
     /// host's stderr (the output then imports `wasi:cli/stderr`).
@@ -517,6 +522,11 @@ pub struct OutputFlags {
 }
 
 impl OutputFlags {
+    /// `-o`, which clap requires wherever these flags are parsed.
+    pub fn out(&self) -> &Path {
+        self.out.as_deref().expect("clap requires --out")
+    }
+
     pub fn apply(&self, policy: &mut Policy) -> Result<()> {
         policy.debug |= self.debug;
         Ok(())

@@ -3,7 +3,7 @@
 //! reach.
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::Args;
 use std::path::PathBuf;
 
 /// List what a component (or a `wasm32-wasip1` core module) asks its host
@@ -20,11 +20,10 @@ use std::path::PathBuf;
 ///   wasi-virt inspect app.wasm
 ///
 ///   wasi-virt inspect app.wasm --json | jq '.permissions[].permission'
-#[derive(Parser, Debug)]
+#[derive(Args, Debug)]
 #[command(
-    name = "wasi-virt inspect",
-    bin_name = "wasi-virt inspect",
-    version,
+    // The short about, for the list of subcommands and `-h`.
+    about = "List what a component asks its host for, by permission",
     verbatim_doc_comment
 )]
 pub struct Inspect {
@@ -32,8 +31,7 @@ pub struct Inspect {
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// Print JSON (the `wasi-virt-inspect/1` schema in the README) instead
-    /// of a table.
+    /// Print JSON (the `wasi-virt-inspect/1` schema) instead of a table.
     #[arg(long)]
     json: bool,
 }

@@ -1,50 +1,82 @@
-//! The `wasi-virt` command line: `wasi-virt [COMPONENT] -o OUT [OPTIONS]`
-//! virtualizes (`virtualize.rs`); subcommands get a file of their own.
+//! The `wasi-virt` command line: one subcommand per file, and virtualizing
+//! (`virtualize.rs`) when none is named, so that `wasi-virt app.wasm -o
+//! out.wasm` is `wasi-virt virtualize app.wasm -o out.wasm`.
+//!
+//! A new subcommand is a file here (its `#[derive(Args)]` struct and its
+//! `run`), its `mod` line, and a variant of [`Command`] with its arm in
+//! [`Command::run`].
 //!
 //! Every failure prints `error: ...` and its `Caused by:` chain, exits
 //! non-zero, and leaves no output behind. A panic is a bug: it prints an
 //! internal-error line that asks for a report, and exits non-zero too.
 
+mod atomic_write;
 mod flags;
 mod inspect;
 mod virtualize;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Mutex;
+
+// The command line. Its help text is the `virtualize` subcommand's,
+// flattened in with its flags: with no subcommand named, `wasi-virt`
+// virtualizes. (Plain comments here: a doc comment would replace that text.)
+//
+// A subcommand's name counts only as the first argument: after an argument
+// of the top level (`args_conflicts_with_subcommands`), a word is the
+// component file. So a component file named `inspect` is `./inspect`,
+// `wasi-virt virtualize inspect`, or `inspect` after a flag. `help` is no
+// subcommand (`disable_help_subcommand`): the subcommands' names are the
+// only words a component file cannot be called as the first argument.
+#[derive(Parser, Debug)]
+#[command(
+    name = "wasi-virt",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    disable_help_subcommand = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    // The flags of `virtualize`, given with no subcommand.
+    #[command(flatten)]
+    virtualize: virtualize::Virtualize,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    // The short about, for the list of subcommands; the long one is the
+    // struct's.
+    #[command(about = "Virtualize WASI for a WebAssembly component (the default)")]
+    Virtualize(Box<virtualize::Virtualize>),
+    Inspect(inspect::Inspect),
+}
+
+impl Command {
+    fn run(&self) -> Result<()> {
+        match self {
+            Command::Virtualize(v) => v.run(),
+            Command::Inspect(i) => i.run(),
+        }
+    }
+}
 
 /// The last panic's message and location, for the internal-error line.
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
-    // `wasi-virt inspect ...` is a subcommand; anything else virtualizes
-    // (a component file named `inspect` is `./inspect`).
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cli = match args.get(1) {
-        Some(sub) if sub == "inspect" => Command::Inspect(inspect::Inspect::parse_from(&args[1..])),
-        _ => Command::Virtualize(Box::new(virtualize::Virtualize::parse_from(&args))),
-    };
-    // The hook records a panic instead of printing it, so that a panic the
-    // library turns into an error is not shown twice; one that reaches here
-    // is printed below.
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("unknown cause");
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        if let Ok(mut last) = PANIC.lock() {
-            *last = Some(format!("{message}{at}"));
-        }
-    }));
-    match std::panic::catch_unwind(|| cli.run()) {
+    let cli = Cli::try_parse().unwrap_or_else(|e| stray_word(e).exit());
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Virtualize(Box::new(cli.virtualize)));
+    record_panics();
+    match std::panic::catch_unwind(|| command.run()) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
             eprint!("{}", error_report(&e));
@@ -62,18 +94,47 @@ fn main() -> ExitCode {
     }
 }
 
-enum Command {
-    Virtualize(Box<virtualize::Virtualize>),
-    Inspect(inspect::Inspect),
+/// With `args_conflicts_with_subcommands`, clap reports a word left over
+/// after the top level's arguments (`wasi-virt app.wasm out.wasm`, `-o`
+/// forgotten) as a subcommand that cannot be used with them. Unless the
+/// word names a subcommand, it is an unexpected argument, in clap's words
+/// for one.
+fn stray_word(e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let mut cli = Cli::command();
+    let word = match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(word)) if cli.find_subcommand(word).is_none() => word.clone(),
+        _ => return e,
+    };
+    if e.kind() != ErrorKind::ArgumentConflict {
+        return e;
+    }
+    let usage = cli.render_usage();
+    let mut unexpected = clap::Error::new(ErrorKind::UnknownArgument).with_cmd(&cli);
+    unexpected.insert(ContextKind::InvalidArg, ContextValue::String(word));
+    unexpected.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+    unexpected
 }
 
-impl Command {
-    fn run(&self) -> Result<()> {
-        match self {
-            Command::Virtualize(v) => v.run(),
-            Command::Inspect(i) => i.run(),
+/// Has a panic recorded in [`PANIC`] instead of printed, so that a panic
+/// the library turns into an error is not shown twice; one that reaches
+/// `main` is printed there.
+fn record_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown cause");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = PANIC.lock() {
+            *last = Some(format!("{message}{at}"));
         }
-    }
+    }));
 }
 
 /// Prints `text` to stdout; a reader that has gone away (`| head`) is no
