@@ -343,70 +343,77 @@ fn from_descriptor(r: &mut Rng) -> String {
     }
 }
 
+/// The paths generated scripts name: a small namespace, so that
+/// operations meet.
+const PATHS: &[&str] = &[
+    "a",
+    "b",
+    "c",
+    "d",
+    "d/x",
+    "d/y",
+    "d/e",
+    "d/e/f",
+    "b/z",
+    "a/",
+    "d/",
+    ".",
+    "..",
+    "d/..",
+    "a/..",
+    "d//x",
+    "d/./y",
+    "nope/x",
+    "big",
+    "d/e/",
+    "a/.",
+    "",
+    "/a",
+    "d/%00/x",
+    "a%00b",
+    "a/",
+    "x",
+    "e",
+    "e/f",
+    "../a",
+    "../d/x",
+    "e/..",
+    "e/../..",
+    "x/../../b",
+    "./..",
+    // The overlay's embedded links.
+    "lx",
+    "ld",
+    "ld/x",
+    "ld/",
+    "d/e/up",
+];
+
+/// The texts generated scripts write.
+const WORDS: &[&str] = &["hello", "x", "data123", "", "long-long-long-text"];
+
+/// The flags generated scripts open with.
+const FLAGS: &[&str] = &[
+    "r", "rw", "crw", "cxrw", "ctrw", "trw", "d", "dr", "cd", "w", "cr", "r", "d", "dr", "tw",
+];
+
 /// A random script over a small namespace, so that operations meet, its
 /// paths resolved from the preopen and from descriptors on its
 /// subdirectories.
 fn generate(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let paths = [
-        "a",
-        "b",
-        "c",
-        "d",
-        "d/x",
-        "d/y",
-        "d/e",
-        "d/e/f",
-        "b/z",
-        "a/",
-        "d/",
-        ".",
-        "..",
-        "d/..",
-        "a/..",
-        "d//x",
-        "d/./y",
-        "nope/x",
-        "big",
-        "d/e/",
-        "a/.",
-        "",
-        "/a",
-        "d/%00/x",
-        "a%00b",
-        "a/",
-        "x",
-        "e",
-        "e/f",
-        "../a",
-        "../d/x",
-        "e/..",
-        "e/../..",
-        "x/../../b",
-        "./..",
-        // The overlay's embedded links.
-        "lx",
-        "ld",
-        "ld/x",
-        "ld/",
-        "d/e/up",
-    ];
-    let words = ["hello", "x", "data123", "", "long-long-long-text"];
-    let flags = [
-        "r", "rw", "crw", "cxrw", "ctrw", "trw", "d", "dr", "cd", "w", "cr", "r", "d", "dr", "tw",
-    ];
     let mut script = Vec::new();
     for _ in 0..10 + r.below(30) {
         let fd = 1 + r.below(4);
-        let p = r.pick(&paths);
+        let p = r.pick(PATHS);
         let at = from_descriptor(&mut r);
         let line = match r.below(23) {
-            0 | 1 => format!("open{at} {p} {}", r.pick(&flags)),
-            2 => format!("write {fd} {} {}", r.below(12), r.pick(&words)),
+            0 | 1 => format!("open{at} {p} {}", r.pick(FLAGS)),
+            2 => format!("write {fd} {} {}", r.below(12), r.pick(WORDS)),
             3 => format!("read {fd} {} {}", r.below(12), r.below(20)),
             4 => format!("setsize {fd} {}", r.below(30)),
-            5 => format!("wstream {fd} {} {}", r.below(8), r.pick(&words)),
-            6 => format!("append {fd} {}", r.pick(&words)),
+            5 => format!("wstream {fd} {} {}", r.below(8), r.pick(WORDS)),
+            6 => format!("append {fd} {}", r.pick(WORDS)),
             7 => format!("rstream {fd} {}", r.below(8)),
             8 => format!("fstat {fd}"),
             9 => format!("close {fd}"),
@@ -414,16 +421,16 @@ fn generate(seed: u64) -> String {
             11 => format!("mkdir{at} {p}"),
             12 => format!("rmdir{at} {p}"),
             13 => format!("unlink{at} {p}"),
-            14 => format!("rename{at} {p} {}", r.pick(&paths)),
+            14 => format!("rename{at} {p} {}", r.pick(PATHS)),
             15 => format!("ls{at} {p}"),
             16 => format!("flags {fd}"),
             17 => format!("cat{at} {p}"),
             // Links, their targets drawn from the same paths.
-            18 => format!("symlink{at} {} {p}", r.pick(&paths)),
-            19 => format!("link{at} {p} {}", r.pick(&paths)),
+            18 => format!("symlink{at} {} {p}", r.pick(PATHS)),
+            19 => format!("link{at} {p} {}", r.pick(PATHS)),
             20 => format!("readlink{at} {p}"),
             21 => format!("statf{at} {p}"),
-            _ => format!("openf{at} {p} {}", r.pick(&flags)),
+            _ => format!("openf{at} {p} {}", r.pick(FLAGS)),
         };
         script.push(line);
     }

@@ -1,6 +1,12 @@
 //! Served outputs, driven over loopback with real HTTP requests by the
 //! harness's `wasmtime serve` stand-in (wasmtime-wasi-http's host, a fresh
-//! instance per request; `tests/harness/mod.rs`, `HttpServer`):
+//! instance per request; `tests/harness/mod.rs`, `HttpServer`).
+//!
+//! Each case is a file in `tests/serve/*.toml` (the format is `Case`
+//! below), run as one trial per file and WASI version (`cargo test --test
+//! serve cgi-` filters by name): a guest virtualized with the case's
+//! policy, served, sent the case's requests in order, each answer checked;
+//! then the served instances' log. The cases cover
 //!
 //! - a component that serves HTTP (`http-server`), virtualized: status,
 //!   headers and bodies (several MB streamed both ways), its log, a mounted
@@ -11,399 +17,348 @@
 //!   arguments from the query, the body as stdin, CGI variables and
 //!   headers, a failed run and a trap answered 500, stderr into the
 //!   response.
+//!
+//! Where a case's text says `$UPSTREAM`, an HTTP echo server
+//! (`harness::http_echo_server`) is started for the trial, and
+//! `$UPSTREAM` becomes its address, `$UPSTREAM_PORT` its port.
 
 #[path = "harness/mod.rs"]
 mod harness;
 
+use anyhow::{ensure, Context, Result};
 use harness::{http_request, Host, HttpResponse, HttpServer};
-use std::net::SocketAddr;
+use indexmap::IndexMap;
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use wasi_virt::{Policy, WasiVirt};
 
-/// `component` from `tests/components`, at WASI `version` if given,
-/// virtualized with the TOML `policy`.
-fn virtualize(component: &str, version: Option<&str>, policy: &str) -> (Vec<u8>, Vec<u8>) {
-    let mut guest = harness::guest(component);
+/// One case file.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Case {
+    /// What the case shows, for the reader.
+    #[allow(dead_code)]
+    description: String,
+    /// The guest in `tests/components` (`http-server`, `cgi-app`).
+    component: String,
+    /// The WASI versions the guest is renamed to, one trial each. Default:
+    /// the version it was built with.
+    #[serde(default)]
+    wasi_versions: Vec<String>,
+    /// The virtualization policy.
+    policy: Policy,
+    /// What the host serving the output grants (default: nothing).
+    #[serde(default)]
+    host: Host,
+    /// The exact set of the output's exports, without versions (each at a
+    /// WASI 0.2.x).
+    exports: Option<Vec<String>>,
+    /// The exact set of the output's imports, without versions.
+    imports: Option<Vec<String>>,
+    /// Imports that must not appear, without versions; `PREFIX*` for every
+    /// import that starts with PREFIX.
+    #[serde(default)]
+    absent: Vec<String>,
+    /// A differential check: the guest unvirtualized, served by a host
+    /// that grants it this, must answer each request as the output does
+    /// (status, headers, body).
+    same_as_host: Option<Host>,
+    /// The requests, sent in order, each to a fresh instance.
+    #[serde(default, rename = "request")]
+    requests: Vec<Request>,
+    /// Lines the instances' log (stdout, then stderr, request by request)
+    /// must hold.
+    #[serde(default)]
+    log_lines: Vec<String>,
+    /// Texts the log must contain.
+    #[serde(default)]
+    log_contains: Vec<String>,
+    /// Texts the log must not contain.
+    #[serde(default)]
+    log_lacks: Vec<String>,
+}
+
+/// One request and what its answer must be.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Request {
+    #[serde(default = "get")]
+    method: String,
+    target: String,
+    /// Header names and values, in order.
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    /// The body (default: none).
+    #[serde(default)]
+    body: String,
+    /// A generated body of this many bytes that is not all one byte,
+    /// instead of `body`.
+    body_pattern: Option<usize>,
+    /// The status of the answer.
+    status: Option<u16>,
+    /// Headers the answer must have, with these values (the first of each
+    /// name).
+    #[serde(default)]
+    headers_are: IndexMap<String, String>,
+    /// Headers the answer must not have.
+    #[serde(default)]
+    headers_absent: Vec<String>,
+    /// The exact body of the answer.
+    answer: Option<String>,
+    /// The answer is the file of that name in `tests/fixtures/data`.
+    answer_fixture: Option<String>,
+    /// The answer's body is the request's body.
+    #[serde(default)]
+    answer_echoes: bool,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+impl Request {
+    fn body(&self) -> Vec<u8> {
+        match self.body_pattern {
+            Some(len) => (0..len).map(|i| (i * 7 + i / 251) as u8).collect(),
+            None => self.body.as_bytes().to_vec(),
+        }
+    }
+
+    fn send(&self, addr: std::net::SocketAddr, body: &[u8]) -> Result<HttpResponse> {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        http_request(addr, &self.method, &self.target, &headers, body)
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = harness::repo().join("tests/serve");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/serve exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    let trials = paths.iter().flat_map(|p| case_trials(p)).collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The trials of one case file: one per WASI version, or one that fails
+/// with why the case does not load.
+fn case_trials(path: &Path) -> Vec<Trial> {
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    let versions = match load(path, None) {
+        Ok(case) if case.wasi_versions.is_empty() => vec![None],
+        Ok(case) => case.wasi_versions.into_iter().map(Some).collect(),
+        Err(e) => {
+            let msg = format!("{e:#}");
+            return vec![Trial::test(stem, move || Err(msg.into()))];
+        }
+    };
+    let path = Arc::new(path.to_path_buf());
+    versions
+        .into_iter()
+        .map(|version| {
+            let name = match &version {
+                Some(v) => format!("{stem}@{v}"),
+                None => stem.clone(),
+            };
+            let path = path.clone();
+            Trial::test(name, move || {
+                run(&path, version.as_deref()).map_err(|e| Failed::from(format!("{e:#}")))
+            })
+        })
+        .collect()
+}
+
+/// Reads a case with `$UPSTREAM` filled in (`127.0.0.1:9` before the
+/// trial starts its server).
+fn load(path: &Path, upstream: Option<std::net::SocketAddr>) -> Result<Case> {
+    let upstream = upstream.unwrap_or_else(|| "127.0.0.1:9".parse().unwrap());
+    let text = std::fs::read_to_string(path)?
+        .replace("$UPSTREAM_PORT", &upstream.port().to_string())
+        .replace("$UPSTREAM", &upstream.to_string());
+    toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))
+}
+
+/// One trial: the case's guest at `version`, virtualized, its exports and
+/// imports checked, served, and every request answered as the case says.
+fn run(path: &Path, version: Option<&str>) -> Result<()> {
+    let upstream = if std::fs::read_to_string(path)?.contains("$UPSTREAM") {
+        Some(harness::http_echo_server()?)
+    } else {
+        None
+    };
+    let case = load(path, upstream)?;
+    let mut guest = harness::guest(&case.component);
     if let Some(v) = version {
-        guest = harness::with_wasi_version(&guest, v).unwrap();
+        guest = harness::with_wasi_version(&guest, v)?;
     }
-    let policy = Policy::from_toml(policy).unwrap();
-    let mut virt = WasiVirt::from_policy(policy);
+    let mut virt = WasiVirt::from_policy(case.policy.clone());
     virt.compose(guest.clone());
-    let out = virt.finish().unwrap_or_else(|e| panic!("{e:#}"));
-    (guest, out.bytes)
+    let bytes = virt.finish().context("virtualization failed")?.bytes;
+    check_exports(&case, &bytes)?;
+    check_imports(&case, &bytes)?;
+    let server = HttpServer::start(&bytes, &case.host)?;
+    match &case.same_as_host {
+        Some(host) => answers_as_host(&case, &server, &HttpServer::start(&guest, host)?)?,
+        None => {
+            for request in &case.requests {
+                check_answer(request, &server)?;
+            }
+        }
+    }
+    check_log(&case, &server.logs())
 }
 
-fn get(addr: SocketAddr, target: &str) -> HttpResponse {
-    http_request(addr, "GET", target, &[], b"").unwrap()
-}
-
-/// A body of `len` bytes that is not all one byte.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(harness::repo().join("tests/fixtures/data").join(name)).unwrap()
-}
-
-/// Checks that a served output exports `wasi:http/incoming-handler` and
-/// nothing else, and serves it in a host that grants nothing.
-fn serve_only_http(bytes: &[u8]) -> HttpServer {
-    let exported = wasi_virt::component_exports(bytes).unwrap();
-    assert_eq!(exported.len(), 1, "{exported:?}");
-    assert!(
-        exported[0].starts_with("wasi:http/incoming-handler@0.2."),
-        "{exported:?}"
-    );
-    HttpServer::start(bytes, &Host::default()).unwrap()
-}
-
-fn assert_imports(bytes: &[u8], want: &[&str]) {
-    let got = harness::unversioned_imports(bytes).unwrap();
-    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+fn check_exports(case: &Case, bytes: &[u8]) -> Result<()> {
+    let Some(want) = &case.exports else {
+        return Ok(());
+    };
+    let exported = wasi_virt::component_exports(bytes)?;
+    let mut got: Vec<String> = Vec::new();
+    for export in &exported {
+        let (name, version) = export.split_once('@').unwrap_or((export, ""));
+        ensure!(version.starts_with("0.2."), "exports {exported:?}");
+        got.push(name.to_string());
+    }
+    let mut want = want.clone();
     want.sort();
-    assert_eq!(got, want, "imports");
+    got.sort();
+    ensure!(
+        got == want,
+        "exports differ:\n  got  {got:?}\n  want {want:?}"
+    );
+    Ok(())
 }
 
-/// The policy of the served component: everything denied but its stdout
-/// (its log), `/data` embedded, `UPSTREAM` set, and HTTP to `upstream` only.
-fn server_policy(upstream: SocketAddr) -> String {
+fn check_imports(case: &Case, bytes: &[u8]) -> Result<()> {
+    let imports = harness::unversioned_imports(bytes)?;
+    if let Some(want) = &case.imports {
+        let mut want = want.clone();
+        want.sort();
+        ensure!(
+            imports == want,
+            "imports differ:\n  got  {imports:?}\n  want {want:?}"
+        );
+    }
+    for name in &case.absent {
+        let found = match name.strip_suffix('*') {
+            Some(prefix) => imports.iter().any(|i| i.starts_with(prefix)),
+            None => imports.contains(name),
+        };
+        ensure!(
+            !found,
+            "`{name}` must be absent, but is imported: {imports:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Sends `request` to `server` and checks its answer.
+fn check_answer(request: &Request, server: &HttpServer) -> Result<()> {
+    let body = request.body();
+    let got = request.send(server.addr, &body)?;
+    let what = format!("{} {}", request.method, request.target);
+    if let Some(status) = request.status {
+        ensure!(
+            got.status == status,
+            "{what}: status {}, want {status}; body {:?}\n--- log\n{}",
+            got.status,
+            got.text(),
+            server.logs()
+        );
+    }
+    for (name, value) in &request.headers_are {
+        let have = got.header(name);
+        ensure!(
+            have == Some(value),
+            "{what}: header `{name}` is {have:?}, want `{value}`"
+        );
+    }
+    for name in &request.headers_absent {
+        let have = got.header(name);
+        ensure!(
+            have.is_none(),
+            "{what}: header `{name}` is {have:?}, want none"
+        );
+    }
+    let fixture = match &request.answer_fixture {
+        Some(name) => Some(std::fs::read_to_string(
+            harness::repo().join("tests/fixtures/data").join(name),
+        )?),
+        None => None,
+    };
+    if let Some(want) = request.answer.as_ref().or(fixture.as_ref()) {
+        ensure!(
+            got.text() == *want,
+            "{what}: the answer differs:\n--- got\n{}\n--- want\n{want}",
+            got.text()
+        );
+    }
+    ensure!(
+        !request.answer_echoes || got.body == body,
+        "{what}: the echoed body differs ({} bytes sent, {} back)",
+        body.len(),
+        got.body.len()
+    );
+    Ok(())
+}
+
+/// The differential check: each request answered alike by the output and
+/// by the guest as it was.
+fn answers_as_host(case: &Case, virtualized: &HttpServer, direct: &HttpServer) -> Result<()> {
+    for request in &case.requests {
+        let body = request.body();
+        let a = request.send(virtualized.addr, &body)?;
+        let b = request.send(direct.addr, &body)?;
+        let what = format!("{} {}", request.method, request.target);
+        ensure!(
+            (a.status, &a.headers, a.text()) == (b.status, &b.headers, b.text()),
+            "{what}: the host answers otherwise:\n--- virtualized\n{}\n--- the host's own\n{}",
+            summary(&a),
+            summary(&b)
+        );
+    }
+    Ok(())
+}
+
+/// An answer in words: its status, headers and (the start of) its body.
+fn summary(answer: &HttpResponse) -> String {
+    let text = answer.text();
+    let shown: String = text.chars().take(400).collect();
     format!(
-        r#"
-clocks = "deny"
-random = "deny"
-exit = "deny"
-sockets = "deny"
-http = "deny"
-
-[network]
-outbound = ["http://127.0.0.1:{port}"]
-
-[env]
-host = "none"
-overrides = {{ UPSTREAM = "{upstream}" }}
-
-[stdio]
-stdin = "deny"
-stdout = "allow"
-stderr = "deny"
-
-[fs]
-host-preopens = false
-preopens."/data" = {{ virtualize = "tests/fixtures/data" }}
-"#,
-        port = upstream.port()
+        "{} {:?}\n{shown}{}",
+        answer.status,
+        answer.headers,
+        if shown.len() < text.len() { "..." } else { "" }
     )
 }
 
-#[test]
-fn a_served_component_is_virtualized() {
-    for version in [None, Some("0.2.0"), Some("0.2.12")] {
-        let upstream = harness::http_echo_server().unwrap();
-        let (_, bytes) = virtualize("http-server", version, &server_policy(upstream));
-        // No monotonic clock: the host's request options name its
-        // `duration`, a `u64`, which `wasi:http/types` carries as its own
-        // (`wit::own_plain_types`).
-        assert_imports(
-            &bytes,
-            &[
-                "wasi:cli/stdout",
-                "wasi:cli/terminal-output",
-                "wasi:cli/terminal-stdout",
-                "wasi:http/outgoing-handler",
-                "wasi:http/types",
-                "wasi:io/error",
-                "wasi:io/poll",
-                "wasi:io/streams",
-            ],
-        );
-        let server = serve_only_http(&bytes);
-        let addr = server.addr;
-
-        let file = get(addr, "/file?/data/greeting.txt");
-        assert_eq!(file.status, 200, "{}", server.logs());
-        assert_eq!(file.text(), fixture("greeting.txt"));
-        assert_eq!(file.header("content-type"), Some("text/plain"));
-        assert_eq!(file.header("x-served-by"), Some("http-server"));
-
-        // Only what was embedded exists.
-        let missing = get(addr, "/file?/etc/hostname");
-        assert_eq!(missing.status, 404);
-
-        let body = pattern(3 << 20);
-        let echo = http_request(addr, "POST", "/echo", &[("x-test", "forty two")], &body).unwrap();
-        assert_eq!(echo.status, 200);
-        assert_eq!(echo.header("x-method"), Some("POST"));
-        assert_eq!(echo.header("x-path"), Some("/echo"));
-        assert_eq!(echo.header("x-test"), Some("forty two"));
-        assert!(
-            echo.body == body,
-            "the echoed body differs ({} bytes back)",
-            echo.body.len()
-        );
-
-        let fetched = get(addr, "/fetch");
-        assert_eq!(fetched.status, 200, "{}", server.logs());
-        assert_eq!(fetched.text(), "upstream 200\nGET /upstream  (x-client: )");
-
-        assert_eq!(get(addr, "/env?UPSTREAM").text(), format!("{upstream}\n"));
-        assert_eq!(get(addr, "/env?HOME").text(), "(unset)\n");
-        assert_eq!(get(addr, "/nowhere").status, 404);
-
-        let logs = server.logs();
-        for line in [
-            "served GET /file?/data/greeting.txt",
-            "served POST /echo",
-            "served GET /fetch",
-        ] {
-            assert!(
-                logs.lines().any(|l| l == line),
-                "no `{line}` in the log:\n{logs}"
-            );
-        }
-        assert!(!logs.contains("trapped"), "{logs}");
-    }
-}
-
-/// A request: method, target, headers, body.
-type Request<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
-
-#[test]
-fn a_served_component_answers_as_the_host_answers_it_unvirtualized() {
-    // The same requests to the component as it was, given by the host what
-    // the policy gives it; both must answer alike.
-    let upstream = harness::http_echo_server().unwrap();
-    let (guest, bytes) = virtualize("http-server", None, &server_policy(upstream));
-    let virtualized = HttpServer::start(&bytes, &Host::default()).unwrap();
-    let mut host = Host::default();
-    host.preopens
-        .insert("/data".into(), "tests/fixtures/data".into());
-    host.env.insert("UPSTREAM".into(), upstream.to_string());
-    let direct = HttpServer::start(&guest, &host).unwrap();
-    let body = pattern(1 << 20);
-    let requests: [Request<'_>; 6] = [
-        ("GET", "/file?/data/greeting.txt", &[], b""),
-        ("GET", "/file?/data/sub", &[], b""),
-        ("GET", "/file?/data/absent.txt", &[], b""),
-        ("PUT", "/echo", &[("x-test", "1")], &body),
-        ("GET", "/env?UPSTREAM", &[], b""),
-        ("DELETE", "/nowhere", &[], b""),
-    ];
-    for (method, target, headers, body) in requests {
-        let a = http_request(virtualized.addr, method, target, headers, body).unwrap();
-        let b = http_request(direct.addr, method, target, headers, body).unwrap();
-        assert_eq!(a.status, b.status, "{method} {target}");
-        assert_eq!(a.headers, b.headers, "{method} {target}");
-        assert_eq!(a.text(), b.text(), "{method} {target}");
-    }
-}
-
-#[test]
-fn denied_outgoing_http_is_the_components_error_to_answer() {
-    let upstream = harness::http_echo_server().unwrap();
-    let policy = server_policy(upstream).replace("outbound = [", "outbound = [] # ");
-    let (_, bytes) = virtualize("http-server", None, &policy);
-    let imports = harness::unversioned_imports(&bytes).unwrap();
-    assert!(
-        !imports.contains(&"wasi:http/outgoing-handler".to_string()),
-        "{imports:?}"
-    );
-    let server = HttpServer::start(&bytes, &Host::default()).unwrap();
-    let fetched = get(server.addr, "/fetch");
-    assert_eq!(fetched.status, 502);
-    assert_eq!(fetched.text(), "ErrorCode::HttpRequestDenied\n");
-}
-
-/// A served component's outgoing requests meet HTTP rules' paths and
-/// methods as a command's do (the same `handle` in the adapter): its GET
-/// of `/upstream` passes a rule for that path and GET, and is denied by a
-/// rule for another path or another method.
-#[test]
-fn served_outgoing_http_meets_rule_paths_and_methods() {
-    for (rule, status) in [
-        ("/upstream#GET", 200),
-        ("/other/", 502),
-        ("/upstream#POST", 502),
-    ] {
-        let upstream = harness::http_echo_server().unwrap();
-        let port = upstream.port();
-        let policy = server_policy(upstream).replace(
-            &format!("\"http://127.0.0.1:{port}\""),
-            &format!("\"http://127.0.0.1:{port}{rule}\""),
-        );
-        assert!(policy.contains(rule), "{policy}");
-        let (_, bytes) = virtualize("http-server", None, &policy);
-        let server = HttpServer::start(&bytes, &Host::default()).unwrap();
-        let fetched = get(server.addr, "/fetch");
-        assert_eq!(fetched.status, status, "{rule}: {}", server.logs());
-        if status == 502 {
-            assert_eq!(fetched.text(), "ErrorCode::HttpRequestDenied\n", "{rule}");
-        }
-    }
-}
-
-/// The policy of the command served per request: deny-all, `/data`
-/// embedded, `GREETING` set.
-const COMMAND_POLICY: &str = r#"
-clocks = "deny"
-random = "deny"
-exit = "deny"
-sockets = "deny"
-http = "deny"
-
-[serve-http]
-
-[env]
-host = "none"
-overrides = { GREETING = "hello" }
-
-[stdio]
-stdin = "deny"
-stdout = "deny"
-stderr = "deny"
-
-[fs]
-host-preopens = false
-preopens."/data" = { virtualize = "tests/fixtures/data" }
-"#;
-
-/// The checksum `cgi-app sum` prints.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0u64, |s, &b| s.wrapping_mul(31).wrapping_add(b as u64))
-}
-
-#[test]
-fn serve_http_runs_the_command_once_per_request() {
-    let (_, bytes) = virtualize("cgi-app", None, COMMAND_POLICY);
-    // Deny-all: what is left is the host's request and response.
-    assert_imports(
-        &bytes,
-        &[
-            "wasi:http/types",
-            "wasi:io/error",
-            "wasi:io/poll",
-            "wasi:io/streams",
-        ],
-    );
-    let server = serve_only_http(&bytes);
-    let addr = server.addr;
-
-    let cat = get(addr, "/probe?cat+/data/greeting.txt");
-    assert_eq!(cat.status, 200, "{}", server.logs());
-    assert_eq!(cat.header("content-type"), Some("text/plain"));
-    assert_eq!(cat.text(), fixture("greeting.txt"));
-
-    // RFC 3875: a query without `=` is a search string, its `+`-separated
-    // words, decoded, the arguments.
-    let args = get(addr, "/bin/app?args+hello%20world+a%2Bb+x&y+a%3Db");
-    assert_eq!(args.text(), "/bin/app\nargs\nhello world\na+b\nx&y\na=b\n");
-
-    // A header named with `_` has no variable: it would pass for the one
-    // named with `-`.
-    let env = http_request(
-        addr,
-        "POST",
-        "/cgi?env",
-        &[
-            ("x-test", "seven"),
-            ("content-type", "text/csv"),
-            ("proxy", "http://evil.example"),
-            ("X_Remote_User", "admin"),
-            ("X-Remote-User", "alice"),
-        ],
-        b"a,b",
-    )
-    .unwrap();
-    assert_eq!(
-        env.text(),
-        "REQUEST_METHOD=POST\nPATH_INFO=/cgi\nQUERY_STRING=env\nCONTENT_TYPE=text/csv\n\
-         CONTENT_LENGTH=3\nSERVER_PROTOCOL=HTTP/1.1\nHTTP_X_TEST=seven\n\
-         HTTP_X_REMOTE_USER=alice\nHTTP_PROXY=\nGREETING=hello\n"
-    );
-
-    // The body streams through as stdin.
-    let body = pattern(4 << 20);
-    let sum = http_request(addr, "POST", "/?sum", &[], &body).unwrap();
-    assert_eq!(
-        sum.text(),
-        format!("{} bytes, sum {}\n", body.len(), checksum(&body))
-    );
-
-    let made = get(addr, "/?headers");
-    assert_eq!(made.status, 201);
-    assert_eq!(made.header("content-type"), Some("application/json"));
-    assert_eq!(made.header("x-cgi"), Some("yes"));
-    assert_eq!(made.text(), "{\"made\": true}\n");
-
-    // An interim status is no answer: a failed run.
-    let interim = get(addr, "/?interim");
-    assert_eq!(interim.status, 500);
-    assert_eq!(interim.header("x-harness"), None, "the host answered");
-    assert!(interim.body.is_empty(), "{:?}", interim.text());
-
-    // A run that fails after half a header block: the adapter answers
-    // 500, with nothing of what was written.
-    let failed = get(addr, "/?fail");
-    assert_eq!(failed.status, 500);
-    assert_eq!(
-        failed.header("x-harness"),
-        None,
-        "the host answered, not the adapter"
-    );
-    assert_eq!(failed.header("content-type"), Some("text/plain"));
-    assert!(failed.body.is_empty(), "{:?}", failed.text());
-    // A trap: nothing runs after it, so the host answers 500, as
-    // `wasmtime serve` does.
-    let trapped = get(addr, "/?trap");
-    assert_eq!(trapped.status, 500);
-    assert_eq!(trapped.header("x-harness"), Some("no-response"));
-    assert!(trapped.body.is_empty(), "{:?}", trapped.text());
-
-    // Each request is a fresh run: the same request, the same answer.
-    for _ in 0..2 {
-        let again = get(addr, "/probe?cat+/data/greeting.txt");
-        assert_eq!((again.status, again.text()), (200, fixture("greeting.txt")));
-    }
-}
-
-/// Any query but a search string, and a search string with a word that
-/// would be a flag, give the command no argument but its path; the query
-/// stays in `QUERY_STRING`.
-#[test]
-fn serve_http_gives_arguments_only_for_a_search_string() {
-    let (_, bytes) = virtualize("cgi-app", None, COMMAND_POLICY);
-    let server = serve_only_http(&bytes);
-    for query in ["args&x=1", "x=1", "args+-c+code", "args+%2Dc", "args++x"] {
-        let answer = get(server.addr, &format!("/bin/app?{query}"));
-        assert_eq!(
-            (answer.status, answer.text()),
-            (200, format!("no arguments; QUERY_STRING={query}\n")),
-            "{query}"
+fn check_log(case: &Case, logs: &str) -> Result<()> {
+    for line in &case.log_lines {
+        ensure!(
+            logs.lines().any(|l| l == line),
+            "no `{line}` in the log:\n{logs}"
         );
     }
-    assert_eq!(
-        get(server.addr, "/bin/app?args+a-b").text(),
-        "/bin/app\nargs\na-b\n"
-    );
-}
-
-#[test]
-fn serve_http_stderr_goes_where_it_is_told() {
-    let into_response = COMMAND_POLICY.replace("[serve-http]", "[serve-http]\nstderr = \"stdout\"");
-    let (_, bytes) = virtualize("cgi-app", None, &into_response);
-    let imports = harness::unversioned_imports(&bytes).unwrap();
-    assert!(
-        !imports.iter().any(|i| i.starts_with("wasi:cli/")),
-        "{imports:?}"
-    );
-    let server = HttpServer::start(&bytes, &Host::default()).unwrap();
-    assert_eq!(get(server.addr, "/?mixed").text(), "out 1\nerr 2\nout 3\n");
-
-    let to_host = COMMAND_POLICY.replace("stderr = \"deny\"", "stderr = \"allow\"");
-    let (_, bytes) = virtualize("cgi-app", None, &to_host);
-    let server = HttpServer::start(&bytes, &Host::default()).unwrap();
-    assert_eq!(get(server.addr, "/?mixed").text(), "out 1\nout 3\n");
-    assert!(server.logs().contains("err 2\n"), "{}", server.logs());
+    for text in &case.log_contains {
+        ensure!(
+            logs.contains(text.as_str()),
+            "no `{text}` in the log:\n{logs}"
+        );
+    }
+    for text in &case.log_lacks {
+        ensure!(
+            !logs.contains(text.as_str()),
+            "`{text}` in the log:\n{logs}"
+        );
+    }
+    Ok(())
 }

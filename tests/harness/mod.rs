@@ -699,6 +699,20 @@ impl HttpServer {
     }
 }
 
+/// The request a served instance receives.
+type IncomingRequest = http::Request<
+    http_body_util::combinators::BoxBody<
+        bytes::Bytes,
+        wasmtime_wasi_http::p2::bindings::http::types::ErrorCode,
+    >,
+>;
+
+/// What a served instance sets as its response: one, or an error code.
+type Answer = Result<
+    http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>,
+    wasmtime_wasi_http::p2::bindings::http::types::ErrorCode,
+>;
+
 /// Reads one HTTP/1.1 request from `stream`, has a fresh instance answer
 /// it, and writes the response back, its body chunked as it comes.
 fn serve_request(
@@ -707,8 +721,35 @@ fn serve_request(
     host: &Host,
     logs: &std::sync::Mutex<String>,
 ) -> Result<()> {
+    let request = read_request(&stream)?;
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let (guest, answer) = start_instance(pre, store(host, &stdout, &stderr), request)?;
+    let mut stream = stream;
+    write_answer(&mut stream, answer)?;
+    let ended = guest
+        .join()
+        .map_err(|_| anyhow::anyhow!("the guest thread panicked"))?;
+    let mut logs = logs.lock().unwrap();
+    logs.push_str(&String::from_utf8_lossy(&stdout.contents()));
+    logs.push_str(&String::from_utf8_lossy(&stderr.contents()));
+    if let Err(e) = ended {
+        let first = e.lines().next().unwrap_or("").to_string();
+        logs.push_str(&format!("trapped: {first}\n"));
+    }
+    // Closing the connection ends the response: the log is complete by
+    // the time the client has read it.
+    drop(stream);
+    Ok(())
+}
+
+/// Reads the request line, the headers (but `connection`) and a body of
+/// `content-length` bytes.
+fn read_request(stream: &std::net::TcpStream) -> Result<IncomingRequest> {
     use http_body_util::BodyExt;
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader, Read};
     let addr = stream.local_addr()?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -735,20 +776,30 @@ fn serve_request(
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let request = request.body(http_body_util::Full::new(bytes::Bytes::from(body)).map_err(
-        |never| -> wasmtime_wasi_http::p2::bindings::http::types::ErrorCode { match never {} },
-    ))?;
+    let body = http_body_util::Full::new(bytes::Bytes::from(body))
+        .map_err(
+            |never| -> wasmtime_wasi_http::p2::bindings::http::types::ErrorCode { match never {} },
+        )
+        .boxed();
+    Ok(request.body(body)?)
+}
 
-    let (stdout, stderr) = (
-        MemoryOutputPipe::new(1 << 20),
-        MemoryOutputPipe::new(1 << 20),
-    );
-    let mut store = store(host, &stdout, &stderr);
+/// Instantiates the served component in `store` and calls its handler
+/// with `request` on a thread of its own; the thread's end (a trap's
+/// message), and where its response arrives.
+fn start_instance(
+    pre: &wasmtime_wasi_http::p2::bindings::sync::ProxyPre<Ctx>,
+    mut store: Store<Ctx>,
+    request: IncomingRequest,
+) -> Result<(
+    std::thread::JoinHandle<Result<(), String>>,
+    tokio::sync::oneshot::Receiver<Answer>,
+)> {
+    use wasmtime_wasi_http::WasiHttpView;
     let proxy = pre
         .instantiate(&mut store)
         .map_err(anyhow::Error::from)
         .context("failed to instantiate the served component")?;
-    use wasmtime_wasi_http::WasiHttpView;
     let request = store
         .data_mut()
         .http()
@@ -769,55 +820,54 @@ fn serve_request(
             .call_handle(&mut store, request, out)
             .map_err(|e| format!("{e:?}"))
     });
-    let mut writer = stream;
-    match receiver.blocking_recv() {
-        Ok(Ok(response)) => {
-            let (parts, mut body) = response.into_parts();
-            let mut head = format!("HTTP/1.1 {}\r\n", parts.status);
-            for (name, value) in &parts.headers {
-                head.push_str(&format!(
-                    "{name}: {}\r\n",
-                    String::from_utf8_lossy(value.as_bytes())
-                ));
-            }
-            head.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
-            writer.write_all(head.as_bytes())?;
-            let streamed = wasmtime_wasi::runtime::in_tokio(async {
-                while let Some(frame) = body.frame().await {
-                    let frame = frame.map_err(|e| anyhow::anyhow!("body error: {e:?}"))?;
-                    if let Ok(data) = frame.into_data() {
-                        if !data.is_empty() {
-                            writer.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
-                            writer.write_all(&data)?;
-                            writer.write_all(b"\r\n")?;
-                        }
-                    }
-                }
-                anyhow::Ok(())
-            });
-            // A body that failed midway ends without its last chunk, as a
-            // connection cut short.
-            if streamed.is_ok() {
-                writer.write_all(b"0\r\n\r\n")?;
-            }
-        }
+    Ok((guest, receiver))
+}
+
+/// Writes the instance's response to `writer` as it comes (an answer
+/// that never came as `500` with `x-harness: no-response`).
+fn write_answer(
+    writer: &mut std::net::TcpStream,
+    answer: tokio::sync::oneshot::Receiver<Answer>,
+) -> Result<()> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
+    let response = match answer.blocking_recv() {
+        Ok(Ok(response)) => response,
         // An error code, a trap, or returning without a response.
         Ok(Err(_)) | Err(_) => {
             writer.write_all(
                 b"HTTP/1.1 500 Internal Server Error\r\nx-harness: no-response\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
             )?;
+            return Ok(());
         }
+    };
+    let (parts, mut body) = response.into_parts();
+    let mut head = format!("HTTP/1.1 {}\r\n", parts.status);
+    for (name, value) in &parts.headers {
+        head.push_str(&format!(
+            "{name}: {}\r\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
-    drop(writer);
-    let ended = guest
-        .join()
-        .map_err(|_| anyhow::anyhow!("the guest thread panicked"))?;
-    let mut logs = logs.lock().unwrap();
-    logs.push_str(&String::from_utf8_lossy(&stdout.contents()));
-    logs.push_str(&String::from_utf8_lossy(&stderr.contents()));
-    if let Err(e) = ended {
-        let first = e.lines().next().unwrap_or("").to_string();
-        logs.push_str(&format!("trapped: {first}\n"));
+    head.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+    writer.write_all(head.as_bytes())?;
+    let streamed = wasmtime_wasi::runtime::in_tokio(async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| anyhow::anyhow!("body error: {e:?}"))?;
+            if let Ok(data) = frame.into_data() {
+                if !data.is_empty() {
+                    writer.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+                    writer.write_all(&data)?;
+                    writer.write_all(b"\r\n")?;
+                }
+            }
+        }
+        anyhow::Ok(())
+    });
+    // A body that failed midway ends without its last chunk, as a
+    // connection cut short.
+    if streamed.is_ok() {
+        writer.write_all(b"0\r\n\r\n")?;
     }
     Ok(())
 }

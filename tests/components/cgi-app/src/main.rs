@@ -1,7 +1,7 @@
-//! A command for `--serve-http` (`tests/serve.rs`, `serve_http_*`): its
-//! first argument (the query's first search word) chooses what it writes
-//! to stdout; with no argument but the path, it says so and prints
-//! `QUERY_STRING`.
+//! A command for `--serve-http` (`tests/serve/cgi-*.toml`, run by
+//! `tests/serve.rs`): its first argument (the query's first search word)
+//! chooses what it writes to stdout; with no argument but the path, it
+//! says so and prints `QUERY_STRING`.
 //!
 //! - `args`: each argument on a line;
 //! - `env`: the CGI variables and `GREETING`, `NAME=value` lines;

@@ -50,135 +50,191 @@ use wasi::filesystem::types::{
 fn main() {
     let root_name = std::env::var("FS_ROOT").unwrap_or_else(|_| "/t".into());
     let script = std::env::var("FS_SCRIPT").unwrap_or_default();
-    let preopen = |wanted: &str| {
-        get_directories()
-            .into_iter()
-            .find(|(_, name)| name == wanted)
-            .map(|(d, _)| d)
+    let mut state = Script {
+        root: preopen(&root_name).expect("the preopen FS_ROOT"),
+        fds: BTreeMap::new(),
+        next: 1,
     };
-    let root = preopen(&root_name).expect("the preopen FS_ROOT");
-    let mut fds: BTreeMap<u32, Descriptor> = BTreeMap::new();
-    let mut next = 1;
-    // What a command opened or closed, applied once it is done with `fds`.
-    let mut opened: Option<Descriptor> = None;
-    let mut closed = false;
     for command in script.split(';').map(str::trim).filter(|c| !c.is_empty()) {
-        let words: Vec<&str> = command.splitn(4, ' ').collect();
-        let raw = |i: usize| words.get(i).copied().unwrap_or("");
-        let decoded: Vec<String> = (0..4).map(|i| percent_decoded(raw(i))).collect();
-        let arg = |i: usize| match words[0].split('@').next().unwrap_or("") {
-            // Texts are taken as written; paths are decoded.
-            "write" | "wstream" | "append" => raw(i),
-            _ => decoded[i].as_str(),
-        };
-        let num = |i: usize| arg(i).parse::<u64>().unwrap_or(0);
-        let fd = |i: usize| match num(i) {
-            0 => Some(&root),
-            n => fds.get(&(n as u32)),
-        };
-        let (verb, from, to) = match at_descriptors(words[0], &root, &fds) {
-            Ok(parsed) => parsed,
+        state.run(command);
+    }
+}
+
+/// The preopen named `wanted`.
+fn preopen(wanted: &str) -> Option<Descriptor> {
+    get_directories()
+        .into_iter()
+        .find(|(_, name)| name == wanted)
+        .map(|(d, _)| d)
+}
+
+/// A command's words: the verb (with its `@N`), then its arguments.
+struct Words<'a> {
+    raw: Vec<&'a str>,
+    decoded: Vec<String>,
+}
+
+impl<'a> Words<'a> {
+    fn new(command: &'a str) -> Words<'a> {
+        let raw: Vec<&str> = command.splitn(4, ' ').collect();
+        let decoded = (0..4)
+            .map(|i| percent_decoded(raw.get(i).copied().unwrap_or("")))
+            .collect();
+        Words { raw, decoded }
+    }
+
+    /// Word `i`: texts are taken as written; paths are decoded.
+    fn arg(&self, i: usize) -> &str {
+        match self.raw[0].split('@').next().unwrap_or("") {
+            "write" | "wstream" | "append" => self.raw.get(i).copied().unwrap_or(""),
+            _ => self.decoded[i].as_str(),
+        }
+    }
+
+    fn num(&self, i: usize) -> u64 {
+        self.arg(i).parse::<u64>().unwrap_or(0)
+    }
+}
+
+/// The preopen and the descriptors the script opened, numbered from 1.
+struct Script {
+    root: Descriptor,
+    fds: BTreeMap<u32, Descriptor>,
+    next: u32,
+}
+
+/// What a command did to the descriptors, applied once it is done.
+enum Change {
+    None,
+    Opened(Descriptor),
+    Closed(u32),
+}
+
+impl Script {
+    /// Runs one command and prints its line.
+    fn run(&mut self, command: &str) {
+        let words = Words::new(command);
+        let (result, change) = match self.execute(&words) {
+            Ok(done) => done,
             Err(why) => {
                 println!("{command}: {why}");
-                continue;
+                return;
             }
         };
-        let result: Result<String, ErrorCode> = match verb {
-            "open" | "openf" => from
-                .open_at(
-                    follow_if(verb == "openf"),
-                    arg(1),
-                    open_flags(arg(2)),
-                    flags(arg(2)),
-                )
-                .map(|d| {
-                    opened = Some(d);
-                    format!("fd {next}")
-                }),
-            "root" => Ok(match preopen(arg(1)) {
-                Some(d) => {
-                    opened = Some(d);
-                    format!("fd {next}")
-                }
-                None => "no such preopen".into(),
-            }),
-            "close" => Ok(match fd(1) {
-                Some(_) => {
-                    closed = true;
-                    "closed".into()
-                }
-                None => "no such fd".into(),
-            }),
-            "write" | "read" | "setsize" | "fstat" | "wstream" | "append" | "rstream" | "flags"
-            | "readdir" => match fd(1) {
-                None => Ok("no such fd".into()),
-                Some(d) => on_fd(d, verb, &words),
-            },
-            "stat" => from
-                .stat_at(PathFlags::empty(), arg(1))
-                .map(|s| describe(s.type_, s.size)),
-            "statf" => from
-                .stat_at(PathFlags::SYMLINK_FOLLOW, arg(1))
-                .map(|s| describe(s.type_, s.size)),
-            "hash" => from
-                .metadata_hash_at(PathFlags::empty(), arg(1))
-                .map(|_| "ok".into()),
-            "hashf" => from
-                .metadata_hash_at(PathFlags::SYMLINK_FOLLOW, arg(1))
-                .map(|_| "ok".into()),
-            "mkdir" => from.create_directory_at(arg(1)).map(|()| "ok".into()),
-            "rmdir" => from.remove_directory_at(arg(1)).map(|()| "ok".into()),
-            "unlink" => from.unlink_file_at(arg(1)).map(|()| "ok".into()),
-            "rename" => from.rename_at(arg(1), to, arg(2)).map(|()| "ok".into()),
-            "symlink" => from.symlink_at(arg(1), arg(2)).map(|()| "ok".into()),
-            "link" | "linkf" => from
-                .link_at(follow_if(verb == "linkf"), arg(1), to, arg(2))
-                .map(|()| "ok".into()),
-            "nlink" => from
-                .stat_at(PathFlags::empty(), arg(1))
-                .map(|s| s.link_count.to_string()),
-            "same" => from
-                .metadata_hash_at(PathFlags::empty(), arg(1))
-                .and_then(|a| Ok((a, from.metadata_hash_at(PathFlags::empty(), arg(2))?)))
-                .map(|(a, b)| match (a.lower, a.upper) == (b.lower, b.upper) {
-                    true => "same".into(),
-                    false => "different".into(),
-                }),
-            "readlink" => from.readlink_at(arg(1)),
-            "ls" => list(from, arg(1)),
-            "cat" => cat(from, arg(1)),
-            "settime" => from
-                .set_times_at(
-                    PathFlags::empty(),
-                    arg(1),
-                    NewTimestamp::NoChange,
-                    NewTimestamp::Timestamp(Datetime {
-                        seconds: num(2),
-                        nanoseconds: 0,
-                    }),
-                )
-                .map(|()| "ok".into()),
-            "mtime" => from.stat_at(PathFlags::empty(), arg(1)).map(|s| {
-                let t = s.data_modification_timestamp;
-                let (secs, nanos) = t.map_or((0, 0), |t| (t.seconds, t.nanoseconds));
-                format!("{secs}.{nanos:09}")
-            }),
-            "fill" => fill(from, arg(1), num(2)),
-            "stdfill" => Ok(std_fill(arg(1), num(2))),
-            other => panic!("unknown command `{other}`"),
-        };
-        if let Some(d) = opened.take() {
-            fds.insert(next, d);
-            next += 1;
-        }
-        if std::mem::take(&mut closed) {
-            fds.remove(&(num(1) as u32));
+        match change {
+            Change::Opened(d) => {
+                self.fds.insert(self.next, d);
+                self.next += 1;
+            }
+            Change::Closed(n) => {
+                self.fds.remove(&n);
+            }
+            Change::None => {}
         }
         match result {
             Ok(text) => println!("{command}: {text}"),
             Err(code) => println!("{command}: error {}", code.name()),
         }
     }
+
+    /// What the command gives, and how it changes the descriptors; an
+    /// error where its `@N` names no descriptor.
+    fn execute(&self, w: &Words) -> Result<(Result<String, ErrorCode>, Change), String> {
+        let (verb, from, to) = at_descriptors(w.raw[0], &self.root, &self.fds)?;
+        let fd = |i: usize| match w.num(i) {
+            0 => Some(&self.root),
+            n => self.fds.get(&(n as u32)),
+        };
+        let next = self.next;
+        Ok(match verb {
+            "open" | "openf" => {
+                let flags = (open_flags(w.arg(2)), flags(w.arg(2)));
+                match from.open_at(follow_if(verb == "openf"), w.arg(1), flags.0, flags.1) {
+                    Ok(d) => (Ok(format!("fd {next}")), Change::Opened(d)),
+                    Err(e) => (Err(e), Change::None),
+                }
+            }
+            "root" => match preopen(w.arg(1)) {
+                Some(d) => (Ok(format!("fd {next}")), Change::Opened(d)),
+                None => (Ok("no such preopen".into()), Change::None),
+            },
+            "close" => match fd(1) {
+                Some(_) => (Ok("closed".into()), Change::Closed(w.num(1) as u32)),
+                None => (Ok("no such fd".into()), Change::None),
+            },
+            "write" | "read" | "setsize" | "fstat" | "wstream" | "append" | "rstream" | "flags"
+            | "readdir" => match fd(1) {
+                None => (Ok("no such fd".into()), Change::None),
+                Some(d) => (on_fd(d, verb, &w.raw), Change::None),
+            },
+            _ => (on_path(verb, from, to, w), Change::None),
+        })
+    }
+}
+
+/// A command on paths, resolved from `from` (the second path of `rename`
+/// and `link` from `to`).
+fn on_path(verb: &str, from: &Descriptor, to: &Descriptor, w: &Words) -> Result<String, ErrorCode> {
+    let arg = |i: usize| w.arg(i);
+    match verb {
+        "stat" => from
+            .stat_at(PathFlags::empty(), arg(1))
+            .map(|s| describe(s.type_, s.size)),
+        "statf" => from
+            .stat_at(PathFlags::SYMLINK_FOLLOW, arg(1))
+            .map(|s| describe(s.type_, s.size)),
+        "hash" => from
+            .metadata_hash_at(PathFlags::empty(), arg(1))
+            .map(|_| "ok".into()),
+        "hashf" => from
+            .metadata_hash_at(PathFlags::SYMLINK_FOLLOW, arg(1))
+            .map(|_| "ok".into()),
+        "mkdir" => from.create_directory_at(arg(1)).map(|()| "ok".into()),
+        "rmdir" => from.remove_directory_at(arg(1)).map(|()| "ok".into()),
+        "unlink" => from.unlink_file_at(arg(1)).map(|()| "ok".into()),
+        "rename" => from.rename_at(arg(1), to, arg(2)).map(|()| "ok".into()),
+        "symlink" => from.symlink_at(arg(1), arg(2)).map(|()| "ok".into()),
+        "link" | "linkf" => from
+            .link_at(follow_if(verb == "linkf"), arg(1), to, arg(2))
+            .map(|()| "ok".into()),
+        "nlink" => from
+            .stat_at(PathFlags::empty(), arg(1))
+            .map(|s| s.link_count.to_string()),
+        "same" => same(from, arg(1), arg(2)),
+        "readlink" => from.readlink_at(arg(1)),
+        "ls" => list(from, arg(1)),
+        "cat" => cat(from, arg(1)),
+        "settime" => from
+            .set_times_at(
+                PathFlags::empty(),
+                arg(1),
+                NewTimestamp::NoChange,
+                NewTimestamp::Timestamp(Datetime {
+                    seconds: w.num(2),
+                    nanoseconds: 0,
+                }),
+            )
+            .map(|()| "ok".into()),
+        "mtime" => from.stat_at(PathFlags::empty(), arg(1)).map(|s| {
+            let t = s.data_modification_timestamp;
+            let (secs, nanos) = t.map_or((0, 0), |t| (t.seconds, t.nanoseconds));
+            format!("{secs}.{nanos:09}")
+        }),
+        "fill" => fill(from, arg(1), w.num(2)),
+        "stdfill" => Ok(std_fill(arg(1), w.num(2))),
+        other => panic!("unknown command `{other}`"),
+    }
+}
+
+/// Whether `metadata-hash-at` (not following) gives `a` and `b` the same
+/// hash.
+fn same(from: &Descriptor, a: &str, b: &str) -> Result<String, ErrorCode> {
+    let a = from.metadata_hash_at(PathFlags::empty(), a)?;
+    let b = from.metadata_hash_at(PathFlags::empty(), b)?;
+    Ok(match (a.lower, a.upper) == (b.lower, b.upper) {
+        true => "same".into(),
+        false => "different".into(),
+    })
 }
 
 /// A verb written `VERB`, `VERB@N` or `VERB@N@M`: the verb, the
