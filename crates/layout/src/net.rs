@@ -13,10 +13,16 @@
 //! as [`name_key`] gives them: ASCII, one trailing dot removed, case
 //! ignored.
 
-use super::{Error, Reader};
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use crate::wire::{Error, Reader};
+use core::net::IpAddr;
 
 pub mod http_path;
+mod literal;
+mod rule;
+
+pub use literal::{host_literal, name_key, Literal};
+#[cfg(feature = "encode")]
+pub use rule::RuleSpec;
 
 /// What a rule grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,27 +277,6 @@ impl<'a> Rules<'a> {
         bytes: &[],
     };
 
-    /// Takes the rules' bytes without decoding them: the adapter decodes
-    /// rules only behind its `net` hook, so that an adapter without rules
-    /// carries no code for them. [`Rules::check`] decodes them all.
-    pub(crate) fn read(r: &mut Reader<'a>) -> Result<Rules<'a>, Error> {
-        let count = r.u32()?;
-        let bytes = r.bytes()?;
-        Ok(Rules { count, bytes })
-    }
-
-    /// Decodes every rule, as [`Rules::iter`] will.
-    pub fn check(&self) -> Result<(), Error> {
-        let mut inner = Reader::new(self.bytes);
-        for _ in 0..self.count {
-            read_rule(&mut inner)?;
-        }
-        if !inner.bytes.is_empty() {
-            return Err(Error::Truncated);
-        }
-        Ok(())
-    }
-
     /// How many rules.
     pub fn len(&self) -> usize {
         self.count as usize
@@ -306,7 +291,7 @@ impl<'a> Rules<'a> {
     /// in a configuration the library wrote; [`Rules::check`] tells).
     pub fn iter(&self) -> impl Iterator<Item = Rule<'a>> + 'a {
         let mut r = Reader::new(self.bytes);
-        (0..self.count).map_while(move |_| read_rule(&mut r).ok())
+        (0..self.count).map_while(move |_| rule::read_rule(&mut r).ok())
     }
 
     /// Whether some rule is of kind `kind`.
@@ -427,289 +412,3 @@ impl Rule<'_> {
         )
     }
 }
-
-const HOST_ANY: u32 = 0;
-const HOST_LOOPBACK: u32 = 1;
-const HOST_NAME: u32 = 2;
-const HOST_BELOW: u32 = 3;
-const HOST_NET: u32 = 4;
-const NO_PORT: u32 = u32::MAX;
-
-fn read_ip(r: &mut Reader<'_>) -> Result<Option<IpAddr>, Error> {
-    let tag = r.u32()?;
-    let b = r.take(16)?;
-    let mut octets = [0u8; 16];
-    octets.copy_from_slice(b);
-    Ok(match tag {
-        0 => None,
-        4 => Some(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))),
-        6 => Some(IpAddr::V6(Ipv6Addr::from(octets))),
-        t => return Err(Error::BadTag(t)),
-    })
-}
-
-fn read_rule<'a>(r: &mut Reader<'a>) -> Result<Rule<'a>, Error> {
-    let kind = Kind::from_u32(r.u32()?)?;
-    let family = Family::from_u32(r.u32()?)?;
-    let host_tag = r.u32()?;
-    let prefix = r.u32()?;
-    let ip = read_ip(r)?;
-    let name = r.str()?;
-    let host = match (host_tag, ip) {
-        (HOST_ANY, _) => HostMatch::Any,
-        (HOST_LOOPBACK, _) => HostMatch::Loopback,
-        (HOST_NAME, _) => HostMatch::Name(name),
-        (HOST_BELOW, _) => HostMatch::Below(name),
-        (HOST_NET, Some(ip)) if prefix <= if ip.is_ipv4() { 32 } else { 128 } => {
-            HostMatch::Net(ip, prefix as u8)
-        }
-        (t, _) => return Err(Error::BadTag(t)),
-    };
-    let ports = r.bytes()?;
-    if ports.len() % 4 != 0 {
-        return Err(Error::Truncated);
-    }
-    let to_host = read_ip(r)?;
-    let to_port = match r.u32()? {
-        NO_PORT => None,
-        p => Some(u16::try_from(p).map_err(|_| Error::BadTag(p))?),
-    };
-    let methods = r.str()?;
-    let path = r.str()?;
-    Ok(Rule {
-        kind,
-        family,
-        host,
-        ports: Ports { bytes: ports },
-        to_host,
-        to_port,
-        methods,
-        path,
-    })
-}
-
-/// What a host name given by a guest is, read the way the host reads it
-/// (the URL standard's host parser, which `wasi:sockets` hosts use for
-/// lookups and HTTP clients for authorities).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Literal<'a> {
-    /// An address, in any of the forms a host accepts: `127.0.0.1`,
-    /// `127.1`, `0x7f.0.0.1`, `2130706433`, `[::1]`, and bare `::1`.
-    Ip(IpAddr),
-    /// A plain ASCII name, as [`name_key`] gives it (`Example.COM.` is
-    /// `Example.COM`, which rules compare ignoring case).
-    Name(&'a str),
-    /// A name the host would map before looking it up (non-ASCII,
-    /// percent-encoded, or characters outside letters, digits, `-`,
-    /// `_` and `.`):
-    /// only a `*` rule matches it, and the host decides what it is.
-    Opaque,
-    /// Not a host at all (`1.2.3.4.5`, `0x100000000`, `[1::2::3]`): the host
-    /// refuses it too.
-    Invalid,
-}
-
-/// Reads `name` as the host would; see [`Literal`].
-pub fn host_literal(name: &str) -> Literal<'_> {
-    if name.is_empty() {
-        return Literal::Invalid;
-    }
-    if name.contains('%') {
-        // The host percent-decodes first (`%31%32%37.0.0.1` is 127.0.0.1);
-        // what it decodes to is its to decide, under a `*` rule alone.
-        return Literal::Opaque;
-    }
-    if let Some(inner) = name.strip_prefix('[') {
-        return match inner.strip_suffix(']').map(str::parse::<Ipv6Addr>) {
-            Some(Ok(ip)) => Literal::Ip(IpAddr::V6(ip)),
-            _ => Literal::Invalid,
-        };
-    }
-    if let Ok(ip) = name.parse::<Ipv6Addr>() {
-        return Literal::Ip(IpAddr::V6(ip));
-    }
-    if ends_in_number(name) {
-        return match ipv4_any_form(name) {
-            Some(ip) => Literal::Ip(IpAddr::V4(ip)),
-            None => Literal::Invalid,
-        };
-    }
-    match name_key(name) {
-        Some(key) => Literal::Name(key),
-        None => Literal::Opaque,
-    }
-}
-
-/// A name as rules compare it: `name` without one trailing dot, if it is
-/// plain ASCII (letters, digits, `-`, `_`) in non-empty labels; `None`
-/// otherwise. Case is kept: rules compare names ignoring it.
-pub fn name_key(name: &str) -> Option<&str> {
-    let key = name.strip_suffix('.').unwrap_or(name);
-    let plain = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
-    let ok = !key.is_empty()
-        && key
-            .split('.')
-            .all(|label| !label.is_empty() && label.bytes().all(plain));
-    ok.then_some(key)
-}
-
-/// The URL standard's "ends in a number": the last label (ignoring one
-/// empty last label) is all digits, or `0x` and hex digits.
-fn ends_in_number(name: &str) -> bool {
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    let last = trimmed.rsplit('.').next().unwrap_or("");
-    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    match last.strip_prefix("0x").or_else(|| last.strip_prefix("0X")) {
-        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
-}
-
-/// The URL standard's IPv4 parser: one to four parts, each decimal, octal
-/// (leading `0`) or hex (`0x`); all but the last below 256, the last filling
-/// the remaining bytes.
-fn ipv4_any_form(name: &str) -> Option<Ipv4Addr> {
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    let mut parts = [0u64; 4];
-    let mut count = 0;
-    for part in trimmed.split('.') {
-        if count == 4 {
-            return None;
-        }
-        parts[count] = ipv4_number(part)?;
-        count += 1;
-    }
-    let (last, head) = (parts[count - 1], &parts[..count - 1]);
-    if head.iter().any(|p| *p > 255) || last >= 256u64.pow(5 - count as u32) {
-        return None;
-    }
-    let mut value = last;
-    for (i, p) in head.iter().enumerate() {
-        value += p << (8 * (3 - i));
-    }
-    Some(Ipv4Addr::from(u32::try_from(value).ok()?))
-}
-
-fn ipv4_number(part: &str) -> Option<u64> {
-    let (digits, radix) =
-        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
-            (hex, 16)
-        } else if part.len() > 1 && part.starts_with('0') {
-            (&part[1..], 8)
-        } else {
-            (part, 10)
-        };
-    if digits.is_empty() {
-        // `0x` alone is zero; an empty part is no number.
-        return (radix == 16).then_some(0);
-    }
-    if !digits.bytes().all(|b| (b as char).is_digit(radix)) {
-        return None;
-    }
-    // Longer than any u32 in any radix: too large, whatever its value.
-    if digits.len() > 32 {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
-}
-
-#[cfg(feature = "encode")]
-pub use encode::RuleSpec;
-
-#[cfg(feature = "encode")]
-mod encode {
-    use super::{
-        Family, HostMatch, Kind, HOST_ANY, HOST_BELOW, HOST_LOOPBACK, HOST_NAME, HOST_NET, NO_PORT,
-    };
-    use alloc::vec::Vec;
-    use core::net::IpAddr;
-
-    /// One rule, as the library writes it.
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct RuleSpec<'s> {
-        /// What it grants.
-        pub kind: Kind,
-        /// Which family it admits.
-        pub family: Family,
-        /// Which hosts.
-        pub host: HostMatch<'s>,
-        /// Inclusive port ranges.
-        pub ports: Vec<(u16, u16)>,
-        /// The address the host really reaches instead.
-        pub to_host: Option<IpAddr>,
-        /// The port the host really uses instead.
-        pub to_port: Option<u16>,
-        /// HTTP rules: the methods, separated by commas; empty for all.
-        pub methods: &'s str,
-        /// HTTP rules: the path pattern; empty for every path.
-        pub path: &'s str,
-    }
-
-    fn put_u32(out: &mut Vec<u8>, v: u32) {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-
-    fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-        put_u32(out, u32::try_from(b.len()).expect("a rule under 4 GiB"));
-        out.extend_from_slice(b);
-    }
-
-    fn put_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
-        let mut octets = [0u8; 16];
-        let tag = match ip {
-            None => 0,
-            Some(IpAddr::V4(v4)) => {
-                octets[..4].copy_from_slice(&v4.octets());
-                4
-            }
-            Some(IpAddr::V6(v6)) => {
-                octets = v6.octets();
-                6
-            }
-        };
-        put_u32(out, tag);
-        out.extend_from_slice(&octets);
-    }
-
-    /// The rules as [`super::Rules`] reads them: a count, then their bytes.
-    pub(crate) fn rules_bytes(rules: &[RuleSpec<'_>]) -> Vec<u8> {
-        let mut body = Vec::new();
-        for rule in rules {
-            put_u32(&mut body, rule.kind as u32);
-            put_u32(&mut body, rule.family as u32);
-            let (tag, prefix, ip, name) = match rule.host {
-                HostMatch::Any => (HOST_ANY, 0, None, ""),
-                HostMatch::Loopback => (HOST_LOOPBACK, 0, None, ""),
-                HostMatch::Name(n) => (HOST_NAME, 0, None, n),
-                HostMatch::Below(n) => (HOST_BELOW, 0, None, n),
-                HostMatch::Net(ip, prefix) => (HOST_NET, u32::from(prefix), Some(ip), ""),
-            };
-            put_u32(&mut body, tag);
-            put_u32(&mut body, prefix);
-            put_ip(&mut body, ip);
-            put_bytes(&mut body, name.as_bytes());
-            let ports: Vec<u8> = rule
-                .ports
-                .iter()
-                .flat_map(|(lo, hi)| lo.to_le_bytes().into_iter().chain(hi.to_le_bytes()))
-                .collect();
-            put_bytes(&mut body, &ports);
-            put_ip(&mut body, rule.to_host);
-            put_u32(&mut body, rule.to_port.map_or(NO_PORT, u32::from));
-            put_bytes(&mut body, rule.methods.as_bytes());
-            put_bytes(&mut body, rule.path.as_bytes());
-        }
-        let mut out = Vec::new();
-        put_u32(
-            &mut out,
-            u32::try_from(rules.len()).expect("under 4 billion rules"),
-        );
-        put_bytes(&mut out, &body);
-        out
-    }
-}
-
-#[cfg(feature = "encode")]
-pub(crate) use encode::rules_bytes;
