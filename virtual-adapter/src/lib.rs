@@ -23,6 +23,7 @@ mod config;
 mod environment;
 mod exit;
 mod filesystem;
+mod global;
 mod http;
 mod io;
 mod memfs;
@@ -32,6 +33,7 @@ mod serve;
 mod sockets;
 mod state;
 mod stdio;
+mod time;
 mod vfs;
 
 wit_bindgen::generate!({

@@ -23,207 +23,7 @@ mod rule;
 pub use literal::{host_literal, name_key, Literal};
 #[cfg(feature = "encode")]
 pub use rule::RuleSpec;
-
-/// What a rule grants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `--allow-outbound=tcp://...`: TCP connects.
-    TcpOut = 0,
-    /// `--allow-outbound=udp://...`: UDP datagrams sent.
-    UdpOut = 1,
-    /// `--allow-inbound=tcp://...`: TCP binds and listens.
-    TcpIn = 2,
-    /// `--allow-inbound=udp://...`: UDP binds.
-    UdpIn = 3,
-    /// `--allow-resolve=...`: name lookups.
-    Resolve = 4,
-    /// `--allow-outbound=http://...`: outgoing HTTP requests.
-    Http = 5,
-    /// `--allow-outbound=https://...`: outgoing HTTPS requests.
-    Https = 6,
-}
-
-impl Kind {
-    /// Every kind, in tag order.
-    pub const ALL: [Kind; 7] = [
-        Kind::TcpOut,
-        Kind::UdpOut,
-        Kind::TcpIn,
-        Kind::UdpIn,
-        Kind::Resolve,
-        Kind::Http,
-        Kind::Https,
-    ];
-
-    fn from_u32(v: u32) -> Result<Kind, Error> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| *k as u32 == v)
-            .ok_or(Error::BadTag(v))
-    }
-
-    /// Whether a TCP or UDP rule of this kind lets a name be looked up
-    /// (`tcp://example.com:80` implies `--allow-resolve=example.com`).
-    fn implies_resolve(self) -> bool {
-        matches!(self, Kind::TcpOut | Kind::UdpOut | Kind::Resolve)
-    }
-}
-
-/// Which address family a rule admits (`#ipv4-only`, `#ipv6-only`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Family {
-    /// Both.
-    #[default]
-    Any = 0,
-    /// IPv4 alone.
-    V4 = 1,
-    /// IPv6 alone.
-    V6 = 2,
-}
-
-impl Family {
-    fn from_u32(v: u32) -> Result<Family, Error> {
-        [Family::Any, Family::V4, Family::V6]
-            .into_iter()
-            .find(|f| *f as u32 == v)
-            .ok_or(Error::BadTag(v))
-    }
-
-    /// Whether `ip` (canonical) is of a family this admits.
-    pub fn admits(self, ip: IpAddr) -> bool {
-        match self {
-            Family::Any => true,
-            Family::V4 => ip.is_ipv4(),
-            Family::V6 => ip.is_ipv6(),
-        }
-    }
-}
-
-/// What a rule's host part matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostMatch<'a> {
-    /// `*`: every address and every name.
-    Any,
-    /// `localhost` or `lo` in an inbound rule: the loopback addresses.
-    Loopback,
-    /// One name, as [`name_key`] gives it.
-    Name(&'a str),
-    /// `*.example.com`: the names below `example.com` (here without the
-    /// `*.`), not `example.com` itself.
-    Below(&'a str),
-    /// An address and prefix length (32 or 128 for one address).
-    Net(IpAddr, u8),
-}
-
-impl HostMatch<'_> {
-    /// Whether the name `key` (from [`name_key`]) matches, ignoring ASCII
-    /// case (rules hold lower-case names).
-    pub fn matches_name(&self, key: &str) -> bool {
-        match *self {
-            HostMatch::Any => true,
-            HostMatch::Name(n) => n.eq_ignore_ascii_case(key),
-            HostMatch::Below(suffix) => {
-                let (key, suffix) = (key.as_bytes(), suffix.as_bytes());
-                key.len() > suffix.len() + 1
-                    && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-                    && key[key.len() - suffix.len() - 1] == b'.'
-            }
-            HostMatch::Loopback | HostMatch::Net(..) => false,
-        }
-    }
-
-    /// Whether the address `ip` (canonical) matches by itself, without a
-    /// name it was resolved from.
-    pub fn matches_ip(&self, ip: IpAddr) -> bool {
-        match *self {
-            HostMatch::Any => true,
-            HostMatch::Loopback => ip.is_loopback(),
-            HostMatch::Net(net, prefix) => in_net(ip, net, prefix),
-            HostMatch::Name(_) | HostMatch::Below(_) => false,
-        }
-    }
-
-    fn is_name(&self) -> bool {
-        matches!(self, HostMatch::Name(_) | HostMatch::Below(_))
-    }
-}
-
-/// Whether `ip` lies in `net/prefix` (both canonical, same family).
-pub fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(prefix.min(32)))
-                .unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefix.min(128)))
-                .unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
-/// An address as rules compare it: an IPv4-mapped IPv6 address
-/// (`::ffff:127.0.0.1`) is the IPv4 address it maps.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => ip,
-        },
-        v4 => v4,
-    }
-}
-
-/// One rule, as the adapter reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule<'a> {
-    /// What it grants.
-    pub kind: Kind,
-    /// Which family it admits.
-    pub family: Family,
-    /// Which hosts.
-    pub host: HostMatch<'a>,
-    /// Which ports (empty for name lookups).
-    pub ports: Ports<'a>,
-    /// The address the host really reaches instead (`name->172.17.0.14`).
-    pub to_host: Option<IpAddr>,
-    /// The port the host really uses instead (`:5432->5433`).
-    pub to_port: Option<u16>,
-    /// HTTP rules: the methods granted, separated by commas (`GET,HEAD`);
-    /// empty for every method.
-    pub methods: &'a str,
-    /// HTTP rules: the path pattern, as [`http_path::matches`] reads it;
-    /// empty for every path.
-    pub path: &'a str,
-}
-
-/// Inclusive port ranges, four bytes each (low, high; little-endian).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ports<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Ports<'a> {
-    /// The ranges, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (u16, u16)> + 'a {
-        self.bytes.chunks_exact(4).map(|c| {
-            (
-                u16::from_le_bytes([c[0], c[1]]),
-                u16::from_le_bytes([c[2], c[3]]),
-            )
-        })
-    }
-
-    /// Whether `port` is in one of the ranges.
-    pub fn contains(&self, port: u16) -> bool {
-        self.iter().any(|(lo, hi)| lo <= port && port <= hi)
-    }
-}
+pub use rule::{canonical, in_net, Family, HostMatch, Kind, Ports, Rule};
 
 /// What a name lookup may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,6 +76,27 @@ impl<'a> Rules<'a> {
         count: 0,
         bytes: &[],
     };
+
+    /// Takes the rules' bytes without decoding them: the adapter decodes
+    /// rules only behind its `net` hook, so that an adapter without rules
+    /// carries no code for them. [`Rules::check`] decodes them all.
+    pub(crate) fn read(r: &mut Reader<'a>) -> Result<Rules<'a>, Error> {
+        let count = r.u32()?;
+        let bytes = r.bytes()?;
+        Ok(Rules { count, bytes })
+    }
+
+    /// Decodes every rule, as [`Rules::iter`] will.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut inner = Reader::new(self.bytes);
+        for _ in 0..self.count {
+            rule::read_rule(&mut inner)?;
+        }
+        if !inner.bytes.is_empty() {
+            return Err(Error::Truncated);
+        }
+        Ok(())
+    }
 
     /// How many rules.
     pub fn len(&self) -> usize {
@@ -402,13 +223,10 @@ impl<'a> Rules<'a> {
     }
 }
 
-impl Rule<'_> {
-    /// Whether the host part names something that is looked up: a name,
-    /// a name pattern, or `*`.
-    fn host_resolvable(&self) -> bool {
-        matches!(
-            self.host,
-            HostMatch::Any | HostMatch::Name(_) | HostMatch::Below(_)
-        )
+#[cfg(feature = "encode")]
+impl Rules<'_> {
+    /// Writes what [`Rules::read`] reads: the count, then the rules' bytes.
+    pub(crate) fn write(rules: &[RuleSpec<'_>], w: &mut crate::wire::Writer) {
+        w.list(rules, rule::write_rule);
     }
 }
