@@ -462,7 +462,7 @@ fn http_rules_grant_method_and_path_together() {
 }
 
 /// Generated targets against generated patterns, checked against the model
-/// (`tests/http_model`): the adapter refuses exactly what the model
+/// (`crates/layout/tests/http_model.rs`): the adapter refuses exactly what the model
 /// refuses, normalizes to the model's path, and every path it grants is
 /// granted under every server reading of what it sends.
 #[test]

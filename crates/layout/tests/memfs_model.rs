@@ -8,7 +8,7 @@
 //! maps, symlinks as their text, link counts and holds. Paths are walked
 //! from a held directory with a stack, so `..` never climbs below it; the
 //! error codes and their order are the host's (wasmtime over cap-std on
-//! Linux), which `tests/memfs.rs` checks the store against.
+//! Linux), which `crates/layout/tests/memfs.rs` checks the store against.
 //!
 //! After every step the driver checks the store's own invariants
 //! (`Store::check`), that its size accounting equals what the model says
