@@ -6,7 +6,9 @@ use wasi_virt_layout::net::{self, host_literal, HostMatch, Kind, Literal, Lookup
 use wasi_virt_layout::{encode, Config, ConfigSpec};
 
 mod gen;
+mod table;
 use gen::Gen;
+use table::every_row;
 
 /// How the host reads `name` in a lookup (wasmtime-wasi's
 /// `resolve_addresses`): an address, a name to look up, or an error.
@@ -45,99 +47,107 @@ fn check_against_host(name: &str) {
     }
 }
 
+/// Names in every form a host reads: addresses in each notation, names,
+/// and what is neither.
+const NAMES: &[&str] = &[
+    "127.0.0.1",
+    "127.1",
+    "0x7f.0.0.1",
+    "0x7f.1",
+    "017700000001",
+    "2130706433",
+    "0x7F000001",
+    "127.0.0.1.",
+    "127.0.0.1..",
+    "1.2.3.4.5",
+    "256.0.0.1",
+    "1.256",
+    "0x100000000",
+    "4294967296",
+    "4294967295",
+    "0x",
+    "0x.0x.0x.0x",
+    "00",
+    "09",
+    "1.2.3.09",
+    "[::1]",
+    "::1",
+    "[::ffff:127.0.0.1]",
+    "::ffff:127.0.0.1",
+    "[1::2::3]",
+    "[127.0.0.1]",
+    "localhost",
+    "LOCALHOST",
+    "Example.COM.",
+    "example.com",
+    "example.com.",
+    "a..b",
+    ".",
+    "..",
+    "",
+    "a_b.example",
+    "-a.example",
+    "exa mple",
+    "xn--bcher-kva.example",
+    "bücher.example",
+    "example.1",
+    "example.0x1",
+    "1.example",
+    "example.0x",
+    "example.0xg",
+    "%31%32%37.0.0.1",
+    "a@b",
+    "a:b",
+    "a/b",
+    "a#b",
+    "99999999999999999999999999999999999999",
+];
+
+/// Labels that generated names are made of.
+const LABELS: &[&str] = &[
+    "0",
+    "1",
+    "9",
+    "00",
+    "07",
+    "08",
+    "010",
+    "0x",
+    "0x0",
+    "0xff",
+    "0x100",
+    "0XfF",
+    "255",
+    "256",
+    "65535",
+    "65536",
+    "16777216",
+    "4294967295",
+    "a",
+    "b1",
+    "x",
+    "-",
+    "_",
+    "",
+    "A",
+    "0x1g",
+    "1e3",
+    "localhost",
+    "example",
+    "com",
+];
+
 #[test]
 fn names_are_read_as_the_host_reads_them() {
-    for name in [
-        "127.0.0.1",
-        "127.1",
-        "0x7f.0.0.1",
-        "0x7f.1",
-        "017700000001",
-        "2130706433",
-        "0x7F000001",
-        "127.0.0.1.",
-        "127.0.0.1..",
-        "1.2.3.4.5",
-        "256.0.0.1",
-        "1.256",
-        "0x100000000",
-        "4294967296",
-        "4294967295",
-        "0x",
-        "0x.0x.0x.0x",
-        "00",
-        "09",
-        "1.2.3.09",
-        "[::1]",
-        "::1",
-        "[::ffff:127.0.0.1]",
-        "::ffff:127.0.0.1",
-        "[1::2::3]",
-        "[127.0.0.1]",
-        "localhost",
-        "LOCALHOST",
-        "Example.COM.",
-        "example.com",
-        "example.com.",
-        "a..b",
-        ".",
-        "..",
-        "",
-        "a_b.example",
-        "-a.example",
-        "exa mple",
-        "xn--bcher-kva.example",
-        "bücher.example",
-        "example.1",
-        "example.0x1",
-        "1.example",
-        "example.0x",
-        "example.0xg",
-        "%31%32%37.0.0.1",
-        "a@b",
-        "a:b",
-        "a/b",
-        "a#b",
-        "99999999999999999999999999999999999999",
-    ] {
-        check_against_host(name);
-    }
-    let parts = [
-        "0",
-        "1",
-        "9",
-        "00",
-        "07",
-        "08",
-        "010",
-        "0x",
-        "0x0",
-        "0xff",
-        "0x100",
-        "0XfF",
-        "255",
-        "256",
-        "65535",
-        "65536",
-        "16777216",
-        "4294967295",
-        "a",
-        "b1",
-        "x",
-        "-",
-        "_",
-        "",
-        "A",
-        "0x1g",
-        "1e3",
-        "localhost",
-        "example",
-        "com",
-    ];
+    every_row(NAMES, |name| check_against_host(name));
+}
+
+#[test]
+fn generated_names_are_read_as_the_host_reads_them() {
     let mut g = Gen(0x5eed_1234_abcd_9876);
     for _ in 0..20_000 {
         let n = 1 + g.below(5);
-        let mut name = (0..n).map(|_| g.pick(&parts)).collect::<Vec<_>>().join(".");
+        let mut name = (0..n).map(|_| g.pick(LABELS)).collect::<Vec<_>>().join(".");
         if g.below(6) == 0 {
             name.push('.');
         }
@@ -233,7 +243,7 @@ fn ports_and_networks_match_exactly_what_they_cover() {
 #[test]
 fn name_patterns_match_whole_labels() {
     let below = HostMatch::Below("example.com");
-    for (name, want) in [
+    let rows = [
         ("a.example.com", true),
         ("a.b.example.com", true),
         ("example.com", false),
@@ -242,9 +252,10 @@ fn name_patterns_match_whole_labels() {
         ("example.com.evil", false),
         ("a.example.co", false),
         ("A.Example.COM", true),
-    ] {
+    ];
+    every_row(&rows, |&(name, want)| {
         assert_eq!(below.matches_name(name), want, "{name}");
-    }
+    });
     assert!(HostMatch::Name("example.com").matches_name("example.com"));
     assert!(!HostMatch::Name("example.com").matches_name("a.example.com"));
 }
@@ -338,13 +349,13 @@ fn request_targets_are_normalized_or_refused() {
         ("/v1/.well-known", "/v1/.well-known"),
         ("/V1/Items", "/V1/Items"),
     ];
-    for (target, path) in normalized {
+    every_row(&normalized, |&(target, path)| {
         assert_eq!(
             http_path::normalize(target).map(|n| n.path),
             Ok(path.into()),
             "{target}"
         );
-    }
+    });
     let with_query = http_path::normalize("/v1/x/../y?x=/../admin#").map(|n| n.target());
     assert_eq!(with_query, Err(Refusal::Fragment));
     let normal = http_path::normalize("/v1/?x=/../admin&y=%2f").unwrap();
@@ -380,19 +391,19 @@ fn request_targets_are_normalized_or_refused() {
         ("/v1/\u{e9}", Refusal::NotPrintable),
         ("/v1/#x", Refusal::Fragment),
     ];
-    for (target, why) in refused {
+    every_row(&refused, |&(target, why)| {
         assert_eq!(http_path::normalize(target), Err(why), "{target:?}");
         assert!(
             http_model::refused(target),
             "the model lets `{target:?}` through"
         );
-    }
+    });
 }
 
 /// Path patterns match on segment boundaries; `*` is one non-empty segment.
 #[test]
 fn http_path_patterns_match_on_segments() {
-    for (pattern, path, want) in [
+    let rows = [
         ("", "/anything", true),
         ("/v1/", "/v1/", true),
         ("/v1/", "/v1/items", true),
@@ -411,7 +422,8 @@ fn http_path_patterns_match_on_segments() {
         ("/v1/*/", "/v1/42/x", true),
         ("/v1/*/", "/v1/42", false),
         ("/v1/*", "/v1/", false),
-    ] {
+    ];
+    every_row(&rows, |&(pattern, path, want)| {
         assert_eq!(
             http_path::matches(pattern, path),
             want,
@@ -422,7 +434,7 @@ fn http_path_patterns_match_on_segments() {
             want,
             "model: {pattern} vs {path}"
         );
-    }
+    });
     assert!(http_path::method_granted("", "BREW"));
     assert!(http_path::method_granted("GET,HEAD", "HEAD"));
     assert!(!http_path::method_granted("GET,HEAD", "get"));
@@ -461,63 +473,67 @@ fn http_rules_grant_method_and_path_together() {
     assert!(!ask(false, 443, "GET", "/v1/items"));
 }
 
+/// Segments that generated request targets are made of.
+const PIECES: &[&str] = &[
+    "v1",
+    "V1",
+    "v1x",
+    "admin",
+    ".",
+    "..",
+    "%2e",
+    "%2E%2e",
+    ".%2e",
+    "%2f",
+    "%2F",
+    "%5c",
+    "\\",
+    ";x",
+    "..;",
+    "%3b",
+    "%3B",
+    "",
+    "%7e",
+    "~",
+    "%41",
+    "%zz",
+    "%",
+    "%00",
+    "*",
+    "a%20b",
+    "status",
+    "items",
+    "?x=/../admin",
+    "?",
+    "#",
+    "%252e%252e",
+    "a.json",
+    "%3F",
+];
+
+/// Path patterns that generated targets are checked against.
+const PATTERNS: &[&str] = &[
+    "",
+    "/v1/",
+    "/v1",
+    "/v1/*/status",
+    "/v1/*/",
+    "/admin",
+    "/~A/",
+    "/%3F",
+];
+
 /// Generated targets against generated patterns, checked against the model
 /// (`crates/layout/tests/http_model.rs`): the adapter refuses exactly what the model
 /// refuses, normalizes to the model's path, and every path it grants is
 /// granted under every server reading of what it sends.
 #[test]
 fn generated_http_targets_agree_with_the_model() {
-    let pieces = [
-        "v1",
-        "V1",
-        "v1x",
-        "admin",
-        ".",
-        "..",
-        "%2e",
-        "%2E%2e",
-        ".%2e",
-        "%2f",
-        "%2F",
-        "%5c",
-        "\\",
-        ";x",
-        "..;",
-        "%3b",
-        "%3B",
-        "",
-        "%7e",
-        "~",
-        "%41",
-        "%zz",
-        "%",
-        "%00",
-        "*",
-        "a%20b",
-        "status",
-        "items",
-        "?x=/../admin",
-        "?",
-        "#",
-        "%252e%252e",
-        "a.json",
-        "%3F",
-    ];
-    let patterns = [
-        "",
-        "/v1/",
-        "/v1",
-        "/v1/*/status",
-        "/v1/*/",
-        "/admin",
-        "/~A/",
-        "/%3F",
-    ];
     let mut g = Gen(0x0123_4567_89ab_cdef);
     let (mut allowed, mut refused) = (0, 0);
     for _ in 0..50_000 {
         let n = 1 + g.below(5);
-        let mut target: String = (0..n).map(|_| ["/", g.pick(&pieces)].concat()).collect();
+        let mut target: String = (0..n).map(|_| ["/", g.pick(PIECES)].concat()).collect();
         if g.below(10) == 0 {
             target.remove(0);
         }
@@ -535,7 +551,7 @@ fn generated_http_targets_agree_with_the_model() {
                     "`{target}` taken, the model refuses it"
                 );
                 assert_eq!(normal.path, http_model::normal(&target), "`{target}`");
-                for pattern in patterns {
+                for pattern in PATTERNS {
                     if http_path::matches(pattern, &normal.path) {
                         allowed += 1;
                         check_readings(pattern, &normal.target(), &target);
