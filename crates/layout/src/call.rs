@@ -6,12 +6,13 @@
 
 /// Declares every call (and every other event) the adapter reports under
 /// `--debug` once: [`Call`], the number the adapter passes to the
-/// [`TRACE`](crate::TRACE) hook, and [`CALL_NAMES`], the text the library writes into the
-/// configuration when the policy asks for debug output.
+/// [`TRACE`](crate::TRACE) hook, and [`CALL_NAMES`], the text the library
+/// writes into the configuration when the policy asks for debug output.
 macro_rules! calls {
     ($($variant:ident = $name:literal,)*) => {
         /// A call or event that the adapter traces, denies or traps on: its
-        /// number in the [`TRACE`](crate::TRACE) hook, and its index in [`CALL_NAMES`].
+        /// number in the [`TRACE`](crate::TRACE) hook, and its index in
+        /// [`CALL_NAMES`].
         ///
         /// Adding, removing or reordering entries changes the numbers, so the
         /// adapter must be rebuilt (`./build-adapter.sh --check` catches a

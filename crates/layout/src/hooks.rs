@@ -36,50 +36,53 @@ macro_rules! hooks {
 hooks! {
     module = "wasi-virt";
     /// `passive-read(segment, offset, len, dest)`: copies `len` bytes at
-    /// `offset` of file segment `segment` (see [`file_segment_index`](crate::file_segment_index)) to
-    /// `dest`; the library defines it as a `memory.init` dispatcher.
+    /// `offset` of file segment `segment` (see
+    /// [`file_segment_index`](crate::file_segment_index)) to `dest`; the
+    /// library defines it as a `memory.init` dispatcher.
     PASSIVE_READ = "passive-read" => fn passive_read(segment: u32, offset: u32, len: u32, dest: *mut u8);
-    /// `trace(kind, call, args, count)`: writes one line about [`Call`](crate::Call)
-    /// `call` to the host's stderr; `kind` says whether it was made, denied
-    /// or trapped, and `args` points at `count` arguments (both defined in
-    /// `virtual-adapter/src/debug.rs`, the only code that reads them). The
-    /// line names the call from [`Config::call_names`](crate::Config::call_names). Bound to
-    /// [`TRACE_IMPL`] under `--debug`, else a trap that nothing reaches, so
-    /// the formatting code is removed as dead.
+    /// `trace(kind, call, args, count)`: writes one line about
+    /// [`Call`](crate::Call) `call` to the host's stderr; `kind` says whether
+    /// it was made, denied or trapped, and `args` points at `count` arguments
+    /// (both defined in `virtual-adapter/src/debug.rs`, the only code that
+    /// reads them). The line names the call from
+    /// [`Config::call_names`](crate::Config::call_names). Bound to
+    /// [`TRACE_IMPL`] under `--debug`, else a trap that nothing reaches, so the
+    /// formatting code is removed as dead.
     TRACE = "trace" => fn trace(kind: u32, call: u32, args: *const u8, count: usize);
     /// `net(query, answer)`: decides one socket or HTTP call under network
-    /// rules; `query` and `answer` point at values of the adapter's own
-    /// types (`virtual-adapter/src/rules.rs`, the only code that reads and
-    /// writes them). Bound to [`NET_IMPL`] when the configuration has
-    /// rules ([`FLAG_NET_SOCKETS`](crate::FLAG_NET_SOCKETS), [`FLAG_NET_HTTP`](crate::FLAG_NET_HTTP)), else a trap that
-    /// nothing reaches, so that the rules' code is removed as dead.
+    /// rules; `query` and `answer` point at values of the adapter's own types
+    /// (`virtual-adapter/src/rules.rs`, the only code that reads and writes
+    /// them). Bound to [`NET_IMPL`] when the configuration has rules
+    /// ([`FLAG_NET_SOCKETS`](crate::FLAG_NET_SOCKETS),
+    /// [`FLAG_NET_HTTP`](crate::FLAG_NET_HTTP)), else a trap that nothing
+    /// reaches, so that the rules' code is removed as dead.
     NET = "net" => fn net(query: *const u8, answer: *mut u8);
     /// `memfs(query, answer)`: one call into the writable in-memory
     /// filesystems, with values of the adapter's own types
     /// (`virtual-adapter/src/memfs.rs`). Bound to [`MEMFS_IMPL`] when the
-    /// configuration has a tmpfs or an overlay ([`Fs::memory`](crate::Fs::memory)), else a trap
-    /// that nothing reaches, so that their code is removed as dead.
+    /// configuration has a tmpfs or an overlay
+    /// ([`Fs::memory`](crate::Fs::memory)), else a trap that nothing reaches,
+    /// so that their code is removed as dead.
     MEMFS = "memfs" => fn memfs(query: *const u8, answer: *mut u8);
     /// `seeded(seed, what, dest, len)`: draws from the generator seeded with
-    /// `seed`: `len` bytes into `dest` ([`SEEDED_BYTES`]), or one `u64`
-    /// into its 8 bytes ([`SEEDED_U64`]). Bound to [`SEEDED_IMPL`] when the
-    /// policy seeds randomness, else a trap that nothing reaches, so that
-    /// the generator's code is removed as dead.
+    /// `seed`: `len` bytes into `dest` ([`SEEDED_BYTES`]), or one `u64` into
+    /// its 8 bytes ([`SEEDED_U64`]). Bound to [`SEEDED_IMPL`] when the policy
+    /// seeds randomness, else a trap that nothing reaches, so that the
+    /// generator's code is removed as dead.
     SEEDED = "seeded" => fn seeded(seed: u64, what: u32, dest: *mut u8, len: usize);
-    /// `http-send(query, answer)`: sends an outgoing request through the
-    /// host, with values of the adapter's own types
-    /// (`virtual-adapter/src/http.rs`). Bound to [`HTTP_SEND_IMPL`] when the
-    /// configuration lets HTTP through (wholly or by rules), else a trap
-    /// that nothing reaches, so that building the host's request is removed
-    /// as dead code.
+    /// `http-send(query, answer)`: sends an outgoing request through the host,
+    /// with values of the adapter's own types (`virtual-adapter/src/http.rs`).
+    /// Bound to [`HTTP_SEND_IMPL`] when the configuration lets HTTP through
+    /// (wholly or by rules), else a trap that nothing reaches, so that building
+    /// the host's request is removed as dead code.
     HTTP_SEND = "http-send" => fn http_send(query: *mut u8, answer: *mut u8);
     /// `serve(query, answer)`: what a command served per request
     /// (`--serve-http`) gets instead of the host's: one of the `SERVE_*`
-    /// queries, its answer written to `answer` as a value of the adapter's
-    /// own types (`virtual-adapter/src/serve.rs`). Called only under
-    /// [`FLAG_SERVE_RUN`](crate::FLAG_SERVE_RUN), and bound to [`SERVE_IMPL`] then, else a trap
-    /// that nothing reaches, so that the request's arguments, variables,
-    /// streams and answer are removed as dead code.
+    /// queries, its answer written to `answer` as a value of the adapter's own
+    /// types (`virtual-adapter/src/serve.rs`). Called only under
+    /// [`FLAG_SERVE_RUN`](crate::FLAG_SERVE_RUN), and bound to [`SERVE_IMPL`]
+    /// then, else a trap that nothing reaches, so that the request's arguments,
+    /// variables, streams and answer are removed as dead code.
     SERVE = "serve" => fn serve(query: u32, answer: *mut u8);
 }
 

@@ -96,7 +96,8 @@ pub use store::StoreSpec;
 use wire::Reader;
 
 /// Whether two strings are equal, in a `const` context: the adapter checks
-/// at compile time that its exported symbols carry the names above.
+/// at compile time that its exported symbols carry the names this crate
+/// gives them ([`ANCHOR_SYMBOL`], the hooks' `*_IMPL` names).
 pub const fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
