@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use wasi_virt::Outbound;
 use wasi_virt_layout::net::http_path;
 
-#[path = "../../crates/layout/tests/http_model/mod.rs"]
+#[path = "../../crates/layout/tests/http_model.rs"]
 mod http_model;
 
 fuzz_target!(|data: &[u8]| {

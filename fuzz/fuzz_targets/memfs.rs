@@ -1,7 +1,7 @@
 //! Sequences of filesystem operations on the in-memory store
 //! (`crates/layout/src/memfs.rs`, the code `--tmpfs` and `--overlay` run
 //! in the adapter) against the model of a POSIX tree in
-//! `crates/layout/tests/memfs_model`, on a tmpfs or (one input in four)
+//! `crates/layout/tests/memfs_model.rs`, on a tmpfs or (one input in four)
 //! an overlay of the model's embedded tree: creations, writes, truncations,
 //! directories, removals, renames, symlinks and hard links, from
 //! descriptors held on nodes that may be removed and whose slots may be
@@ -12,7 +12,7 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../crates/layout/tests/memfs_model/mod.rs"]
+#[path = "../../crates/layout/tests/memfs_model.rs"]
 mod memfs_model;
 
 /// The most operations one input runs.

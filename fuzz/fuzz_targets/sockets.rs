@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use wasi_virt_layout::net::{Family, HostMatch, Kind, RuleSpec};
 use wasi_virt_layout::{encode, Config, ConfigSpec};
 
-#[path = "../../crates/layout/tests/socket_model/mod.rs"]
+#[path = "../../crates/layout/tests/socket_model.rs"]
 mod socket_model;
 use socket_model::{Op, ADDRESSES, PORTS};
 

@@ -13,40 +13,10 @@ use crate::exports::wasi::clocks::monotonic_clock::{self, Duration, Instant, Pol
 use crate::exports::wasi::clocks::wall_clock::{self, Datetime};
 use crate::io::VPollable;
 use crate::state::config;
+use crate::time::{tick, STEP};
 use crate::wasi::clocks as host;
 use crate::{denied, Adapter};
-use core::cell::Cell;
 use wasi_virt_layout::{allow, Call, VirtualClock};
-
-/// How far the virtual time moves at each `now`, and its resolution: 1 µs.
-pub const STEP: u64 = 1_000;
-
-/// The virtual time, in nanoseconds since the start.
-struct Time(Cell<u64>);
-
-// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
-unsafe impl Sync for Time {}
-
-static TIME: Time = Time(Cell::new(0));
-
-/// The current virtual time.
-pub fn virtual_now() -> Instant {
-    TIME.0.get()
-}
-
-/// Moves the virtual time forward to `deadline` (never back).
-pub fn advance_to(deadline: Instant) {
-    if deadline > TIME.0.get() {
-        TIME.0.set(deadline);
-    }
-}
-
-/// The time a `now` reads: the current one, which then moves on by a step.
-fn tick() -> Instant {
-    let t = TIME.0.get();
-    TIME.0.set(t.saturating_add(STEP));
-    t
-}
 
 /// Where a clock call is answered from.
 enum Mode {
@@ -91,7 +61,7 @@ impl monotonic_clock::Guest for Adapter {
     fn subscribe_duration(when: Duration) -> Pollable {
         match mode(Call::SubscribeDuration) {
             Mode::Host => VPollable::host(host::monotonic_clock::subscribe_duration(when)),
-            Mode::Virtual(_) => VPollable::timer(virtual_now().saturating_add(when)),
+            Mode::Virtual(_) => VPollable::timer(crate::time::now().saturating_add(when)),
         }
     }
 }

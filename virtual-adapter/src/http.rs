@@ -213,6 +213,9 @@ impl GuestFields for VFields {
     }
 }
 
+/// Trailers as a body's `finish` gives them: `(name, value)` pairs, or none.
+type TrailerList = Option<Vec<(String, Vec<u8>)>>;
+
 /// A body that buffers until its request is sent, then streams to the host.
 #[derive(Default)]
 struct BodyState {
@@ -222,7 +225,7 @@ struct BodyState {
     /// Whether `write` handed out the stream already.
     stream_taken: bool,
     /// `finish` was called before sending, with these trailers.
-    finished: Option<Option<Vec<(String, Vec<u8>)>>>,
+    finished: Option<TrailerList>,
     /// The host body, once sent and until finished.
     host: Option<host::types::OutgoingBody>,
 }

@@ -68,7 +68,7 @@ pub enum VPollable {
     Host(host_poll::Pollable),
     /// Virtual streams never block.
     Ready,
-    /// A deadline of the virtual clock (`clocks.rs`).
+    /// A deadline of the virtual time (`time.rs`).
     Timer(u64),
 }
 
@@ -93,7 +93,7 @@ impl VPollable {
         match self {
             VPollable::Host(_) => false,
             VPollable::Ready => true,
-            VPollable::Timer(deadline) => crate::clocks::virtual_now() >= *deadline,
+            VPollable::Timer(deadline) => crate::time::now() >= *deadline,
         }
     }
 }
@@ -110,7 +110,7 @@ impl GuestPollable for VPollable {
         match self {
             VPollable::Host(p) => p.block(),
             VPollable::Ready => {}
-            VPollable::Timer(deadline) => crate::clocks::advance_to(*deadline),
+            VPollable::Timer(deadline) => crate::time::advance_to(*deadline),
         }
     }
 }
@@ -128,7 +128,7 @@ fn earliest_timers(ours: &[&VPollable]) -> Vec<u32> {
     let Some(deadline) = deadline else {
         return Vec::new();
     };
-    crate::clocks::advance_to(deadline);
+    crate::time::advance_to(deadline);
     (0..ours.len() as u32)
         .filter(|i| ours[*i as usize].ready_now())
         .collect()

@@ -6,7 +6,11 @@
 //! not virtualized, and imports of host interfaces that the policy denies
 //! (those become trapping stubs that no configured path reaches).
 //!
-//! One file per WIT interface (or small family of them).
+//! One file per WIT interface (or small family of them). Besides them:
+//! `state.rs` reads the configuration and holds the heap, `time.rs` is the
+//! virtual time that the clocks and the pollables share, `debug.rs` is the
+//! `--debug` trace, and every `static` the adapter changes is a `Global`
+//! (`global.rs`), which lends its value to one closure at a time.
 // Only meaningful as wasm; on other targets the crate is empty, so workspace-
 // wide commands (`cargo clippy --workspace`) still work.
 #![cfg(target_arch = "wasm32")]
@@ -23,6 +27,7 @@ mod config;
 mod environment;
 mod exit;
 mod filesystem;
+mod global;
 mod http;
 mod io;
 mod memfs;
@@ -32,6 +37,7 @@ mod serve;
 mod sockets;
 mod state;
 mod stdio;
+mod time;
 mod vfs;
 
 wit_bindgen::generate!({

@@ -17,11 +17,11 @@ use crate::exports::wasi::clocks::wall_clock::Datetime;
 use crate::exports::wasi::filesystem::types::{
     DescriptorStat, DescriptorType, ErrorCode, NewTimestamp,
 };
+use crate::global::Global;
 use crate::state::config;
 use crate::vfs;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use wasi_virt_layout::hooks;
 use wasi_virt_layout::memfs::{Env, Error, SetTime, Stat, Store, Time, Type};
 use wasi_virt_layout::Node;
@@ -50,21 +50,19 @@ impl Env for Adapter {
     }
 }
 
-struct Global(RefCell<Option<Store<Adapter>>>);
+static STORE: Global<Option<Store<Adapter>>> = Global::new(None);
 
-// SAFETY: the adapter is single-threaded wasm.
-unsafe impl Sync for Global {}
-
-static STORE: Global = Global(RefCell::new(None));
-
-/// Runs `f` on the store, made from the configuration on first use.
+/// Runs `f` on the store, made from the configuration on first use. The
+/// store calls back into [`Adapter`] (the file times, the embedded tree),
+/// which never reaches the store again.
 fn with<T>(f: impl FnOnce(&mut Store<Adapter>) -> T) -> T {
-    let mut slot = STORE.0.borrow_mut();
-    let store = slot.get_or_insert_with(|| {
-        let memories = config().fs.memory.iter().map(|m| (m.lower, m.limit));
-        Store::new(Adapter, memories)
-    });
-    f(store)
+    STORE.with(|slot| {
+        let store = slot.get_or_insert_with(|| {
+            let memories = config().fs.memory.iter().map(|m| (m.lower, m.limit));
+            Store::new(Adapter, memories)
+        });
+        f(store)
+    })
 }
 
 fn code(e: Error) -> ErrorCode {

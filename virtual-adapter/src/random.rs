@@ -6,29 +6,22 @@
 //! All three interfaces draw from one seeded generator, in call order.
 
 use crate::exports::wasi::random::{insecure, insecure_seed, random};
+use crate::global::Global;
 use crate::state::config;
 use crate::wasi::random as host;
 use crate::{denied, Adapter};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use wasi_virt_layout::hooks;
 use wasi_virt_layout::{allow, same_name, Call, SEEDED_BYTES, SEEDED_IMPL, SEEDED_U64};
 
-struct Seeded(UnsafeCell<Option<ChaCha20Rng>>);
-
-// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
-unsafe impl Sync for Seeded {}
-
-static SEEDED: Seeded = Seeded(UnsafeCell::new(None));
+static SEEDED: Global<Option<ChaCha20Rng>> = Global::new(None);
 
 /// Runs `f` on the seeded generator, creating it at first use.
 fn with_seeded<T>(seed: u64, f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
-    // SAFETY: single-threaded, and `f` cannot reach this function again.
-    let slot = unsafe { &mut *SEEDED.0.get() };
-    f(slot.get_or_insert_with(|| ChaCha20Rng::seed_from_u64(seed)))
+    SEEDED.with(|slot| f(slot.get_or_insert_with(|| ChaCha20Rng::seed_from_u64(seed))))
 }
 
 /// Where a call is answered from: `None` is the host.

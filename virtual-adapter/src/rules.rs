@@ -8,10 +8,10 @@
 //! Only this file reads and writes the values the hook's pointers point
 //! at, and both sides are this adapter's code.
 
+use crate::global::Global;
 use crate::state::config;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::net::IpAddr;
 use wasi_virt_layout::net::http_path::{self, Refusal};
 use wasi_virt_layout::net::{
@@ -133,11 +133,10 @@ fn decide(query: &Query<'_>) -> Answer {
             Answer::Yes(true)
         }
         Query::Outbound(kind, ip, port) => Answer::To(rules.outbound(kind, ip, port, |host| {
-            RESOLVED
-                .0
-                .borrow()
-                .iter()
-                .any(|(i, name)| *i == ip && host.matches_name(name))
+            RESOLVED.with(|seen| {
+                seen.iter()
+                    .any(|(i, name)| *i == ip && host.matches_name(name))
+            })
         })),
         Query::Inbound(kind, ip, port) => Answer::Port(rules.inbound(kind, ip, port)),
         Query::Any(kind) => Answer::Yes(rules.any(kind)),
@@ -167,22 +166,18 @@ fn http(
 
 /// The names the component looked up through the adapter, with an address
 /// each returned: a connect to that address matches rules for those names.
-struct Resolved(RefCell<Vec<(IpAddr, String)>>);
-
-// SAFETY: the adapter is single-threaded wasm.
-unsafe impl Sync for Resolved {}
-
-static RESOLVED: Resolved = Resolved(RefCell::new(Vec::new()));
+static RESOLVED: Global<Vec<(IpAddr, String)>> = Global::new(Vec::new());
 
 fn remember(ip: IpAddr, key: &str) {
     let ip = canonical(ip);
-    let mut seen = RESOLVED.0.borrow_mut();
-    if !seen
-        .iter()
-        .any(|(i, n)| *i == ip && n.eq_ignore_ascii_case(key))
-    {
-        seen.push((ip, key.to_string()));
-    }
+    RESOLVED.with(|seen| {
+        if !seen
+            .iter()
+            .any(|(i, n)| *i == ip && n.eq_ignore_ascii_case(key))
+        {
+            seen.push((ip, key.to_string()));
+        }
+    });
 }
 
 /// The rules as `wasi_virt_layout::socket` asks them, through the hook.

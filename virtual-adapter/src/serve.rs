@@ -13,6 +13,7 @@
 use crate::exports::wasi::http::types::{IncomingRequest, ResponseOutparam};
 use crate::exports::wasi::io::streams::{InputStream, OutputStream};
 use crate::exports::wasi_virt::serve::{handler_bridge, run_bridge};
+use crate::global::Global;
 use crate::http::{host_response, write_all, VIncomingRequest, VResponseOutparam};
 use crate::io::Sink;
 use crate::io::{VInputStream, VOutputStream};
@@ -24,7 +25,7 @@ use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::{RefCell, UnsafeCell};
+use core::cell::RefCell;
 use core::mem::MaybeUninit;
 use wasi_virt_layout::{
     cgi, hooks, same_name, Call, SERVE_ANSWER_FAILED, SERVE_ANSWER_OK, SERVE_ARGS, SERVE_IMPL,
@@ -47,14 +48,13 @@ impl run_bridge::Guest for Adapter {
         trace!(Call::Serve);
         // A run's streams may still be held by the command, so a second
         // request cannot replace it: each request needs its own instance.
-        if run().is_some() {
+        if RUN.with(|run| run.is_some()) {
             crate::trap(Call::RunTwice, &[]);
         }
         let request = mailbox::take_request();
         let out = mailbox::take_response_out();
         let run = Run::of(request, out);
-        // SAFETY: single-threaded; no run was set, so nothing borrows one.
-        unsafe { *RUN.0.get() = Some(run) };
+        RUN.with(|slot| *slot = Some(run));
     }
 
     fn end_run(failed: bool) {
@@ -81,19 +81,8 @@ struct Run {
     _request: host::IncomingRequest,
 }
 
-struct Current(UnsafeCell<Option<Run>>);
-
-// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
-unsafe impl Sync for Current {}
-
-static RUN: Current = Current(UnsafeCell::new(None));
-
 /// The run in progress, if the command is served per request.
-fn run() -> Option<&'static Run> {
-    // SAFETY: single-threaded; the run is replaced only by `begin-run`,
-    // before the command runs.
-    unsafe { (*RUN.0.get()).as_ref() }
-}
+static RUN: Global<Option<Run>> = Global::new(None);
 
 impl Run {
     fn of(request: host::IncomingRequest, out: host::ResponseOutparam) -> Run {
@@ -235,10 +224,22 @@ pub unsafe extern "C" fn wasi_virt_serve(query: u32, answer: *mut u8) {
         SERVE_ANSWER_FAILED => return answer_run(true),
         _ => {}
     }
-    let Some(run) = run() else {
-        // `begin-run` has not begun one: the command runs outside a request.
-        crate::trap(Call::RunOutsideRequest, &[]);
-    };
+    RUN.with(|run| {
+        let Some(run) = run.as_ref() else {
+            // `begin-run` has not begun one: the command runs outside a
+            // request.
+            crate::trap(Call::RunOutsideRequest, &[]);
+        };
+        // SAFETY: as our caller promised.
+        unsafe { give(run, query, answer) }
+    })
+}
+
+/// Writes what `run` answers to `query` (not an answer to the request).
+///
+/// # Safety
+/// As for [`wasi_virt_serve`].
+unsafe fn give(run: &Run, query: u32, answer: *mut u8) {
     // SAFETY: as the caller promised.
     unsafe {
         match query {
@@ -285,18 +286,10 @@ const _: [unsafe extern "C" fn(u32, *mut u8); 2] = [hooks::serve, wasi_virt_serv
 /// the command `failed`, else what it wrote (see [`cgi::parse_cgi`]). Without a
 /// run in progress (a command not served per request), does nothing.
 fn answer_run(failed: bool) {
-    // SAFETY: single-threaded; no reference into the run is live here.
-    let Some(run) = (unsafe { (*RUN.0.get()).as_mut() }) else {
-        return;
-    };
-    let Some(out) = run.out.take() else {
+    let Some((out, written)) = RUN.with(|run| take_answer(run.as_mut()?)) else {
         return;
     };
     trace!(Call::RunAnswered, if failed { "failed" } else { "ok" });
-    let written = match core::mem::replace(&mut *run.stdout.borrow_mut(), Sink::Closed) {
-        Sink::Buffer(bytes) => bytes,
-        _ => Vec::new(),
-    };
     let (status, headers, body) = match failed {
         true => (500, plain(), &[][..]),
         false => cgi::parse_cgi(&written),
@@ -313,6 +306,17 @@ fn answer_run(failed: bool) {
         }
     };
     send(out, response, body);
+}
+
+/// The host's outparam and what the command wrote, once: `None` after the
+/// request was answered. Closes the command's stdout.
+fn take_answer(run: &mut Run) -> Option<(host::ResponseOutparam, Vec<u8>)> {
+    let out = run.out.take()?;
+    let written = match core::mem::replace(&mut *run.stdout.borrow_mut(), Sink::Closed) {
+        Sink::Buffer(bytes) => bytes,
+        _ => Vec::new(),
+    };
+    Some((out, written))
 }
 
 fn send(out: host::ResponseOutparam, response: host::OutgoingResponse, body: &[u8]) {

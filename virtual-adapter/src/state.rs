@@ -1,8 +1,9 @@
 //! The adapter's global state: the one accessor for its configuration, and
 //! its heap.
 
+use crate::global::Global;
+use alloc::boxed::Box;
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::UnsafeCell;
 use wasi_virt_layout::heap::{Heap, PAGE};
 use wasi_virt_layout::{
     flags_of, same_name, Anchor, Config, Env, Error, ANCHOR_SYMBOL, FLAG_DEBUG, FLAG_SERVE_RUN,
@@ -15,38 +16,24 @@ use wasi_virt_layout::{
 pub static WASI_VIRT_ANCHOR: Anchor = Anchor::UNPATCHED;
 const _: () = assert!(same_name(stringify!(WASI_VIRT_ANCHOR), ANCHOR_SYMBOL));
 
-/// A value decoded from the configuration on first use.
-struct Cached<T>(UnsafeCell<Option<T>>);
-
-// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
-unsafe impl<T> Sync for Cached<T> {}
-
-impl<T> Cached<T> {
-    const fn new() -> Self {
-        Cached(UnsafeCell::new(None))
-    }
-
-    /// The value, decoded by `decode` from the configuration the first time.
-    /// Traps if it does not decode: the adapter was then not configured by
-    /// `wasi-virt`, and no answer would be right.
-    fn get(&self, decode: fn(&'static [u8]) -> Result<T, Error>) -> &T {
-        // SAFETY: single-threaded; the cell is written once, before any
-        // reference to its contents is handed out.
-        unsafe {
-            let slot = &mut *self.0.get();
-            if slot.is_none() {
-                match decode(blob()) {
-                    Ok(value) => *slot = Some(value),
-                    Err(_) => core::arch::wasm32::unreachable(),
-                }
-            }
-            slot.as_ref().unwrap_unchecked()
-        }
-    }
+/// A part of the configuration, decoded by `decode` on first use and
+/// kept for the instance's life (leaked: it borrows the configuration,
+/// which lives as long). Traps if it does not decode: the adapter was then
+/// not configured by `wasi-virt`, and no answer would be right.
+fn cached<T>(
+    slot: &Global<Option<&'static T>>,
+    decode: fn(&'static [u8]) -> Result<T, Error>,
+) -> &'static T {
+    slot.with(|slot| {
+        *slot.get_or_insert_with(|| match decode(blob()) {
+            Ok(value) => Box::leak(Box::new(value)),
+            Err(_) => core::arch::wasm32::unreachable(),
+        })
+    })
 }
 
-static CONFIG: Cached<Config<'static>> = Cached::new();
-static ENV: Cached<Env<'static>> = Cached::new();
+static CONFIG: Global<Option<&'static Config<'static>>> = Global::new(None);
+static ENV: Global<Option<&'static Env<'static>>> = Global::new(None);
 
 /// The configuration's bytes. Traps if the adapter was used unconfigured.
 fn blob() -> &'static [u8] {
@@ -64,15 +51,18 @@ fn blob() -> &'static [u8] {
     }
 }
 
-/// The decoded configuration.
+/// The decoded configuration. (One function, not inlined at each of its
+/// many callers.)
+#[inline(never)]
 pub fn config() -> &'static Config<'static> {
-    CONFIG.get(Config::parse)
+    cached(&CONFIG, Config::parse)
 }
 
 /// The environment part alone: what `wasi:cli/environment` needs, decoded
 /// without the rest of the configuration.
+#[inline(never)]
 pub fn env() -> &'static Env<'static> {
-    ENV.get(Env::parse)
+    cached(&ENV, Env::parse)
 }
 
 /// Whether `--debug` tracing is on, read from the flags word alone.
@@ -94,14 +84,11 @@ pub fn stderr_into_response() -> bool {
 }
 
 /// The global allocator: the layout's heap over `memory.grow`.
-pub struct Allocator(UnsafeCell<Heap>);
-
-// SAFETY: single-threaded wasm, as above.
-unsafe impl Sync for Allocator {}
+pub struct Allocator(Global<Heap>);
 
 impl Allocator {
     pub const fn new() -> Self {
-        Allocator(UnsafeCell::new(Heap::new()))
+        Allocator(Global::new(Heap::new()))
     }
 }
 
@@ -116,29 +103,59 @@ fn address(block: Option<usize>) -> *mut u8 {
     block.map_or(core::ptr::null_mut(), |a| a as *mut u8)
 }
 
-// SAFETY: the heap hands out disjoint blocks of memory that only it grows.
+impl Allocator {
+    // Each of these is called from every allocation and drop site: kept
+    // out of line (with the check that `Global::with` makes), as the
+    // heap's own methods are.
+
+    #[inline(never)]
+    fn alloc_block(&self, layout: Layout) -> *mut u8 {
+        self.0.with(|heap| {
+            // SAFETY: memory above the initial pages is the heap's alone.
+            let block = unsafe { heap.alloc(layout.size(), layout.align(), &mut grow) };
+            address(block)
+        })
+    }
+
+    /// # Safety
+    /// As for [`GlobalAlloc::dealloc`].
+    #[inline(never)]
+    unsafe fn free_block(&self, ptr: *mut u8, layout: Layout) {
+        self.0.with(|heap| {
+            // SAFETY: `ptr` came from this allocator with `layout`, as the
+            // caller promised.
+            unsafe { heap.free(ptr as usize, layout.size(), layout.align()) }
+        })
+    }
+
+    /// # Safety
+    /// As for [`GlobalAlloc::realloc`].
+    #[inline(never)]
+    unsafe fn realloc_block(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.0.with(|heap| {
+            let (size, align) = (layout.size(), layout.align());
+            // SAFETY: as for `free_block`.
+            let block = unsafe { heap.realloc(ptr as usize, size, align, new_size, &mut grow) };
+            address(block)
+        })
+    }
+}
+
+// SAFETY: the heap hands out disjoint blocks of memory that only it grows
+// (memory above the initial pages is the heap's). It never allocates
+// itself, so its `Global` is never re-entered.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: single-threaded; memory above the initial pages is the heap's.
-        unsafe { address((*self.0.get()).alloc(layout.size(), layout.align(), &mut grow)) }
+        self.alloc_block(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator with `layout`.
-        unsafe { (*self.0.get()).free(ptr as usize, layout.size(), layout.align()) }
+        // SAFETY: as the caller promised.
+        unsafe { self.free_block(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`.
-        unsafe {
-            let heap = &mut *self.0.get();
-            address(heap.realloc(
-                ptr as usize,
-                layout.size(),
-                layout.align(),
-                new_size,
-                &mut grow,
-            ))
-        }
+        // SAFETY: as the caller promised.
+        unsafe { self.realloc_block(ptr, layout, new_size) }
     }
 }

@@ -13,13 +13,13 @@ use crate::exports::wasi::cli::{
     stderr, stdin, stdout, terminal_stderr, terminal_stdin, terminal_stdout,
 };
 use crate::exports::wasi::io::streams::{InputStream, OutputStream};
+use crate::global::Global;
 use crate::io::{VInputStream, VOutputStream};
 use crate::state::config;
 use crate::wasi::cli as host;
 use crate::Adapter;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use wasi_virt_layout::{Call, StdioMode, Stream, SERVE_OUTPUT, SERVE_STDIN};
 
 /// Stdin baked into the configuration: its bytes, then end of stream. Like
@@ -28,22 +28,17 @@ use wasi_virt_layout::{Call, StdioMode, Stream, SERVE_OUTPUT, SERVE_STDIN};
 struct Baked(&'static [u8]);
 
 /// How much of the baked stdin has been read.
-struct Position(Cell<usize>);
-
-// SAFETY: the adapter is single-threaded wasm; there is no concurrent access.
-unsafe impl Sync for Position {}
-
-static POSITION: Position = Position(Cell::new(0));
+static POSITION: Global<usize> = Global::new(0);
 
 impl crate::io::Source for Baked {
     fn read(&self, len: u64) -> Option<Vec<u8>> {
-        let at = POSITION.0.get();
+        let at = POSITION.get();
         let rest = &self.0[at..];
         if rest.is_empty() && len > 0 {
             return None;
         }
         let n = rest.len().min(usize::try_from(len).unwrap_or(usize::MAX));
-        POSITION.0.set(at + n);
+        POSITION.set(at + n);
         Some(rest[..n].to_vec())
     }
 }

@@ -100,8 +100,8 @@ fn plain() -> Vec<(String, Vec<u8>)> {
 /// answered `200` as `text/plain` (so `Error: ...` on the first line is
 /// text, not a header). A `Location` without `Status` is a redirect
 /// (`302`); a `Status` that is not a final code, from 200 to 599, fails
-/// the run (`500`, no body): a `1xx` is interim, never the answer. Hop-by-hop headers, which only the host may set, are
-/// left out.
+/// the run (`500`, no body): a `1xx` is interim, never the answer.
+/// Hop-by-hop headers, which only the host may set, are left out.
 pub fn parse_cgi(output: &[u8]) -> Answer<'_> {
     let all_body = || (200, plain(), output);
     let mut status = None;

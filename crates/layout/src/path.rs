@@ -25,7 +25,7 @@ pub enum PathError {
 
 /// The most symbolic links one resolution follows: a host's confinement
 /// on Linux (wasmtime's, through cap-std) gives up with `loop` past this
-/// many, as the kernel does (`MAXSYMLINKS`). `tests/memfs.rs` checks a
+/// many, as the kernel does (`MAXSYMLINKS`). `crates/layout/tests/memfs.rs` checks a
 /// chain of links against the host.
 pub const MAX_EXPANSIONS: u32 = 40;
 

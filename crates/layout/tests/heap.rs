@@ -1,4 +1,4 @@
-//! The adapter's allocator (`src/heap.rs`) on the host, over a buffer that
+//! The adapter's allocator (`crates/layout/src/heap.rs`) on the host, over a buffer that
 //! stands in for linear memory: seeded random sequences of allocations,
 //! frees and resizes, each block filled with its own pattern; every answer
 //! must be aligned, inside the memory, apart from every other live block,

@@ -1,4 +1,4 @@
-//! The in-memory store (`src/memfs.rs`) against the model of a POSIX tree
+//! The in-memory store (`crates/layout/src/memfs.rs`) against the model of a POSIX tree
 //! in `memfs_model`: seeded sequences of creations, writes, truncations,
 //! directories, removals, renames, symlinks and hard links, from
 //! descriptors held on nodes that may be removed meanwhile, every answer

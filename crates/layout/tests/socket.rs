@@ -1,4 +1,4 @@
-//! A socket's standing under the inbound rules (`src/socket.rs`): decided
+//! A socket's standing under the inbound rules (`crates/layout/src/socket.rs`): decided
 //! on what the host holds, never on what the guest attempted.
 use core::net::{IpAddr, Ipv4Addr};
 use wasi_virt_layout::net::{Family, HostMatch, Kind, RuleSpec};

@@ -2,7 +2,7 @@
 //! adapter normalizes the request target the way a server reads it
 //! ([`normalize`]), refuses every target a server could read two ways, sends
 //! the normalized target, and matches its path against the rules' path
-//! patterns ([`matches`]). The library parses rule paths with the same
+//! patterns ([`matches()`]). The library parses rule paths with the same
 //! [`normalize`], so rules and requests are compared in one spelling.
 //!
 //! The exact rules are in README.md ("Network grants").

@@ -1,6 +1,6 @@
 //! A model of how HTTP servers read a request target, written apart from
 //! `crates/layout/src/net/http_path.rs` so that each checks the other:
-//! the layout's tests (`tests/net.rs`) and the `http_paths` fuzz target
+//! the layout's tests (`crates/layout/tests/net.rs`) and the `http_paths` fuzz target
 //! (`fuzz/fuzz_targets/http_paths.rs`) compare the adapter's decision with
 //! it.
 //!

@@ -8,7 +8,7 @@
 //! maps, symlinks as their text, link counts and holds. Paths are walked
 //! from a held directory with a stack, so `..` never climbs below it; the
 //! error codes and their order are the host's (wasmtime over cap-std on
-//! Linux), which `tests/memfs.rs` checks the store against.
+//! Linux), which `crates/layout/tests/memfs.rs` checks the store against.
 //!
 //! After every step the driver checks the store's own invariants
 //! (`Store::check`), that its size accounting equals what the model says
@@ -120,6 +120,21 @@ fn path(pick: &mut dyn FnMut(u32) -> u32) -> String {
     p
 }
 
+/// An `open` chosen with `pick`: where, what, and how.
+fn open_op(pick: &mut dyn FnMut(u32) -> u32) -> Op {
+    let at = pick(HELD_MAX as u32) as usize;
+    let path = path(pick);
+    let how = Open {
+        create: pick(2) == 0,
+        exclusive: pick(3) == 0,
+        truncate: pick(4) == 0,
+        directory: pick(4) == 0,
+        write: pick(2) == 0,
+        follow: pick(3) != 0,
+    };
+    Op::Open { at, path, how }
+}
+
 /// One operation chosen with `pick(n)`, a number below `n`.
 pub fn op(pick: &mut dyn FnMut(u32) -> u32) -> Op {
     let d = |pick: &mut dyn FnMut(u32) -> u32| pick(HELD_MAX as u32) as usize;
@@ -129,19 +144,7 @@ pub fn op(pick: &mut dyn FnMut(u32) -> u32) -> Op {
         _ => pick(300) as u64,
     };
     match pick(15) {
-        0 | 1 => {
-            let at = d(pick);
-            let path = path(pick);
-            let how = Open {
-                create: pick(2) == 0,
-                exclusive: pick(3) == 0,
-                truncate: pick(4) == 0,
-                directory: pick(4) == 0,
-                write: pick(2) == 0,
-                follow: pick(3) != 0,
-            };
-            Op::Open { at, path, how }
-        }
+        0 | 1 => open_op(pick),
         2 => Op::Close { desc: d(pick) },
         3 => {
             let desc = d(pick);
