@@ -42,6 +42,8 @@ fn rule(u: &mut Unstructured<'_>) -> arbitrary::Result<RuleSpec<'static>> {
         ports: vec![(lo, hi)],
         to_host: None,
         to_port,
+        methods: "",
+        path: "",
     })
 }
 
