@@ -1,6 +1,7 @@
 //! Reading what a component imports, and refusing what is not a component.
 
-use crate::permissions::{Permission, WASI_PERMISSIONS};
+use crate::permissions::Permission;
+use crate::subsystem::WASI_PERMISSIONS;
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use wasmparser::component_types::ComponentEntityType;
@@ -225,7 +226,7 @@ pub struct Inspection {
     /// as reachable.
     pub exact: bool,
     /// The permissions the imports need: WASI's in their fixed order
-    /// (`crate::permissions::WASI_PERMISSIONS`), then the others by name.
+    /// ([`WASI_PERMISSIONS`](crate::WASI_PERMISSIONS)), then the others by name.
     pub permissions: Vec<PermissionUse>,
     /// Imports that need no permission: `wasi:io`, which carries the
     /// others' streams, imports of types alone, with no function (and

@@ -46,7 +46,7 @@ pub use inspect::{
 pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
 pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
-pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
+pub use permissions::{Declared, Permission};
 pub use policy::{
     check_name, Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry,
     FsPolicy, HostFilter, ImportsPolicy, NameKind, Overlay, PermissionsPolicy, Policy,
@@ -55,7 +55,7 @@ pub use policy::{
 };
 pub use rename::rename_top_level;
 pub use report::{Output, PermissionCheck, Report, Serving, SubsystemReport};
-pub use subsystem::Subsystem;
+pub use subsystem::{Subsystem, WASI_PERMISSIONS};
 pub use virt::{VirtResult, WasiVirt};
 pub use wasi_virt_layout::net::{Family, Kind as RuleKind};
 pub use wasi_virt_layout::Stream;

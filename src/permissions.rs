@@ -10,20 +10,9 @@
 //! with no function, needs no permission: nothing in it can be called.
 
 use crate::names::InterfaceName;
+use crate::subsystem::{permitting, permitting_preview1, WASI_PERMISSIONS};
 use anyhow::{bail, Result};
 use std::fmt;
-
-/// The permissions WASI's interfaces fall under, in the order they are listed.
-pub const WASI_PERMISSIONS: &[&str] = &[
-    "environment",
-    "stdio",
-    "filesystem",
-    "networking",
-    "clocks",
-    "random",
-    "exit",
-    "config",
-];
 
 /// A permission: one of [`WASI_PERMISSIONS`], or another interface's
 /// unversioned name.
@@ -53,50 +42,24 @@ impl Permission {
         let Some(parsed) = InterfaceName::parse(name) else {
             return Some(Permission(name.to_string()));
         };
-        let wasi = match parsed.unversioned.as_str() {
-            "wasi:cli/environment" => "environment",
-            "wasi:cli/stdin" | "wasi:cli/stdout" | "wasi:cli/stderr" => "stdio",
-            s if s.starts_with("wasi:cli/terminal-") => "stdio",
-            "wasi:cli/exit" => "exit",
-            s if s.starts_with("wasi:filesystem/") => "filesystem",
-            s if s.starts_with("wasi:sockets/") => "networking",
-            "wasi:http/types" | "wasi:http/outgoing-handler" => "networking",
-            s if s.starts_with("wasi:clocks/") => "clocks",
-            s if s.starts_with("wasi:random/") => "random",
-            s if s.starts_with("wasi:config/") => "config",
-            s if s.starts_with("wasi:io/") => return None,
-            other => return Some(Permission(other.to_string())),
-        };
-        Some(Permission::wasi(wasi))
+        match permitting(&parsed.unversioned) {
+            Some(row) => row.permits.name.map(Permission::wasi),
+            None => Some(Permission(parsed.unversioned)),
+        }
     }
 
     /// The permission a `wasi_snapshot_preview1` function needs, or `None`
     /// for one that touches nothing (`sched_yield`).
     ///
     /// The descriptor functions that apply to any descriptor (`fd_read`,
-    /// `fd_write`, `fd_close`, ...) are `stdio`: without `filesystem` (whose
-    /// functions are the only way to open a file) or `networking` (the only
-    /// way to accept a socket), descriptors 0 to 2 are all a module has.
-    /// Those that only mean something for files (`fd_seek`, `fd_readdir`,
-    /// `fd_prestat_get`, `path_*`, ...) are `filesystem`.
+    /// `fd_write`, `fd_close`, ...) are `stdio`, those that only mean
+    /// something for files (`fd_seek`, `path_*`, ...) `filesystem`: each
+    /// row of the subsystem registry lists its own.
     pub fn of_preview1(function: &str) -> Option<Permission> {
-        let wasi = match function {
-            "args_get" | "args_sizes_get" | "environ_get" | "environ_sizes_get" => "environment",
-            "fd_read"
-            | "fd_write"
-            | "fd_close"
-            | "fd_fdstat_get"
-            | "fd_fdstat_set_flags"
-            | "fd_renumber" => "stdio",
-            f if f.starts_with("fd_") || f.starts_with("path_") => "filesystem",
-            f if f.starts_with("sock_") => "networking",
-            "clock_res_get" | "clock_time_get" | "poll_oneoff" => "clocks",
-            "random_get" => "random",
-            "proc_exit" | "proc_raise" => "exit",
-            "sched_yield" => return None,
-            other => return Some(Permission(format!("wasi_snapshot_preview1/{other}"))),
-        };
-        Some(Permission::wasi(wasi))
+        match permitting_preview1(function) {
+            Some(row) => row.permits.name.map(Permission::wasi),
+            None => Some(Permission(format!("wasi_snapshot_preview1/{function}"))),
+        }
     }
 
     /// Parses a declared permission: one of [`WASI_PERMISSIONS`], or an
@@ -207,6 +170,12 @@ mod tests {
             ("wasi:sockets/ip-name-lookup@0.2.6", Some("networking")),
             ("wasi:http/outgoing-handler@0.2.6", Some("networking")),
             ("wasi:clocks/wall-clock@0.2.6", Some("clocks")),
+            ("wasi:clocks/timezone@0.2.6", Some("clocks")),
+            ("wasi:cli/run@0.2.6", Some("wasi:cli/run")),
+            (
+                "wasi:http/incoming-handler@0.2.6",
+                Some("wasi:http/incoming-handler"),
+            ),
             ("wasi:random/insecure-seed@0.2.6", Some("random")),
             ("wasi:config/store@0.2.0-rc.1", Some("config")),
             ("wasi:io/streams@0.2.6", None),
@@ -219,6 +188,29 @@ mod tests {
         ];
         for (name, want) in table {
             assert_eq!(of(name).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_preview1_function_has_its_permission() {
+        let table = [
+            ("environ_get", Some("environment")),
+            ("args_sizes_get", Some("environment")),
+            ("fd_write", Some("stdio")),
+            ("fd_renumber", Some("stdio")),
+            ("fd_seek", Some("filesystem")),
+            ("fd_prestat_get", Some("filesystem")),
+            ("path_open", Some("filesystem")),
+            ("sock_accept", Some("networking")),
+            ("poll_oneoff", Some("clocks")),
+            ("random_get", Some("random")),
+            ("proc_raise", Some("exit")),
+            ("sched_yield", None),
+            ("future_fn", Some("wasi_snapshot_preview1/future_fn")),
+        ];
+        for (function, want) in table {
+            let got = Permission::of_preview1(function).map(|p| p.0);
+            assert_eq!(got.as_deref(), want, "{function}");
         }
     }
 

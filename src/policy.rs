@@ -939,16 +939,7 @@ impl Setting for EnvPolicy {
             Args::Host => "host".to_string(),
             Args::Virtual(a) => format!("{} virtual", a.len()),
         };
-        let cwd = match self.cwd() {
-            Cwd::Host => "host".to_string(),
-            Cwd::None => "none".to_string(),
-            Cwd::Virtual(p) => p,
-        };
-        format!(
-            "host variables {}; {} set; arguments {args}; cwd {cwd}",
-            self.host,
-            self.overrides.len()
-        )
+        self.describe_with_arguments(&args)
     }
 
     fn content(&self) -> Option<&'static str> {
@@ -956,6 +947,22 @@ impl Setting for EnvPolicy {
             || matches!(self.args, Some(Args::Virtual(_)))
             || matches!(self.cwd, Some(Cwd::Virtual(_)));
         has.then_some("environment variables, arguments or a cwd")
+    }
+}
+
+impl EnvPolicy {
+    /// The setting in words, with its arguments described as `arguments`.
+    pub(crate) fn describe_with_arguments(&self, arguments: &str) -> String {
+        let cwd = match self.cwd() {
+            Cwd::Host => "host".to_string(),
+            Cwd::None => "none".to_string(),
+            Cwd::Virtual(p) => p,
+        };
+        format!(
+            "host variables {}; {} set; arguments {arguments}; cwd {cwd}",
+            self.host,
+            self.overrides.len()
+        )
     }
 }
 

@@ -99,13 +99,14 @@ impl Report {
         wasi_version: Version,
         exports: &BTreeSet<&'static str>,
         imports: Vec<String>,
+        runs_per_request: bool,
     ) -> Report {
         let subsystems = REGISTRY
             .iter()
             .filter(|row| row.interfaces.iter().any(|i| exports.contains(i)))
             .map(|row| SubsystemReport {
                 label: row.label,
-                setting: row.describe(policy),
+                setting: row.describe_as(policy, runs_per_request),
             })
             .collect();
         let governed = |row: Subsystem| {

@@ -5,7 +5,7 @@ use crate::fs::Tree;
 use crate::policy::{
     Access, Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
 };
-use crate::subsystem::REGISTRY;
+use crate::subsystem::{Impossible, REGISTRY};
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
@@ -158,56 +158,25 @@ fn decoded(config: &[u8]) -> Result<wasi_virt_layout::Config<'_>> {
 
 /// The resources (`(unversioned interface, resource)`) that no call can
 /// create under the configuration `config` (as encoded), read off the same
-/// bytes the adapter reads at run time: without a preopen of any kind no
-/// descriptor exists; with sockets denied no socket or lookup stream; with
-/// HTTP denied no response, and no incoming request. Their methods can only be called on handles
-/// that never exist, so the adapter answers them with traps
-/// (`src/rewrite.rs`), and the code behind them goes.
+/// bytes the adapter reads at run time: each row's [`Impossible`] whose
+/// source the configuration leaves out, except what the front of a served
+/// handler (`serves_handler`) creates.
 pub fn impossible_resources(
     config: &[u8],
     serves_handler: bool,
 ) -> Result<Vec<(&'static str, &'static str)>> {
-    use wasi_virt_layout::allow;
     let config = decoded(config)?;
-    let mut out = Vec::new();
-    let fs = &config.fs;
-    let no_preopen = fs.preopens().next().is_none()
-        && fs.memory.is_empty()
-        && fs.remaps.is_empty()
-        && !config.allows(allow::HOST_PREOPENS);
-    if no_preopen {
-        out.extend([
-            ("wasi:filesystem/types", "descriptor"),
-            ("wasi:filesystem/types", "directory-entry-stream"),
-        ]);
-    }
-    if !config.allows(allow::SOCKETS) {
-        out.extend([
-            ("wasi:sockets/tcp", "tcp-socket"),
-            ("wasi:sockets/udp", "udp-socket"),
-            ("wasi:sockets/udp", "incoming-datagram-stream"),
-            ("wasi:sockets/udp", "outgoing-datagram-stream"),
-            ("wasi:sockets/ip-name-lookup", "resolve-address-stream"),
-        ]);
-    }
-    if !config.allows(allow::HTTP) {
-        out.extend([
-            ("wasi:http/types", "future-incoming-response"),
-            ("wasi:http/types", "incoming-response"),
-        ]);
-        // A served component's request comes through the front
-        // (`src/serve.rs`), with its body and trailers; without one, none
-        // exists.
-        if !serves_handler {
-            out.extend([
-                ("wasi:http/types", "incoming-request"),
-                ("wasi:http/types", "response-outparam"),
-                ("wasi:http/types", "incoming-body"),
-                ("wasi:http/types", "future-trailers"),
-            ]);
-        }
-    }
-    Ok(out)
+    let front: fn(&Impossible) -> &'static [(&'static str, &'static str)] = match serves_handler {
+        true => |_| &[],
+        false => |i| i.made_by_front,
+    };
+    Ok(REGISTRY
+        .iter()
+        .filter_map(|row| row.impossible.as_ref())
+        .filter(|i| !(i.sourced)(&config))
+        .flat_map(|i| i.resources.iter().chain(front(i)))
+        .copied()
+        .collect())
 }
 
 /// The `(unversioned interface, resource)` whose method, static function or

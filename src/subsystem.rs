@@ -55,7 +55,24 @@ pub const HTTP_TYPES: &str = "wasi:http/types";
 /// `wasi:config/store`.
 pub const CONFIG_STORE: &str = "wasi:config/store";
 
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock";
 const WALL_CLOCK: &str = "wasi:clocks/wall-clock";
+const RANDOM_INTERFACES: &[&str] = &[
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+];
+const EXIT: &str = "wasi:cli/exit";
+const FS_TYPES: &str = "wasi:filesystem/types";
+const SOCKETS_INTERFACES: &[&str] = &[
+    NETWORK,
+    INSTANCE_NETWORK,
+    TCP,
+    TCP_CREATE_SOCKET,
+    UDP,
+    UDP_CREATE_SOCKET,
+    IP_NAME_LOOKUP,
+];
 const NETWORK: &str = "wasi:sockets/network";
 const INSTANCE_NETWORK: &str = "wasi:sockets/instance-network";
 const TCP: &str = "wasi:sockets/tcp";
@@ -100,6 +117,48 @@ pub struct Row {
     pub content_via: &'static [&'static str],
     /// Which of its host functions the adapter keeps importing.
     host: HostRule,
+    /// The permission its interfaces fall under, and its preview1
+    /// functions.
+    pub permits: Permits,
+    /// The resources of its interfaces that only a source the
+    /// configuration may leave out creates.
+    pub impossible: Option<Impossible>,
+    /// Its setting in words when a command is served per request
+    /// (`--serve-http`) and the request and response stand in for it;
+    /// `None` when serving changes nothing.
+    served: Option<fn(&Policy) -> String>,
+}
+
+/// The permission a subsystem's interfaces fall under (`wasi-virt
+/// inspect`, `--permissions`).
+pub struct Permits {
+    /// Its name, one of [`WASI_PERMISSIONS`]; `None` for `wasi:io`, which
+    /// carries the others' streams and pollables and grants nothing by
+    /// itself.
+    pub name: Option<&'static str>,
+    /// Whether it covers every interface of the row's packages, listed or
+    /// not (`wasi:clocks/timezone` is `clocks`), rather than the row's own
+    /// interfaces alone (`wasi:cli` holds three permissions).
+    pub whole_package: bool,
+    /// Its `wasi_snapshot_preview1` functions. A name ending in `*` stands
+    /// for every function that begins so, unless another row names the
+    /// function exactly (`fd_read` is `stdio`, `fd_seek` `filesystem`).
+    pub preview1: &'static [&'static str],
+}
+
+/// Resources that only a source the configuration may leave out creates
+/// (a preopen, the host's sockets, the host's HTTP). Without that source
+/// their methods can only be called on handles that never exist, so the
+/// adapter answers them with traps (`src/rewrite.rs`), and the code behind
+/// them goes.
+pub struct Impossible {
+    /// Whether the configuration, as the adapter reads it, has the source.
+    pub sourced: fn(&wasi_virt_layout::Config<'_>) -> bool,
+    /// `(unversioned interface, resource)`.
+    pub resources: &'static [(&'static str, &'static str)],
+    /// Those that the front of a component serving HTTP creates too (its
+    /// request), which exist whenever it serves one.
+    pub made_by_front: &'static [(&'static str, &'static str)],
 }
 
 /// Which host functions of a subsystem the adapter keeps. A host function not
@@ -114,6 +173,29 @@ enum HostRule {
     /// subsystem hands out its streams or pollables.
     Carrier,
 }
+
+/// The permissions WASI's interfaces fall under, in the order they are listed
+/// (`wasi-virt inspect`, the report's JSON). Each row names one of them in
+/// its [`Permits`]; sockets and HTTP share `networking`.
+pub const WASI_PERMISSIONS: &[&str] = &[
+    ENVIRONMENT_PERMISSION,
+    STDIO_PERMISSION,
+    FILESYSTEM_PERMISSION,
+    NETWORKING_PERMISSION,
+    CLOCKS_PERMISSION,
+    RANDOM_PERMISSION,
+    EXIT_PERMISSION,
+    CONFIG_PERMISSION,
+];
+
+const ENVIRONMENT_PERMISSION: &str = "environment";
+const STDIO_PERMISSION: &str = "stdio";
+const FILESYSTEM_PERMISSION: &str = "filesystem";
+const NETWORKING_PERMISSION: &str = "networking";
+const CLOCKS_PERMISSION: &str = "clocks";
+const RANDOM_PERMISSION: &str = "random";
+const EXIT_PERMISSION: &str = "exit";
+const CONFIG_PERMISSION: &str = "config";
 
 /// Every subsystem, in summary order.
 pub static REGISTRY: &[Row] = &[
@@ -130,6 +212,24 @@ pub static REGISTRY: &[Row] = &[
         }),
         content_via: &[ENVIRONMENT],
         host: HostRule::Settings(env_host),
+        permits: Permits {
+            name: Some(ENVIRONMENT_PERMISSION),
+            whole_package: false,
+            preview1: &[
+                "args_get",
+                "args_sizes_get",
+                "environ_get",
+                "environ_sizes_get",
+            ],
+        },
+        impossible: None,
+        served: Some(|p| {
+            let arguments = "from the request path and query; CGI variables";
+            p.env
+                .clone()
+                .unwrap_or_default()
+                .describe_with_arguments(arguments)
+        }),
     },
     Row {
         subsystem: Subsystem::Stdio,
@@ -153,85 +253,175 @@ pub static REGISTRY: &[Row] = &[
         }),
         content_via: &[STDIN],
         host: HostRule::Settings(stdio_host),
+        // The descriptor functions that apply to any descriptor: without
+        // `filesystem` (whose functions are the only way to open a file) or
+        // `networking` (the only way to accept a socket), descriptors 0 to 2
+        // are all a module has.
+        permits: Permits {
+            name: Some(STDIO_PERMISSION),
+            whole_package: false,
+            preview1: &[
+                "fd_read",
+                "fd_write",
+                "fd_close",
+                "fd_fdstat_get",
+                "fd_fdstat_set_flags",
+                "fd_renumber",
+            ],
+        },
+        impossible: None,
+        served: Some(|p| {
+            let stderr = match p.stderr_into_response() {
+                true => "into the response".to_string(),
+                false => p
+                    .stdio
+                    .clone()
+                    .unwrap_or_default()
+                    .mode(Stream::Stderr)
+                    .to_string(),
+            };
+            format!("stdin the request body, stdout the response, stderr {stderr}")
+        }),
     },
-    Row::access(
-        Subsystem::Clocks,
-        "clocks",
-        "--allow-clocks",
-        &["wasi:clocks/monotonic-clock", WALL_CLOCK],
-        allow::CLOCKS,
-        &Field::<ClocksPolicy> {
+    Row {
+        subsystem: Subsystem::Clocks,
+        label: "clocks",
+        flag: Some("--allow-clocks"),
+        interfaces: &[MONOTONIC_CLOCK, WALL_CLOCK],
+        own_version: None,
+        allow_bit: allow::CLOCKS,
+        slot: Some(&Field::<ClocksPolicy> {
             get: |p| &p.clocks,
             get_mut: |p| &mut p.clocks,
+        }),
+        content_via: &[MONOTONIC_CLOCK, WALL_CLOCK],
+        host: HostRule::Settings(clocks_host),
+        permits: Permits {
+            name: Some(CLOCKS_PERMISSION),
+            whole_package: true,
+            preview1: &["clock_res_get", "clock_time_get", "poll_oneoff"],
         },
-        HostRule::Settings(clocks_host),
-    ),
-    Row::access(
-        Subsystem::Random,
-        "random",
-        "--allow-random",
-        &[
-            "wasi:random/random",
-            "wasi:random/insecure",
-            "wasi:random/insecure-seed",
-        ],
-        allow::RANDOM,
-        &Field::<RandomPolicy> {
+        impossible: None,
+        served: None,
+    },
+    Row {
+        subsystem: Subsystem::Random,
+        label: "random",
+        flag: Some("--allow-random"),
+        interfaces: RANDOM_INTERFACES,
+        own_version: None,
+        allow_bit: allow::RANDOM,
+        slot: Some(&Field::<RandomPolicy> {
             get: |p| &p.random,
             get_mut: |p| &mut p.random,
+        }),
+        content_via: RANDOM_INTERFACES,
+        host: HostRule::WhenAllowed,
+        permits: Permits {
+            name: Some(RANDOM_PERMISSION),
+            whole_package: true,
+            preview1: &["random_get"],
         },
-        HostRule::WhenAllowed,
-    ),
-    Row::access(
-        Subsystem::Exit,
-        "exit",
-        "--allow-exit",
-        &["wasi:cli/exit"],
-        allow::EXIT,
-        &Field::<Access> {
+        impossible: None,
+        served: None,
+    },
+    Row {
+        subsystem: Subsystem::Exit,
+        label: "exit",
+        flag: Some("--allow-exit"),
+        interfaces: &[EXIT],
+        own_version: None,
+        allow_bit: allow::EXIT,
+        slot: Some(&Field::<Access> {
             get: |p| &p.exit,
             get_mut: |p| &mut p.exit,
+        }),
+        content_via: &[EXIT],
+        host: HostRule::Settings(exit_host),
+        permits: Permits {
+            name: Some(EXIT_PERMISSION),
+            whole_package: false,
+            preview1: &["proc_exit", "proc_raise"],
         },
-        HostRule::Settings(exit_host),
-    ),
-    Row::access(
-        Subsystem::Sockets,
-        "sockets",
-        "--allow-sockets",
-        &[
-            NETWORK,
-            INSTANCE_NETWORK,
-            TCP,
-            TCP_CREATE_SOCKET,
-            UDP,
-            UDP_CREATE_SOCKET,
-            IP_NAME_LOOKUP,
-        ],
-        allow::SOCKETS,
-        &Networked {
+        impossible: None,
+        served: Some(|_| "answers the request, then ends the run".to_string()),
+    },
+    Row {
+        subsystem: Subsystem::Sockets,
+        label: "sockets",
+        flag: Some("--allow-sockets"),
+        interfaces: SOCKETS_INTERFACES,
+        own_version: None,
+        allow_bit: allow::SOCKETS,
+        slot: Some(&Networked {
             access: Field::<Access> {
                 get: |p| &p.sockets,
                 get_mut: |p| &mut p.sockets,
             },
             granted: NetworkPolicy::grants_sockets,
+        }),
+        content_via: SOCKETS_INTERFACES,
+        host: HostRule::Settings(sockets_host),
+        permits: Permits {
+            name: Some(NETWORKING_PERMISSION),
+            whole_package: true,
+            preview1: &["sock_*"],
         },
-        HostRule::Settings(sockets_host),
-    ),
-    Row::access(
-        Subsystem::Http,
-        "http",
-        "--allow-http",
-        &[HTTP_TYPES, OUTGOING_HANDLER],
-        allow::HTTP,
-        &Networked {
+        // With sockets denied, no socket or lookup stream.
+        impossible: Some(Impossible {
+            sourced: |config| config.allows(allow::SOCKETS),
+            resources: &[
+                (TCP, "tcp-socket"),
+                (UDP, "udp-socket"),
+                (UDP, "incoming-datagram-stream"),
+                (UDP, "outgoing-datagram-stream"),
+                (IP_NAME_LOOKUP, "resolve-address-stream"),
+            ],
+            made_by_front: &[],
+        }),
+        served: None,
+    },
+    Row {
+        subsystem: Subsystem::Http,
+        label: "http",
+        flag: Some("--allow-http"),
+        interfaces: &[HTTP_TYPES, OUTGOING_HANDLER],
+        own_version: None,
+        allow_bit: allow::HTTP,
+        slot: Some(&Networked {
             access: Field::<Access> {
                 get: |p| &p.http,
                 get_mut: |p| &mut p.http,
             },
             granted: NetworkPolicy::grants_http,
+        }),
+        content_via: &[HTTP_TYPES, OUTGOING_HANDLER],
+        host: HostRule::Settings(http_host),
+        // Outgoing HTTP only: `wasi:http/incoming-handler` is no host
+        // interface a component calls.
+        permits: Permits {
+            name: Some(NETWORKING_PERMISSION),
+            whole_package: false,
+            preview1: &[],
         },
-        HostRule::Settings(http_host),
-    ),
+        // With HTTP denied, no response; and no incoming request, unless a
+        // served component's comes through the front (`src/serve.rs`), with
+        // its body and trailers.
+        impossible: Some(Impossible {
+            sourced: |config| config.allows(allow::HTTP),
+            resources: &[
+                (HTTP_TYPES, "future-incoming-response"),
+                (HTTP_TYPES, "incoming-response"),
+            ],
+            made_by_front: &[
+                (HTTP_TYPES, "incoming-request"),
+                (HTTP_TYPES, "response-outparam"),
+                (HTTP_TYPES, "incoming-body"),
+                (HTTP_TYPES, "future-trailers"),
+            ],
+        }),
+        served: None,
+    },
     Row {
         subsystem: Subsystem::Config,
         label: "config",
@@ -246,12 +436,19 @@ pub static REGISTRY: &[Row] = &[
         content_via: &[CONFIG_STORE],
         // Allowed while some host property is visible (`ConfigPolicy`).
         host: HostRule::WhenAllowed,
+        permits: Permits {
+            name: Some(CONFIG_PERMISSION),
+            whole_package: true,
+            preview1: &[],
+        },
+        impossible: None,
+        served: None,
     },
     Row {
         subsystem: Subsystem::Fs,
         label: "fs",
         flag: Some("--allow-fs"),
-        interfaces: &["wasi:filesystem/types", PREOPENS],
+        interfaces: &[FS_TYPES, PREOPENS],
         own_version: None,
         allow_bit: allow::HOST_PREOPENS,
         slot: Some(&Field::<FsPolicy> {
@@ -260,6 +457,29 @@ pub static REGISTRY: &[Row] = &[
         }),
         content_via: &[PREOPENS],
         host: HostRule::Settings(fs_host),
+        // Those that only mean something for files (`fd_seek`,
+        // `fd_readdir`, `fd_prestat_get`, `path_*`, ...).
+        permits: Permits {
+            name: Some(FILESYSTEM_PERMISSION),
+            whole_package: true,
+            preview1: &["fd_*", "path_*"],
+        },
+        // Without a preopen of any kind, no descriptor exists.
+        impossible: Some(Impossible {
+            sourced: |config| {
+                let fs = &config.fs;
+                fs.preopens().next().is_some()
+                    || !fs.memory.is_empty()
+                    || !fs.remaps.is_empty()
+                    || config.allows(allow::HOST_PREOPENS)
+            },
+            resources: &[
+                (FS_TYPES, "descriptor"),
+                (FS_TYPES, "directory-entry-stream"),
+            ],
+            made_by_front: &[],
+        }),
+        served: None,
     },
     Row {
         subsystem: Subsystem::Io,
@@ -271,6 +491,14 @@ pub static REGISTRY: &[Row] = &[
         slot: None,
         content_via: &[],
         host: HostRule::Carrier,
+        // `sched_yield` touches nothing.
+        permits: Permits {
+            name: None,
+            whole_package: true,
+            preview1: &["sched_yield"],
+        },
+        impossible: None,
+        served: None,
     },
 ];
 
@@ -486,29 +714,6 @@ impl Slot for Networked {
 }
 
 impl Row {
-    /// A subsystem that is allowed or denied as a whole.
-    const fn access(
-        subsystem: Subsystem,
-        label: &'static str,
-        flag: &'static str,
-        interfaces: &'static [&'static str],
-        allow_bit: u32,
-        slot: &'static (dyn Slot + Sync),
-        host: HostRule,
-    ) -> Row {
-        Row {
-            subsystem,
-            label,
-            flag: Some(flag),
-            interfaces,
-            own_version: None,
-            allow_bit,
-            slot: Some(slot),
-            content_via: interfaces,
-            host,
-        }
-    }
-
     /// Whether the policy configures this subsystem.
     pub fn configured(&self, policy: &Policy) -> bool {
         self.slot.is_some_and(|s| s.configured(policy))
@@ -533,6 +738,16 @@ impl Row {
         match self.slot {
             Some(slot) => slot.describe(policy),
             None => "the streams and pollables of the above".to_string(),
+        }
+    }
+
+    /// The policy's setting, in words, for the summary of an output that
+    /// serves a command per request when `runs_per_request`: what the
+    /// request and response replace, not the policy's settings for them.
+    pub fn describe_as(&self, policy: &Policy, runs_per_request: bool) -> String {
+        match self.served {
+            Some(served) if runs_per_request => served(policy),
+            _ => self.describe(policy),
         }
     }
 
@@ -581,6 +796,39 @@ fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
 pub fn governing(import: &str) -> Option<&'static Row> {
     let name = InterfaceName::parse(import)?;
     row_of(&name.unversioned).map(|(row, _)| row)
+}
+
+/// The row whose permission covers `interface` (unversioned): the row
+/// that lists it, else the row whose permission covers its whole package.
+pub fn permitting(interface: &str) -> Option<&'static Row> {
+    if let Some((row, _)) = row_of(interface) {
+        return Some(row);
+    }
+    let package = |name: &str| name.rsplit_once('/').map(|(p, _)| p.to_string());
+    let wanted = package(interface)?;
+    REGISTRY.iter().find(|row| {
+        row.permits.whole_package
+            && row
+                .interfaces
+                .iter()
+                .any(|i| package(i).as_ref() == Some(&wanted))
+    })
+}
+
+/// The row whose permission covers the `wasi_snapshot_preview1` function
+/// `function`: the one naming it, else the one naming a prefix of it.
+pub fn permitting_preview1(function: &str) -> Option<&'static Row> {
+    let names = |row: &&Row| row.permits.preview1.contains(&function);
+    let prefixes = |row: &&Row| {
+        row.permits.preview1.iter().any(|p| {
+            p.strip_suffix('*')
+                .is_some_and(|prefix| function.starts_with(prefix))
+        })
+    };
+    REGISTRY
+        .iter()
+        .find(names)
+        .or_else(|| REGISTRY.iter().find(prefixes))
 }
 
 /// Whether `import` is a WASI interface that no subsystem governs
@@ -835,6 +1083,46 @@ mod tests {
         let mut subsystems: Vec<Subsystem> = REGISTRY.iter().map(|r| r.subsystem).collect();
         subsystems.dedup();
         assert_eq!(subsystems.len(), REGISTRY.len(), "a subsystem has two rows");
+    }
+
+    #[test]
+    fn every_interface_the_adapter_exports_has_a_row() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
+        let mut resolve = Resolve::default();
+        let (package, _) = resolve.push_dir(&root).unwrap();
+        let world = resolve
+            .select_world(&[package], Some("virtual-adapter"))
+            .unwrap();
+        let mut exported = BTreeSet::new();
+        for key in resolve.worlds[world].exports.keys() {
+            let name = resolve.name_world_key(key);
+            if name.starts_with("wasi-virt:") {
+                continue; // the adapter's own bridges (`wit/deps/serve.wit`)
+            }
+            let unversioned = InterfaceName::parse(&name).unwrap().unversioned;
+            let row = governing(&name);
+            assert!(row.is_some(), "`{name}` in wit/virt.wit belongs to no row");
+            assert_eq!(versioned(&unversioned, &v()), name, "{name}");
+            exported.insert(unversioned);
+        }
+        for iface in all_interfaces() {
+            assert!(
+                exported.contains(iface),
+                "`{iface}` is not exported by wit/virt.wit"
+            );
+        }
+    }
+
+    #[test]
+    fn every_permission_has_a_row() {
+        let named: BTreeSet<&str> = REGISTRY.iter().filter_map(|r| r.permits.name).collect();
+        let listed: BTreeSet<&str> = WASI_PERMISSIONS.iter().copied().collect();
+        assert_eq!(named, listed);
+        assert_eq!(
+            listed.len(),
+            WASI_PERMISSIONS.len(),
+            "a permission is listed twice"
+        );
     }
 
     #[test]

@@ -412,10 +412,9 @@ impl WasiVirt {
                 Output::Standalone,
             ),
         };
-        let mut prepared = self.result(bytes, files, output, version, &exports)?;
-        if serving == Some(Serving::Run) {
-            self.describe_served_command(&mut prepared.report);
-        }
+        let runs_per_request = serving == Some(Serving::Run);
+        let mut prepared =
+            self.result(bytes, files, output, version, &exports, runs_per_request)?;
         prepared.report.serving = serving.map(|s| match s {
             Serving::Handler => crate::report::Serving::Handler,
             Serving::Run => crate::report::Serving::Command {
@@ -423,42 +422,6 @@ impl WasiVirt {
             },
         });
         Ok(prepared)
-    }
-
-    /// The stdio and exit of a command served per request, in words: what
-    /// the request and response replace, not the policy's settings for them.
-    fn describe_served_command(&self, report: &mut Report) {
-        let stderr = match self.policy.stderr_into_response() {
-            true => "into the response".to_string(),
-            false => self
-                .policy
-                .stdio
-                .clone()
-                .unwrap_or_default()
-                .mode(crate::Stream::Stderr)
-                .to_string(),
-        };
-        for s in &mut report.subsystems {
-            match s.label {
-                "stdio" => {
-                    s.setting =
-                        format!("stdin the request body, stdout the response, stderr {stderr}")
-                }
-                "exit" => s.setting = "answers the request, then ends the run".to_string(),
-                "env" => {
-                    s.setting = s
-                        .setting
-                        .split("; ")
-                        .map(|part| match part.starts_with("arguments") {
-                            true => "arguments from the request path and query; CGI variables",
-                            false => part,
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-                _ => {}
-            }
-        }
     }
 
     /// This builder as `--serve-http` runs it: the command's environment,
@@ -658,6 +621,7 @@ impl WasiVirt {
                 },
                 version,
                 &BTreeSet::new(),
+                false,
             ),
             None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
         }
@@ -670,9 +634,17 @@ impl WasiVirt {
         output: Output,
         wasi_version: Version,
         exports: &BTreeSet<&'static str>,
+        runs_per_request: bool,
     ) -> Result<Prepared> {
         let imports = component_imports(&bytes)?;
-        let mut report = Report::new(&self.policy, output, wasi_version, exports, imports);
+        let mut report = Report::new(
+            &self.policy,
+            output,
+            wasi_version,
+            exports,
+            imports,
+            runs_per_request,
+        );
         report.size = splice::written_len(&bytes, &files)?;
         Ok(Prepared {
             bytes,
