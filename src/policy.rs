@@ -8,7 +8,6 @@
 //! (`wasi:logging/logging`) is denied whatever the subsystems say, unless
 //! [`ImportsPolicy::allow`] names it.
 
-use crate::subsystem::{Subsystem, REGISTRY};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use wasi_virt_layout::{HostFilterMode, Stream};
@@ -686,37 +685,11 @@ impl EnvPolicy {
 }
 
 impl Policy {
-    /// Everything virtualized and passed through to the host.
-    pub fn allow_all() -> Policy {
-        Policy::every_subsystem(true)
-    }
-
-    /// Everything virtualized and denied: the environment is sealed, and a
-    /// composed component imports nothing of WASI.
-    pub fn deny_all() -> Policy {
-        Policy::every_subsystem(false)
-    }
-
-    fn every_subsystem(allow: bool) -> Policy {
-        let mut policy = Policy::default();
-        for row in REGISTRY {
-            row.set(&mut policy, allow);
-        }
-        policy
-    }
-
-    /// Virtualizes `subsystem`, allowing or denying all of it.
-    pub fn set(&mut self, subsystem: Subsystem, allow: bool) {
-        crate::subsystem::row(subsystem).set(self, allow);
-    }
-
-    /// Takes every subsystem that `other` configures from `other`, keeping
-    /// the rest; `debug` is on if either has it. This is how a policy file
-    /// refines the CLI's starting point.
-    pub fn overlay(&mut self, other: &Policy) {
-        for row in REGISTRY {
-            row.overlay(self, other);
-        }
+    /// Takes from `other` what is not a subsystem's setting: its network
+    /// rules, `debug` if on, its serving, its denied and allowed imports,
+    /// and its declared permissions. [`Policy::overlay`] takes the
+    /// subsystems' settings too.
+    pub(crate) fn overlay_beyond_subsystems(&mut self, other: &Policy) {
         if let Some(network) = &other.network {
             self.network().extend(network);
         }

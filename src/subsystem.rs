@@ -772,6 +772,44 @@ impl Row {
     }
 }
 
+/// The policy's operations on every subsystem at once, which loop over the
+/// registry (the policy's types know nothing of it).
+impl Policy {
+    /// Everything virtualized and passed through to the host.
+    pub fn allow_all() -> Policy {
+        Policy::every_subsystem(true)
+    }
+
+    /// Everything virtualized and denied: the environment is sealed, and a
+    /// composed component imports nothing of WASI.
+    pub fn deny_all() -> Policy {
+        Policy::every_subsystem(false)
+    }
+
+    fn every_subsystem(allow: bool) -> Policy {
+        let mut policy = Policy::default();
+        for row in REGISTRY {
+            row.set(&mut policy, allow);
+        }
+        policy
+    }
+
+    /// Virtualizes `subsystem`, allowing or denying all of it.
+    pub fn set(&mut self, subsystem: Subsystem, allow: bool) {
+        row(subsystem).set(self, allow);
+    }
+
+    /// Takes every subsystem that `other` configures from `other`, keeping
+    /// the rest; `debug` is on if either has it. This is how a policy file
+    /// refines the CLI's starting point.
+    pub fn overlay(&mut self, other: &Policy) {
+        for row in REGISTRY {
+            row.overlay(self, other);
+        }
+        self.overlay_beyond_subsystems(other);
+    }
+}
+
 /// The row of `subsystem`.
 pub fn row(subsystem: Subsystem) -> &'static Row {
     REGISTRY
