@@ -13,26 +13,45 @@
 //! the component's imports that the adapter satisfies are first given
 //! private names: once connected, they are internal to the output.
 
+pub mod plug;
+pub mod rename;
+pub mod serve;
+pub mod serving;
+pub mod wasip1;
+
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
-use crate::rename::{rename_imports, rename_top_level};
-use crate::serve::{
+use anyhow::{Context, Result};
+use rename::{rename_imports, rename_top_level};
+use semver::Version;
+use serve::{
     Serving, INNER_HANDLER, INNER_HANDLER_BRIDGE, INNER_RUN, INNER_TYPES, MAILBOX, RUN_BRIDGE,
 };
-use anyhow::{Context, Result};
-use semver::Version;
 use std::collections::BTreeMap;
 use wasm_compose::graph::{CompositionGraph, EncodeOptions, ExportIndex, ImportIndex, InstanceId};
 use wasmparser::Validator;
+use wit_parser::Resolve;
 
 /// Prepended to the component's imports that the adapter satisfies.
 const PRIVATE_PREFIX: &str = "virtualized-";
 
-/// The front and mailbox of a served output (`src/serve.rs`).
+/// The front and mailbox of a served output (`src/compose/serve.rs`).
 pub struct Served {
     pub serving: Serving,
     pub front: Vec<u8>,
     pub mailbox: Vec<u8>,
+}
+
+impl Served {
+    /// The front and mailbox for `serving`, typed by `resolve` at
+    /// `version`.
+    pub fn build(resolve: &Resolve, serving: Serving, version: &Version) -> Result<Served> {
+        Ok(Served {
+            serving,
+            front: serve::front(resolve, serving, version)?,
+            mailbox: serve::mailbox(resolve, version)?,
+        })
+    }
 }
 
 /// Instantiates `adapter`, feeds each of its exports to the user component's
@@ -202,7 +221,11 @@ impl<'a> ServedParts<'a> {
             Serving::Handler => {
                 link(
                     Node::Adapter,
-                    export_of(adapter, crate::subsystem::HTTP_TYPES, "the adapter")?,
+                    export_of(
+                        adapter,
+                        crate::subsystem::interfaces::HTTP_TYPES,
+                        "the adapter",
+                    )?,
                     Node::Front,
                     import_of(&front, INNER_TYPES, "the front")?,
                     INNER_TYPES,

@@ -1,7 +1,10 @@
 //! Reading what a component imports, and refusing what is not a component.
 
-use crate::permissions::Permission;
-use crate::subsystem::WASI_PERMISSIONS;
+pub mod permission_check;
+pub mod reach;
+
+use crate::subsystem::permissions::Permission;
+use crate::subsystem::registry::WASI_PERMISSIONS;
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use wasmparser::component_types::ComponentEntityType;
@@ -271,11 +274,11 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let (functions, reach) = match kind {
         InputKind::Component => (
             component_import_functions(bytes)?,
-            crate::reach::component(bytes)?,
+            crate::inspect::reach::component(bytes)?,
         ),
         InputKind::Wasip1Module => (
             module_import_functions(bytes)?,
-            crate::reach::module(bytes)?,
+            crate::inspect::reach::module(bytes)?,
         ),
     };
     let reached = |import: &str, func: &str| {
@@ -290,7 +293,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let ungoverned = functions
         .iter()
         .map(|(import, _)| import.clone())
-        .filter(|import| crate::subsystem::is_ungoverned_wasi(import))
+        .filter(|import| crate::subsystem::registry::is_ungoverned_wasi(import))
         .collect();
     for (import, funcs) in functions {
         // A wasip1 module's functions each have a permission; a component's

@@ -8,6 +8,9 @@
 //! (`wasi:logging/logging`) is denied whatever the subsystems say, unless
 //! [`ImportsPolicy::allow`] names it.
 
+pub mod instant;
+pub mod network;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use wasi_virt_layout::{HostFilterMode, Stream};
@@ -61,7 +64,7 @@ pub struct Policy {
     /// `allow`, which grants everything); `http://` and `https://` rules
     /// virtualize `wasi:http` likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<crate::network::NetworkPolicy>,
+    pub network: Option<crate::policy::network::NetworkPolicy>,
     /// Trace every virtualized call to the host's stderr (keeps the host
     /// `wasi:cli/stderr` import for that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -717,7 +720,7 @@ impl Policy {
     }
 
     /// The network grants, created empty if the policy has none.
-    pub fn network(&mut self) -> &mut crate::network::NetworkPolicy {
+    pub fn network(&mut self) -> &mut crate::policy::network::NetworkPolicy {
         self.network.get_or_insert_with(Default::default)
     }
 
@@ -844,7 +847,7 @@ impl EnvPolicy {
     }
 }
 
-/// A subsystem's setting, as the registry (`src/subsystem.rs`) handles it.
+/// A subsystem's setting, as the registry (`src/subsystem/registry.rs`) handles it.
 pub trait Setting: Clone + 'static {
     /// Everything passes through to the host.
     fn allowing() -> Self;

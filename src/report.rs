@@ -2,9 +2,9 @@
 
 use crate::inspect::InputKind;
 use crate::names::InterfaceName;
-use crate::permissions::Permission;
 use crate::policy::Policy;
-use crate::subsystem::{self, Subsystem, REGISTRY};
+use crate::subsystem::permissions::Permission;
+use crate::subsystem::registry::{self, Subsystem, REGISTRY};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -110,7 +110,7 @@ impl Report {
             })
             .collect();
         let governed = |row: Subsystem| {
-            subsystem::row(row)
+            registry::row(row)
                 .interfaces
                 .iter()
                 .any(|i| exports.contains(i))
@@ -125,7 +125,7 @@ impl Report {
             rules,
             virtualized: exports
                 .iter()
-                .map(|i| subsystem::versioned(i, &wasi_version))
+                .map(|i| registry::versioned(i, &wasi_version))
                 .collect(),
             wasi_version,
             subsystems,
@@ -259,12 +259,14 @@ impl fmt::Display for Report {
         }
         for (import, by) in &self.plugged {
             match by.as_str() {
-                crate::plug::DENIED if self.denied_by_default.contains(import) => writeln!(
-                    f,
-                    "denied import: {import} (traps; no subsystem governs it, --allow-import \
+                crate::compose::plug::DENIED if self.denied_by_default.contains(import) => {
+                    writeln!(
+                        f,
+                        "denied import: {import} (traps; no subsystem governs it, --allow-import \
                      would keep it)"
-                )?,
-                crate::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
+                    )?
+                }
+                crate::compose::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
                 _ => writeln!(f, "plugged: {import} from {by}")?,
             }
         }

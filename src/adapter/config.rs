@@ -1,11 +1,11 @@
 //! The policy in the layout's terms: the configuration bytes the adapter
 //! reads back (`crates/layout`).
 
-use crate::fs::Tree;
+use crate::adapter::mount_tree::Tree;
 use crate::policy::{
     Access, Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
 };
-use crate::subsystem::{Impossible, REGISTRY};
+use crate::subsystem::registry::{Impossible, REGISTRY};
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
@@ -99,7 +99,7 @@ fn virtual_clock(clocks: Option<&ClocksPolicy>) -> Result<Option<VirtualClock>> 
         return Ok(None);
     };
     let (seconds, nanoseconds) =
-        crate::instant::parse(start).context("failed to set the virtual clock")?;
+        crate::policy::instant::parse(start).context("failed to set the virtual clock")?;
     Ok(Some(VirtualClock {
         seconds,
         nanoseconds,
@@ -145,7 +145,7 @@ fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
 
 /// Whether the configuration `config` (as encoded) lets outgoing HTTP
 /// reach the host, wholly or under network rules: the `http-send` hook is
-/// bound then, and only then (`src/rewrite.rs`).
+/// bound then, and only then (`src/adapter/rewrite.rs`).
 pub fn http_passes(config: &[u8]) -> Result<bool> {
     Ok(decoded(config)?.allows(wasi_virt_layout::allow::HTTP))
 }
@@ -179,59 +179,16 @@ pub fn impossible_resources(
         .collect())
 }
 
-/// The `(unversioned interface, resource)` whose method, static function or
-/// destructor an adapter export (or its `cabi_post_` companion) is:
-/// `wasi:filesystem/types@0.2.12#[method]descriptor.read` is
-/// `("wasi:filesystem/types", "descriptor")`. Constructors and free
-/// functions are `None`.
-pub fn export_resource(name: &str) -> Option<(&str, &str)> {
-    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
-    let (interface, func) = name.split_once('#')?;
-    let interface = interface.split_once('@').map_or(interface, |(i, _)| i);
-    let resource = match func.strip_prefix("[dtor]") {
-        Some(resource) => resource,
-        None => {
-            let rest = func
-                .strip_prefix("[method]")
-                .or_else(|| func.strip_prefix("[static]"))?;
-            rest.split_once('.')?.0
-        }
-    };
-    Some((interface, resource))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::policy::FsPolicy;
 
     #[test]
-    fn export_names_give_their_resource() {
-        let at = export_resource;
-        let fs = Some(("wasi:filesystem/types", "descriptor"));
-        assert_eq!(
-            at("wasi:filesystem/types@0.2.12#[method]descriptor.read"),
-            fs
-        );
-        assert_eq!(
-            at("cabi_post_wasi:filesystem/types@0.2.12#[method]descriptor.stat"),
-            fs
-        );
-        assert_eq!(at("wasi:filesystem/types@0.2.12#[dtor]descriptor"), fs);
-        assert_eq!(
-            at("wasi:http/types@0.2.12#[static]incoming-body.finish"),
-            Some(("wasi:http/types", "incoming-body"))
-        );
-        assert_eq!(at("wasi:http/types@0.2.12#[constructor]fields"), None);
-        assert_eq!(at("wasi:filesystem/preopens@0.2.12#get-directories"), None);
-        assert_eq!(at("cabi_realloc"), None);
-    }
-
-    #[test]
     fn resources_are_impossible_only_without_their_source() {
         let impossible = |policy: &Policy| {
             let tree = match &policy.fs {
-                Some(fs) => crate::fs::build(fs).unwrap(),
+                Some(fs) => crate::adapter::mount_tree::build(fs).unwrap(),
                 None => Tree::default(),
             };
             impossible_resources(&encode(policy, &tree).unwrap(), false).unwrap()

@@ -9,8 +9,8 @@
 //! named by the interface without its version. An import of types alone,
 //! with no function, needs no permission: nothing in it can be called.
 
+use super::registry::{permitting, permitting_preview1, WASI_PERMISSIONS};
 use crate::names::InterfaceName;
-use crate::subsystem::{permitting, permitting_preview1, WASI_PERMISSIONS};
 use anyhow::{bail, Result};
 use std::fmt;
 
@@ -106,8 +106,7 @@ impl Permission {
 /// a package. Other WASI packages (`wasi:keyvalue`), whose interfaces no
 /// subsystem governs, are permissions of their own, as non-WASI ones are.
 fn is_wasi_permission_package(package: &str) -> bool {
-    crate::subsystem::all_interfaces()
-        .any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
+    super::registry::all_interfaces().any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
 }
 
 impl fmt::Display for Permission {
