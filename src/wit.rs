@@ -11,7 +11,7 @@
 use crate::names::InterfaceName;
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use wit_parser::{InterfaceId, PackageName, Resolve, SourceMap, WorldId};
+use wit_parser::{InterfaceId, PackageName, Resolve, SourceMap, Stability, WorldId, WorldItem};
 
 /// The WASI version of the packages in `wit/`, and of the adapter's names as
 /// built.
@@ -44,6 +44,158 @@ const PACKAGES: &[&[(&str, &str)]] = &[
 
 /// Every WIT file compiled into the library, for the test that checks none in
 /// `wit/` was forgotten.
+#[cfg(test)]
+fn embedded_files() -> impl Iterator<Item = &'static str> {
+    PACKAGES
+        .iter()
+        .flat_map(|p| p.iter().map(|(path, _)| *path))
+}
+
+/// Rewrites `name` (an import module or an export of the adapter's core
+/// module, `wasi:cli/exit@0.2.12#exit`) from the built WASI version to
+/// `version`.
+pub fn rename_version(name: &str, version: &Version) -> String {
+    if *version == BUILT_WASI_VERSION {
+        return name.to_string();
+    }
+    name.replace(&format!("@{BUILT_WASI_VERSION}"), &format!("@{version}"))
+}
+
+/// Every WASI package, named at `version`: parsed as written, at the built
+/// version, then each package of that version renamed to `version`
+/// ([`rename_packages`]).
+pub fn load(version: &Version) -> Result<Resolve> {
+    let mut resolve = Resolve::default();
+    let mut groups = Vec::new();
+    for files in PACKAGES {
+        let mut map = SourceMap::default();
+        for (path, text) in files.iter() {
+            map.push(path.as_ref(), text.to_string());
+        }
+        let group = map
+            .parse()
+            .map_err(|(_, e)| anyhow::Error::new(e))
+            .with_context(|| format!("failed to parse the embedded WIT `{}`", files[0].0))?;
+        groups.push(group);
+    }
+    // `push_groups` orders packages by their dependencies; the last one
+    // pushed stands in as the "main" package.
+    let main = groups.pop().expect("packages are embedded");
+    resolve
+        .push_groups(main, groups)
+        .context("failed to resolve the embedded WIT")?;
+    if *version != BUILT_WASI_VERSION {
+        rename_packages(&mut resolve, version);
+    }
+    Ok(resolve)
+}
+
+/// Renames every package of the built version to `version`, and makes
+/// what was released later look as it did at `version` ([`hide_later`]).
+fn rename_packages(resolve: &mut Resolve, version: &Version) {
+    for (_, package) in resolve.packages.iter_mut() {
+        if package.name.version == Some(BUILT_WASI_VERSION) {
+            package.name.version = Some(version.clone());
+        }
+    }
+    resolve.package_names = resolve
+        .packages
+        .iter()
+        .map(|(id, p)| (p.name.clone(), id))
+        .collect();
+    hide_later(resolve, version);
+}
+
+/// Makes what was released after `version` (`@since(version = X)`, X
+/// newer) look as it did at `version`:
+///
+/// - a function is left out (the adapter then drops its export, and the
+///   host import it would need: `wasi:cli/exit.exit-with-code` is 0.2.12);
+/// - any other item is kept, marked as released at `version`: later types
+///   are only aliases that other items refer to (`wasi:http`'s 0.2.1
+///   `field-name`), and wit-parser refuses a gate newer than its package
+///   when the adapter's world is encoded and read back.
+///
+/// Only the packages renamed from the built version hold such items: the
+/// others (`wasi:config`'s draft) were released before any 0.2 version.
+fn hide_later(resolve: &mut Resolve, version: &Version) {
+    let released = |s: &Stability| !matches!(s, Stability::Stable { since, .. } if since > version);
+    let at_version = |s: &mut Stability| {
+        if let Stability::Stable { since, .. } = s {
+            if *since > *version {
+                *since = version.clone();
+            }
+        }
+    };
+    for (_, iface) in resolve.interfaces.iter_mut() {
+        iface.functions.retain(|_, f| released(&f.stability));
+        at_version(&mut iface.stability);
+    }
+    for (_, ty) in resolve.types.iter_mut() {
+        at_version(&mut ty.stability);
+    }
+    for (_, world) in resolve.worlds.iter_mut() {
+        at_version(&mut world.stability);
+        for include in &mut world.includes {
+            at_version(&mut include.stability);
+        }
+        for items in [&mut world.imports, &mut world.exports] {
+            items.retain(|_, item| match item {
+                WorldItem::Function(f) => released(&f.stability),
+                _ => true,
+            });
+            for item in items.values_mut() {
+                if let WorldItem::Interface { stability, .. } = item {
+                    at_version(stability);
+                }
+            }
+        }
+    }
+}
+
+/// The interface `name` (`wasi:cli/environment@0.2.6`) in `resolve`.
+///
+/// Looked up through the package's name, without formatting the name of
+/// every interface: this runs for each of the adapter's exports.
+pub fn interface(resolve: &Resolve, name: &str) -> Option<InterfaceId> {
+    let (path, version) = match name.split_once('@') {
+        Some((path, v)) => (path, Some(v.parse().ok()?)),
+        None => (name, None),
+    };
+    let (package, interface) = path.split_once('/')?;
+    let (namespace, package) = package.split_once(':')?;
+    let package = PackageName {
+        namespace: namespace.to_string(),
+        name: package.to_string(),
+        version,
+    };
+    let id = resolve.package_names.get(&package)?;
+    resolve.packages[*id].interfaces.get(interface).copied()
+}
+
+/// The interfaces `name` uses types from.
+pub fn dependencies(resolve: &Resolve, name: &str) -> Vec<String> {
+    interface(resolve, name)
+        .map(|id| {
+            resolve
+                .interface_direct_deps(id)
+                .filter_map(|dep| resolve.id_of(dep))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether interface `name` has function `func` (`get-environment`,
+/// `[method]output-stream.write`) at the version `resolve` was loaded at.
+pub fn has_function(resolve: &Resolve, name: &str, func: &str) -> bool {
+    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].functions.contains_key(func))
+}
+
+/// Whether interface `name` (a full name) declares type `ty`.
+pub fn has_type(resolve: &Resolve, name: &str, ty: &str) -> bool {
+    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].types.contains_key(ty))
+}
+
 /// Encodes the core `module` as a component of `world`: its WIT embedded,
 /// then wit-component's encoding, validated if `validate`.
 pub fn componentize(
@@ -91,127 +243,6 @@ pub fn choose_version(asked: Option<&Version>, imports: &[String]) -> Result<Ver
 }
 
 #[cfg(test)]
-fn embedded_files() -> impl Iterator<Item = &'static str> {
-    PACKAGES
-        .iter()
-        .flat_map(|p| p.iter().map(|(path, _)| *path))
-}
-
-/// Rewrites `name` (an import module, an export, or WIT text) from the built
-/// WASI version to `version`.
-pub fn rename_version(text: &str, version: &Version) -> String {
-    if *version == BUILT_WASI_VERSION {
-        return text.to_string();
-    }
-    text.replace(&format!("@{BUILT_WASI_VERSION}"), &format!("@{version}"))
-}
-
-/// WIT text renamed to `version`, with what was released later
-/// (`@since(version = X)`, X newer) made to look as it did at `version`:
-///
-/// - a function is gated behind a feature that is never enabled, so it is
-///   left out (the adapter then drops its export, and the host import it
-///   would need: `wasi:cli/exit.exit-with-code` is 0.2.12);
-/// - a type is kept, marked as released at `version`: later types are only
-///   aliases that other items refer to (`wasi:http`'s 0.2.1 `field-name`),
-///   and wit-parser refuses a gate newer than its package.
-fn wit_at_version(text: &str, version: &Version) -> String {
-    const SINCE: &str = "@since(version = ";
-    let text = rename_version(text, version);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find(SINCE) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + SINCE.len()..];
-        let Some(close) = after.find(')') else {
-            out.push_str(&rest[at..]);
-            return out;
-        };
-        let item = after[close + 1..].trim_start().lines().next().unwrap_or("");
-        let is_function = item.contains(": func(")
-            || item.contains(": static func(")
-            || item.starts_with("constructor(");
-        match after[..close].trim().parse::<Version>() {
-            Ok(since) if since > *version && is_function => {
-                out.push_str("@unstable(feature = wasi-virt-not-yet-released)");
-            }
-            Ok(since) if since > *version => out.push_str(&format!("{SINCE}{version})")),
-            _ => out.push_str(&rest[at..at + SINCE.len() + close + 1]),
-        }
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Every WASI package, named at `version`.
-pub fn load(version: &Version) -> Result<Resolve> {
-    let mut resolve = Resolve::default();
-    let mut groups = Vec::new();
-    for files in PACKAGES {
-        let mut map = SourceMap::default();
-        for (path, text) in files.iter() {
-            map.push(path.as_ref(), wit_at_version(text, version));
-        }
-        let group = map
-            .parse()
-            .map_err(|(_, e)| anyhow::Error::new(e))
-            .with_context(|| format!("failed to parse the embedded WIT `{}`", files[0].0))?;
-        groups.push(group);
-    }
-    // `push_groups` orders packages by their dependencies; the last one
-    // pushed stands in as the "main" package.
-    let main = groups.pop().expect("packages are embedded");
-    resolve
-        .push_groups(main, groups)
-        .context("failed to resolve the embedded WIT")?;
-    Ok(resolve)
-}
-
-/// The interface `name` (`wasi:cli/environment@0.2.6`) in `resolve`.
-///
-/// Looked up through the package's name, without formatting the name of
-/// every interface: this runs for each of the adapter's exports.
-pub fn interface(resolve: &Resolve, name: &str) -> Option<InterfaceId> {
-    let (path, version) = match name.split_once('@') {
-        Some((path, v)) => (path, Some(v.parse().ok()?)),
-        None => (name, None),
-    };
-    let (package, interface) = path.split_once('/')?;
-    let (namespace, package) = package.split_once(':')?;
-    let package = PackageName {
-        namespace: namespace.to_string(),
-        name: package.to_string(),
-        version,
-    };
-    let id = resolve.package_names.get(&package)?;
-    resolve.packages[*id].interfaces.get(interface).copied()
-}
-
-/// The interfaces `name` uses types from.
-pub fn dependencies(resolve: &Resolve, name: &str) -> Vec<String> {
-    interface(resolve, name)
-        .map(|id| {
-            resolve
-                .interface_direct_deps(id)
-                .filter_map(|dep| resolve.id_of(dep))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Whether interface `name` has function `func` (`get-environment`,
-/// `[method]output-stream.write`) at the version `resolve` was loaded at.
-pub fn has_function(resolve: &Resolve, name: &str, func: &str) -> bool {
-    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].functions.contains_key(func))
-}
-
-/// Whether interface `name` (a full name) declares type `ty`.
-pub fn has_type(resolve: &Resolve, name: &str, ty: &str) -> bool {
-    interface(resolve, name).is_some_and(|id| resolve.interfaces[id].types.contains_key(ty))
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
@@ -247,6 +278,33 @@ mod tests {
         assert_eq!(interface(&resolve, "wasi:cli/environment@0.2.12"), None);
         assert_eq!(interface(&resolve, "wasi:cli/nope@0.2.6"), None);
         assert_eq!(interface(&resolve, "not a name"), None);
+    }
+
+    #[test]
+    fn packages_are_renamed_with_nothing_released_later() {
+        let v = Version::new(0, 2, 0);
+        let resolve = load(&v).unwrap();
+        let names: BTreeSet<String> = resolve
+            .package_names
+            .keys()
+            .map(|n| n.to_string())
+            .collect();
+        assert!(names.contains("wasi:cli@0.2.0"), "{names:?}");
+        assert!(names.contains("wasi:config@0.2.0-rc.1"), "{names:?}");
+        assert!(!names.iter().any(|n| n.ends_with("@0.2.12")), "{names:?}");
+        for (id, p) in resolve.packages.iter() {
+            assert_eq!(resolve.package_names.get(&p.name), Some(&id));
+        }
+        let later = |s: &Stability| matches!(s, Stability::Stable { since, .. } if *since > v);
+        for (_, ty) in resolve.types.iter() {
+            assert!(!later(&ty.stability), "{:?}", ty.name);
+        }
+        for (_, iface) in resolve.interfaces.iter() {
+            assert!(!later(&iface.stability), "{:?}", iface.name);
+            for f in iface.functions.values() {
+                assert!(!later(&f.stability), "{}", f.name);
+            }
+        }
     }
 
     #[test]
