@@ -216,10 +216,9 @@ impl fmt::Display for Output {
     }
 }
 
-impl fmt::Display for Report {
-    /// The subsystems virtualized, whether calls are traced, and the WASI
-    /// imports left, one item a line.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Report {
+    /// The subsystems virtualized, and how the output serves HTTP.
+    fn write_virtualized(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.subsystems.is_empty() {
             writeln!(
                 f,
@@ -251,6 +250,12 @@ impl fmt::Display for Report {
                 writeln!(f, "  {rule}")?;
             }
         }
+        Ok(())
+    }
+
+    /// What stands in front of the component's imports, or lets them
+    /// through.
+    fn write_in_front(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.input == Some(InputKind::Wasip1Module) {
             writeln!(
                 f,
@@ -276,6 +281,11 @@ impl fmt::Display for Report {
                 "allowed import: {import} (--allow-import; no subsystem governs it)"
             )?;
         }
+        Ok(())
+    }
+
+    /// The declared permissions, and whether calls are traced.
+    fn write_checks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.permissions {
             let declared = match p.declared.is_empty() {
                 true => "none".to_string(),
@@ -295,6 +305,17 @@ impl fmt::Display for Report {
                 "debug: virtualized calls are traced to the host's stderr"
             )?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Report {
+    /// The subsystems virtualized, whether calls are traced, and the WASI
+    /// imports left, one item a line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_virtualized(f)?;
+        self.write_in_front(f)?;
+        self.write_checks(f)?;
         let wasi: Vec<&String> = self
             .imports
             .iter()
