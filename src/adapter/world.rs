@@ -18,6 +18,7 @@ pub fn retain_functions(resolve: &mut Resolve, name: &str, keep: &dyn Fn(&str) -
             .retain(|func, _| keep(func));
     }
 }
+
 /// Removes from the interfaces `names` (full names) every type that no
 /// function left in any interface needs, directly or through another type,
 /// unless `keep(interface, type)` asks for it. Interfaces other than
@@ -63,6 +64,7 @@ pub fn retain_needed_types(
         }
     }
 }
+
 /// Gives each interface of `imports` (full names) its own copy of every
 /// type it uses from an interface outside `imports`, where that type is
 /// plain data (`duration`, a `u64`; `datetime`, a record of two integers):
@@ -98,6 +100,7 @@ pub fn own_plain_types(resolve: &mut Resolve, imports: &BTreeSet<String>) {
         }
     }
 }
+
 /// The definition of `id`, through aliases, if it names no other type.
 fn plain_kind(resolve: &Resolve, mut id: wit_parser::TypeId) -> Option<wit_parser::TypeDefKind> {
     use wit_parser::{Type, TypeDefKind};
@@ -116,13 +119,20 @@ fn plain_kind(resolve: &Resolve, mut id: wit_parser::TypeId) -> Option<wit_parse
         }
     }
 }
+
 /// Adds the world that exports `exports` and imports `imports` (full
 /// interface names) to `resolve`.
 ///
-/// DESIGN.md hazard 1: a world may import and export the same interface only
-/// if every exported interface resolves its dependencies consistently. The
-/// exports must therefore be closed under `use`; that is checked here, and a
-/// violation is a bug in the caller's choice of interfaces.
+/// A world may import and export the same interface (the adapter imports
+/// `wasi:io/streams` from the host and exports its own to the component)
+/// only if each exported interface resolves its dependencies one way: an
+/// exported interface that `use`s another takes that one's types from the
+/// world's export of it if there is one, else from its import, the host's.
+/// Were a dependency not exported, an exported `wasi:cli/stdin` would hand
+/// out the host's `input-stream`, a resource the adapter cannot create,
+/// beside the adapter's own streams. So the exports must be closed under
+/// `use`: that is checked here, and a violation is a bug in the caller's
+/// choice of interfaces.
 pub fn add_world(
     resolve: &mut Resolve,
     imports: &BTreeSet<String>,
@@ -223,7 +233,8 @@ mod tests {
 
     #[test]
     fn importing_and_exporting_io_resolves() {
-        // Hazard 1, the accepted shape: streams exported with its deps,
+        // Imported and exported at once, the accepted shape: streams
+        // exported with its dependencies,
         // and the same interfaces imported from the host.
         let io = names(&[
             "wasi:io/error@0.2.12",

@@ -20,6 +20,7 @@ pub struct HostImports<'a> {
     /// The `wasi:io` interfaces kept, from the kept imports of the others.
     carried: BTreeSet<String>,
 }
+
 impl<'a> HostImports<'a> {
     /// Works out the carrier from what the other subsystems keep: an
     /// interface the adapter exports (or stderr, which `--debug` writes to)

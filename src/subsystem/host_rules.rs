@@ -20,6 +20,7 @@ pub enum HostRule {
     /// subsystem hands out its streams or pollables.
     Carrier,
 }
+
 /// What decides, besides the policy, which host functions the adapter needs.
 pub struct HostNeeds<'a> {
     /// The interfaces the adapter exports, without versions.
@@ -52,11 +53,13 @@ pub fn clocks_host(policy: &Policy, needs: &HostNeeds, iface: &str, func: &str) 
     let file_times = iface == WALL_CLOCK && func == "now" && has_memory_fs(policy);
     allowed && (imported || file_times)
 }
+
 /// The host's exit while it is allowed, unless the command is served per
 /// request: its exit answers the request and ends the instance there.
 pub fn exit_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
     policy.exit.is_none_or(|e| e == Access::Allow) && !needs.runs_per_request
 }
+
 /// Whether the policy has a tmpfs or an overlay.
 pub fn has_memory_fs(policy: &Policy) -> bool {
     policy.fs.as_ref().is_some_and(|fs| {
@@ -65,6 +68,7 @@ pub fn has_memory_fs(policy: &Policy) -> bool {
             .any(|e| matches!(e, FsEntry::Tmpfs(_) | FsEntry::Overlay(_)))
     })
 }
+
 /// `get-environment` while some host variable is visible; arguments and the
 /// cwd while they are the host's.
 pub fn env_host(policy: &Policy, needs: &HostNeeds, _: &str, func: &str) -> bool {
@@ -76,6 +80,7 @@ pub fn env_host(policy: &Policy, needs: &HostNeeds, _: &str, func: &str) -> bool
         _ => true,
     }
 }
+
 /// A stream and its terminal while the stream is allowed; stderr also for
 /// `--debug`, which writes there. A command served per request has the
 /// request and the response for stdin and stdout (and stderr, if it goes
@@ -98,11 +103,13 @@ pub fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> b
         _ => false,
     }
 }
+
 /// The host's filesystem while its preopens pass, or a remapped directory or
 /// runtime file needs it.
 pub fn fs_host(policy: &Policy, needs: &HostNeeds, _: &str, _: &str) -> bool {
     needs.host_fs || policy.fs.as_ref().is_none_or(|fs| fs.host_preopens)
 }
+
 /// The host interfaces the network rules need (`crates/layout/src/net.rs`
 /// decides the same for the adapter, from the same rules), or `None` when
 /// there are no rules.
@@ -115,6 +122,7 @@ pub fn rule_needs(policy: &Policy) -> Option<wasi_virt_layout::net::Needs> {
     let config = wasi_virt_layout::Config::parse(&bytes).expect("the layout reads what it writes");
     Some(config.net.needs())
 }
+
 /// Every socket interface while sockets are allowed; under network rules,
 /// those the rules need (TCP rules leave no UDP import, lookups alone no TCP
 /// import, remapped names alone no import at all).
@@ -139,6 +147,7 @@ pub fn sockets_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) ->
         _ => false,
     }
 }
+
 /// Outgoing HTTP while it is allowed, or some `http://` or `https://` rule
 /// grants part of it; and `wasi:http/types` while the output serves HTTP,
 /// for the host's requests and responses.

@@ -21,6 +21,7 @@ pub const RANDOM_INTERFACES: &[&str] = &[
     "wasi:random/insecure",
     "wasi:random/insecure-seed",
 ];
+
 /// `wasi:cli/exit`.
 pub const EXIT: &str = "wasi:cli/exit";
 /// `wasi:filesystem/types`.
@@ -35,6 +36,7 @@ pub const SOCKETS_INTERFACES: &[&str] = &[
     UDP_CREATE_SOCKET,
     IP_NAME_LOOKUP,
 ];
+
 /// `wasi:sockets/network`.
 pub const NETWORK: &str = "wasi:sockets/network";
 /// `wasi:sockets/instance-network`.

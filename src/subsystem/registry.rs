@@ -44,6 +44,7 @@ pub enum Subsystem {
     /// exported interface uses its streams or pollables.
     Io,
 }
+
 /// One subsystem.
 pub struct Row {
     /// Which subsystem.
@@ -82,6 +83,7 @@ pub struct Row {
     /// `None` when serving changes nothing.
     pub served: Option<fn(&Policy) -> String>,
 }
+
 /// The permission a subsystem's interfaces fall under (`wasi-virt
 /// inspect`, `--permissions`).
 pub struct Permits {
@@ -98,6 +100,7 @@ pub struct Permits {
     /// function exactly (`fd_read` is `stdio`, `fd_seek` `filesystem`).
     pub preview1: &'static [&'static str],
 }
+
 /// Resources that only a source the configuration may leave out creates
 /// (a preopen, the host's sockets, the host's HTTP). Without that source
 /// their methods can only be called on handles that never exist, so the
@@ -112,6 +115,7 @@ pub struct Impossible {
     /// request), which exist whenever it serves one.
     pub made_by_front: &'static [(&'static str, &'static str)],
 }
+
 /// The permissions WASI's interfaces fall under, in the order they are listed
 /// (`wasi-virt inspect`, the report's JSON). Each row names one of them in
 /// its [`Permits`]; sockets and HTTP share `networking`.
@@ -125,6 +129,7 @@ pub const WASI_PERMISSIONS: &[&str] = &[
     EXIT_PERMISSION,
     CONFIG_PERMISSION,
 ];
+
 const ENVIRONMENT_PERMISSION: &str = "environment";
 const STDIO_PERMISSION: &str = "stdio";
 const FILESYSTEM_PERMISSION: &str = "filesystem";
@@ -437,6 +442,7 @@ pub static REGISTRY: &[Row] = &[
         served: None,
     },
 ];
+
 impl Row {
     /// Whether the policy configures this subsystem.
     pub fn configured(&self, policy: &Policy) -> bool {
@@ -495,6 +501,7 @@ impl Row {
         }
     }
 }
+
 /// The policy's operations on every subsystem at once, which loop over the
 /// registry (the policy's types know nothing of it).
 impl Policy {
@@ -532,6 +539,7 @@ impl Policy {
         self.overlay_beyond_subsystems(other);
     }
 }
+
 /// The row of `subsystem`.
 pub fn row(subsystem: Subsystem) -> &'static Row {
     REGISTRY
@@ -539,6 +547,7 @@ pub fn row(subsystem: Subsystem) -> &'static Row {
         .find(|r| r.subsystem == subsystem)
         .expect("every subsystem has a row")
 }
+
 /// The row of a supported interface (unversioned name), and the interface
 /// as the registry spells it.
 pub fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
@@ -547,6 +556,7 @@ pub fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
         Some((row, *name))
     })
 }
+
 /// The row that governs `import` (an interface name, with or without its
 /// version): the one that lists it. An interface the registry does not list
 /// is governed by no subsystem, whatever its package
@@ -555,6 +565,7 @@ pub fn governing(import: &str) -> Option<&'static Row> {
     let name = InterfaceName::parse(import)?;
     row_of(&name.unversioned).map(|(row, _)| row)
 }
+
 /// The row whose permission covers `interface` (unversioned): the row
 /// that lists it, else the row whose permission covers its whole package.
 pub fn permitting(interface: &str) -> Option<&'static Row> {
@@ -571,6 +582,7 @@ pub fn permitting(interface: &str) -> Option<&'static Row> {
                 .any(|i| package(i).as_ref() == Some(&wanted))
     })
 }
+
 /// The row whose permission covers the `wasi_snapshot_preview1` function
 /// `function`: the one naming it, else the one naming a prefix of it.
 pub fn permitting_preview1(function: &str) -> Option<&'static Row> {
@@ -586,6 +598,7 @@ pub fn permitting_preview1(function: &str) -> Option<&'static Row> {
         .find(names)
         .or_else(|| REGISTRY.iter().find(prefixes))
 }
+
 /// Whether `import` is a WASI interface that no subsystem governs
 /// (`wasi:logging/logging`, `wasi:keyvalue/store`): the output never imports
 /// one unless it is allowed by name (`--allow-import`).
@@ -593,10 +606,12 @@ pub fn is_ungoverned_wasi(import: &str) -> bool {
     InterfaceName::parse(import).is_some_and(|n| n.namespace() == "wasi")
         && governing(import).is_none()
 }
+
 /// Every interface the adapter can export, without versions.
 pub fn all_interfaces() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().flat_map(|r| r.interfaces.iter().copied())
 }
+
 /// The full name of `interface` in an adapter for WASI `version`.
 pub fn versioned(interface: &str, version: &Version) -> String {
     // The adapter's private interfaces (`wit/deps/serve.wit`) have no
@@ -609,6 +624,7 @@ pub fn versioned(interface: &str, version: &Version) -> String {
         None => format!("{interface}@{version}"),
     }
 }
+
 /// The subsystems a policy configures.
 pub fn requested(policy: &Policy) -> impl Iterator<Item = &'static Row> + '_ {
     REGISTRY.iter().filter(|r| r.configured(policy))

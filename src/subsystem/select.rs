@@ -18,13 +18,17 @@ pub fn uses(resolve: &Resolve, interface: &str, version: &Version) -> Vec<String
         .map(|d| d.unversioned)
         .collect()
 }
+
 /// The interfaces (unversioned) the adapter exports, for a component that
 /// imports `component_imports` (unversioned; `None` for a standalone adapter).
 ///
 /// - What the policy configures, limited to what the component imports
 ///   (import filtering); without a component, all of it.
 /// - Closed under `use`, forwards: an exported interface's dependencies are
-///   exported (DESIGN.md hazard 1).
+///   exported, so that its types are the adapter's, never the host's: a
+///   world that imports and exports the same interface takes an export's
+///   dependency from the import unless it is exported too (`add_world` in
+///   `src/adapter/world.rs`).
 /// - Closed under `use`, backwards (the IO closure): an interface the
 ///   component imports that uses an exported one must come from the adapter
 ///   too, or its types would name resources of two owners (a host
@@ -54,6 +58,7 @@ pub fn select(
         }
     }
 }
+
 /// Adds what the exported interfaces use.
 fn close_forwards(
     exports: &mut BTreeSet<&'static str>,
@@ -75,6 +80,7 @@ fn close_forwards(
     }
     Ok(())
 }
+
 /// Adds the imported interfaces that use an exported one.
 fn close_backwards(
     exports: &mut BTreeSet<&'static str>,

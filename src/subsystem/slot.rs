@@ -13,12 +13,14 @@ pub trait Slot {
     fn describe(&self, policy: &Policy) -> String;
     fn content(&self, policy: &Policy) -> Option<&'static str>;
 }
+
 /// A slot holding `Option<T>`: absent is "not virtualized", which passes
 /// everything through and is described as allowing.
 pub struct Field<T: 'static> {
     pub get: fn(&Policy) -> &Option<T>,
     pub get_mut: fn(&mut Policy) -> &mut Option<T>,
 }
+
 impl<T: Setting> Slot for Field<T> {
     fn configured(&self, policy: &Policy) -> bool {
         (self.get)(policy).is_some()
@@ -49,17 +51,20 @@ impl<T: Setting> Slot for Field<T> {
         (self.get)(policy).as_ref().and_then(T::content)
     }
 }
+
 /// Sockets or HTTP: allowed or denied as a whole, or granted in part by the
 /// policy's network rules, which deny everything they do not grant.
 pub struct Networked {
     pub access: Field<Access>,
     pub granted: fn(&NetworkPolicy) -> bool,
 }
+
 impl Networked {
     fn ruled(&self, policy: &Policy) -> bool {
         policy.network.as_ref().is_some_and(self.granted)
     }
 }
+
 impl Slot for Networked {
     fn configured(&self, policy: &Policy) -> bool {
         self.access.configured(policy) || self.ruled(policy)
