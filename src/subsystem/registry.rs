@@ -117,8 +117,8 @@ pub struct Impossible {
 }
 
 /// The permissions WASI's interfaces fall under, in the order they are listed
-/// (`wasi-virt inspect`, the report's JSON). Each row names one of them in
-/// its [`Permits`]; sockets and HTTP share `networking`.
+/// (`wasi-virt inspect`, the report's JSON). Each subsystem's row names the
+/// one its interfaces fall under; sockets and HTTP share `networking`.
 pub const WASI_PERMISSIONS: &[&str] = &[
     ENVIRONMENT_PERMISSION,
     STDIO_PERMISSION,
