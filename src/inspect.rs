@@ -268,7 +268,17 @@ pub struct FunctionUse {
     pub reachable: bool,
 }
 
-/// Inspects a component or a `wasm32-wasip1` core module.
+/// Inspects a component or a `wasm32-wasip1` core module: what it imports,
+/// grouped by the permission each import needs.
+///
+/// ```no_run
+/// let inspection = wasi_virt::inspect(&std::fs::read("app.wasm")?)?;
+/// for p in &inspection.permissions {
+///     println!("{}: {} interfaces", p.permission, p.interfaces.len());
+/// }
+/// print!("{inspection}"); // the table `wasi-virt inspect` prints
+/// # anyhow::Ok(())
+/// ```
 pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let kind = input_kind(bytes)?;
     let (functions, reach) = match kind {

@@ -287,6 +287,16 @@ impl Policy {
 
     /// Reads a policy from TOML text, and checks it (see
     /// [`Policy::validate`]).
+    ///
+    /// ```
+    /// use wasi_virt::{Access, Policy};
+    ///
+    /// let policy = Policy::from_toml("exit = \"deny\"\n[env]\nhost = \"none\"\n")?;
+    /// assert_eq!(policy.exit, Some(Access::Deny));
+    /// assert!(policy.env.unwrap().sealed());
+    /// assert!(Policy::from_toml("[env]\noverrides = { \"A=B\" = \"x\" }\n").is_err());
+    /// # anyhow::Ok(())
+    /// ```
     pub fn from_toml(text: &str) -> anyhow::Result<Policy> {
         let policy: Policy = toml::from_str(text)?;
         policy.validate()?;

@@ -38,6 +38,18 @@ impl Permission {
     /// The permission an imported interface needs (`wasi:cli/stdout@0.2.6`:
     /// `stdio`), or `None` for a carrier (`wasi:io/*`). A plain name
     /// (`(import "log" (func ...))`) is a permission of its own.
+    ///
+    /// ```
+    /// use wasi_virt::Permission;
+    ///
+    /// let stdout = Permission::of_interface("wasi:cli/stdout@0.2.6").unwrap();
+    /// assert_eq!(stdout.name(), "stdio");
+    /// let tcp = Permission::of_interface("wasi:sockets/tcp@0.2.6").unwrap();
+    /// assert_eq!(tcp.name(), "networking");
+    /// assert!(Permission::of_interface("wasi:io/streams@0.2.6").is_none());
+    /// let pins = Permission::of_interface("ocre:gpio/pins@1.0.0").unwrap();
+    /// assert_eq!(pins.name(), "ocre:gpio/pins");
+    /// ```
     pub fn of_interface(name: &str) -> Option<Permission> {
         let Some(parsed) = InterfaceName::parse(name) else {
             return Some(Permission(name.to_string()));
@@ -65,6 +77,16 @@ impl Permission {
     /// Parses a declared permission: one of [`WASI_PERMISSIONS`], or an
     /// interface name (`ocre:gpio/pins`, a version is ignored), or every
     /// interface of a package (`ocre:gpio/*`).
+    ///
+    /// ```
+    /// use wasi_virt::Permission;
+    ///
+    /// let pins = Permission::of_interface("ocre:gpio/pins@1.0.0").unwrap();
+    /// assert!(Permission::parse_declared("ocre:gpio/*")?.covers(&pins));
+    /// assert!(Permission::parse_declared("networking").is_ok());
+    /// assert!(Permission::parse_declared("wasi:cli/stdout").is_err()); // declare `stdio`
+    /// # anyhow::Ok(())
+    /// ```
     pub fn parse_declared(text: &str) -> Result<Declared> {
         let text = text.trim();
         if WASI_PERMISSIONS.contains(&text) {
