@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use wasi_virt_layout::HostFilterMode;
 
 /// Which host values pass through, by name: environment variables for
-/// [`EnvPolicy`](crate::EnvPolicy), properties for [`ConfigPolicy`](crate::ConfigPolicy).
+/// [`EnvPolicy`](crate::EnvPolicy), properties for
+/// [`ConfigPolicy`](crate::ConfigPolicy).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum HostFilter {

@@ -2,7 +2,8 @@
 //! subsystem's setting, whatever its type: allowing, denying, and the
 //! setting in words.
 
-/// A subsystem's setting, as the registry (`src/subsystem/registry.rs`) handles it.
+/// A subsystem's setting, as the registry (`src/subsystem/registry.rs`)
+/// handles it.
 pub trait Setting: Clone + 'static {
     /// Everything passes through to the host.
     fn allowing() -> Self;

@@ -104,8 +104,8 @@ pub struct Permits {
 /// Resources that only a source the configuration may leave out creates
 /// (a preopen, the host's sockets, the host's HTTP). Without that source
 /// their methods can only be called on handles that never exist, so the
-/// adapter answers them with traps (`src/adapter/rewrite.rs`), and the code behind
-/// them goes.
+/// adapter answers them with traps (`src/adapter/rewrite.rs`), and the
+/// code behind them goes.
 pub struct Impossible {
     /// Whether the configuration, as the adapter reads it, has the source.
     pub sourced: fn(&wasi_virt_layout::Config<'_>) -> bool,
