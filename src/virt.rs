@@ -337,7 +337,7 @@ impl WasiVirt {
     fn prepare_while_validating(
         &self,
         given: Option<&[u8]>,
-    ) -> Result<(Option<(InputKind, Plugged, Ungoverned)>, Prepared)> {
+    ) -> Result<(Option<InFront>, Prepared)> {
         let (bodies, prepared) = std::thread::scope(|s| {
             let bodies = given
                 .filter(|bytes| check_component_header(bytes).is_ok())
@@ -527,6 +527,10 @@ struct Prepared {
     files: Vec<Segment>,
     report: Report,
 }
+
+/// What the input was, and what stands in front of its imports: the
+/// report's, from the component read.
+type InFront = (InputKind, Plugged, Ungoverned);
 
 /// A component to virtualize, and what it imports.
 struct Component {
