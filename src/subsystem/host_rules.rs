@@ -90,7 +90,14 @@ pub fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> b
     let served = |s: Stream| {
         needs.runs_per_request && (s != Stream::Stderr || policy.stderr_into_response())
     };
-    if needs.runs_per_request && iface.starts_with("wasi:cli/terminal-") {
+    let terminals = [
+        TERMINAL_INPUT,
+        TERMINAL_OUTPUT,
+        TERMINAL_STDIN,
+        TERMINAL_STDOUT,
+        TERMINAL_STDERR,
+    ];
+    if needs.runs_per_request && terminals.contains(&iface) {
         return false;
     }
     let allows = |s: Stream| stdio.mode(s) == StdioMode::Allow && !served(s);
