@@ -229,8 +229,7 @@ pub struct Inspection {
     /// as reachable.
     pub exact: bool,
     /// The permissions the imports need: WASI's in their fixed order
-    /// ([`WASI_PERMISSIONS`](crate::WASI_PERMISSIONS)), then the others by
-    /// name.
+    /// ([`WASI_PERMISSIONS`]), then the others by name.
     pub permissions: Vec<PermissionUse>,
     /// Imports that need no permission: `wasi:io`, which carries the
     /// others' streams, imports of types alone, with no function (and
