@@ -6,18 +6,26 @@ use crate::policy::{Access, Policy, Setting};
 
 /// Reads and writes one subsystem's slot of a [`Policy`], whatever its type.
 pub trait Slot {
+    /// Whether the policy configures (virtualizes) the subsystem.
     fn configured(&self, policy: &Policy) -> bool;
+    /// Sets the subsystem to allow or deny everything.
     fn set(&self, policy: &mut Policy, allow: bool);
+    /// Takes the subsystem's setting from `from`, if it has one.
     fn overlay(&self, policy: &mut Policy, from: &Policy);
+    /// Whether the subsystem's allow bit in the layout is set.
     fn allows(&self, policy: &Policy) -> bool;
+    /// The setting in words, for the summary.
     fn describe(&self, policy: &Policy) -> String;
+    /// What content the setting gives the component, in words, if any.
     fn content(&self, policy: &Policy) -> Option<&'static str>;
 }
 
 /// A slot holding `Option<T>`: absent is "not virtualized", which passes
 /// everything through and is described as allowing.
 pub struct Field<T: 'static> {
+    /// The slot, to read.
     pub get: fn(&Policy) -> &Option<T>,
+    /// The slot, to write.
     pub get_mut: fn(&mut Policy) -> &mut Option<T>,
 }
 
@@ -55,7 +63,9 @@ impl<T: Setting> Slot for Field<T> {
 /// Sockets or HTTP: allowed or denied as a whole, or granted in part by the
 /// policy's network rules, which deny everything they do not grant.
 pub struct Networked {
+    /// The subsystem's allow-or-deny slot.
     pub access: Field<Access>,
+    /// Whether the network rules grant part of the subsystem.
     pub granted: fn(&NetworkPolicy) -> bool,
 }
 
