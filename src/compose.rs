@@ -13,26 +13,45 @@
 //! the component's imports that the adapter satisfies are first given
 //! private names: once connected, they are internal to the output.
 
+pub mod plug;
+pub mod rename;
+pub mod serve;
+pub mod serving;
+pub mod wasip1;
+
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
-use crate::rename::{rename_imports, rename_top_level};
-use crate::serve::{
+use anyhow::{Context, Result};
+use rename::{rename_imports, rename_top_level};
+use semver::Version;
+use serve::{
     Serving, INNER_HANDLER, INNER_HANDLER_BRIDGE, INNER_RUN, INNER_TYPES, MAILBOX, RUN_BRIDGE,
 };
-use anyhow::{Context, Result};
-use semver::Version;
 use std::collections::BTreeMap;
 use wasm_compose::graph::{CompositionGraph, EncodeOptions, ExportIndex, ImportIndex, InstanceId};
 use wasmparser::Validator;
+use wit_parser::Resolve;
 
 /// Prepended to the component's imports that the adapter satisfies.
 const PRIVATE_PREFIX: &str = "virtualized-";
 
-/// The front and mailbox of a served output (`src/serve.rs`).
+/// The front and mailbox of a served output (`src/compose/serve.rs`).
 pub struct Served {
     pub serving: Serving,
     pub front: Vec<u8>,
     pub mailbox: Vec<u8>,
+}
+
+impl Served {
+    /// The front and mailbox for `serving`, typed by `resolve` at
+    /// `version`.
+    pub fn build(resolve: &Resolve, serving: Serving, version: &Version) -> Result<Served> {
+        Ok(Served {
+            serving,
+            front: serve::front(resolve, serving, version)?,
+            mailbox: serve::mailbox(resolve, version)?,
+        })
+    }
 }
 
 /// Instantiates `adapter`, feeds each of its exports to the user component's
@@ -142,7 +161,80 @@ enum Node {
     Mailbox,
 }
 
+/// The connections a served output needs, each `(source, its export,
+/// target, its import, what it is called in errors)`.
+fn served_links(serving: Serving) -> Vec<(Node, &'static str, Node, &'static str, &'static str)> {
+    use crate::names::{INCOMING_HANDLER, RUN};
+    use crate::subsystem::interfaces::HTTP_TYPES;
+    let bridge = serving.bridge();
+    let mut links = vec![
+        (Node::Mailbox, MAILBOX, Node::Adapter, MAILBOX, MAILBOX),
+        (Node::Mailbox, MAILBOX, Node::Front, MAILBOX, MAILBOX),
+    ];
+    match serving {
+        Serving::Handler => links.extend([
+            (
+                Node::Adapter,
+                HTTP_TYPES,
+                Node::Front,
+                INNER_TYPES,
+                INNER_TYPES,
+            ),
+            (
+                Node::Adapter,
+                bridge,
+                Node::Front,
+                INNER_HANDLER_BRIDGE,
+                bridge,
+            ),
+            (
+                Node::Component,
+                INCOMING_HANDLER,
+                Node::Front,
+                INNER_HANDLER,
+                INCOMING_HANDLER,
+            ),
+        ]),
+        Serving::Run => links.extend([
+            (Node::Adapter, bridge, Node::Front, RUN_BRIDGE, bridge),
+            (Node::Component, RUN, Node::Front, INNER_RUN, RUN),
+        ]),
+    }
+    links
+}
+
+/// The index of `c`'s export `wanted` (an unversioned interface matches it
+/// at any version); `what` names `c` in the error.
+fn export_of(
+    c: &wasm_compose::graph::Component<'_>,
+    wanted: &str,
+    what: &str,
+) -> Result<ExportIndex> {
+    c.exports()
+        .find(|(_, name, ..)| {
+            *name == wanted
+                || InterfaceName::parse(wanted)
+                    .is_some_and(|w| w.version.is_none() && w.is_same_interface(name))
+        })
+        .map(|(index, ..)| index)
+        .with_context(|| format!("internal error: {what} exports no `{wanted}`"))
+}
+
+/// The index of `c`'s import `wanted`; `what` names `c` in the error.
+fn import_of(
+    c: &wasm_compose::graph::Component<'_>,
+    wanted: &str,
+    what: &str,
+) -> Result<ImportIndex> {
+    c.import_by_name(wanted)
+        .map(|(index, _)| index)
+        .with_context(|| format!("internal error: {what} imports no `{wanted}`"))
+}
+
 impl<'a> ServedParts<'a> {
+    /// Loads the front and the mailbox of `served` with `validator`, and
+    /// finds the exports and imports that connect them to the `adapter` and
+    /// the `component`.
     fn load(
         validator: &mut Validator,
         served: &'a Served,
@@ -161,84 +253,22 @@ impl<'a> ServedParts<'a> {
             served.mailbox.as_slice(),
         )
         .context("failed to load the served output's mailbox")?;
-        let export_of = |c: &wasm_compose::graph::Component<'_>, wanted: &str, what: &str| {
-            c.exports()
-                .find(|(_, name, ..)| {
-                    *name == wanted
-                        || InterfaceName::parse(wanted)
-                            .is_some_and(|w| w.version.is_none() && w.is_same_interface(name))
-                })
-                .map(|(index, ..)| index)
-                .with_context(|| format!("internal error: {what} exports no `{wanted}`"))
+        let node = |node| match node {
+            Node::Adapter => (adapter, "the adapter"),
+            Node::Component => (component, "the component"),
+            Node::Front => (&front, "the front"),
+            Node::Mailbox => (&mailbox, "the mailbox"),
         };
-        let import_of = |c: &wasm_compose::graph::Component<'_>, wanted: &str, what: &str| {
-            c.import_by_name(wanted)
-                .map(|(index, _)| index)
-                .with_context(|| format!("internal error: {what} imports no `{wanted}`"))
-        };
-        let mut links = Vec::new();
-        let mut link =
-            |from: Node, export: ExportIndex, to: Node, import: ImportIndex, name: &str| {
-                links.push((from, export, import, to, name.to_string()));
-            };
-        let mailbox_export = export_of(&mailbox, MAILBOX, "the mailbox")?;
-        link(
-            Node::Mailbox,
-            mailbox_export,
-            Node::Adapter,
-            import_of(adapter, MAILBOX, "the adapter")?,
-            MAILBOX,
-        );
-        link(
-            Node::Mailbox,
-            mailbox_export,
-            Node::Front,
-            import_of(&front, MAILBOX, "the front")?,
-            MAILBOX,
-        );
-        let bridge = served.serving.bridge();
-        let bridge_export = export_of(adapter, bridge, "the adapter")?;
-        match served.serving {
-            Serving::Handler => {
-                link(
-                    Node::Adapter,
-                    export_of(adapter, crate::subsystem::HTTP_TYPES, "the adapter")?,
-                    Node::Front,
-                    import_of(&front, INNER_TYPES, "the front")?,
-                    INNER_TYPES,
-                );
-                link(
-                    Node::Adapter,
-                    bridge_export,
-                    Node::Front,
-                    import_of(&front, INNER_HANDLER_BRIDGE, "the front")?,
-                    bridge,
-                );
-                link(
-                    Node::Component,
-                    export_of(component, crate::names::INCOMING_HANDLER, "the component")?,
-                    Node::Front,
-                    import_of(&front, INNER_HANDLER, "the front")?,
-                    crate::names::INCOMING_HANDLER,
-                );
-            }
-            Serving::Run => {
-                link(
-                    Node::Adapter,
-                    bridge_export,
-                    Node::Front,
-                    import_of(&front, RUN_BRIDGE, "the front")?,
-                    bridge,
-                );
-                link(
-                    Node::Component,
-                    export_of(component, crate::names::RUN, "the component")?,
-                    Node::Front,
-                    import_of(&front, INNER_RUN, "the front")?,
-                    crate::names::RUN,
-                );
-            }
-        }
+        let links = served_links(served.serving)
+            .into_iter()
+            .map(|(from, export, to, import, name)| {
+                let (source, source_is) = node(from);
+                let (target, target_is) = node(to);
+                let export = export_of(source, export, source_is)?;
+                let import = import_of(target, import, target_is)?;
+                Ok((from, export, import, to, name.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(ServedParts {
             front,
             mailbox,

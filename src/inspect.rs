@@ -1,6 +1,10 @@
 //! Reading what a component imports, and refusing what is not a component.
 
-use crate::permissions::{Permission, WASI_PERMISSIONS};
+pub mod permission_check;
+pub mod reach;
+
+use crate::subsystem::permissions::Permission;
+use crate::subsystem::registry::WASI_PERMISSIONS;
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use wasmparser::component_types::ComponentEntityType;
@@ -225,7 +229,7 @@ pub struct Inspection {
     /// as reachable.
     pub exact: bool,
     /// The permissions the imports need: WASI's in their fixed order
-    /// (`crate::permissions::WASI_PERMISSIONS`), then the others by name.
+    /// ([`WASI_PERMISSIONS`]), then the others by name.
     pub permissions: Vec<PermissionUse>,
     /// Imports that need no permission: `wasi:io`, which carries the
     /// others' streams, imports of types alone, with no function (and
@@ -264,17 +268,27 @@ pub struct FunctionUse {
     pub reachable: bool,
 }
 
-/// Inspects a component or a `wasm32-wasip1` core module.
+/// Inspects a component or a `wasm32-wasip1` core module: what it imports,
+/// grouped by the permission each import needs.
+///
+/// ```no_run
+/// let inspection = wasi_virt::inspect(&std::fs::read("app.wasm")?)?;
+/// for p in &inspection.permissions {
+///     println!("{}: {} interfaces", p.permission, p.interfaces.len());
+/// }
+/// print!("{inspection}"); // the table `wasi-virt inspect` prints
+/// # anyhow::Ok(())
+/// ```
 pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let kind = input_kind(bytes)?;
     let (functions, reach) = match kind {
         InputKind::Component => (
             component_import_functions(bytes)?,
-            crate::reach::component(bytes)?,
+            crate::inspect::reach::component(bytes)?,
         ),
         InputKind::Wasip1Module => (
             module_import_functions(bytes)?,
-            crate::reach::module(bytes)?,
+            crate::inspect::reach::module(bytes)?,
         ),
     };
     let reached = |import: &str, func: &str| {
@@ -289,29 +303,10 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
     let ungoverned = functions
         .iter()
         .map(|(import, _)| import.clone())
-        .filter(|import| crate::subsystem::is_ungoverned_wasi(import))
+        .filter(|import| crate::subsystem::registry::is_ungoverned_wasi(import))
         .collect();
     for (import, funcs) in functions {
-        // A wasip1 module's functions each have a permission; a component's
-        // import has one for all its functions.
-        let mut groups: Vec<(Option<Permission>, Vec<FunctionUse>)> = Vec::new();
-        for func in funcs {
-            let permission = match kind {
-                InputKind::Component => Permission::of_interface(&import),
-                InputKind::Wasip1Module => Permission::of_preview1(&func),
-            };
-            let used = FunctionUse {
-                reachable: reached(&import, &func),
-                name: func,
-            };
-            match groups.iter_mut().find(|(p, _)| *p == permission) {
-                Some((_, list)) => list.push(used),
-                None => groups.push((permission, vec![used])),
-            }
-        }
-        if groups.is_empty() {
-            groups.push((None, Vec::new()));
-        }
+        let groups = by_function_permission(kind, &import, funcs, &reached);
         for (permission, functions) in groups {
             let interface = InterfaceUse {
                 name: import.clone(),
@@ -346,6 +341,38 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
         carriers,
         ungoverned,
     })
+}
+
+/// The functions `funcs` of `import` grouped by the permission each needs
+/// (`None` for a carrier), with whether `reached` says its code reaches
+/// each. A wasip1 module's functions each have a permission; a component's
+/// import has one for all its functions. An import without functions is
+/// one group of none.
+fn by_function_permission(
+    kind: InputKind,
+    import: &str,
+    funcs: Vec<String>,
+    reached: &dyn Fn(&str, &str) -> bool,
+) -> Vec<(Option<Permission>, Vec<FunctionUse>)> {
+    let mut groups: Vec<(Option<Permission>, Vec<FunctionUse>)> = Vec::new();
+    for func in funcs {
+        let permission = match kind {
+            InputKind::Component => Permission::of_interface(import),
+            InputKind::Wasip1Module => Permission::of_preview1(&func),
+        };
+        let used = FunctionUse {
+            reachable: reached(import, &func),
+            name: func,
+        };
+        match groups.iter_mut().find(|(p, _)| *p == permission) {
+            Some((_, list)) => list.push(used),
+            None => groups.push((permission, vec![used])),
+        }
+    }
+    if groups.is_empty() {
+        groups.push((None, Vec::new()));
+    }
+    groups
 }
 
 /// Each top-level import of a component with the functions it brings: an
@@ -402,6 +429,55 @@ fn module_import_functions(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
     Ok(out)
 }
 
+/// The table of `rows` (each a permission and an interface), under its
+/// header, the columns as wide as their longest cell.
+fn write_table(f: &mut fmt::Formatter<'_>, rows: &[(&str, &InterfaceUse)]) -> fmt::Result {
+    let pw = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(0).max(10);
+    let iw = rows
+        .iter()
+        .map(|(_, i)| i.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    writeln!(
+        f,
+        "{:pw$}  {:iw$}  {:7}  FUNCTIONS",
+        "PERMISSION", "INTERFACE", "REACHED"
+    )?;
+    for (permission, interface) in rows {
+        let (used, unused): (Vec<&FunctionUse>, Vec<&FunctionUse>) =
+            interface.functions.iter().partition(|f| f.reachable);
+        let list = |fs: &[&FunctionUse]| {
+            fs.iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let count = format!("{}/{}", used.len(), interface.functions.len());
+        writeln!(
+            f,
+            "{permission:pw$}  {:iw$}  {count:7}  {}",
+            interface.name,
+            if used.is_empty() {
+                "-".to_string()
+            } else {
+                list(&used)
+            }
+        )?;
+        if !unused.is_empty() {
+            writeln!(
+                f,
+                "{:pw$}  {:iw$}  {:7}  unused: {}",
+                "",
+                "",
+                "",
+                list(&unused)
+            )?;
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Inspection {
     /// A table: a line per interface with its permission, how many of its
     /// functions are reachable, and their names; the unreachable ones on a
@@ -435,50 +511,7 @@ impl fmt::Display for Inspection {
         if rows.is_empty() {
             return writeln!(f, "imports: none");
         }
-        let pw = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(0).max(10);
-        let iw = rows
-            .iter()
-            .map(|(_, i)| i.name.len())
-            .max()
-            .unwrap_or(0)
-            .max(9);
-        writeln!(
-            f,
-            "{:pw$}  {:iw$}  {:7}  FUNCTIONS",
-            "PERMISSION", "INTERFACE", "REACHED"
-        )?;
-        for (permission, interface) in rows {
-            let (used, unused): (Vec<&FunctionUse>, Vec<&FunctionUse>) =
-                interface.functions.iter().partition(|f| f.reachable);
-            let list = |fs: &[&FunctionUse]| {
-                fs.iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let count = format!("{}/{}", used.len(), interface.functions.len());
-            writeln!(
-                f,
-                "{permission:pw$}  {:iw$}  {count:7}  {}",
-                interface.name,
-                if used.is_empty() {
-                    "-".to_string()
-                } else {
-                    list(&used)
-                }
-            )
-            .map(|_| ())?;
-            if !unused.is_empty() {
-                writeln!(
-                    f,
-                    "{:pw$}  {:iw$}  {:7}  unused: {}",
-                    "",
-                    "",
-                    "",
-                    list(&unused)
-                )?;
-            }
-        }
+        write_table(f, &rows)?;
         if !self.ungoverned.is_empty() {
             writeln!(
                 f,

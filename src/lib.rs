@@ -17,45 +17,34 @@
 //! ```
 #![deny(missing_docs)]
 
+mod adapter;
 mod compose;
-mod fs;
 mod inspect;
-mod instant;
 mod names;
-mod network;
-mod permissions;
-mod plug;
 mod policy;
-mod reach;
-mod rename;
 mod report;
-mod rewrite;
-mod serve;
-mod spec;
-mod splice;
 mod subsystem;
 mod virt;
-mod wasip1;
 mod wit;
 
 pub use compose::host_side_version;
+pub use compose::rename::rename_top_level;
 pub use inspect::{
     component_exports, component_import_functions, component_imports, input_kind, inspect,
     validate_component, FunctionUse, InputKind, Inspection, InterfaceUse, PermissionUse,
 };
-pub use instant::parse as parse_instant;
 pub use names::InterfaceName;
-pub use network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
-pub use permissions::{Declared, Permission, WASI_PERMISSIONS};
+pub use policy::instant::parse as parse_instant;
+pub use policy::network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use policy::{
     check_name, Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry,
     FsPolicy, HostFilter, ImportsPolicy, NameKind, Overlay, PermissionsPolicy, Policy,
     RandomPolicy, ServeHttp, ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,
     DEFAULT_MEMORY_LIMIT,
 };
-pub use rename::rename_top_level;
 pub use report::{Output, PermissionCheck, Report, Serving, SubsystemReport};
-pub use subsystem::Subsystem;
+pub use subsystem::permissions::{Declared, Permission};
+pub use subsystem::registry::{Subsystem, WASI_PERMISSIONS};
 pub use virt::{VirtResult, WasiVirt};
 pub use wasi_virt_layout::net::{Family, Kind as RuleKind};
 pub use wasi_virt_layout::Stream;

@@ -20,6 +20,15 @@ pub struct InterfaceName {
 
 impl InterfaceName {
     /// Parses an import or export name; `None` for plain names (`run`).
+    ///
+    /// ```
+    /// use wasi_virt::InterfaceName;
+    ///
+    /// let name = InterfaceName::parse("wasi:cli/stdout@0.2.6").unwrap();
+    /// assert_eq!(name.unversioned, "wasi:cli/stdout");
+    /// assert_eq!(name.version, Some(semver::Version::new(0, 2, 6)));
+    /// assert!(InterfaceName::parse("run").is_none());
+    /// ```
     pub fn parse(name: &str) -> Option<InterfaceName> {
         let (path, version) = match name.split_once('@') {
             Some((path, v)) => (path, Some(v.parse().ok()?)),

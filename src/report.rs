@@ -2,9 +2,9 @@
 
 use crate::inspect::InputKind;
 use crate::names::InterfaceName;
-use crate::permissions::Permission;
 use crate::policy::Policy;
-use crate::subsystem::{self, Subsystem, REGISTRY};
+use crate::subsystem::permissions::Permission;
+use crate::subsystem::registry::{self, Subsystem, REGISTRY};
 use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -99,17 +99,18 @@ impl Report {
         wasi_version: Version,
         exports: &BTreeSet<&'static str>,
         imports: Vec<String>,
+        runs_per_request: bool,
     ) -> Report {
         let subsystems = REGISTRY
             .iter()
             .filter(|row| row.interfaces.iter().any(|i| exports.contains(i)))
             .map(|row| SubsystemReport {
                 label: row.label,
-                setting: row.describe(policy),
+                setting: row.describe_as(policy, runs_per_request),
             })
             .collect();
         let governed = |row: Subsystem| {
-            subsystem::row(row)
+            registry::row(row)
                 .interfaces
                 .iter()
                 .any(|i| exports.contains(i))
@@ -124,7 +125,7 @@ impl Report {
             rules,
             virtualized: exports
                 .iter()
-                .map(|i| subsystem::versioned(i, &wasi_version))
+                .map(|i| registry::versioned(i, &wasi_version))
                 .collect(),
             wasi_version,
             subsystems,
@@ -215,10 +216,9 @@ impl fmt::Display for Output {
     }
 }
 
-impl fmt::Display for Report {
-    /// The subsystems virtualized, whether calls are traced, and the WASI
-    /// imports left, one item a line.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Report {
+    /// The subsystems virtualized, and how the output serves HTTP.
+    fn write_virtualized(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.subsystems.is_empty() {
             writeln!(
                 f,
@@ -250,6 +250,12 @@ impl fmt::Display for Report {
                 writeln!(f, "  {rule}")?;
             }
         }
+        Ok(())
+    }
+
+    /// What stands in front of the component's imports, or lets them
+    /// through.
+    fn write_in_front(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.input == Some(InputKind::Wasip1Module) {
             writeln!(
                 f,
@@ -258,12 +264,14 @@ impl fmt::Display for Report {
         }
         for (import, by) in &self.plugged {
             match by.as_str() {
-                crate::plug::DENIED if self.denied_by_default.contains(import) => writeln!(
-                    f,
-                    "denied import: {import} (traps; no subsystem governs it, --allow-import \
+                crate::compose::plug::DENIED if self.denied_by_default.contains(import) => {
+                    writeln!(
+                        f,
+                        "denied import: {import} (traps; no subsystem governs it, --allow-import \
                      would keep it)"
-                )?,
-                crate::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
+                    )?
+                }
+                crate::compose::plug::DENIED => writeln!(f, "denied import: {import} (traps)")?,
                 _ => writeln!(f, "plugged: {import} from {by}")?,
             }
         }
@@ -273,6 +281,11 @@ impl fmt::Display for Report {
                 "allowed import: {import} (--allow-import; no subsystem governs it)"
             )?;
         }
+        Ok(())
+    }
+
+    /// The declared permissions, and whether calls are traced.
+    fn write_checks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.permissions {
             let declared = match p.declared.is_empty() {
                 true => "none".to_string(),
@@ -292,6 +305,17 @@ impl fmt::Display for Report {
                 "debug: virtualized calls are traced to the host's stderr"
             )?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Report {
+    /// The subsystems virtualized, whether calls are traced, and the WASI
+    /// imports left, one item a line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_virtualized(f)?;
+        self.write_in_front(f)?;
+        self.write_checks(f)?;
         let wasi: Vec<&String> = self
             .imports
             .iter()

@@ -1,35 +1,31 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
-use crate::compose::{compose, Served};
-use crate::fs::{Segment, Tree};
-use crate::inspect::{check_component_header, validate_bodies};
-use crate::inspect::{component_exports, component_imports, input_kind_but_bodies, InputKind};
-use crate::inspect::{component_import_functions, component_import_items};
-use crate::names::{InterfaceName, INCOMING_HANDLER, RUN};
-use crate::permissions::{Declared, Permission};
-use crate::plug::{Provider, DENIED};
+use crate::adapter::mount_tree::Segment;
+use crate::adapter::specialize::{specialize, Imported};
+use crate::adapter::splice;
+use crate::compose::plug::{self, Plugged, Provider, Ungoverned};
+use crate::compose::serve::Serving;
+use crate::compose::serving::{served_policy, serving};
+use crate::compose::{compose, host_side_names, wasip1, Served};
+use crate::inspect::permission_check::{self, check_permissions};
+use crate::inspect::{
+    check_component_header, component_imports, input_kind_but_bodies, validate_bodies, InputKind,
+};
 use crate::policy::{
     Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, ServeHttp,
-    StdinPolicy, StdioPolicy,
+    StdioPolicy,
 };
-use crate::report::{Output, Report};
-use crate::rewrite::{rewrite, Plan, Rewritten};
-use crate::serve::Serving;
-use crate::splice;
-use crate::subsystem::{self, HostImports, HostNeeds, HTTP_TYPES, PREOPENS, REGISTRY};
-use crate::wit::{self, rename_version, BUILT_WASI_VERSION};
+use crate::report::{Output, PermissionCheck, Report};
+use crate::subsystem::select::{check_content_reaches, select};
+use crate::wit;
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
-use wit_parser::Resolve;
 
 /// The context of every error in the component given.
 const LOADED: &str = "failed to load the component to virtualize";
-
-/// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
-const ADAPTER: &[u8] = include_bytes!("../lib/virtual_adapter.wasm");
 
 /// Builds a virtualized component, or a standalone virtual adapter.
 ///
@@ -286,7 +282,8 @@ impl WasiVirt {
     ///
     /// The pipeline: read the component, choose the WASI version, choose the
     /// interfaces the adapter exports, check that every setting can reach the
-    /// component, specialize the adapter, compose.
+    /// component, specialize the adapter, compose, check the declared
+    /// permissions, and write the embedded files into the output.
     pub fn finish(&self) -> Result<VirtResult> {
         let prepared = self.prepare()?;
         let mut bytes = Vec::with_capacity(prepared.report.size as usize);
@@ -311,26 +308,41 @@ impl WasiVirt {
     /// empty, the files that go in them, and the report.
     fn prepare(&self) -> Result<Prepared> {
         self.policy.validate()?;
-        let declared = match &self.policy.permissions {
-            Some(p) => p
-                .declared
-                .iter()
-                .map(|d| Permission::parse_declared(d))
-                .collect::<Result<Vec<_>>>()
-                .context("failed to read the declared permissions")?,
-            None => Vec::new(),
-        };
+        let declared = permission_check::declared(&self.policy)?;
         let given = self.read_given()?;
-        // A component's function bodies are validated on a second thread
-        // while the output is prepared from its structure (validated on
-        // reading); an invalid body is the error reported, whatever else
-        // failed meanwhile.
+        let (input, mut prepared) = self.prepare_while_validating(given.as_deref())?;
+        if let Some((input, plugged, ungoverned)) = input {
+            prepared.report.input = Some(input);
+            prepared.report.plugged = plugged;
+            prepared.report.allowed_imports = ungoverned.allowed;
+            prepared.report.denied_by_default = ungoverned.by_default;
+        }
+        if let Some(permissions) = &self.policy.permissions {
+            prepared.report.permissions = Some(PermissionCheck {
+                declared: permissions.declared.clone(),
+                checked: !permissions.skip_validation,
+            });
+            if !permissions.skip_validation {
+                check_permissions(&declared, &prepared.bytes)?;
+            }
+        }
+        Ok(prepared)
+    }
+
+    /// The output prepared from the component's structure (validated on
+    /// reading), while its function bodies are validated on a second
+    /// thread; an invalid body is the error reported, whatever else failed
+    /// meanwhile. Returns what the input was and what stands in front of
+    /// its imports, with the output.
+    fn prepare_while_validating(
+        &self,
+        given: Option<&[u8]>,
+    ) -> Result<(Option<InFront>, Prepared)> {
         let (bodies, prepared) = std::thread::scope(|s| {
             let bodies = given
-                .as_deref()
                 .filter(|bytes| check_component_header(bytes).is_ok())
                 .map(|bytes| s.spawn(move || validate_bodies(bytes)));
-            let prepared = self.read_component(given.as_deref()).and_then(|component| {
+            let prepared = self.read_component(given).and_then(|component| {
                 let input = component
                     .as_ref()
                     .map(|c| (c.input, c.plugged.clone(), c.ungoverned.clone()));
@@ -343,79 +355,66 @@ impl WasiVirt {
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked")))
                 .context(LOADED)?;
         }
-        let (input, mut prepared) = prepared?;
-        if let Some((input, plugged, ungoverned)) = input {
-            prepared.report.input = Some(input);
-            prepared.report.plugged = plugged;
-            prepared.report.allowed_imports = ungoverned.allowed;
-            prepared.report.denied_by_default = ungoverned.by_default;
-        }
-        if let Some(permissions) = &self.policy.permissions {
-            prepared.report.permissions = Some(crate::report::PermissionCheck {
-                declared: permissions.declared.clone(),
-                checked: !permissions.skip_validation,
-            });
-            if !permissions.skip_validation {
-                check_permissions(&declared, &prepared.bytes)?;
-            }
-        }
-        Ok(prepared)
+        prepared
     }
 
+    /// The output for `component`, under the policy as `--serve-http`
+    /// completes it for a command served per request.
     fn prepare_output(&self, component: Option<Component>) -> Result<Prepared> {
-        if self.policy.serve_http.is_some() {
-            return self.served_command()?.prepare_serving(component);
+        if self.policy.serve_http.is_none() {
+            return self.build_output(component);
         }
-        self.prepare_serving(component)
+        // The component was read already (`prepare`): only the policy and
+        // the version are needed again, not a copy of its bytes.
+        let served = WasiVirt {
+            policy: served_policy(&self.policy, component.is_some())?,
+            component: None,
+            plugs: Vec::new(),
+            wasi_version: self.wasi_version.clone(),
+        };
+        served.build_output(component)
     }
 
-    fn prepare_serving(&self, component: Option<Component>) -> Result<Prepared> {
-        let version = self.choose_version(component.as_ref())?;
+    /// Chooses the version and the exports, specializes the adapter, and
+    /// composes it in front of `component`.
+    fn build_output(&self, component: Option<Component>) -> Result<Prepared> {
+        let imports = component.as_ref().map_or(&[][..], |c| &c.imports);
+        let version = wit::choose_version(self.wasi_version.as_ref(), imports)?;
         let mut resolve = wit::load(&version)?;
-        let used = component.as_ref().map(|c| &c.used);
-        let exports = subsystem::select(&self.policy, used, &resolve, &version)?;
+        let used = component.as_ref().map(|c| &c.imported.used);
+        let exports = select(&self.policy, used, &resolve, &version)?;
         let serving = match &component {
             Some(component) => {
-                self.check_content_reaches(&exports)?;
-                self.serving(component, &exports)?
+                check_content_reaches(&self.policy, &exports)?;
+                serving(&self.policy, &component.bytes, &exports)?
             }
             None => None,
         };
         if exports.is_empty() && serving.is_none() {
             return self.unchanged(component, version);
         }
-        let (adapter, files) = self.specialize(
+        let imported = component.as_ref().map(|c| &c.imported);
+        let (adapter, files) = specialize(
+            &self.policy,
             &mut resolve,
             &version,
             &exports,
-            component.as_ref(),
+            imported,
             serving,
         )?;
         let (bytes, output) = match component {
             Some(component) => {
                 let served = serving
-                    .map(|serving| -> Result<Served> {
-                        Ok(Served {
-                            serving,
-                            front: crate::serve::front(&resolve, serving, &version)?,
-                            mailbox: crate::serve::mailbox(&resolve, &version)?,
-                        })
-                    })
+                    .map(|serving| Served::build(&resolve, serving, &version))
                     .transpose()?;
-                (
-                    compose(&adapter, &component.bytes, served.as_ref())?,
-                    Output::Composed,
-                )
+                let composed = compose(&adapter, &component.bytes, served.as_ref())?;
+                (composed, Output::Composed)
             }
-            None => (
-                crate::compose::host_side_names(&adapter, &version)?,
-                Output::Standalone,
-            ),
+            None => (host_side_names(&adapter, &version)?, Output::Standalone),
         };
-        let mut prepared = self.result(bytes, files, output, version, &exports)?;
-        if serving == Some(Serving::Run) {
-            self.describe_served_command(&mut prepared.report);
-        }
+        let runs_per_request = serving == Some(Serving::Run);
+        let mut prepared =
+            self.result(bytes, files, output, version, &exports, runs_per_request)?;
         prepared.report.serving = serving.map(|s| match s {
             Serving::Handler => crate::report::Serving::Handler,
             Serving::Run => crate::report::Serving::Command {
@@ -423,111 +422,6 @@ impl WasiVirt {
             },
         });
         Ok(prepared)
-    }
-
-    /// The stdio and exit of a command served per request, in words: what
-    /// the request and response replace, not the policy's settings for them.
-    fn describe_served_command(&self, report: &mut Report) {
-        let stderr = match self.policy.stderr_into_response() {
-            true => "into the response".to_string(),
-            false => self
-                .policy
-                .stdio
-                .clone()
-                .unwrap_or_default()
-                .mode(crate::Stream::Stderr)
-                .to_string(),
-        };
-        for s in &mut report.subsystems {
-            match s.label {
-                "stdio" => {
-                    s.setting =
-                        format!("stdin the request body, stdout the response, stderr {stderr}")
-                }
-                "exit" => s.setting = "answers the request, then ends the run".to_string(),
-                "env" => {
-                    s.setting = s
-                        .setting
-                        .split("; ")
-                        .map(|part| match part.starts_with("arguments") {
-                            true => "arguments from the request path and query; CGI variables",
-                            false => part,
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// This builder as `--serve-http` runs it: the command's environment,
-    /// stdio and exit always come from the adapter, which hands it its
-    /// request through them.
-    fn served_command(&self) -> Result<WasiVirt> {
-        if self.component.is_none() {
-            bail!(
-                "--serve-http turns a command into a served component, and a standalone \
-                 adapter has none; give the component to serve"
-            );
-        }
-        // The component was read already (`prepare`): only the policy and
-        // the version are needed again, not a copy of its bytes.
-        let mut served = WasiVirt {
-            policy: self.policy.clone(),
-            component: None,
-            plugs: Vec::new(),
-            wasi_version: self.wasi_version.clone(),
-        };
-        let policy = &mut served.policy;
-        if let Some(StdioPolicy {
-            stdin: StdinPolicy::Content(_) | StdinPolicy::File(_),
-            ..
-        }) = &policy.stdio
-        {
-            bail!(
-                "--serve-http gives the command its request body as stdin, so stdin cannot be \
-                 baked in too; remove --stdin-file (or the policy's stdin content)"
-            );
-        }
-        policy.env.get_or_insert_with(EnvPolicy::default);
-        policy.stdio.get_or_insert_with(StdioPolicy::default);
-        policy.exit.get_or_insert(Access::Allow);
-        Ok(served)
-    }
-
-    /// How the output serves HTTP, if it does: a command under
-    /// `--serve-http`; a component exporting `wasi:http/incoming-handler`
-    /// when the adapter stands in for its `wasi:http/types` (otherwise it
-    /// keeps the host's, and needs no front).
-    fn serving(
-        &self,
-        component: &Component,
-        exports: &BTreeSet<&'static str>,
-    ) -> Result<Option<Serving>> {
-        let names = component_exports(&component.bytes)?;
-        let exported = |wanted: &str| {
-            names
-                .iter()
-                .any(|e| InterfaceName::parse(e).is_some_and(|n| n.unversioned == wanted))
-        };
-        let handler = exported(INCOMING_HANDLER);
-        if self.policy.serve_http.is_some() {
-            if handler {
-                bail!(
-                    "--serve-http serves a command per request, but the component exports \
-                     `{INCOMING_HANDLER}` and serves HTTP itself; remove --serve-http"
-                );
-            }
-            if !exported(RUN) {
-                bail!(
-                    "--serve-http serves a command, a component exporting `{RUN}`, but this \
-                     component does not export it"
-                );
-            }
-            return Ok(Some(Serving::Run));
-        }
-        Ok((handler && exports.contains(HTTP_TYPES)).then_some(Serving::Handler))
     }
 
     /// The bytes of the component to virtualize, if one was given.
@@ -539,7 +433,8 @@ impl WasiVirt {
     }
 
     /// The component to virtualize, from the bytes given: all but its core
-    /// function bodies validated (see `prepare`).
+    /// function bodies validated (see `prepare`); a wasip1 module made a
+    /// component, and what stands in front of its imports composed in.
     fn read_component(&self, given: Option<&[u8]>) -> Result<Option<Component>> {
         let Some(given) = given else {
             let what = [
@@ -555,7 +450,7 @@ impl WasiVirt {
         let input = input_kind_but_bodies(given).context(LOADED)?;
         let mut bytes = given.to_vec();
         if input == InputKind::Wasip1Module {
-            bytes = crate::wasip1::componentize(&bytes).context(LOADED)?;
+            bytes = wasip1::componentize(&bytes).context(LOADED)?;
         }
         let plugs = self
             .plugs
@@ -567,82 +462,15 @@ impl WasiVirt {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let ungoverned = crate::plug::decide(&bytes, &self.policy.imports, &plugs)?;
-        let mut providers = Vec::new();
-        if !ungoverned.denied.is_empty() {
-            providers.push(Provider {
-                label: DENIED.to_string(),
-                bytes: crate::plug::trap_component(&bytes, &ungoverned.denied)?,
-            });
-        }
-        providers.extend(plugs);
-        let mut plugged = Vec::new();
-        if !providers.is_empty() {
-            (bytes, plugged) = crate::plug::plug(&bytes, &providers)?;
-        }
-        let imports = component_imports(&bytes)?;
-        let used = imports
-            .iter()
-            .filter_map(|i| InterfaceName::parse(i))
-            .map(|n| n.unversioned)
-            .collect();
-        let mut imported: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (import, items) in component_import_items(&bytes)? {
-            if let Some(name) = InterfaceName::parse(&import) {
-                imported.entry(name.unversioned).or_default().extend(items);
-            }
-        }
+        let (bytes, plugged, ungoverned) = plug::in_front(bytes, &self.policy.imports, plugs)?;
         Ok(Some(Component {
+            imports: component_imports(&bytes)?,
+            imported: Imported::read(&bytes)?,
             bytes,
-            imports,
-            used,
-            imported,
             input,
             plugged,
             ungoverned,
         }))
-    }
-
-    /// The adapter's WASI version: as asked, else the newest 0.2.x the
-    /// component imports, else the version the WIT was written at.
-    fn choose_version(&self, component: Option<&Component>) -> Result<Version> {
-        let detected = component
-            .into_iter()
-            .flat_map(|c| &c.imports)
-            .filter_map(|i| InterfaceName::parse(i)?.wasi_0_2_version().cloned())
-            .max();
-        let version = match (&self.wasi_version, detected) {
-            (Some(v), _) => v.clone(),
-            (None, Some(v)) => v,
-            (None, None) => BUILT_WASI_VERSION,
-        };
-        if version.major != 0 || version.minor != 2 || !version.pre.is_empty() {
-            bail!("WASI version `{version}` is not a 0.2.x release; wasi-virt supports 0.2.0 to {BUILT_WASI_VERSION}");
-        }
-        if version > BUILT_WASI_VERSION {
-            bail!(
-                "WASI version `{version}` is newer than {BUILT_WASI_VERSION}, the newest this \
-                 wasi-virt knows; pass `--wasi-version {BUILT_WASI_VERSION}` or upgrade wasi-virt"
-            );
-        }
-        Ok(version)
-    }
-
-    /// A setting with content (variables, files, properties) must reach the
-    /// component: a setting that cannot apply is an error, never a no-op.
-    fn check_content_reaches(&self, exports: &BTreeSet<&'static str>) -> Result<()> {
-        for row in REGISTRY {
-            let Some(what) = row.content(&self.policy) else {
-                continue;
-            };
-            if !row.content_via.iter().any(|via| exports.contains(via)) {
-                bail!(
-                    "the policy sets {what}, but the component does not import `{}`; remove that setting",
-                    row.content_via.join("` or `")
-                );
-            }
-        }
-        Ok(())
     }
 
     /// The output when nothing is virtualized: the component as it was, or
@@ -658,11 +486,13 @@ impl WasiVirt {
                 },
                 version,
                 &BTreeSet::new(),
+                false,
             ),
             None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
         }
     }
 
+    /// The output `bytes` prepared, with its report.
     fn result(
         &self,
         bytes: Vec<u8>,
@@ -670,9 +500,17 @@ impl WasiVirt {
         output: Output,
         wasi_version: Version,
         exports: &BTreeSet<&'static str>,
+        runs_per_request: bool,
     ) -> Result<Prepared> {
         let imports = component_imports(&bytes)?;
-        let mut report = Report::new(&self.policy, output, wasi_version, exports, imports);
+        let mut report = Report::new(
+            &self.policy,
+            output,
+            wasi_version,
+            exports,
+            imports,
+            runs_per_request,
+        );
         report.size = splice::written_len(&bytes, &files)?;
         Ok(Prepared {
             bytes,
@@ -680,278 +518,40 @@ impl WasiVirt {
             report,
         })
     }
-
-    /// Writes the policy into the adapter and encodes it as a component that
-    /// exports `exports` (unversioned names), for `component` (`None` for a
-    /// standalone adapter).
-    fn specialize(
-        &self,
-        resolve: &mut Resolve,
-        version: &Version,
-        exports: &BTreeSet<&'static str>,
-        component: Option<&Component>,
-        serving: Option<Serving>,
-    ) -> Result<(Vec<u8>, Vec<Segment>)> {
-        let used = component.map(|c| &c.used);
-        let bridged: BTreeSet<&'static str>;
-        let exports = match serving {
-            Some(serving) => {
-                bridged = exports.iter().copied().chain([serving.bridge()]).collect();
-                &bridged
-            }
-            None => exports,
-        };
-        let mut tree = self.embedded_tree(exports)?;
-        let config = crate::spec::encode(&self.policy, &tree)?;
-        let needs = HostNeeds {
-            exports,
-            imported: used,
-            host_fs: tree.needs_host_fs(),
-            rules: crate::subsystem::rule_needs(&self.policy),
-            serving,
-        };
-        let host = HostImports::new(&self.policy, needs, resolve, version);
-        if let Some(component) = component {
-            export_only_what_is_imported(resolve, exports, version, component, &host);
-        }
-        let keep_export = |name: &str| exported_function(resolve, exports, version, name);
-        let deny_import = |module: &str, func: &str| !host.keeps(module, func);
-        let rename = |name: &str| rename_version(name, version);
-        let impossible =
-            crate::spec::impossible_resources(&config, serving == Some(Serving::Handler))?;
-        let stub_export = |name: &str| {
-            crate::spec::export_resource(name).is_some_and(|r| impossible.contains(&r))
-        };
-        let plan = Plan {
-            keep_export: &keep_export,
-            deny_import: &deny_import,
-            stub_export: &stub_export,
-            rename: &rename,
-            config: &config,
-            files: tree.segments.len() as u32,
-            debug: self.policy.debug,
-            net: crate::spec::has_rules(&self.policy),
-            memfs: !tree.memory.is_empty(),
-            seeded: matches!(self.policy.random, Some(RandomPolicy::Seed(_))),
-            http_send: crate::spec::http_passes(&config)?,
-            serve: serving == Some(Serving::Run),
-        };
-        let rewritten =
-            rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
-        // A composed output is validated whole once composed; a standalone
-        // adapter is the output, validated here.
-        let validate = used.is_none();
-        let adapter = encode_adapter(resolve, rewritten, exports, version, validate)?;
-        Ok((adapter, std::mem::take(&mut tree.segments)))
-    }
-
-    fn embedded_tree(&self, exports: &BTreeSet<&'static str>) -> Result<Tree> {
-        match &self.policy.fs {
-            Some(fs) if exports.contains(PREOPENS) => crate::fs::build(fs),
-            _ => Ok(Tree::default()),
-        }
-    }
 }
 
 /// An output before it is written: its file segments are empty, and `files`
-/// fills them (`src/splice.rs`).
+/// fills them (`src/adapter/splice.rs`).
 struct Prepared {
     bytes: Vec<u8>,
     files: Vec<Segment>,
     report: Report,
 }
 
+/// What the input was, and what stands in front of its imports: the
+/// report's, from the component read.
+type InFront = (InputKind, Plugged, Ungoverned);
+
 /// A component to virtualize, and what it imports.
 struct Component {
     /// What was given: a component, or a wasip1 module made one.
     input: InputKind,
     /// Imports satisfied by providers (`--plug`) or traps (`--deny-import`,
-    /// by [`DENIED`]), and by which.
-    plugged: crate::plug::Plugged,
+    /// by [`DENIED`](crate::compose::plug::DENIED)), and by which.
+    plugged: Plugged,
     /// What became of the imports that no subsystem governs.
-    ungoverned: crate::plug::Ungoverned,
+    ungoverned: Ungoverned,
     bytes: Vec<u8>,
     /// Its top-level imports.
     imports: Vec<String>,
-    /// The interfaces among them, without versions.
-    used: BTreeSet<String>,
-    /// The functions and types it imports of each of them.
-    imported: BTreeMap<String, BTreeSet<String>>,
-}
-
-/// Fails, listing each import of `output` that `declared` permissions do
-/// not cover, with its functions and the permission it needs. An import of
-/// types alone (`wasi:clocks/monotonic-clock` for the `duration` of a
-/// passed-through `wasi:sockets/tcp`) needs none: nothing in it can be
-/// called.
-fn check_permissions(declared: &[Declared], output: &[u8]) -> Result<()> {
-    let mut offending = Vec::new();
-    for (import, functions) in component_import_functions(output)? {
-        let Some(needed) = Permission::of_interface(&import) else {
-            continue;
-        };
-        if !functions.is_empty() && !declared.iter().any(|d| d.covers(&needed)) {
-            offending.push(format!(
-                "  {import} needs `{needed}`: {}",
-                functions.join(", ")
-            ));
-        }
-    }
-    if offending.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = declared.iter().map(ToString::to_string).collect();
-    bail!(
-        "the output imports {} interface{} outside the declared permissions ({}); declare what \
-         they need, deny them, or pass --skip-validation; nothing was written:\n{}",
-        offending.len(),
-        if offending.len() == 1 { "" } else { "s" },
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        },
-        offending.join("\n")
-    )
-}
-
-/// Leaves in each interface the adapter exports to `component` only the
-/// functions the component imports, and those the adapter itself imports
-/// from the host (an interface's functions are one list for both sides of
-/// the adapter's world). The component's import types name exactly what it
-/// calls, and an instance with more functions than an import names is
-/// still a subtype of it; the others' exports, and the code only they
-/// reach, go.
-fn export_only_what_is_imported(
-    resolve: &mut Resolve,
-    exports: &BTreeSet<&'static str>,
-    version: &Version,
-    component: &Component,
-    host: &HostImports<'_>,
-) {
-    let nothing = BTreeSet::new();
-    let imported = |iface: &str| {
-        let unversioned = InterfaceName::parse(iface).map(|n| n.unversioned);
-        unversioned
-            .and_then(|u| component.imported.get(&u))
-            .unwrap_or(&nothing)
-    };
-    let names: Vec<String> = exports
-        .iter()
-        .map(|iface| subsystem::versioned(iface, version))
-        .collect();
-    for name in &names {
-        wit::retain_functions(resolve, name, &|func| {
-            imported(name).contains(func) || host.keeps(name, func)
-        });
-    }
-    wit::retain_needed_types(resolve, &names, &|name, ty| imported(name).contains(ty));
-}
-
-/// Whether the adapter's function export `name` (as built) stays: it belongs
-/// to an exported interface, and exists at `version`.
-fn exported_function(
-    resolve: &Resolve,
-    exports: &BTreeSet<&'static str>,
-    version: &Version,
-    name: &str,
-) -> bool {
-    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
-    let Some((iface, func)) = name.split_once('#') else {
-        return false;
-    };
-    let iface_at = rename_version(iface, version);
-    InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
-        && match func.strip_prefix("[dtor]") {
-            Some(resource) => wit::has_type(resolve, &iface_at, resource),
-            None => wit::has_function(resolve, &iface_at, func),
-        }
-}
-
-/// Encodes the rewritten module as a component exporting `exports`.
-fn encode_adapter(
-    resolve: &mut Resolve,
-    rewritten: Rewritten,
-    exports: &BTreeSet<&'static str>,
-    version: &Version,
-    validate: bool,
-) -> Result<Vec<u8>> {
-    let imports: BTreeSet<String> = rewritten
-        .imports
-        .iter()
-        .map(|(m, _)| m.clone())
-        .filter(|m| !m.starts_with("[export]"))
-        .collect();
-    let exports: BTreeSet<String> = exports
-        .iter()
-        .map(|i| subsystem::versioned(i, version))
-        .collect();
-    wit::own_plain_types(resolve, &imports);
-    let world = wit::add_world(resolve, &imports, &exports)?;
-    let component = wit::componentize(rewritten.module, resolve, world, validate)
-        .context("failed to encode the specialized adapter as a component")?;
-    without_debug_names(&component)
-}
-
-/// `component` without its top-level `component-name` section: debug names
-/// for the adapter's instances and functions, a fifth of a deny-all
-/// adapter, which nothing needs to run it.
-fn without_debug_names(component: &[u8]) -> Result<Vec<u8>> {
-    let mut reader = wasmparser::BinaryReader::new(component, 0);
-    let mut out = reader.read_bytes(8)?.to_vec();
-    while !reader.eof() {
-        let start = reader.original_position();
-        let id = reader.read_u8()?;
-        let size = reader.read_var_u32()? as usize;
-        let content = reader.read_bytes(size)?;
-        let names =
-            id == 0 && wasmparser::BinaryReader::new(content, 0).read_string()? == "component-name";
-        if !names {
-            out.extend_from_slice(&component[start as usize..reader.original_position() as usize]);
-        }
-    }
-    Ok(out)
+    /// The interfaces among them, and what it imports of each.
+    imported: Imported,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn adapters_carry_no_debug_names() {
-        let mut virt = WasiVirt::new();
-        virt.deny_all();
-        let out = virt.finish().unwrap();
-        let names = wasmparser::Parser::new(0)
-            .parse_all(&out.bytes)
-            .filter_map(|p| match p.unwrap() {
-                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
-                _ => None,
-            })
-            .collect::<Vec<_>>();
-        assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
-        assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
-    }
-
-    #[test]
-    fn an_import_of_types_alone_needs_no_permission() {
-        let output = wat::parse_str(
-            r#"(component
-                (import "wasi:clocks/monotonic-clock@0.2.6"
-                    (instance (type $d u64) (export "duration" (type (eq $d)))))
-                (import "wasi:cli/exit@0.2.6"
-                    (instance (export "exit" (func)))))"#,
-        )
-        .unwrap();
-        let exit = Permission::parse_declared("exit").unwrap();
-        check_permissions(&[exit], &output).unwrap();
-        let refused = check_permissions(&[], &output).unwrap_err().to_string();
-        assert!(
-            refused.contains("wasi:cli/exit@0.2.6 needs `exit`"),
-            "{refused}"
-        );
-        assert!(!refused.contains("monotonic-clock"), "{refused}");
-    }
+    use crate::compose::plug::DENIED;
 
     #[test]
     fn a_wasi_0_3_interface_outside_the_registry_is_denied() {
@@ -1000,7 +600,8 @@ mod tests {
         assert!(out.report.imports.iter().any(|i| i == logging));
         assert_eq!(out.report.output, Output::Unchanged);
 
-        let provider = crate::plug::trap_component(&component, &[logging.to_string()]).unwrap();
+        let provider =
+            crate::compose::plug::trap_component(&component, &[logging.to_string()]).unwrap();
         let mut plugged = WasiVirt::new();
         plugged.compose(component.clone()).plug(provider);
         let out = plugged.finish().unwrap();

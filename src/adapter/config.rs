@@ -1,11 +1,11 @@
 //! The policy in the layout's terms: the configuration bytes the adapter
 //! reads back (`crates/layout`).
 
-use crate::fs::Tree;
+use crate::adapter::mount_tree::Tree;
 use crate::policy::{
     Access, Args, ClocksPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy, StdinPolicy,
 };
-use crate::subsystem::REGISTRY;
+use crate::subsystem::registry::{Impossible, REGISTRY};
 use anyhow::{bail, Context, Result};
 use wasi_virt_layout::{
     ConfigSpec, EnvSpec, Source, StoreSpec, Stream, VirtualClock, CALL_NAMES, FLAG_DEBUG,
@@ -99,7 +99,7 @@ fn virtual_clock(clocks: Option<&ClocksPolicy>) -> Result<Option<VirtualClock>> 
         return Ok(None);
     };
     let (seconds, nanoseconds) =
-        crate::instant::parse(start).context("failed to set the virtual clock")?;
+        crate::policy::instant::parse(start).context("failed to set the virtual clock")?;
     Ok(Some(VirtualClock {
         seconds,
         nanoseconds,
@@ -145,7 +145,7 @@ fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(&str, &str)> {
 
 /// Whether the configuration `config` (as encoded) lets outgoing HTTP
 /// reach the host, wholly or under network rules: the `http-send` hook is
-/// bound then, and only then (`src/rewrite.rs`).
+/// bound then, and only then (`src/adapter/rewrite.rs`).
 pub fn http_passes(config: &[u8]) -> Result<bool> {
     Ok(decoded(config)?.allows(wasi_virt_layout::allow::HTTP))
 }
@@ -158,77 +158,25 @@ fn decoded(config: &[u8]) -> Result<wasi_virt_layout::Config<'_>> {
 
 /// The resources (`(unversioned interface, resource)`) that no call can
 /// create under the configuration `config` (as encoded), read off the same
-/// bytes the adapter reads at run time: without a preopen of any kind no
-/// descriptor exists; with sockets denied no socket or lookup stream; with
-/// HTTP denied no response, and no incoming request. Their methods can only be called on handles
-/// that never exist, so the adapter answers them with traps
-/// (`src/rewrite.rs`), and the code behind them goes.
+/// bytes the adapter reads at run time: each row's [`Impossible`] whose
+/// source the configuration leaves out, except what the front of a served
+/// handler (`serves_handler`) creates.
 pub fn impossible_resources(
     config: &[u8],
     serves_handler: bool,
 ) -> Result<Vec<(&'static str, &'static str)>> {
-    use wasi_virt_layout::allow;
     let config = decoded(config)?;
-    let mut out = Vec::new();
-    let fs = &config.fs;
-    let no_preopen = fs.preopens().next().is_none()
-        && fs.memory.is_empty()
-        && fs.remaps.is_empty()
-        && !config.allows(allow::HOST_PREOPENS);
-    if no_preopen {
-        out.extend([
-            ("wasi:filesystem/types", "descriptor"),
-            ("wasi:filesystem/types", "directory-entry-stream"),
-        ]);
-    }
-    if !config.allows(allow::SOCKETS) {
-        out.extend([
-            ("wasi:sockets/tcp", "tcp-socket"),
-            ("wasi:sockets/udp", "udp-socket"),
-            ("wasi:sockets/udp", "incoming-datagram-stream"),
-            ("wasi:sockets/udp", "outgoing-datagram-stream"),
-            ("wasi:sockets/ip-name-lookup", "resolve-address-stream"),
-        ]);
-    }
-    if !config.allows(allow::HTTP) {
-        out.extend([
-            ("wasi:http/types", "future-incoming-response"),
-            ("wasi:http/types", "incoming-response"),
-        ]);
-        // A served component's request comes through the front
-        // (`src/serve.rs`), with its body and trailers; without one, none
-        // exists.
-        if !serves_handler {
-            out.extend([
-                ("wasi:http/types", "incoming-request"),
-                ("wasi:http/types", "response-outparam"),
-                ("wasi:http/types", "incoming-body"),
-                ("wasi:http/types", "future-trailers"),
-            ]);
-        }
-    }
-    Ok(out)
-}
-
-/// The `(unversioned interface, resource)` whose method, static function or
-/// destructor an adapter export (or its `cabi_post_` companion) is:
-/// `wasi:filesystem/types@0.2.12#[method]descriptor.read` is
-/// `("wasi:filesystem/types", "descriptor")`. Constructors and free
-/// functions are `None`.
-pub fn export_resource(name: &str) -> Option<(&str, &str)> {
-    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
-    let (interface, func) = name.split_once('#')?;
-    let interface = interface.split_once('@').map_or(interface, |(i, _)| i);
-    let resource = match func.strip_prefix("[dtor]") {
-        Some(resource) => resource,
-        None => {
-            let rest = func
-                .strip_prefix("[method]")
-                .or_else(|| func.strip_prefix("[static]"))?;
-            rest.split_once('.')?.0
-        }
+    let front: fn(&Impossible) -> &'static [(&'static str, &'static str)] = match serves_handler {
+        true => |_| &[],
+        false => |i| i.made_by_front,
     };
-    Some((interface, resource))
+    Ok(REGISTRY
+        .iter()
+        .filter_map(|row| row.impossible.as_ref())
+        .filter(|i| !(i.sourced)(&config))
+        .flat_map(|i| i.resources.iter().chain(front(i)))
+        .copied()
+        .collect())
 }
 
 #[cfg(test)]
@@ -237,32 +185,10 @@ mod tests {
     use crate::policy::FsPolicy;
 
     #[test]
-    fn export_names_give_their_resource() {
-        let at = export_resource;
-        let fs = Some(("wasi:filesystem/types", "descriptor"));
-        assert_eq!(
-            at("wasi:filesystem/types@0.2.12#[method]descriptor.read"),
-            fs
-        );
-        assert_eq!(
-            at("cabi_post_wasi:filesystem/types@0.2.12#[method]descriptor.stat"),
-            fs
-        );
-        assert_eq!(at("wasi:filesystem/types@0.2.12#[dtor]descriptor"), fs);
-        assert_eq!(
-            at("wasi:http/types@0.2.12#[static]incoming-body.finish"),
-            Some(("wasi:http/types", "incoming-body"))
-        );
-        assert_eq!(at("wasi:http/types@0.2.12#[constructor]fields"), None);
-        assert_eq!(at("wasi:filesystem/preopens@0.2.12#get-directories"), None);
-        assert_eq!(at("cabi_realloc"), None);
-    }
-
-    #[test]
     fn resources_are_impossible_only_without_their_source() {
         let impossible = |policy: &Policy| {
             let tree = match &policy.fs {
-                Some(fs) => crate::fs::build(fs).unwrap(),
+                Some(fs) => crate::adapter::mount_tree::build(fs).unwrap(),
                 None => Tree::default(),
             };
             impossible_resources(&encode(policy, &tree).unwrap(), false).unwrap()

@@ -131,7 +131,7 @@ pub fn front(resolve: &Resolve, serving: Serving, version: &Version) -> Result<V
             "run-front"
         }
     };
-    let handler = crate::wit::rename_version("wasi:http/incoming-handler@0.2.12", version);
+    let handler = format!("{}@{version}", crate::names::INCOMING_HANDLER);
     core.define(&format!("{handler}#handle"), pair, &body);
     let module = core.finish(None);
     encode(resolve, world, module, version)

@@ -6,7 +6,7 @@
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::InterfaceName;
 use crate::policy::ImportsPolicy;
-use crate::subsystem::{all_interfaces, governing, is_ungoverned_wasi};
+use crate::subsystem::registry::{all_interfaces, governing, is_ungoverned_wasi};
 use anyhow::{anyhow, bail, Context, Result};
 use wasm_compose::graph::{CompositionGraph, EncodeOptions};
 use wasmparser::Validator;
@@ -246,6 +246,31 @@ pub fn trap_component(component: &[u8], interfaces: &[String]) -> Result<Vec<u8>
         wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
     crate::wit::componentize(module, &resolve, world, true)
         .context("failed to build the component that answers denied imports with traps")
+}
+
+/// `component` with what stands in front of its imports: traps for the
+/// ungoverned WASI imports and the imports `policy` denies, then `plugs`.
+/// Returns the composed component, which import each provider (or
+/// [`DENIED`]) satisfies, and what became of the ungoverned imports.
+pub fn in_front(
+    component: Vec<u8>,
+    policy: &ImportsPolicy,
+    plugs: Vec<Provider>,
+) -> Result<(Vec<u8>, Plugged, Ungoverned)> {
+    let ungoverned = decide(&component, policy, &plugs)?;
+    let mut providers = Vec::new();
+    if !ungoverned.denied.is_empty() {
+        providers.push(Provider {
+            label: DENIED.to_string(),
+            bytes: trap_component(&component, &ungoverned.denied)?,
+        });
+    }
+    providers.extend(plugs);
+    if providers.is_empty() {
+        return Ok((component, Vec::new(), ungoverned));
+    }
+    let (component, plugged) = plug(&component, &providers)?;
+    Ok((component, plugged, ungoverned))
 }
 
 /// Composes `providers` in front of `component`: each import of the

@@ -6,6 +6,13 @@ use anyhow::{bail, Context, Result};
 /// `YYYY-MM-DDTHH:MM:SS`, an optional fraction of a second, then `Z` or an
 /// offset `+HH:MM`/`-HH:MM`. Instants before 1970 are refused: the wall
 /// clock counts up from the epoch.
+///
+/// ```
+/// let (seconds, nanoseconds) = wasi_virt::parse_instant("1970-01-01T00:01:00.5+00:00")?;
+/// assert_eq!((seconds, nanoseconds), (60, 500_000_000));
+/// assert!(wasi_virt::parse_instant("1969-12-31T23:59:59Z").is_err());
+/// # anyhow::Ok(())
+/// ```
 pub fn parse(text: &str) -> Result<(u64, u32)> {
     parse_fields(text).with_context(|| {
         format!("`{text}` is not an RFC 3339 date-time such as `2024-01-01T00:00:00Z`")

@@ -4,9 +4,10 @@
 //!
 //! Host files are not read here: a segment records which files it holds and
 //! their sizes, and their bytes are copied straight into the output when it
-//! is written (`src/splice.rs`), so no copy of them is ever held. Mounted
-//! trees are walked and read through descriptors (`src/fs/host.rs`), so
-//! that what is written is what was walked.
+//! is written (`src/adapter/splice.rs`), so no copy of them is ever held.
+//! Mounted trees are walked and read through descriptors
+//! (`src/adapter/mount_tree/host.rs`), so that what is written is what was
+//! walked.
 
 mod host;
 

@@ -9,8 +9,8 @@
 //! no copy of the files is ever held, and nothing validates or re-encodes
 //! their bytes (passive data is never interpreted).
 
-use crate::fs::{Reader, Segment};
-use crate::rewrite::FILES_MARKER;
+use crate::adapter::mount_tree::{Reader, Segment};
+use crate::adapter::rewrite::FILES_MARKER;
 use anyhow::{bail, ensure, Context, Result};
 use std::io::Write;
 use std::ops::Range;

@@ -9,21 +9,10 @@
 //! named by the interface without its version. An import of types alone,
 //! with no function, needs no permission: nothing in it can be called.
 
+use super::registry::{permitting, permitting_preview1, WASI_PERMISSIONS};
 use crate::names::InterfaceName;
 use anyhow::{bail, Result};
 use std::fmt;
-
-/// The permissions WASI's interfaces fall under, in the order they are listed.
-pub const WASI_PERMISSIONS: &[&str] = &[
-    "environment",
-    "stdio",
-    "filesystem",
-    "networking",
-    "clocks",
-    "random",
-    "exit",
-    "config",
-];
 
 /// A permission: one of [`WASI_PERMISSIONS`], or another interface's
 /// unversioned name.
@@ -49,59 +38,55 @@ impl Permission {
     /// The permission an imported interface needs (`wasi:cli/stdout@0.2.6`:
     /// `stdio`), or `None` for a carrier (`wasi:io/*`). A plain name
     /// (`(import "log" (func ...))`) is a permission of its own.
+    ///
+    /// ```
+    /// use wasi_virt::Permission;
+    ///
+    /// let stdout = Permission::of_interface("wasi:cli/stdout@0.2.6").unwrap();
+    /// assert_eq!(stdout.name(), "stdio");
+    /// let tcp = Permission::of_interface("wasi:sockets/tcp@0.2.6").unwrap();
+    /// assert_eq!(tcp.name(), "networking");
+    /// assert!(Permission::of_interface("wasi:io/streams@0.2.6").is_none());
+    /// let pins = Permission::of_interface("ocre:gpio/pins@1.0.0").unwrap();
+    /// assert_eq!(pins.name(), "ocre:gpio/pins");
+    /// ```
     pub fn of_interface(name: &str) -> Option<Permission> {
         let Some(parsed) = InterfaceName::parse(name) else {
             return Some(Permission(name.to_string()));
         };
-        let wasi = match parsed.unversioned.as_str() {
-            "wasi:cli/environment" => "environment",
-            "wasi:cli/stdin" | "wasi:cli/stdout" | "wasi:cli/stderr" => "stdio",
-            s if s.starts_with("wasi:cli/terminal-") => "stdio",
-            "wasi:cli/exit" => "exit",
-            s if s.starts_with("wasi:filesystem/") => "filesystem",
-            s if s.starts_with("wasi:sockets/") => "networking",
-            "wasi:http/types" | "wasi:http/outgoing-handler" => "networking",
-            s if s.starts_with("wasi:clocks/") => "clocks",
-            s if s.starts_with("wasi:random/") => "random",
-            s if s.starts_with("wasi:config/") => "config",
-            s if s.starts_with("wasi:io/") => return None,
-            other => return Some(Permission(other.to_string())),
-        };
-        Some(Permission::wasi(wasi))
+        match permitting(&parsed.unversioned) {
+            Some(row) => row.permits.name.map(Permission::wasi),
+            None => Some(Permission(parsed.unversioned)),
+        }
     }
 
     /// The permission a `wasi_snapshot_preview1` function needs, or `None`
     /// for one that touches nothing (`sched_yield`).
     ///
     /// The descriptor functions that apply to any descriptor (`fd_read`,
-    /// `fd_write`, `fd_close`, ...) are `stdio`: without `filesystem` (whose
-    /// functions are the only way to open a file) or `networking` (the only
-    /// way to accept a socket), descriptors 0 to 2 are all a module has.
-    /// Those that only mean something for files (`fd_seek`, `fd_readdir`,
-    /// `fd_prestat_get`, `path_*`, ...) are `filesystem`.
+    /// `fd_write`, `fd_close`, ...) are `stdio`, those that only mean
+    /// something for files (`fd_seek`, `path_*`, ...) `filesystem`: each
+    /// row of the subsystem registry lists its own.
     pub fn of_preview1(function: &str) -> Option<Permission> {
-        let wasi = match function {
-            "args_get" | "args_sizes_get" | "environ_get" | "environ_sizes_get" => "environment",
-            "fd_read"
-            | "fd_write"
-            | "fd_close"
-            | "fd_fdstat_get"
-            | "fd_fdstat_set_flags"
-            | "fd_renumber" => "stdio",
-            f if f.starts_with("fd_") || f.starts_with("path_") => "filesystem",
-            f if f.starts_with("sock_") => "networking",
-            "clock_res_get" | "clock_time_get" | "poll_oneoff" => "clocks",
-            "random_get" => "random",
-            "proc_exit" | "proc_raise" => "exit",
-            "sched_yield" => return None,
-            other => return Some(Permission(format!("wasi_snapshot_preview1/{other}"))),
-        };
-        Some(Permission::wasi(wasi))
+        match permitting_preview1(function) {
+            Some(row) => row.permits.name.map(Permission::wasi),
+            None => Some(Permission(format!("wasi_snapshot_preview1/{function}"))),
+        }
     }
 
     /// Parses a declared permission: one of [`WASI_PERMISSIONS`], or an
     /// interface name (`ocre:gpio/pins`, a version is ignored), or every
     /// interface of a package (`ocre:gpio/*`).
+    ///
+    /// ```
+    /// use wasi_virt::Permission;
+    ///
+    /// let pins = Permission::of_interface("ocre:gpio/pins@1.0.0").unwrap();
+    /// assert!(Permission::parse_declared("ocre:gpio/*")?.covers(&pins));
+    /// assert!(Permission::parse_declared("networking").is_ok());
+    /// assert!(Permission::parse_declared("wasi:cli/stdout").is_err()); // declare `stdio`
+    /// # anyhow::Ok(())
+    /// ```
     pub fn parse_declared(text: &str) -> Result<Declared> {
         let text = text.trim();
         if WASI_PERMISSIONS.contains(&text) {
@@ -143,8 +128,7 @@ impl Permission {
 /// a package. Other WASI packages (`wasi:keyvalue`), whose interfaces no
 /// subsystem governs, are permissions of their own, as non-WASI ones are.
 fn is_wasi_permission_package(package: &str) -> bool {
-    crate::subsystem::all_interfaces()
-        .any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
+    super::registry::all_interfaces().any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
 }
 
 impl fmt::Display for Permission {
@@ -207,6 +191,12 @@ mod tests {
             ("wasi:sockets/ip-name-lookup@0.2.6", Some("networking")),
             ("wasi:http/outgoing-handler@0.2.6", Some("networking")),
             ("wasi:clocks/wall-clock@0.2.6", Some("clocks")),
+            ("wasi:clocks/timezone@0.2.6", Some("clocks")),
+            ("wasi:cli/run@0.2.6", Some("wasi:cli/run")),
+            (
+                "wasi:http/incoming-handler@0.2.6",
+                Some("wasi:http/incoming-handler"),
+            ),
             ("wasi:random/insecure-seed@0.2.6", Some("random")),
             ("wasi:config/store@0.2.0-rc.1", Some("config")),
             ("wasi:io/streams@0.2.6", None),
@@ -219,6 +209,29 @@ mod tests {
         ];
         for (name, want) in table {
             assert_eq!(of(name).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_preview1_function_has_its_permission() {
+        let table = [
+            ("environ_get", Some("environment")),
+            ("args_sizes_get", Some("environment")),
+            ("fd_write", Some("stdio")),
+            ("fd_renumber", Some("stdio")),
+            ("fd_seek", Some("filesystem")),
+            ("fd_prestat_get", Some("filesystem")),
+            ("path_open", Some("filesystem")),
+            ("sock_accept", Some("networking")),
+            ("poll_oneoff", Some("clocks")),
+            ("random_get", Some("random")),
+            ("proc_raise", Some("exit")),
+            ("sched_yield", None),
+            ("future_fn", Some("wasi_snapshot_preview1/future_fn")),
+        ];
+        for (function, want) in table {
+            let got = Permission::of_preview1(function).map(|p| p.0);
+            assert_eq!(got.as_deref(), want, "{function}");
         }
     }
 

@@ -51,8 +51,8 @@ pub struct Plan<'a> {
     pub config: &'a [u8],
     /// How many passive data segments the embedded filesystem has, read
     /// through the `passive-read` hook. They are written empty, followed by
-    /// a [`FILES_MARKER`] section; `src/splice.rs` fills them in when the
-    /// output is written.
+    /// a [`FILES_MARKER`] section; `src/adapter/splice.rs` fills them in when
+    /// the output is written.
     pub files: u32,
     /// Whether `--debug` output is wanted: binds the `trace` hook.
     pub debug: bool,
@@ -416,7 +416,7 @@ impl Reencode for Specializer<'_> {
     }
 
     /// `memory.init` needs the data count declared before the code; the
-    /// empty file segments are marked for `src/splice.rs`.
+    /// empty file segments are marked for `src/adapter/splice.rs`.
     fn intersperse_section_hook(
         &mut self,
         module: &mut Module,

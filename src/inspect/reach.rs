@@ -304,6 +304,7 @@ pub fn module(bytes: &[u8]) -> Result<Reach> {
 }
 
 impl Graph {
+    /// Reads the component `bytes` into the graph, section by section.
     fn read_component(&mut self, bytes: &[u8]) -> Result<()> {
         let mut parser = Parser::new(0);
         let mut offset = 0;
@@ -329,16 +330,7 @@ impl Graph {
                 }
                 Payload::ComponentImportSection(s) => {
                     for import in s {
-                        let import = import?;
-                        let name = import.name.full_name().into_owned();
-                        match import.ty {
-                            ComponentTypeRef::Instance(_) => {
-                                self.comp_instances.push(CompInstance::Import(name))
-                            }
-                            ComponentTypeRef::Func(_) => self.funcs.push(Func::Import(name, None)),
-                            ComponentTypeRef::Module(_) => self.modules.push(None),
-                            _ => {}
-                        }
+                        self.component_import(import?);
                     }
                 }
                 Payload::ComponentAliasSection(s) => {
@@ -358,43 +350,63 @@ impl Graph {
                 }
                 Payload::ComponentInstanceSection(s) => {
                     for instance in s {
-                        match instance? {
-                            ComponentInstance::Instantiate { args, .. } => {
-                                for arg in args.iter() {
-                                    self.escapes(arg.kind, arg.index);
-                                }
-                                self.comp_instances.push(CompInstance::Other);
-                            }
-                            ComponentInstance::FromExports(items) => {
-                                let items = items.iter().map(|e| (e.kind, e.index)).collect();
-                                self.comp_instances.push(CompInstance::Exports(items));
-                            }
-                        }
+                        self.component_instance(instance?);
                     }
                 }
                 Payload::ComponentExportSection(s) => {
                     for export in s {
-                        let export = export?;
-                        // What the host can call through an export is
-                        // reached; the export is also a new index.
-                        self.exported(export.kind, export.index);
-                        match export.kind {
-                            ComponentExternalKind::Func => {
-                                let f = self.func(export.index);
-                                self.funcs.push(f);
-                            }
-                            ComponentExternalKind::Instance => {
-                                let i = self.comp_instance(export.index);
-                                self.comp_instances.push(i);
-                            }
-                            ComponentExternalKind::Module => self.modules.push(None),
-                            _ => {}
-                        }
+                        self.component_export(export?);
                     }
                 }
                 Payload::End(_) => return Ok(()),
                 _ => {}
             }
+        }
+    }
+
+    /// A component import: a new instance, function or module index.
+    fn component_import(&mut self, import: wasmparser::ComponentImport<'_>) {
+        let name = import.name.full_name().into_owned();
+        match import.ty {
+            ComponentTypeRef::Instance(_) => self.comp_instances.push(CompInstance::Import(name)),
+            ComponentTypeRef::Func(_) => self.funcs.push(Func::Import(name, None)),
+            ComponentTypeRef::Module(_) => self.modules.push(None),
+            _ => {}
+        }
+    }
+
+    /// A component instance: what an instantiation is given escapes into
+    /// it; one made of exports keeps them.
+    fn component_instance(&mut self, instance: ComponentInstance<'_>) {
+        match instance {
+            ComponentInstance::Instantiate { args, .. } => {
+                for arg in args.iter() {
+                    self.escapes(arg.kind, arg.index);
+                }
+                self.comp_instances.push(CompInstance::Other);
+            }
+            ComponentInstance::FromExports(items) => {
+                let items = items.iter().map(|e| (e.kind, e.index)).collect();
+                self.comp_instances.push(CompInstance::Exports(items));
+            }
+        }
+    }
+
+    /// A component export: what the host can call through it is reached;
+    /// the export is also a new index.
+    fn component_export(&mut self, export: wasmparser::ComponentExport<'_>) {
+        self.exported(export.kind, export.index);
+        match export.kind {
+            ComponentExternalKind::Func => {
+                let f = self.func(export.index);
+                self.funcs.push(f);
+            }
+            ComponentExternalKind::Instance => {
+                let i = self.comp_instance(export.index);
+                self.comp_instances.push(i);
+            }
+            ComponentExternalKind::Module => self.modules.push(None),
+            _ => {}
         }
     }
 

@@ -1,0 +1,281 @@
+//! Specializing the prebuilt adapter for one policy: the policy encoded as
+//! its configuration, its host imports and exports cut down to what is
+//! kept, its core module rewritten, and the result encoded as a component
+//! that exports exactly the chosen interfaces.
+
+use super::config::{encode, has_rules, http_passes, impossible_resources};
+use super::mount_tree::{self, Segment, Tree};
+use super::rewrite::{rewrite, Plan, Rewritten};
+use super::world;
+use crate::compose::serve::Serving;
+use crate::inspect::{component_import_items, component_imports};
+use crate::names::InterfaceName;
+use crate::policy::{Policy, RandomPolicy};
+use crate::subsystem::host_imports::HostImports;
+use crate::subsystem::host_rules::{rule_needs, HostNeeds};
+use crate::subsystem::interfaces::PREOPENS;
+use crate::subsystem::registry::versioned;
+use crate::wit::{self, rename_version};
+use anyhow::{Context, Result};
+use semver::Version;
+use std::collections::{BTreeMap, BTreeSet};
+use wit_parser::Resolve;
+
+/// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
+const ADAPTER: &[u8] = include_bytes!("../../lib/virtual_adapter.wasm");
+
+/// What a component imports, as specializing the adapter for it needs it.
+pub struct Imported {
+    /// The interfaces it imports, without versions.
+    pub used: BTreeSet<String>,
+    /// The functions and types it imports of each of them.
+    pub items: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Imported {
+    /// What `component` imports.
+    pub fn read(component: &[u8]) -> Result<Imported> {
+        let used = component_imports(component)?
+            .iter()
+            .filter_map(|i| InterfaceName::parse(i))
+            .map(|n| n.unversioned)
+            .collect();
+        let mut items: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (import, names) in component_import_items(component)? {
+            if let Some(name) = InterfaceName::parse(&import) {
+                items.entry(name.unversioned).or_default().extend(names);
+            }
+        }
+        Ok(Imported { used, items })
+    }
+}
+
+/// The adapter for `policy`, as a component that exports `exports`
+/// (unversioned names) at `version`, for `component` (`None` for a
+/// standalone adapter), and serving as `serving` says; with the files its
+/// empty segments are to be filled with (`src/adapter/splice.rs`).
+pub fn specialize(
+    policy: &Policy,
+    resolve: &mut Resolve,
+    version: &Version,
+    exports: &BTreeSet<&'static str>,
+    component: Option<&Imported>,
+    serving: Option<Serving>,
+) -> Result<(Vec<u8>, Vec<Segment>)> {
+    let bridged: BTreeSet<&'static str>;
+    let exports = match serving {
+        Some(serving) => {
+            bridged = exports.iter().copied().chain([serving.bridge()]).collect();
+            &bridged
+        }
+        None => exports,
+    };
+    let mut tree = embedded_tree(policy, exports)?;
+    let config = encode(policy, &tree)?;
+    let needs = HostNeeds {
+        exports,
+        imported: component.map(|c| &c.used),
+        host_fs: tree.needs_host_fs(),
+        rules: rule_needs(policy),
+        serves_http: serving.is_some(),
+        runs_per_request: serving == Some(Serving::Run),
+    };
+    let host = HostImports::new(policy, needs, resolve, version);
+    if let Some(component) = component {
+        export_only_what_is_imported(resolve, exports, version, component, &host);
+    }
+    let keep_export = |name: &str| exported_function(resolve, exports, version, name);
+    let deny_import = |module: &str, func: &str| !host.keeps(module, func);
+    let rename = |name: &str| rename_version(name, version);
+    let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
+    let stub_export = |name: &str| export_resource(name).is_some_and(|r| impossible.contains(&r));
+    let plan = Plan {
+        keep_export: &keep_export,
+        deny_import: &deny_import,
+        stub_export: &stub_export,
+        rename: &rename,
+        config: &config,
+        files: tree.segments.len() as u32,
+        debug: policy.debug,
+        net: has_rules(policy),
+        memfs: !tree.memory.is_empty(),
+        seeded: matches!(policy.random, Some(RandomPolicy::Seed(_))),
+        http_send: http_passes(&config)?,
+        serve: serving == Some(Serving::Run),
+    };
+    let rewritten = rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
+    // A composed output is validated whole once composed; a standalone
+    // adapter is the output, validated here.
+    let validate = component.is_none();
+    let adapter = encode_adapter(resolve, rewritten, exports, version, validate)?;
+    Ok((adapter, std::mem::take(&mut tree.segments)))
+}
+
+/// The mount tree embedded in the adapter: the policy's, if the adapter
+/// exports the preopens through which it reaches the component.
+fn embedded_tree(policy: &Policy, exports: &BTreeSet<&'static str>) -> Result<Tree> {
+    match &policy.fs {
+        Some(fs) if exports.contains(PREOPENS) => mount_tree::build(fs),
+        _ => Ok(Tree::default()),
+    }
+}
+
+/// Leaves in each interface the adapter exports to `component` only the
+/// functions the component imports, and those the adapter itself imports
+/// from the host (an interface's functions are one list for both sides of
+/// the adapter's world). The component's import types name exactly what it
+/// calls, and an instance with more functions than an import names is
+/// still a subtype of it; the others' exports, and the code only they
+/// reach, go.
+fn export_only_what_is_imported(
+    resolve: &mut Resolve,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+    component: &Imported,
+    host: &HostImports<'_>,
+) {
+    let nothing = BTreeSet::new();
+    let imported = |iface: &str| {
+        let unversioned = InterfaceName::parse(iface).map(|n| n.unversioned);
+        unversioned
+            .and_then(|u| component.items.get(&u))
+            .unwrap_or(&nothing)
+    };
+    let names: Vec<String> = exports
+        .iter()
+        .map(|iface| versioned(iface, version))
+        .collect();
+    for name in &names {
+        world::retain_functions(resolve, name, &|func| {
+            imported(name).contains(func) || host.keeps(name, func)
+        });
+    }
+    world::retain_needed_types(resolve, &names, &|name, ty| imported(name).contains(ty));
+}
+
+/// Whether the adapter's function export `name` (as built) stays: it belongs
+/// to an exported interface, and exists at `version`.
+fn exported_function(
+    resolve: &Resolve,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+    name: &str,
+) -> bool {
+    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
+    let Some((iface, func)) = name.split_once('#') else {
+        return false;
+    };
+    let iface_at = rename_version(iface, version);
+    InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+        && match func.strip_prefix("[dtor]") {
+            Some(resource) => wit::has_type(resolve, &iface_at, resource),
+            None => wit::has_function(resolve, &iface_at, func),
+        }
+}
+
+/// The `(unversioned interface, resource)` whose method, static function or
+/// destructor an adapter export (or its `cabi_post_` companion) is:
+/// `wasi:filesystem/types@0.2.12#[method]descriptor.read` is
+/// `("wasi:filesystem/types", "descriptor")`. Constructors and free
+/// functions are `None`.
+pub fn export_resource(name: &str) -> Option<(&str, &str)> {
+    let name = name.strip_prefix("cabi_post_").unwrap_or(name);
+    let (interface, func) = name.split_once('#')?;
+    let interface = interface.split_once('@').map_or(interface, |(i, _)| i);
+    let resource = match func.strip_prefix("[dtor]") {
+        Some(resource) => resource,
+        None => {
+            let rest = func
+                .strip_prefix("[method]")
+                .or_else(|| func.strip_prefix("[static]"))?;
+            rest.split_once('.')?.0
+        }
+    };
+    Some((interface, resource))
+}
+
+/// Encodes the rewritten module as a component exporting `exports`.
+fn encode_adapter(
+    resolve: &mut Resolve,
+    rewritten: Rewritten,
+    exports: &BTreeSet<&'static str>,
+    version: &Version,
+    validate: bool,
+) -> Result<Vec<u8>> {
+    let imports: BTreeSet<String> = rewritten
+        .imports
+        .iter()
+        .map(|(m, _)| m.clone())
+        .filter(|m| !m.starts_with("[export]"))
+        .collect();
+    let exports: BTreeSet<String> = exports.iter().map(|i| versioned(i, version)).collect();
+    world::own_plain_types(resolve, &imports);
+    let world = world::add_world(resolve, &imports, &exports)?;
+    let component = wit::componentize(rewritten.module, resolve, world, validate)
+        .context("failed to encode the specialized adapter as a component")?;
+    without_debug_names(&component)
+}
+
+/// `component` without its top-level `component-name` section: debug names
+/// for the adapter's instances and functions, a fifth of a deny-all
+/// adapter, which nothing needs to run it.
+fn without_debug_names(component: &[u8]) -> Result<Vec<u8>> {
+    let mut reader = wasmparser::BinaryReader::new(component, 0);
+    let mut out = reader.read_bytes(8)?.to_vec();
+    while !reader.eof() {
+        let start = reader.original_position();
+        let id = reader.read_u8()?;
+        let size = reader.read_var_u32()? as usize;
+        let content = reader.read_bytes(size)?;
+        let names =
+            id == 0 && wasmparser::BinaryReader::new(content, 0).read_string()? == "component-name";
+        if !names {
+            out.extend_from_slice(&component[start as usize..reader.original_position() as usize]);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WasiVirt;
+
+    #[test]
+    fn adapters_carry_no_debug_names() {
+        let mut virt = WasiVirt::new();
+        virt.deny_all();
+        let out = virt.finish().unwrap();
+        let names = wasmparser::Parser::new(0)
+            .parse_all(&out.bytes)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
+        assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+    }
+
+    #[test]
+    fn export_names_give_their_resource() {
+        let at = export_resource;
+        let fs = Some(("wasi:filesystem/types", "descriptor"));
+        assert_eq!(
+            at("wasi:filesystem/types@0.2.12#[method]descriptor.read"),
+            fs
+        );
+        assert_eq!(
+            at("cabi_post_wasi:filesystem/types@0.2.12#[method]descriptor.stat"),
+            fs
+        );
+        assert_eq!(at("wasi:filesystem/types@0.2.12#[dtor]descriptor"), fs);
+        assert_eq!(
+            at("wasi:http/types@0.2.12#[static]incoming-body.finish"),
+            Some(("wasi:http/types", "incoming-body"))
+        );
+        assert_eq!(at("wasi:http/types@0.2.12#[constructor]fields"), None);
+        assert_eq!(at("wasi:filesystem/preopens@0.2.12#get-directories"), None);
+        assert_eq!(at("cabi_realloc"), None);
+    }
+}
