@@ -1,7 +1,7 @@
 //! A mounted file swapped for a link to outside the mount, over and over,
 //! while the mount is virtualized: the walk checks the tree, and the write
 //! reads each file again, so a swap in between must fail the run, never
-//! embed what the link points to (src/fs/host.rs).
+//! embed what the link points to (src/adapter/mount_tree/host.rs).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

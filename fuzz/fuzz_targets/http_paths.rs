@@ -1,5 +1,5 @@
 //! HTTP rule paths against request targets, both arbitrary: the rule's
-//! path is parsed by the grammar (`src/network.rs`), the target normalized
+//! path is parsed by the grammar (`src/policy/network.rs`), the target normalized
 //! and matched as the adapter does (`crates/layout/src/net/http_path.rs`),
 //! and both checked against the model of how servers read a target
 //! (`crates/layout/tests/http_model`): the adapter refuses exactly what the

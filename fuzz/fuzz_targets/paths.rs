@@ -50,7 +50,7 @@ fn target(u: &mut Unstructured) -> Result<String> {
 
 /// Names a tree may hold: ordinary, dotted, spaced, non-ASCII, at and near
 /// the length limit. Never empty, `.`, `..`, with `/` or NUL, or longer
-/// than `NAME_MAX` bytes: `src/fs.rs` refuses those in any tree.
+/// than `NAME_MAX` bytes: `src/adapter/mount_tree.rs` refuses those in any tree.
 fn name(u: &mut Unstructured) -> Result<String> {
     Ok(match u.int_in_range(0..=9)? {
         0 => "a".into(),
@@ -91,7 +91,7 @@ fn tree(u: &mut Unstructured, depth: u32) -> Result<BTreeMap<String, Entry>> {
 }
 
 /// The tree as layout nodes, breadth first: each directory's children
-/// consecutive and sorted by name, as `src/fs.rs` lays them out.
+/// consecutive and sorted by name, as `src/adapter/mount_tree.rs` lays them out.
 fn nodes(root: &BTreeMap<String, Entry>) -> Vec<NodeSpec<'_>> {
     let mut out = vec![NodeSpec {
         name: "",

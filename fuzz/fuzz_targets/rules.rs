@@ -1,4 +1,4 @@
-//! The network rule grammar (`src/network.rs`) over arbitrary text: every
+//! The network rule grammar (`src/policy/network.rs`) over arbitrary text: every
 //! input is refused with an error or parsed, never a panic; a parsed rule's
 //! canonical text parses back to the same rule, and is its own canonical
 //! text. The guest-name reader (`host_literal`) takes any text too.

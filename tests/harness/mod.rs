@@ -974,7 +974,7 @@ fn ensure_len(bytes: &[u8], len: usize) -> Result<()> {
 
 /// The `wasm32-wasip1` guest `name` made a command component with the
 /// preview1 adapter and nothing else, as a host runs a wasip1 program
-/// (`src/wasip1.rs` does the same before virtualizing).
+/// (`src/compose/wasip1.rs` does the same before virtualizing).
 pub fn wasip1_command(name: &str) -> Result<Vec<u8>> {
     use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
     wit_component::ComponentEncoder::default()

@@ -190,7 +190,7 @@ pub enum NodeKind<'a> {
     RuntimeFile(&'a str),
     /// A symbolic link whose target text is this, as the host's `readlink`
     /// gave it: relative, and staying inside the embedded directory it was
-    /// read from (`src/fs/host.rs` refuses any other). It may dangle.
+    /// read from (`src/adapter/mount_tree/host.rs` refuses any other). It may dangle.
     Link(&'a str),
 }
 

@@ -2,7 +2,7 @@
 //! `--allow-resolve` compile to, how they are laid out in the configuration,
 //! and how the adapter decides a call with them.
 //!
-//! The library parses the rule grammar (`src/network.rs`) and writes each
+//! The library parses the rule grammar (`src/policy/network.rs`) and writes each
 //! rule as a [`RuleSpec`]; the adapter reads [`Rules`] and asks
 //! [`Rules::resolve`], [`Rules::outbound`], [`Rules::inbound`] and
 //! [`Rules::http`]. The deciding code lives here, in one place, so that the
