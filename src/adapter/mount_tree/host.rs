@@ -129,6 +129,15 @@ fn changed() -> anyhow::Error {
     anyhow!("changed since the mount was walked")
 }
 
+/// The target of the link `name` in `dir`. `EINVAL` means it is no longer a
+/// link (the walk's `lstat` saw one): the tree changed under the walk.
+fn read_link(dir: BorrowedFd<'_>, name: impl rustix::path::Arg) -> Result<std::ffi::CString> {
+    rustix::fs::readlinkat(dir, name, Vec::new()).map_err(|errno| match errno {
+        Errno::INVAL => changed(),
+        errno => std::io::Error::from(errno).into(),
+    })
+}
+
 /// An error opening below a mount: a link (`ELOOP`, or `ENOTDIR` for a
 /// link where a directory was) or a way out (`EXDEV`) where the walk saw
 /// none means the tree changed.
@@ -438,7 +447,7 @@ impl Walk<'_> {
     fn link(&self, dir: BorrowedFd<'_>, real: &Path, link: &Path) -> Result<Entry> {
         let name = real.file_name().expect("a link has a name");
         let failed = || format!("failed to read symlink `{}`", link.display());
-        let target = rustix::fs::readlinkat(dir, name, Vec::new()).with_context(failed)?;
+        let target = read_link(dir, name).with_context(failed)?;
         let target = target
             .to_str()
             .map_err(|_| anyhow!("its target is not UTF-8"))
@@ -513,7 +522,7 @@ impl Walk<'_> {
                 FileType::Symlink if expansions == MAX_EXPANSIONS => return Ok(Reached::Inside),
                 FileType::Symlink => {
                     expansions += 1;
-                    let next = rustix::fs::readlinkat(&dir, &part, Vec::new())?;
+                    let next = read_link(dir.as_fd(), &part)?;
                     let next = std::ffi::OsStr::from_bytes(next.as_bytes()).to_os_string();
                     if !self.push_target(&mut at, &mut todo, Path::new(&next)) {
                         return Ok(Reached::Outside);
