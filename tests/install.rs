@@ -72,10 +72,10 @@ fn the_package_holds_what_the_build_reads() -> Result<()> {
         .map(str::to_string)
         .collect();
 
-    let mut needed = vec!["Cargo.toml".to_string(), "Cargo.lock".to_string()];
-    needed.extend(["README.md", "lib/virtual_adapter.wasm"].map(String::from));
+    let mut needed = BTreeSet::from(["Cargo.toml", "Cargo.lock", "README.md"].map(String::from));
+    needed.insert("lib/virtual_adapter.wasm".to_string());
     for source in rust_files(&harness::repo().join("src"))? {
-        needed.push(relative(&source)?);
+        needed.insert(relative(&source)?);
         needed.extend(included_files(&source)?);
     }
     let missing: Vec<&String> = needed.iter().filter(|f| !listed.contains(*f)).collect();
