@@ -4,7 +4,9 @@
 # builds, that the fuzz targets (fuzz/, run by fuzz.sh on nightly) still
 # compile against the crates they drive, then `cargo test`, which builds the
 # guest components in tests/components for wasm32-wasip2 and runs every case
-# in tests/cases in wasmtime.
+# in tests/cases in wasmtime, and (tests/install.rs) installs wasi-virt with
+# `cargo install --offline` into a temporary root and checks what
+# `cargo package` would ship.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -43,6 +43,13 @@ struct Case {
     /// byte.
     #[serde(default)]
     equivalent_args: Vec<Vec<String>>,
+    /// Text the stdout must contain (after [`normalize`]), on top of its
+    /// snapshot: what a long generated text (completions, a manual page)
+    /// must say, written out so that `BLESS` cannot bless it away.
+    #[serde(default)]
+    stdout_contains: Vec<String>,
+    /// The exact exit code (optional): 2 for a usage error clap reports.
+    exit_code: Option<i32>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -219,6 +226,20 @@ fn run_case(dir: &Path, stem: &str) -> Result<()> {
     for (stream, bytes) in STREAMS.into_iter().zip([&out.stdout, &out.stderr]) {
         let got = normalize(&String::from_utf8_lossy(bytes), &root);
         problems.extend(snapshot(&dir.join(format!("{stem}.{stream}")), &got).err());
+    }
+    let stdout = normalize(&String::from_utf8_lossy(&out.stdout), &root);
+    for want in &case.stdout_contains {
+        if !stdout.contains(want.as_str()) {
+            problems.push(anyhow::anyhow!("its stdout lacks `{want}`"));
+        }
+    }
+    if let Some(code) = case.exit_code {
+        if out.status.code() != Some(code) {
+            problems.push(anyhow::anyhow!(
+                "it exited with {}, want code {code}",
+                out.status
+            ));
+        }
     }
     let after = tree(&root)?;
     problems.extend(check_status(case.status, &out, &before, &after).err());

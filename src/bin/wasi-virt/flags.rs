@@ -519,6 +519,11 @@ pub struct OutputFlags {
     /// imports, the permissions, and the output's imports by permission.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Print nothing on success: no summary (the output, and the report of
+    /// `--report`, are written all the same). Errors are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl OutputFlags {

@@ -11,8 +11,10 @@
 //! internal-error line that asks for a report, and exits non-zero too.
 
 mod atomic_write;
+mod completions;
 mod flags;
 mod inspect;
+mod man;
 mod virtualize;
 
 use anyhow::{Context, Result};
@@ -56,6 +58,8 @@ enum Command {
     #[command(about = "Virtualize WASI for a WebAssembly component (the default)")]
     Virtualize(Box<virtualize::Virtualize>),
     Inspect(inspect::Inspect),
+    Completions(completions::Completions),
+    Man(man::Man),
 }
 
 impl Command {
@@ -63,6 +67,8 @@ impl Command {
         match self {
             Command::Virtualize(v) => v.run(),
             Command::Inspect(i) => i.run(),
+            Command::Completions(c) => c.run(),
+            Command::Man(m) => m.run(),
         }
     }
 }

@@ -34,7 +34,8 @@ use wasi_virt::{Policy, WasiVirt};
 /// `wasi-virt virtualize app.wasm -o out.wasm` (and a component file named
 /// like a command is `./inspect`, or `wasi-virt virtualize inspect`).
 /// `wasi-virt inspect FILE` lists what a component asks for, by permission
-/// (`wasi-virt inspect --help`).
+/// (`wasi-virt inspect --help`); `wasi-virt completions SHELL` and
+/// `wasi-virt man` print shell completions and the manual page.
 ///
 /// Examples:
 ///
@@ -98,6 +99,9 @@ impl Virtualize {
                 serde_json::to_writer_pretty(&mut *w, &report.to_json())?;
                 Ok(w.write_all(b"\n")?)
             })?;
+        }
+        if self.output.quiet {
+            return Ok(());
         }
         let summary = format!(
             "wrote {} ({}, {} bytes, WASI {})\n{report}",
