@@ -150,13 +150,7 @@ fn blessing() -> bool {
 
 fn main() {
     let args = Arguments::from_args();
-    let dir = harness::repo().join("tests/cases");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/cases exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
+    let paths = harness::case_files("tests/cases");
     let trials = paths.iter().flat_map(|path| case_trials(path)).collect();
     libtest_mimic::run(&args, trials).exit();
 }

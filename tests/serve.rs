@@ -138,13 +138,7 @@ impl Request {
 
 fn main() {
     let args = Arguments::from_args();
-    let dir = harness::repo().join("tests/serve");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/serve exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
+    let paths = harness::case_files("tests/serve");
     let trials = paths.iter().flat_map(|p| case_trials(p)).collect();
     libtest_mimic::run(&args, trials).exit();
 }

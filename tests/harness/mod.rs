@@ -16,6 +16,18 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The case files (`*.toml`) of the repository's folder `dir`, in order.
+pub fn case_files(dir: &str) -> Vec<PathBuf> {
+    let dir = repo().join(dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// Builds every guest in `tests/components` for `wasm32-wasip2` (once per
 /// process), adding the target first where it is missing.
 pub fn guests_dir() -> &'static Path {
