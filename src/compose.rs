@@ -21,6 +21,7 @@ pub mod wasip1;
 
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
+use crate::subsystem::registry::unvirtualized_version;
 use anyhow::{Context, Result};
 use rename::{rename_imports, rename_top_level};
 use semver::Version;
@@ -88,12 +89,13 @@ fn compose_graph(adapter: &[u8], component: &[u8], served: Option<&Served>) -> R
         .exports()
         .filter_map(|(_, name, _, _)| InterfaceName::parse(name))
         .collect();
+    // Not an interface at a version the adapter does not serve (WASI 0.3,
+    // let through to the host by `--allow-import`).
     let private = |name: &str| {
         let n = InterfaceName::parse(name)?;
-        provided
-            .iter()
-            .any(|p| p.unversioned == n.unversioned)
-            .then(|| format!("{PRIVATE_PREFIX}{name}"))
+        (unvirtualized_version(name).is_none()
+            && provided.iter().any(|p| p.unversioned == n.unversioned))
+        .then(|| format!("{PRIVATE_PREFIX}{name}"))
     };
     let component = rename_top_level(component, &private)?;
     let user_c = wasm_compose::graph::Component::from_bytes(&mut validator, "component", component)

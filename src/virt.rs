@@ -553,22 +553,82 @@ mod tests {
     use super::*;
     use crate::compose::plug::DENIED;
 
-    #[test]
-    fn a_wasi_0_3_interface_outside_the_registry_is_denied() {
-        let component = wat::parse_str(
+    /// A component importing WASI 0.3 (here its clock, its environment
+    /// and its stdout beside the 0.2 environment that std imports).
+    fn mixed_0_3_component() -> Vec<u8> {
+        wat::parse_str(
             r#"(component
                 (import "wasi:clocks/system-clock@0.3.0"
-                    (instance (export "now" (func async (result u64))))))"#,
+                    (instance (export "now" (func async (result u64)))))
+                (import "wasi:cli/environment@0.3.0"
+                    (instance (export "get-arguments" (func (result (list string))))))
+                (import "wasi:cli/stdout@0.3.0"
+                    (instance (export "write-via-stream" (func (param "data" (stream u8))))))
+                (import "wasi:cli/environment@0.2.6"
+                    (instance (export "get-arguments" (func (result (list string)))))))"#,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// WASI 0.3 is never decided by default: not passed to the host, not
+    /// trapped without a word, not composed against the 0.2 adapter.
+    #[test]
+    fn wasi_0_3_imports_are_refused_unless_named() {
         let mut virt = WasiVirt::new();
-        virt.compose(component);
-        let out = virt.finish().unwrap();
-        assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
-        assert_eq!(
-            out.report.denied_by_default,
-            ["wasi:clocks/system-clock@0.3.0"]
+        virt.compose(mixed_0_3_component());
+        let err = format!("{:#}", virt.finish().unwrap_err());
+        for name in [
+            "wasi:clocks/system-clock@0.3.0",
+            "wasi:cli/environment@0.3.0",
+            "wasi:cli/stdout@0.3.0",
+        ] {
+            assert!(err.contains(&format!("`{name}`")), "{err}");
+        }
+        assert!(!err.contains("environment@0.2.6"), "{err}");
+        assert!(
+            err.contains("patterns: 'wasi:clocks/*@0.3.0', 'wasi:cli/*@0.3.0'"),
+            "{err}"
         );
+
+        // Named, one package through to the host, the rest trapped; the
+        // 0.2 environment is still the adapter's, with a baked argument.
+        let mut virt = WasiVirt::new();
+        virt.compose(mixed_0_3_component())
+            .deny_all()
+            .allow_import("wasi:cli/*@0.3.0")
+            .deny_import("wasi:clocks/system-clock@0.3.0");
+        virt.env().virtual_args(&["app"]);
+        let out = virt.finish().unwrap();
+        assert_eq!(
+            out.report.imports,
+            ["wasi:cli/environment@0.3.0", "wasi:cli/stdout@0.3.0"]
+        );
+        assert_eq!(
+            out.report.allowed_imports,
+            ["wasi:cli/environment@0.3.0", "wasi:cli/stdout@0.3.0"]
+        );
+        assert_eq!(
+            out.report.plugged,
+            [(
+                "wasi:clocks/system-clock@0.3.0".to_string(),
+                DENIED.to_string()
+            )]
+        );
+        crate::inspect::validate_component(&out.bytes).unwrap();
+    }
+
+    /// A pattern at 0.3 names no governed interface; at 0.2 it still does.
+    #[test]
+    fn import_patterns_at_an_unvirtualized_version() {
+        use crate::compose::plug::{check_pattern, matches};
+        check_pattern("wasi:cli/environment@0.3.0", "--allow-import").unwrap();
+        check_pattern("wasi:sockets/*@0.3.0", "--deny-import").unwrap();
+        let governed = check_pattern("wasi:cli/environment@0.2.6", "--allow-import");
+        assert!(governed.unwrap_err().to_string().contains("--allow-env"));
+        assert!(check_pattern("wasi:cli/*@x", "--allow-import").is_err());
+        assert!(matches("wasi:cli/*@0.3.0", "wasi:cli/stdout@0.3.0"));
+        assert!(!matches("wasi:cli/*@0.3.0", "wasi:cli/stdout@0.2.6"));
+        assert!(matches("wasi:cli/*", "wasi:cli/stdout@0.3.0"));
     }
 
     #[test]

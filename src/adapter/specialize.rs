@@ -14,7 +14,7 @@ use crate::policy::{Policy, RandomPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
 use crate::subsystem::interfaces::PREOPENS;
-use crate::subsystem::registry::versioned;
+use crate::subsystem::registry::{unvirtualized_version, versioned};
 use crate::wit::{self, rename_version};
 use anyhow::{Context, Result};
 use semver::Version;
@@ -35,13 +35,20 @@ pub struct Imported {
 impl Imported {
     /// What `component` imports.
     pub fn read(component: &[u8]) -> Result<Imported> {
+        // An interface at a version the adapter does not serve (WASI 0.3,
+        // let through by `--allow-import`) is not the adapter's to provide.
+        let served = |i: &str| unvirtualized_version(i).is_none();
         let used = component_imports(component)?
             .iter()
+            .filter(|i| served(i))
             .filter_map(|i| InterfaceName::parse(i))
             .map(|n| n.unversioned)
             .collect();
         let mut items: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (import, names) in component_import_items(component)? {
+            if !served(&import) {
+                continue;
+            }
             if let Some(name) = InterfaceName::parse(&import) {
                 items.entry(name.unversioned).or_default().extend(names);
             }

@@ -6,7 +6,9 @@
 use crate::inspect::{component_exports, component_imports, validate_component};
 use crate::names::InterfaceName;
 use crate::policy::ImportsPolicy;
-use crate::subsystem::registry::{all_interfaces, governing, is_ungoverned_wasi};
+use crate::subsystem::registry::{
+    all_interfaces, governing, is_ungoverned_wasi, unvirtualized_version,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use wasm_compose::graph::{CompositionGraph, EncodeOptions};
 use wasmparser::Validator;
@@ -29,7 +31,8 @@ pub const DENIED: &str = "denied";
 
 /// The imports of `component` that `pattern` matches: the full name
 /// (`ocre:gpio/pins@0.1.0`), the name without its version
-/// (`ocre:gpio/pins`), or a package's interfaces (`ocre:gpio/*`).
+/// (`ocre:gpio/pins`), or a package's interfaces (`ocre:gpio/*`), at one
+/// version (`wasi:cli/*@0.3.0`) or at any.
 pub fn matches(pattern: &str, import: &str) -> bool {
     let Some(name) = InterfaceName::parse(import) else {
         return false;
@@ -37,31 +40,51 @@ pub fn matches(pattern: &str, import: &str) -> bool {
     if import == pattern || name.unversioned == pattern {
         return true;
     }
-    match pattern.strip_suffix("/*") {
-        Some(package) => name.unversioned.rsplit_once('/').map(|(p, _)| p) == Some(package),
-        None => false,
+    let (body, version) = split_version(pattern);
+    let Some(package) = body.strip_suffix("/*") else {
+        return false;
+    };
+    let at = |v: &str| name.version.as_ref().is_some_and(|n| n.to_string() == v);
+    name.unversioned.rsplit_once('/').map(|(p, _)| p) == Some(package) && version.is_none_or(at)
+}
+
+/// A pattern and its version: `wasi:cli/*@0.3.0` is `wasi:cli/*` at `0.3.0`.
+fn split_version(pattern: &str) -> (&str, Option<&str>) {
+    match pattern.split_once('@') {
+        Some((body, version)) => (body, Some(version)),
+        None => (pattern, None),
     }
 }
 
 /// Checks the shape of a pattern given to `flag` (`--deny-import`,
 /// `--allow-import`), and that it names no interface a subsystem governs:
-/// those are let through or denied by the subsystem's own setting.
+/// those are let through or denied by the subsystem's own setting. A
+/// pattern at a WASI version that wasi-virt does not virtualize
+/// (`wasi:cli/*@0.3.0`) names interfaces that no subsystem governs.
 pub fn check_pattern(pattern: &str, flag: &str) -> Result<()> {
-    let probe = match pattern.strip_suffix("/*") {
+    let (body, version) = split_version(pattern);
+    let probe = match body.strip_suffix("/*") {
         Some(package) => format!("{package}/x"),
-        None => pattern.to_string(),
+        None => body.to_string(),
     };
-    let Some(name) = InterfaceName::parse(&probe).filter(InterfaceName::is_well_formed) else {
+    let well_formed = InterfaceName::parse(&probe).is_some_and(|n| n.is_well_formed())
+        && version.is_none_or(|v| v.parse::<semver::Version>().is_ok());
+    if !well_formed {
         bail!(
             "`{pattern}` is not an interface pattern; expected `namespace:package/interface`, \
-             with an optional `@version`, or `namespace:package/*`"
+             with an optional `@version`, or `namespace:package/*`, also with an optional `@version`"
         );
+    }
+    if let Some(v) = version {
+        if unvirtualized_version(&format!("{probe}@{v}")).is_some() {
+            return Ok(());
+        }
+    }
+    let unversioned = match body.strip_suffix("/*") {
+        Some(_) => body.to_string(),
+        None => InterfaceName::parse(body).map_or_else(String::new, |n| n.unversioned),
     };
-    let unversioned = match pattern.strip_suffix("/*") {
-        Some(_) => pattern,
-        None => name.unversioned.as_str(),
-    };
-    let Some(iface) = all_interfaces().find(|i| matches(unversioned, i)) else {
+    let Some(iface) = all_interfaces().find(|i| matches(&unversioned, i)) else {
         return Ok(());
     };
     let row = governing(iface).expect("a registry interface has its row");
@@ -131,6 +154,7 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy, plugs: &[Provider]) -> R
         .filter(|i| !plugged(i))
         .cloned()
         .collect();
+    refuse_unvirtualized(&by_default)?;
     let decided = Ungoverned {
         denied: denied
             .into_iter()
@@ -141,6 +165,39 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy, plugs: &[Provider]) -> R
     };
     check_allowed_types(component, &decided)?;
     Ok(decided)
+}
+
+/// WASI interfaces at a version that wasi-virt does not virtualize (WASI
+/// 0.3) are never answered by default, neither passed to the host nor
+/// trapped without a word: naming them is the user's choice to make.
+fn refuse_unvirtualized(by_default: &[String]) -> Result<()> {
+    let unvirtualized: Vec<(&String, semver::Version)> = by_default
+        .iter()
+        .filter_map(|i| Some((i, unvirtualized_version(i)?)))
+        .collect();
+    let Some((_, version)) = unvirtualized.first() else {
+        return Ok(());
+    };
+    let names: Vec<String> = unvirtualized
+        .iter()
+        .map(|(i, _)| format!("`{i}`"))
+        .collect();
+    let mut patterns: Vec<String> = Vec::new();
+    for (import, version) in &unvirtualized {
+        let package = import.split_once('/').map_or(import.as_str(), |(p, _)| p);
+        let pattern = format!("'{package}/*@{version}'");
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
+    }
+    bail!(
+        "the component imports WASI interfaces at a version that wasi-virt does not virtualize \
+         yet ({version}): {}; none of them is left to the host or answered by traps unless you \
+         say so: `--allow-import PATTERN` lets them through to the host, `--deny-import PATTERN` \
+         answers them with traps (patterns: {})",
+        names.join(", "),
+        patterns.join(", ")
+    )
 }
 
 /// The imports that `patterns` (given to `flag`) match among those that

@@ -494,6 +494,19 @@ impl Row {
         }
     }
 
+    /// Whether its interfaces are served at `version`: a WASI 0.2 release,
+    /// or the row's own version; a name without a version is served.
+    pub fn serves(&self, version: Option<&Version>) -> bool {
+        let Some(version) = version else {
+            return true;
+        };
+        match self.own_version {
+            Some(own) => own.parse::<Version>().is_ok_and(|own| own == *version),
+            None => version.major == 0 && version.minor == 2 && version.pre.is_empty(),
+        }
+    }
+
+    /// `interface` at `version`, or at the row's own version.
     pub fn versioned(&self, interface: &str, version: &Version) -> String {
         match self.own_version {
             Some(own) => format!("{interface}@{own}"),
@@ -561,9 +574,38 @@ pub fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
 /// version): the one that lists it. An interface the registry does not list
 /// is governed by no subsystem, whatever its package
 /// (`wasi:clocks/timezone`, beside the clocks).
+///
+/// Only at a version the adapter serves: `wasi:cli/environment@0.3.0` is
+/// governed by no row ([`unvirtualized_version`]).
 pub fn governing(import: &str) -> Option<&'static Row> {
     let name = InterfaceName::parse(import)?;
-    row_of(&name.unversioned).map(|(row, _)| row)
+    let (row, _) = row_of(&name.unversioned)?;
+    row.serves(name.version.as_ref()).then_some(row)
+}
+
+/// The version of `import` when it belongs to a WASI package the registry
+/// covers (`wasi:cli`, `wasi:clocks`, ...) at a version the adapter does not
+/// serve: a WASI 0.3 interface, which wasi-virt does not virtualize yet
+/// (`wasi:clocks/system-clock@0.3.0`, `wasi:cli/stdout@0.3.0`). Such an
+/// import is never decided by a subsystem's setting: it is an error unless
+/// `--allow-import` or `--deny-import` names it.
+pub fn unvirtualized_version(import: &str) -> Option<Version> {
+    let name = InterfaceName::parse(import)?;
+    let version = name.version.as_ref()?;
+    let package = name.unversioned.rsplit_once('/')?.0;
+    let rows: Vec<&Row> = REGISTRY
+        .iter()
+        .filter(|row| {
+            row.interfaces
+                .iter()
+                .any(|i| i.rsplit_once('/').is_some_and(|(p, _)| p == package))
+        })
+        .collect();
+    let served = match row_of(&name.unversioned) {
+        Some((row, _)) => row.serves(Some(version)),
+        None => rows.iter().any(|row| row.serves(Some(version))),
+    };
+    (!rows.is_empty() && !served).then(|| version.clone())
 }
 
 /// The row whose permission covers `interface` (unversioned): the row
