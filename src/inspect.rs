@@ -217,7 +217,7 @@ fn check_wasip1(bytes: &[u8]) -> Result<()> {
 /// Every import of a component or a `wasm32-wasip1` module, grouped by the
 /// permission it needs, with the functions imported and whether the code
 /// can reach each (`wasi-virt inspect`). Its JSON form is documented in the
-/// README ("Permissions").
+/// docs/permissions.md ("Reports as JSON").
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Inspection {
     /// `wasi-virt-inspect/1`.

@@ -49,7 +49,7 @@ pub struct Report {
     pub serving: Option<Serving>,
 }
 
-/// How an output serves HTTP (README, "Serving HTTP").
+/// How an output serves HTTP (docs/serving.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serving {
     /// The component's own `wasi:http/incoming-handler`, behind a front.
@@ -144,7 +144,7 @@ impl Report {
 
 impl Report {
     /// The report as JSON, the `wasi-virt-report/1` schema documented in the
-    /// README ("Permissions").
+    /// docs/permissions.md ("Reports as JSON").
     pub fn to_json(&self) -> serde_json::Value {
         let imports: Vec<serde_json::Value> = self
             .imports

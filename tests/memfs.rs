@@ -124,7 +124,7 @@ fn add_links(dir: &Path) {
 
 /// The awkward tree as a mount embeds it, for the host's preopen: a copy
 /// with its absolute link inside written relative to the link's directory,
-/// as `wasi-virt` writes it (README, "The embedded filesystem").
+/// as `wasi-virt` writes it (docs/filesystems.md, "The embedded filesystem").
 fn as_mounted() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {

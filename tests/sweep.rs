@@ -3,7 +3,7 @@
 //! `probe` (stdio, clocks, random, exit and the environment only). Each
 //! output must validate, and its WASI imports must equal, exactly, the set
 //! this file computes from the policy on its own terms (what each setting
-//! lets through, as README.md describes it), without asking the library.
+//! lets through, as the docs describe it), without asking the library.
 //!
 //! Each policy is also written as a standalone adapter at the guest's WASI
 //! version and composed by `wasm-tools compose -d` and `wac plug` (the
@@ -153,7 +153,7 @@ impl Rng {
 // ---------------------------------------------------------------------------
 
 /// A network rule the sweep may grant, and what it needs of the host, as
-/// README.md's grammar section describes it.
+/// docs/network.md describes it.
 struct NetRule {
     direction: &'static str,
     text: &'static str,
@@ -326,7 +326,7 @@ fn random_permissions(rng: &mut Rng) -> Option<PermissionsPolicy> {
     })
 }
 
-/// The permissions, as the README lists them.
+/// The permissions, as docs/permissions.md lists them.
 const PERMISSIONS: [&str; 8] = [
     "environment",
     "stdio",
@@ -338,8 +338,8 @@ const PERMISSIONS: [&str; 8] = [
     "config",
 ];
 
-/// The permission an interface (unversioned) falls under, as the README's
-/// "Permissions" says; `None` for `wasi:io`, which needs none.
+/// The permission an interface (unversioned) falls under, as
+/// docs/permissions.md ("The permissions") says; `None` for `wasi:io`, which needs none.
 fn permission_of(interface: &str) -> Option<&'static str> {
     let (package, name) = interface.split_once('/')?;
     Some(match (package, name) {
@@ -498,8 +498,8 @@ fn random_config(rng: &mut Rng) -> Option<ConfigPolicy> {
 // The model: what the output must import
 // ---------------------------------------------------------------------------
 
-/// The groups of interfaces a policy configures together (README.md,
-/// "Every WASI 0.2 subsystem is virtualized").
+/// The groups of interfaces a policy configures together (docs/cli.md,
+/// "Flags").
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Subsystem {
     Env,
@@ -634,8 +634,8 @@ fn close_forward(set: &mut BTreeSet<String>) {
     }
 }
 
-/// The interfaces the adapter carries (README.md, "Which interfaces the
-/// adapter carries"): what the policy configures and the component imports,
+/// The interfaces the adapter carries (docs/architecture.md,
+/// "Which interfaces the adapter carries"): what the policy configures and the component imports,
 /// closed under `use` forwards (what they use) and backwards (every import of
 /// the component that uses one of them).
 fn carried(policy: &Policy, component: &BTreeSet<String>) -> BTreeSet<String> {

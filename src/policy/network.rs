@@ -20,7 +20,7 @@
 //! accepts (`127.1`, `0x7f.0.0.1`, `[::ffff:127.0.0.1]`) becomes its
 //! canonical form, a network with host bits set is refused, names are
 //! compared without case and without one trailing dot, and nothing is
-//! implied but what the README lists (`tcp://example.com:80` lets
+//! implied but what docs/network.md lists (`tcp://example.com:80` lets
 //! `example.com` be looked up, and no rule grants "this host").
 
 use anyhow::{anyhow, bail, ensure, Context, Result};

@@ -4,7 +4,7 @@
 //! (`fuzz/fuzz_targets/http_paths.rs`) compare the adapter's decision with
 //! it.
 //!
-//! - [`refused`]: the targets the README says are refused.
+//! - [`refused`]: the targets docs/network.md says are refused.
 //! - [`normal`]: the path every server agrees on: unreserved escapes
 //!   decoded, then dot segments removed by RFC 3986's own loop (5.2.4).
 //! - [`readings`]: what servers that read paths in other ways see of a

@@ -5,7 +5,7 @@
 //! patterns ([`matches()`]). The library parses rule paths with the same
 //! [`normalize`], so rules and requests are compared in one spelling.
 //!
-//! The exact rules are in README.md ("Network grants").
+//! The exact rules are in docs/network.md ("What the rules mean").
 
 use alloc::string::String;
 use alloc::vec::Vec;
