@@ -30,7 +30,7 @@ use harness::{http_request, Host, HttpResponse, HttpServer};
 use indexmap::IndexMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use wasi_virt::{Policy, WasiVirt};
 
