@@ -339,21 +339,31 @@ impl WasiVirt {
         given: Option<&[u8]>,
     ) -> Result<(Option<InFront>, Prepared)> {
         let (bodies, prepared) = std::thread::scope(|s| {
+            // Where no thread can be started (wasm32-wasip2), the bodies are
+            // validated first, on this one.
             let bodies = given
                 .filter(|bytes| check_component_header(bytes).is_ok())
-                .map(|bytes| s.spawn(move || validate_bodies(bytes)));
+                .map(|bytes| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, move || validate_bodies(bytes))
+                        .map_err(|_| validate_bodies(bytes))
+                });
             let prepared = self.read_component(given).and_then(|component| {
                 let input = component
                     .as_ref()
                     .map(|c| (c.input, c.plugged.clone(), c.ungoverned.clone()));
                 Ok((input, self.prepare_output(component)?))
             });
-            (bodies.map(|b| b.join()), prepared)
+            let bodies = bodies.map(|b| match b {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked"))),
+                Err(inline) => inline,
+            });
+            (bodies, prepared)
         });
         if let Some(checked) = bodies {
-            checked
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked")))
-                .context(LOADED)?;
+            checked.context(LOADED)?;
         }
         prepared
     }

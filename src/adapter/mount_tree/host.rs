@@ -28,7 +28,6 @@ use rustix::io::Errno;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -127,6 +126,21 @@ impl HostFile {
 /// The error for a file or directory that is no longer what the walk saw.
 fn changed() -> anyhow::Error {
     anyhow!("changed since the mount was walked")
+}
+
+/// A name as the host's filesystem gives it: any bytes on Unix; on WASI,
+/// whose filesystem names are strings, UTF-8.
+fn os_string(name: &[u8]) -> Result<std::ffi::OsString> {
+    #[cfg(unix)]
+    return Ok(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name).to_os_string());
+    #[cfg(not(unix))]
+    return match std::str::from_utf8(name) {
+        Ok(name) => Ok(name.into()),
+        Err(_) => Err(anyhow!(
+            "a name that is not UTF-8: {:?}",
+            String::from_utf8_lossy(name)
+        )),
+    };
 }
 
 /// The target of the link `name` in `dir`. `EINVAL` means it is no longer a
@@ -350,7 +364,7 @@ impl Walk<'_> {
             let entry = entry.with_context(|| format!("failed to read `{}`", shown.display()))?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
-                names.push(std::ffi::OsStr::from_bytes(name).to_os_string());
+                names.push(os_string(name)?);
             }
         }
         names.sort();
@@ -523,7 +537,7 @@ impl Walk<'_> {
                 FileType::Symlink => {
                     expansions += 1;
                     let next = read_link(dir.as_fd(), &part)?;
-                    let next = std::ffi::OsStr::from_bytes(next.as_bytes()).to_os_string();
+                    let next = os_string(next.as_bytes())?;
                     if !self.push_target(&mut at, &mut todo, Path::new(&next)) {
                         return Ok(Reached::Outside);
                     }
