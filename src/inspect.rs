@@ -1,5 +1,6 @@
 //! Reading what a component imports, and refusing what is not a component.
 
+pub mod catalog;
 pub mod permission_check;
 pub mod reach;
 
