@@ -149,3 +149,68 @@ fn patterns_overlap_when_one_name_can_match_both() {
     assert!(!overlap("a_*", "b_*"));
     assert!(!overlap("a_b", "a_c"));
 }
+
+/// The catalogs shipped in `catalogs/`, each with the functions it must
+/// cover: `(module, function, permission)`.
+#[test]
+fn the_shipped_catalogs_cover_their_platforms_functions() {
+    let atym = [
+        ("wasi_snapshot_preview1", "sock_open", "networking"),
+        ("wasi_snapshot_preview1", "sock_recv_from", "networking"),
+        (
+            "wasi_snapshot_preview1",
+            "sock_set_reuse_addr",
+            "networking",
+        ),
+        ("wasi_snapshot_preview1", "clock_time_get", "networking"),
+        ("wasi_snapshot_preview1", "poll_oneoff", "networking"),
+        ("wasi_snapshot_preview1", "proc_exit", "networking"),
+        ("wasi_snapshot_preview1", "fd_write", "stdio"),
+        ("env", "ocre_gpio_init", "ocre_gpio"),
+        ("env", "ocre_gpio_pin_set", "ocre_gpio"),
+        ("env", "ocre_timer_create", "ocre_timers"),
+        ("env", "ocre_sensors_init", "ocre_sensors"),
+        ("env", "ocre_msg_system_init", "ocre_messaging"),
+        ("env", "ocre_publish_message", "ocre_messaging"),
+        ("env", "ocre_subscribe_message", "ocre_messaging"),
+    ];
+    let wasmedge = [
+        (
+            "wasmedge_process",
+            "wasmedge_process_set_prog_name",
+            "process",
+        ),
+        ("wasmedge_process", "wasmedge_process_run", "process"),
+        ("wasmedge_process", "wasmedge_process_get_stderr", "process"),
+        ("wasi_snapshot_preview1", "sock_getaddrinfo", "networking"),
+        ("wasi_snapshot_preview1", "clock_time_get", "clocks"),
+    ];
+    let shipped = [
+        (
+            "atym.toml",
+            include_str!("../../../catalogs/atym.toml"),
+            &atym[..],
+        ),
+        (
+            "wasmedge.toml",
+            include_str!("../../../catalogs/wasmedge.toml"),
+            &wasmedge[..],
+        ),
+    ];
+    for (file, text, table) in shipped {
+        let mut catalog = Catalog::builtin();
+        catalog.add(file, text).unwrap();
+        for (module, function, permission) in table {
+            assert_eq!(
+                catalog.of_core(module, function),
+                need(permission),
+                "{file}: {function}"
+            );
+        }
+        assert_eq!(
+            catalog.of_core("env", "ocre_unlisted"),
+            Need::Unknown,
+            "{file}"
+        );
+    }
+}
