@@ -1,6 +1,7 @@
 //! Reading what a component imports, and refusing what is not a component.
 
 pub mod catalog;
+pub mod check;
 pub mod permission_check;
 pub mod reach;
 

@@ -212,10 +212,10 @@ impl Catalog {
                 return e;
             }
             let names: Vec<&str> = self.permissions.iter().map(|e| e.name.as_str()).collect();
-            e.context(format!(
-                "`{text}` is no permission of the catalogs given either ({})",
+            anyhow::anyhow!(
+                "{e}; or one of the catalog files' permissions: {}",
                 names.join(", ")
-            ))
+            )
         })
     }
 }
