@@ -120,3 +120,21 @@ fn an_import_in_no_catalog_fails_until_skipped() {
     let skipped = check(&inspection, &declared, false, true);
     assert!(skipped.passed && !skipped.checked);
 }
+
+#[test]
+fn a_function_referenced_with_ref_func_is_reached() {
+    // `$handler` is never called directly: the export takes a reference to
+    // it (as a callback registered with the host would be), and that is
+    // enough to reach what it calls. `$dead` is referenced by nothing.
+    let app = r#"
+(module
+  (import "env" "ocre_gpio_init" (func $gpio (result i32)))
+  (import "env" "ocre_timer_create" (func $timer (param i32) (result i32)))
+  (elem declare func $handler)
+  (func $handler (drop (call $gpio)))
+  (func $dead (drop (call $timer (i32.const 0))))
+  (func (export "register") (result funcref) (ref.func $handler)))
+"#;
+    let report = run(app, ATYM, &[], false);
+    assert_eq!(offending(&report), [("ocre_gpio_init", Some("ocre_gpio"))]);
+}
