@@ -1,4 +1,7 @@
-//! Reading what a component imports, and refusing what is not a component.
+//! Reading what a component or a core module imports (by the permission
+//! each import needs, from the catalogs in `catalog.rs`), checking it
+//! against declared permissions (`check.rs`, `permission_check.rs`), and
+//! refusing what cannot be virtualized.
 
 pub mod catalog;
 pub mod check;
@@ -248,10 +251,10 @@ pub fn inspected_kind(bytes: &[u8]) -> Result<InputKind> {
     })
 }
 
-/// Every import of a component or a `wasm32-wasip1` module, grouped by the
+/// Every import of a component or a core module, grouped by the
 /// permission it needs, with the functions imported and whether the code
-/// can reach each (`wasi-virt inspect`). Its JSON form is documented in the
-/// README ("Permissions").
+/// can reach each (`wasi-virt inspect`). Its JSON form is documented in
+/// docs/permissions.md ("Reports as JSON").
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Inspection {
     /// `wasi-virt-inspect/1`.

@@ -116,6 +116,24 @@ impl Catalog {
     }
 
     /// Adds the catalog `text`, read from `file` (named in errors).
+    ///
+    /// ```
+    /// use wasi_virt::{Catalog, Need};
+    ///
+    /// let mut catalog = Catalog::builtin();
+    /// catalog.add(
+    ///     "gpio.toml",
+    ///     "[[permission]]\nname = \"ocre_gpio\"\n\
+    ///      core = [{ module = \"env\", functions = [\"ocre_gpio_*\"] }]\n",
+    /// )?;
+    /// let Need::Permission(p) = catalog.of_core("env", "ocre_gpio_init") else { panic!() };
+    /// assert_eq!(p.name(), "ocre_gpio");
+    /// assert_eq!(catalog.of_core("env", "other"), Need::Unknown);
+    /// // The same name again is an error naming both places.
+    /// let twice = catalog.add("again.toml", "[[permission]]\nname = \"ocre_gpio\"\n");
+    /// assert!(twice.unwrap_err().to_string().starts_with("`again.toml` line 2"));
+    /// # anyhow::Ok(())
+    /// ```
     pub fn add(&mut self, file: &str, text: &str) -> Result<()> {
         let form: FileForm =
             toml::from_str(text).with_context(|| format!("the catalog `{file}` is malformed"))?;
