@@ -1,8 +1,14 @@
-//! Reading what a component imports, and refusing what is not a component.
+//! Reading what a component or a core module imports (by the permission
+//! each import needs, from the catalogs in `catalog.rs`), checking it
+//! against declared permissions (`check.rs`, `permission_check.rs`), and
+//! refusing what cannot be virtualized.
 
+pub mod catalog;
+pub mod check;
 pub mod permission_check;
 pub mod reach;
 
+use crate::inspect::catalog::{Catalog, Need};
 use crate::subsystem::permissions::Permission;
 use crate::subsystem::registry::WASI_PERMISSIONS;
 use anyhow::{bail, Context, Result};
@@ -131,6 +137,9 @@ pub enum InputKind {
     /// A core module built for `wasm32-wasip1`: it imports
     /// `wasi_snapshot_preview1`, or nothing.
     Wasip1Module,
+    /// Any other core module (one importing from `env`): inspected and
+    /// checked, never virtualized.
+    CoreModule,
 }
 
 /// As [`input_kind`], validating a component all but its core function
@@ -174,9 +183,23 @@ pub const PREVIEW1: &str = "wasi_snapshot_preview1";
 /// `wasi_snapshot_preview1`: at least one function, or it is a command
 /// (exports `_start`).
 fn check_wasip1(bytes: &[u8]) -> Result<()> {
+    validate_module(bytes)?;
+    match not_wasip1(bytes)? {
+        Some(why) => Err(anyhow::anyhow!(why)),
+        None => Ok(()),
+    }
+}
+
+fn validate_module(bytes: &[u8]) -> Result<()> {
     Validator::new()
         .validate_all(bytes)
         .context("the core module failed to validate")?;
+    Ok(())
+}
+
+/// Why the core module `bytes` is no `wasm32-wasip1` program, or `None`
+/// when it is one.
+fn not_wasip1(bytes: &[u8]) -> Result<Option<String>> {
     let (mut wasi, mut start) = (false, false);
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
@@ -184,14 +207,13 @@ fn check_wasip1(bytes: &[u8]) -> Result<()> {
                 for import in s.into_imports() {
                     let import = import?;
                     if import.module != PREVIEW1 {
-                        bail!(
+                        return Ok(Some(format!(
                             "this core module imports `{}` from `{}`, so it is not a \
                              `wasm32-wasip1` program (those import only from `{PREVIEW1}`); \
                              build it for `wasm32-wasip2`, or make it a component with \
                              `wasm-tools component new`",
-                            import.name,
-                            import.module
-                        );
+                            import.name, import.module
+                        )));
                     }
                     wasi = true;
                 }
@@ -205,18 +227,33 @@ fn check_wasip1(bytes: &[u8]) -> Result<()> {
         }
     }
     if !wasi && !start {
-        bail!(
+        return Ok(Some(format!(
             "this is a core WebAssembly module that neither imports `{PREVIEW1}` nor exports \
              `_start`, so it is no `wasm32-wasip1` program; build for `wasm32-wasip2` or wrap \
              it with `wasm-tools component new`"
-        );
+        )));
     }
-    Ok(())
+    Ok(None)
 }
 
-/// Every import of a component or a `wasm32-wasip1` module, grouped by the
+/// What `bytes` are, for inspection and checking: any valid core module
+/// is accepted (a [`InputKind::CoreModule`] when it is no `wasm32-wasip1`
+/// program), or a valid component.
+pub fn inspected_kind(bytes: &[u8]) -> Result<InputKind> {
+    if !is_core_module(bytes) {
+        validate_component(bytes)?;
+        return Ok(InputKind::Component);
+    }
+    validate_module(bytes)?;
+    Ok(match not_wasip1(bytes)? {
+        None => InputKind::Wasip1Module,
+        Some(_) => InputKind::CoreModule,
+    })
+}
+
+/// Every import of a component or a core module, grouped by the
 /// permission it needs, with the functions imported and whether the code
-/// can reach each (`wasi-virt inspect`). Its JSON form is documented in the
+/// can reach each (`wasi-virt inspect`). Its JSON form is documented in
 /// docs/permissions.md ("Reports as JSON").
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Inspection {
@@ -239,6 +276,11 @@ pub struct Inspection {
     /// (`wasi:logging/logging`): virtualizing answers them with traps and
     /// removes them, unless `--allow-import` lets them through.
     pub ungoverned: Vec<String>,
+    /// The imports of a core module that no catalog covers, by module
+    /// (`env`), each with its functions; left out of the JSON when there
+    /// are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<InterfaceUse>,
 }
 
 /// The imports under one permission.
@@ -268,8 +310,10 @@ pub struct FunctionUse {
     pub reachable: bool,
 }
 
-/// Inspects a component or a `wasm32-wasip1` core module: what it imports,
-/// grouped by the permission each import needs.
+/// Inspects a component or a core module: what it imports, grouped by the
+/// permission each import needs in the built-in catalog (a core module's
+/// imports from modules other than `wasi_snapshot_preview1` are then all
+/// [`Inspection::unknown`]; see [`inspect_with`]).
 ///
 /// ```no_run
 /// let inspection = wasi_virt::inspect(&std::fs::read("app.wasm")?)?;
@@ -280,13 +324,20 @@ pub struct FunctionUse {
 /// # anyhow::Ok(())
 /// ```
 pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
-    let kind = input_kind(bytes)?;
+    inspect_with(bytes, &Catalog::builtin())
+}
+
+/// As [`inspect`], with the permissions of `catalog`, for any core module
+/// as well: an import no catalog covers is listed under
+/// [`Inspection::unknown`].
+pub fn inspect_with(bytes: &[u8], catalog: &Catalog) -> Result<Inspection> {
+    let kind = inspected_kind(bytes)?;
     let (functions, reach) = match kind {
         InputKind::Component => (
             component_import_functions(bytes)?,
             crate::inspect::reach::component(bytes)?,
         ),
-        InputKind::Wasip1Module => (
+        InputKind::Wasip1Module | InputKind::CoreModule => (
             module_import_functions(bytes)?,
             crate::inspect::reach::module(bytes)?,
         ),
@@ -297,80 +348,85 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection> {
                 .reached
                 .contains(&(import.to_string(), Some(func.to_string())))
     };
-    let mut by_permission: std::collections::BTreeMap<(usize, String), Vec<InterfaceUse>> =
-        Default::default();
-    let mut carriers = Vec::new();
-    let ungoverned = functions
-        .iter()
-        .map(|(import, _)| import.clone())
-        .filter(|import| crate::subsystem::registry::is_ungoverned_wasi(import))
-        .collect();
+    let mut inspection = Inspection {
+        schema: "wasi-virt-inspect/1",
+        kind,
+        exact: reach.exact,
+        permissions: Vec::new(),
+        carriers: Vec::new(),
+        ungoverned: functions
+            .iter()
+            .map(|(import, _)| import.clone())
+            .filter(|import| crate::subsystem::registry::is_ungoverned_wasi(import))
+            .collect(),
+        unknown: Vec::new(),
+    };
+    let mut by_permission = std::collections::BTreeMap::new();
     for (import, funcs) in functions {
-        let groups = by_function_permission(kind, &import, funcs, &reached);
-        for (permission, functions) in groups {
+        let need = |func: &str| match kind {
+            InputKind::Component => catalog.of_interface(&import),
+            _ => catalog.of_core(&import, func),
+        };
+        for (need, functions) in by_need(&import, funcs, &need, &reached) {
             let interface = InterfaceUse {
                 name: import.clone(),
                 functions,
             };
-            match permission {
-                None => carriers.push(interface),
-                Some(p) => {
-                    let order = WASI_PERMISSIONS
-                        .iter()
-                        .position(|w| *w == p.name())
-                        .unwrap_or(WASI_PERMISSIONS.len());
-                    by_permission
-                        .entry((order, p.name().to_string()))
-                        .or_default()
-                        .push(interface);
-                }
+            match need {
+                Need::Nothing => inspection.carriers.push(interface),
+                Need::Unknown => inspection.unknown.push(interface),
+                Need::Permission(p) => by_permission
+                    .entry(permission_order(&p))
+                    .or_insert_with(Vec::new)
+                    .push(interface),
             }
         }
     }
-    Ok(Inspection {
-        schema: "wasi-virt-inspect/1",
-        kind,
-        exact: reach.exact,
-        permissions: by_permission
-            .into_iter()
-            .map(|((_, permission), interfaces)| PermissionUse {
-                permission,
-                interfaces,
-            })
-            .collect(),
-        carriers,
-        ungoverned,
-    })
+    inspection.permissions = by_permission
+        .into_iter()
+        .map(|((_, permission), interfaces)| PermissionUse {
+            permission,
+            interfaces,
+        })
+        .collect();
+    Ok(inspection)
 }
 
-/// The functions `funcs` of `import` grouped by the permission each needs
-/// (`None` for a carrier), with whether `reached` says its code reaches
-/// each. A wasip1 module's functions each have a permission; a component's
-/// import has one for all its functions. An import without functions is
-/// one group of none.
-fn by_function_permission(
-    kind: InputKind,
+/// Where permission `p` is listed: WASI's in their fixed order, then the
+/// others by name.
+fn permission_order(p: &Permission) -> (usize, String) {
+    let order = WASI_PERMISSIONS
+        .iter()
+        .position(|w| *w == p.name())
+        .unwrap_or(WASI_PERMISSIONS.len());
+    (order, p.name().to_string())
+}
+
+/// The functions `funcs` of `import` grouped by what each needs, with
+/// whether `reached` says its code reaches each. A core module's functions
+/// each have a permission; a component's import has one for all its
+/// functions. An import without functions is one group of none, needing
+/// nothing.
+fn by_need(
     import: &str,
     funcs: Vec<String>,
+    need: &dyn Fn(&str) -> Need,
     reached: &dyn Fn(&str, &str) -> bool,
-) -> Vec<(Option<Permission>, Vec<FunctionUse>)> {
-    let mut groups: Vec<(Option<Permission>, Vec<FunctionUse>)> = Vec::new();
+) -> Vec<(Need, Vec<FunctionUse>)> {
+    let mut groups: Vec<(Need, Vec<FunctionUse>)> = Vec::new();
     for func in funcs {
-        let permission = match kind {
-            InputKind::Component => Permission::of_interface(import),
-            InputKind::Wasip1Module => Permission::of_preview1(&func),
-        };
+        let wanted = need(&func);
         let used = FunctionUse {
             reachable: reached(import, &func),
             name: func,
         };
-        match groups.iter_mut().find(|(p, _)| *p == permission) {
+        match groups.iter_mut().find(|(n, _)| *n == wanted) {
             Some((_, list)) => list.push(used),
-            None => groups.push((permission, vec![used])),
+            None => groups.push((wanted, vec![used])),
         }
     }
     if groups.is_empty() {
-        groups.push((None, Vec::new()));
+        groups.push((Need::Nothing, Vec::new()));
     }
     groups
 }
@@ -486,6 +542,7 @@ impl fmt::Display for Inspection {
         let what = match self.kind {
             InputKind::Component => "component",
             InputKind::Wasip1Module => "wasm32-wasip1 core module",
+            InputKind::CoreModule => "core module",
         };
         let names: Vec<&str> = self
             .permissions
@@ -507,6 +564,7 @@ impl fmt::Display for Inspection {
             .iter()
             .flat_map(|p| p.interfaces.iter().map(move |i| (p.permission.as_str(), i)))
             .chain(self.carriers.iter().map(|i| ("-", i)))
+            .chain(self.unknown.iter().map(|i| (catalog::UNKNOWN, i)))
             .collect();
         if rows.is_empty() {
             return writeln!(f, "imports: none");
@@ -518,6 +576,14 @@ impl fmt::Display for Inspection {
                 "denied when virtualized, unless --allow-import lets them through (WASI that no \
                  subsystem governs): {}",
                 self.ungoverned.join(", ")
+            )?;
+        }
+        if !self.unknown.is_empty() {
+            writeln!(
+                f,
+                "{}: imports that no catalog covers; name them in a permission of a catalog \
+                 file (--catalog FILE, see docs/catalogs.md)",
+                catalog::UNKNOWN
             )?;
         }
         if !self.exact {

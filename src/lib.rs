@@ -29,9 +29,12 @@ mod wit;
 
 pub use compose::host_side_version;
 pub use compose::rename::rename_top_level;
+pub use inspect::catalog::{Catalog, Need};
+pub use inspect::check::{check, CheckReport, Offending};
 pub use inspect::{
     component_exports, component_import_functions, component_imports, input_kind, inspect,
-    validate_component, FunctionUse, InputKind, Inspection, InterfaceUse, PermissionUse,
+    inspect_with, validate_component, FunctionUse, InputKind, Inspection, InterfaceUse,
+    PermissionUse,
 };
 pub use names::InterfaceName;
 pub use policy::instant::parse as parse_instant;

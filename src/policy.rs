@@ -166,6 +166,7 @@ impl ImportsPolicy {
 /// ```toml
 /// [permissions]
 /// declared = ["stdio", "networking", "ocre:gpio/*"]
+/// catalogs = ["catalogs/atym.toml"]
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -180,6 +181,11 @@ pub struct PermissionsPolicy {
     /// Skip the check (the report says it was skipped).
     #[serde(default)]
     pub skip_validation: bool,
+    /// Permission catalogs (docs/catalogs.md) added to the built-in one,
+    /// read from the working directory: the permissions they define may
+    /// be declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catalogs: Vec<std::path::PathBuf>,
 }
 
 /// Allow or deny a subsystem that has no finer settings.
@@ -269,6 +275,7 @@ impl Policy {
             let mine = self.permissions.get_or_insert_with(Default::default);
             mine.declared.extend(p.declared.iter().cloned());
             mine.skip_validation |= p.skip_validation;
+            mine.catalogs.extend(p.catalogs.iter().cloned());
         }
     }
 

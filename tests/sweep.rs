@@ -323,6 +323,7 @@ fn random_permissions(rng: &mut Rng) -> Option<PermissionsPolicy> {
     Some(PermissionsPolicy {
         declared,
         skip_validation: rng.one_in(6),
+        catalogs: Vec::new(),
     })
 }
 

@@ -30,6 +30,12 @@ impl Permission {
         WASI_PERMISSIONS.contains(&self.0.as_str())
     }
 
+    /// The permission named `name`, as a catalog file defines it
+    /// (`ocre_gpio`).
+    pub(crate) fn named(name: &str) -> Permission {
+        Permission(name.to_string())
+    }
+
     fn wasi(name: &str) -> Permission {
         debug_assert!(WASI_PERMISSIONS.contains(&name));
         Permission(name.to_string())

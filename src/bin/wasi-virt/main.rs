@@ -11,6 +11,7 @@
 //! internal-error line that asks for a report, and exits non-zero too.
 
 mod atomic_write;
+mod check;
 mod completions;
 mod flags;
 mod inspect;
@@ -58,17 +59,29 @@ enum Command {
     #[command(about = "Virtualize WASI for a WebAssembly component (the default)")]
     Virtualize(Box<virtualize::Virtualize>),
     Inspect(inspect::Inspect),
+    Check(check::Check),
     Completions(completions::Completions),
     Man(man::Man),
 }
 
 impl Command {
-    fn run(&self) -> Result<()> {
-        match self {
+    fn run(&self) -> Result<ExitCode> {
+        let done = match self {
             Command::Virtualize(v) => v.run(),
             Command::Inspect(i) => i.run(),
+            Command::Check(c) => return c.run(),
             Command::Completions(c) => c.run(),
             Command::Man(m) => m.run(),
+        };
+        done.map(|()| ExitCode::SUCCESS)
+    }
+
+    /// The exit code of an error: 2 for `check`, whose 1 says that the
+    /// check failed (docs/catalogs.md), 1 for the others.
+    fn error_code(&self) -> ExitCode {
+        match self {
+            Command::Check(_) => ExitCode::from(2),
+            _ => ExitCode::FAILURE,
         }
     }
 }
@@ -83,10 +96,10 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| Command::Virtualize(Box::new(cli.virtualize)));
     record_panics();
     match std::panic::catch_unwind(|| command.run()) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprint!("{}", error_report(&e));
-            ExitCode::FAILURE
+            command.error_code()
         }
         Err(_) => {
             let why = PANIC.lock().ok().and_then(|mut p| p.take());
