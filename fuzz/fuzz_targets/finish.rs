@@ -182,6 +182,7 @@ fn policy(u: &mut Unstructured) -> Result<Policy> {
                 )
                 .collect(),
             skip_validation: u.ratio(1, 5)?,
+            ..Default::default()
         });
     }
     if u.ratio(1, 8)? {

@@ -16,7 +16,31 @@ mod completions;
 mod flags;
 mod inspect;
 mod man;
+#[cfg(not(target_os = "wasi"))]
+mod progress;
 mod virtualize;
+
+/// Built for WASI, the CLI draws no progress line: it has no thread to draw
+/// it with.
+#[cfg(target_os = "wasi")]
+mod progress {
+    pub struct Progress;
+
+    impl Progress {
+        pub fn start(_quiet: bool) -> Progress {
+            Progress
+        }
+
+        pub fn counting<'a>(
+            &'a self,
+            inner: &'a mut dyn std::io::Write,
+        ) -> &'a mut dyn std::io::Write {
+            inner
+        }
+
+        pub fn finish(self) {}
+    }
+}
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};

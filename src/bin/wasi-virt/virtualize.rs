@@ -7,6 +7,7 @@ use crate::flags::{
     AccessFlags, ConfigFlags, EnvFlags, FsFlags, NetworkFlags, OutputFlags, PermissionFlags,
     StdioFlags,
 };
+use crate::progress::Progress;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -93,7 +94,9 @@ impl Virtualize {
         if let Some(v) = &self.output.wasi_version {
             virt.wasi_version(v.clone());
         }
-        let report = write_atomically(out, |w| virt.finish_to(w))?;
+        let progress = Progress::start(self.output.quiet);
+        let report = write_atomically(out, |w| virt.finish_to(&mut progress.counting(w)))?;
+        progress.finish();
         if let Some(path) = &self.output.report {
             write_atomically(path, |w| {
                 serde_json::to_writer_pretty(&mut *w, &report.to_json())?;
