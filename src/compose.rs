@@ -109,7 +109,7 @@ fn compose_graph(adapter: &[u8], component: &[u8], served: Option<&Served>) -> R
         let wanted = InterfaceName::parse(original).expect("renamed because it parsed");
         let found = adapter_c
             .exports()
-            .find(|(_, export, _, _)| wanted.is_same_interface(export));
+            .find(|(_, export, _, _)| wanted.is_compatible(export));
         if let Some((export_index, ..)) = found {
             plugs.push((export_index, import_index, original.to_string()));
         }

@@ -10,7 +10,7 @@ pub mod reach;
 
 use crate::inspect::catalog::{Catalog, Need};
 use crate::subsystem::permissions::Permission;
-use crate::subsystem::registry::WASI_PERMISSIONS;
+use crate::subsystem::registry::{unvirtualized_version, WASI_PERMISSIONS};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use wasmparser::component_types::ComponentEntityType;
@@ -570,12 +570,24 @@ impl fmt::Display for Inspection {
             return writeln!(f, "imports: none");
         }
         write_table(f, &rows)?;
-        if !self.ungoverned.is_empty() {
+        let (unvirtualized, ungoverned): (Vec<&String>, Vec<&String>) = self
+            .ungoverned
+            .iter()
+            .partition(|i| unvirtualized_version(i).is_some());
+        if !ungoverned.is_empty() {
             writeln!(
                 f,
                 "denied when virtualized, unless --allow-import lets them through (WASI that no \
                  subsystem governs): {}",
-                self.ungoverned.join(", ")
+                join(&ungoverned)
+            )?;
+        }
+        if !unvirtualized.is_empty() {
+            writeln!(
+                f,
+                "refused when virtualized until --allow-import or --deny-import names them (a \
+                 WASI version wasi-virt does not virtualize yet): {}",
+                join(&unvirtualized)
             )?;
         }
         if !self.unknown.is_empty() {
@@ -595,4 +607,13 @@ impl fmt::Display for Inspection {
         }
         Ok(())
     }
+}
+
+/// `names`, separated by commas.
+fn join(names: &[&String]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -72,6 +72,33 @@ impl InterfaceName {
         InterfaceName::parse(name).is_some_and(|n| n.unversioned == self.unversioned)
     }
 
+    /// Whether `name` is this interface at a version that can stand for
+    /// this one (the component model's semver rule: the same major, or for
+    /// 0.x the same minor, or for 0.0.x the same patch; a pre-release only
+    /// for itself; a name without a version for any). `wasi:cli/stdout@0.2.3`
+    /// can stand for `@0.2.6`; `@0.3.0` cannot.
+    pub fn is_compatible(&self, name: &str) -> bool {
+        let Some(other) = InterfaceName::parse(name) else {
+            return false;
+        };
+        let same = |a: &Version, b: &Version| {
+            if !a.pre.is_empty() || !b.pre.is_empty() {
+                a == b
+            } else if a.major != 0 {
+                a.major == b.major
+            } else if a.minor != 0 {
+                a.minor == b.minor
+            } else {
+                a.patch == b.patch
+            }
+        };
+        other.unversioned == self.unversioned
+            && match (&self.version, &other.version) {
+                (Some(a), Some(b)) => same(a, b),
+                _ => true,
+            }
+    }
+
     /// `wasi` of `wasi:cli/environment`.
     pub fn namespace(&self) -> &str {
         self.unversioned.split(':').next().unwrap_or_default()

@@ -134,7 +134,7 @@ pub fn decide(component: &[u8], policy: &ImportsPolicy, plugs: &[Provider]) -> R
     }
     let plugged = |import: &str| {
         InterfaceName::parse(import)
-            .is_some_and(|name| provided.iter().any(|e| name.is_same_interface(e)))
+            .is_some_and(|name| provided.iter().any(|e| name.is_compatible(e)))
     };
     let denied = matched(&imports, &policy.deny, "--deny-import", &|i: &str| {
         governing(i).is_none()
@@ -374,7 +374,7 @@ fn plug_graph(component: &[u8], providers: &[Provider]) -> Result<(Vec<u8>, Plug
             };
             let found = c
                 .exports()
-                .find(|(_, export, _, _)| wanted.is_same_interface(export));
+                .find(|(_, export, _, _)| wanted.is_compatible(export));
             if let Some((export_index, ..)) = found {
                 if let Some((_, other)) = plugged.iter().find(|(i, _)| i == import) {
                     if other == DENIED {
