@@ -92,3 +92,116 @@ fn functions_of(reachable: &[(String, String)], matches: impl Fn(&str) -> bool) 
 fn unversioned(import: &str) -> String {
     InterfaceName::parse(import).map_or_else(|| import.to_string(), |n| n.unversioned)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{DenyReachable, WasiVirt};
+
+    /// A component importing `insecure-seed` and the monotonic clock's
+    /// `now`; its export `run` calls them when `called`, and otherwise only
+    /// a function nothing calls does.
+    fn component(called: bool) -> Vec<u8> {
+        let run = match called {
+            true => "(func (export \"run\") call $calls)",
+            false => "(func (export \"run\"))",
+        };
+        wat::parse_str(format!(
+            r#"(component
+                (import "wasi:random/insecure-seed@0.2.6" (instance $seed
+                    (export "insecure-seed" (func (result (tuple u64 u64))))))
+                (import "wasi:clocks/monotonic-clock@0.2.6" (instance $clock
+                    (export "now" (func (result u64)))))
+                (core module $mem (memory (export "memory") 1))
+                (core instance $mem_i (instantiate $mem))
+                (alias core export $mem_i "memory" (core memory $memory))
+                (core func $seed (canon lower (func $seed "insecure-seed") (memory $memory)))
+                (core func $now (canon lower (func $clock "now")))
+                (core module $m
+                    (import "random" "insecure-seed" (func $seed (param i32)))
+                    (import "clock" "now" (func $now (result i64)))
+                    (func $calls i32.const 0 call $seed call $now drop)
+                    {run})
+                (core instance $seed_i (export "insecure-seed" (func $seed)))
+                (core instance $clock_i (export "now" (func $now)))
+                (core instance $i (instantiate $m
+                    (with "random" (instance $seed_i)) (with "clock" (instance $clock_i))))
+                (func (export "run") (canon lift (core func $i "run"))))"#
+        ))
+        .unwrap()
+    }
+
+    fn denied(called: bool) -> WasiVirt {
+        let mut virt = WasiVirt::new();
+        virt.compose(component(called)).clocks(false).random(false);
+        virt
+    }
+
+    #[test]
+    fn reachable_calls_to_denied_clocks_and_random_are_listed_with_their_flags() {
+        let report = denied(true).finish().unwrap().report;
+        let listed: Vec<String> = report
+            .reachable_traps
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "clocks: wasi:clocks/monotonic-clock.now \
+                 (--allow-clocks or --clock=virtual:INSTANT)",
+                "random: wasi:random/insecure-seed.insecure-seed \
+                 (--allow-random or --random-seed N)",
+            ]
+        );
+        let summary = report.to_string();
+        assert!(summary.contains("reachable traps"), "{summary}");
+        assert!(summary.contains(&format!("  {}\n", listed[1])), "{summary}");
+        let json = report.to_json();
+        assert_eq!(json["reachable-traps"][1]["subsystem"], "random");
+        assert_eq!(
+            json["reachable-traps"][0]["functions"][0],
+            "wasi:clocks/monotonic-clock.now"
+        );
+        assert_eq!(
+            json["reachable-traps"][1]["served-by"],
+            "--allow-random or --random-seed N"
+        );
+    }
+
+    #[test]
+    fn imported_but_never_called_is_not_listed() {
+        let report = denied(false).finish().unwrap().report;
+        assert!(report.reachable_traps.is_empty(), "{report}");
+        assert!(!report.to_string().contains("reachable traps"));
+        let mut virt = denied(false);
+        virt.deny_reachable(DenyReachable::Error);
+        virt.finish().unwrap();
+    }
+
+    #[test]
+    fn served_calls_are_not_listed() {
+        let mut virt = denied(true);
+        virt.virtual_clock("2024-01-01T00:00:00Z").random_seed(7);
+        let report = virt.finish().unwrap().report;
+        assert!(report.reachable_traps.is_empty(), "{report}");
+        let mut allowed = WasiVirt::new();
+        allowed.compose(component(true)).clocks(true).random(true);
+        assert!(allowed.finish().unwrap().report.reachable_traps.is_empty());
+    }
+
+    #[test]
+    fn deny_reachable_error_names_every_function_and_its_flag() {
+        let mut virt = denied(true);
+        virt.deny_reachable(DenyReachable::Error);
+        let err = format!("{:#}", virt.finish().unwrap_err());
+        for wanted in [
+            "--deny-reachable=error",
+            "wasi:clocks/monotonic-clock.now (--allow-clocks or --clock=virtual:INSTANT)",
+            "wasi:random/insecure-seed.insecure-seed (--allow-random or --random-seed N)",
+        ] {
+            assert!(err.contains(wanted), "{err}");
+        }
+        virt.deny_reachable(DenyReachable::Warn);
+        assert_eq!(virt.finish().unwrap().report.reachable_traps.len(), 2);
+    }
+}
