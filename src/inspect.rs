@@ -207,13 +207,7 @@ fn not_wasip1(bytes: &[u8]) -> Result<Option<String>> {
                 for import in s.into_imports() {
                     let import = import?;
                     if import.module != PREVIEW1 {
-                        return Ok(Some(format!(
-                            "this core module imports `{}` from `{}`, so it is not a \
-                             `wasm32-wasip1` program (those import only from `{PREVIEW1}`); \
-                             build it for `wasm32-wasip2`, or make it a component with \
-                             `wasm-tools component new`",
-                            import.name, import.module
-                        )));
+                        return Ok(Some(foreign_import(&import)));
                     }
                     wasi = true;
                 }
@@ -234,6 +228,24 @@ fn not_wasip1(bytes: &[u8]) -> Result<Option<String>> {
         )));
     }
     Ok(None)
+}
+
+/// Why a core module importing `import` (not from `wasi_snapshot_preview1`)
+/// cannot be virtualized: a component's imports are typed, and a core
+/// import outside WASI has no type in the component model, so no component
+/// can be made of the module without a WIT world that says what each such
+/// import is.
+fn foreign_import(import: &wasmparser::Import) -> String {
+    format!(
+        "this core module imports `{}` from `{}`, so it is not a `wasm32-wasip1` program \
+         (those import only from `{PREVIEW1}`) and cannot be virtualized: a component's imports \
+         have component-model types, and a core module's imports outside WASI have none, so no \
+         component can be made of it without knowing their interfaces. To see whether it calls \
+         only what given permissions cover, run `wasi-virt check FILE --permissions ...`; to \
+         make it a component, describe those imports in a WIT world and run \
+         `wasm-tools component new` (or build it for `wasm32-wasip2`)",
+        import.name, import.module
+    )
 }
 
 /// What `bytes` are, for inspection and checking: any valid core module

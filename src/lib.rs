@@ -40,12 +40,12 @@ pub use names::InterfaceName;
 pub use policy::instant::parse as parse_instant;
 pub use policy::network::{Host, Inbound, NetworkPolicy, Outbound, Resolve, Rule};
 pub use policy::{
-    check_name, Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsEntry,
-    FsPolicy, HostFilter, ImportsPolicy, NameKind, Overlay, PermissionsPolicy, Policy,
+    check_name, Access, Args, ByteSize, ClocksPolicy, ConfigPolicy, Cwd, DenyReachable, EnvPolicy,
+    FsEntry, FsPolicy, HostFilter, ImportsPolicy, NameKind, Overlay, PermissionsPolicy, Policy,
     RandomPolicy, ServeHttp, ServeStderr, StdinPolicy, StdioMode, StdioPolicy, Tmpfs,
     DEFAULT_MEMORY_LIMIT,
 };
-pub use report::{Output, PermissionCheck, Report, Serving, SubsystemReport};
+pub use report::{Output, PermissionCheck, ReachableTraps, Report, Serving, SubsystemReport};
 pub use subsystem::permissions::{Declared, Permission};
 pub use subsystem::registry::{Subsystem, WASI_PERMISSIONS};
 pub use virt::{VirtResult, WasiVirt};

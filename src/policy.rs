@@ -94,6 +94,22 @@ pub struct Policy {
     /// `wasi:cli/run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serve_http: Option<ServeHttp>,
+    /// What to do when the component's code can reach functions the policy
+    /// answers with traps (`--deny-reachable`): list them in the report
+    /// (`warn`, the default), or refuse (`error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_reachable: Option<DenyReachable>,
+}
+
+/// [`Policy::deny_reachable`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenyReachable {
+    /// List them in the summary and the report.
+    #[default]
+    Warn,
+    /// Refuse, naming every function and the flag that would serve it.
+    Error,
 }
 
 /// A command served per request, as CGI and WAGI serve one: the request's
@@ -266,6 +282,9 @@ impl Policy {
         self.debug |= other.debug;
         if other.serve_http.is_some() {
             self.serve_http = other.serve_http.clone();
+        }
+        if other.deny_reachable.is_some() {
+            self.deny_reachable = other.deny_reachable;
         }
         self.imports.deny.extend(other.imports.deny.iter().cloned());
         self.imports

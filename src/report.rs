@@ -9,6 +9,8 @@ use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;
 
+pub(crate) mod traps;
+
 /// A summary of one virtualization. Its `Display` is the summary the CLI
 /// prints.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +49,38 @@ pub struct Report {
     pub permissions: Option<PermissionCheck>,
     /// How the output serves HTTP, if it does.
     pub serving: Option<Serving>,
+    /// The functions the component's code can reach that the policy
+    /// answers with traps, by subsystem, each with the flags that would
+    /// serve them (`--deny-reachable=error` refuses when there are any).
+    pub reachable_traps: Vec<ReachableTraps>,
+}
+
+/// Functions of one subsystem (or one import trapped in front of the
+/// adapter) that the component's code can reach and the policy answers
+/// with traps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReachableTraps {
+    /// The subsystem's label (`random`), or the import's unversioned name
+    /// when it is trapped in front of the adapter (`wasi:logging/logging`).
+    pub subsystem: String,
+    /// Each function, `wasi:random/insecure-seed.insecure-seed`.
+    pub functions: Vec<String>,
+    /// The flags that would serve them (`--allow-random or --random-seed N`).
+    pub served_by: String,
+}
+
+impl fmt::Display for ReachableTraps {
+    /// `random: wasi:random/insecure-seed.insecure-seed (--allow-random or
+    /// --random-seed N)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} ({})",
+            self.subsystem,
+            self.functions.join(", "),
+            self.served_by
+        )
+    }
 }
 
 /// How an output serves HTTP (docs/serving.md).
@@ -138,6 +172,7 @@ impl Report {
             denied_by_default: Vec::new(),
             permissions: None,
             serving: None,
+            reachable_traps: Vec::new(),
         }
     }
 }
@@ -202,6 +237,11 @@ impl Report {
             }),
             "imports": imports,
             "by-permission": by_permission,
+            "reachable-traps": self.reachable_traps.iter().map(|t| serde_json::json!({
+                "subsystem": t.subsystem,
+                "functions": t.functions,
+                "served-by": t.served_by,
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -284,6 +324,21 @@ impl Report {
         Ok(())
     }
 
+    /// The functions the code can reach that the policy answers with traps.
+    fn write_traps(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reachable_traps.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "reachable traps (the code can call these, and the policy answers them with traps):"
+        )?;
+        for traps in &self.reachable_traps {
+            writeln!(f, "  {traps}")?;
+        }
+        Ok(())
+    }
+
     /// The declared permissions, and whether calls are traced.
     fn write_checks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.permissions {
@@ -315,6 +370,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_virtualized(f)?;
         self.write_in_front(f)?;
+        self.write_traps(f)?;
         self.write_checks(f)?;
         let wasi: Vec<&String> = self
             .imports

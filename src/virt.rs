@@ -12,8 +12,8 @@ use crate::inspect::{
     check_component_header, component_imports, input_kind_but_bodies, validate_bodies, InputKind,
 };
 use crate::policy::{
-    Access, ClocksPolicy, ConfigPolicy, EnvPolicy, FsPolicy, Policy, RandomPolicy, ServeHttp,
-    StdioPolicy,
+    Access, ClocksPolicy, ConfigPolicy, DenyReachable, EnvPolicy, FsPolicy, Policy, RandomPolicy,
+    ServeHttp, StdioPolicy,
 };
 use crate::report::{Output, PermissionCheck, Report};
 use crate::subsystem::select::{check_content_reaches, select};
@@ -278,6 +278,15 @@ impl WasiVirt {
         self
     }
 
+    /// What to do when the component's code can reach functions the policy
+    /// answers with traps: list them in the report
+    /// ([`DenyReachable::Warn`], the default), or refuse
+    /// ([`DenyReachable::Error`]).
+    pub fn deny_reachable(&mut self, what: DenyReachable) -> &mut Self {
+        self.policy.deny_reachable = Some(what);
+        self
+    }
+
     /// Specializes the adapter, and composes it if a component was given.
     ///
     /// The pipeline: read the component, choose the WASI version, choose the
@@ -311,12 +320,19 @@ impl WasiVirt {
         let declared = permission_check::declared(&self.policy)?;
         let given = self.read_given()?;
         let (input, mut prepared) = self.prepare_while_validating(given.as_deref())?;
-        if let Some((input, plugged, ungoverned)) = input {
+        if let Some((input, plugged, ungoverned, reachable)) = input {
+            prepared.report.reachable_traps = crate::report::traps::reachable_traps(
+                &self.policy,
+                &reachable,
+                &plugged,
+                &ungoverned.by_default,
+            );
             prepared.report.input = Some(input);
             prepared.report.plugged = plugged;
             prepared.report.allowed_imports = ungoverned.allowed;
             prepared.report.denied_by_default = ungoverned.by_default;
         }
+        self.check_reachable_traps(&prepared.report)?;
         if let Some(permissions) = &self.policy.permissions {
             prepared.report.permissions = Some(PermissionCheck {
                 declared: permissions.declared.clone(),
@@ -327,6 +343,24 @@ impl WasiVirt {
             }
         }
         Ok(prepared)
+    }
+
+    /// Under `--deny-reachable=error`, an error naming every function the
+    /// code can reach that the policy answers with a trap.
+    fn check_reachable_traps(&self, report: &Report) -> Result<()> {
+        if self.policy.deny_reachable != Some(DenyReachable::Error)
+            || report.reachable_traps.is_empty()
+        {
+            return Ok(());
+        }
+        let mut message = String::from(
+            "the component's code can call functions that the policy answers with traps \
+             (--deny-reachable=error); allow or serve them:",
+        );
+        for traps in &report.reachable_traps {
+            message.push_str(&format!("\n  {traps}"));
+        }
+        bail!(message)
     }
 
     /// The output prepared from the component's structure (validated on
@@ -349,9 +383,10 @@ impl WasiVirt {
                         .map_err(|_| validate_bodies(bytes))
                 });
             let prepared = self.read_component(given).and_then(|component| {
-                let input = component
-                    .as_ref()
-                    .map(|c| (c.input, c.plugged.clone(), c.ungoverned.clone()));
+                let input = component.as_ref().map(|c| {
+                    let reachable = c.reachable.clone();
+                    (c.input, c.plugged.clone(), c.ungoverned.clone(), reachable)
+                });
                 Ok((input, self.prepare_output(component)?))
             });
             let bodies = bodies.map(|b| match b {
@@ -462,6 +497,7 @@ impl WasiVirt {
         if input == InputKind::Wasip1Module {
             bytes = wasip1::componentize(&bytes).context(LOADED)?;
         }
+        let reachable = crate::report::traps::reachable_functions(&bytes)?;
         let plugs = self
             .plugs
             .iter()
@@ -480,6 +516,7 @@ impl WasiVirt {
             input,
             plugged,
             ungoverned,
+            reachable,
         }))
     }
 
@@ -540,7 +577,7 @@ struct Prepared {
 
 /// What the input was, and what stands in front of its imports: the
 /// report's, from the component read.
-type InFront = (InputKind, Plugged, Ungoverned);
+type InFront = (InputKind, Plugged, Ungoverned, Vec<(String, String)>);
 
 /// A component to virtualize, and what it imports.
 struct Component {
@@ -551,6 +588,9 @@ struct Component {
     plugged: Plugged,
     /// What became of the imports that no subsystem governs.
     ungoverned: Ungoverned,
+    /// Every imported function its code can reach (import, function), as
+    /// given, before anything was put in front of it.
+    reachable: Vec<(String, String)>,
     bytes: Vec<u8>,
     /// Its top-level imports.
     imports: Vec<String>,

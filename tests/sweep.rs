@@ -306,6 +306,9 @@ fn random_policy(seed: u64) -> Policy {
         // Serving changes what the output exports: the HTTP tests'
         // (`tests/runtime.rs`).
         serve_http: None,
+        // Listing reachable traps changes no output; refusing them is the
+        // CLI cases' (`tests/cli/error-deny-reachable.toml`).
+        deny_reachable: None,
     }
 }
 

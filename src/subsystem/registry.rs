@@ -78,10 +78,27 @@ pub struct Row {
     /// The resources of its interfaces that only a source the
     /// configuration may leave out creates.
     pub impossible: Option<Impossible>,
+    /// Whether its denial is answered by traps (its interfaces have no
+    /// error channel), and the flags that would serve its calls instead;
+    /// `None` when a denied call returns an error, or cannot be denied.
+    pub traps: Option<Traps>,
     /// Its setting in words when a command is served per request
     /// (`--serve-http`) and the request and response stand in for it;
     /// `None` when serving changes nothing.
     pub served: Option<fn(&Policy) -> String>,
+}
+
+/// A subsystem whose denied calls trap: every function of its interfaces
+/// (`virtual-adapter/src/clocks.rs`, `random.rs`, `exit.rs`). The report
+/// lists those its component's code can reach ([`crate::Report`]).
+pub struct Traps {
+    /// Whether `policy` answers its functions with traps: denied, with
+    /// nothing to answer from instead (no virtual clock, no seed; a command
+    /// served per request answers its request when it exits).
+    pub when: fn(&Policy) -> bool,
+    /// The flags that would serve its calls (`--allow-random or
+    /// --random-seed N`).
+    pub served_by: &'static str,
 }
 
 /// The permission a subsystem's interfaces fall under (`wasi-virt
@@ -164,6 +181,7 @@ pub static REGISTRY: &[Row] = &[
             ],
         },
         impossible: None,
+        traps: None,
         served: Some(|p| {
             let arguments = "from the request path and query; CGI variables";
             p.env
@@ -211,6 +229,7 @@ pub static REGISTRY: &[Row] = &[
             ],
         },
         impossible: None,
+        traps: None,
         served: Some(|p| {
             let stderr = match p.stderr_into_response() {
                 true => "into the response".to_string(),
@@ -243,6 +262,10 @@ pub static REGISTRY: &[Row] = &[
             preview1: &["clock_res_get", "clock_time_get", "poll_oneoff"],
         },
         impossible: None,
+        traps: Some(Traps {
+            when: |p| p.clocks == Some(ClocksPolicy::Deny),
+            served_by: "--allow-clocks or --clock=virtual:INSTANT",
+        }),
         served: None,
     },
     Row {
@@ -264,6 +287,10 @@ pub static REGISTRY: &[Row] = &[
             preview1: &["random_get"],
         },
         impossible: None,
+        traps: Some(Traps {
+            when: |p| p.random == Some(RandomPolicy::Deny),
+            served_by: "--allow-random or --random-seed N",
+        }),
         served: None,
     },
     Row {
@@ -285,6 +312,10 @@ pub static REGISTRY: &[Row] = &[
             preview1: &["proc_exit", "proc_raise"],
         },
         impossible: None,
+        traps: Some(Traps {
+            when: |p| p.exit == Some(Access::Deny) && p.serve_http.is_none(),
+            served_by: "--allow-exit",
+        }),
         served: Some(|_| "answers the request, then ends the run".to_string()),
     },
     Row {
@@ -320,6 +351,7 @@ pub static REGISTRY: &[Row] = &[
             ],
             made_by_front: &[],
         }),
+        traps: None,
         served: None,
     },
     Row {
@@ -361,6 +393,7 @@ pub static REGISTRY: &[Row] = &[
                 (HTTP_TYPES, "future-trailers"),
             ],
         }),
+        traps: None,
         served: None,
     },
     Row {
@@ -383,6 +416,7 @@ pub static REGISTRY: &[Row] = &[
             preview1: &[],
         },
         impossible: None,
+        traps: None,
         served: None,
     },
     Row {
@@ -420,6 +454,7 @@ pub static REGISTRY: &[Row] = &[
             ],
             made_by_front: &[],
         }),
+        traps: None,
         served: None,
     },
     Row {
@@ -439,6 +474,7 @@ pub static REGISTRY: &[Row] = &[
             preview1: &["sched_yield"],
         },
         impossible: None,
+        traps: None,
         served: None,
     },
 ];

@@ -574,6 +574,14 @@ pub struct PermissionFlags {
     /// Repeatable.
     #[arg(long, value_name = "PROVIDER")]
     plug: Vec<PathBuf>,
+
+    /// When the component's code can reach functions the policy answers
+    /// with traps (denied clocks, random or exit; imports denied in front
+    /// of it): `warn` lists them in the summary and the report (the
+    /// default), `error` writes nothing and names each with the flag that
+    /// would serve it.
+    #[arg(long, value_name = "WHAT", value_parser = ["warn", "error"])]
+    deny_reachable: Option<String>,
 }
 
 impl PermissionFlags {
@@ -587,6 +595,11 @@ impl PermissionFlags {
             let p = policy.permissions.get_or_insert_with(Default::default);
             p.declared.extend(self.permissions.iter().cloned());
             p.skip_validation |= self.skip_validation;
+        }
+        match self.deny_reachable.as_deref() {
+            Some("error") => policy.deny_reachable = Some(wasi_virt::DenyReachable::Error),
+            Some(_) => policy.deny_reachable = Some(wasi_virt::DenyReachable::Warn),
+            None => {}
         }
     }
 
