@@ -10,7 +10,7 @@ use crate::compose::plug::{Plugged, DENIED};
 use crate::inspect::component_import_functions;
 use crate::names::InterfaceName;
 use crate::policy::Policy;
-use crate::subsystem::registry::{governing, REGISTRY};
+use crate::subsystem::registry::{governing, unvirtualized_version, REGISTRY};
 use anyhow::Result;
 
 /// Every imported function of `component` its code can reach: the
@@ -67,14 +67,24 @@ pub(crate) fn reachable_traps(
         }
     }
     for (import, _) in plugged.iter().filter(|(_, by)| by == DENIED) {
-        let functions = functions_of(reachable, |i| i == import);
+        // An interface at a version the adapter does not serve (WASI 0.3)
+        // keeps its version: the same interface at 0.2 is the adapter's.
+        let name = match unvirtualized_version(import) {
+            Some(_) => import.clone(),
+            None => unversioned(import),
+        };
+        let functions: Vec<String> = reachable
+            .iter()
+            .filter(|(i, _)| i == import)
+            .map(|(_, function)| format!("{name}.{function}"))
+            .collect();
         if functions.is_empty() {
             continue;
         }
-        let name = unversioned(import);
-        let served_by = match by_default.contains(import) {
-            true => format!("--allow-import {name} or --plug PROVIDER"),
-            false => "--plug PROVIDER instead of --deny-import".to_string(),
+        let served_by = match (by_default.contains(import), unvirtualized_version(import)) {
+            (true, _) => format!("--allow-import {name} or --plug PROVIDER"),
+            (false, Some(_)) => format!("--allow-import {name} instead of --deny-import"),
+            (false, None) => "--plug PROVIDER instead of --deny-import".to_string(),
         };
         groups.push(ReachableTraps {
             subsystem: name,
