@@ -551,6 +551,12 @@ pub struct PermissionFlags {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_permission)]
     permissions: Vec<String>,
 
+    /// Add the permissions a catalog file defines (docs/catalogs.md; the
+    /// Atym and WasmEdge ones are in `catalogs/`) to the built-in ones, for
+    /// `--permissions`. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    catalog: Vec<PathBuf>,
+
     /// Do not check the output against the declared permissions (the
     /// summary says the check was skipped).
     #[arg(long)]
@@ -591,9 +597,10 @@ impl PermissionFlags {
             .imports
             .allow
             .extend(self.allow_import.iter().cloned());
-        if !self.permissions.is_empty() || self.skip_validation {
+        if !self.permissions.is_empty() || self.skip_validation || !self.catalog.is_empty() {
             let p = policy.permissions.get_or_insert_with(Default::default);
             p.declared.extend(self.permissions.iter().cloned());
+            p.catalogs.extend(self.catalog.iter().cloned());
             p.skip_validation |= self.skip_validation;
         }
         match self.deny_reachable.as_deref() {
@@ -608,9 +615,18 @@ impl PermissionFlags {
     }
 }
 
+/// A built-in permission, an interface or package, or a name a catalog
+/// may define (checked against the catalogs when the run reads them).
 fn parse_permission(text: &str) -> Result<String> {
-    wasi_virt::Permission::parse_declared(text)?;
-    Ok(text.trim().to_string())
+    let text = text.trim();
+    let catalog_name = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !catalog_name {
+        wasi_virt::Permission::parse_declared(text)?;
+    }
+    Ok(text.to_string())
 }
 
 /// `--allow-X` (all, or only the names listed) and `--deny-X` (all but the
