@@ -86,6 +86,35 @@ fn mode(u: &mut Unstructured) -> Result<StdioMode> {
     Ok(*u.choose(&[StdioMode::Allow, StdioMode::Deny, StdioMode::Ignore])?)
 }
 
+/// A filesystem policy: host preopens or not, and up to two preopens
+/// (tmpfs, embedded, or a host directory), drawn in that order.
+fn fs_policy(u: &mut Unstructured) -> Result<FsPolicy> {
+    let mut fs = FsPolicy::default();
+    if u.arbitrary()? {
+        fs.deny_host_preopens();
+    }
+    for _ in 0..u.int_in_range(0..=2)? {
+        let guest = format!("/{}", text(u)?);
+        match u.int_in_range(0..=2)? {
+            0 => {
+                fs.tmpfs(&guest, u.arbitrary::<Option<u16>>()?.map(u64::from));
+            }
+            1 => {
+                let names = texts(u, 3)?;
+                let tree = names
+                    .into_iter()
+                    .map(|n| (n, FsEntry::Source("x".into())))
+                    .collect();
+                fs.preopen(&guest, FsEntry::Dir(tree));
+            }
+            _ => {
+                fs.host_preopen(&guest, "/data");
+            }
+        }
+    }
+    Ok(fs)
+}
+
 fn policy(u: &mut Unstructured) -> Result<Policy> {
     let mut p = Policy::default();
     if u.arbitrary()? {
@@ -137,30 +166,7 @@ fn policy(u: &mut Unstructured) -> Result<Policy> {
         });
     }
     if u.arbitrary()? {
-        let mut fs = FsPolicy::default();
-        if u.arbitrary()? {
-            fs.deny_host_preopens();
-        }
-        for _ in 0..u.int_in_range(0..=2)? {
-            let guest = format!("/{}", text(u)?);
-            match u.int_in_range(0..=2)? {
-                0 => {
-                    fs.tmpfs(&guest, u.arbitrary::<Option<u16>>()?.map(u64::from));
-                }
-                1 => {
-                    let names = texts(u, 3)?;
-                    let tree = names
-                        .into_iter()
-                        .map(|n| (n, FsEntry::Source("x".into())))
-                        .collect();
-                    fs.preopen(&guest, FsEntry::Dir(tree));
-                }
-                _ => {
-                    fs.host_preopen(&guest, "/data");
-                }
-            }
-        }
-        p.fs = Some(fs);
+        p.fs = Some(fs_policy(u)?);
     }
     for rule in texts(u, 2)? {
         if let Ok(r) = rule.parse::<Outbound>() {
