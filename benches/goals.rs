@@ -17,6 +17,16 @@ pub const ENV_ONLY_BYTES: Goal = Goal {
     goal: 5_000.0,
 };
 
+/// Issue 25, item 1: what the policy leaves to the host stays with the
+/// host. The goal is the environment-only figure of the same run plus 4 KB
+/// (`Goal::within`); 102.0 KB when the goal was set.
+pub const ALLOW_ALL_ONE_VAR_BYTES: Goal = Goal {
+    measure: "bytes added, --allow-all -e X=1, preview1 guest",
+    unit: "B",
+    at_filing: 104_448.0,
+    goal: f64::NAN,
+};
+
 pub const DENY_ALL_BYTES: Goal = Goal {
     measure: "bytes added, deny-all, probe-all",
     unit: "B",
@@ -24,10 +34,12 @@ pub const DENY_ALL_BYTES: Goal = Goal {
     goal: 25_000.0,
 };
 
+/// `wasi-virt probe-all.wasm -e A=1 -e B=2 --mount /m=m -o out.wasm`
+/// (deny-all is the default); issue 25 filed it at 21 to 27 ms.
 pub const CLI_WALL: Goal = Goal {
-    measure: "CLI deny-all + 2 vars + 3-file mount, median wall",
+    measure: "CLI wall, probe-all deny-all, 2 vars, 3-file mount",
     unit: "ms",
-    at_filing: 45.0,
+    at_filing: 24.0,
     goal: 10.0,
 };
 
@@ -46,6 +58,11 @@ pub const MOUNT_RSS: Goal = Goal {
 };
 
 impl Goal {
+    /// This goal, with its figure `goal` measured in the same run.
+    pub fn within(&self, goal: f64) -> Goal {
+        Goal { goal, ..*self }
+    }
+
     /// Prints the row: `goal | measure | at filing | now | goal | now/goal`.
     pub fn print(&self, now: f64) {
         let ratio = now / self.goal;

@@ -12,7 +12,12 @@
 //! `pollable` would be taken for the host's and the connection refused. So
 //! the component's imports that the adapter satisfies are first given
 //! private names: once connected, they are internal to the output.
+//!
+//! The common shape (an adapter importing nothing, satisfying every import
+//! of the component) is written without the graph, as the graph writes it
+//! (`src/compose/direct.rs`).
 
+mod direct;
 pub mod plug;
 pub mod rename;
 pub mod serve;
@@ -62,6 +67,12 @@ pub fn compose(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Res
     // wasm-compose asserts, rather than reports, some shapes it cannot
     // encode; a caller gets an error, not a crash.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let component = private_imports(adapter, component)?;
+        if served.is_none() {
+            if let Some(composed) = direct::compose(adapter, &component)? {
+                return Ok(composed);
+            }
+        }
         compose_graph(adapter, component, served)
     }))
     .unwrap_or_else(|panic| {
@@ -77,17 +88,13 @@ pub fn compose(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Res
     })
 }
 
-fn compose_graph(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Result<Vec<u8>> {
-    let mut graph = CompositionGraph::new();
-    // Types are compared across components, so both must come from one
-    // validator.
-    let mut validator = Validator::new();
-    let adapter_c =
-        wasm_compose::graph::Component::from_bytes(&mut validator, "wasi-virt", adapter)
-            .context("failed to load the specialized adapter for composition")?;
-    let provided: Vec<InterfaceName> = adapter_c
-        .exports()
-        .filter_map(|(_, name, _, _)| InterfaceName::parse(name))
+/// `component` with each import of an interface that `adapter` exports
+/// given a private name ([`PRIVATE_PREFIX`]; see the module's comment).
+fn private_imports(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
+    let provided: Vec<InterfaceName> = component_exports(adapter)
+        .context("failed to load the specialized adapter for composition")?
+        .iter()
+        .filter_map(|name| InterfaceName::parse(name))
         .collect();
     // Not an interface at a version the adapter does not serve (WASI 0.3,
     // let through to the host by `--allow-import`).
@@ -97,7 +104,19 @@ fn compose_graph(adapter: &[u8], component: &[u8], served: Option<&Served>) -> R
             && provided.iter().any(|p| p.unversioned == n.unversioned))
         .then(|| format!("{PRIVATE_PREFIX}{name}"))
     };
-    let component = rename_top_level(component, &private)?;
+    rename_top_level(component, &private)
+}
+
+/// Composes with wasm-compose's graph: `component`'s imports already
+/// renamed ([`private_imports`]).
+fn compose_graph(adapter: &[u8], component: Vec<u8>, served: Option<&Served>) -> Result<Vec<u8>> {
+    let mut graph = CompositionGraph::new();
+    // Types are compared across components, so both must come from one
+    // validator.
+    let mut validator = Validator::new();
+    let adapter_c =
+        wasm_compose::graph::Component::from_bytes(&mut validator, "wasi-virt", adapter)
+            .context("failed to load the specialized adapter for composition")?;
     let user_c = wasm_compose::graph::Component::from_bytes(&mut validator, "component", component)
         .context("failed to load the component for composition")?;
 

@@ -5,6 +5,7 @@ use crate::names::InterfaceName;
 use crate::policy::Policy;
 use crate::subsystem::permissions::Permission;
 use crate::subsystem::registry::{self, Subsystem, REGISTRY};
+use crate::subsystem::select::Selection;
 use semver::Version;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -53,6 +54,12 @@ pub struct Report {
     /// answers with traps, by subsystem, each with the flags that would
     /// serve them (`--deny-reachable=error` refuses when there are any).
     pub reachable_traps: Vec<ReachableTraps>,
+    /// Interfaces the policy leaves to the host (a plain pass-through) that
+    /// the adapter carries all the same, and why: each group's interfaces
+    /// (unversioned) and its reason (`wasi:io/streams is virtualized for
+    /// wasi:filesystem/types`). Every other pass-through interface the
+    /// component imports from the host directly.
+    pub routed: Vec<(Vec<String>, String)>,
 }
 
 /// Functions of one subsystem (or one import trapped in front of the
@@ -131,13 +138,17 @@ impl Report {
         policy: &Policy,
         output: Output,
         wasi_version: Version,
-        exports: &BTreeSet<&'static str>,
+        selection: &Selection,
         imports: Vec<String>,
         runs_per_request: bool,
     ) -> Report {
+        let exports = &selection.exports;
+        // The summary lists every subsystem the policy decides, whether the
+        // adapter carries it or leaves it to the host.
+        let decided = &selection.decided;
         let subsystems = REGISTRY
             .iter()
-            .filter(|row| row.interfaces.iter().any(|i| exports.contains(i)))
+            .filter(|row| row.interfaces.iter().any(|i| decided.contains(i)))
             .map(|row| SubsystemReport {
                 label: row.label,
                 setting: row.describe_as(policy, runs_per_request),
@@ -173,8 +184,54 @@ impl Report {
             permissions: None,
             serving: None,
             reachable_traps: Vec::new(),
+            routed: selection
+                .routed
+                .iter()
+                .map(|r| {
+                    let names = r.interfaces.iter().map(|i| i.to_string()).collect();
+                    (names, r.reason.clone())
+                })
+                .collect(),
         }
     }
+}
+
+/// An output's `imports` in the order an adapter's world lists them,
+/// whichever side imports them: the interfaces a subsystem governs first,
+/// by name, each after the interfaces it uses; then the others, as they
+/// were. So the list reads the same whether the adapter carries an
+/// interface or the component imports it from the host directly (for an
+/// output whose selection leaves some interface to the host; the others
+/// keep the order composition gives).
+pub(crate) fn in_world_order(imports: Vec<String>, resolve: &wit_parser::Resolve) -> Vec<String> {
+    let (governed, rest): (Vec<String>, Vec<String>) = imports
+        .into_iter()
+        .partition(|i| registry::governing(i).is_some());
+    let governed: BTreeSet<String> = governed.into_iter().collect();
+    let mut ordered = Vec::with_capacity(governed.len() + rest.len());
+    let mut seen = BTreeSet::new();
+    for name in &governed {
+        visit(name, &governed, resolve, &mut seen, &mut ordered);
+    }
+    ordered.extend(rest);
+    ordered
+}
+
+/// Puts `name` in `ordered` after the interfaces of `among` it uses.
+fn visit(
+    name: &str,
+    among: &BTreeSet<String>,
+    resolve: &wit_parser::Resolve,
+    seen: &mut BTreeSet<String>,
+    ordered: &mut Vec<String>,
+) {
+    if !among.contains(name) || !seen.insert(name.to_string()) {
+        return;
+    }
+    for dep in crate::wit::dependencies(resolve, name) {
+        visit(&dep, among, resolve, seen, ordered);
+    }
+    ordered.push(name.to_string());
 }
 
 impl Report {
@@ -237,6 +294,10 @@ impl Report {
             }),
             "imports": imports,
             "by-permission": by_permission,
+            "routed": self.routed.iter().map(|(interfaces, reason)| serde_json::json!({
+                "interfaces": interfaces,
+                "reason": reason,
+            })).collect::<Vec<_>>(),
             "reachable-traps": self.reachable_traps.iter().map(|t| serde_json::json!({
                 "subsystem": t.subsystem,
                 "functions": t.functions,
@@ -283,6 +344,13 @@ impl Report {
                 if stderr_too { " and stderr" } else { "" }
             )?,
             None => {}
+        }
+        for (interfaces, reason) in &self.routed {
+            writeln!(
+                f,
+                "routed through the adapter: {}, because {reason}",
+                interfaces.join(", ")
+            )?;
         }
         if !self.rules.is_empty() {
             writeln!(f, "network rules ({}):", self.rules.len())?;

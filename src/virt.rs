@@ -15,14 +15,14 @@ use crate::policy::{
     Access, ClocksPolicy, ConfigPolicy, DenyReachable, EnvPolicy, FsPolicy, Policy, RandomPolicy,
     ServeHttp, StdioPolicy,
 };
-use crate::report::{Output, PermissionCheck, Report};
-use crate::subsystem::select::{check_content_reaches, select};
+use crate::report::{in_world_order, Output, PermissionCheck, Report};
+use crate::subsystem::select::{check_content_reaches, select, Selection};
 use crate::wit;
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
+use wit_parser::Resolve;
 
 /// The context of every error in the component given.
 const LOADED: &str = "failed to load the component to virtualize";
@@ -316,6 +316,8 @@ impl WasiVirt {
     /// Everything but writing: the output with its file segments still
     /// empty, the files that go in them, and the report.
     fn prepare(&self) -> Result<Prepared> {
+        // The WIT is parsed on a second core while the component is read.
+        wit::parse_ahead();
         self.policy.validate()?;
         let declared = permission_check::declared(&self.policy)?;
         let given = self.read_given()?;
@@ -382,12 +384,17 @@ impl WasiVirt {
                         .spawn_scoped(s, move || validate_bodies(bytes))
                         .map_err(|_| validate_bodies(bytes))
                 });
-            let prepared = self.read_component(given).and_then(|component| {
-                let input = component.as_ref().map(|c| {
-                    let reachable = c.reachable.clone();
+            let prepared = self.read_component(given).and_then(|mut component| {
+                let found = component.as_mut().map(|c| {
+                    let reachable = std::mem::take(&mut c.reachable);
                     (c.input, c.plugged.clone(), c.ungoverned.clone(), reachable)
                 });
-                Ok((input, self.prepare_output(component)?))
+                let output = self.prepare_output(component);
+                // Its error first: it was met first.
+                let input = found
+                    .map(|(i, p, u, r)| r.join().map(|r| (i, p, u, r)))
+                    .transpose()?;
+                Ok((input, output?))
             });
             let bodies = bodies.map(|b| match b {
                 Ok(thread) => thread
@@ -427,23 +434,24 @@ impl WasiVirt {
         let version = wit::choose_version(self.wasi_version.as_ref(), imports)?;
         let mut resolve = wit::load(&version)?;
         let used = component.as_ref().map(|c| &c.imported.used);
-        let exports = select(&self.policy, used, &resolve, &version)?;
+        let selection = select(&self.policy, used, &resolve, &version)?;
+        let exports = &selection.exports;
         let serving = match &component {
             Some(component) => {
-                check_content_reaches(&self.policy, &exports)?;
-                serving(&self.policy, &component.bytes, &exports)?
+                check_content_reaches(&self.policy, exports)?;
+                serving(&self.policy, &component.bytes, exports)?
             }
             None => None,
         };
         if exports.is_empty() && serving.is_none() {
-            return self.unchanged(component, version);
+            return self.unchanged(component, version, &selection, &resolve);
         }
         let imported = component.as_ref().map(|c| &c.imported);
         let (adapter, files) = specialize(
             &self.policy,
             &mut resolve,
             &version,
-            &exports,
+            exports,
             imported,
             serving,
         )?;
@@ -459,7 +467,10 @@ impl WasiVirt {
         };
         let runs_per_request = serving == Some(Serving::Run);
         let mut prepared =
-            self.result(bytes, files, output, version, &exports, runs_per_request)?;
+            self.result(bytes, files, output, version, &selection, runs_per_request)?;
+        if selection.leaves_to_host() {
+            prepared.report.imports = in_world_order(prepared.report.imports, &resolve);
+        }
         prepared.report.serving = serving.map(|s| match s {
             Serving::Handler => crate::report::Serving::Handler,
             Serving::Run => crate::report::Serving::Command {
@@ -497,7 +508,7 @@ impl WasiVirt {
         if input == InputKind::Wasip1Module {
             bytes = wasip1::componentize(&bytes).context(LOADED)?;
         }
-        let reachable = crate::report::traps::reachable_functions(&bytes)?;
+        let reachable = Reachable::start(&bytes);
         let plugs = self
             .plugs
             .iter()
@@ -522,8 +533,15 @@ impl WasiVirt {
 
     /// The output when nothing is virtualized: the component as it was, or
     /// with only providers or traps (`--plug`, denied imports) in front.
-    fn unchanged(&self, component: Option<Component>, version: Version) -> Result<Prepared> {
-        match component {
+    /// `selection` says what the policy left to the host.
+    fn unchanged(
+        &self,
+        component: Option<Component>,
+        version: Version,
+        selection: &Selection,
+        resolve: &Resolve,
+    ) -> Result<Prepared> {
+        let prepared = match component {
             Some(component) => self.result(
                 component.bytes,
                 Vec::new(),
@@ -532,11 +550,16 @@ impl WasiVirt {
                     false => Output::Composed,
                 },
                 version,
-                &BTreeSet::new(),
+                selection,
                 false,
             ),
             None => bail!("the policy virtualizes nothing, so there is no adapter to write"),
+        };
+        let mut prepared = prepared?;
+        if selection.leaves_to_host() {
+            prepared.report.imports = in_world_order(prepared.report.imports, resolve);
         }
+        Ok(prepared)
     }
 
     /// The output `bytes` prepared, with its report.
@@ -546,7 +569,7 @@ impl WasiVirt {
         files: Vec<Segment>,
         output: Output,
         wasi_version: Version,
-        exports: &BTreeSet<&'static str>,
+        selection: &Selection,
         runs_per_request: bool,
     ) -> Result<Prepared> {
         let imports = component_imports(&bytes)?;
@@ -554,7 +577,7 @@ impl WasiVirt {
             &self.policy,
             output,
             wasi_version,
-            exports,
+            selection,
             imports,
             runs_per_request,
         );
@@ -575,6 +598,43 @@ struct Prepared {
     report: Report,
 }
 
+/// Every imported function a component's code can reach, worked out on a
+/// thread of its own while the output is built: only the report needs it
+/// (a sixth of a CLI run's work).
+enum Reachable {
+    Working(std::thread::JoinHandle<Result<Vec<(String, String)>>>),
+    Done(Result<Vec<(String, String)>>),
+}
+
+impl Default for Reachable {
+    fn default() -> Self {
+        Reachable::Done(Ok(Vec::new()))
+    }
+}
+
+impl Reachable {
+    /// Starts the analysis of `component`; where no thread can be started
+    /// (wasm32-wasip2), it is done here.
+    fn start(component: &[u8]) -> Reachable {
+        let owned = component.to_vec();
+        let work = move || crate::report::traps::reachable_functions(&owned);
+        match std::thread::Builder::new().spawn(work) {
+            Ok(thread) => Reachable::Working(thread),
+            Err(_) => Reachable::Done(crate::report::traps::reachable_functions(component)),
+        }
+    }
+
+    /// The functions, once worked out; a panic goes on as if it were here.
+    fn join(self) -> Result<Vec<(String, String)>> {
+        match self {
+            Reachable::Working(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Reachable::Done(done) => done,
+        }
+    }
+}
+
 /// What the input was, and what stands in front of its imports: the
 /// report's, from the component read.
 type InFront = (InputKind, Plugged, Ungoverned, Vec<(String, String)>);
@@ -590,7 +650,7 @@ struct Component {
     ungoverned: Ungoverned,
     /// Every imported function its code can reach (import, function), as
     /// given, before anything was put in front of it.
-    reachable: Vec<(String, String)>,
+    reachable: Reachable,
     bytes: Vec<u8>,
     /// Its top-level imports.
     imports: Vec<String>,
@@ -603,15 +663,16 @@ mod tests {
     use super::*;
     use crate::compose::plug::DENIED;
 
-    /// A component importing WASI 0.3 (here its clock, its environment
-    /// and its stdout beside the 0.2 environment that std imports).
+    /// A component importing WASI 0.3 that wasi-virt does not virtualize
+    /// yet (here its timezone, its stdin and its stdout beside the 0.2
+    /// environment that std imports).
     fn mixed_0_3_component() -> Vec<u8> {
         wat::parse_str(
             r#"(component
-                (import "wasi:clocks/system-clock@0.3.0"
-                    (instance (export "now" (func async (result u64)))))
-                (import "wasi:cli/environment@0.3.0"
-                    (instance (export "get-arguments" (func (result (list string))))))
+                (import "wasi:clocks/timezone@0.3.0"
+                    (instance (export "to-debug-string" (func async (result string)))))
+                (import "wasi:cli/stdin@0.3.0"
+                    (instance (export "read-via-stream" (func (result (stream u8))))))
                 (import "wasi:cli/stdout@0.3.0"
                     (instance (export "write-via-stream" (func (param "data" (stream u8))))))
                 (import "wasi:cli/environment@0.2.6"
@@ -628,8 +689,8 @@ mod tests {
         virt.compose(mixed_0_3_component());
         let err = format!("{:#}", virt.finish().unwrap_err());
         for name in [
-            "wasi:clocks/system-clock@0.3.0",
-            "wasi:cli/environment@0.3.0",
+            "wasi:clocks/timezone@0.3.0",
+            "wasi:cli/stdin@0.3.0",
             "wasi:cli/stdout@0.3.0",
         ] {
             assert!(err.contains(&format!("`{name}`")), "{err}");
@@ -646,32 +707,32 @@ mod tests {
         virt.compose(mixed_0_3_component())
             .deny_all()
             .allow_import("wasi:cli/*@0.3.0")
-            .deny_import("wasi:clocks/system-clock@0.3.0");
+            .deny_import("wasi:clocks/timezone@0.3.0");
         virt.env().virtual_args(&["app"]);
         let out = virt.finish().unwrap();
         assert_eq!(
             out.report.imports,
-            ["wasi:cli/environment@0.3.0", "wasi:cli/stdout@0.3.0"]
+            ["wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0"]
         );
         assert_eq!(
             out.report.allowed_imports,
-            ["wasi:cli/environment@0.3.0", "wasi:cli/stdout@0.3.0"]
+            ["wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0"]
         );
         assert_eq!(
             out.report.plugged,
-            [(
-                "wasi:clocks/system-clock@0.3.0".to_string(),
-                DENIED.to_string()
-            )]
+            [("wasi:clocks/timezone@0.3.0".to_string(), DENIED.to_string())]
         );
         crate::inspect::validate_component(&out.bytes).unwrap();
     }
 
-    /// A pattern at 0.3 names no governed interface; at 0.2 it still does.
+    /// A pattern at 0.3 names no governed interface, unless the adapter
+    /// serves it at 0.3 too; at 0.2 it still does.
     #[test]
     fn import_patterns_at_an_unvirtualized_version() {
         use crate::compose::plug::{check_pattern, matches};
-        check_pattern("wasi:cli/environment@0.3.0", "--allow-import").unwrap();
+        check_pattern("wasi:cli/stdout@0.3.0", "--allow-import").unwrap();
+        let served = check_pattern("wasi:cli/environment@0.3.0", "--allow-import");
+        assert!(served.unwrap_err().to_string().contains("--allow-env"));
         check_pattern("wasi:sockets/*@0.3.0", "--deny-import").unwrap();
         let governed = check_pattern("wasi:cli/environment@0.2.6", "--allow-import");
         assert!(governed.unwrap_err().to_string().contains("--allow-env"));

@@ -30,6 +30,16 @@ const PACKAGES: &[&[(&str, &str)]] = &[
     &[("deps/cli.wit", include_str!("../wit/deps/cli.wit"))],
     &[("deps/http.wit", include_str!("../wit/deps/http.wit"))],
     &[("deps/serve.wit", include_str!("../wit/deps/serve.wit"))],
+    // The WASI 0.3 interfaces the adapter also serves (`wit/p3/`).
+    &[(
+        "p3/deps/clocks.wit",
+        include_str!("../wit/p3/deps/clocks.wit"),
+    )],
+    &[(
+        "p3/deps/random.wit",
+        include_str!("../wit/p3/deps/random.wit"),
+    )],
+    &[("p3/deps/cli.wit", include_str!("../wit/p3/deps/cli.wit"))],
     &[
         (
             "deps/config/world.wit",
@@ -64,7 +74,44 @@ pub fn rename_version(name: &str, version: &Version) -> String {
 /// Every WASI package, named at `version`: parsed as written, at the built
 /// version, then each package of that version renamed to `version`
 /// ([`rename_packages`]).
+///
+/// The packages are parsed once a process ([`parsed`]); each call renames
+/// a copy.
 pub fn load(version: &Version) -> Result<Resolve> {
+    let mut resolve = match parsed() {
+        Ok(resolve) => resolve.clone(),
+        Err(e) => bail!("{e}"),
+    };
+    if *version != BUILT_WASI_VERSION {
+        rename_packages(&mut resolve, version);
+    }
+    Ok(resolve)
+}
+
+/// Starts parsing the packages on a thread of its own, so that [`load`]
+/// finds them parsed: a CLI run reads and checks the component meanwhile,
+/// which needs no WIT. Where no thread can be started (wasm32-wasip2),
+/// [`load`] parses them when first called.
+pub fn parse_ahead() {
+    if PARSED.get().is_none() {
+        // Detached: a run that fails before it needs the WIT does not wait.
+        let _ = std::thread::Builder::new().spawn(|| {
+            let _ = parsed();
+        });
+    }
+}
+
+/// The packages as parsed, or why they could not be (as text: the error is
+/// kept for every later call).
+static PARSED: std::sync::OnceLock<Result<Resolve, String>> = std::sync::OnceLock::new();
+
+/// The packages parsed, once; a second caller waits for the first.
+fn parsed() -> &'static Result<Resolve, String> {
+    PARSED.get_or_init(|| parse().map_err(|e| format!("{e:#}")))
+}
+
+/// Parses and resolves the embedded packages, at the built version.
+fn parse() -> Result<Resolve> {
     let mut resolve = Resolve::default();
     let mut groups = Vec::new();
     for files in PACKAGES {
@@ -84,9 +131,6 @@ pub fn load(version: &Version) -> Result<Resolve> {
     resolve
         .push_groups(main, groups)
         .context("failed to resolve the embedded WIT")?;
-    if *version != BUILT_WASI_VERSION {
-        rename_packages(&mut resolve, version);
-    }
     Ok(resolve)
 }
 
@@ -251,7 +295,7 @@ mod tests {
     fn every_wit_file_is_embedded() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
         let mut on_disk = BTreeSet::new();
-        let mut stack = vec![root.join("deps")];
+        let mut stack = vec![root.join("deps"), root.join("p3/deps")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();

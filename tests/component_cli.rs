@@ -88,17 +88,12 @@ const SEAL: &[&str] = &[
 fn wasi_virt_sealed_by_itself_still_does_its_job() -> Result<()> {
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("wasi-virt.wasm"), component_cli()?)?;
-    let native = Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
-        .arg("wasi-virt.wasm")
-        .args(SEAL)
-        .args(["-o", "sealed.wasm"])
-        .current_dir(dir.path())
-        .output()?;
-    ensure!(
-        native.status.success(),
-        "sealing: {}",
-        String::from_utf8_lossy(&native.stderr)
-    );
+    let seal: Vec<&str> = ["wasi-virt.wasm"]
+        .into_iter()
+        .chain(SEAL.iter().copied())
+        .chain(["-o", "sealed.wasm"])
+        .collect();
+    run_native(&seal, dir.path()).context("sealing")?;
     let sealed = read(dir.path(), "sealed.wasm")?;
     let imports = harness::unversioned_imports(&sealed)?;
     for gone in [
@@ -115,19 +110,25 @@ fn wasi_virt_sealed_by_itself_still_does_its_job() -> Result<()> {
     same_as_native(&sealed)
 }
 
+/// The native CLI run with `args` in `dir`, which must succeed.
+fn run_native(args: &[&str], dir: &Path) -> Result<std::process::Output> {
+    let out = Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
+        .args(args)
+        .current_dir(dir)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out)
+}
+
 /// `wasm`, given `ARGS` in a work directory, prints the native CLI's
 /// summary and writes the native CLI's bytes.
 fn same_as_native(wasm: &[u8]) -> Result<()> {
     let native_dir = work_dir()?;
-    let native = Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
-        .args(ARGS)
-        .current_dir(native_dir.path())
-        .output()?;
-    ensure!(
-        native.status.success(),
-        "native: {}",
-        String::from_utf8_lossy(&native.stderr)
-    );
+    let native = run_native(ARGS, native_dir.path()).context("native")?;
     let component_dir = work_dir()?;
     let run = run_in(wasm, ARGS, component_dir.path())?;
     ensure!(

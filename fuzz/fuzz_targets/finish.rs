@@ -115,34 +115,42 @@ fn fs_policy(u: &mut Unstructured) -> Result<FsPolicy> {
     Ok(fs)
 }
 
+fn env_policy(u: &mut Unstructured) -> Result<EnvPolicy> {
+    Ok(EnvPolicy {
+        host: host_filter(u)?,
+        overrides: texts(u, 3)?.into_iter().zip(texts(u, 3)?).collect(),
+        args: match u.int_in_range(0..=2)? {
+            0 => None,
+            1 => Some(Args::Host),
+            _ => Some(Args::Virtual(texts(u, 3)?)),
+        },
+        cwd: match u.int_in_range(0..=2)? {
+            0 => None,
+            1 => Some(Cwd::Host),
+            _ => Some(Cwd::Virtual(text(u)?)),
+        },
+    })
+}
+
+fn stdio_policy(u: &mut Unstructured) -> Result<StdioPolicy> {
+    let stdin = match u.int_in_range(0..=1)? {
+        0 => StdinPolicy::Mode(mode(u)?),
+        _ => StdinPolicy::Content(text(u)?),
+    };
+    Ok(StdioPolicy {
+        stdin,
+        stdout: mode(u)?,
+        stderr: mode(u)?,
+    })
+}
+
 fn policy(u: &mut Unstructured) -> Result<Policy> {
     let mut p = Policy::default();
     if u.arbitrary()? {
-        p.env = Some(EnvPolicy {
-            host: host_filter(u)?,
-            overrides: texts(u, 3)?.into_iter().zip(texts(u, 3)?).collect(),
-            args: match u.int_in_range(0..=2)? {
-                0 => None,
-                1 => Some(Args::Host),
-                _ => Some(Args::Virtual(texts(u, 3)?)),
-            },
-            cwd: match u.int_in_range(0..=2)? {
-                0 => None,
-                1 => Some(Cwd::Host),
-                _ => Some(Cwd::Virtual(text(u)?)),
-            },
-        });
+        p.env = Some(env_policy(u)?);
     }
     if u.arbitrary()? {
-        let stdin = match u.int_in_range(0..=1)? {
-            0 => StdinPolicy::Mode(mode(u)?),
-            _ => StdinPolicy::Content(text(u)?),
-        };
-        p.stdio = Some(StdioPolicy {
-            stdin,
-            stdout: mode(u)?,
-            stderr: mode(u)?,
-        });
+        p.stdio = Some(stdio_policy(u)?);
     }
     p.clocks = match u.int_in_range(0..=3)? {
         0 => None,

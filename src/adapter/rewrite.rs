@@ -105,7 +105,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         bound,
     };
     let live = Live::compute(&summary, &roots)?;
-    let types = used_types(&summary, &live, &roots.traps)?;
+    let types = used_types(&summary, &live)?;
     let memory = Memory::place(&summary, plan.config.len())?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
@@ -548,19 +548,16 @@ impl Reencode for Specializer<'_> {
 /// the functions left (kept imports, stubs, live functions) and those their
 /// bodies name. The adapter declares every signature of every interface;
 /// an output with a few interfaces uses a fraction of them.
-fn used_types(summary: &Summary<'_>, live: &Live, traps: &[bool]) -> Result<Vec<Option<u32>>> {
+fn used_types(summary: &Summary<'_>, live: &Live) -> Result<Vec<Option<u32>>> {
     let mut used = vec![false; summary.types];
     let imports = live.kept_imports.iter().map(|&i| summary.imports[i].ty);
     let stubs = live.stubs.iter().map(|&(ty, _)| ty);
     let first = summary.import_count();
-    let mut named = Vec::new();
-    for (j, body) in summary.bodies.iter().enumerate() {
-        if live.is_live(first + j as u32) {
-            named.push(summary.defined[j]);
-            summary::types_named(body, traps, &mut named)?;
-        }
-    }
-    for ty in imports.chain(stubs).chain(named) {
+    let defined = (0..summary.defined.len())
+        .filter(|&j| live.is_live(first + j as u32))
+        .map(|j| summary.defined[j]);
+    let named = live.named_types.iter().copied();
+    for ty in imports.chain(stubs).chain(defined).chain(named) {
         *used
             .get_mut(ty as usize)
             .ok_or_else(|| anyhow!("adapter uses type {ty}, which does not exist"))? = true;

@@ -14,9 +14,9 @@ use crate::policy::{Policy, RandomPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
 use crate::subsystem::interfaces::PREOPENS;
-use crate::subsystem::registry::{unvirtualized_version, versioned};
+use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned};
 use crate::wit::{self, rename_version};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
 use wit_parser::Resolve;
@@ -26,10 +26,15 @@ const ADAPTER: &[u8] = include_bytes!("../../lib/virtual_adapter.wasm");
 
 /// What a component imports, as specializing the adapter for it needs it.
 pub struct Imported {
-    /// The interfaces it imports, without versions.
+    /// The interfaces it imports, without versions; for a WASI 0.3
+    /// interface the adapter serves, its WASI 0.2 counterpart, whose code
+    /// answers it.
     pub used: BTreeSet<String>,
-    /// The functions and types it imports of each of them.
+    /// The functions and types it imports of each of them (WASI 0.2).
     pub items: BTreeMap<String, BTreeSet<String>>,
+    /// The WASI 0.3 interfaces it imports that the adapter serves (full
+    /// names), with the functions and types it imports of each.
+    pub faces: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Imported {
@@ -38,22 +43,86 @@ impl Imported {
         // An interface at a version the adapter does not serve (WASI 0.3,
         // let through by `--allow-import`) is not the adapter's to provide.
         let served = |i: &str| unvirtualized_version(i).is_none();
-        let used = component_imports(component)?
-            .iter()
-            .filter(|i| served(i))
-            .filter_map(|i| InterfaceName::parse(i))
-            .map(|n| n.unversioned)
-            .collect();
+        let mut used = BTreeSet::new();
+        for import in component_imports(component)?.iter().filter(|i| served(i)) {
+            match p3_face(import) {
+                Some(face) if face.types_only => {}
+                Some(face) => {
+                    used.insert(face.counterpart.to_string());
+                }
+                None => used.extend(InterfaceName::parse(import).map(|n| n.unversioned)),
+            }
+        }
         let mut items: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut faces: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (import, names) in component_import_items(component)? {
             if !served(&import) {
                 continue;
             }
-            if let Some(name) = InterfaceName::parse(&import) {
+            if p3_face(&import).is_some() {
+                faces.entry(import).or_default().extend(names);
+            } else if let Some(name) = InterfaceName::parse(&import) {
                 items.entry(name.unversioned).or_default().extend(names);
             }
         }
-        Ok(Imported { used, items })
+        Ok(Imported { used, items, faces })
+    }
+
+    /// The WASI 0.3 interfaces the adapter exports to the component: those
+    /// it imports whose subsystem the adapter virtualizes (`exports` holds
+    /// their counterpart), and the types they use. A function the adapter
+    /// does not serve at 0.3 is an error.
+    fn exported_faces(
+        &self,
+        resolve: &Resolve,
+        exports: &BTreeSet<&'static str>,
+    ) -> Result<BTreeSet<String>> {
+        let mut faces = BTreeSet::new();
+        for (name, items) in &self.faces {
+            let face = p3_face(name).expect("only served faces are kept");
+            let row = governing(name).expect("a face's counterpart has a row");
+            let virtualized = row.interfaces.iter().any(|i| exports.contains(i))
+                && (face.types_only || exports.contains(face.counterpart));
+            if !virtualized {
+                continue;
+            }
+            check_served_at_0_3(resolve, name, items)?;
+            faces.insert(name.clone());
+            for dep in wit::dependencies(resolve, name) {
+                if p3_face(&dep).is_some() {
+                    faces.insert(dep);
+                }
+            }
+        }
+        Ok(faces)
+    }
+}
+
+/// Every function the component imports of the WASI 0.3 interface `name`
+/// must be one the adapter serves: `monotonic-clock`'s async `wait-for`
+/// and `wait-until` are not yet.
+fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) -> Result<()> {
+    let Some(id) = wit::interface(resolve, name) else {
+        return Ok(());
+    };
+    let iface = &resolve.interfaces[id];
+    let missing = items
+        .iter()
+        .find(|i| !iface.functions.contains_key(*i) && !iface.types.contains_key(*i));
+    match missing {
+        None => Ok(()),
+        Some(func) => bail!(
+            "the component calls `{name}.{func}`, which wasi-virt does not virtualize yet \
+             (an async function of WASI 0.3; of `{name}` only {} are virtualized); sleep through \
+             WASI 0.2's `wasi:clocks/monotonic-clock` instead (Rust's `std::thread::sleep` does), \
+             or leave the clocks to the host by not virtualizing them",
+            iface
+                .functions
+                .keys()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -88,10 +157,19 @@ pub fn specialize(
         runs_per_request: serving == Some(Serving::Run),
     };
     let host = HostImports::new(policy, needs, resolve, version);
+    let faces = match component {
+        Some(component) => component.exported_faces(resolve, exports)?,
+        None => BTreeSet::new(),
+    };
     if let Some(component) = component {
         export_only_what_is_imported(resolve, exports, version, component, &host);
+        // A face exported only for its types (`wasi:clocks/types`, which
+        // the others use) is left whole.
+        for (face, imported) in component.faces.iter().filter(|(f, _)| faces.contains(*f)) {
+            world::retain_functions(resolve, face, &|func| imported.contains(func));
+        }
     }
-    let keep_export = |name: &str| exported_function(resolve, exports, version, name);
+    let keep_export = |name: &str| exported_function(resolve, exports, &faces, version, name);
     let deny_import = |module: &str, func: &str| !host.keeps(module, func);
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
@@ -114,7 +192,7 @@ pub fn specialize(
     // A composed output is validated whole once composed; a standalone
     // adapter is the output, validated here.
     let validate = component.is_none();
-    let adapter = encode_adapter(resolve, rewritten, exports, version, validate)?;
+    let adapter = encode_adapter(resolve, rewritten, exports, &faces, version, validate)?;
     Ok((adapter, std::mem::take(&mut tree.segments)))
 }
 
@@ -161,10 +239,12 @@ fn export_only_what_is_imported(
 }
 
 /// Whether the adapter's function export `name` (as built) stays: it belongs
-/// to an exported interface, and exists at `version`.
+/// to an exported interface (of WASI 0.2, or one of the WASI 0.3 `faces`),
+/// and exists at `version`.
 fn exported_function(
     resolve: &Resolve,
     exports: &BTreeSet<&'static str>,
+    faces: &BTreeSet<String>,
     version: &Version,
     name: &str,
 ) -> bool {
@@ -173,7 +253,13 @@ fn exported_function(
         return false;
     };
     let iface_at = rename_version(iface, version);
-    InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+    let exported = match p3_face(iface) {
+        Some(_) => faces.contains(iface),
+        None => {
+            InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+        }
+    };
+    exported
         && match func.strip_prefix("[dtor]") {
             Some(resource) => wit::has_type(resolve, &iface_at, resource),
             None => wit::has_function(resolve, &iface_at, func),
@@ -201,11 +287,13 @@ pub fn export_resource(name: &str) -> Option<(&str, &str)> {
     Some((interface, resource))
 }
 
-/// Encodes the rewritten module as a component exporting `exports`.
+/// Encodes the rewritten module as a component exporting `exports` (at
+/// `version`) and `faces` (WASI 0.3).
 fn encode_adapter(
     resolve: &mut Resolve,
     rewritten: Rewritten,
     exports: &BTreeSet<&'static str>,
+    faces: &BTreeSet<String>,
     version: &Version,
     validate: bool,
 ) -> Result<Vec<u8>> {
@@ -215,7 +303,11 @@ fn encode_adapter(
         .map(|(m, _)| m.clone())
         .filter(|m| !m.starts_with("[export]"))
         .collect();
-    let exports: BTreeSet<String> = exports.iter().map(|i| versioned(i, version)).collect();
+    let exports: BTreeSet<String> = exports
+        .iter()
+        .map(|i| versioned(i, version))
+        .chain(faces.iter().cloned())
+        .collect();
     world::own_plain_types(resolve, &imports);
     let world = world::add_world(resolve, &imports, &exports)?;
     let component = wit::componentize(rewritten.module, resolve, world, validate)
@@ -262,6 +354,44 @@ mod tests {
             .collect::<Vec<_>>();
         assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
         assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+    }
+
+    /// A component whose WASI 0.3 monotonic clock is `now`, and, when
+    /// `waits`, the async `wait-for` too.
+    fn monotonic_0_3_component(waits: bool) -> Vec<u8> {
+        let wait = match waits {
+            true => r#"(export "wait-for" (func async (param "how-long" u64)))"#,
+            false => "",
+        };
+        wat::parse_str(format!(
+            r#"(component
+                (import "wasi:clocks/monotonic-clock@0.3.0"
+                    (instance (export "now" (func (result u64))) {wait})))"#
+        ))
+        .unwrap()
+    }
+
+    /// WASI 0.3's synchronous clock functions are virtualized; a component
+    /// that calls the async `wait-for` is refused with what to do instead,
+    /// not left to the host.
+    #[test]
+    fn async_waits_of_wasi_0_3_are_refused() {
+        let virtualize = |waits: bool| {
+            let mut virt = WasiVirt::new();
+            virt.compose(monotonic_0_3_component(waits))
+                .deny_all()
+                .virtual_clock("2024-01-01T00:00:00Z");
+            virt.finish()
+        };
+        let out = virtualize(false).unwrap();
+        assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
+        crate::inspect::validate_component(&out.bytes).unwrap();
+        let err = format!("{:#}", virtualize(true).unwrap_err());
+        assert!(
+            err.contains("`wasi:clocks/monotonic-clock@0.3.0.wait-for`"),
+            "{err}"
+        );
+        assert!(err.contains("std::thread::sleep"), "{err}");
     }
 
     #[test]

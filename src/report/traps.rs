@@ -71,7 +71,7 @@ pub(crate) fn reachable_traps(
         // keeps its version: the same interface at 0.2 is the adapter's.
         let name = match unvirtualized_version(import) {
             Some(_) => import.clone(),
-            None => unversioned(import),
+            None => shown(import),
         };
         let functions: Vec<String> = reachable
             .iter()
@@ -96,17 +96,29 @@ pub(crate) fn reachable_traps(
 }
 
 /// The functions of `reachable` whose import `matches`, each as
-/// `wasi:random/insecure-seed.insecure-seed`.
+/// `wasi:random/insecure-seed.insecure-seed`, or with the version where it
+/// is not WASI 0.2's (`wasi:random/random@0.3.0.get-random-u64`), so that a
+/// component calling both versions names each once.
 fn functions_of(reachable: &[(String, String)], matches: impl Fn(&str) -> bool) -> Vec<String> {
     reachable
         .iter()
         .filter(|(import, _)| matches(import))
-        .map(|(import, function)| format!("{}.{function}", unversioned(import)))
+        .map(|(import, function)| format!("{}.{function}", shown(import)))
         .collect()
 }
 
-fn unversioned(import: &str) -> String {
-    InterfaceName::parse(import).map_or_else(|| import.to_string(), |n| n.unversioned)
+/// `import` without its version, unless it is a WASI interface at 0.3 or
+/// later.
+fn shown(import: &str) -> String {
+    match InterfaceName::parse(import) {
+        Some(name) => match &name.version {
+            Some(v) if name.unversioned.starts_with("wasi:") && (v.major, v.minor) >= (0, 3) => {
+                import.to_string()
+            }
+            _ => name.unversioned,
+        },
+        None => import.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -69,3 +69,51 @@ pub const TERMINAL_STDIN: &str = "wasi:cli/terminal-stdin";
 pub const TERMINAL_STDOUT: &str = "wasi:cli/terminal-stdout";
 /// `wasi:cli/terminal-stderr`.
 pub const TERMINAL_STDERR: &str = "wasi:cli/terminal-stderr";
+
+/// `wasi:clocks/system-clock`, WASI 0.3's wall clock.
+pub const SYSTEM_CLOCK: &str = "wasi:clocks/system-clock";
+/// `wasi:clocks/types`, WASI 0.3's clock types (`duration`).
+pub const CLOCK_TYPES: &str = "wasi:clocks/types";
+
+/// The WASI 0.3 version of the interfaces in [`P3_FACES`].
+pub const WASI_0_3: semver::Version = semver::Version::new(0, 3, 0);
+
+/// A WASI 0.3 interface the adapter exports beside the WASI 0.2 ones
+/// (`wit/p3/faces.wit`, `virtual-adapter/src/p3.rs`): its functions answer
+/// through those of its WASI 0.2 counterpart, whose row governs it.
+pub struct Face {
+    /// Its name without a version (at [`WASI_0_3`]).
+    pub name: &'static str,
+    /// The WASI 0.2 interface (unversioned) whose code answers it and
+    /// whose subsystem governs it.
+    pub counterpart: &'static str,
+    /// Whether it holds types alone (`wasi:clocks/types`), which need no
+    /// counterpart exported.
+    pub types_only: bool,
+}
+
+/// Every WASI 0.3 interface the adapter serves; the others of WASI 0.3
+/// (stdio, filesystem, sockets, HTTP) are refused unless `--allow-import`
+/// or `--deny-import` names them.
+pub const P3_FACES: &[Face] = &[
+    face(ENVIRONMENT, ENVIRONMENT),
+    face(EXIT, EXIT),
+    face("wasi:random/random", "wasi:random/random"),
+    face("wasi:random/insecure", "wasi:random/insecure"),
+    face("wasi:random/insecure-seed", "wasi:random/insecure-seed"),
+    face(MONOTONIC_CLOCK, MONOTONIC_CLOCK),
+    face(SYSTEM_CLOCK, WALL_CLOCK),
+    Face {
+        name: CLOCK_TYPES,
+        counterpart: MONOTONIC_CLOCK,
+        types_only: true,
+    },
+];
+
+const fn face(name: &'static str, counterpart: &'static str) -> Face {
+    Face {
+        name,
+        counterpart,
+        types_only: false,
+    }
+}

@@ -614,6 +614,9 @@ pub fn row_of(interface: &str) -> Option<(&'static Row, &'static str)> {
 /// Only at a version the adapter serves: `wasi:cli/environment@0.3.0` is
 /// governed by no row ([`unvirtualized_version`]).
 pub fn governing(import: &str) -> Option<&'static Row> {
+    if let Some(face) = p3_face(import) {
+        return row_of(face.counterpart).map(|(row, _)| row);
+    }
     let name = InterfaceName::parse(import)?;
     let (row, _) = row_of(&name.unversioned)?;
     row.serves(name.version.as_ref()).then_some(row)
@@ -626,6 +629,9 @@ pub fn governing(import: &str) -> Option<&'static Row> {
 /// import is never decided by a subsystem's setting: it is an error unless
 /// `--allow-import` or `--deny-import` names it.
 pub fn unvirtualized_version(import: &str) -> Option<Version> {
+    if p3_face(import).is_some() {
+        return None;
+    }
     let name = InterfaceName::parse(import)?;
     let version = name.version.as_ref()?;
     let package = name.unversioned.rsplit_once('/')?.0;
@@ -642,6 +648,17 @@ pub fn unvirtualized_version(import: &str) -> Option<Version> {
         None => rows.iter().any(|row| row.serves(Some(version))),
     };
     (!rows.is_empty() && !served).then(|| version.clone())
+}
+
+/// The WASI 0.3 interface that `import` (a full name) is, if the adapter
+/// serves it ([`P3_FACES`]): `wasi:clocks/system-clock@0.3.0`, governed by
+/// the clocks; `None` for `wasi:cli/stdout@0.3.0`.
+pub fn p3_face(import: &str) -> Option<&'static Face> {
+    let name = InterfaceName::parse(import)?;
+    if name.version.as_ref() != Some(&WASI_0_3) {
+        return None;
+    }
+    P3_FACES.iter().find(|f| f.name == name.unversioned)
 }
 
 /// The row whose permission covers `interface` (unversioned): the row
@@ -717,6 +734,36 @@ mod tests {
 
     fn v() -> Version {
         wit::BUILT_WASI_VERSION
+    }
+
+    /// The WASI 0.3 interfaces the adapter serves are governed by their
+    /// 0.2 counterpart's row; the rest of WASI 0.3 stays unvirtualized.
+    #[test]
+    fn served_wasi_0_3_interfaces_are_governed() {
+        let label = |i: &str| governing(i).map(|r| r.label);
+        assert_eq!(label("wasi:cli/environment@0.3.0"), Some("env"));
+        assert_eq!(label("wasi:clocks/system-clock@0.3.0"), Some("clocks"));
+        assert_eq!(label("wasi:clocks/types@0.3.0"), Some("clocks"));
+        assert_eq!(label("wasi:random/insecure-seed@0.3.0"), Some("random"));
+        assert_eq!(label("wasi:cli/exit@0.3.0"), Some("exit"));
+        for served in P3_FACES {
+            let name = format!("{}@0.3.0", served.name);
+            assert_eq!(unvirtualized_version(&name), None, "{name}");
+            assert!(!is_ungoverned_wasi(&name), "{name}");
+        }
+        for refused in [
+            "wasi:cli/stdout@0.3.0",
+            "wasi:clocks/timezone@0.3.0",
+            "wasi:filesystem/types@0.3.0",
+            "wasi:sockets/types@0.3.0",
+        ] {
+            assert_eq!(governing(refused).map(|r| r.label), None, "{refused}");
+            assert!(unvirtualized_version(refused).is_some(), "{refused}");
+        }
+        assert_eq!(
+            p3_face("wasi:clocks/system-clock@0.2.6").map(|f| f.name),
+            None
+        );
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub trait Slot {
     fn describe(&self, policy: &Policy) -> String;
     /// What content the setting gives the component, in words, if any.
     fn content(&self, policy: &Policy) -> Option<&'static str>;
+    /// Whether the setting is exactly what allowing the subsystem gives
+    /// (`--allow-stdio`): a plain pass-through to the host, with no rule,
+    /// filter, content or virtual source, which the adapter need not carry.
+    fn passes_through(&self, policy: &Policy) -> bool;
 }
 
 /// A slot holding `Option<T>`: absent is "not virtualized", which passes
@@ -29,7 +33,7 @@ pub struct Field<T: 'static> {
     pub get_mut: fn(&mut Policy) -> &mut Option<T>,
 }
 
-impl<T: Setting> Slot for Field<T> {
+impl<T: Setting + PartialEq> Slot for Field<T> {
     fn configured(&self, policy: &Policy) -> bool {
         (self.get)(policy).is_some()
     }
@@ -57,6 +61,12 @@ impl<T: Setting> Slot for Field<T> {
 
     fn content(&self, policy: &Policy) -> Option<&'static str> {
         (self.get)(policy).as_ref().and_then(T::content)
+    }
+
+    fn passes_through(&self, policy: &Policy) -> bool {
+        (self.get)(policy)
+            .as_ref()
+            .is_some_and(|s| *s == T::allowing())
     }
 }
 
@@ -103,5 +113,10 @@ impl Slot for Networked {
 
     fn content(&self, policy: &Policy) -> Option<&'static str> {
         self.ruled(policy).then_some("network rules")
+    }
+
+    /// Allowed whole, with no rule granting part of it.
+    fn passes_through(&self, policy: &Policy) -> bool {
+        self.access.passes_through(policy) && !self.ruled(policy)
     }
 }

@@ -264,9 +264,26 @@ impl WasiView for Ctx {
     }
 }
 
+/// The engine every component runs in: wasmtime's defaults, with the
+/// component model's async ABI on, which a WASI 0.3 component needs
+/// (components without it run as before).
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
+    ENGINE.get_or_init(|| {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model_async(true);
+        Engine::new(&config).expect("a valid engine configuration")
+    })
+}
+
+/// Whether `component` imports some WASI 0.3 interface: then it runs on
+/// a host that serves WASI 0.2 and 0.3 both ([`p3_linker`]), as wasmtime
+/// 48 does with `-Sp3 -Wcomponent-model-async`.
+pub fn imports_wasi_0_3(component: &Component) -> bool {
+    component
+        .component_type()
+        .imports(engine())
+        .any(|(name, _)| name.starts_with("wasi:") && name.contains("@0.3."))
 }
 
 pub struct Output {
@@ -344,16 +361,81 @@ fn linker(host: &Host) -> Result<Linker<Ctx>> {
     if host.http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     }
-    wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut Ctx| {
+    add_config(&mut linker)?;
+    Ok(linker)
+}
+
+/// The linker of a host serving WASI 0.2 and 0.3 (wasmtime-wasi's `p2`
+/// linked for async calls, and its `p3`), with what `host` grants.
+fn p3_linker(host: &Host) -> Result<Linker<Ctx>> {
+    let mut linker = Linker::new(engine());
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    if host.http {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    }
+    add_config(&mut linker)?;
+    Ok(linker)
+}
+
+/// Links `wasi:config/store`, answered from the host's properties.
+fn add_config(linker: &mut Linker<Ctx>) -> Result<()> {
+    wasmtime_wasi_config::add_to_linker(linker, |h: &mut Ctx| {
         wasmtime_wasi_config::WasiConfig::from(&h.config)
     })?;
-    Ok(linker)
+    Ok(())
+}
+
+/// How a `run` call ended, from its result.
+fn end_of(result: wasmtime::Result<Result<(), ()>>) -> End {
+    match result {
+        Ok(Ok(())) => End::Ok,
+        Ok(Err(())) => End::RunError,
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => End::Exit(exit.0),
+            None => End::Trap(format!("{e:?}")),
+        },
+    }
+}
+
+/// Runs a command component that imports WASI 0.3 on the host of
+/// [`p3_linker`], through its WASI 0.2 `wasi:cli/run` export (a component
+/// built with wit-bindgen on `wasm32-wasip2` exports std's).
+fn run_p3(component: &Component, host: &Host, store: &mut Store<Ctx>) -> Result<End> {
+    let linker = p3_linker(host)?;
+    wasmtime_wasi::runtime::in_tokio(async {
+        let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+            &mut *store,
+            component,
+            &linker,
+        )
+        .await
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate component")?;
+        Ok(end_of(command.wasi_cli_run().call_run(&mut *store).await))
+    })
 }
 
 /// Compiles and instantiates a component in `host` (its start functions
 /// run), without calling anything: whether a host serves every import.
 pub fn instantiates(bytes: &[u8], host: &Host) -> Result<()> {
     let component = compile(bytes)?;
+    if imports_wasi_0_3(&component) {
+        let (stdout, stderr) = (
+            MemoryOutputPipe::new(1 << 20),
+            MemoryOutputPipe::new(1 << 20),
+        );
+        let mut store = store(host, &stdout, &stderr);
+        let linker = p3_linker(host)?;
+        return wasmtime_wasi::runtime::in_tokio(async {
+            linker
+                .instantiate_async(&mut store, &component)
+                .await
+                .map(drop)
+                .map_err(anyhow::Error::from)
+                .context("failed to instantiate component")
+        });
+    }
     let (stdout, stderr) = (
         MemoryOutputPipe::new(1 << 20),
         MemoryOutputPipe::new(1 << 20),
@@ -386,20 +468,17 @@ pub fn run_compiled(component: &Component, host: &Host) -> Result<Output> {
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
-    let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
-        &mut store,
-        component,
-        &linker(host)?,
-    )
-    .map_err(anyhow::Error::from)
-    .context("failed to instantiate component")?;
-    let end = match command.wasi_cli_run().call_run(&mut store) {
-        Ok(Ok(())) => End::Ok,
-        Ok(Err(())) => End::RunError,
-        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            Some(exit) => End::Exit(exit.0),
-            None => End::Trap(format!("{e:?}")),
-        },
+    let end = if imports_wasi_0_3(component) {
+        run_p3(component, host, &mut store)?
+    } else {
+        let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
+            &mut store,
+            component,
+            &linker(host)?,
+        )
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate component")?;
+        end_of(command.wasi_cli_run().call_run(&mut store))
     };
     Ok(Output {
         stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),

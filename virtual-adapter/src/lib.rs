@@ -31,6 +31,7 @@ mod global;
 mod http;
 mod io;
 mod memfs;
+mod p3;
 mod random;
 mod rules;
 mod serve;

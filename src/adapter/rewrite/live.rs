@@ -33,6 +33,9 @@ pub struct Live {
     pub stubs: Vec<(u32, Stub)>,
     /// The new index of each export answered by a trap (`stub_export`).
     pub export_traps: HashMap<String, u32>,
+    /// The types that the kept code of the live functions names (their
+    /// indirect calls and blocks), with repeats.
+    pub named_types: Vec<u32>,
 }
 
 /// Which imports the rewrite defines, and which exports stay.
@@ -57,13 +60,14 @@ pub struct Roots<'p> {
 impl Live {
     /// Computes liveness of `summary` from `roots`.
     pub fn compute(summary: &Summary<'_>, roots: &Roots<'_>) -> Result<Live> {
-        let live = mark(summary, roots, &roots.bound)?;
+        let (live, named_types) = mark(summary, roots, &roots.bound)?;
         let mut out = Live {
             map: vec![None; live.len()],
             live,
             kept_imports: Vec::new(),
             stubs: Vec::new(),
             export_traps: HashMap::new(),
+            named_types,
         };
         out.number(summary, roots)?;
         Ok(out)
@@ -173,9 +177,14 @@ impl Live {
     }
 }
 
-/// Marks what the roots reach. `aliases` are hook imports and the defined
+/// Marks what the roots reach, and gathers the types the kept code of the
+/// functions marked names. `aliases` are hook imports and the defined
 /// functions they stand for.
-fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Result<Vec<bool>> {
+fn mark(
+    summary: &Summary<'_>,
+    roots: &Roots<'_>,
+    aliases: &[(u32, u32)],
+) -> Result<(Vec<bool>, Vec<u32>)> {
     let n = summary.imports.len() + summary.defined.len();
     let mut live = vec![false; n];
     let mut called_types = HashSet::new();
@@ -191,7 +200,7 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Res
         .chain(summary.start)
         .chain(summary.referenced.iter().copied())
         .collect();
-    let (mut funcs, mut types) = (Vec::new(), Vec::new());
+    let (mut funcs, mut types, mut named) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(f) = work.pop() {
         let slot = live
             .get_mut(f as usize)
@@ -215,8 +224,10 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Res
             &roots.traps,
             &mut funcs,
             &mut types,
+            &mut named,
         )?;
         work.extend_from_slice(&funcs);
+        named.extend_from_slice(&types);
         for ty in types.drain(..) {
             if called_types.insert(ty) {
                 work.extend(
@@ -228,5 +239,5 @@ fn mark(summary: &Summary<'_>, roots: &Roots<'_>, aliases: &[(u32, u32)]) -> Res
             }
         }
     }
-    Ok(live)
+    Ok((live, named))
 }

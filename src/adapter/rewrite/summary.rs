@@ -166,14 +166,16 @@ impl<'a> Summary<'a> {
     }
 }
 
-/// Functions a body calls or references, and the types it calls indirectly,
-/// in the code left once what follows a call of a trap is cut
-/// ([`live_operators`]).
+/// Functions a body calls or references, the types it calls indirectly,
+/// and the types its blocks name, in the code left once what follows a
+/// call of a trap is cut ([`live_operators`]): one pass gives liveness
+/// what it needs and the numbering of types what the kept code names.
 pub fn callees(
     body: &FunctionBody<'_>,
     traps: &[bool],
     funcs: &mut Vec<u32>,
     types: &mut Vec<u32>,
+    blocks: &mut Vec<u32>,
 ) -> Result<()> {
     live_operators(body, traps, |op| {
         match *op {
@@ -182,6 +184,11 @@ pub fn callees(
             | Operator::RefFunc { function_index } => funcs.push(function_index),
             Operator::CallIndirect { type_index, .. }
             | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                if let wasmparser::BlockType::FuncType(ty) = blockty {
+                    blocks.push(ty);
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -235,22 +242,4 @@ pub fn live_operators<'a>(
         }
     }
     Ok(())
-}
-
-/// The types the kept code of a body names: of its indirect calls and of
-/// its blocks.
-pub fn types_named(body: &FunctionBody<'_>, traps: &[bool], types: &mut Vec<u32>) -> Result<()> {
-    live_operators(body, traps, |op| {
-        match *op {
-            Operator::CallIndirect { type_index, .. }
-            | Operator::ReturnCallIndirect { type_index, .. } => types.push(type_index),
-            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
-                if let wasmparser::BlockType::FuncType(ty) = blockty {
-                    types.push(ty);
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    })
 }

@@ -114,6 +114,8 @@ impl Command {
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
+    #[cfg(target_os = "wasi")]
+    enter_host_cwd();
     let cli = Cli::try_parse().unwrap_or_else(|e| stray_word(e).exit());
     let command = cli
         .command
@@ -134,6 +136,19 @@ fn main() -> ExitCode {
             );
             ExitCode::from(101)
         }
+    }
+}
+
+/// Built for WASI, the CLI starts in `/` whatever directory its host ran it
+/// in: WASI 0.2 gives a component the host's working directory only as
+/// `wasi:cli/environment.initial-cwd`, which std does not read. A host that
+/// preopens the root may say where it runs in `PWD` (npm/bin/wasi-virt.js
+/// does), so that relative paths name what they name for the native CLI.
+/// A `PWD` the component cannot reach leaves it in `/`, as without one.
+#[cfg(target_os = "wasi")]
+fn enter_host_cwd() {
+    if let Some(dir) = std::env::var_os("PWD") {
+        let _ = std::env::set_current_dir(dir);
     }
 }
 

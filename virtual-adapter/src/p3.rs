@@ -1,0 +1,112 @@
+//! The WASI 0.3 interfaces the adapter exports beside their WASI 0.2
+//! counterparts (`wit/p3/faces.wit`): each function answers through its
+//! 0.2 counterpart's code, so that a component importing both versions sees
+//! one environment, one virtual clock and one seeded generator, under one
+//! policy (allowed, the host's WASI 0.2 functions answer; denied, the same
+//! traps and empty answers as 0.2).
+//!
+//! `monotonic-clock`'s `wait-until` and `wait-for` are async functions in
+//! WASI 0.3 and are not served yet: a component that calls them is refused
+//! when it is virtualized.
+
+use crate::exports::wasi as v2;
+use crate::Adapter;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit/p3",
+        world: "wasi-virt:p3/faces",
+        generate_all,
+    });
+
+    use crate::Adapter;
+    export!(Adapter with_types_in self);
+}
+
+use bindings::exports::wasi::cli::{environment, exit};
+use bindings::exports::wasi::clocks::{monotonic_clock, system_clock};
+use bindings::exports::wasi::random::{insecure, insecure_seed, random};
+
+impl environment::Guest for Adapter {
+    fn get_environment() -> Vec<(String, String)> {
+        <Adapter as v2::cli::environment::Guest>::get_environment()
+    }
+
+    fn get_arguments() -> Vec<String> {
+        <Adapter as v2::cli::environment::Guest>::get_arguments()
+    }
+
+    fn get_initial_cwd() -> Option<String> {
+        <Adapter as v2::cli::environment::Guest>::initial_cwd()
+    }
+}
+
+impl exit::Guest for Adapter {
+    fn exit(status: Result<(), ()>) {
+        <Adapter as v2::cli::exit::Guest>::exit(status)
+    }
+
+    fn exit_with_code(status_code: u8) {
+        <Adapter as v2::cli::exit::Guest>::exit_with_code(status_code)
+    }
+}
+
+impl monotonic_clock::Guest for Adapter {
+    fn now() -> u64 {
+        <Adapter as v2::clocks::monotonic_clock::Guest>::now()
+    }
+
+    fn get_resolution() -> u64 {
+        <Adapter as v2::clocks::monotonic_clock::Guest>::resolution()
+    }
+}
+
+impl system_clock::Guest for Adapter {
+    /// The wall clock's time; 0.3 counts seconds as `s64`, and no WASI
+    /// 0.2 clock is before 1970.
+    fn now() -> system_clock::Instant {
+        let time = <Adapter as v2::clocks::wall_clock::Guest>::now();
+        system_clock::Instant {
+            seconds: time.seconds as i64,
+            nanoseconds: time.nanoseconds,
+        }
+    }
+
+    /// The wall clock's resolution, as a duration in nanoseconds.
+    fn get_resolution() -> u64 {
+        let r = <Adapter as v2::clocks::wall_clock::Guest>::resolution();
+        r.seconds
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(r.nanoseconds))
+    }
+}
+
+/// 0.3's byte functions may return fewer than `max-len` bytes; these return
+/// all of them, as 0.2's did.
+impl random::Guest for Adapter {
+    fn get_random_bytes(max_len: u64) -> Vec<u8> {
+        <Adapter as v2::random::random::Guest>::get_random_bytes(max_len)
+    }
+
+    fn get_random_u64() -> u64 {
+        <Adapter as v2::random::random::Guest>::get_random_u64()
+    }
+}
+
+impl insecure::Guest for Adapter {
+    fn get_insecure_random_bytes(max_len: u64) -> Vec<u8> {
+        <Adapter as v2::random::insecure::Guest>::get_insecure_random_bytes(max_len)
+    }
+
+    fn get_insecure_random_u64() -> u64 {
+        <Adapter as v2::random::insecure::Guest>::get_insecure_random_u64()
+    }
+}
+
+impl insecure_seed::Guest for Adapter {
+    fn get_insecure_seed() -> (u64, u64) {
+        <Adapter as v2::random::insecure_seed::Guest>::insecure_seed()
+    }
+}
