@@ -149,7 +149,9 @@ fn standard_export_name(name: &str) -> String {
         Some(rest) => ("_post", rest),
         None => ("", name),
     };
-    let Some((interface, item)) = legacy.split_once('#') else {
+    // The standard mangling has no names for async lifts and their
+    // callbacks (WASI 0.3's async functions): they keep wit-bindgen's.
+    let Some((interface, item)) = legacy.split_once('#').filter(|_| !legacy.starts_with('[')) else {
         return name.to_string();
     };
     let (item, dtor) = match item.strip_prefix("[dtor]") {
