@@ -662,19 +662,20 @@ struct Component {
 mod tests {
     use super::*;
     use crate::compose::plug::DENIED;
+    use crate::policy::StdioMode;
 
     /// A component importing WASI 0.3 that wasi-virt does not virtualize
-    /// yet (here its timezone, its stdin and its stdout beside the 0.2
-    /// environment that std imports).
+    /// yet (here its timezone and its sockets beside the 0.2 environment
+    /// that std imports).
     fn mixed_0_3_component() -> Vec<u8> {
         wat::parse_str(
             r#"(component
                 (import "wasi:clocks/timezone@0.3.0"
                     (instance (export "to-debug-string" (func async (result string)))))
-                (import "wasi:cli/stdin@0.3.0"
-                    (instance (export "read-via-stream" (func (result (stream u8))))))
-                (import "wasi:cli/stdout@0.3.0"
-                    (instance (export "write-via-stream" (func (param "data" (stream u8))))))
+                (import "wasi:sockets/types@0.3.0"
+                    (instance (export "f" (func async (result u32)))))
+                (import "wasi:sockets/ip-name-lookup@0.3.0"
+                    (instance (export "g" (func async (result u32)))))
                 (import "wasi:cli/environment@0.2.6"
                     (instance (export "get-arguments" (func (result (list string)))))))"#,
         )
@@ -688,16 +689,13 @@ mod tests {
         let mut virt = WasiVirt::new();
         virt.compose(mixed_0_3_component());
         let err = format!("{:#}", virt.finish().unwrap_err());
-        for name in [
-            "wasi:clocks/timezone@0.3.0",
-            "wasi:cli/stdin@0.3.0",
-            "wasi:cli/stdout@0.3.0",
-        ] {
+        let sockets = ["wasi:sockets/ip-name-lookup@0.3.0", "wasi:sockets/types@0.3.0"];
+        for name in sockets.iter().chain(&["wasi:clocks/timezone@0.3.0"]) {
             assert!(err.contains(&format!("`{name}`")), "{err}");
         }
         assert!(!err.contains("environment@0.2.6"), "{err}");
         assert!(
-            err.contains("patterns: 'wasi:clocks/*@0.3.0', 'wasi:cli/*@0.3.0'"),
+            err.contains("patterns: 'wasi:clocks/*@0.3.0', 'wasi:sockets/*@0.3.0'"),
             "{err}"
         );
 
@@ -706,18 +704,12 @@ mod tests {
         let mut virt = WasiVirt::new();
         virt.compose(mixed_0_3_component())
             .deny_all()
-            .allow_import("wasi:cli/*@0.3.0")
+            .allow_import("wasi:sockets/*@0.3.0")
             .deny_import("wasi:clocks/timezone@0.3.0");
         virt.env().virtual_args(&["app"]);
         let out = virt.finish().unwrap();
-        assert_eq!(
-            out.report.imports,
-            ["wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0"]
-        );
-        assert_eq!(
-            out.report.allowed_imports,
-            ["wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0"]
-        );
+        assert_eq!(out.report.imports, sockets);
+        assert_eq!(out.report.allowed_imports, sockets);
         assert_eq!(
             out.report.plugged,
             [("wasi:clocks/timezone@0.3.0".to_string(), DENIED.to_string())]
@@ -725,12 +717,66 @@ mod tests {
         crate::inspect::validate_component(&out.bytes).unwrap();
     }
 
+    /// A component whose stdio is WASI 0.3's.
+    fn stdio_0_3_component() -> Vec<u8> {
+        wat::parse_str(
+            r#"(component
+                (import "wasi:cli/types@0.3.0" (instance
+                    (export "error-code" (type (enum "io" "illegal-byte-sequence" "pipe")))))
+                (alias export 0 "error-code" (type $e))
+                (type $r (result (error $e)))
+                (type $f (future $r))
+                (type $s (stream u8))
+                (import "wasi:cli/stdin@0.3.0" (instance
+                    (export "read-via-stream" (func (result (tuple $s $f))))))
+                (import "wasi:cli/stdout@0.3.0" (instance
+                    (export "write-via-stream" (func (param "data" $s) (result $f))))))"#,
+        )
+        .unwrap()
+    }
+
+    /// WASI 0.3's stdio follows the stdio policy: denied or ignored, the
+    /// adapter answers it and the output imports none of it; allowed, it
+    /// is the host's own; a baked stdin cannot reach it.
+    #[test]
+    fn wasi_0_3_stdio_follows_the_stdio_policy() {
+        let virtualize = |stdio: StdioPolicy| {
+            let mut virt = WasiVirt::new();
+            virt.compose(stdio_0_3_component()).deny_all();
+            virt.policy.stdio = Some(stdio);
+            virt.finish()
+        };
+        for mode in [StdioMode::Deny, StdioMode::Ignore] {
+            let out = virtualize(StdioPolicy::all(mode)).unwrap();
+            assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
+            crate::inspect::validate_component(&out.bytes).unwrap();
+        }
+        let out = virtualize(StdioPolicy::all(StdioMode::Allow)).unwrap();
+        assert_eq!(
+            out.report.imports,
+            ["wasi:cli/types@0.3.0", "wasi:cli/stdin@0.3.0", "wasi:cli/stdout@0.3.0"]
+        );
+        // stdout allowed, stdin denied: each stream decides its own.
+        let mut mixed = StdioPolicy::all(StdioMode::Allow);
+        mixed.stdin = StdioMode::Deny.into();
+        let out = virtualize(mixed).unwrap();
+        assert_eq!(out.report.imports, ["wasi:cli/stdout@0.3.0"]);
+        crate::inspect::validate_component(&out.bytes).unwrap();
+
+        let mut baked = StdioPolicy::all(StdioMode::Deny);
+        baked.stdin_content("input");
+        let err = format!("{:#}", virtualize(baked).unwrap_err());
+        assert!(err.contains("`wasi:cli/stdin@0.3.0`, which cannot read a baked stdin"), "{err}");
+    }
+
     /// A pattern at 0.3 names no governed interface, unless the adapter
     /// serves it at 0.3 too; at 0.2 it still does.
     #[test]
     fn import_patterns_at_an_unvirtualized_version() {
         use crate::compose::plug::{check_pattern, matches};
-        check_pattern("wasi:cli/stdout@0.3.0", "--allow-import").unwrap();
+        check_pattern("wasi:sockets/types@0.3.0", "--allow-import").unwrap();
+        let served = check_pattern("wasi:cli/stdout@0.3.0", "--allow-import");
+        assert!(served.unwrap_err().to_string().contains("--allow-stdio"));
         let served = check_pattern("wasi:cli/environment@0.3.0", "--allow-import");
         assert!(served.unwrap_err().to_string().contains("--allow-env"));
         check_pattern("wasi:sockets/*@0.3.0", "--deny-import").unwrap();

@@ -10,10 +10,10 @@ use super::world;
 use crate::compose::serve::Serving;
 use crate::inspect::{component_import_items, component_imports};
 use crate::names::InterfaceName;
-use crate::policy::{Policy, RandomPolicy};
+use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
-use crate::subsystem::interfaces::PREOPENS;
+use crate::subsystem::interfaces::{Face, P3_STREAMS, PREOPENS, STDIN};
 use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned};
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
@@ -76,17 +76,21 @@ impl Imported {
         &self,
         resolve: &Resolve,
         exports: &BTreeSet<&'static str>,
+        policy: &Policy,
+        serving: bool,
     ) -> Result<BTreeSet<String>> {
         let mut faces = BTreeSet::new();
         for (name, items) in &self.faces {
             let face = p3_face(name).expect("only served faces are kept");
             let row = governing(name).expect("a face's counterpart has a row");
             let virtualized = row.interfaces.iter().any(|i| exports.contains(i))
-                && (face.types_only || exports.contains(face.counterpart));
+                && (face.types_only || exports.contains(face.counterpart))
+                && !(face.to_host)(policy);
             if !virtualized {
                 continue;
             }
             check_served_at_0_3(resolve, name, items)?;
+            check_stream_at_0_3(face, name, policy, serving)?;
             faces.insert(name.clone());
             for dep in wit::dependencies(resolve, name) {
                 if p3_face(&dep).is_some() {
@@ -125,6 +129,35 @@ fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) 
     }
 }
 
+/// A WASI 0.3 stdio stream the adapter must serve can be ignored or
+/// denied: a baked stdin cannot reach `read-via-stream`, a synchronous
+/// function that would have to hand out a stream the adapter still fills
+/// (the component model does not allow it yet), and a command served per
+/// request writes its response through WASI 0.2's stdout.
+fn check_stream_at_0_3(face: &Face, name: &str, policy: &Policy, serving: bool) -> Result<()> {
+    if !P3_STREAMS.contains(&face.name) {
+        return Ok(());
+    }
+    if serving {
+        bail!(
+            "the component imports `{name}`, and a command served with --serve-http cannot use \
+             WASI 0.3's stdio yet (its request and response are WASI 0.2's stdin and stdout); \
+             serve a component that reads and writes them through WASI 0.2, as Rust's std does"
+        );
+    }
+    let baked = policy.stdio.as_ref().map(|s| &s.stdin);
+    if face.name == STDIN && matches!(baked, Some(StdinPolicy::Content(_) | StdinPolicy::File(_))) {
+        bail!(
+            "the component imports `{name}`, which cannot read a baked stdin: its \
+             `read-via-stream` is a synchronous function, and a synchronous function cannot hand \
+             out a stream that the adapter would still have to fill (a limit of the component \
+             model); bake stdin only for components that read it through WASI 0.2 (as Rust's \
+             std does), or use --stdin=ignore, --stdin=deny or --stdin=allow"
+        );
+    }
+    Ok(())
+}
+
 /// The adapter for `policy`, as a component that exports `exports`
 /// (unversioned names) at `version`, for `component` (`None` for a
 /// standalone adapter), and serving as `serving` says; with the files its
@@ -157,7 +190,7 @@ pub fn specialize(
     };
     let host = HostImports::new(policy, needs, resolve, version);
     let faces = match component {
-        Some(component) => component.exported_faces(resolve, exports)?,
+        Some(component) => component.exported_faces(resolve, exports, policy, serving.is_some())?,
         None => BTreeSet::new(),
     };
     if let Some(component) = component {

@@ -2,6 +2,9 @@
 //! the registry's rows list them, the host rules and the export closure
 //! test for them.
 
+use crate::policy::{Policy, StdioMode};
+use wasi_virt_layout::Stream;
+
 /// `wasi:cli/environment`.
 pub const ENVIRONMENT: &str = "wasi:cli/environment";
 /// `wasi:filesystem/preopens`, through which embedded files reach a component.
@@ -72,6 +75,8 @@ pub const TERMINAL_STDERR: &str = "wasi:cli/terminal-stderr";
 
 /// `wasi:clocks/system-clock`, WASI 0.3's wall clock.
 pub const SYSTEM_CLOCK: &str = "wasi:clocks/system-clock";
+/// `wasi:cli/types`, WASI 0.3's stdio types (`error-code`).
+pub const CLI_TYPES: &str = "wasi:cli/types";
 /// `wasi:clocks/types`, WASI 0.3's clock types (`duration`).
 pub const CLOCK_TYPES: &str = "wasi:clocks/types";
 
@@ -90,11 +95,15 @@ pub struct Face {
     /// Whether it holds types alone (`wasi:clocks/types`), which need no
     /// counterpart exported.
     pub types_only: bool,
+    /// Whether `policy` leaves it to the host's own WASI 0.3 even where
+    /// the adapter exports its counterpart: an allowed stdio stream, whose
+    /// streams and futures the adapter cannot pass on from the host's 0.2.
+    pub to_host: fn(&Policy) -> bool,
 }
 
 /// Every WASI 0.3 interface the adapter serves; the others of WASI 0.3
-/// (stdio, filesystem, sockets, HTTP) are refused unless `--allow-import`
-/// or `--deny-import` names them.
+/// (filesystem, sockets, HTTP, the unstable timezone) are refused unless
+/// `--allow-import` or `--deny-import` names them.
 pub const P3_FACES: &[Face] = &[
     face(ENVIRONMENT, ENVIRONMENT),
     face(EXIT, EXIT),
@@ -103,17 +112,70 @@ pub const P3_FACES: &[Face] = &[
     face("wasi:random/insecure-seed", "wasi:random/insecure-seed"),
     face(MONOTONIC_CLOCK, MONOTONIC_CLOCK),
     face(SYSTEM_CLOCK, WALL_CLOCK),
+    types(CLOCK_TYPES, MONOTONIC_CLOCK),
     Face {
-        name: CLOCK_TYPES,
-        counterpart: MONOTONIC_CLOCK,
-        types_only: true,
+        to_host: |p| allows(p, Stream::Stdin),
+        ..face(STDIN, STDIN)
+    },
+    Face {
+        to_host: |p| allows(p, Stream::Stdout),
+        ..face(STDOUT, STDOUT)
+    },
+    Face {
+        to_host: |p| allows(p, Stream::Stderr),
+        ..face(STDERR, STDERR)
+    },
+    types(CLI_TYPES, STDOUT),
+    // A terminal resource has one owner: the host's when every stream that
+    // can hand it out is allowed, else the adapter's (which hands out none).
+    Face {
+        to_host: |p| allows(p, Stream::Stdin),
+        ..types(TERMINAL_INPUT, TERMINAL_INPUT)
+    },
+    Face {
+        to_host: outputs_allowed,
+        ..types(TERMINAL_OUTPUT, TERMINAL_OUTPUT)
+    },
+    Face {
+        to_host: |p| allows(p, Stream::Stdin),
+        ..face(TERMINAL_STDIN, TERMINAL_STDIN)
+    },
+    Face {
+        to_host: outputs_allowed,
+        ..face(TERMINAL_STDOUT, TERMINAL_STDOUT)
+    },
+    Face {
+        to_host: outputs_allowed,
+        ..face(TERMINAL_STDERR, TERMINAL_STDERR)
     },
 ];
+
+/// Whether `policy` gives both stdout and stderr the host's.
+fn outputs_allowed(policy: &Policy) -> bool {
+    allows(policy, Stream::Stdout) && allows(policy, Stream::Stderr)
+}
+
+/// Whether `policy` gives `stream` the host's (a baked stdin is not).
+fn allows(policy: &Policy, stream: Stream) -> bool {
+    let stdio = policy.stdio.as_ref();
+    stdio.map_or(StdioMode::Allow, |s| s.mode(stream)) == StdioMode::Allow
+}
+
+/// The WASI 0.3 stdio interfaces whose functions hand out streams.
+pub const P3_STREAMS: &[&str] = &[STDIN, STDOUT, STDERR];
+
+const fn types(name: &'static str, counterpart: &'static str) -> Face {
+    Face {
+        types_only: true,
+        ..face(name, counterpart)
+    }
+}
 
 const fn face(name: &'static str, counterpart: &'static str) -> Face {
     Face {
         name,
         counterpart,
         types_only: false,
+        to_host: |_| false,
     }
 }

@@ -625,7 +625,7 @@ pub fn governing(import: &str) -> Option<&'static Row> {
 /// The version of `import` when it belongs to a WASI package the registry
 /// covers (`wasi:cli`, `wasi:clocks`, ...) at a version the adapter does not
 /// serve: a WASI 0.3 interface, which wasi-virt does not virtualize yet
-/// (`wasi:clocks/system-clock@0.3.0`, `wasi:cli/stdout@0.3.0`). Such an
+/// (`wasi:sockets/types@0.3.0`, `wasi:filesystem/types@0.3.0`). Such an
 /// import is never decided by a subsystem's setting: it is an error unless
 /// `--allow-import` or `--deny-import` names it.
 pub fn unvirtualized_version(import: &str) -> Option<Version> {

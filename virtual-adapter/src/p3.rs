@@ -5,11 +5,16 @@
 //! policy (allowed, the host's WASI 0.2 functions answer; denied, the same
 //! traps and empty answers as 0.2).
 //!
+//! Stdio is the exception: its 0.3 functions hand out streams and futures,
+//! and are answered by `p3/stdio.rs` for ignored and denied streams.
+//!
 //! `monotonic-clock`'s `wait-until` and `wait-for` are async functions in
 //! WASI 0.3, lifted with the component model's async ABI: each finishes
 //! within its first poll (the host's clock blocks on a 0.2 pollable, the
 //! virtual clock jumps to the deadline), so the task returns at once and
 //! nothing is left running after it.
+
+mod stdio;
 
 use crate::exports::wasi as v2;
 use crate::Adapter;

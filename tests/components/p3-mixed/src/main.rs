@@ -12,10 +12,12 @@
 //! `wait-for` and `wait-until` (run to completion with wit-bindgen's
 //! `block_on`) and prints whether each waited at least its time, and, on
 //! a virtual clock, the exact marks; `wait` calls `wait-for` before any
-//! other clock function.
+//! other clock function; `stdin3` reads stdin through 0.3 and `stderr3`
+//! writes to stderr through 0.3, each printing (through 0.2's stdout) what
+//! the stream and its future answered.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
-use crate::wasi::cli::{environment, exit};
+use crate::wasi::cli::{environment, exit, stderr, stdin, terminal_stderr};
 use crate::wasi::clocks::{monotonic_clock, system_clock};
 use crate::wasi::random::random;
 
@@ -43,6 +45,8 @@ fn main() {
             wit_bindgen::block_on(monotonic_clock::wait_for(1_000_000));
             println!("waited 1 ms through 0.3");
         }
+        Some("stdin3") => stdin3(),
+        Some("stderr3") => stderr3(),
         Some("exit") => {
             println!("exiting through 0.3");
             exit::exit(Err(()));
@@ -50,7 +54,7 @@ fn main() {
         other => {
             eprintln!(
                 "usage: p3-mixed hello | args | time | random | env | clocks | random-both \
-                 | random-both-reversed | sleep [exact] | wait | exit (got {other:?})"
+                 | random-both-reversed | sleep [exact] | wait | stdin3 | stderr3 | exit (got {other:?})"
             );
             std::process::exit(2);
         }
@@ -106,4 +110,25 @@ fn sleep(exact: bool) {
     if exact {
         println!("marks {start} {after_for} {after_until} {after_past}");
     }
+}
+
+/// Stdin read to its end through 0.3: how many bytes, then its future.
+fn stdin3() {
+    let (data, done) = stdin::read_via_stream();
+    let data = wit_bindgen::block_on(data.collect());
+    let done = wit_bindgen::block_on(done);
+    println!("0.3 stdin: {} bytes, then {done:?}", data.len());
+}
+
+/// A line written to stderr through 0.3: how much of it the stream did not
+/// take, its future, and whether stderr is a terminal.
+fn stderr3() {
+    let (mut tx, rx) = wit_stream::new();
+    let done = stderr::write_via_stream(rx);
+    let rest = wit_bindgen::block_on(tx.write_all(b"through 0.3\n".to_vec()));
+    drop(tx);
+    let done = wit_bindgen::block_on(done);
+    println!("0.3 stderr: {} bytes not taken, then {done:?}", rest.len());
+    let terminal = terminal_stderr::get_terminal_stderr().is_some();
+    println!("0.3 stderr is a terminal: {terminal}");
 }
