@@ -97,12 +97,13 @@ fn private_imports(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
         .filter_map(|name| InterfaceName::parse(name))
         .collect();
     // Not an interface at a version the adapter does not serve (WASI 0.3,
-    // let through to the host by `--allow-import`).
+    // let through to the host by `--allow-import`), nor one it serves at
+    // another version only (a WASI 0.3 stream left to the host beside the
+    // 0.2 one the adapter exports).
     let private = |name: &str| {
         let n = InterfaceName::parse(name)?;
-        (unvirtualized_version(name).is_none()
-            && provided.iter().any(|p| p.unversioned == n.unversioned))
-        .then(|| format!("{PRIVATE_PREFIX}{name}"))
+        (unvirtualized_version(name).is_none() && provided.iter().any(|p| p.is_compatible(name)))
+            .then(|| format!("{PRIVATE_PREFIX}{name}"))
     };
     rename_top_level(component, &private)
 }

@@ -151,7 +151,8 @@ fn standard_export_name(name: &str) -> String {
     };
     // The standard mangling has no names for async lifts and their
     // callbacks (WASI 0.3's async functions): they keep wit-bindgen's.
-    let Some((interface, item)) = legacy.split_once('#').filter(|_| !legacy.starts_with('[')) else {
+    let Some((interface, item)) = legacy.split_once('#').filter(|_| !legacy.starts_with('['))
+    else {
         return name.to_string();
     };
     let (item, dtor) = match item.strip_prefix("[dtor]") {

@@ -13,7 +13,7 @@ use crate::names::InterfaceName;
 use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
-use crate::subsystem::interfaces::{Face, P3_STREAMS, PREOPENS, STDIN};
+use crate::subsystem::interfaces::{Face, CLI_TYPES, P3_STREAMS, PREOPENS, STDIN};
 use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned};
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
@@ -80,8 +80,12 @@ impl Imported {
         serving: bool,
     ) -> Result<BTreeSet<String>> {
         let mut faces = BTreeSet::new();
+        let streams_to_host = self.streams_to_host(policy);
         for (name, items) in &self.faces {
             let face = p3_face(name).expect("only served faces are kept");
+            if face.name == CLI_TYPES && !streams_to_host.is_empty() {
+                continue;
+            }
             let row = governing(name).expect("a face's counterpart has a row");
             let virtualized = row.interfaces.iter().any(|i| exports.contains(i))
                 && (face.types_only || exports.contains(face.counterpart))
@@ -98,14 +102,48 @@ impl Imported {
                 }
             }
         }
+        check_one_owner_of_stdio_types(&faces, &streams_to_host)?;
         Ok(faces)
+    }
+
+    /// The WASI 0.3 stdio streams it imports that `policy` leaves to the
+    /// host.
+    fn streams_to_host(&self, policy: &Policy) -> Vec<&str> {
+        let to_host = |f: &Face| P3_STREAMS.contains(&f.name) && (f.to_host)(policy);
+        self.faces
+            .keys()
+            .filter(|name| p3_face(name).is_some_and(to_host))
+            .map(String::as_str)
+            .collect()
     }
 }
 
+/// WASI 0.3's stdio streams share `wasi:cli/types@0.3.0`, whose types a
+/// component's imports name: it comes from the host or from the adapter,
+/// not both, so the streams a component imports at 0.3 are all the host's
+/// or all the adapter's.
+fn check_one_owner_of_stdio_types(faces: &BTreeSet<String>, to_host: &[&str]) -> Result<()> {
+    let served: Vec<&str> = faces
+        .iter()
+        .filter(|f| p3_face(f).is_some_and(|f| P3_STREAMS.contains(&f.name)))
+        .map(String::as_str)
+        .collect();
+    if served.is_empty() || to_host.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the component imports WASI 0.3 streams that the policy allows ({}) beside streams it \
+         ignores or denies ({}); at 0.3 they share the types of `wasi:cli/types@0.3.0`, which \
+         come from the host or from wasi-virt, not both: give them all --stdio=allow, or ignore \
+         or deny them all",
+        to_host.join(", "),
+        served.join(", ")
+    )
+}
+
 /// Every function the component imports of the WASI 0.3 interface `name`
-/// must be one the adapter serves: all of WASI 0.3.0's (`wit/p3/`), so
-/// only a component naming a function that 0.3.0 does not define fails,
-/// here rather than as a composition error.
+/// must be one the adapter serves: `monotonic-clock`'s async `wait-for`
+/// and `wait-until` are not yet.
 fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) -> Result<()> {
     let Some(id) = wit::interface(resolve, name) else {
         return Ok(());
@@ -117,8 +155,10 @@ fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) 
     match missing {
         None => Ok(()),
         Some(func) => bail!(
-            "the component imports `{name}.{func}`, which WASI 0.3.0 does not define (the \
-             adapter serves {} of `{name}`); build the component against WASI 0.3.0's WIT",
+            "the component calls `{name}.{func}`, which wasi-virt does not virtualize yet \
+             (an async function of WASI 0.3; of `{name}` only {} are virtualized); sleep through \
+             WASI 0.2's `wasi:clocks/monotonic-clock` instead (Rust's `std::thread::sleep` does), \
+             or leave the clocks to the host by not virtualizing them",
             iface
                 .functions
                 .keys()
@@ -202,7 +242,17 @@ pub fn specialize(
         }
     }
     let keep_export = |name: &str| exported_function(resolve, exports, &faces, version, name);
-    let deny_import = |module: &str, func: &str| !host.keeps(module, func);
+    let deny_import = |module: &str, func: &str| match module.strip_prefix("[export]") {
+        // The built-ins of a WASI 0.3 function or resource the adapter
+        // does not export (a future's or a stream's, a task's return),
+        // which its async runtime's tables still name, are cut off with it.
+        Some(face) if p3_face(face).is_some() => {
+            let item = func.rsplit(']').next().unwrap_or(func);
+            !(faces.contains(face)
+                && (wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item)))
+        }
+        _ => !host.keeps(module, func),
+    };
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
     let stub_export = |name: &str| export_resource(name).is_some_and(|r| impossible.contains(&r));
@@ -341,7 +391,9 @@ fn encode_adapter(
         .imports
         .iter()
         .map(|(m, _)| m.clone())
-        .filter(|m| !m.starts_with("[export]"))
+        // The component model's own built-ins (`$root`, `[export]...`:
+        // task.return, waitables, context) are not interfaces.
+        .filter(|m| !m.starts_with("[export]") && !m.starts_with('$'))
         .collect();
     let exports: BTreeSet<String> = exports
         .iter()
@@ -396,47 +448,42 @@ mod tests {
         assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
     }
 
-    /// A component whose WASI 0.3 monotonic clock is `now` and `extra`.
-    fn monotonic_0_3_component(extra: &str) -> Vec<u8> {
+    /// A component whose WASI 0.3 monotonic clock is `now`, and, when
+    /// `waits`, the async `wait-for` too.
+    fn monotonic_0_3_component(waits: bool) -> Vec<u8> {
+        let wait = match waits {
+            true => r#"(export "wait-for" (func async (param "how-long" u64)))"#,
+            false => "",
+        };
         wat::parse_str(format!(
             r#"(component
                 (import "wasi:clocks/monotonic-clock@0.3.0"
-                    (instance (export "now" (func (result u64))) {extra})))"#
+                    (instance (export "now" (func (result u64))) {wait})))"#
         ))
         .unwrap()
     }
 
-    /// WASI 0.3's clock functions are virtualized, the async `wait-for`
-    /// and `wait-until` too (lifted async, with their callbacks); a
-    /// function that WASI 0.3.0 does not define is refused by name, not
-    /// left to the host.
+    /// WASI 0.3's synchronous clock functions are virtualized; a component
+    /// that calls the async `wait-for` is refused with what to do instead,
+    /// not left to the host.
     #[test]
-    fn async_waits_of_wasi_0_3_are_served() {
-        let virtualize = |extra: &str| {
+    fn async_waits_of_wasi_0_3_are_refused() {
+        let virtualize = |waits: bool| {
             let mut virt = WasiVirt::new();
-            virt.compose(monotonic_0_3_component(extra))
+            virt.compose(monotonic_0_3_component(waits))
                 .deny_all()
                 .virtual_clock("2024-01-01T00:00:00Z");
             virt.finish()
         };
-        for extra in [
-            "",
-            r#"(export "wait-for" (func async (param "how-long" u64)))"#,
-            r#"(export "wait-until" (func async (param "when" u64)))
-               (export "wait-for" (func async (param "how-long" u64)))"#,
-        ] {
-            let out = virtualize(extra).unwrap();
-            assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
-            crate::inspect::validate_component(&out.bytes).unwrap();
-        }
-        let err = format!(
-            "{:#}",
-            virtualize(r#"(export "sleep" (func (param "ns" u64)))"#).unwrap_err()
-        );
+        let out = virtualize(false).unwrap();
+        assert!(out.report.imports.is_empty(), "{:?}", out.report.imports);
+        crate::inspect::validate_component(&out.bytes).unwrap();
+        let err = format!("{:#}", virtualize(true).unwrap_err());
         assert!(
-            err.contains("`wasi:clocks/monotonic-clock@0.3.0.sleep`, which WASI 0.3.0 does not define"),
+            err.contains("`wasi:clocks/monotonic-clock@0.3.0.wait-for`"),
             "{err}"
         );
+        assert!(err.contains("std::thread::sleep"), "{err}");
     }
 
     #[test]

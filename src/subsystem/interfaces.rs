@@ -125,6 +125,8 @@ pub const P3_FACES: &[Face] = &[
         to_host: |p| allows(p, Stream::Stderr),
         ..face(STDERR, STDERR)
     },
+    // The host's when a stream the component imports is (its import
+    // names these types): `src/adapter/specialize.rs` decides.
     types(CLI_TYPES, STDOUT),
     // A terminal resource has one owner: the host's when every stream that
     // can hand it out is allowed, else the adapter's (which hands out none).

@@ -751,8 +751,9 @@ mod tests {
             assert_eq!(unvirtualized_version(&name), None, "{name}");
             assert!(!is_ungoverned_wasi(&name), "{name}");
         }
+        assert_eq!(label("wasi:cli/stdout@0.3.0"), Some("stdio"));
+        assert_eq!(label("wasi:cli/terminal-output@0.3.0"), Some("stdio"));
         for refused in [
-            "wasi:cli/stdout@0.3.0",
             "wasi:clocks/timezone@0.3.0",
             "wasi:filesystem/types@0.3.0",
             "wasi:sockets/types@0.3.0",

@@ -9,10 +9,8 @@
 //! and are answered by `p3/stdio.rs` for ignored and denied streams.
 //!
 //! `monotonic-clock`'s `wait-until` and `wait-for` are async functions in
-//! WASI 0.3, lifted with the component model's async ABI: each finishes
-//! within its first poll (the host's clock blocks on a 0.2 pollable, the
-//! virtual clock jumps to the deadline), so the task returns at once and
-//! nothing is left running after it.
+//! WASI 0.3 and are not served yet: a component that calls them is refused
+//! when it is virtualized (docs/wasi-versions.md says why).
 
 mod stdio;
 
@@ -67,14 +65,6 @@ impl monotonic_clock::Guest for Adapter {
 
     fn get_resolution() -> u64 {
         <Adapter as v2::clocks::monotonic_clock::Guest>::resolution()
-    }
-
-    async fn wait_until(when: u64) {
-        crate::clocks::wait_until(when)
-    }
-
-    async fn wait_for(how_long: u64) {
-        crate::clocks::wait_for(how_long)
     }
 }
 

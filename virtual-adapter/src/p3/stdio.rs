@@ -85,7 +85,7 @@ fn ended() -> StreamReader<u8> {
 
 impl stdin::Guest for Adapter {
     fn read_via_stream() -> (StreamReader<u8>, FutureReader<Result<(), ErrorCode>>) {
-        let answer = answer(Call::ReadViaStream, Stream::Stdin);
+        let answer = answer(Call::StdinReadViaStream, Stream::Stdin);
         (ended(), answered(answer))
     }
 }

@@ -8,11 +8,7 @@
 //! an argument), `clocks`,
 //! `random-both` and `random-both-reversed` call the same function at both
 //! versions, one after the other, and print both answers; `exit` exits
-//! with status 1 through 0.3; `sleep` waits through 0.3's async
-//! `wait-for` and `wait-until` (run to completion with wit-bindgen's
-//! `block_on`) and prints whether each waited at least its time, and, on
-//! a virtual clock, the exact marks; `wait` calls `wait-for` before any
-//! other clock function; `stdin3` reads stdin through 0.3 and `stderr3`
+//! with status 1 through 0.3; `stdin3` reads stdin through 0.3 and `stderr3`
 //! writes to stderr through 0.3, each printing (through 0.2's stdout) what
 //! the stream and its future answered.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
@@ -40,11 +36,6 @@ fn main() {
             println!("0.3 random {}", random::get_random_u64());
             println!("0.2 random {}", ::wasi::random::random::get_random_u64());
         }
-        Some("sleep") => sleep(args.get(1).is_some_and(|a| a == "exact")),
-        Some("wait") => {
-            wit_bindgen::block_on(monotonic_clock::wait_for(1_000_000));
-            println!("waited 1 ms through 0.3");
-        }
         Some("stdin3") => stdin3(),
         Some("stderr3") => stderr3(),
         Some("exit") => {
@@ -54,7 +45,7 @@ fn main() {
         other => {
             eprintln!(
                 "usage: p3-mixed hello | args | time | random | env | clocks | random-both \
-                 | random-both-reversed | sleep [exact] | wait | stdin3 | stderr3 | exit (got {other:?})"
+                 | random-both-reversed | stdin3 | stderr3 | exit (got {other:?})"
             );
             std::process::exit(2);
         }
@@ -89,34 +80,11 @@ fn clocks() {
     );
 }
 
-/// 5 ms through `wait-for`, then until 2 ms later through `wait-until`,
-/// and a `wait-until` in the past, which returns at once; `exact` prints
-/// the monotonic marks too (the same every run only on a virtual clock).
-fn sleep(exact: bool) {
-    const MS: u64 = 1_000_000;
-    let start = monotonic_clock::now();
-    wit_bindgen::block_on(monotonic_clock::wait_for(5 * MS));
-    let after_for = monotonic_clock::now();
-    wit_bindgen::block_on(monotonic_clock::wait_until(after_for + 2 * MS));
-    let after_until = monotonic_clock::now();
-    wit_bindgen::block_on(monotonic_clock::wait_until(start));
-    let after_past = monotonic_clock::now();
-    println!("wait-for 5 ms waited at least 5 ms: {}", after_for - start >= 5 * MS);
-    println!(
-        "wait-until 2 ms later reached it: {}",
-        after_until >= after_for + 2 * MS
-    );
-    println!("wait-until the past returned: {}", after_past >= after_until);
-    if exact {
-        println!("marks {start} {after_for} {after_until} {after_past}");
-    }
-}
-
 /// Stdin read to its end through 0.3: how many bytes, then its future.
 fn stdin3() {
     let (data, done) = stdin::read_via_stream();
     let data = wit_bindgen::block_on(data.collect());
-    let done = wit_bindgen::block_on(done);
+    let done = wit_bindgen::block_on(std::future::IntoFuture::into_future(done));
     println!("0.3 stdin: {} bytes, then {done:?}", data.len());
 }
 
@@ -127,7 +95,7 @@ fn stderr3() {
     let done = stderr::write_via_stream(rx);
     let rest = wit_bindgen::block_on(tx.write_all(b"through 0.3\n".to_vec()));
     drop(tx);
-    let done = wit_bindgen::block_on(done);
+    let done = wit_bindgen::block_on(std::future::IntoFuture::into_future(done));
     println!("0.3 stderr: {} bytes not taken, then {done:?}", rest.len());
     let terminal = terminal_stderr::get_terminal_stderr().is_some();
     println!("0.3 stderr is a terminal: {terminal}");
