@@ -101,7 +101,6 @@ fn private_imports(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
     // another version only (a WASI 0.3 stream left to the host beside the
     // 0.2 one the adapter exports).
     let private = |name: &str| {
-        let n = InterfaceName::parse(name)?;
         (unvirtualized_version(name).is_none() && provided.iter().any(|p| p.is_compatible(name)))
             .then(|| format!("{PRIVATE_PREFIX}{name}"))
     };

@@ -665,16 +665,16 @@ mod tests {
     use crate::policy::StdioMode;
 
     /// A component importing WASI 0.3 that wasi-virt does not virtualize
-    /// yet (here its timezone and its sockets beside the 0.2 environment
+    /// yet (here its timezone and its HTTP beside the 0.2 environment
     /// that std imports).
     fn mixed_0_3_component() -> Vec<u8> {
         wat::parse_str(
             r#"(component
                 (import "wasi:clocks/timezone@0.3.0"
                     (instance (export "to-debug-string" (func async (result string)))))
-                (import "wasi:sockets/types@0.3.0"
+                (import "wasi:http/types@0.3.0"
                     (instance (export "f" (func async (result u32)))))
-                (import "wasi:sockets/ip-name-lookup@0.3.0"
+                (import "wasi:http/client@0.3.0"
                     (instance (export "g" (func async (result u32)))))
                 (import "wasi:cli/environment@0.2.6"
                     (instance (export "get-arguments" (func (result (list string)))))))"#,
@@ -689,16 +689,13 @@ mod tests {
         let mut virt = WasiVirt::new();
         virt.compose(mixed_0_3_component());
         let err = format!("{:#}", virt.finish().unwrap_err());
-        let sockets = [
-            "wasi:sockets/types@0.3.0",
-            "wasi:sockets/ip-name-lookup@0.3.0",
-        ];
-        for name in sockets.iter().chain(&["wasi:clocks/timezone@0.3.0"]) {
+        let http = ["wasi:http/types@0.3.0", "wasi:http/client@0.3.0"];
+        for name in http.iter().chain(&["wasi:clocks/timezone@0.3.0"]) {
             assert!(err.contains(&format!("`{name}`")), "{err}");
         }
         assert!(!err.contains("environment@0.2.6"), "{err}");
         assert!(
-            err.contains("patterns: 'wasi:clocks/*@0.3.0', 'wasi:sockets/*@0.3.0'"),
+            err.contains("patterns: 'wasi:clocks/*@0.3.0', 'wasi:http/*@0.3.0'"),
             "{err}"
         );
 
@@ -707,12 +704,12 @@ mod tests {
         let mut virt = WasiVirt::new();
         virt.compose(mixed_0_3_component())
             .deny_all()
-            .allow_import("wasi:sockets/*@0.3.0")
+            .allow_import("wasi:http/*@0.3.0")
             .deny_import("wasi:clocks/timezone@0.3.0");
         virt.env().virtual_args(&["app"]);
         let out = virt.finish().unwrap();
-        assert_eq!(out.report.imports, sockets);
-        assert_eq!(out.report.allowed_imports, sockets);
+        assert_eq!(out.report.imports, http);
+        assert_eq!(out.report.allowed_imports, http);
         assert_eq!(
             out.report.plugged,
             [("wasi:clocks/timezone@0.3.0".to_string(), DENIED.to_string())]
@@ -789,7 +786,7 @@ mod tests {
     #[test]
     fn import_patterns_at_an_unvirtualized_version() {
         use crate::compose::plug::{check_pattern, matches};
-        check_pattern("wasi:sockets/types@0.3.0", "--allow-import").unwrap();
+        check_pattern("wasi:http/types@0.3.0", "--allow-import").unwrap();
         let served = check_pattern("wasi:cli/stdout@0.3.0", "--allow-import");
         assert!(served.unwrap_err().to_string().contains("--allow-stdio"));
         let served = check_pattern("wasi:cli/environment@0.3.0", "--allow-import");

@@ -40,6 +40,14 @@ const PACKAGES: &[&[(&str, &str)]] = &[
         include_str!("../wit/p3/deps/random.wit"),
     )],
     &[("p3/deps/cli.wit", include_str!("../wit/p3/deps/cli.wit"))],
+    &[(
+        "p3/deps/filesystem.wit",
+        include_str!("../wit/p3/deps/filesystem.wit"),
+    )],
+    &[(
+        "p3/deps/sockets.wit",
+        include_str!("../wit/p3/deps/sockets.wit"),
+    )],
     &[
         (
             "deps/config/world.wit",

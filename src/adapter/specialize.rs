@@ -14,7 +14,7 @@ use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
 use crate::subsystem::interfaces::{Face, CLI_TYPES, P3_STREAMS, PREOPENS, STDIN};
-use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned};
+use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned, Row};
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
 use semver::Version;
@@ -93,6 +93,9 @@ impl Imported {
             if !virtualized {
                 continue;
             }
+            if face.denied_only && !check_denied_at_0_3(row, name, policy)? {
+                continue;
+            }
             check_served_at_0_3(resolve, name, items)?;
             check_stream_at_0_3(face, name, policy, serving)?;
             faces.insert(name.clone());
@@ -167,6 +170,32 @@ fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) 
                 .join(", ")
         ),
     }
+}
+
+/// Whether the adapter serves the WASI 0.3 interface `name` of `row`'s
+/// subsystem, which it answers only as denied: yes where the policy denies
+/// the subsystem, no where it passes through (the host's own 0.3), and an
+/// error for anything between, which needs that subsystem virtualized at
+/// 0.3 (mounts, network rules).
+fn check_denied_at_0_3(row: &Row, name: &str, policy: &Policy) -> Result<bool> {
+    let Some(slot) = row.slot else {
+        return Ok(false);
+    };
+    // Not configured is not virtualized: it passes through.
+    if !slot.configured(policy) || slot.passes_through(policy) {
+        return Ok(false);
+    }
+    if !slot.allows(policy) && slot.content(policy).is_none() {
+        return Ok(true);
+    }
+    let flag = row.flag.unwrap_or("its --allow flag");
+    bail!(
+        "the component imports `{name}`, and wasi-virt serves WASI 0.3's {label} only denied \
+         or passed to the host whole, not as this policy sets it ({}); deny {label}, allow it \
+         whole ({flag}), or give the component {label} through WASI 0.2",
+        slot.describe(policy),
+        label = row.label,
+    )
 }
 
 /// A WASI 0.3 stdio stream the adapter must serve can be ignored or

@@ -75,6 +75,8 @@ pub const TERMINAL_STDERR: &str = "wasi:cli/terminal-stderr";
 
 /// `wasi:clocks/system-clock`, WASI 0.3's wall clock.
 pub const SYSTEM_CLOCK: &str = "wasi:clocks/system-clock";
+/// `wasi:sockets/types`, WASI 0.3's sockets (both protocols in one).
+pub const SOCKET_TYPES: &str = "wasi:sockets/types";
 /// `wasi:cli/types`, WASI 0.3's stdio types (`error-code`).
 pub const CLI_TYPES: &str = "wasi:cli/types";
 /// `wasi:clocks/types`, WASI 0.3's clock types (`duration`).
@@ -99,11 +101,15 @@ pub struct Face {
     /// the adapter exports its counterpart: an allowed stdio stream, whose
     /// streams and futures the adapter cannot pass on from the host's 0.2.
     pub to_host: fn(&Policy) -> bool,
+    /// Whether the adapter serves it only where its subsystem is denied
+    /// (filesystem, sockets): where the subsystem passes through it is the
+    /// host's own, and anything between (mounts, network rules) is refused.
+    pub denied_only: bool,
 }
 
 /// Every WASI 0.3 interface the adapter serves; the others of WASI 0.3
-/// (filesystem, sockets, HTTP, the unstable timezone) are refused unless
-/// `--allow-import` or `--deny-import` names them.
+/// (HTTP, the unstable timezone) are refused unless `--allow-import` or
+/// `--deny-import` names them.
 pub const P3_FACES: &[Face] = &[
     face(ENVIRONMENT, ENVIRONMENT),
     face(EXIT, EXIT),
@@ -150,7 +156,18 @@ pub const P3_FACES: &[Face] = &[
         to_host: outputs_allowed,
         ..face(TERMINAL_STDERR, TERMINAL_STDERR)
     },
+    denied_only(FS_TYPES, FS_TYPES),
+    denied_only(PREOPENS, PREOPENS),
+    denied_only(SOCKET_TYPES, TCP_CREATE_SOCKET),
+    denied_only(IP_NAME_LOOKUP, IP_NAME_LOOKUP),
 ];
+
+const fn denied_only(name: &'static str, counterpart: &'static str) -> Face {
+    Face {
+        denied_only: true,
+        ..face(name, counterpart)
+    }
+}
 
 /// Whether `policy` gives both stdout and stderr the host's.
 fn outputs_allowed(policy: &Policy) -> bool {
@@ -179,5 +196,6 @@ const fn face(name: &'static str, counterpart: &'static str) -> Face {
         counterpart,
         types_only: false,
         to_host: |_| false,
+        denied_only: false,
     }
 }

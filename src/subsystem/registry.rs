@@ -625,7 +625,7 @@ pub fn governing(import: &str) -> Option<&'static Row> {
 /// The version of `import` when it belongs to a WASI package the registry
 /// covers (`wasi:cli`, `wasi:clocks`, ...) at a version the adapter does not
 /// serve: a WASI 0.3 interface, which wasi-virt does not virtualize yet
-/// (`wasi:sockets/types@0.3.0`, `wasi:filesystem/types@0.3.0`). Such an
+/// (`wasi:http/types@0.3.0`, `wasi:clocks/timezone@0.3.0`). Such an
 /// import is never decided by a subsystem's setting: it is an error unless
 /// `--allow-import` or `--deny-import` names it.
 pub fn unvirtualized_version(import: &str) -> Option<Version> {
@@ -753,10 +753,12 @@ mod tests {
         }
         assert_eq!(label("wasi:cli/stdout@0.3.0"), Some("stdio"));
         assert_eq!(label("wasi:cli/terminal-output@0.3.0"), Some("stdio"));
+        assert_eq!(label("wasi:filesystem/types@0.3.0"), Some("fs"));
+        assert_eq!(label("wasi:sockets/ip-name-lookup@0.3.0"), Some("sockets"));
         for refused in [
             "wasi:clocks/timezone@0.3.0",
-            "wasi:filesystem/types@0.3.0",
-            "wasi:sockets/types@0.3.0",
+            "wasi:http/types@0.3.0",
+            "wasi:http/client@0.3.0",
         ] {
             assert_eq!(governing(refused).map(|r| r.label), None, "{refused}");
             assert!(unvirtualized_version(refused).is_some(), "{refused}");

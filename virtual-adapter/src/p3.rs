@@ -12,6 +12,7 @@
 //! WASI 0.3 and are not served yet: a component that calls them is refused
 //! when it is virtualized (docs/wasi-versions.md says why).
 
+mod denied;
 mod stdio;
 
 use crate::exports::wasi as v2;
@@ -24,6 +25,8 @@ mod bindings {
         path: "../wit/p3",
         world: "wasi-virt:p3/faces",
         generate_all,
+        // Lifted synchronously: the adapter answers each at once.
+        sync: true,
     });
 
     use crate::Adapter;

@@ -76,6 +76,8 @@ calls! {
     CreateTcpSocket = "wasi:sockets/tcp-create-socket.create-tcp-socket",
     CreateUdpSocket = "wasi:sockets/udp-create-socket.create-udp-socket",
     ResolveAddresses = "wasi:sockets/ip-name-lookup.resolve-addresses",
+    TcpSocketCreate = "wasi:sockets/types.tcp-socket.create",
+    UdpSocketCreate = "wasi:sockets/types.udp-socket.create",
     ResolveNextAddress = "wasi:sockets/ip-name-lookup.resolve-address-stream.resolve-next-address",
     TcpStartBind = "wasi:sockets/tcp.tcp-socket.start-bind",
     TcpStartConnect = "wasi:sockets/tcp.tcp-socket.start-connect",

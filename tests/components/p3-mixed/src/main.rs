@@ -10,7 +10,8 @@
 //! versions, one after the other, and print both answers; `exit` exits
 //! with status 1 through 0.3; `stdin3` reads stdin through 0.3 and `stderr3`
 //! writes to stderr through 0.3, each printing (through 0.2's stdout) what
-//! the stream and its future answered.
+//! the stream and its future answered; `fs3` lists the 0.3 preopens and
+//! `net3` creates a TCP and a UDP socket through 0.3.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
 use crate::wasi::cli::{environment, exit, stderr, stdin, terminal_stderr};
@@ -38,6 +39,12 @@ fn main() {
         }
         Some("stdin3") => stdin3(),
         Some("stderr3") => stderr3(),
+        Some("fs3") => {
+            let dirs = wasi::filesystem::preopens::get_directories();
+            let names: Vec<&str> = dirs.iter().map(|(_, name)| name.as_str()).collect();
+            println!("0.3 preopens {names:?}");
+        }
+        Some("net3") => net3(),
         Some("exit") => {
             println!("exiting through 0.3");
             exit::exit(Err(()));
@@ -45,7 +52,7 @@ fn main() {
         other => {
             eprintln!(
                 "usage: p3-mixed hello | args | time | random | env | clocks | random-both \
-                 | random-both-reversed | stdin3 | stderr3 | exit (got {other:?})"
+                 | random-both-reversed | stdin3 | stderr3 | fs3 | net3 | exit (got {other:?})"
             );
             std::process::exit(2);
         }
@@ -99,4 +106,13 @@ fn stderr3() {
     println!("0.3 stderr: {} bytes not taken, then {done:?}", rest.len());
     let terminal = terminal_stderr::get_terminal_stderr().is_some();
     println!("0.3 stderr is a terminal: {terminal}");
+}
+
+/// A TCP and a UDP socket created through 0.3: what each creation answered.
+fn net3() {
+    use crate::wasi::sockets::types::{IpAddressFamily, TcpSocket, UdpSocket};
+    let tcp = TcpSocket::create(IpAddressFamily::Ipv4).map(drop);
+    println!("0.3 tcp socket {tcp:?}");
+    let udp = UdpSocket::create(IpAddressFamily::Ipv6).map(drop);
+    println!("0.3 udp socket {udp:?}");
 }
