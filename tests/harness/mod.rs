@@ -402,6 +402,9 @@ fn end_of(result: wasmtime::Result<Result<(), ()>>) -> End {
 /// [`p3_linker`], through its WASI 0.2 `wasi:cli/run` export (a component
 /// built with wit-bindgen on `wasm32-wasip2` exports std's).
 fn run_p3(component: &Component, host: &Host, store: &mut Store<Ctx>) -> Result<End> {
+    if exports_run_0_3(component) {
+        return run_p3_async(component, host, store);
+    }
     let linker = p3_linker(host)?;
     wasmtime_wasi::runtime::in_tokio(async {
         let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
@@ -413,6 +416,35 @@ fn run_p3(component: &Component, host: &Host, store: &mut Store<Ctx>) -> Result<
         .map_err(anyhow::Error::from)
         .context("failed to instantiate component")?;
         Ok(end_of(command.wasi_cli_run().call_run(&mut *store).await))
+    })
+}
+
+/// Whether `component` exports WASI 0.3's `wasi:cli/run`.
+fn exports_run_0_3(component: &Component) -> bool {
+    component
+        .component_type()
+        .exports(engine())
+        .any(|(name, _)| name == "wasi:cli/run@0.3.0")
+}
+
+/// Runs a WASI 0.3 command through its async `wasi:cli/run@0.3.0`, as a
+/// host serving 0.3 does: concurrently, in wasmtime's event loop.
+fn run_p3_async(component: &Component, host: &Host, store: &mut Store<Ctx>) -> Result<End> {
+    let linker = p3_linker(host)?;
+    wasmtime_wasi::runtime::in_tokio(async {
+        let command = wasmtime_wasi::p3::bindings::Command::instantiate_async(
+            &mut *store,
+            component,
+            &linker,
+        )
+        .await
+        .map_err(anyhow::Error::from)
+        .context("failed to instantiate component")?;
+        let result = store
+            .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+            .await
+            .and_then(|r| r);
+        Ok(end_of(result))
     })
 }
 
@@ -468,7 +500,7 @@ pub fn run_compiled(component: &Component, host: &Host) -> Result<Output> {
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
-    let end = if imports_wasi_0_3(component) {
+    let end = if imports_wasi_0_3(component) || exports_run_0_3(component) {
         run_p3(component, host, &mut store)?
     } else {
         let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(

@@ -66,6 +66,26 @@ impl monotonic_clock::Guest for Adapter {
     }
 }
 
+/// Returns once the monotonic clock reaches `deadline`, for WASI 0.3's
+/// `wait-until` (`p3.rs`): on the host's clock by blocking on its
+/// pollable, on the virtual clock by moving the time to the deadline at
+/// once, as waiting on a 0.2 timer does.
+pub fn wait_until(deadline: Instant) {
+    match mode(Call::WaitUntil) {
+        Mode::Host => host::monotonic_clock::subscribe_instant(deadline).block(),
+        Mode::Virtual(_) => crate::time::advance_to(deadline),
+    }
+}
+
+/// Returns once `how_long` has passed on the monotonic clock, for WASI
+/// 0.3's async `wait-for`, as [`wait_until`] does.
+pub fn wait_for(how_long: Duration) {
+    match mode(Call::WaitFor) {
+        Mode::Host => host::monotonic_clock::subscribe_duration(how_long).block(),
+        Mode::Virtual(_) => crate::time::advance_to(crate::time::now().saturating_add(how_long)),
+    }
+}
+
 /// The host's datetime as the adapter's.
 pub fn datetime(d: host::wall_clock::Datetime) -> Datetime {
     Datetime {

@@ -8,9 +8,12 @@
 //! Stdio is the exception: its 0.3 functions hand out streams and futures,
 //! and are answered by `p3/stdio.rs` for ignored and denied streams.
 //!
-//! `monotonic-clock`'s `wait-until` and `wait-for` are async functions in
-//! WASI 0.3 and are not served yet: a component that calls them is refused
-//! when it is virtualized (docs/wasi-versions.md says why).
+//! Every function is lifted synchronously (`sync: true`), which the
+//! component model allows for WASI 0.3's `async` functions too: the
+//! adapter answers each within the call. So `monotonic-clock`'s
+//! `wait-until` and `wait-for` return once the deadline is reached: at
+//! once on the virtual clock, which jumps to it, and after blocking on the
+//! host's 0.2 pollable on the host's clock.
 
 mod denied;
 mod stdio;
@@ -68,6 +71,14 @@ impl monotonic_clock::Guest for Adapter {
 
     fn get_resolution() -> u64 {
         <Adapter as v2::clocks::monotonic_clock::Guest>::resolution()
+    }
+
+    fn wait_until(when: u64) {
+        crate::clocks::wait_until(when)
+    }
+
+    fn wait_for(how_long: u64) {
+        crate::clocks::wait_for(how_long)
     }
 }
 

@@ -49,6 +49,8 @@ calls! {
     MonotonicResolution = "wasi:clocks/monotonic-clock.resolution",
     SubscribeInstant = "wasi:clocks/monotonic-clock.subscribe-instant",
     SubscribeDuration = "wasi:clocks/monotonic-clock.subscribe-duration",
+    WaitUntil = "wasi:clocks/monotonic-clock.wait-until",
+    WaitFor = "wasi:clocks/monotonic-clock.wait-for",
     WallNow = "wasi:clocks/wall-clock.now",
     WallResolution = "wasi:clocks/wall-clock.resolution",
     GetRandomBytes = "wasi:random/random.get-random-bytes",

@@ -1,0 +1,54 @@
+//! A WASI 0.3 command whose async `wasi:cli/run@0.3.0` awaits WASI 0.3's
+//! async functions, as a 0.3 program does (a synchronous 0.2 `run` may not
+//! wait). Its first argument says what to do: `sleep` waits 5 ms through
+//! `wait-for`, then until 2 ms later through `wait-until`, then until a
+//! moment already past, and prints whether each waited at least its time;
+//! `sleep exact` prints the monotonic marks too (the same every run only
+//! on a virtual clock).
+wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
+
+use crate::wasi::clocks::monotonic_clock;
+
+struct App;
+
+impl exports::wasi::cli::run::Guest for App {
+    async fn run() -> Result<(), ()> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match args.first().map(String::as_str) {
+            Some("sleep") => sleep(args.get(1).is_some_and(|a| a == "exact")).await,
+            other => {
+                eprintln!("usage: p3-async sleep [exact] (got {other:?})");
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
+
+export!(App);
+
+/// The 0.2 `run` that std exports: a 0.3 host calls the 0.3 one.
+fn main() {
+    eprintln!("p3-async runs through WASI 0.3's `wasi:cli/run`");
+    std::process::exit(2);
+}
+
+async fn sleep(exact: bool) {
+    const MS: u64 = 1_000_000;
+    let start = monotonic_clock::now();
+    monotonic_clock::wait_for(5 * MS).await;
+    let after_for = monotonic_clock::now();
+    monotonic_clock::wait_until(after_for + 2 * MS).await;
+    let after_until = monotonic_clock::now();
+    monotonic_clock::wait_until(start).await;
+    let after_past = monotonic_clock::now();
+    println!("wait-for 5 ms waited at least 5 ms: {}", after_for - start >= 5 * MS);
+    println!(
+        "wait-until 2 ms later reached it: {}",
+        after_until >= after_for + 2 * MS
+    );
+    println!("wait-until the past returned: {}", after_past >= after_until);
+    if exact {
+        println!("marks {start} {after_for} {after_until} {after_past}");
+    }
+}
