@@ -43,6 +43,23 @@ pub const CLI_WALL: Goal = Goal {
     goal: 10.0,
 };
 
+/// Issue 25 item 5 (issue 22 item 7): the same goals for WASI 0.3 outputs,
+/// on the guest that mixes 0.2 and 0.3 (`tests/components/p3-mixed`).
+/// Figures when set: the first run that measured them (2026-12-07).
+pub const P3_DENY_ALL_BYTES: Goal = Goal {
+    measure: "bytes added, deny-all, p3-mixed (WASI 0.2 + 0.3)",
+    unit: "B",
+    at_filing: 35_033.0,
+    goal: 5_000.0,
+};
+
+pub const P3_CLI_WALL: Goal = Goal {
+    measure: "CLI wall, p3-mixed deny-all, 2 vars",
+    unit: "ms",
+    at_filing: 16.1,
+    goal: 10.0,
+};
+
 pub const MOUNT_VS_CAT: Goal = Goal {
     measure: "mount 10,000 files / 200 MB, time / cat's",
     unit: "x",

@@ -112,6 +112,7 @@ fn main() {
 
     let (allow_all_one_var, env_only_p1) = left_to_the_host();
     let (deny_all_added, cli_wall) = every_interface();
+    let (p3_deny_added, p3_cli_wall) = wasi_0_3();
     network_rules();
     serving();
     passthrough_overhead();
@@ -123,6 +124,62 @@ fn main() {
         .print(allow_all_one_var as f64);
     goals::DENY_ALL_BYTES.print(deny_all_added as f64);
     goals::CLI_WALL.print(cli_wall);
+    goals::P3_DENY_ALL_BYTES.print(p3_deny_added as f64);
+    goals::P3_CLI_WALL.print(p3_cli_wall);
+}
+
+/// WASI 0.3 outputs: the bytes deny-all and env-only add to the guests
+/// that import WASI 0.3 (`p3-mixed`, 0.2 and 0.3 side by side; `p3-async`,
+/// a 0.3 `run`), beside the same figures for `examples/hello` above, and
+/// the CLI's wall time for deny-all with two variables on `p3-mixed`.
+fn wasi_0_3() -> (i64, f64) {
+    println!("WASI 0.3 outputs (bytes added by virtualization)");
+    println!("  guest        component   deny-all   -e X=1 --stdout=allow");
+    let mut mixed_deny = 0;
+    for name in ["p3-mixed", "p3-async"] {
+        let guest = harness::guest(name);
+        let mut deny = WasiVirt::new();
+        deny.deny_all().compose(guest.clone());
+        let denied = deny.finish().unwrap().bytes.len() as i64 - guest.len() as i64;
+        let mut env = WasiVirt::new();
+        env.deny_all().compose(guest.clone());
+        env.env().overrides(&[("X", "1")]);
+        env.stdio().stdout = wasi_virt::StdioMode::Allow;
+        let env_added = env.finish().unwrap().bytes.len() as i64 - guest.len() as i64;
+        println!(
+            "  {name:<10} {:>10} B {denied:>8} B {env_added:>10} B",
+            guest.len()
+        );
+        if name == "p3-mixed" {
+            mixed_deny = denied;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p3-mixed.wasm"), harness::guest("p3-mixed")).unwrap();
+    let args = ["p3-mixed.wasm", "-e", "A=1", "-e", "B=2", "-o", "out.wasm"];
+    let wall = cli_median(dir.path(), &args, 30);
+    println!(
+        "  CLI process, p3-mixed deny-all + 2 variables: median {wall:>6.2} ms wall (30 runs)"
+    );
+    (mixed_deny, wall)
+}
+
+/// The median wall time, in ms, of `runs` runs of the CLI with `args` in
+/// `dir`, after one warm-up run.
+fn cli_median(dir: &std::path::Path, args: &[&str], runs: usize) -> f64 {
+    let run = || {
+        let start = Instant::now();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        start.elapsed()
+    };
+    run();
+    ms(median((0..runs).map(|_| run()).collect()))
 }
 
 /// What the policy leaves to the host stays with the host: the bytes
@@ -295,21 +352,8 @@ fn every_interface() -> (i64, f64) {
         "-o",
         "out.wasm",
     ];
-    let run = || {
-        let start = Instant::now();
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
-            .args(args)
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        start.elapsed()
-    };
-    run(); // warm-up: the binary and the input in the page cache
     let runs = 30;
-    let samples: Vec<Duration> = (0..runs).map(|_| run()).collect();
-    let wall = ms(median(samples));
+    let wall = cli_median(dir.path(), &args, runs);
     println!(
         "  CLI process, + 2 variables and a 3-file mount: median {wall:>6.2} ms wall ({runs} runs)"
     );

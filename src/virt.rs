@@ -16,6 +16,7 @@ use crate::policy::{
     ServeHttp, StdioPolicy,
 };
 use crate::report::{in_world_order, Output, PermissionCheck, Report};
+use crate::subsystem::interfaces::WASI_0_3;
 use crate::subsystem::select::{check_content_reaches, select, Selection};
 use crate::wit;
 use anyhow::{bail, Context, Result};
@@ -431,7 +432,18 @@ impl WasiVirt {
     /// composes it in front of `component`.
     fn build_output(&self, component: Option<Component>) -> Result<Prepared> {
         let imports = component.as_ref().map_or(&[][..], |c| &c.imports);
-        let version = wit::choose_version(self.wasi_version.as_ref(), imports)?;
+        let wasi_0_3 = self.wasi_version.as_ref() == Some(&WASI_0_3);
+        if wasi_0_3 && component.is_some() {
+            bail!(
+                "`--wasi-version {WASI_0_3}` builds a standalone adapter; with a component, \
+                 wasi-virt serves its WASI 0.2 and 0.3 imports both, at the versions it imports \
+                 them (leave --wasi-version out)"
+            );
+        }
+        // A standalone WASI 0.3 adapter runs its 0.2 code on the newest 0.2
+        // host functions.
+        let asked = self.wasi_version.as_ref().filter(|_| !wasi_0_3);
+        let version = wit::choose_version(asked, imports)?;
         let mut resolve = wit::load(&version)?;
         let used = component.as_ref().map(|c| &c.imported.used);
         let selection = select(&self.policy, used, &resolve, &version)?;
@@ -454,6 +466,7 @@ impl WasiVirt {
             exports,
             imported,
             serving,
+            wasi_0_3,
         )?;
         let (bytes, output) = match component {
             Some(component) => {
@@ -466,8 +479,9 @@ impl WasiVirt {
             None => (host_side_names(&adapter, &version)?, Output::Standalone),
         };
         let runs_per_request = serving == Some(Serving::Run);
+        let shown = if wasi_0_3 { WASI_0_3 } else { version };
         let mut prepared =
-            self.result(bytes, files, output, version, &selection, runs_per_request)?;
+            self.result(bytes, files, output, shown, &selection, runs_per_request)?;
         if selection.leaves_to_host() {
             prepared.report.imports = in_world_order(prepared.report.imports, &resolve);
         }

@@ -76,6 +76,10 @@ enum Mode {
     /// of the other tools a user composes with: one trial per
     /// [`harness::Tool`].
     Standalone,
+    /// A standalone WASI 0.3 adapter (`--wasi-version 0.3.0`), composed as
+    /// `Standalone` is.
+    #[serde(rename = "standalone-0.3")]
+    Standalone03,
 }
 
 #[derive(Deserialize)]
@@ -173,7 +177,7 @@ fn case_trials(path: &Path) -> Vec<Trial> {
     };
     let tools: Vec<Option<Tool>> = match case.mode {
         Mode::Compose => vec![None],
-        Mode::Standalone => Tool::ALL.into_iter().map(Some).collect(),
+        Mode::Standalone | Mode::Standalone03 => Tool::ALL.into_iter().map(Some).collect(),
     };
     let mut trials = Vec::new();
     for version in versions {
@@ -479,7 +483,10 @@ fn virtualize(
             virt.finish().map(|out| out.bytes)
         }
         Some(tool) => {
-            virt.wasi_version(harness::wasi_version_of(component)?);
+            virt.wasi_version(match case.mode {
+                Mode::Standalone03 => "0.3.0".parse()?,
+                _ => harness::wasi_version_of(component)?,
+            });
             virt.finish()
                 .and_then(|adapter| tool.compose(component, &adapter.bytes))
         }

@@ -13,6 +13,12 @@
 //! policy in [`INSTANTIATE_EVERY`] is instantiated in wasmtime, library
 //! output and both compositions alike.
 //!
+//! The WASI 0.3 guests (`p3-mixed`, `p3-async`) are swept by properties
+//! instead: each output is refused only for a reason its policy gives, by
+//! the rules of docs/wasi-versions.md, and otherwise validates, keeps no
+//! WASI 0.3 import the policy does not leave to the host, and imports
+//! nothing, at either version, of a subsystem the policy denies.
+//!
 //! One trial per policy; the seed is fixed, so failures reproduce.
 
 #[path = "harness/mod.rs"]
@@ -790,6 +796,8 @@ struct Guest {
     imports: BTreeSet<String>,
     /// The imports (unversioned) of which it imports some function.
     calls: BTreeSet<String>,
+    /// The interfaces (unversioned) it imports at WASI 0.3.
+    imports_0_3: BTreeSet<String>,
 }
 
 fn load(name: &'static str) -> Guest {
@@ -801,11 +809,17 @@ fn load(name: &'static str) -> Guest {
         .filter(|(_, functions)| !functions.is_empty())
         .filter_map(|(name, _)| Some(name.split_once('@')?.0.to_string()))
         .collect();
+    let imports_0_3 = wasi_virt::component_imports(&bytes)
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| Some(i.split_once("@0.3.")?.0.to_string()))
+        .collect();
     Guest {
         name,
         bytes,
         imports: imports.into_iter().collect(),
         calls,
+        imports_0_3,
     }
 }
 
@@ -983,11 +997,173 @@ fn trials_for(guest: Guest, seeds: Range<u64>) -> Vec<Trial> {
     trials
 }
 
+/// The WASI 0.3 guests, and the seeds of their policies: `p3-mixed` (0.3
+/// beside std's 0.2: environment, exit, stdio, clocks, random, filesystem,
+/// sockets) and `p3-async` (a 0.3 `run` awaiting 0.3's waits).
+const GUESTS_0_3: &[(&str, Range<u64>)] = &[("p3-mixed", 2000..2150), ("p3-async", 3000..3050)];
+
+/// Whether the policy leaves the WASI 0.3 interface `interface` (unversioned)
+/// to the host's own 0.3, by the rules of docs/wasi-versions.md: what the
+/// adapter virtualizes at 0.3 answers through its 0.2 code (so it may be
+/// the host's only where that reaches the host); a stdio
+/// stream is the host's where it is allowed (a terminal resource where
+/// every stream that hands it out is); filesystem and sockets where they
+/// pass whole.
+fn host_0_3(policy: &Policy, interface: &str) -> bool {
+    let stdio = policy.stdio.clone().unwrap_or_default();
+    let stdin = stdio.stdin == StdinPolicy::Mode(StdioMode::Allow);
+    let outputs = stdio.stdout == StdioMode::Allow && stdio.stderr == StdioMode::Allow;
+    match interface {
+        "wasi:cli/stdin" | "wasi:cli/terminal-input" | "wasi:cli/terminal-stdin" => stdin,
+        "wasi:cli/stdout" => stdio.stdout == StdioMode::Allow,
+        "wasi:cli/stderr" => stdio.stderr == StdioMode::Allow,
+        "wasi:cli/terminal-output" | "wasi:cli/terminal-stdout" | "wasi:cli/terminal-stderr" => {
+            outputs
+        }
+        "wasi:cli/types" => {
+            stdin || stdio.stdout == StdioMode::Allow || stdio.stderr == StdioMode::Allow
+        }
+        i if i.starts_with("wasi:filesystem/") => policy
+            .fs
+            .as_ref()
+            .is_none_or(|f| f.host_preopens && f.preopens.is_empty()),
+        i if i.starts_with("wasi:sockets/") => {
+            policy.sockets != Some(Access::Deny) && net_rules(policy).iter().all(|r| r.http)
+        }
+        // Answered through its 0.2 counterpart: the host's only where that
+        // reaches the host.
+        "wasi:clocks/system-clock" => passes_through(policy, "wasi:clocks/wall-clock"),
+        "wasi:clocks/types" => passes_through(policy, "wasi:clocks/monotonic-clock"),
+        i => passes_through(policy, i),
+    }
+}
+
+/// Which refusal of a WASI 0.3 component the policy justifies: the text the
+/// error must hold, for each rule of docs/wasi-versions.md it breaks.
+fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
+    let imports = |prefix: &str| guest.imports_0_3.iter().any(|i| i.starts_with(prefix));
+    let stdio = policy.stdio.clone().unwrap_or_default();
+    let mut why = Vec::new();
+    if imports("wasi:cli/stdin")
+        && matches!(stdio.stdin, StdinPolicy::Content(_) | StdinPolicy::File(_))
+    {
+        why.push("cannot read a baked stdin");
+    }
+    let streams: Vec<bool> = ["wasi:cli/stdin", "wasi:cli/stdout", "wasi:cli/stderr"]
+        .into_iter()
+        .filter(|s| guest.imports_0_3.contains(*s))
+        .map(|s| host_0_3(policy, s))
+        .collect();
+    if streams.contains(&true) && streams.contains(&false) {
+        why.push("beside streams it ignores or denies");
+    }
+    let between = |denied: bool, whole: bool| !denied && !whole;
+    if imports("wasi:filesystem/")
+        && policy.fs.as_ref().is_some_and(|f| {
+            between(
+                !f.host_preopens && f.preopens.is_empty(),
+                f.host_preopens && f.preopens.is_empty(),
+            )
+        })
+    {
+        why.push("serves WASI 0.3's fs only");
+    }
+    // Network rules for sockets grant part of them: between, whatever the
+    // sockets' own setting.
+    if imports("wasi:sockets/") && net_rules(policy).iter().any(|r| !r.http) {
+        why.push("serves WASI 0.3's sockets only");
+    }
+    why
+}
+
+/// A WASI 0.3 guest virtualized with `policy`: refused only for a reason the
+/// policy gives (and then for that reason), and otherwise valid, with every
+/// WASI 0.3 import it keeps one the policy leaves to the host, and no
+/// import at either version of a subsystem the policy denies.
+fn sweep_0_3(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), String> {
+    let mut virt = WasiVirt::from_policy(policy.clone());
+    virt.compose(guest.bytes.clone());
+    let mut why = refusals_0_3(policy, guest);
+    // The 0.2 model's refusals, on the interfaces it knows.
+    let known: BTreeSet<String> = (guest.imports.iter())
+        .filter(|i| USES.iter().any(|(u, _)| u == i))
+        .cloned()
+        .collect();
+    if let Err(lacking) = expected(policy, &known) {
+        why.extend(lacking);
+    }
+    let out = match virt.finish() {
+        Err(e) if why.iter().any(|w| format!("{e:#}").contains(w)) => return Ok(()),
+        Err(e) => return Err(format!("refused, but not for {why:?}: {e:#}")),
+        Ok(_) if !why.is_empty() => return Err(format!("accepted, but the policy breaks {why:?}")),
+        Ok(out) => out,
+    };
+    wasmparser::Validator::new()
+        .validate_all(&out.bytes)
+        .map_err(|e| format!("output invalid: {e}"))?;
+    for import in wasi_virt::component_imports(&out.bytes).map_err(|e| format!("{e:#}"))? {
+        let Some((interface, version)) = import.split_once('@') else {
+            continue;
+        };
+        if version.starts_with("0.3.") && !host_0_3(policy, interface) {
+            return Err(format!(
+                "`{import}` is left to the host, which the policy does not allow"
+            ));
+        }
+        if denies(policy, interface) {
+            return Err(format!("`{import}` is imported, yet the policy denies it"));
+        }
+    }
+    if instantiate {
+        harness::instantiates(&out.bytes, &sweep_host())
+            .map_err(|e| format!("the output does not instantiate: {e:#}"))?;
+    }
+    Ok(())
+}
+
+/// Whether the policy denies `interface`'s subsystem outright (no host
+/// behind it at any version).
+fn denies(policy: &Policy, interface: &str) -> bool {
+    match subsystem(interface) {
+        Subsystem::Clocks => policy.clocks == Some(ClocksPolicy::Deny),
+        Subsystem::Random => policy.random == Some(RandomPolicy::Deny),
+        Subsystem::Exit => policy.exit == Some(Access::Deny),
+        Subsystem::Sockets => {
+            policy.sockets == Some(Access::Deny) && net_rules(policy).iter().all(|r| r.http)
+        }
+        Subsystem::Fs => policy
+            .fs
+            .as_ref()
+            .is_some_and(|f| !f.host_preopens && f.preopens.is_empty()),
+        _ => false,
+    }
+}
+
+fn trials_0_3(guest: Guest, seeds: Range<u64>) -> Vec<Trial> {
+    let guest = Arc::new(guest);
+    seeds
+        .map(|seed| {
+            let guest = guest.clone();
+            Trial::test(format!("{}-{seed:04}", guest.name), move || {
+                let mut policy = random_policy(seed);
+                // Declared permissions are the main sweep's.
+                policy.permissions = None;
+                let instantiate = seed.is_multiple_of(INSTANTIATE_EVERY);
+                sweep_0_3(&policy, &guest, instantiate)
+                    .map_err(|e| format!("{policy:?}\n  {e}").into())
+            })
+        })
+        .collect()
+}
+
 fn main() {
     let args = Arguments::from_args();
-    let trials = GUESTS
+    let mut trials: Vec<Trial> = GUESTS
         .iter()
         .flat_map(|(name, seeds)| trials_for(load(name), seeds.clone()))
         .collect();
+    for (name, seeds) in GUESTS_0_3 {
+        trials.extend(trials_0_3(load(name), seeds.clone()));
+    }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -13,7 +13,9 @@ use crate::names::InterfaceName;
 use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
-use crate::subsystem::interfaces::{Face, CLI_TYPES, P3_STREAMS, PREOPENS, STDIN};
+use crate::subsystem::interfaces::{
+    Face, CLI_TYPES, P3_FACES, P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
+};
 use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned, Row};
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
@@ -66,6 +68,26 @@ impl Imported {
             }
         }
         Ok(Imported { used, items, faces })
+    }
+
+    /// What a standalone WASI 0.3 adapter serves: every WASI 0.3
+    /// interface of the adapter, whole, as if a component imported all.
+    fn every_face(resolve: &Resolve) -> Imported {
+        let faces = P3_FACES
+            .iter()
+            .map(|face| {
+                let name = format!("{}@{WASI_0_3}", face.name);
+                let functions = wit::interface(resolve, &name)
+                    .map(|id| resolve.interfaces[id].functions.keys().cloned().collect())
+                    .unwrap_or_default();
+                (name, functions)
+            })
+            .collect();
+        Imported {
+            used: BTreeSet::new(),
+            items: BTreeMap::new(),
+            faces,
+        }
     }
 
     /// The WASI 0.3 interfaces the adapter exports to the component: those
@@ -229,7 +251,9 @@ fn check_stream_at_0_3(face: &Face, name: &str, policy: &Policy, serving: bool) 
 /// The adapter for `policy`, as a component that exports `exports`
 /// (unversioned names) at `version`, for `component` (`None` for a
 /// standalone adapter), and serving as `serving` says; with the files its
-/// empty segments are to be filled with (`src/adapter/splice.rs`).
+/// empty segments are to be filled with (`src/adapter/splice.rs`). A
+/// standalone adapter for WASI 0.3 (`wasi_0_3`) exports the WASI 0.3
+/// interfaces of the subsystems `exports` holds, and none of WASI 0.2.
 pub fn specialize(
     policy: &Policy,
     resolve: &mut Resolve,
@@ -237,6 +261,7 @@ pub fn specialize(
     exports: &BTreeSet<&'static str>,
     component: Option<&Imported>,
     serving: Option<Serving>,
+    wasi_0_3: bool,
 ) -> Result<(Vec<u8>, Vec<Segment>)> {
     let bridged: BTreeSet<&'static str>;
     let exports = match serving {
@@ -257,10 +282,19 @@ pub fn specialize(
         runs_per_request: serving == Some(Serving::Run),
     };
     let host = HostImports::new(policy, needs, resolve, version);
-    let faces = match component {
-        Some(component) => component.exported_faces(resolve, exports, policy, serving.is_some())?,
-        None => BTreeSet::new(),
+    let faces = match (component, wasi_0_3) {
+        (Some(component), _) => {
+            component.exported_faces(resolve, exports, policy, serving.is_some())?
+        }
+        (None, true) => {
+            Imported::every_face(resolve).exported_faces(resolve, exports, policy, false)?
+        }
+        (None, false) => BTreeSet::new(),
     };
+    // A standalone WASI 0.3 adapter keeps its 0.2 code (its 0.3 functions
+    // run it) but exports none of it.
+    let no_exports = BTreeSet::new();
+    let exported = if wasi_0_3 { &no_exports } else { exports };
     if let Some(component) = component {
         export_only_what_is_imported(resolve, exports, version, component, &host);
         // A face exported only for its types (`wasi:clocks/types`, which
@@ -269,7 +303,7 @@ pub fn specialize(
             world::retain_functions(resolve, face, &|func| imported.contains(func));
         }
     }
-    let keep_export = |name: &str| exported_function(resolve, exports, &faces, version, name);
+    let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
     let deny_import = |module: &str, func: &str| match module.strip_prefix("[export]") {
         // The built-ins of a WASI 0.3 function or resource the adapter
         // does not export (a future's or a stream's, a task's return),
@@ -302,7 +336,7 @@ pub fn specialize(
     // A composed output is validated whole once composed; a standalone
     // adapter is the output, validated here.
     let validate = component.is_none();
-    let adapter = encode_adapter(resolve, rewritten, exports, &faces, version, validate)?;
+    let adapter = encode_adapter(resolve, rewritten, exported, &faces, version, validate)?;
     Ok((adapter, std::mem::take(&mut tree.segments)))
 }
 
