@@ -214,7 +214,8 @@ fn check_denied_at_0_3(row: &Row, name: &str, policy: &Policy) -> Result<bool> {
         "the component imports `{name}`, and wasi-virt serves WASI 0.3's {label} only denied \
          or passed to the host whole, not as this policy sets it ({}); deny {label}, allow it \
          whole ({flag}), or give the component {label} through WASI 0.2",
-        slot.describe(policy),
+        slot.content(policy)
+            .map_or_else(|| slot.describe(policy), str::to_string),
         label = row.label,
     )
 }
