@@ -283,15 +283,7 @@ pub fn specialize(
         runs_per_request: serving == Some(Serving::Run),
     };
     let host = HostImports::new(policy, needs, resolve, version);
-    let faces = match (component, wasi_0_3) {
-        (Some(component), _) => {
-            component.exported_faces(resolve, exports, policy, serving.is_some())?
-        }
-        (None, true) => {
-            Imported::every_face(resolve).exported_faces(resolve, exports, policy, false)?
-        }
-        (None, false) => BTreeSet::new(),
-    };
+    let faces = faces(resolve, exports, component, policy, serving, wasi_0_3)?;
     // A standalone WASI 0.3 adapter keeps its 0.2 code (its 0.3 functions
     // run it) but exports none of it.
     let no_exports = BTreeSet::new();
@@ -305,16 +297,8 @@ pub fn specialize(
         }
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
-    let deny_import = |module: &str, func: &str| match module.strip_prefix("[export]") {
-        // The built-ins of a WASI 0.3 function or resource the adapter
-        // does not export (a future's or a stream's, a task's return),
-        // which its async runtime's tables still name, are cut off with it.
-        Some(face) if p3_face(face).is_some() => {
-            let item = func.rsplit(']').next().unwrap_or(func);
-            !(faces.contains(face)
-                && (wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item)))
-        }
-        _ => !host.keeps(module, func),
+    let deny_import = |module: &str, func: &str| {
+        unexported_builtin(resolve, &faces, module, func).unwrap_or(!host.keeps(module, func))
     };
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
@@ -339,6 +323,47 @@ pub fn specialize(
     let validate = component.is_none();
     let adapter = encode_adapter(resolve, rewritten, exported, &faces, version, validate)?;
     Ok((adapter, std::mem::take(&mut tree.segments)))
+}
+
+/// The WASI 0.3 interfaces the adapter exports: those `component` imports
+/// that the policy has the adapter serve, or, for a standalone WASI 0.3
+/// adapter (`wasi_0_3`), every one it serves.
+fn faces(
+    resolve: &Resolve,
+    exports: &BTreeSet<&'static str>,
+    component: Option<&Imported>,
+    policy: &Policy,
+    serving: Option<Serving>,
+    wasi_0_3: bool,
+) -> Result<BTreeSet<String>> {
+    match (component, wasi_0_3) {
+        (Some(component), _) => {
+            component.exported_faces(resolve, exports, policy, serving.is_some())
+        }
+        (None, true) => {
+            Imported::every_face(resolve).exported_faces(resolve, exports, policy, false)
+        }
+        (None, false) => Ok(BTreeSet::new()),
+    }
+}
+
+/// For an import of the component model's built-ins for a WASI 0.3
+/// interface (`[export]wasi:cli/stdin@0.3.0`, a future's or a stream's, a
+/// task's return), whether it is cut off: when the function or resource it
+/// serves is not exported, though the async runtime's tables still name it.
+/// `None` for any other import.
+fn unexported_builtin(
+    resolve: &Resolve,
+    faces: &BTreeSet<String>,
+    module: &str,
+    func: &str,
+) -> Option<bool> {
+    let face = module
+        .strip_prefix("[export]")
+        .filter(|f| p3_face(f).is_some())?;
+    let item = func.rsplit(']').next().unwrap_or(func);
+    let served = wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item);
+    Some(!(faces.contains(face) && served))
 }
 
 /// The mount tree embedded in the adapter: the policy's, if the adapter

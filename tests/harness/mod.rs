@@ -399,8 +399,9 @@ fn end_of(result: wasmtime::Result<Result<(), ()>>) -> End {
 }
 
 /// Runs a command component that imports WASI 0.3 on the host of
-/// [`p3_linker`], through its WASI 0.2 `wasi:cli/run` export (a component
-/// built with wit-bindgen on `wasm32-wasip2` exports std's).
+/// [`p3_linker`]: through its WASI 0.3 `wasi:cli/run` where it exports one
+/// ([`run_p3_async`]), else through its WASI 0.2 one (a component built
+/// with wit-bindgen on `wasm32-wasip2` exports std's).
 fn run_p3(component: &Component, host: &Host, store: &mut Store<Ctx>) -> Result<End> {
     if exports_run_0_3(component) {
         return run_p3_async(component, host, store);
