@@ -3,8 +3,10 @@
 //! with declared (checked) permissions, every import falls under them.
 //!
 //! The first byte picks the component: the `probe-all` guest (it imports
-//! every WASI 0.2 interface), or the `probe` guest with some of its bytes
-//! flipped (mutated components must be refused or virtualized cleanly).
+//! every WASI 0.2 interface), the `p3-mixed` guest (WASI 0.3 beside 0.2:
+//! what a policy denies is imported at neither version), or the `probe`
+//! guest with some of its bytes flipped (mutated components must be
+//! refused or virtualized cleanly).
 //! The guests are built by `../fuzz.sh` before this target is.
 #![no_main]
 
@@ -20,6 +22,8 @@ const PROBE_ALL: &[u8] =
     include_bytes!("../../tests/components/target/wasm32-wasip2/release/probe-all.wasm");
 const PROBE: &[u8] =
     include_bytes!("../../tests/components/target/wasm32-wasip2/release/probe.wasm");
+const P3_MIXED: &[u8] =
+    include_bytes!("../../tests/components/target/wasm32-wasip2/release/p3-mixed.wasm");
 
 /// Short texts from an alphabet that reaches the parsers' corners.
 fn text(u: &mut Unstructured) -> Result<String> {
@@ -241,6 +245,8 @@ fuzz_target!(|data: &[u8]| {
             bytes[at] ^= u.arbitrary::<u8>().unwrap_or(1).max(1);
         }
         bytes
+    } else if which % 4 == 1 {
+        P3_MIXED.to_vec()
     } else {
         PROBE_ALL.to_vec()
     };
