@@ -1049,14 +1049,6 @@ fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
     {
         why.push("cannot read a baked stdin");
     }
-    let streams: Vec<bool> = ["wasi:cli/stdin", "wasi:cli/stdout", "wasi:cli/stderr"]
-        .into_iter()
-        .filter(|s| guest.imports_0_3.contains(*s))
-        .map(|s| host_0_3(policy, s))
-        .collect();
-    if streams.contains(&true) && streams.contains(&false) {
-        why.push("beside streams it ignores or denies");
-    }
     let between = |denied: bool, whole: bool| !denied && !whole;
     if imports("wasi:filesystem/")
         && policy.fs.as_ref().is_some_and(|f| {

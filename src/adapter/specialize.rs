@@ -13,9 +13,7 @@ use crate::names::InterfaceName;
 use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
-use crate::subsystem::interfaces::{
-    Face, CLI_TYPES, P3_FACES, P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
-};
+use crate::subsystem::interfaces::{Face, P3_FACES, P3_STREAMS, PREOPENS, STDIN, WASI_0_3};
 use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned, Row};
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
@@ -102,12 +100,8 @@ impl Imported {
         serving: bool,
     ) -> Result<BTreeSet<String>> {
         let mut faces = BTreeSet::new();
-        let streams_to_host = self.streams_to_host(policy);
         for (name, items) in &self.faces {
             let face = p3_face(name).expect("only served faces are kept");
-            if face.name == CLI_TYPES && !streams_to_host.is_empty() {
-                continue;
-            }
             let row = governing(name).expect("a face's counterpart has a row");
             let virtualized = row.interfaces.iter().any(|i| exports.contains(i))
                 && (face.types_only || exports.contains(face.counterpart))
@@ -127,43 +121,8 @@ impl Imported {
                 }
             }
         }
-        check_one_owner_of_stdio_types(&faces, &streams_to_host)?;
         Ok(faces)
     }
-
-    /// The WASI 0.3 stdio streams it imports that `policy` leaves to the
-    /// host.
-    fn streams_to_host(&self, policy: &Policy) -> Vec<&str> {
-        let to_host = |f: &Face| P3_STREAMS.contains(&f.name) && (f.to_host)(policy);
-        self.faces
-            .keys()
-            .filter(|name| p3_face(name).is_some_and(to_host))
-            .map(String::as_str)
-            .collect()
-    }
-}
-
-/// WASI 0.3's stdio streams share `wasi:cli/types@0.3.0`, whose types a
-/// component's imports name: it comes from the host or from the adapter,
-/// not both, so the streams a component imports at 0.3 are all the host's
-/// or all the adapter's.
-fn check_one_owner_of_stdio_types(faces: &BTreeSet<String>, to_host: &[&str]) -> Result<()> {
-    let served: Vec<&str> = faces
-        .iter()
-        .filter(|f| p3_face(f).is_some_and(|f| P3_STREAMS.contains(&f.name)))
-        .map(String::as_str)
-        .collect();
-    if served.is_empty() || to_host.is_empty() {
-        return Ok(());
-    }
-    bail!(
-        "the component imports WASI 0.3 streams that the policy allows ({}) beside streams it \
-         ignores or denies ({}); at 0.3 they share the types of `wasi:cli/types@0.3.0`, which \
-         come from the host or from wasi-virt, not both: give them all --stdio=allow, or ignore \
-         or deny them all",
-        to_host.join(", "),
-        served.join(", ")
-    )
 }
 
 /// Every function the component imports of the WASI 0.3 interface `name`
@@ -298,7 +257,9 @@ pub fn specialize(
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
     let deny_import = |module: &str, func: &str| {
-        unexported_builtin(resolve, &faces, module, func).unwrap_or(!host.keeps(module, func))
+        let keeps = |module: &str, func: &str| host.keeps(module, func);
+        cut_off_at_0_3(resolve, &faces, module, func, &keeps)
+            .unwrap_or_else(|| !keeps(module, func))
     };
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
@@ -347,23 +308,33 @@ fn faces(
     }
 }
 
-/// For an import of the component model's built-ins for a WASI 0.3
-/// interface (`[export]wasi:cli/stdin@0.3.0`, a future's or a stream's, a
-/// task's return), whether it is cut off: when the function or resource it
-/// serves is not exported, though the async runtime's tables still name it.
-/// `None` for any other import.
-fn unexported_builtin(
+/// For an import of the adapter that belongs to a WASI 0.3 interface it
+/// serves, whether it is cut off (`None` for any other import):
+/// - a built-in of one of its own exports (`[export]wasi:cli/stdin@0.3.0`:
+///   a future's or a stream's, a task's return) goes when the function or
+///   resource it serves is not exported, though the async runtime's tables
+///   still name it;
+/// - a host function it passes an allowed stream on to
+///   (`wasi:cli/stdout@0.3.0`), and that function's built-ins, go unless
+///   the interface is exported and the policy `keeps` the function.
+fn cut_off_at_0_3(
     resolve: &Resolve,
     faces: &BTreeSet<String>,
     module: &str,
     func: &str,
+    keeps: &dyn Fn(&str, &str) -> bool,
 ) -> Option<bool> {
-    let face = module
-        .strip_prefix("[export]")
-        .filter(|f| p3_face(f).is_some())?;
+    let (face, exported) = match module.strip_prefix("[export]") {
+        Some(face) => (face, true),
+        None => (module, false),
+    };
+    p3_face(face)?;
     let item = func.rsplit(']').next().unwrap_or(func);
-    let served = wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item);
-    Some(!(faces.contains(face) && served))
+    let kept = match exported {
+        true => wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item),
+        false => keeps(module, item),
+    };
+    Some(!(faces.contains(face) && kept))
 }
 
 /// The mount tree embedded in the adapter: the policy's, if the adapter

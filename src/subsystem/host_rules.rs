@@ -85,7 +85,7 @@ pub fn env_host(policy: &Policy, needs: &HostNeeds, _: &str, func: &str) -> bool
 /// `--debug`, which writes there. A command served per request has the
 /// request and the response for stdin and stdout (and stderr, if it goes
 /// into the response), and no terminal.
-pub fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> bool {
+pub fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, func: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
     let served = |s: Stream| {
         needs.runs_per_request && (s != Stream::Stderr || policy.stderr_into_response())
@@ -104,7 +104,8 @@ pub fn stdio_host(policy: &Policy, needs: &HostNeeds, iface: &str, _: &str) -> b
     match iface {
         STDIN | TERMINAL_STDIN | TERMINAL_INPUT => allows(Stream::Stdin),
         STDOUT | TERMINAL_STDOUT => allows(Stream::Stdout),
-        STDERR => allows(Stream::Stderr) || policy.debug,
+        // `--debug` traces to the host's stderr through WASI 0.2.
+        STDERR => allows(Stream::Stderr) || policy.debug && func != "write-via-stream",
         TERMINAL_STDERR => allows(Stream::Stderr),
         TERMINAL_OUTPUT => allows(Stream::Stdout) || allows(Stream::Stderr),
         _ => false,

@@ -98,8 +98,8 @@ pub struct Face {
     /// counterpart exported.
     pub types_only: bool,
     /// Whether `policy` leaves it to the host's own WASI 0.3 even where
-    /// the adapter exports its counterpart: an allowed stdio stream, whose
-    /// streams and futures the adapter cannot pass on from the host's 0.2.
+    /// the adapter exports its counterpart: a terminal interface whose
+    /// streams are all allowed (the host's terminals are its own).
     pub to_host: fn(&Policy) -> bool,
     /// Whether the adapter serves it only where its subsystem is denied
     /// (filesystem, sockets): where the subsystem passes through it is the
@@ -119,20 +119,9 @@ pub const P3_FACES: &[Face] = &[
     face(MONOTONIC_CLOCK, MONOTONIC_CLOCK),
     face(SYSTEM_CLOCK, WALL_CLOCK),
     types(CLOCK_TYPES, MONOTONIC_CLOCK),
-    Face {
-        to_host: |p| allows(p, Stream::Stdin),
-        ..face(STDIN, STDIN)
-    },
-    Face {
-        to_host: |p| allows(p, Stream::Stdout),
-        ..face(STDOUT, STDOUT)
-    },
-    Face {
-        to_host: |p| allows(p, Stream::Stderr),
-        ..face(STDERR, STDERR)
-    },
-    // The host's when a stream the component imports is (its import
-    // names these types): `src/adapter/specialize.rs` decides.
+    face(STDIN, STDIN),
+    face(STDOUT, STDOUT),
+    face(STDERR, STDERR),
     types(CLI_TYPES, STDOUT),
     // A terminal resource has one owner: the host's when every stream that
     // can hand it out is allowed, else the adapter's (which hands out none).

@@ -30,6 +30,9 @@ mod bindings {
         generate_all,
         // Lifted synchronously: the adapter answers each at once.
         sync: true,
+        // The host's stdio types and the adapter's are one Rust type each,
+        // so that the host's streams and futures are handed on as they are.
+        merge_structurally_equal_types: true,
     });
 
     use crate::Adapter;

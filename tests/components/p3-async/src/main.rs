@@ -4,9 +4,11 @@
 //! `wait-for`, then until 2 ms later through `wait-until`, then until a
 //! moment already past, and prints whether each waited at least its time;
 //! `sleep exact` prints the monotonic marks too (the same every run only
-//! on a virtual clock).
+//! on a virtual clock); `stdio` reads stdin to its end and writes a line
+//! through 0.3's stdout, then prints (through 0.2's) what each answered.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
+use crate::wasi::cli::{stdin, stdout};
 use crate::wasi::clocks::monotonic_clock;
 
 struct App;
@@ -16,8 +18,9 @@ impl exports::wasi::cli::run::Guest for App {
         let args: Vec<String> = std::env::args().skip(1).collect();
         match args.first().map(String::as_str) {
             Some("sleep") => sleep(args.get(1).is_some_and(|a| a == "exact")).await,
+            Some("stdio") => stdio().await,
             other => {
-                eprintln!("usage: p3-async sleep [exact] (got {other:?})");
+                eprintln!("usage: p3-async sleep [exact] | stdio (got {other:?})");
                 return Err(());
             }
         }
@@ -51,4 +54,17 @@ async fn sleep(exact: bool) {
     if exact {
         println!("marks {start} {after_for} {after_until} {after_past}");
     }
+}
+
+/// Stdin read to its end and a line written through WASI 0.3's streams:
+/// what each stream and its future answered.
+async fn stdio() {
+    let (data, done) = stdin::read_via_stream();
+    let data = data.collect().await;
+    println!("0.3 stdin: {} bytes, then {:?}", data.len(), done.await);
+    let (mut tx, rx) = wit_stream::new();
+    let done = stdout::write_via_stream(rx);
+    let rest = tx.write_all(b"through 0.3 stdout\n".to_vec()).await;
+    drop(tx);
+    println!("0.3 stdout: {} bytes not taken, then {:?}", rest.len(), done.await);
 }
