@@ -89,26 +89,7 @@ fn main() {
     );
     let env_only_added = added;
 
-    let mut deny = WasiVirt::new();
-    deny.deny_all().compose(component.clone());
-    let denied = deny.finish().unwrap();
-    let deny_median = median_finish(&deny, runs);
-    let added = denied.bytes.len() as i64 - component.len() as i64;
-    println!("deny-all virtualization of examples/hello ({runs} runs)");
-    println!(
-        "  finish(), composed:        median {:>8.2} ms",
-        ms(deny_median)
-    );
-    println!(
-        "  added by virtualization:   {:>8} bytes ({:+.1}%)",
-        added,
-        added as f64 * 100.0 / component.len() as f64
-    );
-    println!(
-        "  WASI imports: {} before, {} after",
-        wasi_virt::component_imports(&component).unwrap().len(),
-        denied.report.imports.len()
-    );
+    deny_all_hello(&component, runs);
 
     let (allow_all_one_var, env_only_p1) = left_to_the_host();
     let (deny_all_added, cli_wall) = every_interface();
@@ -180,6 +161,31 @@ fn cli_median(dir: &std::path::Path, args: &[&str], runs: usize) -> f64 {
     };
     run();
     ms(median((0..runs).map(|_| run()).collect()))
+}
+
+/// Deny-all on `examples/hello` (`component`): the median `finish()` of
+/// `runs`, the bytes added and the WASI imports left.
+fn deny_all_hello(component: &[u8], runs: usize) {
+    let mut deny = WasiVirt::new();
+    deny.deny_all().compose(component.to_vec());
+    let denied = deny.finish().unwrap();
+    let deny_median = median_finish(&deny, runs);
+    let added = denied.bytes.len() as i64 - component.len() as i64;
+    println!("deny-all virtualization of examples/hello ({runs} runs)");
+    println!(
+        "  finish(), composed:        median {:>8.2} ms",
+        ms(deny_median)
+    );
+    println!(
+        "  added by virtualization:   {:>8} bytes ({:+.1}%)",
+        added,
+        added as f64 * 100.0 / component.len() as f64
+    );
+    println!(
+        "  WASI imports: {} before, {} after",
+        wasi_virt::component_imports(component).unwrap().len(),
+        denied.report.imports.len()
+    );
 }
 
 /// What the policy leaves to the host stays with the host: the bytes

@@ -257,9 +257,8 @@ pub fn specialize(
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
     let deny_import = |module: &str, func: &str| {
-        let keeps = |module: &str, func: &str| host.keeps(module, func);
-        cut_off_at_0_3(resolve, &faces, module, func, &keeps)
-            .unwrap_or_else(|| !keeps(module, func))
+        cut_off_at_0_3(resolve, &faces, module, func, &host)
+            .unwrap_or_else(|| !host.keeps(module, func))
     };
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
@@ -316,13 +315,13 @@ fn faces(
 ///   still name it;
 /// - a host function it passes an allowed stream on to
 ///   (`wasi:cli/stdout@0.3.0`), and that function's built-ins, go unless
-///   the interface is exported and the policy `keeps` the function.
+///   the interface is exported and the `host` keeps the function.
 fn cut_off_at_0_3(
     resolve: &Resolve,
     faces: &BTreeSet<String>,
     module: &str,
     func: &str,
-    keeps: &dyn Fn(&str, &str) -> bool,
+    host: &HostImports<'_>,
 ) -> Option<bool> {
     let (face, exported) = match module.strip_prefix("[export]") {
         Some(face) => (face, true),
@@ -332,7 +331,7 @@ fn cut_off_at_0_3(
     let item = func.rsplit(']').next().unwrap_or(func);
     let kept = match exported {
         true => wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item),
-        false => keeps(module, item),
+        false => host.keeps(module, item),
     };
     Some(!(faces.contains(face) && kept))
 }
