@@ -5,8 +5,10 @@
 //! policy (allowed, the host's WASI 0.2 functions answer; denied, the same
 //! traps and empty answers as 0.2).
 //!
-//! Stdio is the exception: its 0.3 functions hand out streams and futures,
-//! and are answered by `p3/stdio.rs` for ignored and denied streams.
+//! Two exceptions: stdio, whose 0.3 functions hand out streams and futures
+//! (`p3/stdio.rs`: allowed streams are passed on to the host's own 0.3
+//! functions, the others answered at once), and the filesystem and
+//! sockets, served only denied (`p3/denied.rs`).
 //!
 //! Every function is lifted synchronously (`sync: true`), which the
 //! component model allows for WASI 0.3's `async` functions too: the
