@@ -679,17 +679,15 @@ mod tests {
     use crate::policy::StdioMode;
 
     /// A component importing WASI 0.3 that wasi-virt does not virtualize
-    /// yet (here its timezone and its HTTP beside the 0.2 environment
-    /// that std imports).
+    /// yet (here its timezone and an imported HTTP handler beside the 0.2
+    /// environment that std imports).
     fn mixed_0_3_component() -> Vec<u8> {
         wat::parse_str(
             r#"(component
                 (import "wasi:clocks/timezone@0.3.0"
                     (instance (export "to-debug-string" (func async (result string)))))
-                (import "wasi:http/types@0.3.0"
+                (import "wasi:http/handler@0.3.0"
                     (instance (export "f" (func async (result u32)))))
-                (import "wasi:http/client@0.3.0"
-                    (instance (export "g" (func async (result u32)))))
                 (import "wasi:cli/environment@0.2.6"
                     (instance (export "get-arguments" (func (result (list string)))))))"#,
         )
@@ -703,7 +701,7 @@ mod tests {
         let mut virt = WasiVirt::new();
         virt.compose(mixed_0_3_component());
         let err = format!("{:#}", virt.finish().unwrap_err());
-        let http = ["wasi:http/types@0.3.0", "wasi:http/client@0.3.0"];
+        let http = ["wasi:http/handler@0.3.0"];
         for name in http.iter().chain(&["wasi:clocks/timezone@0.3.0"]) {
             assert!(err.contains(&format!("`{name}`")), "{err}");
         }
@@ -806,7 +804,9 @@ mod tests {
     #[test]
     fn import_patterns_at_an_unvirtualized_version() {
         use crate::compose::plug::{check_pattern, matches};
-        check_pattern("wasi:http/types@0.3.0", "--allow-import").unwrap();
+        check_pattern("wasi:http/handler@0.3.0", "--allow-import").unwrap();
+        let served = check_pattern("wasi:http/types@0.3.0", "--allow-import");
+        assert!(served.unwrap_err().to_string().contains("--allow-http"));
         let served = check_pattern("wasi:cli/stdout@0.3.0", "--allow-import");
         assert!(served.unwrap_err().to_string().contains("--allow-stdio"));
         let served = check_pattern("wasi:cli/environment@0.3.0", "--allow-import");

@@ -48,6 +48,7 @@ const PACKAGES: &[&[(&str, &str)]] = &[
         "p3/deps/sockets.wit",
         include_str!("../wit/p3/deps/sockets.wit"),
     )],
+    &[("p3/deps/http.wit", include_str!("../wit/p3/deps/http.wit"))],
     &[
         (
             "deps/config/world.wit",

@@ -464,6 +464,7 @@ fn with_server(case: &Case) -> Result<(Policy, Host)> {
             .flat_map(|e| e.overrides.values_mut())
             .for_each(fill);
         host.env.values_mut().for_each(fill);
+        host.args.iter_mut().for_each(fill);
     }
     Ok((policy, host))
 }

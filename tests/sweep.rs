@@ -1007,8 +1007,8 @@ const GUESTS_0_3: &[(&str, Range<u64>)] = &[("p3-mixed", 2000..2150), ("p3-async
 /// adapter virtualizes at 0.3 answers through its 0.2 code (so it may be
 /// the host's only where that reaches the host); a stdio
 /// stream is the host's where it is allowed (a terminal resource where
-/// every stream that hands it out is); filesystem and sockets where they
-/// pass whole.
+/// every stream that hands it out is); filesystem, sockets and HTTP where
+/// they pass whole.
 fn host_0_3(policy: &Policy, interface: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
     let stdin = stdio.stdin == StdinPolicy::Mode(StdioMode::Allow);
@@ -1029,6 +1029,9 @@ fn host_0_3(policy: &Policy, interface: &str) -> bool {
             .is_none_or(|f| f.host_preopens && f.preopens.is_empty()),
         i if i.starts_with("wasi:sockets/") => {
             policy.sockets != Some(Access::Deny) && net_rules(policy).iter().all(|r| r.http)
+        }
+        i if i.starts_with("wasi:http/") => {
+            policy.http != Some(Access::Deny) && net_rules(policy).iter().all(|r| !r.http)
         }
         // Answered through its 0.2 counterpart: the host's only where that
         // reaches the host.
@@ -1064,6 +1067,10 @@ fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
     // sockets' own setting.
     if imports("wasi:sockets/") && net_rules(policy).iter().any(|r| !r.http) {
         why.push("serves WASI 0.3's sockets only");
+    }
+    // And outbound HTTP rules grant part of HTTP.
+    if imports("wasi:http/") && net_rules(policy).iter().any(|r| r.http) {
+        why.push("serves WASI 0.3's http only");
     }
     why
 }

@@ -328,11 +328,13 @@ fn cut_off_at_0_3(
         None => (module, false),
     };
     p3_face(face)?;
-    let item = func.rsplit(']').next().unwrap_or(func);
-    let kept = match exported {
+    // The built-in's own prefixes go (`[async-lower][future-write-2]`); a
+    // function keeps its own (`[static]request.new`).
+    let items = func.match_indices(']').map(|(i, _)| &func[i + 1..]);
+    let kept = items.chain([func]).any(|item| match exported {
         true => wit::has_function(resolve, face, item) || wit::has_type(resolve, face, item),
         false => host.keeps(module, item),
-    };
+    });
     Some(!(faces.contains(face) && kept))
 }
 

@@ -81,6 +81,8 @@ pub const SOCKET_TYPES: &str = "wasi:sockets/types";
 pub const CLI_TYPES: &str = "wasi:cli/types";
 /// `wasi:clocks/types`, WASI 0.3's clock types (`duration`).
 pub const CLOCK_TYPES: &str = "wasi:clocks/types";
+/// WASI 0.3's HTTP client, whose `send` takes `wasi:http/types`' request.
+pub const HTTP_CLIENT: &str = "wasi:http/client";
 
 /// The WASI 0.3 version of the interfaces in [`P3_FACES`].
 pub const WASI_0_3: semver::Version = semver::Version::new(0, 3, 0);
@@ -108,7 +110,7 @@ pub struct Face {
 }
 
 /// Every WASI 0.3 interface the adapter serves; the others of WASI 0.3
-/// (HTTP, the unstable timezone) are refused unless `--allow-import` or
+/// (`wasi:http/handler`, the unstable timezone) are refused unless `--allow-import` or
 /// `--deny-import` names them.
 pub const P3_FACES: &[Face] = &[
     face(ENVIRONMENT, ENVIRONMENT),
@@ -149,6 +151,8 @@ pub const P3_FACES: &[Face] = &[
     denied_only(PREOPENS, PREOPENS),
     denied_only(SOCKET_TYPES, TCP_CREATE_SOCKET),
     denied_only(IP_NAME_LOOKUP, IP_NAME_LOOKUP),
+    denied_only(HTTP_TYPES, OUTGOING_HANDLER),
+    denied_only(HTTP_CLIENT, OUTGOING_HANDLER),
 ];
 
 const fn denied_only(name: &'static str, counterpart: &'static str) -> Face {

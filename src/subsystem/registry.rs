@@ -755,11 +755,9 @@ mod tests {
         assert_eq!(label("wasi:cli/terminal-output@0.3.0"), Some("stdio"));
         assert_eq!(label("wasi:filesystem/types@0.3.0"), Some("fs"));
         assert_eq!(label("wasi:sockets/ip-name-lookup@0.3.0"), Some("sockets"));
-        for refused in [
-            "wasi:clocks/timezone@0.3.0",
-            "wasi:http/types@0.3.0",
-            "wasi:http/client@0.3.0",
-        ] {
+        assert_eq!(label("wasi:http/types@0.3.0"), Some("http"));
+        assert_eq!(label("wasi:http/client@0.3.0"), Some("http"));
+        for refused in ["wasi:clocks/timezone@0.3.0", "wasi:http/handler@0.3.0"] {
             assert_eq!(governing(refused).map(|r| r.label), None, "{refused}");
             assert!(unvirtualized_version(refused).is_some(), "{refused}");
         }

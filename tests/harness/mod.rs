@@ -373,6 +373,7 @@ fn p3_linker(host: &Host) -> Result<Linker<Ctx>> {
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     if host.http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     }
     add_config(&mut linker)?;
     Ok(linker)

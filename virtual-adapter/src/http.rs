@@ -107,18 +107,18 @@ const FORBIDDEN: [&str; 9] = [
     "http2-settings",
 ];
 
-fn is_forbidden(name: &str) -> bool {
+pub(crate) fn is_forbidden(name: &str) -> bool {
     FORBIDDEN.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
-fn is_content_length(name: &str) -> bool {
+pub(crate) fn is_content_length(name: &str) -> bool {
     name.eq_ignore_ascii_case("content-length")
 }
 
 /// A field value as a host takes it (RFC 9110): visible ASCII, spaces,
 /// tabs and bytes from 0x80, so no CR, LF or NUL can split a header; a
 /// `content-length` is one run of digits that fits 64 bits.
-fn valid_value(name: &str, value: &[u8]) -> Result<(), HeaderError> {
+pub(crate) fn valid_value(name: &str, value: &[u8]) -> Result<(), HeaderError> {
     let ok = if is_content_length(name) {
         !value.is_empty()
             && value.len() <= 20
@@ -137,7 +137,7 @@ fn valid_value(name: &str, value: &[u8]) -> Result<(), HeaderError> {
 }
 
 /// RFC 9110 token characters.
-fn valid_name(name: &str) -> Result<(), HeaderError> {
+pub(crate) fn valid_name(name: &str) -> Result<(), HeaderError> {
     let ok = !name.is_empty()
         && name
             .bytes()

@@ -18,6 +18,7 @@
 //! host's 0.2 pollable on the host's clock.
 
 mod denied;
+mod http;
 mod stdio;
 
 use crate::exports::wasi as v2;

@@ -121,6 +121,7 @@ calls! {
     RuntimeFileRefused = "runtime file refused by the host",
     RemapOutsidePreopens = "host directory to remap outside the host's preopens",
     RemapRefused = "host directory to remap refused by the host",
+    ClientSend = "wasi:http/client.send",
 }
 
 #[cfg(test)]

@@ -5,7 +5,11 @@
 //! moment already past, and prints whether each waited at least its time;
 //! `sleep exact` prints the monotonic marks too (the same every run only
 //! on a virtual clock); `stdio` reads stdin to its end and writes a line
-//! through 0.3's stdout, then prints (through 0.2's) what each answered.
+//! through 0.3's stdout, then prints (through 0.2's) what each answered;
+//! `http-types` builds fields, options, requests and responses through
+//! WASI 0.3's `wasi:http/types` and prints what each step answered;
+//! `http-send AUTHORITY PATH` posts a body there through `client.send` and
+//! prints the response or the error, and then the request's own result.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
 use crate::wasi::cli::{stdin, stdout};
@@ -19,8 +23,10 @@ impl exports::wasi::cli::run::Guest for App {
         match args.first().map(String::as_str) {
             Some("sleep") => sleep(args.get(1).is_some_and(|a| a == "exact")).await,
             Some("stdio") => stdio().await,
+            Some("http-types") => http::types().await,
+            Some("http-send") if args.len() == 3 => http::send(&args[1], &args[2]).await,
             other => {
-                eprintln!("usage: p3-async sleep [exact] | stdio (got {other:?})");
+                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH (got {other:?})");
                 return Err(());
             }
         }
@@ -29,6 +35,8 @@ impl exports::wasi::cli::run::Guest for App {
 }
 
 export!(App);
+
+mod http;
 
 /// The 0.2 `run` that std exports: a 0.3 host calls the 0.3 one.
 fn main() {
@@ -45,12 +53,18 @@ async fn sleep(exact: bool) {
     let after_until = monotonic_clock::now();
     monotonic_clock::wait_until(start).await;
     let after_past = monotonic_clock::now();
-    println!("wait-for 5 ms waited at least 5 ms: {}", after_for - start >= 5 * MS);
+    println!(
+        "wait-for 5 ms waited at least 5 ms: {}",
+        after_for - start >= 5 * MS
+    );
     println!(
         "wait-until 2 ms later reached it: {}",
         after_until >= after_for + 2 * MS
     );
-    println!("wait-until the past returned: {}", after_past >= after_until);
+    println!(
+        "wait-until the past returned: {}",
+        after_past >= after_until
+    );
     if exact {
         println!("marks {start} {after_for} {after_until} {after_past}");
     }
@@ -66,5 +80,9 @@ async fn stdio() {
     let done = stdout::write_via_stream(rx);
     let rest = tx.write_all(b"through 0.3 stdout\n".to_vec()).await;
     drop(tx);
-    println!("0.3 stdout: {} bytes not taken, then {:?}", rest.len(), done.await);
+    println!(
+        "0.3 stdout: {} bytes not taken, then {:?}",
+        rest.len(),
+        done.await
+    );
 }
