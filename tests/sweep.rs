@@ -1007,8 +1007,9 @@ const GUESTS_0_3: &[(&str, Range<u64>)] = &[("p3-mixed", 2000..2150), ("p3-async
 /// adapter virtualizes at 0.3 answers through its 0.2 code (so it may be
 /// the host's only where that reaches the host); a stdio
 /// stream is the host's where it is allowed (a terminal resource where
-/// every stream that hands it out is); filesystem, sockets and HTTP where
-/// they pass whole.
+/// every stream that hands it out is); filesystem and HTTP where they
+/// pass whole; sockets where they pass whole or network rules grant them
+/// (the adapter then wraps the host's own 0.3 sockets).
 fn host_0_3(policy: &Policy, interface: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
     let stdin = stdio.stdin == StdinPolicy::Mode(StdioMode::Allow);
@@ -1027,8 +1028,10 @@ fn host_0_3(policy: &Policy, interface: &str) -> bool {
             .fs
             .as_ref()
             .is_none_or(|f| f.host_preopens && f.preopens.is_empty()),
+        // Whole, or wrapped by the adapter under rules (which then imports
+        // the host's 0.3 sockets itself).
         i if i.starts_with("wasi:sockets/") => {
-            policy.sockets != Some(Access::Deny) && net_rules(policy).iter().all(|r| r.http)
+            policy.sockets != Some(Access::Deny) || net_rules(policy).iter().any(|r| !r.http)
         }
         i if i.starts_with("wasi:http/") => {
             policy.http != Some(Access::Deny) && net_rules(policy).iter().all(|r| !r.http)
@@ -1063,10 +1066,11 @@ fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
     {
         why.push("serves WASI 0.3's fs only");
     }
-    // Network rules for sockets grant part of them: between, whatever the
-    // sockets' own setting.
-    if imports("wasi:sockets/") && net_rules(policy).iter().any(|r| !r.http) {
-        why.push("serves WASI 0.3's sockets only");
+    // Sockets under network rules are served at 0.3 while no rule grants
+    // inbound use, whatever the sockets' own setting.
+    let inbound = |r: &&NetRule| !r.http && r.direction == "inbound";
+    if imports("wasi:sockets/") && net_rules(policy).iter().any(inbound) {
+        why.push("serves WASI 0.3's sockets under outbound rules only");
     }
     // And outbound HTTP rules grant part of HTTP.
     if imports("wasi:http/") && net_rules(policy).iter().any(|r| r.http) {
@@ -1088,7 +1092,13 @@ fn sweep_0_3(policy: &Policy, guest: &Guest, instantiate: bool) -> Result<(), St
         .filter(|i| USES.iter().any(|(u, _)| u == i))
         .cloned()
         .collect();
-    if let Err(lacking) = expected(policy, &known) {
+    if let Err(mut lacking) = expected(policy, &known) {
+        // Sockets imported at 0.3 are what network rules for sockets need.
+        let sockets_0_3 = guest
+            .imports_0_3
+            .iter()
+            .any(|i| i.starts_with("wasi:sockets/"));
+        lacking.retain(|l| !(sockets_0_3 && l.starts_with("wasi:sockets/")));
         why.extend(lacking);
     }
     let out = match virt.finish() {

@@ -13,8 +13,13 @@ use crate::names::InterfaceName;
 use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
-use crate::subsystem::interfaces::{Face, P3_FACES, P3_STREAMS, PREOPENS, STDIN, WASI_0_3};
-use crate::subsystem::registry::{governing, p3_face, unvirtualized_version, versioned, Row};
+use crate::subsystem::interfaces::{
+    Face, P3_FACES, P3_HOST_SIDE, P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
+};
+use crate::subsystem::registry::{
+    governing, p3_face, row_of, unvirtualized_version, versioned, Row,
+};
+use crate::subsystem::slot::NETWORK_RULES;
 use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
 use semver::Version;
@@ -109,7 +114,7 @@ impl Imported {
             if !virtualized {
                 continue;
             }
-            if face.denied_only && !check_denied_at_0_3(row, name, policy)? {
+            if face.denied_only && !check_denied_at_0_3(face, row, name, policy)? {
                 continue;
             }
             check_served_at_0_3(resolve, name, items)?;
@@ -157,7 +162,7 @@ fn check_served_at_0_3(resolve: &Resolve, name: &str, items: &BTreeSet<String>) 
 /// the subsystem, no where it passes through (the host's own 0.3), and an
 /// error for anything between, which needs that subsystem virtualized at
 /// 0.3 (mounts, network rules).
-fn check_denied_at_0_3(row: &Row, name: &str, policy: &Policy) -> Result<bool> {
+fn check_denied_at_0_3(face: &Face, row: &Row, name: &str, policy: &Policy) -> Result<bool> {
     let Some(slot) = row.slot else {
         return Ok(false);
     };
@@ -167,6 +172,23 @@ fn check_denied_at_0_3(row: &Row, name: &str, policy: &Policy) -> Result<bool> {
     }
     if !slot.allows(policy) && slot.content(policy).is_none() {
         return Ok(true);
+    }
+    let inbound = policy
+        .network
+        .as_ref()
+        .is_some_and(|n| !n.inbound.is_empty());
+    if face.ruled && slot.content(policy) == Some(NETWORK_RULES) {
+        if !inbound {
+            return Ok(true);
+        }
+        bail!(
+            "the component imports `{name}`, and wasi-virt serves WASI 0.3's {label} under \
+             outbound rules only: a listening socket's stream of accepted sockets cannot be \
+             checked at 0.3 yet, so inbound rules (--allow-inbound) are refused; remove them, \
+             allow {label} whole ({flag}), or give the component {label} through WASI 0.2",
+            label = row.label,
+            flag = row.flag.unwrap_or("its --allow flag"),
+        )
     }
     let flag = row.flag.unwrap_or("its --allow flag");
     bail!(
@@ -250,9 +272,14 @@ pub fn specialize(
     if let Some(component) = component {
         export_only_what_is_imported(resolve, exports, version, component, &host);
         // A face exported only for its types (`wasi:clocks/types`, which
-        // the others use) is left whole.
+        // the others use) is left whole; one the adapter also imports from
+        // the host keeps the functions it calls there (a UDP socket's
+        // local address, which the component may never ask for).
         for (face, imported) in component.faces.iter().filter(|(f, _)| faces.contains(*f)) {
-            world::retain_functions(resolve, face, &|func| imported.contains(func));
+            let host_side = p3_face(face).is_some_and(|f| P3_HOST_SIDE.contains(&f.name));
+            world::retain_functions(resolve, face, &|func| {
+                imported.contains(func) || (host_side && host.keeps(face, func))
+            });
         }
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
@@ -373,11 +400,35 @@ fn export_only_what_is_imported(
         .map(|iface| versioned(iface, version))
         .collect();
     for name in &names {
+        let unversioned = InterfaceName::parse(name).map(|n| n.unversioned);
+        let for_faces = unversioned.is_some_and(|u| reached_by_faces_alone(component, &u));
         world::retain_functions(resolve, name, &|func| {
-            imported(name).contains(func) || host.keeps(name, func)
+            imported(name).contains(func) || (!for_faces && host.keeps(name, func))
         });
     }
     world::retain_needed_types(resolve, &names, &|name, ty| imported(name).contains(ty));
+}
+
+/// Whether the WASI 0.2 interface `iface` is exported only because
+/// `component` imports WASI 0.3 interfaces of its subsystem whose code runs
+/// none of WASI 0.2's (filesystem, sockets, the HTTP client): then it keeps
+/// no function, so its code, and the host's 0.2 functions that code calls,
+/// go (the 0.3 sockets under rules call the host's 0.3 ones).
+fn reached_by_faces_alone(component: &Imported, iface: &str) -> bool {
+    let Some((row, _)) = row_of(iface) else {
+        return false;
+    };
+    let of_row = |name: &str| row_of(name).is_some_and(|(r, _)| r.subsystem == row.subsystem);
+    if row
+        .interfaces
+        .iter()
+        .any(|i| component.items.contains_key(*i))
+    {
+        return false;
+    }
+    let mut faces = component.faces.keys().filter_map(|f| p3_face(f));
+    let mut of_this = faces.by_ref().filter(|f| of_row(f.counterpart)).peekable();
+    of_this.peek().is_some() && of_this.all(|f| f.denied_only)
 }
 
 /// Whether the adapter's function export `name` (as built) stays: it belongs

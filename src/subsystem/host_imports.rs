@@ -2,8 +2,8 @@
 //! rule, and `wasi:io` carried along by what the others keep.
 
 use super::host_rules::{HostNeeds, HostRule};
-use super::interfaces::{HTTP_TYPES, STDERR};
-use super::registry::row_of;
+use super::interfaces::{HTTP_TYPES, SOCKET_TYPES, STDERR, UDP_CREATE_SOCKET};
+use super::registry::{p3_face, row_of};
 use super::select::uses;
 use crate::names::InterfaceName;
 use crate::policy::Policy;
@@ -68,6 +68,16 @@ impl<'a> HostImports<'a> {
     /// Whether the adapter keeps importing host function `func` of `module`
     /// (a versioned interface name).
     pub fn keeps(&self, module: &str, func: &str) -> bool {
+        // A WASI 0.3 interface the adapter serves is governed by its WASI
+        // 0.2 counterpart's row (`wasi:sockets/types@0.3.0` by sockets').
+        // Its TCP and UDP sockets are one interface at 0.3, two at 0.2.
+        if let Some(face) = p3_face(module) {
+            let counterpart = match face.name {
+                SOCKET_TYPES if func.contains("udp-socket") => UDP_CREATE_SOCKET,
+                _ => face.counterpart,
+            };
+            return self.keeps_interface(counterpart, func);
+        }
         match InterfaceName::parse(module) {
             Some(name) => self.keeps_interface(&name.unversioned, func),
             None => true,

@@ -104,9 +104,14 @@ pub struct Face {
     /// streams are all allowed (the host's terminals are its own).
     pub to_host: fn(&Policy) -> bool,
     /// Whether the adapter serves it only where its subsystem is denied
-    /// (filesystem, sockets): where the subsystem passes through it is the
-    /// host's own, and anything between (mounts, network rules) is refused.
+    /// (filesystem, sockets, the HTTP client): where the subsystem passes
+    /// through it is the host's own, and anything between (mounts, network
+    /// rules) is refused, but for [`ruled`](Self::ruled).
     pub denied_only: bool,
+    /// Whether the adapter also serves it under network rules that grant
+    /// no inbound use (sockets: the host's own sockets, checked call by
+    /// call; a listener's stream of accepted sockets cannot be wrapped).
+    pub ruled: bool,
 }
 
 /// Every WASI 0.3 interface the adapter serves; the others of WASI 0.3
@@ -149,8 +154,14 @@ pub const P3_FACES: &[Face] = &[
     },
     denied_only(FS_TYPES, FS_TYPES),
     denied_only(PREOPENS, PREOPENS),
-    denied_only(SOCKET_TYPES, TCP_CREATE_SOCKET),
-    denied_only(IP_NAME_LOOKUP, IP_NAME_LOOKUP),
+    Face {
+        ruled: true,
+        ..denied_only(SOCKET_TYPES, TCP_CREATE_SOCKET)
+    },
+    Face {
+        ruled: true,
+        ..denied_only(IP_NAME_LOOKUP, IP_NAME_LOOKUP)
+    },
     denied_only(HTTP_TYPES, OUTGOING_HANDLER),
     denied_only(HTTP_CLIENT, OUTGOING_HANDLER),
 ];
@@ -173,6 +184,11 @@ fn allows(policy: &Policy, stream: Stream) -> bool {
     stdio.map_or(StdioMode::Allow, |s| s.mode(stream)) == StdioMode::Allow
 }
 
+/// The WASI 0.3 interfaces the adapter also imports from the host
+/// (`wit/p3/faces.wit`): the stdio streams an allowed stream is passed on
+/// to, and the sockets that sockets under network rules wrap.
+pub const P3_HOST_SIDE: &[&str] = &[STDIN, STDOUT, STDERR, SOCKET_TYPES, IP_NAME_LOOKUP];
+
 /// The WASI 0.3 stdio interfaces whose functions hand out streams.
 pub const P3_STREAMS: &[&str] = &[STDIN, STDOUT, STDERR];
 
@@ -190,5 +206,6 @@ const fn face(name: &'static str, counterpart: &'static str) -> Face {
         types_only: false,
         to_host: |_| false,
         denied_only: false,
+        ruled: false,
     }
 }

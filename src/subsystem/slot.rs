@@ -70,6 +70,10 @@ impl<T: Setting + PartialEq> Slot for Field<T> {
     }
 }
 
+/// What [`Slot::content`] says of a subsystem that network rules grant in
+/// part.
+pub const NETWORK_RULES: &str = "network rules";
+
 /// Sockets or HTTP: allowed or denied as a whole, or granted in part by the
 /// policy's network rules, which deny everything they do not grant.
 pub struct Networked {
@@ -112,7 +116,7 @@ impl Slot for Networked {
     }
 
     fn content(&self, policy: &Policy) -> Option<&'static str> {
-        self.ruled(policy).then_some("network rules")
+        self.ruled(policy).then_some(NETWORK_RULES)
     }
 
     /// Allowed whole, with no rule granting part of it.

@@ -5,10 +5,12 @@
 //! policy (allowed, the host's WASI 0.2 functions answer; denied, the same
 //! traps and empty answers as 0.2).
 //!
-//! Two exceptions: stdio, whose 0.3 functions hand out streams and futures
+//! The exceptions: stdio, whose 0.3 functions hand out streams and futures
 //! (`p3/stdio.rs`: allowed streams are passed on to the host's own 0.3
-//! functions, the others answered at once), and the filesystem and
-//! sockets, served only denied (`p3/denied.rs`).
+//! functions, the others answered at once); sockets, denied or the host's
+//! own 0.3 sockets under outbound rules (`p3/sockets.rs`); the HTTP client,
+//! served denied (`p3/http.rs`); and the filesystem, served denied
+//! (`p3/denied.rs`).
 //!
 //! Every function is lifted synchronously (`sync: true`), which the
 //! component model allows for WASI 0.3's `async` functions too: the
@@ -19,6 +21,7 @@
 
 mod denied;
 mod http;
+mod sockets;
 mod stdio;
 
 use crate::exports::wasi as v2;

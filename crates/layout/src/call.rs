@@ -122,6 +122,13 @@ calls! {
     RemapOutsidePreopens = "host directory to remap outside the host's preopens",
     RemapRefused = "host directory to remap refused by the host",
     ClientSend = "wasi:http/client.send",
+    P3TcpBind = "wasi:sockets/types.tcp-socket.bind",
+    P3TcpConnect = "wasi:sockets/types.tcp-socket.connect",
+    P3TcpListen = "wasi:sockets/types.tcp-socket.listen",
+    P3UdpBind = "wasi:sockets/types.udp-socket.bind",
+    P3UdpConnect = "wasi:sockets/types.udp-socket.connect",
+    P3UdpSend = "wasi:sockets/types.udp-socket.send",
+    P3UdpReceive = "wasi:sockets/types.udp-socket.receive",
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
-//! WASI 0.3's filesystem and sockets, when the policy denies them: no
-//! preopen is handed out, and creating a socket or looking up a name fails
-//! with `access-denied`, as WASI 0.2's do under the same policy. So no
-//! descriptor and no socket ever exists, and their methods cannot be
-//! called: each traps (and the library strips their code). A filesystem or
-//! sockets that the policy allows or grants in part at 0.3 is the host's
-//! own, or refused by the library (docs/wasi-versions.md).
+//! WASI 0.3's filesystem, when the policy denies it: no preopen is handed
+//! out, as WASI 0.2's are not under the same policy. So no descriptor ever
+//! exists, and its methods cannot be called: each traps (and the library
+//! strips their code). A filesystem that the policy allows or grants in
+//! part at 0.3 is the host's own, or refused by the library
+//! (docs/wasi-versions.md).
 
 /// A method of a resource that never exists.
 fn unreachable() -> ! {
@@ -122,100 +121,6 @@ mod filesystem {
                 _path_flags: PathFlags,
                 _path: String
             ) -> Result<MetadataHashValue, ErrorCode>;
-        }
-    }
-}
-
-mod sockets {
-    use super::super::bindings::exports::wasi::sockets::ip_name_lookup;
-    use super::super::bindings::exports::wasi::sockets::types::*;
-    use crate::Adapter;
-    use alloc::string::String;
-    use alloc::vec::Vec;
-    use wasi_virt_layout::Call;
-    use wit_bindgen::{FutureReader, StreamReader};
-
-    /// Traced, then refused with `access-denied`.
-    fn denied<T>(call: Call) -> Result<T, ErrorCode> {
-        trace!(call);
-        Err(ErrorCode::AccessDenied)
-    }
-
-    /// A socket, of which the adapter creates none.
-    pub struct NoSocket;
-
-    impl Guest for Adapter {
-        type TcpSocket = NoSocket;
-        type UdpSocket = NoSocket;
-    }
-
-    impl ip_name_lookup::Guest for Adapter {
-        fn resolve_addresses(
-            _name: String,
-        ) -> Result<Vec<ip_name_lookup::IpAddress>, ip_name_lookup::ErrorCode> {
-            trace!(Call::ResolveAddresses);
-            Err(ip_name_lookup::ErrorCode::AccessDenied)
-        }
-    }
-
-    /// The methods TCP and UDP sockets share.
-    macro_rules! either_socket {
-        () => {
-            never! {
-                fn bind(&self, _local_address: IpSocketAddress) -> Result<(), ErrorCode>;
-                fn connect(&self, _remote_address: IpSocketAddress) -> Result<(), ErrorCode>;
-                fn get_local_address(&self) -> Result<IpSocketAddress, ErrorCode>;
-                fn get_remote_address(&self) -> Result<IpSocketAddress, ErrorCode>;
-                fn get_address_family(&self) -> IpAddressFamily;
-                fn get_receive_buffer_size(&self) -> Result<u64, ErrorCode>;
-                fn set_receive_buffer_size(&self, _value: u64) -> Result<(), ErrorCode>;
-                fn get_send_buffer_size(&self) -> Result<u64, ErrorCode>;
-                fn set_send_buffer_size(&self, _value: u64) -> Result<(), ErrorCode>;
-            }
-        };
-    }
-
-    impl GuestTcpSocket for NoSocket {
-        fn create(_address_family: IpAddressFamily) -> Result<TcpSocket, ErrorCode> {
-            denied(Call::TcpSocketCreate)
-        }
-
-        either_socket!();
-        never! {
-            fn listen(&self) -> Result<StreamReader<TcpSocket>, ErrorCode>;
-            fn send(&self, _data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>>;
-            fn receive(&self) -> (StreamReader<u8>, FutureReader<Result<(), ErrorCode>>);
-            fn get_is_listening(&self) -> bool;
-            fn set_listen_backlog_size(&self, _value: u64) -> Result<(), ErrorCode>;
-            fn get_keep_alive_enabled(&self) -> Result<bool, ErrorCode>;
-            fn set_keep_alive_enabled(&self, _value: bool) -> Result<(), ErrorCode>;
-            fn get_keep_alive_idle_time(&self) -> Result<Duration, ErrorCode>;
-            fn set_keep_alive_idle_time(&self, _value: Duration) -> Result<(), ErrorCode>;
-            fn get_keep_alive_interval(&self) -> Result<Duration, ErrorCode>;
-            fn set_keep_alive_interval(&self, _value: Duration) -> Result<(), ErrorCode>;
-            fn get_keep_alive_count(&self) -> Result<u32, ErrorCode>;
-            fn set_keep_alive_count(&self, _value: u32) -> Result<(), ErrorCode>;
-            fn get_hop_limit(&self) -> Result<u8, ErrorCode>;
-            fn set_hop_limit(&self, _value: u8) -> Result<(), ErrorCode>;
-        }
-    }
-
-    impl GuestUdpSocket for NoSocket {
-        fn create(_address_family: IpAddressFamily) -> Result<UdpSocket, ErrorCode> {
-            denied(Call::UdpSocketCreate)
-        }
-
-        either_socket!();
-        never! {
-            fn disconnect(&self) -> Result<(), ErrorCode>;
-            fn send(
-                &self,
-                _data: Vec<u8>,
-                _remote_address: Option<IpSocketAddress>
-            ) -> Result<(), ErrorCode>;
-            fn receive(&self) -> Result<(Vec<u8>, IpSocketAddress), ErrorCode>;
-            fn get_unicast_hop_limit(&self) -> Result<u8, ErrorCode>;
-            fn set_unicast_hop_limit(&self, _value: u8) -> Result<(), ErrorCode>;
         }
     }
 }

@@ -9,7 +9,10 @@
 //! `http-types` builds fields, options, requests and responses through
 //! WASI 0.3's `wasi:http/types` and prints what each step answered;
 //! `http-send AUTHORITY PATH` posts a body there through `client.send` and
-//! prints the response or the error, and then the request's own result.
+//! prints the response or the error, and then the request's own result;
+//! `net STEP...` runs each step through WASI 0.3's sockets (`connect
+//! ADDR`, `udp ADDR`, `resolve NAME`, `listen ADDR`) and prints what each
+//! answered.
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
 use crate::wasi::cli::{stdin, stdout};
@@ -25,8 +28,13 @@ impl exports::wasi::cli::run::Guest for App {
             Some("stdio") => stdio().await,
             Some("http-types") => http::types().await,
             Some("http-send") if args.len() == 3 => http::send(&args[1], &args[2]).await,
+            Some("net") => {
+                for step in &args[1..] {
+                    net::step(step).await;
+                }
+            }
             other => {
-                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH (got {other:?})");
+                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH | net STEP... (got {other:?})");
                 return Err(());
             }
         }
@@ -37,6 +45,7 @@ impl exports::wasi::cli::run::Guest for App {
 export!(App);
 
 mod http;
+mod net;
 
 /// The 0.2 `run` that std exports: a 0.3 host calls the 0.3 one.
 fn main() {
