@@ -26,6 +26,7 @@ pub mod wasip1;
 
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
+use crate::subsystem::interfaces::GUARDED_CLIENT;
 use crate::subsystem::registry::unvirtualized_version;
 use anyhow::{Context, Result};
 use rename::{rename_imports, rename_top_level};
@@ -88,20 +89,33 @@ pub fn compose(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Res
     })
 }
 
+/// Whether the adapter's export `export` satisfies the component's import
+/// of `wanted`: the same interface at a compatible version, or, for WASI
+/// 0.3's HTTP client under outbound rules, the adapter's guarded client
+/// ([`GUARDED_CLIENT`]), which takes the host's own requests.
+fn serves(export: &str, wanted: &InterfaceName) -> bool {
+    let client_0_3 = || {
+        wanted.unversioned == "wasi:http/client"
+            && wanted
+                .version
+                .as_ref()
+                .is_some_and(|v| v.major == 0 && v.minor == 3)
+    };
+    wanted.is_compatible(export) || (export == GUARDED_CLIENT && client_0_3())
+}
+
 /// `component` with each import of an interface that `adapter` exports
 /// given a private name ([`PRIVATE_PREFIX`]; see the module's comment).
 fn private_imports(adapter: &[u8], component: &[u8]) -> Result<Vec<u8>> {
-    let provided: Vec<InterfaceName> = component_exports(adapter)
-        .context("failed to load the specialized adapter for composition")?
-        .iter()
-        .filter_map(|name| InterfaceName::parse(name))
-        .collect();
+    let provided = component_exports(adapter)
+        .context("failed to load the specialized adapter for composition")?;
     // Not an interface at a version the adapter does not serve (WASI 0.3,
     // let through to the host by `--allow-import`), nor one it serves at
     // another version only (a WASI 0.3 stream left to the host beside the
     // 0.2 one the adapter exports).
     let private = |name: &str| {
-        (unvirtualized_version(name).is_none() && provided.iter().any(|p| p.is_compatible(name)))
+        let wanted = InterfaceName::parse(name)?;
+        (unvirtualized_version(name).is_none() && provided.iter().any(|p| serves(p, &wanted)))
             .then(|| format!("{PRIVATE_PREFIX}{name}"))
     };
     rename_top_level(component, &private)
@@ -128,7 +142,7 @@ fn compose_graph(adapter: &[u8], component: Vec<u8>, served: Option<&Served>) ->
         let wanted = InterfaceName::parse(original).expect("renamed because it parsed");
         let found = adapter_c
             .exports()
-            .find(|(_, export, _, _)| wanted.is_compatible(export));
+            .find(|(_, export, _, _)| serves(export, &wanted));
         if let Some((export_index, ..)) = found {
             plugs.push((export_index, import_index, original.to_string()));
         }

@@ -49,6 +49,10 @@ const PACKAGES: &[&[(&str, &str)]] = &[
         include_str!("../wit/p3/deps/sockets.wit"),
     )],
     &[("p3/deps/http.wit", include_str!("../wit/p3/deps/http.wit"))],
+    &[(
+        "p3/deps/p3-http.wit",
+        include_str!("../wit/p3/deps/p3-http.wit"),
+    )],
     &[
         (
             "deps/config/world.wit",

@@ -1007,9 +1007,9 @@ const GUESTS_0_3: &[(&str, Range<u64>)] = &[("p3-mixed", 2000..2150), ("p3-async
 /// adapter virtualizes at 0.3 answers through its 0.2 code (so it may be
 /// the host's only where that reaches the host); a stdio
 /// stream is the host's where it is allowed (a terminal resource where
-/// every stream that hands it out is); filesystem and HTTP where they
-/// pass whole; sockets where they pass whole or network rules grant them
-/// (the adapter then wraps the host's own 0.3 sockets).
+/// every stream that hands it out is); the filesystem where it passes
+/// whole; sockets and HTTP where they pass whole or network rules grant
+/// them (the adapter then imports the host's own 0.3 sockets or HTTP).
 fn host_0_3(policy: &Policy, interface: &str) -> bool {
     let stdio = policy.stdio.clone().unwrap_or_default();
     let stdin = stdio.stdin == StdinPolicy::Mode(StdioMode::Allow);
@@ -1033,8 +1033,10 @@ fn host_0_3(policy: &Policy, interface: &str) -> bool {
         i if i.starts_with("wasi:sockets/") => {
             policy.sockets != Some(Access::Deny) || net_rules(policy).iter().any(|r| !r.http)
         }
+        // Whole, or the host's own requests sent through the adapter's
+        // client under outbound rules (which then imports the host's).
         i if i.starts_with("wasi:http/") => {
-            policy.http != Some(Access::Deny) && net_rules(policy).iter().all(|r| !r.http)
+            policy.http != Some(Access::Deny) || net_rules(policy).iter().any(|r| r.http)
         }
         // Answered through its 0.2 counterpart: the host's only where that
         // reaches the host.
@@ -1071,10 +1073,6 @@ fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
     let inbound = |r: &&NetRule| !r.http && r.direction == "inbound";
     if imports("wasi:sockets/") && net_rules(policy).iter().any(inbound) {
         why.push("serves WASI 0.3's sockets under outbound rules only");
-    }
-    // And outbound HTTP rules grant part of HTTP.
-    if imports("wasi:http/") && net_rules(policy).iter().any(|r| r.http) {
-        why.push("serves WASI 0.3's http only");
     }
     why
 }

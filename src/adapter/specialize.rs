@@ -14,7 +14,8 @@ use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
 use crate::subsystem::interfaces::{
-    Face, P3_FACES, P3_HOST_SIDE, P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
+    Face, GUARDED_CLIENT, HTTP_CLIENT, HTTP_TYPES, OUTGOING_HANDLER, P3_FACES, P3_HOST_SIDE,
+    P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
 };
 use crate::subsystem::registry::{
     governing, p3_face, row_of, unvirtualized_version, versioned, Row,
@@ -114,6 +115,13 @@ impl Imported {
             if !virtualized {
                 continue;
             }
+            if face.denied_only && guarded(face, row, policy) {
+                // The host's own requests, through the adapter's `send`.
+                if face.name == HTTP_CLIENT {
+                    faces.insert(GUARDED_CLIENT.to_string());
+                }
+                continue;
+            }
             if face.denied_only && !check_denied_at_0_3(face, row, name, policy)? {
                 continue;
             }
@@ -201,6 +209,16 @@ fn check_denied_at_0_3(face: &Face, row: &Row, name: &str, policy: &Policy) -> R
     )
 }
 
+/// Whether `face` is WASI 0.3's HTTP client or its types under outbound
+/// rules: the types are then the host's, and the client the adapter's
+/// [`GUARDED_CLIENT`], which checks each request the host holds.
+fn guarded(face: &Face, row: &Row, policy: &Policy) -> bool {
+    let http = face.name == HTTP_CLIENT || face.name == HTTP_TYPES;
+    http && row
+        .slot
+        .is_some_and(|s| s.content(policy) == Some(NETWORK_RULES))
+}
+
 /// A WASI 0.3 stdio stream the adapter must serve can be ignored or
 /// denied: a baked stdin cannot reach `read-via-stream`, a synchronous
 /// function that would have to hand out a stream the adapter still fills
@@ -255,8 +273,17 @@ pub fn specialize(
     };
     let mut tree = embedded_tree(policy, exports)?;
     let config = encode(policy, &tree)?;
+    // What WASI 0.2 code the adapter runs: not that of a subsystem reached
+    // through WASI 0.3 faces alone that run none of it.
+    // A standalone WASI 0.3 adapter runs 0.2 code only for its faces too.
+    let every_face = wasi_0_3.then(|| Imported::every_face(resolve));
+    let reached = component.or(every_face.as_ref());
+    let running: BTreeSet<&'static str> = (exports.iter().copied())
+        .filter(|e| reached.is_none_or(|c| !reached_by_faces_alone(c, e)))
+        .collect();
+    let stopped = |i: &str| exports.contains(i) && !running.contains(i);
     let needs = HostNeeds {
-        exports,
+        exports: &running,
         imported: component.map(|c| &c.used),
         host_fs: tree.needs_host_fs(),
         rules: rule_needs(policy),
@@ -283,9 +310,17 @@ pub fn specialize(
         }
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
+    // The host's WASI 0.2 functions of a subsystem whose 0.2 code does not
+    // run (drop glue the component can never reach) go too.
+    let not_running = |module: &str| {
+        let name = InterfaceName::parse(module);
+        name.is_some_and(|n| {
+            row_of(&n.unversioned).is_some_and(|(row, _)| row.interfaces.iter().any(|i| stopped(i)))
+        })
+    };
     let deny_import = |module: &str, func: &str| {
         cut_off_at_0_3(resolve, &faces, module, func, &host)
-            .unwrap_or_else(|| !host.keeps(module, func))
+            .unwrap_or_else(|| not_running(module) || !host.keeps(module, func))
     };
     let rename = |name: &str| rename_version(name, version);
     let impossible = impossible_resources(&config, serving == Some(Serving::Handler))?;
@@ -301,7 +336,9 @@ pub fn specialize(
         net: has_rules(policy),
         memfs: !tree.memory.is_empty(),
         seeded: matches!(policy.random, Some(RandomPolicy::Seed(_))),
-        http_send: http_passes(&config)?,
+        // Sends WASI 0.2's requests: not for a component whose HTTP is
+        // WASI 0.3's alone (the guarded client sends the host's own).
+        http_send: http_passes(&config)? && !stopped(OUTGOING_HANDLER),
         serve: serving == Some(Serving::Run),
     };
     let rewritten = rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
@@ -355,6 +392,10 @@ fn cut_off_at_0_3(
         None => (module, false),
     };
     p3_face(face)?;
+    // The host's HTTP types and client, which the guarded client calls.
+    if !exported && faces.contains(GUARDED_CLIENT) && face.starts_with("wasi:http/") {
+        return Some(false);
+    }
     // The built-in's own prefixes go (`[async-lower][future-write-2]`); a
     // function keeps its own (`[static]request.new`).
     let items = func.match_indices(']').map(|(i, _)| &func[i + 1..]);
@@ -446,7 +487,8 @@ fn exported_function(
     };
     let iface_at = rename_version(iface, version);
     let exported = match p3_face(iface) {
-        Some(_) => faces.contains(iface),
+        _ if faces.contains(iface) => true,
+        Some(_) => false,
         None => {
             InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
         }
@@ -515,7 +557,15 @@ fn encode_adapter(
     let world = world::add_world(resolve, &imports, &exports)?;
     let component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
-    without_debug_names(&component)
+    let mut component = without_debug_names(&component)?;
+    // Standalone, the guarded HTTP client goes by the name a component
+    // imports it under (composing, `src/compose.rs` connects it by its own).
+    if validate && faces.contains(GUARDED_CLIENT) {
+        let client = format!("{HTTP_CLIENT}@{WASI_0_3}");
+        let rename = |name: &str| (name == GUARDED_CLIENT).then(|| client.clone());
+        component = crate::compose::rename::rename_top_level(&component, &rename)?;
+    }
+    Ok(component)
 }
 
 /// `component` without its top-level `component-name` section: debug names

@@ -68,7 +68,7 @@ fn satisfied<'a>(
             let export = a
                 .exports
                 .iter()
-                .position(|(export, _)| wanted.is_compatible(export))?;
+                .position(|(export, _)| super::serves(export, &wanted))?;
             Some((name, kind, export))
         })
         .collect()

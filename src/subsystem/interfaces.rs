@@ -84,6 +84,11 @@ pub const CLOCK_TYPES: &str = "wasi:clocks/types";
 /// WASI 0.3's HTTP client, whose `send` takes `wasi:http/types`' request.
 pub const HTTP_CLIENT: &str = "wasi:http/client";
 
+/// The adapter's WASI 0.3 HTTP client under outbound rules
+/// (`wit/p3/deps/p3-http.wit`), through which a component's
+/// `wasi:http/client@0.3.0` sends the host's own requests.
+pub const GUARDED_CLIENT: &str = "wasi-virt:p3-http/client@0.3.0";
+
 /// The WASI 0.3 version of the interfaces in [`P3_FACES`].
 pub const WASI_0_3: semver::Version = semver::Version::new(0, 3, 0);
 

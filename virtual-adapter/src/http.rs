@@ -669,12 +669,30 @@ fn granted(request: &VOutgoingRequest) -> Result<(), &'static str> {
         return Ok(());
     }
     let https = match &*request.scheme.borrow() {
-        None | Some(Scheme::Https) => true,
-        Some(Scheme::Http) => false,
-        Some(Scheme::Other(_)) => return Err("the scheme is neither http nor https"),
+        None | Some(Scheme::Https) => Ok(true),
+        Some(Scheme::Http) => Ok(false),
+        Some(Scheme::Other(_)) => Err(()),
     };
-    let authority = request.authority.borrow();
-    let Some(authority) = authority.as_deref() else {
+    let authority = request.authority.borrow().clone();
+    let target = request.path_with_query.borrow().clone();
+    let method = String::from(method_name(&request.method.borrow()));
+    let normal = decide(https, authority.as_deref(), &method, target.as_deref())?;
+    *request.path_with_query.borrow_mut() = Some(normal);
+    Ok(())
+}
+
+/// Whether the rules grant a request, from its parts as it will be sent:
+/// `https` (an error for a scheme that is neither), the authority, the
+/// method and the path with its query. The path the rules checked, in its
+/// normal form, which the request is then sent with; or why not.
+pub(crate) fn decide(
+    https: Result<bool, ()>,
+    authority: Option<&str>,
+    method: &str,
+    target: Option<&str>,
+) -> Result<String, &'static str> {
+    let https = https.map_err(|()| "the scheme is neither http nor https")?;
+    let Some(authority) = authority else {
         return Err("the request has no authority");
     };
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
@@ -683,33 +701,15 @@ fn granted(request: &VOutgoingRequest) -> Result<(), &'static str> {
         _ => (host_port, None),
     };
     let port = match port {
-        None => {
-            if https {
-                443
-            } else {
-                80
-            }
-        }
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) => p,
-            Err(_) => return Err("the authority's port is no port"),
-        },
+        None if https => 443,
+        None => 80,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| "the authority's port is no port")?,
     };
-    let target = request.path_with_query.borrow().clone();
-    let method = request.method.borrow();
-    let query = crate::rules::Query::Http(
-        https,
-        host,
-        port,
-        method_name(&method),
-        target.as_deref().unwrap_or("/"),
-    );
+    let query = crate::rules::Query::Http(https, host, port, method, target.unwrap_or("/"));
     match crate::rules::ask(&query) {
-        crate::rules::Answer::Target(Ok(normal)) => {
-            *request.path_with_query.borrow_mut() = Some(normal);
-            Ok(())
-        }
-        crate::rules::Answer::Target(Err(reason)) => Err(reason),
+        crate::rules::Answer::Target(answer) => answer,
         _ => Err("the rules gave no answer"),
     }
 }

@@ -9,7 +9,8 @@
 //! (`p3/stdio.rs`: allowed streams are passed on to the host's own 0.3
 //! functions, the others answered at once); sockets, denied or the host's
 //! own 0.3 sockets under outbound rules (`p3/sockets.rs`); the HTTP client,
-//! served denied (`p3/http.rs`); and the filesystem, served denied
+//! served denied (`p3/http.rs`) or under outbound rules through the
+//! host's own types (`p3/http_rules.rs`); and the filesystem, served denied
 //! (`p3/denied.rs`).
 //!
 //! Every function is lifted synchronously (`sync: true`), which the
@@ -21,6 +22,7 @@
 
 mod denied;
 mod http;
+mod http_rules;
 mod sockets;
 mod stdio;
 

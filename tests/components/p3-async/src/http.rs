@@ -210,6 +210,7 @@ pub async fn send(authority: &str, path: &str) {
         let _ = trailers_tx.write(Ok(None)).await;
         rest.len()
     });
+    println!("POST {path}");
     match client::send(request).await {
         Ok(response) => {
             println!("status: {}", response.get_status_code());

@@ -8,8 +8,9 @@
 //! through 0.3's stdout, then prints (through 0.2's) what each answered;
 //! `http-types` builds fields, options, requests and responses through
 //! WASI 0.3's `wasi:http/types` and prints what each step answered;
-//! `http-send AUTHORITY PATH` posts a body there through `client.send` and
-//! prints the response or the error, and then the request's own result;
+//! `http-send AUTHORITY PATH...` posts a body to each path there through
+//! `client.send` and prints the response or the error, and then the
+//! request's own result;
 //! `net STEP...` runs each step through WASI 0.3's sockets (`connect
 //! ADDR`, `udp ADDR`, `resolve NAME`, `listen ADDR`) and prints what each
 //! answered.
@@ -27,14 +28,18 @@ impl exports::wasi::cli::run::Guest for App {
             Some("sleep") => sleep(args.get(1).is_some_and(|a| a == "exact")).await,
             Some("stdio") => stdio().await,
             Some("http-types") => http::types().await,
-            Some("http-send") if args.len() == 3 => http::send(&args[1], &args[2]).await,
+            Some("http-send") if args.len() >= 3 => {
+                for path in &args[2..] {
+                    http::send(&args[1], path).await;
+                }
+            }
             Some("net") => {
                 for step in &args[1..] {
                     net::step(step).await;
                 }
             }
             other => {
-                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH | net STEP... (got {other:?})");
+                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH... | net STEP... (got {other:?})");
                 return Err(());
             }
         }
