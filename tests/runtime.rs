@@ -57,6 +57,11 @@ struct Case {
     /// `$NAME_PORT` its port.
     #[serde(default)]
     servers: BTreeMap<String, String>,
+    /// A composing tool (by label, as in a trial's name) that cannot plug
+    /// this standalone adapter, with the error it must fail with: a limit
+    /// of that tool, documented where the case says.
+    #[serde(default)]
+    tool_errors: BTreeMap<String, String>,
     /// The case file, read again with the servers' addresses filled in.
     #[serde(skip)]
     path: PathBuf,
@@ -492,7 +497,8 @@ fn virtualize(
                 .and_then(|adapter| tool.compose(component, &adapter.bytes))
         }
     };
-    match (output, &case.expect.error) {
+    let tool_error = tool.and_then(|t| case.tool_errors.get(t.label()));
+    match (output, tool_error.or(case.expect.error.as_ref())) {
         (Err(e), Some(want)) => {
             let got = format!("{e:#}");
             ensure!(
