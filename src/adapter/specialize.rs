@@ -8,7 +8,7 @@ use super::mount_tree::{self, Segment, Tree};
 use super::rewrite::{rewrite, Plan, Rewritten};
 use super::world;
 use crate::compose::serve::Serving;
-use crate::inspect::{component_import_items, component_imports};
+use crate::inspect::{component_exports, component_import_items, component_imports};
 use crate::names::InterfaceName;
 use crate::policy::{Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
@@ -41,6 +41,9 @@ pub struct Imported {
     /// The WASI 0.3 interfaces it imports that the adapter serves (full
     /// names), with the functions and types it imports of each.
     pub faces: BTreeMap<String, BTreeSet<String>>,
+    /// Whether it serves HTTP at WASI 0.3 (exports `wasi:http/handler`):
+    /// its requests and responses are then the host's own.
+    pub serves_http_0_3: bool,
 }
 
 impl Imported {
@@ -71,7 +74,15 @@ impl Imported {
                 items.entry(name.unversioned).or_default().extend(names);
             }
         }
-        Ok(Imported { used, items, faces })
+        let serves_http_0_3 = component_exports(component)?
+            .iter()
+            .any(|e| is_handler_0_3(e));
+        Ok(Imported {
+            used,
+            items,
+            faces,
+            serves_http_0_3,
+        })
     }
 
     /// What a standalone WASI 0.3 adapter serves: every WASI 0.3
@@ -91,6 +102,7 @@ impl Imported {
             used: BTreeSet::new(),
             items: BTreeMap::new(),
             faces,
+            serves_http_0_3: false,
         }
     }
 
@@ -115,7 +127,7 @@ impl Imported {
             if !virtualized {
                 continue;
             }
-            if face.denied_only && guarded(face, row, policy) {
+            if face.denied_only && guarded(face, row, policy, self.serves_http_0_3) {
                 // The host's own requests, through the adapter's `send`.
                 if face.name == HTTP_CLIENT {
                     faces.insert(GUARDED_CLIENT.to_string());
@@ -209,14 +221,28 @@ fn check_denied_at_0_3(face: &Face, row: &Row, name: &str, policy: &Policy) -> R
     )
 }
 
-/// Whether `face` is WASI 0.3's HTTP client or its types under outbound
-/// rules: the types are then the host's, and the client the adapter's
-/// [`GUARDED_CLIENT`], which checks each request the host holds.
-fn guarded(face: &Face, row: &Row, policy: &Policy) -> bool {
+/// Whether `face` is WASI 0.3's HTTP client or its types, under outbound
+/// rules or, for a component serving HTTP at 0.3 (`serves`), denied: the
+/// types are then the host's (a served request is the host's), and the
+/// client the adapter's [`GUARDED_CLIENT`], which checks each request the
+/// host holds (denied, none passes).
+fn guarded(face: &Face, row: &Row, policy: &Policy, serves: bool) -> bool {
     let http = face.name == HTTP_CLIENT || face.name == HTTP_TYPES;
-    http && row
-        .slot
-        .is_some_and(|s| s.content(policy) == Some(NETWORK_RULES))
+    let Some(slot) = row.slot.filter(|_| http) else {
+        return false;
+    };
+    let ruled = slot.content(policy) == Some(NETWORK_RULES);
+    let denied = slot.configured(policy) && !slot.allows(policy);
+    ruled || (serves && denied)
+}
+
+/// Whether `export` is WASI 0.3's `wasi:http/handler`: a service at 0.3.
+pub fn is_handler_0_3(export: &str) -> bool {
+    InterfaceName::parse(export).is_some_and(|n| {
+        n.unversioned == "wasi:http/handler"
+            && n.version
+                .is_some_and(|v| v.major == 0 && v.minor == WASI_0_3.minor)
+    })
 }
 
 /// A WASI 0.3 stdio stream the adapter must serve can be ignored or
@@ -392,9 +418,10 @@ fn cut_off_at_0_3(
         None => (module, false),
     };
     p3_face(face)?;
-    // The host's HTTP types and client, which the guarded client calls.
+    // The host's HTTP types, which the guarded client's requests are, and
+    // its client where HTTP may pass.
     if !exported && faces.contains(GUARDED_CLIENT) && face.starts_with("wasi:http/") {
-        return Some(false);
+        return Some(face.starts_with(HTTP_CLIENT) && !host.keeps(module, func));
     }
     // The built-in's own prefixes go (`[async-lower][future-write-2]`); a
     // function keeps its own (`[static]request.new`).

@@ -6,8 +6,7 @@ use super::serve::Serving;
 use crate::inspect::component_exports;
 use crate::names::{InterfaceName, INCOMING_HANDLER, RUN};
 use crate::policy::{Access, EnvPolicy, Policy, StdinPolicy, StdioPolicy};
-use crate::subsystem::interfaces::{HTTP_TYPES, WASI_0_3};
-use crate::subsystem::registry::governing;
+use crate::subsystem::interfaces::HTTP_TYPES;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 
@@ -55,7 +54,6 @@ pub fn serving(
             .any(|e| InterfaceName::parse(e).is_some_and(|n| n.unversioned == wanted))
     };
     let handler = exported(INCOMING_HANDLER);
-    check_handler_at_0_3(policy, &names)?;
     if policy.serve_http.is_some() {
         if handler {
             bail!(
@@ -72,33 +70,4 @@ pub fn serving(
         return Ok(Some(Serving::Run));
     }
     Ok((handler && exports.contains(HTTP_TYPES)).then_some(Serving::Handler))
-}
-
-/// A component serving HTTP at WASI 0.3 (exporting `wasi:http/handler`)
-/// takes its request and makes its response with the host's own 0.3 HTTP
-/// types: where the adapter serves them instead (HTTP denied), the host
-/// could not call it. Serving at 0.3 behind a front is not virtualized yet.
-fn check_handler_at_0_3(policy: &Policy, exports: &[String]) -> Result<()> {
-    let handler = exports.iter().find(|e| {
-        InterfaceName::parse(e).is_some_and(|n| {
-            n.unversioned == "wasi:http/handler"
-                && n.version
-                    .is_some_and(|v| v.major == 0 && v.minor == WASI_0_3.minor)
-        })
-    });
-    let Some(handler) = handler else {
-        return Ok(());
-    };
-    let types = format!("{HTTP_TYPES}@{WASI_0_3}");
-    let slot = governing(&types).and_then(|row| row.slot);
-    if slot.is_none_or(|s| !s.configured(policy) || s.passes_through(policy)) {
-        return Ok(());
-    }
-    bail!(
-        "the component exports `{handler}`, an HTTP service at WASI 0.3, which wasi-virt \
-         does not serve yet: its requests and responses are the host's 0.3 HTTP types, \
-         which this policy does not leave to the host; allow HTTP whole (--allow-http) to \
-         run it on the host's own 0.3 HTTP, or serve it through WASI 0.2's \
-         `{INCOMING_HANDLER}`"
-    )
 }

@@ -789,6 +789,9 @@ impl HttpServer {
             http: true,
             ..host.clone()
         };
+        if exports_handler_0_3(&component) {
+            return start_p3(&component, host);
+        }
         let pre = linker(&host)?
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -822,6 +825,119 @@ impl HttpServer {
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
     }
+}
+
+/// Whether `component` serves HTTP at WASI 0.3 (`wasi:http/handler`).
+fn exports_handler_0_3(component: &Component) -> bool {
+    component
+        .component_type()
+        .exports(engine())
+        .any(|(name, _)| name.starts_with("wasi:http/handler@0.3."))
+}
+
+/// [`HttpServer::start`] for a WASI 0.3 service: each request a fresh
+/// instance's `wasi:http/handler@0.3.0`, called as wasmtime's own 0.3 host
+/// calls it (in its event loop), on a host serving WASI 0.2 and 0.3.
+fn start_p3(component: &Component, host: Host) -> Result<HttpServer> {
+    let pre = p3_linker(&host)?
+        .instantiate_pre(component)
+        .map_err(anyhow::Error::from)
+        .context("failed to link the served component")?;
+    let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre)
+        .map_err(anyhow::Error::from)
+        .context("the component is not a wasi:http/service")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let served = HttpServer {
+        addr,
+        logs: logs.clone(),
+    };
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (pre, host, logs) = (pre.clone(), host.clone(), logs.clone());
+            std::thread::spawn(move || {
+                if let Err(e) = serve_request_p3(stream, &pre, &host, &logs) {
+                    logs.lock()
+                        .unwrap()
+                        .push_str(&format!("host error: {e:#}\n"));
+                }
+            });
+        }
+    });
+    Ok(served)
+}
+
+/// [`serve_request`] for a WASI 0.3 service: the response is collected
+/// whole, then written with its length (an error code or a trap as `500`
+/// with `x-harness: no-response`).
+fn serve_request_p3(
+    mut stream: std::net::TcpStream,
+    pre: &wasmtime_wasi_http::p3::bindings::ServicePre<Ctx>,
+    host: &Host,
+    logs: &std::sync::Mutex<String>,
+) -> Result<()> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
+    let request = read_request(&stream)?
+        .map(|body| body.map_err(|_| -> std::convert::Infallible { unreachable!("a full body") }));
+    let (stdout, stderr) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let mut store = store(host, &stdout, &stderr);
+    type Answered = Result<(http::response::Parts, bytes::Bytes), String>;
+    let answered: wasmtime::Result<Answered> = wasmtime_wasi::runtime::in_tokio(async {
+        let service = pre.instantiate_async(&mut store).await?;
+        let (request, io) = wasmtime_wasi_http::p3::Request::from_http(
+            wasmtime_wasi_http::default_hooks(),
+            request,
+        );
+        store
+            .run_concurrent(async |store| -> wasmtime::Result<Answered> {
+                let response = match service.handle(store, request).await? {
+                    Ok(response) => response,
+                    Err(code) => return Ok(Err(format!("{code:?}"))),
+                };
+                let response = store.with(|s| response.into_http(s, async { Ok(()) }))?;
+                let (parts, body) = response.into_parts();
+                let body = match body.collect().await {
+                    Ok(body) => body,
+                    Err(e) => return Ok(Err(format!("body: {e:?}"))),
+                };
+                let _ = io.await;
+                Ok(Ok((parts, body.to_bytes())))
+            })
+            .await?
+    });
+    let mut log = String::from_utf8_lossy(&stdout.contents()).into_owned();
+    log.push_str(&String::from_utf8_lossy(&stderr.contents()));
+    match answered {
+        Ok(Ok((parts, body))) => {
+            let mut head = format!("HTTP/1.1 {}\r\n", parts.status);
+            for (name, value) in &parts.headers {
+                let value = String::from_utf8_lossy(value.as_bytes());
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str(&format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            ));
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(&body)?;
+        }
+        Ok(Err(_)) | Err(_) => {
+            if let Err(e) = &answered {
+                let first = format!("{e:?}").lines().next().unwrap_or("").to_string();
+                log.push_str(&format!("trapped: {first}\n"));
+            }
+            stream.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nx-harness: no-response\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )?;
+        }
+    }
+    logs.lock().unwrap().push_str(&log);
+    Ok(())
 }
 
 /// The request a served instance receives.
