@@ -26,7 +26,7 @@ pub mod wasip1;
 
 use crate::inspect::{component_exports, component_imports};
 use crate::names::InterfaceName;
-use crate::subsystem::interfaces::GUARDED_CLIENT;
+use crate::subsystem::interfaces::GUARDS;
 use crate::subsystem::registry::unvirtualized_version;
 use anyhow::{Context, Result};
 use rename::{rename_imports, rename_top_level};
@@ -90,18 +90,15 @@ pub fn compose(adapter: &[u8], component: &[u8], served: Option<&Served>) -> Res
 }
 
 /// Whether the adapter's export `export` satisfies the component's import
-/// of `wanted`: the same interface at a compatible version, or, for WASI
-/// 0.3's HTTP client under outbound rules, the adapter's guarded client
-/// ([`GUARDED_CLIENT`]), which takes the host's own requests.
+/// of `wanted`: the same interface at a compatible version, or, for a WASI
+/// 0.3 interface the adapter serves with the host's own types, its guard
+/// ([`GUARDS`]: the HTTP client under outbound rules, renamed preopens).
 fn serves(export: &str, wanted: &InterfaceName) -> bool {
-    let client_0_3 = || {
-        wanted.unversioned == "wasi:http/client"
-            && wanted
-                .version
-                .as_ref()
-                .is_some_and(|v| v.major == 0 && v.minor == 3)
-    };
-    wanted.is_compatible(export) || (export == GUARDED_CLIENT && client_0_3())
+    let at_0_3 = (wanted.version.as_ref()).is_some_and(|v| v.major == 0 && v.minor == 3);
+    let guard = GUARDS
+        .iter()
+        .any(|(face, guard)| export == *guard && wanted.unversioned == *face && at_0_3);
+    wanted.is_compatible(export) || guard
 }
 
 /// `component` with each import of an interface that `adapter` exports

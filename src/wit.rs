@@ -53,6 +53,10 @@ const PACKAGES: &[&[(&str, &str)]] = &[
         "p3/deps/p3-http.wit",
         include_str!("../wit/p3/deps/p3-http.wit"),
     )],
+    &[(
+        "p3/deps/p3-fs.wit",
+        include_str!("../wit/p3/deps/p3-fs.wit"),
+    )],
     &[
         (
             "deps/config/world.wit",

@@ -1024,10 +1024,9 @@ fn host_0_3(policy: &Policy, interface: &str) -> bool {
         "wasi:cli/types" => {
             stdin || stdio.stdout == StdioMode::Allow || stdio.stderr == StdioMode::Allow
         }
-        i if i.starts_with("wasi:filesystem/") => policy
-            .fs
-            .as_ref()
-            .is_none_or(|f| f.host_preopens && f.preopens.is_empty()),
+        i if i.starts_with("wasi:filesystem/") => {
+            policy.fs.as_ref().is_none_or(|f| fs_0_3(f) == Some(true))
+        }
         // Whole, or wrapped by the adapter under rules (which then imports
         // the host's 0.3 sockets itself).
         i if i.starts_with("wasi:sockets/") => {
@@ -1046,6 +1045,21 @@ fn host_0_3(policy: &Policy, interface: &str) -> bool {
     }
 }
 
+/// How WASI 0.3's filesystem is served under `fs`: the host's own
+/// (`Some(true)`: passed whole, or only host preopens renamed, whose
+/// descriptors are the host's), the adapter's (`Some(false)`: denied), or
+/// refused (`None`: anything embedded or in memory).
+fn fs_0_3(fs: &FsPolicy) -> Option<bool> {
+    let renamed = !fs.preopens.is_empty()
+        && (fs.preopens.values()).all(|e| matches!(e, FsEntry::RuntimeDir(_)));
+    match (fs.host_preopens, fs.preopens.is_empty()) {
+        (true, true) => Some(true),
+        (false, true) => Some(false),
+        (false, false) if renamed => Some(true),
+        _ => None,
+    }
+}
+
 /// Which refusal of a WASI 0.3 component the policy justifies: the text the
 /// error must hold, for each rule of docs/wasi-versions.md it breaks.
 fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
@@ -1057,15 +1071,7 @@ fn refusals_0_3(policy: &Policy, guest: &Guest) -> Vec<&'static str> {
     {
         why.push("cannot read a baked stdin");
     }
-    let between = |denied: bool, whole: bool| !denied && !whole;
-    if imports("wasi:filesystem/")
-        && policy.fs.as_ref().is_some_and(|f| {
-            between(
-                !f.host_preopens && f.preopens.is_empty(),
-                f.host_preopens && f.preopens.is_empty(),
-            )
-        })
-    {
+    if imports("wasi:filesystem/") && policy.fs.as_ref().is_some_and(|f| fs_0_3(f).is_none()) {
         why.push("serves WASI 0.3's fs only");
     }
     // Sockets under network rules are served at 0.3 while no rule grants

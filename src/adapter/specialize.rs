@@ -10,12 +10,12 @@ use super::world;
 use crate::compose::serve::Serving;
 use crate::inspect::{component_exports, component_import_items, component_imports};
 use crate::names::InterfaceName;
-use crate::policy::{Policy, RandomPolicy, StdinPolicy};
+use crate::policy::{FsEntry, Policy, RandomPolicy, StdinPolicy};
 use crate::subsystem::host_imports::HostImports;
 use crate::subsystem::host_rules::{rule_needs, HostNeeds};
 use crate::subsystem::interfaces::{
-    Face, GUARDED_CLIENT, HTTP_CLIENT, HTTP_TYPES, OUTGOING_HANDLER, P3_FACES, P3_HOST_SIDE,
-    P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
+    Face, FS_TYPES, GUARDED_CLIENT, GUARDED_PREOPENS, GUARDS, HTTP_CLIENT, HTTP_TYPES,
+    OUTGOING_HANDLER, P3_FACES, P3_HOST_SIDE, P3_STREAMS, PREOPENS, STDIN, WASI_0_3,
 };
 use crate::subsystem::registry::{
     governing, p3_face, row_of, unvirtualized_version, versioned, Row,
@@ -128,10 +128,9 @@ impl Imported {
                 continue;
             }
             if face.denied_only && guarded(face, row, policy, self.serves_http_0_3) {
-                // The host's own requests, through the adapter's `send`.
-                if face.name == HTTP_CLIENT {
-                    faces.insert(GUARDED_CLIENT.to_string());
-                }
+                // The host's own types, through the adapter's guard.
+                let guard = GUARDS.iter().find(|(f, _)| *f == face.name);
+                faces.extend(guard.map(|(_, guard)| guard.to_string()));
                 continue;
             }
             if face.denied_only && !check_denied_at_0_3(face, row, name, policy)? {
@@ -221,12 +220,21 @@ fn check_denied_at_0_3(face: &Face, row: &Row, name: &str, policy: &Policy) -> R
     )
 }
 
-/// Whether `face` is WASI 0.3's HTTP client or its types, under outbound
-/// rules or, for a component serving HTTP at 0.3 (`serves`), denied: the
-/// types are then the host's (a served request is the host's), and the
-/// client the adapter's [`GUARDED_CLIENT`], which checks each request the
-/// host holds (denied, none passes).
+/// Whether the adapter serves `face` with the host's own types and a guard
+/// ([`GUARDS`]): WASI 0.3's HTTP client and types under outbound rules,
+/// or, for a component serving HTTP at 0.3 (`serves`), denied (a served
+/// request is the host's; the guarded client checks each request the host
+/// holds, and denied, passes none); the filesystem when the policy only
+/// renames host directories (`--preopen`), whose descriptors are the
+/// host's.
 fn guarded(face: &Face, row: &Row, policy: &Policy, serves: bool) -> bool {
+    if face.name == FS_TYPES || face.name == PREOPENS {
+        return policy.fs.as_ref().is_some_and(|fs| {
+            !fs.host_preopens
+                && !fs.preopens.is_empty()
+                && (fs.preopens.values()).all(|e| matches!(e, FsEntry::RuntimeDir(_)))
+        });
+    }
     let http = face.name == HTTP_CLIENT || face.name == HTTP_TYPES;
     let Some(slot) = row.slot.filter(|_| http) else {
         return false;
@@ -423,6 +431,9 @@ fn cut_off_at_0_3(
     if !exported && faces.contains(GUARDED_CLIENT) && face.starts_with("wasi:http/") {
         return Some(face.starts_with(HTTP_CLIENT) && !host.keeps(module, func));
     }
+    if !exported && faces.contains(GUARDED_PREOPENS) && face.starts_with("wasi:filesystem/") {
+        return Some(false);
+    }
     // The built-in's own prefixes go (`[async-lower][future-write-2]`); a
     // function keeps its own (`[static]request.new`).
     let items = func.match_indices(']').map(|(i, _)| &func[i + 1..]);
@@ -585,11 +596,13 @@ fn encode_adapter(
     let component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
     let mut component = without_debug_names(&component)?;
-    // Standalone, the guarded HTTP client goes by the name a component
-    // imports it under (composing, `src/compose.rs` connects it by its own).
-    if validate && faces.contains(GUARDED_CLIENT) {
-        let client = format!("{HTTP_CLIENT}@{WASI_0_3}");
-        let rename = |name: &str| (name == GUARDED_CLIENT).then(|| client.clone());
+    // Standalone, a guard goes by the name a component imports it under
+    // (composing, `src/compose.rs` connects it by its own).
+    if validate && GUARDS.iter().any(|(_, guard)| faces.contains(*guard)) {
+        let rename = |name: &str| {
+            let (face, _) = GUARDS.iter().find(|(_, guard)| *guard == name)?;
+            Some(format!("{face}@{WASI_0_3}"))
+        };
         component = crate::compose::rename::rename_top_level(&component, &rename)?;
     }
     Ok(component)

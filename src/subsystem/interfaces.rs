@@ -89,6 +89,17 @@ pub const HTTP_CLIENT: &str = "wasi:http/client";
 /// `wasi:http/client@0.3.0` sends the host's own requests.
 pub const GUARDED_CLIENT: &str = "wasi-virt:p3-http/client@0.3.0";
 
+/// The adapter's WASI 0.3 preopens of renamed host directories
+/// (`wit/p3/deps/p3-fs.wit`), which hand a component's
+/// `wasi:filesystem/preopens@0.3.0` the host's own descriptors.
+pub const GUARDED_PREOPENS: &str = "wasi-virt:p3-fs/preopens@0.3.0";
+
+/// Each WASI 0.3 interface the adapter can serve with the host's own types
+/// (a guard), and the guard's name in the adapter: a component's import
+/// of the interface is connected to the guard (src/compose.rs), whose
+/// types are the host's, imported by both.
+pub const GUARDS: &[(&str, &str)] = &[(HTTP_CLIENT, GUARDED_CLIENT), (PREOPENS, GUARDED_PREOPENS)];
+
 /// The WASI 0.3 version of the interfaces in [`P3_FACES`].
 pub const WASI_0_3: semver::Version = semver::Version::new(0, 3, 0);
 

@@ -21,6 +21,7 @@
 //! host's 0.2 pollable on the host's clock.
 
 mod denied;
+mod fs_remap;
 mod http;
 mod http_rules;
 mod sockets;

@@ -129,6 +129,7 @@ calls! {
     P3UdpConnect = "wasi:sockets/types.udp-socket.connect",
     P3UdpSend = "wasi:sockets/types.udp-socket.send",
     P3UdpReceive = "wasi:sockets/types.udp-socket.receive",
+    RemapInsidePreopen = "host directory to remap lies inside a host preopen, which WASI 0.3 cannot open there: preopen it on the host itself",
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //! request's own result;
 //! `net STEP...` runs each step through WASI 0.3's sockets (`connect
 //! ADDR`, `udp ADDR`, `resolve NAME`, `listen ADDR`) and prints what each
-//! answered.
+//! answered; `fs STEP...` does the same through WASI 0.3's filesystem
+//! (`ls`, `read PREOPEN PATH`, `write PREOPEN PATH`, `list PREOPEN PATH`).
 wit_bindgen::generate!({ path: "wit", world: "app", generate_all });
 
 use crate::wasi::cli::{stdin, stdout};
@@ -33,13 +34,18 @@ impl exports::wasi::cli::run::Guest for App {
                     http::send(&args[1], path).await;
                 }
             }
+            Some("fs") => {
+                for step in &args[1..] {
+                    fs::step(step).await;
+                }
+            }
             Some("net") => {
                 for step in &args[1..] {
                     net::step(step).await;
                 }
             }
             other => {
-                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH... | net STEP... (got {other:?})");
+                eprintln!("usage: p3-async sleep [exact] | stdio | http-types | http-send AUTHORITY PATH... | net STEP... | fs STEP... (got {other:?})");
                 return Err(());
             }
         }
@@ -49,6 +55,7 @@ impl exports::wasi::cli::run::Guest for App {
 
 export!(App);
 
+mod fs;
 mod http;
 mod net;
 
