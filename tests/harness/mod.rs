@@ -799,6 +799,16 @@ impl HttpServer {
         let pre = wasmtime_wasi_http::p2::bindings::sync::ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component is not a wasi:http/proxy")?;
+        HttpServer::listen(pre, host, serve_request)
+    }
+
+    /// Serves each connection on a thread of its own with `serve`, which
+    /// `pre` instantiates the component for.
+    fn listen<P: Clone + Send + 'static>(
+        pre: P,
+        host: Host,
+        serve: fn(std::net::TcpStream, &P, &Host, &std::sync::Mutex<String>) -> Result<()>,
+    ) -> Result<HttpServer> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -810,7 +820,7 @@ impl HttpServer {
             for stream in listener.incoming().flatten() {
                 let (pre, host, logs) = (pre.clone(), host.clone(), logs.clone());
                 std::thread::spawn(move || {
-                    if let Err(e) = serve_request(stream, &pre, &host, &logs) {
+                    if let Err(e) = serve(stream, &pre, &host, &logs) {
                         logs.lock()
                             .unwrap()
                             .push_str(&format!("host error: {e:#}\n"));
@@ -846,26 +856,7 @@ fn start_p3(component: &Component, host: Host) -> Result<HttpServer> {
     let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre)
         .map_err(anyhow::Error::from)
         .context("the component is not a wasi:http/service")?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let served = HttpServer {
-        addr,
-        logs: logs.clone(),
-    };
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (pre, host, logs) = (pre.clone(), host.clone(), logs.clone());
-            std::thread::spawn(move || {
-                if let Err(e) = serve_request_p3(stream, &pre, &host, &logs) {
-                    logs.lock()
-                        .unwrap()
-                        .push_str(&format!("host error: {e:#}\n"));
-                }
-            });
-        }
-    });
-    Ok(served)
+    HttpServer::listen(pre, host, serve_request_p3)
 }
 
 /// [`serve_request`] for a WASI 0.3 service: the response is collected

@@ -714,21 +714,28 @@ pub(crate) fn decide(
     }
 }
 
-/// A method as the request line spells it.
-fn method_name(method: &Method) -> &str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Connect => "CONNECT",
-        Method::Options => "OPTIONS",
-        Method::Trace => "TRACE",
-        Method::Patch => "PATCH",
-        Method::Other(other) => other,
-    }
+/// Defines `method_name`, a WIT `method` (`$method`, of either WASI
+/// version) as the request line spells it.
+macro_rules! method_name {
+    ($method:ident) => {
+        fn method_name(method: &$method) -> &str {
+            match method {
+                $method::Get => "GET",
+                $method::Head => "HEAD",
+                $method::Post => "POST",
+                $method::Put => "PUT",
+                $method::Delete => "DELETE",
+                $method::Connect => "CONNECT",
+                $method::Options => "OPTIONS",
+                $method::Trace => "TRACE",
+                $method::Patch => "PATCH",
+                $method::Other(other) => other,
+            }
+        }
+    };
 }
+
+method_name!(Method);
 
 /// Builds the host's request from the adapter's, sends it, then streams
 /// what was written to the body so far (and finishes it, if it was).

@@ -22,12 +22,15 @@ use wasi_virt_layout::Call;
 
 #[macro_use]
 mod debug;
+#[macro_use]
+mod address;
 mod clocks;
 mod config;
 mod environment;
 mod exit;
 mod filesystem;
 mod global;
+#[macro_use]
 mod http;
 mod io;
 mod memfs;

@@ -8,6 +8,7 @@
 //! the way to the host and undone on the way back, so that the component
 //! sees the addresses it asked for.
 
+use crate::address::SocketAddress;
 use crate::exports::wasi::io::streams::{InputStream, OutputStream};
 use crate::exports::wasi::sockets::instance_network;
 use crate::exports::wasi::sockets::ip_name_lookup::{
@@ -104,77 +105,73 @@ fn addr_out(a: host::network::IpSocketAddress) -> IpSocketAddress {
 
 /// Whether network rules govern sockets: every call is then decided by
 /// them (`rules.rs`).
-fn ruled() -> bool {
+pub(crate) fn ruled() -> bool {
     config().net_sockets()
 }
 
-/// The address and port of a socket address, the address canonical.
-fn ip_port(a: &IpSocketAddress) -> (IpAddr, u16) {
-    match a {
-        IpSocketAddress::Ipv4(a) => {
-            let (x, y, z, w) = a.address;
-            (IpAddr::V4(Ipv4Addr::new(x, y, z, w)), a.port)
-        }
-        IpSocketAddress::Ipv6(a) => {
-            let (x0, x1, x2, x3, x4, x5, x6, x7) = a.address;
-            let ip = Ipv6Addr::new(x0, x1, x2, x3, x4, x5, x6, x7);
-            (canonical(IpAddr::V6(ip)), a.port)
-        }
-    }
+socket_address!(
+    IpSocketAddress,
+    Ipv4SocketAddress,
+    Ipv6SocketAddress,
+    IpAddress
+);
+
+fn ip_port(a: &impl SocketAddress) -> (IpAddr, u16) {
+    a.ip_port()
 }
 
 /// Whether two socket addresses name the same address and port.
-fn same(a: &IpSocketAddress, b: &IpSocketAddress) -> bool {
-    ip_port(a) == ip_port(b)
+pub(crate) fn same<A: SocketAddress>(a: &A, b: &A) -> bool {
+    a.ip_port() == b.ip_port()
 }
 
-/// `a` with its port replaced.
-fn with_port(a: IpSocketAddress, port: u16) -> IpSocketAddress {
-    match a {
-        IpSocketAddress::Ipv4(v4) => IpSocketAddress::Ipv4(Ipv4SocketAddress { port, ..v4 }),
-        IpSocketAddress::Ipv6(v6) => IpSocketAddress::Ipv6(Ipv6SocketAddress { port, ..v6 }),
-    }
+fn with_port<A: SocketAddress>(a: A, port: u16) -> A {
+    a.with_port(port)
 }
 
 /// Where a guest address really goes: `a` itself with another port, or,
 /// when a rule remaps the address, that address.
-fn redirect(a: IpSocketAddress, (ip, port): (IpAddr, u16)) -> IpSocketAddress {
-    if ip == ip_port(&a).0 {
-        return with_port(a, port);
+fn redirect<A: SocketAddress>(a: A, (ip, port): (IpAddr, u16)) -> A {
+    if ip == a.ip_port().0 {
+        return a.with_port(port);
     }
-    match ip {
-        IpAddr::V4(v4) => {
-            let [x, y, z, w] = v4.octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                port,
-                address: (x, y, z, w),
-            })
-        }
-        IpAddr::V6(v6) => {
-            let [x0, x1, x2, x3, x4, x5, x6, x7] = v6.segments();
-            IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                port,
-                flow_info: 0,
-                address: (x0, x1, x2, x3, x4, x5, x6, x7),
-                scope_id: 0,
-            })
+    A::at(ip, port)
+}
+
+/// Where an outbound connect or datagram to `a` goes, if the rules allow
+/// it (`kind` is `TcpOut` or `UdpOut`); `a` itself without rules. Denied,
+/// traced, and `None`: the caller answers `access-denied`.
+pub(crate) fn granted_to<A: SocketAddress>(kind: Kind, a: A, call: Call) -> Option<A> {
+    if !ruled() {
+        return Some(a);
+    }
+    let (ip, port) = a.ip_port();
+    match ask(&Query::Outbound(kind, ip, port)) {
+        Answer::To(Some(to)) => Some(redirect(a, to)),
+        _ => {
+            trace!(denied: call, port as u64);
+            None
         }
     }
 }
 
-/// Where an outbound connect or datagram to `a` goes, if the rules allow
-/// it (`kind` is `TcpOut` or `UdpOut`); `a` itself without rules.
 fn outbound(kind: Kind, a: IpSocketAddress, call: Call) -> Result<IpSocketAddress, ErrorCode> {
-    if !ruled() {
-        return Ok(a);
-    }
-    let (ip, port) = ip_port(&a);
-    match ask(&Query::Outbound(kind, ip, port)) {
-        Answer::To(Some(to)) => Ok(redirect(a, to)),
-        _ => {
-            trace!(denied: call, port as u64);
-            Err(ErrorCode::AccessDenied)
-        }
+    granted_to(kind, a, call).ok_or(ErrorCode::AccessDenied)
+}
+
+/// The host's local address `a`, with the guest's port where the socket's
+/// bind was remapped (`standing`).
+pub(crate) fn guest_local<A: SocketAddress>(a: A, standing: &Standing) -> A {
+    let port = a.ip_port().1;
+    a.with_port(standing.guest_port(port))
+}
+
+/// The host's remote address, or the one the guest asked for (`asked`)
+/// where a rule remapped it.
+pub(crate) fn asked_remote<A, E>(host: Result<A, E>, asked: Option<A>) -> Result<A, E> {
+    match (host, asked) {
+        (Ok(_), Some(guest)) => Ok(guest),
+        (host, _) => host,
     }
 }
 
@@ -342,19 +339,6 @@ impl GuestResolveAddressStream for VResolveAddressStream {
     }
 }
 
-fn ip_out(ip: IpAddr) -> IpAddress {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [x, y, z, w] = v4.octets();
-            IpAddress::Ipv4((x, y, z, w))
-        }
-        IpAddr::V6(v6) => {
-            let [x0, x1, x2, x3, x4, x5, x6, x7] = v6.segments();
-            IpAddress::Ipv6((x0, x1, x2, x3, x4, x5, x6, x7))
-        }
-    }
-}
-
 /// What a socket remembers of the rules: its standing (the bind the host
 /// holds, decided in `wasi_virt_layout::socket`) and the remote address
 /// the guest asked for where a rule remapped it.
@@ -415,20 +399,15 @@ impl Seen {
         self.standing.get().may_serve(&Hooked, kind, ip, port)
     }
 
-    /// The host's local address, with the guest's port where it was remapped.
     fn local(&self, a: IpSocketAddress) -> IpSocketAddress {
-        let port = ip_port(&a).1;
-        with_port(a, self.standing.get().guest_port(port))
+        guest_local(a, &self.standing.get())
     }
 
     fn remote(
         &self,
         host: Result<IpSocketAddress, ErrorCode>,
     ) -> Result<IpSocketAddress, ErrorCode> {
-        match (host, self.remote.get()) {
-            (Ok(_), Some(guest)) => Ok(guest),
-            (host, _) => host,
-        }
+        asked_remote(host, self.remote.get())
     }
 }
 

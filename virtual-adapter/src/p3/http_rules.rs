@@ -30,21 +30,7 @@ use bindings::wasi::http::client as host;
 use bindings::wasi::http::types::{ErrorCode, Method, Request, Response, Scheme};
 use wasi_virt_layout::{allow, Call};
 
-/// A method as the request line spells it.
-fn method_name(method: &Method) -> &str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Connect => "CONNECT",
-        Method::Options => "OPTIONS",
-        Method::Trace => "TRACE",
-        Method::Patch => "PATCH",
-        Method::Other(other) => other,
-    }
-}
+method_name!(Method);
 
 /// Whether the rules grant `request`, as the host holds it; the request
 /// then carries the path they checked.

@@ -21,7 +21,9 @@ use super::bindings::exports::wasi::sockets::types::{
     IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress, TcpSocket, UdpSocket,
 };
 use super::bindings::wasi::sockets::{ip_name_lookup as host_lookup, types as host};
+use crate::address::SocketAddress;
 use crate::rules::{self, ask, Answer, Hooked, Query};
+use crate::sockets::{asked_remote, granted_to, guest_local, ruled, same};
 use crate::state::config;
 use crate::Adapter;
 use alloc::string::String;
@@ -38,87 +40,23 @@ fn allowed() -> bool {
     config().allows(allow::SOCKETS)
 }
 
-/// Whether network rules decide every call.
-fn ruled() -> bool {
-    config().net_sockets()
-}
-
 /// Traced, then refused with `access-denied`.
 fn denied<T>(call: Call) -> Result<T, ErrorCode> {
     trace!(denied: call);
     Err(ErrorCode::AccessDenied)
 }
 
-/// The address and port of a socket address, the address canonical.
-fn ip_port(a: &IpSocketAddress) -> (IpAddr, u16) {
-    match a {
-        IpSocketAddress::Ipv4(a) => {
-            let (x, y, z, w) = a.address;
-            (IpAddr::V4(Ipv4Addr::new(x, y, z, w)), a.port)
-        }
-        IpSocketAddress::Ipv6(a) => {
-            let (x0, x1, x2, x3, x4, x5, x6, x7) = a.address;
-            let ip = Ipv6Addr::new(x0, x1, x2, x3, x4, x5, x6, x7);
-            (canonical(IpAddr::V6(ip)), a.port)
-        }
-    }
-}
-
-fn same(a: &IpSocketAddress, b: &IpSocketAddress) -> bool {
-    ip_port(a) == ip_port(b)
-}
-
-fn with_port(a: IpSocketAddress, port: u16) -> IpSocketAddress {
-    match a {
-        IpSocketAddress::Ipv4(v4) => IpSocketAddress::Ipv4(Ipv4SocketAddress { port, ..v4 }),
-        IpSocketAddress::Ipv6(v6) => IpSocketAddress::Ipv6(Ipv6SocketAddress { port, ..v6 }),
-    }
-}
-
-fn ip_out(ip: IpAddr) -> IpAddress {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [x, y, z, w] = v4.octets();
-            IpAddress::Ipv4((x, y, z, w))
-        }
-        IpAddr::V6(v6) => {
-            let [x0, x1, x2, x3, x4, x5, x6, x7] = v6.segments();
-            IpAddress::Ipv6((x0, x1, x2, x3, x4, x5, x6, x7))
-        }
-    }
-}
-
-/// Where `a` really goes when a rule remaps it to `(ip, port)`: `a` with
-/// another port, or that address.
-fn redirect(a: IpSocketAddress, (ip, port): (IpAddr, u16)) -> IpSocketAddress {
-    if ip == ip_port(&a).0 {
-        return with_port(a, port);
-    }
-    match ip_out(ip) {
-        IpAddress::Ipv4(address) => IpSocketAddress::Ipv4(Ipv4SocketAddress { port, address }),
-        IpAddress::Ipv6(address) => IpSocketAddress::Ipv6(Ipv6SocketAddress {
-            port,
-            flow_info: 0,
-            address,
-            scope_id: 0,
-        }),
-    }
-}
+socket_address!(
+    IpSocketAddress,
+    Ipv4SocketAddress,
+    Ipv6SocketAddress,
+    IpAddress
+);
 
 /// Where an outbound connect or datagram to `a` goes, if the rules allow
 /// it; `a` itself without rules.
 fn outbound(kind: Kind, a: IpSocketAddress, call: Call) -> Result<IpSocketAddress, ErrorCode> {
-    if !ruled() {
-        return Ok(a);
-    }
-    let (ip, port) = ip_port(&a);
-    match ask(&Query::Outbound(kind, ip, port)) {
-        Answer::To(Some(to)) => Ok(redirect(a, to)),
-        _ => {
-            trace!(denied: call, port as u64);
-            Err(ErrorCode::AccessDenied)
-        }
-    }
+    granted_to(kind, a, call).ok_or(ErrorCode::AccessDenied)
 }
 
 /// What a socket knows of the rules: its standing (the bind the host
@@ -143,12 +81,12 @@ impl Seen {
         if !ruled() {
             return host_bind(local);
         }
-        let (ip, port) = ip_port(&local);
+        let (ip, port) = local.ip_port();
         let Some(bind) = socket::ask_bind(&Hooked, kind, client, ip, port) else {
             trace!(denied: call, port as u64);
             return Err(ErrorCode::AccessDenied);
         };
-        let done = host_bind(with_port(local, bind.host_port));
+        let done = host_bind(local.with_port(bind.host_port));
         let mut standing = self.standing.get();
         standing.bind_started(bind);
         standing.bind_finished(done.is_ok());
@@ -162,7 +100,7 @@ impl Seen {
         let Ok(local) = local else {
             return false;
         };
-        let (ip, port) = ip_port(&local);
+        let (ip, port) = local.ip_port();
         self.standing.get().may_serve(&Hooked, kind, ip, port)
     }
 
@@ -172,10 +110,7 @@ impl Seen {
         &self,
         host: Result<IpSocketAddress, ErrorCode>,
     ) -> Result<IpSocketAddress, ErrorCode> {
-        host.map(|a| {
-            let port = ip_port(&a).1;
-            with_port(a, self.standing.get().guest_port(port))
-        })
+        host.map(|a| guest_local(a, &self.standing.get()))
     }
 
     /// The host's remote address, or the one the component asked for where
@@ -184,10 +119,7 @@ impl Seen {
         &self,
         host: Result<IpSocketAddress, ErrorCode>,
     ) -> Result<IpSocketAddress, ErrorCode> {
-        match (host, self.remote.get()) {
-            (Ok(_), Some(guest)) => Ok(guest),
-            (host, _) => host,
-        }
+        asked_remote(host, self.remote.get())
     }
 
     /// Records that the component connected to `asked`, which went to `to`.
@@ -381,7 +313,7 @@ impl GuestUdpSocket for P3Udp {
             match guest {
                 Some(guest) => return Ok((data, guest)),
                 None if serves() => return Ok((data, from)),
-                None => trace!(denied: Call::P3UdpReceive, ip_port(&from).1 as u64),
+                None => trace!(denied: Call::P3UdpReceive, from.ip_port().1 as u64),
             }
         }
     }
