@@ -307,14 +307,7 @@ pub fn specialize(
     };
     let mut tree = embedded_tree(policy, exports)?;
     let config = encode(policy, &tree)?;
-    // What WASI 0.2 code the adapter runs: not that of a subsystem reached
-    // through WASI 0.3 faces alone that run none of it.
-    // A standalone WASI 0.3 adapter runs 0.2 code only for its faces too.
-    let every_face = wasi_0_3.then(|| Imported::every_face(resolve));
-    let reached = component.or(every_face.as_ref());
-    let running: BTreeSet<&'static str> = (exports.iter().copied())
-        .filter(|e| reached.is_none_or(|c| !reached_by_faces_alone(c, e)))
-        .collect();
+    let running = running(resolve, exports, component, wasi_0_3);
     let stopped = |i: &str| exports.contains(i) && !running.contains(i);
     let needs = HostNeeds {
         exports: &running,
@@ -332,16 +325,7 @@ pub fn specialize(
     let exported = if wasi_0_3 { &no_exports } else { exports };
     if let Some(component) = component {
         export_only_what_is_imported(resolve, exports, version, component, &host);
-        // A face exported only for its types (`wasi:clocks/types`, which
-        // the others use) is left whole; one the adapter also imports from
-        // the host keeps the functions it calls there (a UDP socket's
-        // local address, which the component may never ask for).
-        for (face, imported) in component.faces.iter().filter(|(f, _)| faces.contains(*f)) {
-            let host_side = p3_face(face).is_some_and(|f| P3_HOST_SIDE.contains(&f.name));
-            world::retain_functions(resolve, face, &|func| {
-                imported.contains(func) || (host_side && host.keeps(face, func))
-            });
-        }
+        faces_only_what_is_imported(resolve, &faces, component, &host);
     }
     let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
     // The host's WASI 0.2 functions of a subsystem whose 0.2 code does not
@@ -381,6 +365,42 @@ pub fn specialize(
     let validate = component.is_none();
     let adapter = encode_adapter(resolve, rewritten, exported, &faces, version, validate)?;
     Ok((adapter, std::mem::take(&mut tree.segments)))
+}
+
+/// The WASI 0.2 interfaces of `exports` whose code the adapter runs: not
+/// those of a subsystem reached through WASI 0.3 faces alone that run none
+/// of it (of `component`'s, or, for a standalone WASI 0.3 adapter, of
+/// every face).
+fn running(
+    resolve: &Resolve,
+    exports: &BTreeSet<&'static str>,
+    component: Option<&Imported>,
+    wasi_0_3: bool,
+) -> BTreeSet<&'static str> {
+    let every_face = wasi_0_3.then(|| Imported::every_face(resolve));
+    let reached = component.or(every_face.as_ref());
+    (exports.iter().copied())
+        .filter(|e| reached.is_none_or(|c| !reached_by_faces_alone(c, e)))
+        .collect()
+}
+
+/// Leaves in each WASI 0.3 interface the adapter exports (`faces`) the
+/// functions `component` imports. A face exported only for its types
+/// (`wasi:clocks/types`, which the others use) is left whole; one the
+/// adapter also imports from the host keeps the functions it calls there
+/// (a UDP socket's local address, which the component may never ask for).
+fn faces_only_what_is_imported(
+    resolve: &mut Resolve,
+    faces: &BTreeSet<String>,
+    component: &Imported,
+    host: &HostImports<'_>,
+) {
+    for (face, imported) in component.faces.iter().filter(|(f, _)| faces.contains(*f)) {
+        let host_side = p3_face(face).is_some_and(|f| P3_HOST_SIDE.contains(&f.name));
+        world::retain_functions(resolve, face, &|func| {
+            imported.contains(func) || (host_side && host.keeps(face, func))
+        });
+    }
 }
 
 /// The WASI 0.3 interfaces the adapter exports: those `component` imports
