@@ -151,7 +151,8 @@ impl Report {
             .filter(|row| row.interfaces.iter().any(|i| decided.contains(i)))
             .map(|row| SubsystemReport {
                 label: row.label,
-                setting: row.describe_as(policy, runs_per_request),
+                setting: row.describe_as(policy, runs_per_request)
+                    + &host_0_3(row, policy, &imports),
             })
             .collect();
         let governed = |row: Subsystem| {
@@ -193,6 +194,37 @@ impl Report {
                 })
                 .collect(),
         }
+    }
+}
+
+/// What of WASI 0.3 a subsystem that the policy denies or restricts still
+/// takes from the host, and why (the adapter's guards, which hand the
+/// component the host's own types: `src/adapter/specialize.rs`), for the
+/// summary: empty where nothing is, or where the subsystem passes whole.
+fn host_0_3(row: &registry::Row, policy: &Policy, imports: &[String]) -> String {
+    if row
+        .slot
+        .is_none_or(|s| !s.configured(policy) || s.passes_through(policy))
+    {
+        return String::new();
+    }
+    let taken: Vec<&str> = (imports.iter())
+        .filter(|i| i.contains("@0.3."))
+        .filter(|i| registry::governing(i).is_some_and(|r| r.subsystem == row.subsystem))
+        .map(String::as_str)
+        .collect();
+    let why = match row.subsystem {
+        Subsystem::Http if taken.iter().any(|i| i.starts_with("wasi:http/client@")) => {
+            "each request checked by the adapter's client"
+        }
+        Subsystem::Http => "the requests and responses of the HTTP service it is",
+        Subsystem::Sockets => "each socket call checked by the rules",
+        Subsystem::Fs => "the descriptors of the host preopens it renames",
+        _ => return String::new(),
+    };
+    match taken.is_empty() {
+        true => String::new(),
+        false => format!(" (at WASI 0.3, the host's own {}: {why})", taken.join(", ")),
     }
 }
 
