@@ -41,6 +41,12 @@ fn granted(request: &Request) -> Result<(), &'static str> {
     if !config().net_http() {
         return Ok(());
     }
+    // The rules check the authority the request goes to; a `host` header of
+    // its own would name another (a host usually forbids it, as wasmtime
+    // does, and the adapter's WASI 0.2 fields do).
+    if request.get_headers().has("host") {
+        return Err("the request names its host in a header");
+    }
     let https = match request.get_scheme() {
         None | Some(Scheme::Https) => Ok(true),
         Some(Scheme::Http) => Ok(false),
