@@ -91,6 +91,16 @@ impl VFields {
     }
 }
 
+/// Sets `status` to `code` if a host takes it as a response's status:
+/// `100` to `599`, as wasmtime-wasi-http's 0.2 and 0.3 hosts do.
+pub(crate) fn set_status(status: &Cell<u16>, code: u16) -> Result<(), ()> {
+    if !(100..=599).contains(&code) {
+        return Err(());
+    }
+    status.set(code);
+    Ok(())
+}
+
 /// The names a host refuses in any fields: the hop-by-hop headers, and
 /// `host`, which would let a request name another authority than the one
 /// the rules checked (wasmtime-wasi-http's default list, which its host
@@ -406,11 +416,7 @@ impl GuestOutgoingResponse for VOutgoingResponse {
     }
 
     fn set_status_code(&self, status_code: StatusCode) -> Result<(), ()> {
-        if !(100..=599).contains(&status_code) {
-            return Err(());
-        }
-        self.status.set(status_code);
-        Ok(())
+        set_status(&self.status, status_code)
     }
 
     fn headers(&self) -> Headers {

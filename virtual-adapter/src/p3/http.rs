@@ -22,7 +22,7 @@ use super::bindings::exports::wasi::http::types::{
 };
 use super::bindings::wit_future::FuturePayload;
 use super::bindings::wit_stream::StreamPayload;
-use crate::http::{is_content_length, is_forbidden, valid_name, valid_value};
+use crate::http::{is_content_length, is_forbidden, set_status, valid_name, valid_value};
 use crate::Adapter;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -614,11 +614,7 @@ impl GuestResponse for P3Response {
     }
 
     fn set_status_code(&self, status_code: StatusCode) -> Result<(), ()> {
-        if !(100..=599).contains(&status_code) {
-            return Err(());
-        }
-        self.status.set(status_code);
-        Ok(())
+        set_status(&self.status, status_code)
     }
 
     fn get_headers(&self) -> Headers {

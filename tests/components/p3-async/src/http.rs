@@ -9,6 +9,14 @@ use crate::{wit_future, wit_stream};
 
 /// Builds fields, options, a request and a response, printing each answer.
 pub async fn types() {
+    let fields = fields();
+    let options = options();
+    request(fields, options).await;
+    response().await;
+}
+
+/// Fields built, changed, cloned and listed, each step printed.
+fn fields() -> Fields {
     let fields = Fields::new();
     let steps: [(&str, &[u8]); 8] = [
         ("Content-Type", b"text/plain"),
@@ -66,7 +74,11 @@ pub async fn types() {
         ("b".into(), b"3".to_vec()),
     ]);
     println!("from-list: {:?}", listed.map(|f| pairs(f.copy_all())));
+    fields
+}
 
+/// Request options set, cloned and read, each step printed.
+fn options() -> RequestOptions {
     let options = RequestOptions::new();
     println!(
         "options connect: {:?}",
@@ -87,9 +99,7 @@ pub async fn types() {
         again.get_first_byte_timeout(),
         again.get_between_bytes_timeout()
     );
-
-    request(fields, options).await;
-    response().await;
+    options
 }
 
 async fn request(headers: Fields, options: RequestOptions) {

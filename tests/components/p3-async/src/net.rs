@@ -31,7 +31,10 @@ fn parse(addr: &str) -> Result<IpSocketAddress, String> {
     Ok(match a {
         SocketAddr::V4(a) => {
             let [x, y, z, w] = a.ip().octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress { port: a.port(), address: (x, y, z, w) })
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: a.port(),
+                address: (x, y, z, w),
+            })
         }
         SocketAddr::V6(a) => {
             let [x0, x1, x2, x3, x4, x5, x6, x7] = a.ip().segments();
@@ -69,7 +72,10 @@ fn show(a: &IpSocketAddress) -> String {
 async fn connect(addr: &str) -> Result<String, String> {
     let a = parse(addr)?;
     let socket = TcpSocket::create(family(&a)).map_err(|e| format!("create {e:?}"))?;
-    socket.connect(a).await.map_err(|e| format!("connect {e:?}"))?;
+    socket
+        .connect(a)
+        .await
+        .map_err(|e| format!("connect {e:?}"))?;
     let remote = socket.get_remote_address().map(|a| show(&a));
     let (mut tx, rx) = wit_stream::new();
     let sent = socket.send(rx);
@@ -88,9 +94,19 @@ async fn connect(addr: &str) -> Result<String, String> {
 async fn udp(addr: &str) -> Result<String, String> {
     let a = parse(addr)?;
     let socket = UdpSocket::create(family(&a)).map_err(|e| format!("create {e:?}"))?;
-    socket.send(b"ping".to_vec(), Some(a)).await.map_err(|e| format!("send {e:?}"))?;
-    let (data, from) = socket.receive().await.map_err(|e| format!("receive {e:?}"))?;
-    Ok(format!("{:?} from {}", String::from_utf8_lossy(&data), show(&from)))
+    socket
+        .send(b"ping".to_vec(), Some(a))
+        .await
+        .map_err(|e| format!("send {e:?}"))?;
+    let (data, from) = socket
+        .receive()
+        .await
+        .map_err(|e| format!("receive {e:?}"))?;
+    Ok(format!(
+        "{:?} from {}",
+        String::from_utf8_lossy(&data),
+        show(&from)
+    ))
 }
 
 async fn resolve(name: &str) -> Result<String, String> {
@@ -113,6 +129,9 @@ fn listen(addr: &str) -> Result<String, String> {
     let a = parse(addr)?;
     let socket = TcpSocket::create(family(&a)).map_err(|e| format!("create {e:?}"))?;
     socket.bind(a).map_err(|e| format!("bind {e:?}"))?;
-    socket.listen().map(drop).map_err(|e| format!("listen {e:?}"))?;
+    socket
+        .listen()
+        .map(drop)
+        .map_err(|e| format!("listen {e:?}"))?;
     Ok("listening".to_string())
 }
