@@ -47,6 +47,11 @@ fn granted(request: &Request) -> Result<(), &'static str> {
     if request.get_headers().has("host") {
         return Err("the request names its host in a header");
     }
+    // A request without a scheme is checked as HTTPS, and sent as such:
+    // what the host sends is what the rules checked, whatever its default.
+    if request.get_scheme().is_none() {
+        (request.set_scheme(Some(&Scheme::Https))).map_err(|()| "the host refuses https")?;
+    }
     let https = match request.get_scheme() {
         None | Some(Scheme::Https) => Ok(true),
         Some(Scheme::Http) => Ok(false),
