@@ -10,6 +10,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo bench --locked --bench virt | tee -a "$log"
 cargo bench --locked --bench fs | tee -a "$log"
+cargo bench --locked --bench serve | tee -a "$log"
 if [ "${1:-}" != --no-cold ]; then
   benches/example-cold.sh | tee -a "$log"
 fi
