@@ -89,8 +89,8 @@ fn main() {
 /// checked.
 fn throughput(server: &harness::HttpServer, load: &Load) -> f64 {
     let request = || {
-        let r = harness::http_request(server.addr, load.method, load.target, &[], &load.body)
-            .unwrap();
+        let r =
+            harness::http_request(server.addr, load.method, load.target, &[], &load.body).unwrap();
         assert_eq!(r.status, 200, "{}", server.logs());
         assert!(r.body == load.expect, "{}: a wrong body", load.label);
     };

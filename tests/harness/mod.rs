@@ -236,6 +236,19 @@ pub struct Host {
     /// 127.0.0.1).
     #[serde(default)]
     pub network: bool,
+    /// Run in [`serving_engine`], as `wasmtime serve` runs components
+    /// ([`HttpServer::start`] sets it).
+    #[serde(skip)]
+    pub serving: bool,
+}
+
+impl Host {
+    fn engine(&self) -> &'static Engine {
+        match self.serving {
+            true => serving_engine(),
+            false => engine(),
+        }
+    }
 }
 
 struct Ctx {
@@ -269,10 +282,26 @@ impl WasiView for Ctx {
 /// (components without it run as before).
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(&engine_config()).expect("a valid engine configuration"))
+}
+
+fn engine_config() -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_async(true);
+    config
+}
+
+/// The engine `wasmtime serve` runs served components in: [`engine`]'s
+/// configuration with the pooling instance allocator (its default limits),
+/// which `wasmtime serve` turns on where the machine can reserve the
+/// address space it needs; where it cannot, [`engine`] itself, as
+/// `wasmtime serve` then falls back to allocating each instance on demand.
+pub fn serving_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut config = wasmtime::Config::new();
-        config.wasm_component_model_async(true);
-        Engine::new(&config).expect("a valid engine configuration")
+        let mut config = engine_config();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::pooling());
+        Engine::new(&config).unwrap_or_else(|_| engine().clone())
     })
 }
 
@@ -341,7 +370,7 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
         wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(input.clone()));
     }
     Store::new(
-        engine(),
+        host.engine(),
         Ctx {
             wasi: wasi.build(),
             table: ResourceTable::new(),
@@ -356,7 +385,7 @@ fn store(host: &Host, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> S
 }
 
 fn linker(host: &Host) -> Result<Linker<Ctx>> {
-    let mut linker = Linker::new(engine());
+    let mut linker = Linker::new(host.engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if host.http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
@@ -368,7 +397,7 @@ fn linker(host: &Host) -> Result<Linker<Ctx>> {
 /// The linker of a host serving WASI 0.2 and 0.3 (wasmtime-wasi's `p2`
 /// linked for async calls, and its `p3`), with what `host` grants.
 fn p3_linker(host: &Host) -> Result<Linker<Ctx>> {
-    let mut linker = Linker::new(engine());
+    let mut linker = Linker::new(host.engine());
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     if host.http {
@@ -784,9 +813,12 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(bytes: &[u8], host: &Host) -> Result<HttpServer> {
-        let component = compile(bytes)?;
+        let component = Component::new(serving_engine(), bytes)
+            .map_err(anyhow::Error::from)
+            .context("failed to compile the component")?;
         let host = Host {
             http: true,
+            serving: true,
             ..host.clone()
         };
         if exports_handler_0_3(&component) {
@@ -841,7 +873,7 @@ impl HttpServer {
 fn exports_handler_0_3(component: &Component) -> bool {
     component
         .component_type()
-        .exports(engine())
+        .exports(component.engine())
         .any(|(name, _)| name.starts_with("wasi:http/handler@0.3."))
 }
 
