@@ -29,6 +29,7 @@ use crate::names::InterfaceName;
 use crate::subsystem::interfaces::GUARDS;
 use crate::subsystem::registry::unvirtualized_version;
 use anyhow::{Context, Result};
+pub use rename::compact;
 use rename::{rename_imports, rename_top_level};
 use semver::Version;
 use serve::{

@@ -95,6 +95,43 @@ pub fn validate_without_bodies(bytes: &[u8]) -> Result<wasmparser::types::Types>
     types.context("the binary ended early")
 }
 
+/// A component's top-level sections, in order: each one's id, the offset
+/// of its contents in `bytes` and the contents, read without entering any.
+pub fn top_level_sections(bytes: &[u8]) -> Result<Vec<(u8, u64, &[u8])>> {
+    check_component_header(bytes)?;
+    let mut reader = wasmparser::BinaryReader::new(&bytes[8..], 8);
+    let mut sections = Vec::new();
+    while !reader.eof() {
+        let id = reader.read_u8()?;
+        let len = reader.read_var_u32()? as usize;
+        let offset = reader.original_position() as u64;
+        sections.push((id, offset, reader.read_bytes(len)?));
+    }
+    Ok(sections)
+}
+
+/// The types of a component's top-level imports: validated from the
+/// sections before its first item that is not a type, an import or an
+/// alias (where a component encoded by wit-component or wasm-compose
+/// declares them all), the rest unread; if an import comes later, from the
+/// whole component but its function bodies.
+fn import_types(bytes: &[u8]) -> Result<wasmparser::types::Types> {
+    const DECLARATIONS: [u8; 4] = [3, 6, 7, 10]; // core type, alias, type, import
+    let sections = top_level_sections(bytes)?;
+    let prefix = sections
+        .iter()
+        .position(|(id, ..)| !DECLARATIONS.contains(id) && *id != 0)
+        .unwrap_or(sections.len());
+    if sections[prefix..].iter().any(|(id, ..)| *id == 10) {
+        return validate_without_bodies(bytes);
+    }
+    let mut declarations = wasm_encoder::Component::new();
+    for (id, _, data) in sections[..prefix].iter().filter(|(id, ..)| *id != 0) {
+        declarations.section(&wasm_encoder::RawSection { id: *id, data });
+    }
+    validate_without_bodies(&declarations.finish())
+}
+
 /// The names of a component's top-level imports, in order.
 pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
     top_level_names(bytes, true)
@@ -107,22 +144,16 @@ pub fn component_exports(bytes: &[u8]) -> Result<Vec<String>> {
 
 fn top_level_names(bytes: &[u8], imports: bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(s) if depth == 0 && imports => {
-                for import in s {
-                    out.push(import?.name.full_name().into_owned());
-                }
+    for (id, offset, data) in top_level_sections(bytes)? {
+        let reader = wasmparser::BinaryReader::new(data, offset);
+        if id == 10 && imports {
+            for import in wasmparser::ComponentImportSectionReader::new(reader)? {
+                out.push(import?.name.full_name().into_owned());
             }
-            Payload::ComponentExportSection(s) if depth == 0 && !imports => {
-                for export in s {
-                    out.push(export?.name.full_name().into_owned());
-                }
+        } else if id == 11 && !imports {
+            for export in wasmparser::ComponentExportSectionReader::new(reader)? {
+                out.push(export?.name.full_name().into_owned());
             }
-            _ => {}
         }
     }
     Ok(out)
@@ -456,7 +487,7 @@ pub fn component_import_items(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>
 }
 
 fn import_names(bytes: &[u8], functions_only: bool) -> Result<Vec<(String, Vec<String>)>> {
-    let types = validate_without_bodies(bytes).context("the component failed to validate")?;
+    let types = import_types(bytes).context("the component failed to validate")?;
     let types = types.as_ref();
     let mut out = Vec::new();
     for name in component_imports(bytes)? {

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod adapter;
+mod background;
 mod compose;
 mod inspect;
 mod names;

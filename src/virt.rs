@@ -3,6 +3,7 @@
 use crate::adapter::mount_tree::Segment;
 use crate::adapter::specialize::{specialize, Imported};
 use crate::adapter::splice;
+use crate::background::Pending;
 use crate::compose::plug::{self, Plugged, Provider, Ungoverned};
 use crate::compose::serve::Serving;
 use crate::compose::serving::{served_policy, serving};
@@ -367,46 +368,33 @@ impl WasiVirt {
     }
 
     /// The output prepared from the component's structure (validated on
-    /// reading), while its function bodies are validated on a second
-    /// thread; an invalid body is the error reported, whatever else failed
-    /// meanwhile. Returns what the input was and what stands in front of
+    /// reading), while its function bodies are validated beside it
+    /// (`src/background.rs`); an invalid body is the error reported,
+    /// whatever else failed meanwhile. Returns what the input was and what stands in front of
     /// its imports, with the output.
     fn prepare_while_validating(
         &self,
         given: Option<&[u8]>,
     ) -> Result<(Option<InFront>, Prepared)> {
-        let (bodies, prepared) = std::thread::scope(|s| {
-            // Where no thread can be started (wasm32-wasip2), the bodies are
-            // validated first, on this one.
-            let bodies = given
-                .filter(|bytes| check_component_header(bytes).is_ok())
-                .map(|bytes| {
-                    std::thread::Builder::new()
-                        .spawn_scoped(s, move || validate_bodies(bytes))
-                        .map_err(|_| validate_bodies(bytes))
-                });
-            let prepared = self.read_component(given).and_then(|mut component| {
-                let found = component.as_mut().map(|c| {
-                    let reachable = std::mem::take(&mut c.reachable);
-                    (c.input, c.plugged.clone(), c.ungoverned.clone(), reachable)
-                });
-                let output = self.prepare_output(component);
-                // Its error first: it was met first.
-                let input = found
-                    .map(|(i, p, u, r)| r.join().map(|r| (i, p, u, r)))
-                    .transpose()?;
-                Ok((input, output?))
+        let bodies = given
+            .filter(|bytes| check_component_header(bytes).is_ok())
+            .map(|bytes| beside(bytes, validate_bodies));
+        let prepared = self.read_component(given).and_then(|mut component| {
+            let found = component.as_mut().map(|c| {
+                let reachable = std::mem::replace(&mut c.reachable, Pending::done(Ok(Vec::new())));
+                (c.input, c.plugged.clone(), c.ungoverned.clone(), reachable)
             });
-            let bodies = bodies.map(|b| match b {
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked"))),
-                Err(inline) => inline,
-            });
-            (bodies, prepared)
+            let output = self.prepare_output(component);
+            // Its error first: it was met first.
+            let input = found
+                .map(|(i, p, u, r)| r.join().map(|r| (i, p, u, r)))
+                .transpose()?;
+            Ok((input, output?))
         });
         if let Some(checked) = bodies {
-            checked.context(LOADED)?;
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| checked.join()))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the validator panicked")))
+                .context(LOADED)?;
         }
         prepared
     }
@@ -473,7 +461,8 @@ impl WasiVirt {
                 let served = serving
                     .map(|serving| Served::build(&resolve, serving, &version))
                     .transpose()?;
-                let composed = compose(&adapter, &component.bytes, served.as_ref())?;
+                let compacted = component.compacted.join()?;
+                let composed = compose(&adapter, &compacted, served.as_ref())?;
                 (composed, Output::Composed)
             }
             None => (host_side_names(&adapter, &version)?, Output::Standalone),
@@ -522,7 +511,7 @@ impl WasiVirt {
         if input == InputKind::Wasip1Module {
             bytes = wasip1::componentize(&bytes).context(LOADED)?;
         }
-        let reachable = Reachable::start(&bytes);
+        let given = bytes.clone();
         let plugs = self
             .plugs
             .iter()
@@ -534,7 +523,11 @@ impl WasiVirt {
             })
             .collect::<Result<Vec<_>>>()?;
         let (bytes, plugged, ungoverned) = plug::in_front(bytes, &self.policy.imports, plugs)?;
+        // Composition needs it before the report does.
+        let compacted = beside(&bytes, crate::compose::compact);
+        let reachable = beside(&given, crate::report::traps::reachable_functions);
         Ok(Some(Component {
+            compacted,
             imports: component_imports(&bytes)?,
             imported: Imported::read(&bytes)?,
             bytes,
@@ -612,41 +605,15 @@ struct Prepared {
     report: Report,
 }
 
-/// Every imported function a component's code can reach, worked out on a
-/// thread of its own while the output is built: only the report needs it
-/// (a sixth of a CLI run's work).
-enum Reachable {
-    Working(std::thread::JoinHandle<Result<Vec<(String, String)>>>),
-    Done(Result<Vec<(String, String)>>),
-}
+/// Every imported function a component's code can reach: only the report
+/// needs it (a sixth of a CLI run's work).
+type Reachable = Pending<Result<Vec<(String, String)>>>;
 
-impl Default for Reachable {
-    fn default() -> Self {
-        Reachable::Done(Ok(Vec::new()))
-    }
-}
-
-impl Reachable {
-    /// Starts the analysis of `component`; where no thread can be started
-    /// (wasm32-wasip2), it is done here.
-    fn start(component: &[u8]) -> Reachable {
-        let owned = component.to_vec();
-        let work = move || crate::report::traps::reachable_functions(&owned);
-        match std::thread::Builder::new().spawn(work) {
-            Ok(thread) => Reachable::Working(thread),
-            Err(_) => Reachable::Done(crate::report::traps::reachable_functions(component)),
-        }
-    }
-
-    /// The functions, once worked out; a panic goes on as if it were here.
-    fn join(self) -> Result<Vec<(String, String)>> {
-        match self {
-            Reachable::Working(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Reachable::Done(done) => done,
-        }
-    }
+/// `work` on a copy of `component`, beside the main path
+/// (`src/background.rs`).
+fn beside<T: Send + 'static>(component: &[u8], work: fn(&[u8]) -> Result<T>) -> Pending<Result<T>> {
+    let owned = component.to_vec();
+    Pending::start(move || work(&owned))
 }
 
 /// What the input was, and what stands in front of its imports: the
@@ -666,6 +633,8 @@ struct Component {
     /// given, before anything was put in front of it.
     reachable: Reachable,
     bytes: Vec<u8>,
+    /// The bytes as composition writes them ([`crate::compose::compact`]).
+    compacted: Pending<Result<Vec<u8>>>,
     /// Its top-level imports.
     imports: Vec<String>,
     /// The interfaces among them, and what it imports of each.

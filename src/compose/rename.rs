@@ -1,7 +1,12 @@
 //! Renaming a component's top-level imports and exports.
 
+use crate::inspect::top_level_sections;
 use anyhow::{Context, Result};
 use wasm_encoder::reencode::{Reencode, ReencodeComponent};
+use wasm_encoder::{
+    ComponentExportSection, ComponentImportSection, ComponentSectionId, RawSection,
+};
+use wasmparser::{BinaryReader, SectionLimited};
 
 /// Re-encodes `component` with each top-level import and export name for
 /// which `rename` returns `Some` renamed. Nothing else changes: inside a
@@ -21,35 +26,70 @@ pub fn rename_imports(
     renamed(component, rename, false)
 }
 
+/// `component` re-encoded whole, as it was but for how its numbers are
+/// written: a compiler's padded LEB128s (room for a linker's relocations)
+/// take their shortest form, which makes code sections a tenth smaller.
+/// Done while the adapter is specialized (`src/virt.rs`), off the path the
+/// output waits on.
+pub fn compact(component: &[u8]) -> Result<Vec<u8>> {
+    let mut out = wasm_encoder::Component::new();
+    wasm_encoder::reencode::RoundtripReencoder
+        .parse_component(&mut out, wasmparser::Parser::new(0), component)
+        .context("failed to re-encode the component")?;
+    Ok(out.finish())
+}
+
+/// Every top-level section but the imports and exports is copied as it is,
+/// byte for byte, nested modules and components unread (re-encoding them
+/// was a fifth of a CLI run).
 fn renamed(
     component: &[u8],
     rename: &dyn Fn(&str) -> Option<String>,
     exports: bool,
 ) -> Result<Vec<u8>> {
+    let mut renamer = Renamer { rename, exports };
     let mut out = wasm_encoder::Component::new();
-    Renamer {
-        depth: 0,
-        rename,
-        exports,
+    for (id, offset, data) in top_level_sections(component)? {
+        renamer
+            .section(&mut out, id, data, offset)
+            .context("failed to rename the component's imports")?;
     }
-    .parse_component(&mut out, wasmparser::Parser::new(0), component)
-    .context("failed to rename the component's imports")?;
     Ok(out.finish())
 }
 
 struct Renamer<'a> {
-    depth: usize,
     rename: &'a dyn Fn(&str) -> Option<String>,
     /// Exports are renamed too.
     exports: bool,
 }
 
 impl Renamer<'_> {
-    fn name(&self, name: &str) -> String {
-        match self.depth {
-            0 => (self.rename)(name).unwrap_or_else(|| name.to_string()),
-            _ => name.to_string(),
+    /// Adds the section `id` with contents `data` (at `offset` in the
+    /// component) to `out`, renamed.
+    fn section(
+        &mut self,
+        out: &mut wasm_encoder::Component,
+        id: u8,
+        data: &[u8],
+        offset: u64,
+    ) -> Result<(), wasm_encoder::reencode::Error> {
+        let reader = BinaryReader::new(data, offset);
+        if id == ComponentSectionId::Import as u8 {
+            let mut section = ComponentImportSection::new();
+            self.parse_component_import_section(&mut section, SectionLimited::new(reader)?)?;
+            out.section(&section);
+        } else if id == ComponentSectionId::Export as u8 {
+            let mut section = ComponentExportSection::new();
+            self.parse_component_export_section(&mut section, SectionLimited::new(reader)?)?;
+            out.section(&section);
+        } else {
+            out.section(&RawSection { id, data });
         }
+        Ok(())
+    }
+
+    fn name(&self, name: &str) -> String {
+        (self.rename)(name).unwrap_or_else(|| name.to_string())
     }
 }
 
@@ -58,17 +98,9 @@ impl Reencode for Renamer<'_> {
 }
 
 impl ReencodeComponent for Renamer<'_> {
-    fn push_depth(&mut self) {
-        self.depth += 1;
-    }
-
-    fn pop_depth(&mut self) {
-        self.depth -= 1;
-    }
-
     fn parse_component_import_section(
         &mut self,
-        imports: &mut wasm_encoder::ComponentImportSection,
+        imports: &mut ComponentImportSection,
         section: wasmparser::ComponentImportSectionReader<'_>,
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         for import in section {
@@ -81,7 +113,7 @@ impl ReencodeComponent for Renamer<'_> {
 
     fn parse_component_export_section(
         &mut self,
-        exports: &mut wasm_encoder::ComponentExportSection,
+        exports: &mut ComponentExportSection,
         section: wasmparser::ComponentExportSectionReader<'_>,
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         for export in section {
