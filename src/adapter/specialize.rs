@@ -25,7 +25,7 @@ use crate::wit::{self, rename_version};
 use anyhow::{bail, Context, Result};
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::Resolve;
+use wit_parser::{InterfaceId, Resolve};
 
 /// The prebuilt adapter core module, rebuilt by `build-adapter.sh`.
 const ADAPTER: &[u8] = include_bytes!("../../lib/virtual_adapter.wasm");
@@ -327,7 +327,14 @@ pub fn specialize(
         export_only_what_is_imported(resolve, exports, version, component, &host);
         faces_only_what_is_imported(resolve, &faces, component, &host);
     }
-    let keep_export = |name: &str| exported_function(resolve, exported, &faces, version, name);
+    let exported_functions = ExportedFunctions {
+        resolve,
+        exports: exported,
+        faces: &faces,
+        version,
+        known: Default::default(),
+    };
+    let keep_export = |name: &str| exported_functions.keeps(name);
     // The host's WASI 0.2 functions of a subsystem whose 0.2 code does not
     // run (drop glue the component can never reach) go too.
     let not_running = |module: &str| {
@@ -533,29 +540,52 @@ fn reached_by_faces_alone(component: &Imported, iface: &str) -> bool {
 /// Whether the adapter's function export `name` (as built) stays: it belongs
 /// to an exported interface (of WASI 0.2, or one of the WASI 0.3 `faces`),
 /// and exists at `version`.
-fn exported_function(
-    resolve: &Resolve,
-    exports: &BTreeSet<&'static str>,
-    faces: &BTreeSet<String>,
-    version: &Version,
-    name: &str,
-) -> bool {
-    let Some((iface, func)) = lifted_function(name).split_once('#') else {
-        return false;
-    };
-    let iface_at = rename_version(iface, version);
-    let exported = match p3_face(iface) {
-        _ if faces.contains(iface) => true,
-        Some(_) => false,
-        None => {
-            InterfaceName::parse(iface).is_some_and(|n| exports.contains(n.unversioned.as_str()))
+struct ExportedFunctions<'a> {
+    resolve: &'a Resolve,
+    exports: &'a BTreeSet<&'static str>,
+    faces: &'a BTreeSet<String>,
+    version: &'a Version,
+    /// Each interface asked about (as built), and what the output exports
+    /// of it: worked out once per interface, not for each of the
+    /// hundreds of functions the adapter exports.
+    known: std::cell::RefCell<BTreeMap<String, Option<InterfaceId>>>,
+}
+
+impl ExportedFunctions<'_> {
+    /// Whether the output exports the function that the adapter's export
+    /// `name` lifts (or belongs to, [`lifted_function`]).
+    fn keeps(&self, name: &str) -> bool {
+        let Some((iface, func)) = lifted_function(name).split_once('#') else {
+            return false;
+        };
+        let Some(id) = self.interface(iface) else {
+            return false;
+        };
+        let interface = &self.resolve.interfaces[id];
+        match func.strip_prefix("[dtor]") {
+            Some(resource) => interface.types.contains_key(resource),
+            None => interface.functions.contains_key(func),
         }
-    };
-    exported
-        && match func.strip_prefix("[dtor]") {
-            Some(resource) => wit::has_type(resolve, &iface_at, resource),
-            None => wit::has_function(resolve, &iface_at, func),
+    }
+
+    /// Interface `iface` at the output's version, if the output exports it.
+    fn interface(&self, iface: &str) -> Option<InterfaceId> {
+        if let Some(known) = self.known.borrow().get(iface) {
+            return *known;
         }
+        let exported = match p3_face(iface) {
+            _ if self.faces.contains(iface) => true,
+            Some(_) => false,
+            None => InterfaceName::parse(iface)
+                .is_some_and(|n| self.exports.contains(n.unversioned.as_str())),
+        };
+        let at = rename_version(iface, self.version);
+        let id = exported
+            .then(|| wit::interface(self.resolve, &at))
+            .flatten();
+        self.known.borrow_mut().insert(iface.to_string(), id);
+        id
+    }
 }
 
 /// The function (`interface#name`) that an adapter export lifts, or
