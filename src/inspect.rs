@@ -660,3 +660,45 @@ fn join(names: &[&String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_types_read_from_the_declarations_or_else_the_whole() {
+        let declared_first = wat::parse_str(
+            r#"(component
+                (type $t (instance (export "get" (func (result u32)))))
+                (import "wasi:cli/environment@0.2.0" (instance (type $t)))
+                (import "f" (func))
+                (core module $m)
+            )"#,
+        )
+        .unwrap();
+        // An import after a definition: the declarations alone do not say
+        // every import's type.
+        let declared_later = wat::parse_str(
+            r#"(component
+                (import "f" (func))
+                (core module $m)
+                (import "wasi:cli/environment@0.2.0"
+                    (instance (export "get" (func (result u32)))))
+            )"#,
+        )
+        .unwrap();
+        let env = (
+            "wasi:cli/environment@0.2.0".to_string(),
+            vec!["get".to_string()],
+        );
+        let f = ("f".to_string(), vec!["f".to_string()]);
+        assert_eq!(
+            component_import_functions(&declared_first).unwrap(),
+            [env.clone(), f.clone()]
+        );
+        assert_eq!(
+            component_import_functions(&declared_later).unwrap(),
+            [f, env]
+        );
+    }
+}

@@ -133,3 +133,85 @@ impl ReencodeComponent for Renamer<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component importing an instance and a function, with a core
+    /// module (its call index written padded, as a linker leaves it) and
+    /// an export of each import.
+    fn component() -> Vec<u8> {
+        let mut bytes = wat::parse_str(
+            r#"(component
+                (import "wasi:cli/environment@0.2.0"
+                    (instance $env (export "get" (func (result u32)))))
+                (import "f" (func $f))
+                (core module $m
+                    (func $a)
+                    (func (export "b") call $a))
+                (core instance (instantiate $m))
+                (alias export $env "get" (func $g))
+                (export "run" (func $g))
+                (export "f2" (func $f))
+            )"#,
+        )
+        .unwrap();
+        // The code section: two bodies, `end` and `call 0; end`. The call's
+        // index is written padded to five bytes, so the body, the code
+        // section and the module each grow by four bytes (their sizes are
+        // one byte each).
+        let code = [
+            0x0a, 0x09, 0x02, 0x02, 0x00, 0x0b, 0x04, 0x00, 0x10, 0x00, 0x0b,
+        ];
+        let at = bytes.windows(code.len()).position(|w| w == code).unwrap();
+        let (_, module_at, _) = top_level_sections(&bytes)
+            .unwrap()
+            .into_iter()
+            .find(|(id, offset, data)| {
+                *id == 1 && (*offset as usize..*offset as usize + data.len()).contains(&at)
+            })
+            .unwrap();
+        bytes[module_at as usize - 1] += 4;
+        bytes[at + 1] += 4;
+        bytes[at + 6] += 4;
+        bytes.splice(at + 9..at + 10, [0x80, 0x80, 0x80, 0x80, 0x00]);
+        bytes
+    }
+
+    fn names(bytes: &[u8], imports: bool) -> Vec<String> {
+        match imports {
+            true => crate::inspect::component_imports(bytes).unwrap(),
+            false => crate::inspect::component_exports(bytes).unwrap(),
+        }
+    }
+
+    #[test]
+    fn renaming_changes_the_names_alone() {
+        let padded = component();
+        crate::inspect::validate_component(&padded).unwrap();
+        let rename = |name: &str| (name != "f").then(|| format!("private-{name}"));
+        let renamed = rename_imports(&padded, &rename).unwrap();
+        crate::inspect::validate_component(&renamed).unwrap();
+        assert_eq!(
+            names(&renamed, true),
+            ["private-wasi:cli/environment@0.2.0", "f"]
+        );
+        assert_eq!(names(&renamed, false), ["run", "f2"]);
+        // The core module, padding and all, is copied as it was.
+        assert_eq!(renamed.len(), padded.len() + "private-".len());
+        let both = rename_top_level(&padded, &rename).unwrap();
+        assert_eq!(names(&both, false), ["private-run", "private-f2"]);
+    }
+
+    #[test]
+    fn compacting_shortens_the_padding_and_keeps_the_rest() {
+        let padded = component();
+        let compacted = compact(&padded).unwrap();
+        crate::inspect::validate_component(&compacted).unwrap();
+        assert_eq!(compacted.len(), padded.len() - 4);
+        assert_eq!(compact(&compacted).unwrap(), compacted);
+        assert_eq!(names(&compacted, true), names(&padded, true));
+        assert_eq!(names(&compacted, false), names(&padded, false));
+    }
+}
