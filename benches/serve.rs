@@ -21,7 +21,6 @@ mod goals;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use wasi_virt::WasiVirt;
 
 const CLIENTS: usize = 32;
 
@@ -36,16 +35,7 @@ struct Load {
 }
 
 fn main() {
-    let server = harness::guest("http-server");
-    let mut virt = WasiVirt::new();
-    virt.deny_all();
-    virt.stdio().stdout = wasi_virt::StdioMode::Allow;
-    virt.fs().virtual_preopen("/data", "tests/fixtures/data");
-    virt.compose(server.clone());
-    let served = virt.finish().unwrap().bytes;
-    let mut host = harness::Host::default();
-    host.preopens
-        .insert("/data".into(), "tests/fixtures/data".into());
+    let (server, host, served) = harness::http_server_both_ways();
     let direct = harness::HttpServer::start(&server, &host).unwrap();
     let through = harness::HttpServer::start(&served, &harness::Host::default()).unwrap();
 

@@ -225,24 +225,15 @@ fn serving() {
         once();
         median((0..runs).map(|_| once()).collect())
     };
-    let server = harness::guest("http-server");
-    let mut virt = WasiVirt::new();
-    virt.deny_all();
-    virt.stdio().stdout = wasi_virt::StdioMode::Allow;
-    virt.fs().virtual_preopen("/data", "tests/fixtures/data");
-    virt.compose(server.clone());
-    let served = virt.finish().unwrap();
-    let mut host = harness::Host::default();
-    host.preopens
-        .insert("/data".into(), "tests/fixtures/data".into());
+    let (server, host, served) = harness::http_server_both_ways();
     let target = "/file?/data/greeting.txt";
     let direct = time(&server, &host, target);
-    let through = time(&served.bytes, &harness::Host::default(), target);
+    let through = time(&served, &harness::Host::default(), target);
     println!("serving http-server (stdout allowed, /data embedded; {runs} requests each)");
     println!("  component:                 {:>8} bytes", server.len());
     println!(
         "  added by virtualization:   {:>8} bytes",
-        served.bytes.len() as i64 - server.len() as i64
+        served.len() as i64 - server.len() as i64
     );
     println!(
         "  GET {target}: median {:.2} ms virtualized, {:.2} ms as it was (ratio {:.2})",

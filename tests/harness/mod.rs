@@ -869,6 +869,24 @@ impl HttpServer {
     }
 }
 
+/// The served component the benchmarks measure: `http-server` as it was,
+/// the host it runs in then (`/data` a host preopen), and the same
+/// virtualized with `/data` embedded and stdout allowed (deny-all
+/// otherwise).
+pub fn http_server_both_ways() -> (Vec<u8>, Host, Vec<u8>) {
+    let server = guest("http-server");
+    let mut virt = wasi_virt::WasiVirt::new();
+    virt.deny_all();
+    virt.stdio().stdout = wasi_virt::StdioMode::Allow;
+    virt.fs().virtual_preopen("/data", "tests/fixtures/data");
+    virt.compose(server.clone());
+    let served = virt.finish().expect("http-server virtualizes").bytes;
+    let mut host = Host::default();
+    host.preopens
+        .insert("/data".into(), "tests/fixtures/data".into());
+    (server, host, served)
+}
+
 /// Whether `component` serves HTTP at WASI 0.3 (`wasi:http/handler`).
 fn exports_handler_0_3(component: &Component) -> bool {
     component
