@@ -327,13 +327,7 @@ pub fn specialize(
         export_only_what_is_imported(resolve, exports, version, component, &host);
         faces_only_what_is_imported(resolve, &faces, component, &host);
     }
-    let exported_functions = ExportedFunctions {
-        resolve,
-        exports: exported,
-        faces: &faces,
-        version,
-        known: Default::default(),
-    };
+    let exported_functions = ExportedFunctions::new(resolve, exported, &faces, version);
     let keep_export = |name: &str| exported_functions.keeps(name);
     // The host's WASI 0.2 functions of a subsystem whose 0.2 code does not
     // run (drop glue the component can never reach) go too.
@@ -537,9 +531,9 @@ fn reached_by_faces_alone(component: &Imported, iface: &str) -> bool {
     of_this.peek().is_some() && of_this.all(|f| f.denied_only)
 }
 
-/// Whether the adapter's function export `name` (as built) stays: it belongs
-/// to an exported interface (of WASI 0.2, or one of the WASI 0.3 `faces`),
-/// and exists at `version`.
+/// Which of the adapter's function exports (as built) stay: those of an
+/// exported interface (of WASI 0.2, or one of the WASI 0.3 `faces`) that
+/// exist at `version`.
 struct ExportedFunctions<'a> {
     resolve: &'a Resolve,
     exports: &'a BTreeSet<&'static str>,
@@ -551,7 +545,22 @@ struct ExportedFunctions<'a> {
     known: std::cell::RefCell<BTreeMap<String, Option<InterfaceId>>>,
 }
 
-impl ExportedFunctions<'_> {
+impl<'a> ExportedFunctions<'a> {
+    fn new(
+        resolve: &'a Resolve,
+        exports: &'a BTreeSet<&'static str>,
+        faces: &'a BTreeSet<String>,
+        version: &'a Version,
+    ) -> Self {
+        ExportedFunctions {
+            resolve,
+            exports,
+            faces,
+            version,
+            known: Default::default(),
+        }
+    }
+
     /// Whether the output exports the function that the adapter's export
     /// `name` lifts (or belongs to, [`lifted_function`]).
     fn keeps(&self, name: &str) -> bool {
