@@ -6,8 +6,11 @@
 #   ./build-adapter.sh --check  rebuild and fail if lib/ differs (CI)
 #
 # The build must be byte-for-byte reproducible from any checkout path, so:
-# the toolchain is pinned, source paths are remapped, and the release profile
-# strips names and debug info (`[profile.adapter]` in Cargo.toml).
+# the toolchain is pinned and source paths are remapped. The adapter is
+# linked with `--emit-relocs`; crates/adapter-refs then writes what its
+# functions and data objects refer to into a section of its own and strips
+# every other custom section but the component type (names, debug info,
+# the linker's), which gives lib/.
 set -euo pipefail
 
 PINNED_RUSTC=1.95.0
@@ -32,11 +35,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
-export RUSTFLAGS="--remap-path-prefix=$root=/wasi-virt --remap-path-prefix=$cargo_home=/cargo"
-cargo build --quiet -p wasi-virt-adapter --profile adapter --locked \
+RUSTFLAGS="--remap-path-prefix=$root=/wasi-virt --remap-path-prefix=$cargo_home=/cargo -C link-arg=--emit-relocs" \
+  cargo build --quiet -p wasi-virt-adapter --profile adapter --locked \
   --target wasm32-unknown-unknown
 
-built="$root/target/wasm32-unknown-unknown/adapter/wasi_virt_adapter.wasm"
+linked="$root/target/wasm32-unknown-unknown/adapter/wasi_virt_adapter.wasm"
+built="$root/target/wasm32-unknown-unknown/adapter/virtual_adapter.wasm"
+cargo run --quiet --locked --release -p wasi-virt-adapter-refs -- "$linked" "$built"
 committed=lib/virtual_adapter.wasm
 if [ "$check" = 1 ]; then
   if ! cmp -s "$built" "$committed"; then

@@ -67,6 +67,7 @@ pub mod hooks;
 pub mod memfs;
 pub mod net;
 pub mod path;
+pub mod refs;
 pub mod socket;
 
 pub use anchor::{
@@ -82,6 +83,7 @@ pub use hooks::{
     SEEDED_BYTES, SEEDED_IMPL, SEEDED_U64, SERVE, SERVE_ANSWER_FAILED, SERVE_ANSWER_OK, SERVE_ARGS,
     SERVE_IMPL, SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS, TRACE, TRACE_IMPL,
 };
+pub use refs::REFS_SECTION;
 pub use stdio::{StdioMode, Stream, UnknownMode};
 pub use store::Store;
 pub use wire::{Error, PairList, StrList};

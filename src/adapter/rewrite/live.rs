@@ -2,7 +2,8 @@
 //!
 //! Live: what the kept exports, the start function, and every function a
 //! global or element expression references can reach; a function placed in
-//! a table is live once a live function makes an indirect call of its type.
+//! a table is live once a live function makes an indirect call of its type
+//! and live code or data holds its table index ([`Table`]).
 //!
 //! The new index space: kept imports, then a stub for each live hook or
 //! denied import, then one trap per type for table slots of dead functions,
@@ -11,6 +12,7 @@
 use super::summary::{callees, Import, Summary};
 use anyhow::{anyhow, Result};
 use std::collections::{HashMap, HashSet};
+use wasi_virt_layout::refs::Ref;
 use wasi_virt_layout::{HOOK_MODULE, PASSIVE_READ};
 
 /// What a stub does.
@@ -122,7 +124,8 @@ impl Live {
     }
 
     /// Table slots of dead functions get a trap of the same type: no live
-    /// indirect call has that type, so none can reach it.
+    /// indirect call can reach them (none has the type, or no live code or
+    /// data holds their index).
     fn table_traps(&mut self, summary: &Summary<'_>, first: u32) -> u32 {
         let dead: Vec<u32> = summary
             .in_tables
@@ -187,7 +190,7 @@ fn mark(
 ) -> Result<(Vec<bool>, Vec<u32>)> {
     let n = summary.imports.len() + summary.defined.len();
     let mut live = vec![false; n];
-    let mut called_types = HashSet::new();
+    let mut table = Table::new(summary);
     let mut work: Vec<u32> = summary
         .exports
         .iter()
@@ -228,16 +231,130 @@ fn mark(
         )?;
         work.extend_from_slice(&funcs);
         named.extend_from_slice(&types);
-        for ty in types.drain(..) {
-            if called_types.insert(ty) {
-                work.extend(
-                    summary
-                        .in_tables
-                        .iter()
-                        .filter(|t| summary.type_of(**t) == ty),
-                );
+        table.reached(def, &types, &mut work);
+    }
+    Ok((live, named))
+}
+
+/// The functions placed in the table that an indirect call can reach: one
+/// of a type that live code calls indirectly, whose table index live code
+/// or data holds (`summary.refs`, from the linker's relocations; without
+/// them, every function in the table counts as held).
+struct Table<'s> {
+    summary: &'s Summary<'s>,
+    called_types: HashSet<u32>,
+    /// The data objects live code reaches, by index.
+    objects: Vec<bool>,
+    /// The functions whose index live code or data holds.
+    held: HashSet<u32>,
+}
+
+impl<'s> Table<'s> {
+    fn new(summary: &'s Summary<'s>) -> Self {
+        let objects = summary.refs.as_ref().map_or(0, |r| r.objects.len());
+        Table {
+            summary,
+            called_types: HashSet::new(),
+            objects: vec![false; objects],
+            held: HashSet::new(),
+        }
+    }
+
+    fn holds(&self, f: u32) -> bool {
+        self.summary.refs.is_none() || self.held.contains(&f)
+    }
+
+    /// Notes the defined function `def` live, and that it calls `types`
+    /// indirectly: adds to `work` each function in the table that becomes
+    /// reachable.
+    fn reached(&mut self, def: u32, types: &[u32], work: &mut Vec<u32>) {
+        let summary = self.summary;
+        let callable = |t: &Table<'_>, f: u32| {
+            t.called_types.contains(&summary.type_of(f)) && summary.in_tables.contains(&f)
+        };
+        for held in self.hold(def) {
+            if callable(self, held) {
+                work.push(held);
+            }
+        }
+        for &ty in types {
+            if self.called_types.insert(ty) {
+                let reachable = summary.in_tables.iter().copied();
+                work.extend(reachable.filter(|&f| summary.type_of(f) == ty && self.holds(f)));
             }
         }
     }
-    Ok((live, named))
+
+    /// The functions whose index `def`'s code holds, directly or through
+    /// the data objects it reaches, that no live code held before.
+    fn hold(&mut self, def: u32) -> Vec<u32> {
+        let Some(refs) = &self.summary.refs else {
+            return Vec::new();
+        };
+        let mut newly = Vec::new();
+        let mut pending: Vec<Ref> = refs.functions[def as usize].clone();
+        while let Some(r) = pending.pop() {
+            match r {
+                Ref::Function(f) => {
+                    if self.held.insert(f) {
+                        newly.push(f);
+                    }
+                }
+                Ref::Object(o) => {
+                    if !std::mem::replace(&mut self.objects[o as usize], true) {
+                        pending.extend_from_slice(&refs.objects[o as usize]);
+                    }
+                }
+            }
+        }
+        newly
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module whose export `run` calls through its table, which holds
+    /// `$held` and `$idle`, both of the type called; with `refs`, its
+    /// references say that `run`'s code holds `$held`'s index, and nothing
+    /// holds `$idle`'s.
+    fn module(refs: bool) -> Vec<u8> {
+        // No objects; three functions: `run` holds function 1.
+        let section = r#"(@custom "wasi-virt:refs" "\00\03\01\03\00\00")"#;
+        wat::parse_str(format!(
+            r#"(module
+                (type $t (func))
+                (table 3 funcref)
+                (elem (i32.const 1) func $held $idle)
+                (func $run (export "run") i32.const 1 call_indirect (type $t))
+                (func $held)
+                (func $idle)
+                {}
+            )"#,
+            if refs { section } else { "" }
+        ))
+        .unwrap()
+    }
+
+    fn live(wasm: &[u8]) -> Live {
+        let summary = Summary::parse(wasm).unwrap();
+        let roots = Roots {
+            keep_export: &|name| name == "run",
+            deny_import: &|_, _| false,
+            stub_export: &|_| false,
+            bound: Vec::new(),
+            traps: vec![false; 3],
+        };
+        Live::compute(&summary, &roots).unwrap()
+    }
+
+    #[test]
+    fn a_table_function_lives_once_its_index_is_held() {
+        let with = live(&module(true));
+        assert!(with.is_live(1));
+        assert!(!with.is_live(2), "nothing holds `$idle`'s index");
+        let without = live(&module(false));
+        assert!(without.is_live(1) && without.is_live(2));
+    }
 }

@@ -1,7 +1,8 @@
 //! What the rewrite needs to know about the adapter module, read in one pass.
 
 use anyhow::{bail, Result};
-use wasi_virt_layout::HOOK_MODULE;
+use wasi_virt_layout::refs::{Ref, Refs};
+use wasi_virt_layout::{HOOK_MODULE, REFS_SECTION};
 use wasmparser::{ElementItems, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef};
 
 /// One function import.
@@ -35,6 +36,10 @@ pub struct Summary<'a> {
     pub data_count: u32,
     /// Whether it has a data count section.
     pub has_data_count: bool,
+    /// What each defined function and data object refers to
+    /// ([`REFS_SECTION`], written when `lib/` is built); without it, every
+    /// function in the table counts as held.
+    pub refs: Option<Refs>,
 }
 
 impl<'a> Summary<'a> {
@@ -43,6 +48,20 @@ impl<'a> Summary<'a> {
         let mut s = Summary::default();
         for payload in Parser::new(0).parse_all(wasm) {
             s.add(payload?)?;
+        }
+        if let Some(refs) = &s.refs {
+            let objects = refs.objects.len() as u32;
+            let fits = |list: &Vec<Ref>| {
+                list.iter().all(|r| match *r {
+                    Ref::Object(o) => o < objects,
+                    Ref::Function(_) => true,
+                })
+            };
+            if refs.functions.len() != s.defined.len()
+                || !refs.objects.iter().chain(&refs.functions).all(fits)
+            {
+                bail!("the adapter's `{REFS_SECTION}` section does not fit its module");
+            }
         }
         Ok(s)
     }
@@ -100,6 +119,12 @@ impl<'a> Summary<'a> {
             Payload::CodeSectionEntry(body) => self.bodies.push(body),
             Payload::DataSection(section) => self.data_count = section.count(),
             Payload::DataCountSection { .. } => self.has_data_count = true,
+            Payload::CustomSection(c) if c.name() == REFS_SECTION => {
+                let refs = Refs::decode(c.data());
+                self.refs = Some(refs.ok_or_else(|| {
+                    anyhow::anyhow!("the adapter's `{REFS_SECTION}` section is malformed")
+                })?);
+            }
             _ => {}
         }
         Ok(())
