@@ -19,7 +19,7 @@ use std::ops::Range;
 use wasi_virt_layout::{refs, REFS_SECTION};
 use wasm_encoder::{CustomSection, RawSection};
 use wasmparser::{
-    KnownCustom, Linking, Parser, Payload, RelocationEntry, RelocationType, SymbolInfo, TypeRef,
+    KnownCustom, Linking, Parser, Payload, RelocationEntry, RelocationType, SymbolInfo,
 };
 
 fn main() -> Result<()> {
@@ -51,7 +51,6 @@ struct Object {
 
 #[derive(Default)]
 struct Module {
-    imported_functions: u32,
     /// Each function body's range in the code section's contents.
     bodies: Vec<Range<usize>>,
     code_start: usize,
@@ -90,13 +89,6 @@ impl Module {
 
     fn add(&mut self, bytes: &[u8], payload: Payload<'_>) -> Result<()> {
         match payload {
-            Payload::ImportSection(s) => {
-                for import in s.into_imports() {
-                    if matches!(import?.ty, TypeRef::Func(_)) {
-                        self.imported_functions += 1;
-                    }
-                }
-            }
             Payload::CodeSectionStart {
                 unchecked_range, ..
             } => self.code_start = unchecked_range.start as usize,
