@@ -33,7 +33,7 @@ use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ExportKind, ExportSection, Function,
     FunctionSection, ImportSection, Instruction, Module, SectionId,
 };
-use wasmparser::{DataKind, ExternalKind, Parser};
+use wasmparser::{ExternalKind, Parser};
 
 /// What to do to the module.
 pub struct Plan<'a> {
@@ -107,6 +107,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let live = Live::compute(&summary, &roots)?;
     let types = used_types(&summary, &live)?;
     let memory = Memory::place(&summary, plan.config.len())?;
+    let segments = active_segments(&summary, &live, &memory)?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
         summary: &summary,
@@ -114,18 +115,15 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         plan,
         keep_export: &keep_export,
         memory,
+        segments,
         types,
         traps: &roots.traps,
-        anchor_patched: false,
     };
     let mut module = Module::new();
     specializer
         .parse_core_module(&mut module, Parser::new(0), wasm)
         .map_err(into_anyhow)
         .context("failed to re-encode the adapter module")?;
-    if !specializer.anchor_patched {
-        bail!("adapter's `{ANCHOR_SYMBOL}` does not lie in an active data segment");
-    }
     // Not validated here: the component encoder (standalone) or the
     // composition (composed) validates it as part of the output, once.
     let module = module.finish();
@@ -264,13 +262,14 @@ struct Specializer<'a> {
     plan: &'a Plan<'a>,
     keep_export: &'a dyn Fn(&str) -> bool,
     memory: Memory,
+    /// The active data segments written, as `(address, bytes)`.
+    segments: Vec<(u64, Vec<u8>)>,
     /// Each type's index in the output, if a function left uses it.
     types: Vec<Option<u32>>,
     /// The functions that become traps (`Roots::traps`).
     traps: &'a [bool],
     /// How many file segments there are, if the `passive-read` hook is live.
     files: u32,
-    anchor_patched: bool,
 }
 
 type Hook<T = ()> = Result<T, ReencodeError<anyhow::Error>>;
@@ -288,14 +287,16 @@ fn into_anyhow(e: ReencodeError<anyhow::Error>) -> anyhow::Error {
 }
 
 impl Specializer<'_> {
-    fn added_segments(&self) -> u32 {
-        file_segment_index(0, self.files)
+    /// How many data segments the output has.
+    fn data_count(&self) -> u32 {
+        file_segment_index(self.segments.len() as u32, self.files)
     }
 
     fn stub_body(&self, stub: Stub) -> Function {
         match stub {
             Stub::PassiveRead => {
-                passive_reader(file_segment_index(self.summary.data_count, 0), self.files)
+                let first = file_segment_index(self.segments.len() as u32, 0);
+                passive_reader(first, self.files)
             }
             Stub::Trap => {
                 let mut f = Function::new([]);
@@ -414,8 +415,8 @@ impl Reencode for Specializer<'_> {
         })
     }
 
-    fn data_count(&mut self, count: u32) -> Hook<u32> {
-        Ok(count + self.added_segments())
+    fn data_count(&mut self, _: u32) -> Hook<u32> {
+        Ok(Specializer::data_count(self))
     }
 
     /// `memory.init` needs the data count declared before the code; the
@@ -428,7 +429,7 @@ impl Reencode for Specializer<'_> {
     ) -> Hook {
         if before == Some(SectionId::Code) && !self.summary.has_data_count && self.files > 0 {
             module.section(&DataCountSection {
-                count: self.summary.data_count + self.added_segments(),
+                count: Specializer::data_count(self),
             });
         }
         if after == Some(SectionId::Data) && self.files > 0 {
@@ -491,34 +492,19 @@ impl Reencode for Specializer<'_> {
         Ok(())
     }
 
-    fn parse_data(&mut self, out: &mut DataSection, data: wasmparser::Data<'_>) -> Hook {
-        if let DataKind::Active {
-            memory_index,
-            ref offset_expr,
-        } = data.kind
-        {
-            let offset = const_i32(offset_expr).map_err(user)? as u32 as u64;
-            let patched = self.memory.patch(offset, data.data).map_err(user)?;
-            self.anchor_patched |= patched.is_some();
-            let bytes = patched.as_deref().unwrap_or(data.data);
-            let (offset, bytes) = without_zero_ends(offset, bytes);
-            out.active(
-                memory_index,
-                &ConstExpr::i32_const(offset as i32),
-                bytes.iter().copied(),
-            );
-            return Ok(());
-        }
-        wasm_encoder::reencode::utils::parse_data(self, out, data)
-    }
-
+    /// The active segments as [`active_segments`] writes them, then the
+    /// configuration's, then the empty file segments.
     fn parse_data_section(
         &mut self,
         out: &mut DataSection,
-        section: wasmparser::DataSectionReader<'_>,
+        _: wasmparser::DataSectionReader<'_>,
     ) -> Hook {
-        for data in section {
-            self.parse_data(out, data?)?;
+        for (offset, bytes) in &self.segments {
+            out.active(
+                0,
+                &ConstExpr::i32_const(*offset as i32),
+                bytes.iter().copied(),
+            );
         }
         let (config_addr, config) = without_zero_ends(self.memory.config_addr, self.plan.config);
         out.active(
@@ -577,10 +563,112 @@ fn used_types(summary: &Summary<'_>, live: &Live) -> Result<Vec<Option<u32>>> {
         .collect())
 }
 
-/// An active segment written to `offset` without its leading and trailing
-/// zero bytes: memory starts zeroed, and the adapter's segments do not
-/// overlap, so they write nothing. (Most of its initialized statics are
-/// zero; the segment keeps its place in the numbering, even if empty.)
+/// A run of zeros longer than this inside a segment splits it in two: a
+/// segment's header (flags, `i32.const` of an address, `end`, length)
+/// costs about as much.
+const SPLIT_AT_ZEROS: usize = 8;
+
+/// The adapter's active segments as the output writes them, as
+/// `(address, bytes)`: the bytes of data objects that no live code reaches
+/// zeroed (`Live::objects`; bytes no object covers are kept), the anchor
+/// patched, then each segment cut into the stretches that are not zero
+/// (memory starts zeroed, and the adapter's segments do not overlap). The
+/// output's segment numbering changes with it: only the file segments,
+/// which follow, are referred to by index.
+fn active_segments(
+    summary: &Summary<'_>,
+    live: &Live,
+    memory: &Memory,
+) -> Result<Vec<(u64, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut anchor_patched = false;
+    for (index, segment) in summary.segments.iter().enumerate() {
+        let Some(offset) = segment.offset else {
+            bail!("adapter has a passive data segment");
+        };
+        let mut bytes = segment.bytes.to_vec();
+        if let (Some(refs), Some(objects)) = (&summary.refs, &live.objects) {
+            let (at, globals) = ((index as u32, offset), &summary.global_i32);
+            zero_dead_objects(&mut bytes, at, &refs.spans, objects, globals);
+        }
+        if let Some(patched) = memory.patch(offset, &bytes)? {
+            bytes = patched;
+            anchor_patched = true;
+        }
+        for (at, piece) in nonzero_stretches(&bytes) {
+            out.push((offset + at as u64, piece.to_vec()));
+        }
+    }
+    if !anchor_patched {
+        bail!("adapter's `{ANCHOR_SYMBOL}` does not lie in an active data segment");
+    }
+    Ok(out)
+}
+
+/// Zeroes the bytes of segment `index`, written at `offset`, that only
+/// objects no live code reaches cover (`objects`, by index, and their
+/// `spans`). An object holding an address a global is initialized with
+/// (`globals`: an exported one, the anchor) is kept.
+fn zero_dead_objects(
+    bytes: &mut [u8],
+    (index, offset): (u32, u64),
+    spans: &[wasi_virt_layout::refs::Span],
+    objects: &[bool],
+    globals: &[Option<i32>],
+) {
+    let in_segment = || {
+        spans
+            .iter()
+            .enumerate()
+            .filter(move |(_, span)| span.segment == index)
+            .map(|(o, span)| (o, span.offset as usize..(span.offset + span.size) as usize))
+    };
+    let held_by_global = |range: &std::ops::Range<usize>| {
+        globals.iter().flatten().any(|&v| {
+            let at = (v as u32 as u64).wrapping_sub(offset);
+            range.contains(&(at as usize))
+        })
+    };
+    let mut keep = vec![true; bytes.len()];
+    for (o, range) in in_segment() {
+        if !objects[o] && !held_by_global(&range) {
+            keep[range].fill(false);
+        }
+    }
+    for (o, range) in in_segment() {
+        if objects[o] || held_by_global(&range) {
+            keep[range].fill(true);
+        }
+    }
+    for (byte, keep) in bytes.iter_mut().zip(keep) {
+        if !keep {
+            *byte = 0;
+        }
+    }
+}
+
+/// The stretches of `bytes` that are not zero, as `(start, bytes)`, two
+/// apart by no more than [`SPLIT_AT_ZEROS`] zeros written as one.
+fn nonzero_stretches(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut at = 0;
+    while let Some(start) = bytes[at..].iter().position(|&b| b != 0).map(|p| at + p) {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(bytes.len(), |p| start + p);
+        match out.last_mut() {
+            Some(last) if start - last.1 <= SPLIT_AT_ZEROS => last.1 = end,
+            _ => out.push((start, end)),
+        }
+        at = end;
+    }
+    out.into_iter().map(|(s, e)| (s, &bytes[s..e])).collect()
+}
+
+/// The configuration's segment, written to `offset` without its leading
+/// and trailing zero bytes (memory starts zeroed). It keeps its place in
+/// the numbering, even if empty: the file segments follow it.
 fn without_zero_ends(offset: u64, bytes: &[u8]) -> (u64, &[u8]) {
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|&b| b != 0).map_or(start, |i| i + 1);
@@ -615,14 +703,6 @@ fn passive_reader(first: u32, count: u32) -> Function {
     f
 }
 
-fn const_i32(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {
-    let mut ops = expr.get_operators_reader();
-    match (ops.read()?, ops.read()?) {
-        (wasmparser::Operator::I32Const { value }, wasmparser::Operator::End) => Ok(value),
-        _ => bail!("adapter has a data segment whose offset is not an `i32.const`"),
-    }
-}
-
 fn check_unpatched(bytes: &[u8]) -> Result<()> {
     let found = Anchor::from_bytes(bytes).ok_or_else(|| anyhow!("anchor is truncated"))?;
     let want = Anchor::UNPATCHED;
@@ -638,4 +718,44 @@ fn check_unpatched(bytes: &[u8]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasi_virt_layout::refs::Span;
+
+    #[test]
+    fn a_segment_is_cut_at_runs_of_zeros_longer_than_a_header() {
+        let mut bytes = vec![0, 0, 1, 2, 0, 0, 3];
+        bytes.extend([0; SPLIT_AT_ZEROS + 1]);
+        bytes.extend([4, 0]);
+        let cut = SPLIT_AT_ZEROS + 8;
+        assert_eq!(
+            nonzero_stretches(&bytes),
+            vec![(2, &[1, 2, 0, 0, 3][..]), (cut, &[4][..])]
+        );
+        assert!(nonzero_stretches(&[0; 4]).is_empty());
+    }
+
+    #[test]
+    fn only_bytes_that_dead_objects_alone_cover_are_zeroed() {
+        let span = |offset, size| Span {
+            segment: 0,
+            offset,
+            size,
+        };
+        // 0..4 live; 2..6 and 6..8 dead (2..4 shared with the live one);
+        // 8..10 dead but holding a global's address; 10..12 no object's.
+        let spans = [span(0, 4), span(2, 4), span(6, 2), span(8, 2)];
+        let objects = [true, false, false, false];
+        let mut bytes: Vec<u8> = (1..=12).collect();
+        let globals = [None, Some(100 + 9)];
+        zero_dead_objects(&mut bytes, (0, 100), &spans, &objects, &globals);
+        assert_eq!(bytes, [1, 2, 3, 4, 0, 0, 0, 0, 9, 10, 11, 12]);
+        // Another segment's objects leave this one alone.
+        let mut other: Vec<u8> = (1..=12).collect();
+        zero_dead_objects(&mut other, (1, 100), &spans, &objects, &globals);
+        assert_eq!(other, (1..=12).collect::<Vec<u8>>());
+    }
 }

@@ -9,7 +9,8 @@
 //!
 //! The rewrite then counts a function placed in the table as callable only
 //! once live code or data holds its index, not whenever live code calls
-//! some function of its type indirectly (`src/adapter/rewrite/live.rs`).
+//! some function of its type indirectly, and writes only the data objects
+//! live code reaches (`src/adapter/rewrite/live.rs`).
 //!
 //!     wasi-virt-adapter-refs LINKED OUT
 
@@ -177,9 +178,30 @@ impl Module {
                     into.extend(self.objects_at(object.segment, at).map(refs::Ref::Object));
                 }
             }
+            // The rewrite writes only the objects live code reaches, so an
+            // address it could not attribute to one would go unwritten.
+            (_, _, true) => bail!("a memory address relocation against no defined data object"),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Where each data object lies, checked against the segments.
+    fn spans(&self) -> Result<Vec<refs::Span>> {
+        self.objects
+            .iter()
+            .map(|o| {
+                let segment = self.segments.get(o.segment as usize);
+                if segment.is_none_or(|s| o.range.end as usize > s.len()) {
+                    bail!("a data object outside its segment");
+                }
+                Ok(refs::Span {
+                    segment: o.segment,
+                    offset: o.range.start,
+                    size: o.range.end - o.range.start,
+                })
+            })
+            .collect()
     }
 
     fn write(&self, bytes: &[u8]) -> Result<Vec<u8>> {
@@ -223,6 +245,7 @@ impl Module {
                 .into_iter()
                 .map(|s| s.into_iter().collect())
                 .collect(),
+            spans: self.spans()?,
         };
         let mut out = wasm_encoder::Module::new();
         for (id, range) in &self.kept {

@@ -2,12 +2,15 @@
 //! linker's relocations: written by `crates/adapter-refs` when `lib/` is
 //! built, into the custom section [`REFS_SECTION`]; read by the library's
 //! rewrite (`src/adapter/rewrite/live.rs`), which counts a function placed
-//! in the table as callable only once live code or data holds its index.
+//! in the table as callable only once live code or data holds its index,
+//! and writes only the bytes of the data objects live code reaches.
 //!
 //! The section: the data objects, then the defined functions in order, each
 //! a count and that many references; a reference is a LEB128 `u32`, an
 //! object's index shifted left once, or a function's index shifted left
-//! once with the low bit set.
+//! once with the low bit set. Then where each data object lies: a count,
+//! and for each object its segment, its offset there and its size, each a
+//! LEB128 `u32`.
 
 use alloc::vec::Vec;
 
@@ -23,6 +26,17 @@ pub enum Ref {
     Function(u32),
 }
 
+/// Where a data object's bytes lie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The data segment, by index.
+    pub segment: u32,
+    /// Where the object starts in the segment's bytes.
+    pub offset: u32,
+    /// How many bytes it has.
+    pub size: u32,
+}
+
 /// The references of each data object and of each defined function.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Refs {
@@ -30,6 +44,8 @@ pub struct Refs {
     pub objects: Vec<Vec<Ref>>,
     /// Each defined function's references, in the code section's order.
     pub functions: Vec<Vec<Ref>>,
+    /// Where each data object lies, by object index.
+    pub spans: Vec<Span>,
 }
 
 impl Refs {
@@ -55,7 +71,21 @@ impl Refs {
         };
         let objects = lists()?;
         let functions = lists()?;
-        (at == bytes.len()).then_some(Refs { objects, functions })
+        let n = leb(bytes, &mut at)?;
+        let spans = (0..n)
+            .map(|_| {
+                Some(Span {
+                    segment: leb(bytes, &mut at)?,
+                    offset: leb(bytes, &mut at)?,
+                    size: leb(bytes, &mut at)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        (at == bytes.len() && spans.len() == objects.len()).then_some(Refs {
+            objects,
+            functions,
+            spans,
+        })
     }
 
     /// The section's contents.
@@ -75,6 +105,12 @@ impl Refs {
                         },
                     );
                 }
+            }
+        }
+        put(&mut out, self.spans.len() as u32);
+        for span in &self.spans {
+            for v in [span.segment, span.offset, span.size] {
+                put(&mut out, v);
             }
         }
         out
@@ -117,8 +153,26 @@ mod tests {
         let refs = Refs {
             objects: vec![vec![Ref::Object(3), Ref::Function(200)], vec![]],
             functions: vec![vec![], vec![Ref::Function(0), Ref::Object(70_000)]],
+            spans: vec![
+                Span {
+                    segment: 0,
+                    offset: 16,
+                    size: 300,
+                },
+                Span {
+                    segment: 2,
+                    offset: 0,
+                    size: 0,
+                },
+            ],
         };
         assert_eq!(Refs::decode(&refs.encode()), Some(refs));
         assert_eq!(Refs::decode(&[1, 1]), None);
+        // A span for each object, or the section is malformed.
+        assert_eq!(Refs::decode(&[1, 0, 0, 0]), None);
+        assert_eq!(
+            Refs::decode(&[1, 0, 0, 1, 0, 0, 0]).map(|r| r.spans.len()),
+            Some(1)
+        );
     }
 }

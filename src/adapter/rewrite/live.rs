@@ -38,6 +38,9 @@ pub struct Live {
     /// The types that the kept code of the live functions names (their
     /// indirect calls and blocks), with repeats.
     pub named_types: Vec<u32>,
+    /// Which data objects live code reaches, by index, when the module
+    /// says what its code refers to (`summary.refs`).
+    pub objects: Option<Vec<bool>>,
 }
 
 /// Which imports the rewrite defines, and which exports stay.
@@ -62,7 +65,7 @@ pub struct Roots<'p> {
 impl Live {
     /// Computes liveness of `summary` from `roots`.
     pub fn compute(summary: &Summary<'_>, roots: &Roots<'_>) -> Result<Live> {
-        let (live, named_types) = mark(summary, roots, &roots.bound)?;
+        let (live, named_types, objects) = mark(summary, roots, &roots.bound)?;
         let mut out = Live {
             map: vec![None; live.len()],
             live,
@@ -70,6 +73,7 @@ impl Live {
             stubs: Vec::new(),
             export_traps: HashMap::new(),
             named_types,
+            objects: summary.refs.as_ref().map(|_| objects),
         };
         out.number(summary, roots)?;
         Ok(out)
@@ -181,13 +185,13 @@ impl Live {
 }
 
 /// Marks what the roots reach, and gathers the types the kept code of the
-/// functions marked names. `aliases` are hook imports and the defined
-/// functions they stand for.
+/// functions marked names, and the data objects it reaches. `aliases` are
+/// hook imports and the defined functions they stand for.
 fn mark(
     summary: &Summary<'_>,
     roots: &Roots<'_>,
     aliases: &[(u32, u32)],
-) -> Result<(Vec<bool>, Vec<u32>)> {
+) -> Result<(Vec<bool>, Vec<u32>, Vec<bool>)> {
     let n = summary.imports.len() + summary.defined.len();
     let mut live = vec![false; n];
     let mut table = Table::new(summary);
@@ -233,7 +237,7 @@ fn mark(
         named.extend_from_slice(&types);
         table.reached(def, &types, &mut work);
     }
-    Ok((live, named))
+    Ok((live, named, table.objects))
 }
 
 /// The functions placed in the table that an indirect call can reach: one
@@ -317,14 +321,22 @@ mod tests {
 
     /// A module whose export `run` calls through its table, which holds
     /// `$held` and `$idle`, both of the type called; with `refs`, its
-    /// references say that `run`'s code holds `$held`'s index, and nothing
-    /// holds `$idle`'s.
+    /// references say that `run`'s code holds `$held`'s index and the first
+    /// of two data objects, and nothing holds `$idle`'s index or the
+    /// second object.
     fn module(refs: bool) -> Vec<u8> {
-        // No objects; three functions: `run` holds function 1.
-        let section = r#"(@custom "wasi-virt:refs" "\00\03\01\03\00\00")"#;
+        // Two objects, referring to nothing; three functions: `run` holds
+        // object 0 and function 1; the objects are the data segment's
+        // first four bytes and its last four.
+        let section = concat!(
+            r#"(@custom "wasi-virt:refs" "#,
+            r#""\02\00\00" "\03\02\00\03\00\00" "\02\00\00\04\00\04\04")"#
+        );
         wat::parse_str(format!(
             r#"(module
                 (type $t (func))
+                (memory 1)
+                (data (i32.const 16) "\01\02\03\04\05\06\07\08")
                 (table 3 funcref)
                 (elem (i32.const 1) func $held $idle)
                 (func $run (export "run") i32.const 1 call_indirect (type $t))
@@ -350,11 +362,16 @@ mod tests {
     }
 
     #[test]
-    fn a_table_function_lives_once_its_index_is_held() {
+    fn a_table_function_and_an_object_live_once_live_code_holds_them() {
         let with = live(&module(true));
         assert!(with.is_live(1));
         assert!(!with.is_live(2), "nothing holds `$idle`'s index");
+        assert_eq!(with.objects, Some(vec![true, false]));
         let without = live(&module(false));
         assert!(without.is_live(1) && without.is_live(2));
+        assert_eq!(
+            without.objects, None,
+            "without references, no object is told dead"
+        );
     }
 }

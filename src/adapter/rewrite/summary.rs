@@ -1,7 +1,7 @@
 //! What the rewrite needs to know about the adapter module, read in one pass.
 
 use anyhow::{bail, Result};
-use wasi_virt_layout::refs::{Ref, Refs};
+use wasi_virt_layout::refs::{Ref, Refs, Span};
 use wasi_virt_layout::{HOOK_MODULE, REFS_SECTION};
 use wasmparser::{ElementItems, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef};
 
@@ -10,6 +10,13 @@ pub struct Import<'a> {
     pub module: &'a str,
     pub name: &'a str,
     pub ty: u32,
+}
+
+/// One data segment: where an active one is written, and its bytes.
+pub struct Segment<'a> {
+    /// The address it is written at, if it is active (passive otherwise).
+    pub offset: Option<u64>,
+    pub bytes: &'a [u8],
 }
 
 /// The adapter module, summarized.
@@ -34,6 +41,8 @@ pub struct Summary<'a> {
     pub memory: Option<wasmparser::MemoryType>,
     /// How many data segments the module has.
     pub data_count: u32,
+    /// The data segments, in order.
+    pub segments: Vec<Segment<'a>>,
     /// Whether it has a data count section.
     pub has_data_count: bool,
     /// What each defined function and data object refers to
@@ -57,8 +66,15 @@ impl<'a> Summary<'a> {
                     Ref::Function(_) => true,
                 })
             };
+            let lies_in_segment = |span: &Span| {
+                let end = u64::from(span.offset) + u64::from(span.size);
+                s.segments
+                    .get(span.segment as usize)
+                    .is_some_and(|segment| end <= segment.bytes.len() as u64)
+            };
             if refs.functions.len() != s.defined.len()
                 || !refs.objects.iter().chain(&refs.functions).all(fits)
+                || !refs.spans.iter().all(lies_in_segment)
             {
                 bail!("the adapter's `{REFS_SECTION}` section does not fit its module");
             }
@@ -117,7 +133,22 @@ impl<'a> Summary<'a> {
                 }
             }
             Payload::CodeSectionEntry(body) => self.bodies.push(body),
-            Payload::DataSection(section) => self.data_count = section.count(),
+            Payload::DataSection(section) => {
+                self.data_count = section.count();
+                for data in section {
+                    let data = data?;
+                    let offset = match data.kind {
+                        wasmparser::DataKind::Active { offset_expr, .. } => {
+                            Some(const_i32(&offset_expr)? as u32 as u64)
+                        }
+                        wasmparser::DataKind::Passive => None,
+                    };
+                    self.segments.push(Segment {
+                        offset,
+                        bytes: data.data,
+                    });
+                }
+            }
             Payload::DataCountSection { .. } => self.has_data_count = true,
             Payload::CustomSection(c) if c.name() == REFS_SECTION => {
                 let refs = Refs::decode(c.data());
@@ -188,6 +219,15 @@ impl<'a> Summary<'a> {
             .iter()
             .find(|(n, k, _)| *n == name && *k == kind)
             .map(|(_, _, index)| *index)
+    }
+}
+
+/// The value of an `i32.const` constant expression.
+pub fn const_i32(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {
+    let mut ops = expr.get_operators_reader();
+    match (ops.read()?, ops.read()?) {
+        (Operator::I32Const { value }, Operator::End) => Ok(value),
+        _ => bail!("adapter has a data segment whose offset is not an `i32.const`"),
     }
 }
 
