@@ -4,6 +4,7 @@
 //! and the files spliced into the written output.
 
 pub mod config;
+pub mod fixed;
 pub mod mount_tree;
 pub mod rewrite;
 pub mod specialize;

@@ -60,6 +60,10 @@ pub struct Report {
     /// wasi:filesystem/types`). Every other pass-through interface the
     /// component imports from the host directly.
     pub routed: Vec<(Vec<String>, String)>,
+    /// Whether the adapter is fixed answers alone: under the policy, every
+    /// function it exports answers the same way at every call, so its code
+    /// was left out ([`WasiVirt::fixed_answers`](crate::WasiVirt::fixed_answers)).
+    pub fixed_answers: bool,
 }
 
 /// Functions of one subsystem (or one import trapped in front of the
@@ -193,6 +197,7 @@ impl Report {
                     (names, r.reason.clone())
                 })
                 .collect(),
+            fixed_answers: false,
         }
     }
 }
@@ -320,6 +325,7 @@ impl Report {
                 "checked": p.checked,
             })),
             "debug": self.debug,
+            "fixed-answers": self.fixed_answers,
             "serving": self.serving.map(|s| match s {
                 Serving::Handler => "handler",
                 Serving::Command { .. } => "command",

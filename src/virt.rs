@@ -1,7 +1,7 @@
 //! The `WasiVirt` builder and `finish()`, the whole pipeline.
 
 use crate::adapter::mount_tree::Segment;
-use crate::adapter::specialize::{specialize, Imported};
+use crate::adapter::specialize::{specialize, Imported, Target};
 use crate::adapter::splice;
 use crate::background::Pending;
 use crate::compose::plug::{self, Plugged, Provider, Ungoverned};
@@ -47,6 +47,9 @@ pub struct WasiVirt {
     component: Option<ComponentSource>,
     plugs: Vec<ComponentSource>,
     wasi_version: Option<Version>,
+    /// Specialize the adapter's code even where fixed answers would do
+    /// ([`fixed_answers`](Self::fixed_answers)).
+    adapter_code: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -213,6 +216,18 @@ impl WasiVirt {
     /// Traces every virtualized call to the host's stderr.
     pub fn debug(&mut self, on: bool) -> &mut Self {
         self.policy.debug = on;
+        self
+    }
+
+    /// Whether a composed output may leave the adapter's code out when,
+    /// under the policy, every function it would export answers the same
+    /// way at every call (a trap, an interface's own error, the policy's
+    /// variables): it then carries those answers alone, a few instructions
+    /// each (on by default; the report's `fixed_answers` says when it did).
+    /// Off, the adapter's code is specialized as under any other policy;
+    /// the output behaves the same, only larger.
+    pub fn fixed_answers(&mut self, on: bool) -> &mut Self {
+        self.adapter_code = !on;
         self
     }
 
@@ -412,6 +427,7 @@ impl WasiVirt {
             component: None,
             plugs: Vec::new(),
             wasi_version: self.wasi_version.clone(),
+            adapter_code: self.adapter_code,
         };
         served.build_output(component)
     }
@@ -447,15 +463,14 @@ impl WasiVirt {
             return self.unchanged(component, version, &selection, &resolve);
         }
         let imported = component.as_ref().map(|c| &c.imported);
-        let (adapter, files) = specialize(
-            &self.policy,
-            &mut resolve,
-            &version,
-            exports,
-            imported,
+        let target = Target {
+            component: imported,
             serving,
             wasi_0_3,
-        )?;
+            fixed_answers: !self.adapter_code,
+        };
+        let (adapter, files, fixed) =
+            specialize(&self.policy, &mut resolve, &version, exports, target)?;
         let (bytes, output) = match component {
             Some(component) => {
                 let served = serving
@@ -471,6 +486,7 @@ impl WasiVirt {
         let shown = if wasi_0_3 { WASI_0_3 } else { version };
         let mut prepared =
             self.result(bytes, files, output, shown, &selection, runs_per_request)?;
+        prepared.report.fixed_answers = fixed;
         if selection.leaves_to_host() {
             prepared.report.imports = in_world_order(prepared.report.imports, &resolve);
         }

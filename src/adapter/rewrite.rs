@@ -142,7 +142,7 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
 /// are. wit-component matches a standard name by its interface, where a
 /// legacy name is compared with the formatted name of every exported
 /// function (a fifth of a whole CLI run on an adapter with every interface).
-fn standard_export_name(name: &str) -> String {
+pub(crate) fn standard_export_name(name: &str) -> String {
     let (post, legacy) = match name.strip_prefix("cabi_post_") {
         Some(rest) => ("_post", rest),
         None => ("", name),

@@ -282,21 +282,32 @@ fn check_stream_at_0_3(face: &Face, name: &str, policy: &Policy, serving: bool) 
     Ok(())
 }
 
+/// What an adapter is specialized for.
+pub struct Target<'c> {
+    /// The component it is composed with (`None` for a standalone adapter).
+    pub component: Option<&'c Imported>,
+    /// How the output serves HTTP, if it does.
+    pub serving: Option<Serving>,
+    /// A standalone adapter for WASI 0.3: it exports the WASI 0.3
+    /// interfaces of the subsystems it is given, and none of WASI 0.2.
+    pub wasi_0_3: bool,
+    /// Whether a composed adapter whose every function has a fixed answer
+    /// is written as those answers alone (`src/adapter/fixed.rs`).
+    pub fixed_answers: bool,
+}
+
 /// The adapter for `policy`, as a component that exports `exports`
-/// (unversioned names) at `version`, for `component` (`None` for a
-/// standalone adapter), and serving as `serving` says; with the files its
-/// empty segments are to be filled with (`src/adapter/splice.rs`). A
-/// standalone adapter for WASI 0.3 (`wasi_0_3`) exports the WASI 0.3
-/// interfaces of the subsystems `exports` holds, and none of WASI 0.2.
+/// (unversioned names) at `version`, for `target`; with the files its
+/// empty segments are to be filled with (`src/adapter/splice.rs`), and
+/// whether it is fixed answers alone.
 pub fn specialize(
     policy: &Policy,
     resolve: &mut Resolve,
     version: &Version,
     exports: &BTreeSet<&'static str>,
-    component: Option<&Imported>,
-    serving: Option<Serving>,
-    wasi_0_3: bool,
-) -> Result<(Vec<u8>, Vec<Segment>)> {
+    target: Target<'_>,
+) -> Result<(Vec<u8>, Vec<Segment>, bool)> {
+    let (component, serving, wasi_0_3) = (target.component, target.serving, target.wasi_0_3);
     let bridged: BTreeSet<&'static str>;
     let exports = match serving {
         Some(serving) => {
@@ -360,12 +371,46 @@ pub fn specialize(
         http_send: http_passes(&config)? && !stopped(OUTGOING_HANDLER),
         serve: serving == Some(Serving::Run),
     };
-    let rewritten = rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
+    // Composed, with nothing to decide at run time: fixed answers alone.
+    let fixed = target.fixed_answers && serving.is_none() && faces.is_empty();
+    let fixed = fixed && component.is_some();
+    let (rewritten, is_fixed) = specialized(resolve, &config, exported, version, &plan, fixed)?;
     // A composed output is validated whole once composed; a standalone
     // adapter is the output, validated here.
     let validate = component.is_none();
     let adapter = encode_adapter(resolve, rewritten, exported, &faces, version, validate)?;
-    Ok((adapter, std::mem::take(&mut tree.segments)))
+    Ok((adapter, std::mem::take(&mut tree.segments), is_fixed))
+}
+
+/// The adapter's module, and whether it is fixed answers alone: those
+/// (`src/adapter/fixed.rs`) when `fixed` allows them and every function of
+/// the interfaces it exports (`exported`, at `version`) has one under the
+/// encoded configuration `config`; else its code, specialized by `plan`.
+fn specialized(
+    resolve: &Resolve,
+    config: &[u8],
+    exported: &BTreeSet<&'static str>,
+    version: &Version,
+    plan: &Plan<'_>,
+    fixed: bool,
+) -> Result<(Rewritten, bool)> {
+    let interfaces: Vec<(String, InterfaceId)> = exported
+        .iter()
+        .map(|i| versioned(i, version))
+        .filter_map(|name| Some((name.clone(), wit::interface(resolve, &name)?)))
+        .collect();
+    let answers = match fixed {
+        true => super::fixed::module(resolve, config, &interfaces)?,
+        false => None,
+    };
+    Ok(match answers {
+        Some(module) => (module, true),
+        None => {
+            let code =
+                rewrite(ADAPTER, plan).context("failed to specialize the virtual adapter")?;
+            (code, false)
+        }
+    })
 }
 
 /// The WASI 0.2 interfaces of `exports` whose code the adapter runs: not

@@ -1,0 +1,840 @@
+//! Fixed answers without the adapter's code.
+//!
+//! Under a policy that leaves nothing to decide at run time (no host
+//! import, no content, no rules), every function the output's adapter
+//! exports answers the same way at each call: a trap (denied exit, clocks,
+//! randomness; the methods of a resource that cannot exist), an empty list
+//! or `none` (no variables, no preopens), or a stream that fails with
+//! `<stream> is denied by wasi-virt`, or reads nothing and takes every
+//! write. Then the adapter's module is not specialized at all: [`module`]
+//! writes a module of those answers, a few instructions per function,
+//! which is encoded and composed as the specialized adapter would be. It
+//! answers exactly as the adapter does under the same configuration
+//! (`virtual-adapter/src/io.rs`, `stdio.rs`, `environment.rs`, `exit.rs`,
+//! `clocks.rs`, `random.rs`, `filesystem.rs`); where an interface needs
+//! more (HTTP's types, sockets, configuration properties, WASI 0.3), the
+//! adapter is specialized as before.
+
+use super::rewrite::{standard_export_name, Rewritten};
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use wasi_virt_layout::{allow, Config, HostFilterMode, Source, StdioMode, Stream};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection,
+    Function, FunctionSection, ImportSection, Instruction as I, MemArg, MemorySection, MemoryType,
+    Module, TypeSection, ValType,
+};
+use wit_parser::abi::{AbiVariant, WasmType};
+use wit_parser::{Function as WitFunction, InterfaceId, Resolve, SizeAlign, Type, TypeDefKind};
+
+/// What a function answers.
+#[derive(Clone, Debug, PartialEq)]
+enum Val {
+    /// `unreachable`.
+    Trap,
+    /// Nothing: the function has no result.
+    Unit,
+    /// The result's bytes all zero: an empty list, `none`, `false`, `ok`
+    /// of a zero.
+    Zero,
+    /// A number (or `bool`).
+    Int(u64),
+    /// A `list<string>` (each entry one string) or a
+    /// `list<tuple<string, string>>` (each entry two).
+    Strings(Vec<Vec<String>>),
+    /// A `string`.
+    Str(String),
+    /// A `(pointer, length)` pair: a list or string [`Writer::place`]d in
+    /// the module's data.
+    Pair(u32, u32),
+    /// A variant's (option's, result's) case, by discriminant, with its
+    /// payload.
+    Case(u32, Box<Val>),
+    /// An enum's case, by name.
+    Named(&'static str),
+    /// A new handle of a resource (`interface`, `resource`), whose rep is
+    /// given.
+    Own(&'static str, &'static str, u32),
+    /// The message of the error the method is called on (its rep).
+    Message,
+    /// Each index of the pollables polled: they are always ready.
+    AllReady,
+    /// By the rep of the handle in flat parameter `param`: the answer of
+    /// each rep listed, the last one for any other.
+    ByRep(u32, Vec<(u32, Val)>),
+}
+
+/// Stream reps, and the reps of the errors they fail with: `QUIET` reads
+/// nothing and takes every write; the others are denied, their error's
+/// message [`MESSAGES`] at the same index.
+const QUIET: u32 = 0;
+const MESSAGES: [&str; 4] = [
+    "",
+    "stdin is denied by wasi-virt",
+    "stdout is denied by wasi-virt",
+    "stderr is denied by wasi-virt",
+];
+
+/// How much a virtual sink accepts per `check-write` (`io.rs`).
+const SINK_BUDGET: u64 = 1 << 20;
+
+const STREAMS: &str = "wasi:io/streams";
+const ERROR: &str = "wasi:io/error";
+const POLL: &str = "wasi:io/poll";
+
+fn ok(v: Val) -> Val {
+    Val::Case(0, Box::new(v))
+}
+
+fn err(v: Val) -> Val {
+    Val::Case(1, Box::new(v))
+}
+
+/// A stream's failure: `closed` for a quiet stream, else
+/// `last-operation-failed` with a new error of the stream's message.
+fn stream_error(rep: u32) -> Val {
+    match rep {
+        QUIET => err(Val::Case(1, Box::new(Val::Unit))),
+        denied => err(Val::Case(0, Box::new(Val::Own(ERROR, "error", denied)))),
+    }
+}
+
+/// What an input stream's reads answer, by the rep in flat parameter `param`.
+fn input_fails(param: u32) -> Val {
+    Val::ByRep(
+        param,
+        vec![(1, stream_error(1)), (QUIET, stream_error(QUIET))],
+    )
+}
+
+/// What an output stream answers, by its rep: `quiet` for the quiet one.
+fn output(quiet: Val) -> Val {
+    Val::ByRep(
+        0,
+        vec![(2, stream_error(2)), (3, stream_error(3)), (QUIET, quiet)],
+    )
+}
+
+/// The rep of a stream in `mode`: `None` if it is the host's.
+fn stream_rep(mode: StdioMode, denied: u32) -> Option<u32> {
+    match mode {
+        StdioMode::Allow => None,
+        StdioMode::Ignore => Some(QUIET),
+        StdioMode::Deny => Some(denied),
+    }
+}
+
+/// The fixed answer of `func` (of the unversioned interface `iface`) under
+/// `config`, if it has one.
+fn answer(config: &Config<'_>, iface: &str, func: &str) -> Option<Val> {
+    let stdin = || config.stdin.is_none().then_some(());
+    let method = |resource: &str| {
+        let rest = func
+            .strip_prefix("[method]")
+            .or_else(|| func.strip_prefix("[static]"))?;
+        rest.strip_prefix(resource)?.strip_prefix('.')
+    };
+    Some(match iface {
+        "wasi:cli/environment" => environment(config, func)?,
+        "wasi:cli/exit" => (!config.allows(allow::EXIT)).then_some(Val::Trap)?,
+        "wasi:cli/stdin" => {
+            stdin()?;
+            let rep = stream_rep(config.stream(Stream::Stdin), 1)?;
+            Val::Own(STREAMS, "input-stream", rep)
+        }
+        "wasi:cli/stdout" => {
+            let rep = stream_rep(config.stream(Stream::Stdout), 2)?;
+            Val::Own(STREAMS, "output-stream", rep)
+        }
+        "wasi:cli/stderr" => {
+            let rep = stream_rep(config.stream(Stream::Stderr), 3)?;
+            Val::Own(STREAMS, "output-stream", rep)
+        }
+        "wasi:cli/terminal-stdin" => {
+            (config.stream(Stream::Stdin) != StdioMode::Allow).then_some(Val::Zero)?
+        }
+        "wasi:cli/terminal-stdout" => {
+            (config.stream(Stream::Stdout) != StdioMode::Allow).then_some(Val::Zero)?
+        }
+        "wasi:cli/terminal-stderr" => {
+            (config.stream(Stream::Stderr) != StdioMode::Allow).then_some(Val::Zero)?
+        }
+        ERROR => (func == "[method]error.to-debug-string").then_some(Val::Message)?,
+        POLL => match func {
+            "poll" => Val::AllReady,
+            "[method]pollable.ready" => Val::Int(1),
+            "[method]pollable.block" => Val::Unit,
+            _ => return None,
+        },
+        STREAMS => streams(method)?,
+        "wasi:sockets/network"
+        | "wasi:sockets/instance-network"
+        | "wasi:sockets/tcp-create-socket"
+        | "wasi:sockets/udp-create-socket"
+        | "wasi:sockets/ip-name-lookup"
+        | "wasi:sockets/tcp"
+        | "wasi:sockets/udp" => sockets(config, func)?,
+        "wasi:clocks/monotonic-clock" | "wasi:clocks/wall-clock" => {
+            let denied = !config.allows(allow::CLOCKS) && config.clock.is_none();
+            denied.then_some(Val::Trap)?
+        }
+        "wasi:random/random" | "wasi:random/insecure" | "wasi:random/insecure-seed" => {
+            let denied = !config.allows(allow::RANDOM) && config.random_seed.is_none();
+            denied.then_some(Val::Trap)?
+        }
+        "wasi:filesystem/preopens" | "wasi:filesystem/types" => {
+            let fs = &config.fs;
+            let none = fs.preopens().next().is_none()
+                && fs.memory.is_empty()
+                && fs.remaps.is_empty()
+                && !config.allows(allow::HOST_PREOPENS);
+            none.then_some(())?;
+            match func {
+                "get-directories" | "filesystem-error-code" => Val::Zero,
+                // No descriptor, so no directory stream, can exist.
+                _ if method("descriptor").is_some()
+                    || method("directory-entry-stream").is_some() =>
+                {
+                    Val::Trap
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `wasi:cli/environment` sealed from the host's: the policy's variables,
+/// arguments and cwd.
+fn environment(config: &Config<'_>, func: &str) -> Option<Val> {
+    let env = &config.env;
+    if env.host != HostFilterMode::None {
+        return None;
+    }
+    Some(match (func, &env.args, &env.cwd) {
+        ("get-environment", _, _) => {
+            let pairs = env.overrides.iter();
+            Val::Strings(pairs.map(|(k, v)| vec![k.into(), v.into()]).collect())
+        }
+        ("get-arguments", Source::Virtual(args), _) => {
+            Val::Strings(args.iter().map(|a| vec![a.into()]).collect())
+        }
+        ("initial-cwd", _, Source::Virtual(None)) => Val::Zero,
+        ("initial-cwd", _, Source::Virtual(Some(cwd))) => {
+            Val::Case(1, Box::new(Val::Str((*cwd).into())))
+        }
+        _ => return None,
+    })
+}
+
+/// `wasi:sockets` denied (`sockets.rs`): a network to name, and
+/// `access-denied` for every socket or lookup asked for, so no socket,
+/// datagram stream or lookup stream exists for a method to be called on.
+fn sockets(config: &Config<'_>, func: &str) -> Option<Val> {
+    if config.allows(allow::SOCKETS) {
+        return None;
+    }
+    Some(match func {
+        "instance-network" => Val::Own("wasi:sockets/network", "network", 0),
+        "create-tcp-socket" | "create-udp-socket" | "resolve-addresses" => {
+            err(Val::Named("access-denied"))
+        }
+        _ if func.starts_with("[method]") || func.starts_with("[static]") => Val::Trap,
+        _ => return None,
+    })
+}
+
+/// `wasi:io/streams`, on the streams above: a quiet input stream is at its
+/// end, a quiet output stream takes everything; a denied one fails.
+fn streams<'f>(method: impl Fn(&str) -> Option<&'f str>) -> Option<Val> {
+    if let Some(m) = method("input-stream") {
+        return Some(match m {
+            "read" | "blocking-read" | "skip" | "blocking-skip" => input_fails(0),
+            "subscribe" => Val::Own(POLL, "pollable", 0),
+            _ => return None,
+        });
+    }
+    let m = method("output-stream")?;
+    Some(match m {
+        "check-write" => output(ok(Val::Int(SINK_BUDGET))),
+        "write"
+        | "blocking-write-and-flush"
+        | "flush"
+        | "blocking-flush"
+        | "write-zeroes"
+        | "blocking-write-zeroes-and-flush" => output(ok(Val::Zero)),
+        "subscribe" => Val::Own(POLL, "pollable", 0),
+        // A splice reads its source (every one here fails) after, when it
+        // does not block, asking its destination how much it takes.
+        "splice" => output(input_fails(1)),
+        "blocking-splice" => input_fails(1),
+        _ => return None,
+    })
+}
+
+/// The module of fixed answers for the interfaces `exported` (each its
+/// versioned name and its functions as the output exports them), or
+/// `None` if some function has no fixed answer under `config`.
+pub fn module(
+    resolve: &Resolve,
+    config: &[u8],
+    exported: &[(String, InterfaceId)],
+) -> Result<Option<Rewritten>> {
+    let Ok(config) = Config::parse(config) else {
+        bail!("the adapter's configuration does not decode");
+    };
+    if config.flags != 0 {
+        return Ok(None);
+    }
+    let mut funcs = Vec::new();
+    for (name, id) in exported {
+        let unversioned = name.split_once('@').map_or(name.as_str(), |(i, _)| i);
+        for func in resolve.interfaces[*id].functions.values() {
+            let Some(val) = answer(&config, unversioned, &func.name) else {
+                return Ok(None);
+            };
+            funcs.push((name.as_str(), func, val));
+        }
+    }
+    let versions: BTreeMap<&str, &str> = exported
+        .iter()
+        .map(|(name, _)| {
+            (
+                name.split_once('@').map_or(name.as_str(), |(i, _)| i),
+                name.as_str(),
+            )
+        })
+        .collect();
+    Writer::new(resolve, versions)?.write(funcs).map(Some)
+}
+
+/// Where the module's memory holds what: the message table (a
+/// `(pointer, length)` pair per [`MESSAGES`] entry), the messages, then the
+/// return area, then what `cabi_realloc` hands out.
+const TABLE: u32 = 16;
+
+/// The bytes of the return area: more than any result written there.
+const RETURN_AREA: u32 = 64;
+
+/// Writes the module.
+struct Writer<'r> {
+    resolve: &'r Resolve,
+    sizes: SizeAlign,
+    /// Each unversioned interface's name in the output.
+    versions: BTreeMap<&'r str, &'r str>,
+    /// The `[resource-new]` imports, by `(interface, resource)`: their
+    /// function indices are their positions.
+    news: Vec<(&'static str, &'static str)>,
+    /// The lists and strings answers return, from [`statics_at`].
+    statics: Vec<u8>,
+    /// The return area's address, once the statics are placed.
+    ret: u32,
+    types: Vec<(Vec<ValType>, Vec<ValType>)>,
+}
+
+impl<'r> Writer<'r> {
+    fn new(resolve: &'r Resolve, versions: BTreeMap<&'r str, &'r str>) -> Result<Self> {
+        let mut sizes = SizeAlign::default();
+        sizes.fill(resolve)?;
+        Ok(Writer {
+            resolve,
+            sizes,
+            versions,
+            news: Vec::new(),
+            statics: Vec::new(),
+            ret: 0,
+            types: Vec::new(),
+        })
+    }
+
+    fn write(mut self, funcs: Vec<(&str, &WitFunction, Val)>) -> Result<Rewritten> {
+        let funcs: Vec<_> = funcs
+            .into_iter()
+            .map(|(iface, func, val)| (iface, func, self.place(val)))
+            .collect();
+        self.ret = (statics_at() + self.statics.len() as u32).next_multiple_of(8);
+        for (_, _, val) in &funcs {
+            self.note_news(val);
+        }
+        let mut code = CodeSection::new();
+        let mut functions = FunctionSection::new();
+        let mut exports = ExportSection::new();
+        let first = self.news.len() as u32;
+        for (k, (iface, func, val)) in funcs.iter().enumerate() {
+            let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
+            let params: Vec<ValType> = sig.params.iter().map(|t| core(*t)).collect();
+            let results: Vec<ValType> = sig.results.iter().map(|t| core(*t)).collect();
+            functions.function(self.ty(params, results.clone()));
+            code.function(&self.body(func, val, sig.retptr, &results)?);
+            let legacy = format!("{iface}#{}", func.name);
+            exports.export(
+                &standard_export_name(&legacy),
+                ExportKind::Func,
+                first + k as u32,
+            );
+        }
+        functions.function(self.ty(vec![ValType::I32; 4], vec![ValType::I32]));
+        code.function(&self.realloc());
+        let realloc = first + funcs.len() as u32;
+        exports.export("cabi_realloc", ExportKind::Func, realloc);
+        exports.export("memory", ExportKind::Memory, 0);
+        self.finish(functions, code, exports)
+    }
+
+    fn finish(
+        &self,
+        functions: FunctionSection,
+        code: CodeSection,
+        exports: ExportSection,
+    ) -> Result<Rewritten> {
+        let mut types = TypeSection::new();
+        for (params, results) in &self.types {
+            types
+                .ty()
+                .function(params.iter().copied(), results.iter().copied());
+        }
+        let mut imports = ImportSection::new();
+        let mut imported = Vec::new();
+        let new_type = self
+            .types
+            .iter()
+            .position(|t| *t == (vec![ValType::I32], vec![ValType::I32]));
+        for (iface, resource) in &self.news {
+            let module = format!("[export]{}", self.versioned(iface)?);
+            let name = format!("[resource-new]{resource}");
+            let ty = new_type.expect("noted with the first resource") as u32;
+            imports.import(&module, &name, EntityType::Function(ty));
+            imported.push((module, name));
+        }
+        let mut memory = MemorySection::new();
+        memory.memory(MemoryType {
+            // The statics and the return area; allocations grow it.
+            minimum: u64::from(self.heap()).div_ceil(1 << 16),
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut data = DataSection::new();
+        let (table, text) = message_table();
+        data.active(0, &ConstExpr::i32_const(TABLE as i32), table);
+        data.active(0, &ConstExpr::i32_const(message_text_at() as i32), text);
+        if !self.statics.is_empty() {
+            let at = ConstExpr::i32_const(statics_at() as i32);
+            data.active(0, &at, self.statics.iter().copied());
+        }
+        let mut module = Module::new();
+        module.section(&types);
+        module.section(&imports);
+        module.section(&functions);
+        module.section(&memory);
+        module.section(&exports);
+        module.section(&code);
+        module.section(&data);
+        Ok(Rewritten {
+            module: module.finish(),
+            imports: imported,
+        })
+    }
+
+    fn versioned(&self, iface: &str) -> Result<&'r str> {
+        match self.versions.get(iface) {
+            Some(name) => Ok(name),
+            None => {
+                bail!("a fixed answer makes a `{iface}` resource, which the output does not export")
+            }
+        }
+    }
+
+    /// `val` with its lists and strings placed in the statics, each a
+    /// [`Val::Pair`]: a list's entries (a `(pointer, length)` pair per
+    /// string) first, then their text.
+    fn place(&mut self, val: Val) -> Val {
+        let base = statics_at();
+        match val {
+            Val::Strings(entries) => {
+                let at = base + self.statics.len() as u32;
+                let strings: usize = entries.iter().map(Vec::len).sum();
+                let mut text_at = at + 8 * strings as u32;
+                let mut text: Vec<u8> = Vec::new();
+                for s in entries.iter().flatten() {
+                    self.statics.extend(text_at.to_le_bytes());
+                    self.statics.extend((s.len() as u32).to_le_bytes());
+                    text.extend(s.as_bytes());
+                    text_at += s.len() as u32;
+                }
+                self.statics.extend(text);
+                self.align_statics();
+                Val::Pair(at, entries.len() as u32)
+            }
+            Val::Str(s) => {
+                let at = base + self.statics.len() as u32;
+                self.statics.extend(s.as_bytes());
+                self.align_statics();
+                Val::Pair(at, s.len() as u32)
+            }
+            Val::Case(case, payload) => Val::Case(case, Box::new(self.place(*payload))),
+            Val::ByRep(param, cases) => Val::ByRep(
+                param,
+                cases
+                    .into_iter()
+                    .map(|(rep, v)| (rep, self.place(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn align_statics(&mut self) {
+        let len = self.statics.len().next_multiple_of(4);
+        self.statics.resize(len, 0);
+    }
+
+    /// Notes the `[resource-new]` imports that `val` calls.
+    fn note_news(&mut self, val: &Val) {
+        match val {
+            Val::Own(iface, resource, _) if !self.news.contains(&(iface, resource)) => {
+                if self.news.is_empty() {
+                    self.ty(vec![ValType::I32], vec![ValType::I32]);
+                }
+                self.news.push((iface, resource));
+            }
+            Val::Case(_, payload) => self.note_news(payload),
+            Val::ByRep(_, cases) => cases.iter().for_each(|(_, v)| self.note_news(v)),
+            _ => {}
+        }
+    }
+
+    fn ty(&mut self, params: Vec<ValType>, results: Vec<ValType>) -> u32 {
+        let ty = (params, results);
+        match self.types.iter().position(|t| *t == ty) {
+            Some(i) => i as u32,
+            None => {
+                self.types.push(ty);
+                self.types.len() as u32 - 1
+            }
+        }
+    }
+
+    /// The function answering `val`: its result returned flat, or written
+    /// to the return area (`retptr`) whose address it returns.
+    fn body(
+        &self,
+        func: &WitFunction,
+        val: &Val,
+        retptr: bool,
+        results: &[ValType],
+    ) -> Result<Function> {
+        let mut f = Function::new([]);
+        match (val, &func.result) {
+            (Val::Trap, _) => {
+                f.instruction(&I::Unreachable);
+            }
+            (Val::Message, _) => {
+                // The table's entry for the error's rep is its string.
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(3));
+                f.instruction(&I::I32Shl);
+                f.instruction(&I::I32Const(TABLE as i32));
+                f.instruction(&I::I32Add);
+            }
+            (Val::AllReady, _) => self.all_ready(&mut f),
+            (_, Some(ty)) if retptr => {
+                let size = self.sizes.size(ty).size_wasm32() as i32;
+                if size > RETURN_AREA as i32 {
+                    bail!(
+                        "`{}` returns more than a fixed answer's return area holds",
+                        func.name
+                    );
+                }
+                f.instruction(&I::I32Const(self.ret as i32));
+                f.instruction(&I::I32Const(0));
+                f.instruction(&I::I32Const(size));
+                f.instruction(&I::MemoryFill(0));
+                self.store(&mut f, val, ty, self.ret)?;
+                f.instruction(&I::I32Const(self.ret as i32));
+            }
+            _ => self.flat(&mut f, val, results.first().copied())?,
+        }
+        f.instruction(&I::End);
+        Ok(f)
+    }
+
+    /// Leaves `val` as the one flat result of type `core` (nothing when the
+    /// function has no result).
+    fn flat(&self, f: &mut Function, val: &Val, core: Option<ValType>) -> Result<()> {
+        match (val, core) {
+            (Val::Unit, None) => {}
+            (Val::Zero | Val::Int(_), Some(core)) => {
+                let n = if let Val::Int(n) = val { *n } else { 0 };
+                f.instruction(&match core {
+                    ValType::I64 => I::I64Const(n as i64),
+                    _ => I::I32Const(n as i32),
+                });
+            }
+            (Val::Own(..), Some(ValType::I32)) => self.own(f, val),
+            (Val::ByRep(param, cases), _) => {
+                let block = match core {
+                    Some(t) => BlockType::Result(t),
+                    None => BlockType::Empty,
+                };
+                self.by_rep(f, *param, cases, block, &mut |w, f, v| w.flat(f, v, core))?;
+            }
+            _ => bail!("no flat form for the fixed answer {val:?}"),
+        }
+        Ok(())
+    }
+
+    /// Writes `val` of type `ty` at `addr` (already zeroed).
+    fn store(&self, f: &mut Function, val: &Val, ty: &Type, addr: u32) -> Result<()> {
+        let arg = mem_arg;
+        match val {
+            Val::Zero | Val::Unit => {}
+            Val::Int(n) => {
+                f.instruction(&I::I32Const(addr as i32));
+                match self.sizes.size(ty).size_wasm32() {
+                    1 => f
+                        .instruction(&I::I32Const(*n as i32))
+                        .instruction(&I::I32Store8(arg(0))),
+                    2 => f
+                        .instruction(&I::I32Const(*n as i32))
+                        .instruction(&I::I32Store16(arg(1))),
+                    4 => f
+                        .instruction(&I::I32Const(*n as i32))
+                        .instruction(&I::I32Store(arg(2))),
+                    _ => f
+                        .instruction(&I::I64Const(*n as i64))
+                        .instruction(&I::I64Store(arg(3))),
+                };
+            }
+            Val::Own(..) => {
+                f.instruction(&I::I32Const(addr as i32));
+                self.own(f, val);
+                f.instruction(&I::I32Store(arg(2)));
+            }
+            Val::Named(name) => {
+                let case = match self.kind(ty) {
+                    Some(TypeDefKind::Enum(e)) => e.cases.iter().position(|c| c.name == *name),
+                    _ => None,
+                };
+                let Some(case) = case.filter(|_| self.sizes.size(ty).size_wasm32() == 1) else {
+                    bail!("`{name}` is no case of a one-byte enum");
+                };
+                f.instruction(&I::I32Const(addr as i32));
+                f.instruction(&I::I32Const(case as i32));
+                f.instruction(&I::I32Store8(arg(0)));
+            }
+            Val::Pair(ptr, len) => {
+                for (at, v) in [(addr, ptr), (addr + 4, len)] {
+                    f.instruction(&I::I32Const(at as i32));
+                    f.instruction(&I::I32Const(*v as i32));
+                    f.instruction(&I::I32Store(arg(2)));
+                }
+            }
+            Val::Case(case, payload) => {
+                let cases = self.cases(ty)?;
+                if cases.len() > 256 {
+                    bail!("a fixed answer's variant has more than 256 cases");
+                }
+                if *case != 0 {
+                    f.instruction(&I::I32Const(addr as i32));
+                    f.instruction(&I::I32Const(*case as i32));
+                    f.instruction(&I::I32Store8(arg(0)));
+                }
+                let at = self
+                    .sizes
+                    .payload_offset(wit_parser::Int::U8, cases.iter().map(|c| c.as_ref()))
+                    .size_wasm32() as u32;
+                match cases.get(*case as usize) {
+                    Some(Some(inner)) => self.store(f, payload, inner, addr + at)?,
+                    Some(None) => {}
+                    None => bail!("a fixed answer names case {case}, which its type lacks"),
+                }
+            }
+            Val::ByRep(param, cases) => {
+                self.by_rep(f, *param, cases, BlockType::Empty, &mut |w, f, v| {
+                    w.store(f, v, ty, addr)
+                })?;
+            }
+            _ => bail!("no stored form for the fixed answer {val:?}"),
+        }
+        Ok(())
+    }
+
+    /// The cases of the variant-like type `ty`, each with its payload.
+    fn cases(&self, ty: &Type) -> Result<Vec<Option<Type>>> {
+        Ok(match self.kind(ty) {
+            Some(TypeDefKind::Option(t)) => vec![None, Some(*t)],
+            Some(TypeDefKind::Result(r)) => vec![r.ok, r.err],
+            Some(TypeDefKind::Variant(v)) => v.cases.iter().map(|c| c.ty).collect(),
+            Some(TypeDefKind::Enum(e)) => vec![None; e.cases.len()],
+            _ => bail!("a fixed answer's case is not of a variant"),
+        })
+    }
+
+    /// What the named type `ty` is, through its aliases (`use`).
+    fn kind(&self, ty: &Type) -> Option<&'r TypeDefKind> {
+        let Type::Id(id) = ty else {
+            return None;
+        };
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Type(t) => self.kind(t),
+            kind => Some(kind),
+        }
+    }
+
+    /// Calls the `[resource-new]` of `val`'s resource with its rep.
+    fn own(&self, f: &mut Function, val: &Val) {
+        if let Val::Own(iface, resource, rep) = val {
+            let new = self.news.iter().position(|n| *n == (*iface, *resource));
+            f.instruction(&I::I32Const(*rep as i32));
+            f.instruction(&I::Call(new.expect("noted before writing") as u32));
+        }
+    }
+
+    /// `if` the rep in flat parameter `param` is each listed one, its
+    /// answer; the last answer otherwise.
+    fn by_rep(
+        &self,
+        f: &mut Function,
+        param: u32,
+        cases: &[(u32, Val)],
+        block: BlockType,
+        each: &mut dyn FnMut(&Self, &mut Function, &Val) -> Result<()>,
+    ) -> Result<()> {
+        let Some(((_, last), rest)) = cases.split_last() else {
+            bail!("a fixed answer by rep has no case");
+        };
+        for (rep, val) in rest {
+            f.instruction(&I::LocalGet(param));
+            f.instruction(&I::I32Const(*rep as i32));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::If(block));
+            each(self, f, val)?;
+            f.instruction(&I::Else);
+        }
+        each(self, f, last)?;
+        for _ in rest {
+            f.instruction(&I::End);
+        }
+        Ok(())
+    }
+
+    /// `poll(list<borrow<pollable>>)`: every pollable here is ready, so
+    /// the answer is each index, written over the list itself (which
+    /// `cabi_realloc` placed in this module's memory). Polling nothing
+    /// traps, as a host's `poll` does.
+    fn all_ready(&self, f: &mut Function) {
+        let arg = mem_arg;
+        // Locals: 0 the list, 1 its length, 2 the index.
+        *f = Function::new([(1, ValType::I32)]);
+        f.instruction(&I::LocalGet(1));
+        f.instruction(&I::I32Eqz);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::Unreachable);
+        f.instruction(&I::End);
+        f.instruction(&I::Loop(BlockType::Empty));
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::LocalGet(2));
+        f.instruction(&I::I32Const(2));
+        f.instruction(&I::I32Shl);
+        f.instruction(&I::I32Add);
+        f.instruction(&I::LocalGet(2));
+        f.instruction(&I::I32Store(arg(2)));
+        f.instruction(&I::LocalGet(2));
+        f.instruction(&I::I32Const(1));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::LocalTee(2));
+        f.instruction(&I::LocalGet(1));
+        f.instruction(&I::I32LtU);
+        f.instruction(&I::BrIf(0));
+        f.instruction(&I::End);
+        for (at, local) in [(0, 0), (4, 1)] {
+            f.instruction(&I::I32Const((self.ret + at) as i32));
+            f.instruction(&I::LocalGet(local));
+            f.instruction(&I::I32Store(arg(2)));
+        }
+        f.instruction(&I::I32Const(self.ret as i32));
+    }
+
+    /// Where `cabi_realloc` allocates: past the return area.
+    fn heap(&self) -> u32 {
+        (self.ret + RETURN_AREA).next_multiple_of(16)
+    }
+
+    /// `cabi_realloc(old, old_size, align, size)`: every allocation is at
+    /// the same address, past the return area, the memory grown to hold
+    /// it. What a caller writes there (a list it passes) is never read
+    /// again once the call returns; a call's one list (`poll`'s) is.
+    fn realloc(&self) -> Function {
+        // Local 4: the pages missing.
+        let mut f = Function::new([(1, ValType::I32)]);
+        let heap = self.heap();
+        f.instruction(&I::LocalGet(3));
+        f.instruction(&I::I32Const(heap as i32 + 0xffff));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::I32Const(16));
+        f.instruction(&I::I32ShrU);
+        f.instruction(&I::MemorySize(0));
+        f.instruction(&I::I32Sub);
+        f.instruction(&I::LocalTee(4));
+        f.instruction(&I::I32Const(0));
+        f.instruction(&I::I32GtS);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::LocalGet(4));
+        f.instruction(&I::MemoryGrow(0));
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::Unreachable);
+        f.instruction(&I::End);
+        f.instruction(&I::End);
+        f.instruction(&I::I32Const(heap as i32));
+        f.instruction(&I::End);
+        f
+    }
+}
+
+/// A memory access of memory 0 at offset 0, aligned to `2^align`.
+fn mem_arg(align: u32) -> MemArg {
+    MemArg {
+        offset: 0,
+        align,
+        target: Default::default(),
+        ordering: None,
+    }
+}
+
+fn core(t: WasmType) -> ValType {
+    match t {
+        WasmType::I64 | WasmType::PointerOrI64 => ValType::I64,
+        WasmType::F32 => ValType::F32,
+        WasmType::F64 => ValType::F64,
+        WasmType::I32 | WasmType::Pointer | WasmType::Length => ValType::I32,
+    }
+}
+
+/// Where the statics start, after the messages.
+fn statics_at() -> u32 {
+    let text: usize = MESSAGES.iter().map(|m| m.len()).sum();
+    (message_text_at() + text as u32).next_multiple_of(4)
+}
+
+/// Where the messages' text starts.
+fn message_text_at() -> u32 {
+    TABLE + 8 * MESSAGES.len() as u32
+}
+
+/// The message table's bytes (each message's address and length) and
+/// the messages' text.
+fn message_table() -> (Vec<u8>, Vec<u8>) {
+    let mut table = Vec::new();
+    let mut text = Vec::new();
+    for m in MESSAGES {
+        let at = message_text_at() + text.len() as u32;
+        table.extend(at.to_le_bytes());
+        table.extend((m.len() as u32).to_le_bytes());
+        text.extend(m.as_bytes());
+    }
+    (table, text)
+}

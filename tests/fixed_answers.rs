@@ -1,0 +1,179 @@
+//! Fixed answers (`src/adapter/fixed.rs`) against the adapter's code.
+//!
+//! For every mix of denied and ignored standard streams, with and without
+//! the policy's variables, arguments and cwd, the `io-probe` guest (a
+//! library component, since a denied stdout cannot carry its report) calls
+//! every stream, poll, terminal, environment and socket-creating function
+//! directly. Its
+//! transcript from the output made of fixed answers is the same as from the
+//! output whose adapter's code was specialized
+//! (`WasiVirt::fixed_answers(false)`), in wasmtime, and holds what the
+//! policy says; the fixed one is the one `finish()` makes by default, and
+//! the smaller. Denied sockets answer `access-denied` in both; denied exit,
+//! clocks and randomness trap in both. A policy
+//! with anything to decide at run time keeps the adapter's code.
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use anyhow::Result;
+use harness::Host;
+use wasi_virt::{
+    Access, Args, ClocksPolicy, Cwd, EnvPolicy, Policy, RandomPolicy, StdinPolicy, StdioMode,
+    StdioPolicy, VirtResult, WasiVirt,
+};
+
+/// `io-probe` under `policy`, with fixed answers allowed, then without.
+fn both(policy: &Policy) -> Result<(VirtResult, VirtResult)> {
+    let guest = harness::guest("io-probe");
+    let build = |fixed: bool| {
+        let mut virt = WasiVirt::from_policy(policy.clone());
+        virt.fixed_answers(fixed).compose(guest.clone());
+        virt.finish()
+    };
+    Ok((build(true)?, build(false)?))
+}
+
+/// The transcript of `step`: the string `probe` returns (which the harness
+/// renders quoted, as Rust writes a string's debug form).
+fn probe(out: &VirtResult, step: &str) -> Result<String> {
+    let said = harness::call_export(&out.bytes, &Host::default(), "probe", &[step.to_string()])?;
+    let quoted = said.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
+    let quoted = quoted.unwrap_or_else(|| panic!("not a string: {said}"));
+    Ok(quoted.replace("\\n", "\n").replace("\\\"", "\""))
+}
+
+/// Every subsystem denied, the streams in the modes given, and the
+/// environment sealed: empty, or with variables, arguments and a cwd.
+fn policy(modes: [StdioMode; 3], with_env: bool) -> Policy {
+    let mut env = EnvPolicy::default();
+    env.deny_all();
+    env.args = Some(Args::Virtual(Vec::new()));
+    env.cwd = Some(Cwd::None);
+    if with_env {
+        env.overrides(&[("A", "1"), ("GREETING", "hello, world")]);
+        env.args = Some(Args::Virtual(vec!["prog".into(), "--flag".into()]));
+        env.cwd = Some(Cwd::Virtual("/work".into()));
+    }
+    let [stdin, stdout, stderr] = modes;
+    Policy {
+        env: Some(env),
+        stdio: Some(StdioPolicy {
+            stdin: StdinPolicy::Mode(stdin),
+            stdout,
+            stderr,
+        }),
+        exit: Some(Access::Deny),
+        clocks: Some(ClocksPolicy::Deny),
+        random: Some(RandomPolicy::Deny),
+        sockets: Some(Access::Deny),
+        ..Policy::default()
+    }
+}
+
+#[test]
+fn fixed_answers_answer_as_the_adapter_does() -> Result<()> {
+    let quiet = [StdioMode::Deny, StdioMode::Ignore];
+    for stdin in quiet {
+        for stdout in quiet {
+            for stderr in quiet {
+                for with_env in [false, true] {
+                    let modes = [stdin, stdout, stderr];
+                    let (fixed, adapter) = both(&policy(modes, with_env))?;
+                    let what = format!("{modes:?}, variables {with_env}");
+                    assert!(fixed.report.fixed_answers, "{what}: not fixed answers");
+                    assert!(!adapter.report.fixed_answers, "{what}");
+                    assert!(fixed.bytes.len() < adapter.bytes.len(), "{what}");
+                    assert_eq!(fixed.report.imports, adapter.report.imports, "{what}");
+                    let streams = probe(&fixed, "streams")?;
+                    assert_eq!(streams, probe(&adapter, "streams")?, "{what}");
+                    check_streams(&streams, modes);
+                    let env = probe(&fixed, "env")?;
+                    assert_eq!(env, probe(&adapter, "env")?, "{what}");
+                    check_env(&env, with_env);
+                    let sockets = probe(&fixed, "sockets")?;
+                    assert_eq!(sockets, probe(&adapter, "sockets")?, "{what}");
+                    let denied = "tcp Err(\"access-denied\")\nudp Err(\"access-denied\")\nlookup Err(\"access-denied\")\n";
+                    assert_eq!(sockets, denied, "{what}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the policy says the streams' transcript holds: the same output
+/// as the adapter's is not enough if both are wrong.
+fn check_streams(said: &str, [stdin, stdout, _]: [StdioMode; 3]) {
+    let has = |line: &str| said.lines().any(|l| l == line);
+    let read = match stdin {
+        StdioMode::Deny => "stdin read: failed: stdin is denied by wasi-virt",
+        _ => "stdin read: closed",
+    };
+    let write = match stdout {
+        StdioMode::Deny => "stdout write: failed: stdout is denied by wasi-virt",
+        _ => "stdout write: ok ()",
+    };
+    for line in [
+        read,
+        write,
+        "poll: [0, 1, 2, 3]",
+        "terminals: false false false",
+    ] {
+        assert!(has(line), "no `{line}` in:\n{said}");
+    }
+    if stdout == StdioMode::Ignore {
+        assert!(has("stdout check-write: ok 1048576"), "{said}");
+    }
+}
+
+/// What the policy says the environment's transcript holds.
+fn check_env(said: &str, with_env: bool) {
+    let expected = match with_env {
+        true => {
+            "var A=1\nvar GREETING=hello, world\nargs [\"prog\", \"--flag\"]\ncwd Some(\"/work\")\n"
+        }
+        false => "args []\ncwd None\n",
+    };
+    assert_eq!(said, expected);
+}
+
+#[test]
+fn denied_calls_trap_with_fixed_answers_too() -> Result<()> {
+    let (fixed, adapter) = both(&policy([StdioMode::Deny; 3], false))?;
+    for step in ["exit", "clocks", "random"] {
+        for out in [&fixed, &adapter] {
+            let trapped = probe(out, step).expect_err(step);
+            assert!(
+                format!("{trapped:#}").contains("trapped"),
+                "{step}: {trapped:#}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_policy_with_run_time_decisions_keeps_the_adapter_code() -> Result<()> {
+    let denied = policy([StdioMode::Deny; 3], true);
+    let mut host_stdout = denied.clone();
+    host_stdout.stdio.as_mut().unwrap().stdout = StdioMode::Allow;
+    let mut host_args = denied.clone();
+    host_args.env.as_mut().unwrap().args = Some(Args::Host);
+    let mut traced = denied.clone();
+    traced.debug = true;
+    let mut baked_stdin = denied.clone();
+    baked_stdin.stdio.as_mut().unwrap().stdin = StdinPolicy::Content("typed".into());
+    for (what, policy) in [
+        ("host stdout", host_stdout),
+        ("host arguments", host_args),
+        ("--debug", traced),
+        ("baked stdin", baked_stdin),
+    ] {
+        let mut virt = WasiVirt::from_policy(policy);
+        virt.compose(harness::guest("io-probe"));
+        let out = virt.finish()?;
+        assert!(!out.report.fixed_answers, "{what}: fixed answers");
+    }
+    Ok(())
+}
