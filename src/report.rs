@@ -383,6 +383,13 @@ impl Report {
             )?,
             None => {}
         }
+        if self.fixed_answers {
+            writeln!(
+                f,
+                "fixed answers: each call answers the same way every time, so the output \
+                 carries those answers and none of the adapter's code"
+            )?;
+        }
         for (interfaces, reason) in &self.routed {
             writeln!(
                 f,
