@@ -4,7 +4,7 @@
 //! the policy's variables, arguments and cwd, the `io-probe` guest (a
 //! library component, since a denied stdout cannot carry its report) calls
 //! every stream, poll, terminal, environment and socket-creating function
-//! directly. Its
+//! directly, and `wasi:config/store`'s. Its
 //! transcript from the output made of fixed answers is the same as from the
 //! output whose adapter's code was specialized
 //! (`WasiVirt::fixed_answers(false)`), in wasmtime, and holds what the
@@ -19,8 +19,8 @@ mod harness;
 use anyhow::Result;
 use harness::Host;
 use wasi_virt::{
-    Access, Args, ClocksPolicy, Cwd, EnvPolicy, Policy, RandomPolicy, StdinPolicy, StdioMode,
-    StdioPolicy, VirtResult, WasiVirt,
+    Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy,
+    StdinPolicy, StdioMode, StdioPolicy, VirtResult, WasiVirt,
 };
 
 /// `io-probe` under `policy`, with fixed answers allowed, then without.
@@ -55,6 +55,14 @@ fn policy(modes: [StdioMode; 3], with_env: bool) -> Policy {
         env.args = Some(Args::Virtual(vec!["prog".into(), "--flag".into()]));
         env.cwd = Some(Cwd::Virtual("/work".into()));
     }
+    let mut config = ConfigPolicy {
+        host: HostFilter::None,
+        ..ConfigPolicy::default()
+    };
+    if with_env {
+        config.properties.insert("region".into(), "eu-west".into());
+        config.properties.insert("tier".into(), "".into());
+    }
     let [stdin, stdout, stderr] = modes;
     Policy {
         env: Some(env),
@@ -67,6 +75,7 @@ fn policy(modes: [StdioMode; 3], with_env: bool) -> Policy {
         clocks: Some(ClocksPolicy::Deny),
         random: Some(RandomPolicy::Deny),
         sockets: Some(Access::Deny),
+        config: Some(config),
         ..Policy::default()
     }
 }
@@ -95,6 +104,12 @@ fn fixed_answers_answer_as_the_adapter_does() -> Result<()> {
                     assert_eq!(sockets, probe(&adapter, "sockets")?, "{what}");
                     let denied = "tcp Err(\"access-denied\")\nudp Err(\"access-denied\")\nlookup Err(\"access-denied\")\n";
                     assert_eq!(sockets, denied, "{what}");
+                    let config = probe(&fixed, "config:region,tier,regio,regions,")?;
+                    assert_eq!(
+                        config,
+                        probe(&adapter, "config:region,tier,regio,regions,")?
+                    );
+                    check_config(&config, with_env);
                 }
             }
         }
@@ -127,6 +142,31 @@ fn check_streams(said: &str, [stdin, stdout, _]: [StdioMode; 3]) {
     }
 }
 
+/// What the policy says the configuration's transcript holds: its
+/// properties, and the `upstream` error naming any other key (a prefix of
+/// one, one it prefixes, the empty one).
+fn check_config(said: &str, with_env: bool) {
+    let denied = |key: &str| {
+        format!(
+            "get {key:?}: Err(Error::Upstream(\"host configuration is denied by wasi-virt; \
+             `{key}` is not set by the policy\"))"
+        )
+    };
+    let has = |line: &str| said.lines().any(|l| l == line);
+    for key in ["regio", "regions", ""] {
+        assert!(has(&denied(key)), "no `{}` in:\n{said}", denied(key));
+    }
+    if with_env {
+        assert!(has(r#"get "region": Ok(Some("eu-west"))"#), "{said}");
+        assert!(has(r#"get "tier": Ok(Some(""))"#), "{said}");
+        let all = r#"get-all: Ok([("region", "eu-west"), ("tier", "")])"#;
+        assert!(has(all), "{said}");
+    } else {
+        assert!(has(&denied("region")), "{said}");
+        assert!(has("get-all: Ok([])"), "{said}");
+    }
+}
+
 /// What the policy says the environment's transcript holds.
 fn check_env(said: &str, with_env: bool) {
     let expected = match with_env {
@@ -136,6 +176,17 @@ fn check_env(said: &str, with_env: bool) {
         false => "args []\ncwd None\n",
     };
     assert_eq!(said, expected);
+}
+
+#[test]
+fn a_key_longer_than_a_page_is_named_whole() -> Result<()> {
+    let (fixed, adapter) = both(&policy([StdioMode::Deny; 3], true))?;
+    let key = "k".repeat(70_000);
+    let step = format!("config:{key}");
+    let said = probe(&fixed, &step)?;
+    assert_eq!(said, probe(&adapter, &step)?);
+    assert!(said.contains(&format!("; `{key}` is not set by the policy")));
+    Ok(())
 }
 
 #[test]

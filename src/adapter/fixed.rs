@@ -3,16 +3,17 @@
 //! Under a policy that leaves nothing to decide at run time (no host
 //! import, no content, no rules), every function the output's adapter
 //! exports answers the same way at each call: a trap (denied exit, clocks,
-//! randomness; the methods of a resource that cannot exist), an empty list
-//! or `none` (no variables, no preopens), or a stream that fails with
+//! randomness; the methods of a resource that cannot exist), `access-denied`
+//! (sockets), the policy's own values (variables, arguments, cwd,
+//! configuration properties; no preopens), a stream that fails with
 //! `<stream> is denied by wasi-virt`, or reads nothing and takes every
 //! write. Then the adapter's module is not specialized at all: [`module`]
 //! writes a module of those answers, a few instructions per function,
 //! which is encoded and composed as the specialized adapter would be. It
 //! answers exactly as the adapter does under the same configuration
 //! (`virtual-adapter/src/io.rs`, `stdio.rs`, `environment.rs`, `exit.rs`,
-//! `clocks.rs`, `random.rs`, `filesystem.rs`); where an interface needs
-//! more (HTTP's types, sockets, configuration properties, WASI 0.3), the
+//! `clocks.rs`, `random.rs`, `filesystem.rs`, `sockets.rs`, `config.rs`);
+//! where an interface needs more (the host's, HTTP's types, WASI 0.3), the
 //! adapter is specialized as before.
 
 use super::rewrite::{standard_export_name, Rewritten};
@@ -47,6 +48,9 @@ enum Val {
     /// A `(pointer, length)` pair: a list or string [`Writer::place`]d in
     /// the module's data.
     Pair(u32, u32),
+    /// The string a [`Val::Property`] answer assembled: its pointer and
+    /// length in locals 2 and 3.
+    Built,
     /// A variant's (option's, result's) case, by discriminant, with its
     /// payload.
     Case(u32, Box<Val>),
@@ -59,6 +63,14 @@ enum Val {
     Message,
     /// Each index of the pollables polled: they are always ready.
     AllReady,
+    /// `wasi:config/store.get(key)` with host properties denied: the
+    /// value of the policy's property `key`, else the `upstream` error
+    /// that names it, between `prefix` and `suffix`.
+    Property {
+        properties: Vec<(Val, Val)>,
+        prefix: Box<Val>,
+        suffix: Box<Val>,
+    },
     /// By the rep of the handle in flat parameter `param`: the answer of
     /// each rep listed, the last one for any other.
     ByRep(u32, Vec<(u32, Val)>),
@@ -174,6 +186,7 @@ fn answer(config: &Config<'_>, iface: &str, func: &str) -> Option<Val> {
         | "wasi:sockets/ip-name-lookup"
         | "wasi:sockets/tcp"
         | "wasi:sockets/udp" => sockets(config, func)?,
+        "wasi:config/store" => store(config, func)?,
         "wasi:clocks/monotonic-clock" | "wasi:clocks/wall-clock" => {
             let denied = !config.allows(allow::CLOCKS) && config.clock.is_none();
             denied.then_some(Val::Trap)?
@@ -240,6 +253,33 @@ fn sockets(config: &Config<'_>, func: &str) -> Option<Val> {
             err(Val::Named("access-denied"))
         }
         _ if func.starts_with("[method]") || func.starts_with("[static]") => Val::Trap,
+        _ => return None,
+    })
+}
+
+/// `wasi:config/store` with host properties denied (`config.rs`): the
+/// policy's properties, and for any other key the `upstream` error that
+/// names it.
+fn store(config: &Config<'_>, func: &str) -> Option<Val> {
+    let store = &config.store;
+    if store.host != HostFilterMode::None {
+        return None;
+    }
+    let string = |s: &str| Val::Str(s.into());
+    Some(match func {
+        "get" => Val::Property {
+            properties: (store.properties.iter())
+                .map(|(k, v)| (string(k), string(v)))
+                .collect(),
+            prefix: Box::new(string("host configuration is denied by wasi-virt; `")),
+            suffix: Box::new(string("` is not set by the policy")),
+        },
+        "get-all" => {
+            let pairs = store.properties.iter();
+            ok(Val::Strings(
+                pairs.map(|(k, v)| vec![k.into(), v.into()]).collect(),
+            ))
+        }
         _ => return None,
     })
 }
@@ -329,6 +369,10 @@ struct Writer<'r> {
     statics: Vec<u8>,
     /// The return area's address, once the statics are placed.
     ret: u32,
+    /// The function indices of `cabi_realloc` and of the byte-string
+    /// comparison [`Val::Property`] needs, once the answers are counted.
+    realloc: u32,
+    eq: u32,
     types: Vec<(Vec<ValType>, Vec<ValType>)>,
 }
 
@@ -343,6 +387,8 @@ impl<'r> Writer<'r> {
             news: Vec::new(),
             statics: Vec::new(),
             ret: 0,
+            realloc: 0,
+            eq: 0,
             types: Vec::new(),
         })
     }
@@ -360,6 +406,8 @@ impl<'r> Writer<'r> {
         let mut functions = FunctionSection::new();
         let mut exports = ExportSection::new();
         let first = self.news.len() as u32;
+        self.realloc = first + funcs.len() as u32;
+        self.eq = self.realloc + 1;
         for (k, (iface, func, val)) in funcs.iter().enumerate() {
             let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
             let params: Vec<ValType> = sig.params.iter().map(|t| core(*t)).collect();
@@ -373,10 +421,17 @@ impl<'r> Writer<'r> {
                 first + k as u32,
             );
         }
-        functions.function(self.ty(vec![ValType::I32; 4], vec![ValType::I32]));
+        let four = self.ty(vec![ValType::I32; 4], vec![ValType::I32]);
+        functions.function(four);
         code.function(&self.realloc());
-        let realloc = first + funcs.len() as u32;
-        exports.export("cabi_realloc", ExportKind::Func, realloc);
+        exports.export("cabi_realloc", ExportKind::Func, self.realloc);
+        if funcs
+            .iter()
+            .any(|(_, _, v)| matches!(v, Val::Property { .. }))
+        {
+            functions.function(four);
+            code.function(&bytes_equal());
+        }
         exports.export("memory", ExportKind::Memory, 0);
         self.finish(functions, code, exports)
     }
@@ -474,6 +529,17 @@ impl<'r> Writer<'r> {
                 Val::Pair(at, s.len() as u32)
             }
             Val::Case(case, payload) => Val::Case(case, Box::new(self.place(*payload))),
+            Val::Property {
+                properties,
+                prefix,
+                suffix,
+            } => Val::Property {
+                properties: (properties.into_iter())
+                    .map(|(k, v)| (self.place(k), self.place(v)))
+                    .collect(),
+                prefix: Box::new(self.place(*prefix)),
+                suffix: Box::new(self.place(*suffix)),
+            },
             Val::ByRep(param, cases) => Val::ByRep(
                 param,
                 cases
@@ -539,6 +605,7 @@ impl<'r> Writer<'r> {
                 f.instruction(&I::I32Add);
             }
             (Val::AllReady, _) => self.all_ready(&mut f),
+            (Val::Property { .. }, Some(ty)) => self.property(&mut f, val, ty)?,
             (_, Some(ty)) if retptr => {
                 let size = self.sizes.size(ty).size_wasm32() as i32;
                 if size > RETURN_AREA as i32 {
@@ -631,6 +698,13 @@ impl<'r> Writer<'r> {
                     f.instruction(&I::I32Store(arg(2)));
                 }
             }
+            Val::Built => {
+                for (at, local) in [(addr, 2), (addr + 4, 3)] {
+                    f.instruction(&I::I32Const(at as i32));
+                    f.instruction(&I::LocalGet(local));
+                    f.instruction(&I::I32Store(arg(2)));
+                }
+            }
             Val::Case(case, payload) => {
                 let cases = self.cases(ty)?;
                 if cases.len() > 256 {
@@ -720,6 +794,78 @@ impl<'r> Writer<'r> {
         Ok(())
     }
 
+    /// `get(key)` answered by [`Val::Property`]: the property's value if
+    /// the key is one, else the `upstream` error naming the key, assembled
+    /// past the key (which `cabi_realloc` placed at the allocation
+    /// address), the memory grown to hold it.
+    fn property(&self, f: &mut Function, val: &Val, ty: &Type) -> Result<()> {
+        let Val::Property {
+            properties,
+            prefix,
+            suffix,
+        } = val
+        else {
+            bail!("not a property's answer");
+        };
+        let (&Val::Pair(prefix_at, prefix_len), &Val::Pair(suffix_at, suffix_len)) =
+            (&**prefix, &**suffix)
+        else {
+            bail!("a property's error text is not placed");
+        };
+        // Locals: 0 and 1 the key, 2 and 3 the error's text.
+        *f = Function::new([(2, ValType::I32)]);
+        let size = self.sizes.size(ty).size_wasm32() as i32;
+        emit(
+            f,
+            &[
+                I::I32Const(self.ret as i32),
+                I::I32Const(0),
+                I::I32Const(size),
+            ],
+        );
+        f.instruction(&I::MemoryFill(0));
+        for (key, value) in properties {
+            let Val::Pair(key_at, key_len) = key else {
+                bail!("a property's key is not placed");
+            };
+            f.instruction(&I::LocalGet(0));
+            f.instruction(&I::LocalGet(1));
+            f.instruction(&I::I32Const(*key_at as i32));
+            f.instruction(&I::I32Const(*key_len as i32));
+            f.instruction(&I::Call(self.eq));
+            f.instruction(&I::If(BlockType::Empty));
+            self.store(f, &ok(Val::Case(1, Box::new(value.clone()))), ty, self.ret)?;
+            f.instruction(&I::I32Const(self.ret as i32));
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
+        }
+        // Room for the key twice and the text around it; the text at the
+        // allocation address past the key's length: the prefix, the key,
+        // the suffix.
+        let around = (prefix_len + suffix_len) as i32;
+        let (p, heap) = (prefix_len as i32, self.heap() as i32);
+        let copy = I::MemoryCopy {
+            src_mem: 0,
+            dst_mem: 0,
+        };
+        #[rustfmt::skip]
+        emit(f, &[
+            I::I32Const(0), I::I32Const(0), I::I32Const(1),
+            I::LocalGet(1), I::LocalGet(1), I::I32Add, I::I32Const(around), I::I32Add,
+            I::Call(self.realloc), I::Drop,
+            I::I32Const(heap), I::LocalGet(1), I::I32Add, I::LocalSet(2),
+            I::LocalGet(2), I::I32Const(prefix_at as i32), I::I32Const(p), copy.clone(),
+            I::LocalGet(2), I::I32Const(p), I::I32Add, I::LocalGet(0), I::LocalGet(1), copy.clone(),
+            I::LocalGet(2), I::I32Const(p), I::I32Add, I::LocalGet(1), I::I32Add,
+            I::I32Const(suffix_at as i32), I::I32Const(suffix_len as i32), copy,
+            I::LocalGet(1), I::I32Const(around), I::I32Add, I::LocalSet(3),
+        ]);
+        let upstream = Val::Case(0, Box::new(Val::Built));
+        self.store(f, &err(upstream), ty, self.ret)?;
+        f.instruction(&I::I32Const(self.ret as i32));
+        Ok(())
+    }
+
     /// `poll(list<borrow<pollable>>)`: every pollable here is ready, so
     /// the answer is each index, written over the list itself (which
     /// `cabi_realloc` placed in this module's memory). Polling nothing
@@ -803,6 +949,52 @@ fn mem_arg(align: u32) -> MemArg {
         target: Default::default(),
         ordering: None,
     }
+}
+
+/// `(a, a_len, b, b_len) -> bool`: whether two byte strings in memory are
+/// the same.
+/// Appends `instructions` to `f`.
+fn emit(f: &mut Function, instructions: &[I<'_>]) {
+    for i in instructions {
+        f.instruction(i);
+    }
+}
+
+fn bytes_equal() -> Function {
+    // Local 4: the index.
+    let mut f = Function::new([(1, ValType::I32)]);
+    let unequal = [I::If(BlockType::Empty), I::I32Const(0), I::Return, I::End];
+    emit(&mut f, &[I::LocalGet(1), I::LocalGet(3), I::I32Ne]);
+    emit(&mut f, &unequal);
+    f.instruction(&I::Block(BlockType::Empty));
+    f.instruction(&I::Loop(BlockType::Empty));
+    emit(
+        &mut f,
+        &[I::LocalGet(4), I::LocalGet(1), I::I32GeU, I::BrIf(1)],
+    );
+    for base in [0, 2] {
+        f.instruction(&I::LocalGet(base));
+        f.instruction(&I::LocalGet(4));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::I32Load8U(mem_arg(0)));
+    }
+    f.instruction(&I::I32Ne);
+    emit(&mut f, &unequal);
+    emit(
+        &mut f,
+        &[
+            I::LocalGet(4),
+            I::I32Const(1),
+            I::I32Add,
+            I::LocalSet(4),
+            I::Br(0),
+        ],
+    );
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::End);
+    f
 }
 
 fn core(t: WasmType) -> ValType {

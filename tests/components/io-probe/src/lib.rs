@@ -2,11 +2,15 @@
 //! directly, and returns every answer as a line of text; the steps that
 //! trap under deny (`exit`, `clocks`, `random`) call one function each.
 use std::fmt::Write;
-use wasi::cli::{environment, stderr, stdin, stdout, terminal_stderr, terminal_stdin, terminal_stdout};
-use wasi::io::poll;
-use wasi::io::streams::{InputStream, OutputStream, StreamError};
+use ::wasi::cli::{environment, stderr, stdin, stdout, terminal_stderr, terminal_stdin, terminal_stdout};
+use ::wasi::io::poll;
+use ::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
-wit_bindgen::generate!({ path: "wit", world: "io-probe" });
+wit_bindgen::generate!({
+    path: ["../../../wit/deps/config", "wit"],
+    world: "test:io-probe/io-probe",
+    generate_all,
+});
 
 struct Probe;
 
@@ -17,13 +21,14 @@ impl Guest for Probe {
             "streams" => streams(&mut out),
             "env" => env(&mut out),
             "sockets" => sockets(&mut out),
-            "exit" => wasi::cli::exit::exit(Err(())),
+            "exit" => ::wasi::cli::exit::exit(Err(())),
             "clocks" => {
-                let _ = writeln!(out, "now {}", wasi::clocks::monotonic_clock::now());
+                let _ = writeln!(out, "now {}", ::wasi::clocks::monotonic_clock::now());
             }
             "random" => {
-                let _ = writeln!(out, "u64 {}", wasi::random::random::get_random_u64());
+                let _ = writeln!(out, "u64 {}", ::wasi::random::random::get_random_u64());
             }
+            other if other.starts_with("config:") => config(&mut out, &other[7..]),
             other => {
                 let _ = writeln!(out, "unknown step {other}");
             }
@@ -97,13 +102,22 @@ fn streams(out: &mut String) {
 }
 
 fn sockets(out: &mut String) {
-    use wasi::sockets::network::IpAddressFamily;
-    use wasi::sockets::{instance_network, ip_name_lookup, tcp_create_socket, udp_create_socket};
+    use ::wasi::sockets::network::IpAddressFamily;
+    use ::wasi::sockets::{instance_network, ip_name_lookup, tcp_create_socket, udp_create_socket};
     let network = instance_network::instance_network();
     let tcp = tcp_create_socket::create_tcp_socket(IpAddressFamily::Ipv4).map(|_| ()).map_err(|e| e.name());
     let udp = udp_create_socket::create_udp_socket(IpAddressFamily::Ipv6).map(|_| ()).map_err(|e| e.name());
     let lookup = ip_name_lookup::resolve_addresses(&network, "localhost").map(|_| ()).map_err(|e| e.name());
     let _ = writeln!(out, "tcp {tcp:?}\nudp {udp:?}\nlookup {lookup:?}");
+}
+
+/// `wasi:config/store`: `get` of each key, then `get-all`.
+fn config(out: &mut String, keys: &str) {
+    use self::wasi::config::store;
+    for key in keys.split(',') {
+        let _ = writeln!(out, "get {key:?}: {:?}", store::get(key));
+    }
+    let _ = writeln!(out, "get-all: {:?}", store::get_all());
 }
 
 fn env(out: &mut String) {
