@@ -17,9 +17,14 @@
 //! adapter is specialized as before.
 
 use super::rewrite::{standard_export_name, Rewritten};
+use super::specialize::export_resource;
+use crate::subsystem::interfaces::FS_TYPES;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
-use wasi_virt_layout::{allow, Config, HostFilterMode, Source, StdioMode, Stream};
+use wasi_virt_layout::{
+    allow, Config, HostFilterMode, Source, StdioMode, Stream, DENIED_STREAM, SINK_BUDGET,
+    UNSET_PROPERTY,
+};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection,
     Function, FunctionSection, ImportSection, Instruction as I, MemArg, MemorySection, MemoryType,
@@ -77,18 +82,20 @@ enum Val {
 }
 
 /// Stream reps, and the reps of the errors they fail with: `QUIET` reads
-/// nothing and takes every write; the others are denied, their error's
-/// message [`MESSAGES`] at the same index.
+/// nothing and takes every write; a denied stream's is [`denied_rep`], and
+/// its error's message is entry [`denied_rep`] of [`messages`].
 const QUIET: u32 = 0;
-const MESSAGES: [&str; 4] = [
-    "",
-    "stdin is denied by wasi-virt",
-    "stdout is denied by wasi-virt",
-    "stderr is denied by wasi-virt",
-];
 
-/// How much a virtual sink accepts per `check-write` (`io.rs`).
-const SINK_BUDGET: u64 = 1 << 20;
+/// The rep of `stream` denied.
+fn denied_rep(stream: Stream) -> u32 {
+    stream as u32 + 1
+}
+
+/// The errors' messages, by rep.
+fn messages() -> Vec<Vec<String>> {
+    let denied = Stream::ALL.map(|s| vec![format!("{}{DENIED_STREAM}", s.name())]);
+    std::iter::once(vec![String::new()]).chain(denied).collect()
+}
 
 const STREAMS: &str = "wasi:io/streams";
 const ERROR: &str = "wasi:io/error";
@@ -111,66 +118,42 @@ fn stream_error(rep: u32) -> Val {
     }
 }
 
+/// What `streams` (denied, then quiet) answer, by the rep in flat
+/// parameter `param`: the denied ones fail, the quiet one answers `quiet`.
+fn by_stream(param: u32, streams: &[Stream], quiet: Val) -> Val {
+    let denied = streams.iter().map(|s| denied_rep(*s));
+    let cases = denied.map(|rep| (rep, stream_error(rep)));
+    Val::ByRep(param, cases.chain([(QUIET, quiet)]).collect())
+}
+
 /// What an input stream's reads answer, by the rep in flat parameter `param`.
 fn input_fails(param: u32) -> Val {
-    Val::ByRep(
-        param,
-        vec![(1, stream_error(1)), (QUIET, stream_error(QUIET))],
-    )
+    by_stream(param, &[Stream::Stdin], stream_error(QUIET))
 }
 
 /// What an output stream answers, by its rep: `quiet` for the quiet one.
 fn output(quiet: Val) -> Val {
-    Val::ByRep(
-        0,
-        vec![(2, stream_error(2)), (3, stream_error(3)), (QUIET, quiet)],
-    )
-}
-
-/// The rep of a stream in `mode`: `None` if it is the host's.
-fn stream_rep(mode: StdioMode, denied: u32) -> Option<u32> {
-    match mode {
-        StdioMode::Allow => None,
-        StdioMode::Ignore => Some(QUIET),
-        StdioMode::Deny => Some(denied),
-    }
+    by_stream(0, &[Stream::Stdout, Stream::Stderr], quiet)
 }
 
 /// The fixed answer of `func` (of the unversioned interface `iface`) under
-/// `config`, if it has one.
-fn answer(config: &Config<'_>, iface: &str, func: &str) -> Option<Val> {
-    let stdin = || config.stdin.is_none().then_some(());
-    let method = |resource: &str| {
-        let rest = func
-            .strip_prefix("[method]")
-            .or_else(|| func.strip_prefix("[static]"))?;
-        rest.strip_prefix(resource)?.strip_prefix('.')
-    };
+/// `config`, where the resources `impossible` cannot exist, if it has one.
+fn answer(
+    config: &Config<'_>,
+    impossible: &[(&str, &str)],
+    iface: &str,
+    func: &str,
+) -> Option<Val> {
+    // A method of a resource that cannot exist is never called.
+    if export_resource(&format!("{iface}#{func}")).is_some_and(|r| impossible.contains(&r)) {
+        return Some(Val::Trap);
+    }
+    if let Some((stream, terminal)) = standard_stream(iface) {
+        return stdio(config, stream, terminal);
+    }
     Some(match iface {
         "wasi:cli/environment" => environment(config, func)?,
         "wasi:cli/exit" => (!config.allows(allow::EXIT)).then_some(Val::Trap)?,
-        "wasi:cli/stdin" => {
-            stdin()?;
-            let rep = stream_rep(config.stream(Stream::Stdin), 1)?;
-            Val::Own(STREAMS, "input-stream", rep)
-        }
-        "wasi:cli/stdout" => {
-            let rep = stream_rep(config.stream(Stream::Stdout), 2)?;
-            Val::Own(STREAMS, "output-stream", rep)
-        }
-        "wasi:cli/stderr" => {
-            let rep = stream_rep(config.stream(Stream::Stderr), 3)?;
-            Val::Own(STREAMS, "output-stream", rep)
-        }
-        "wasi:cli/terminal-stdin" => {
-            (config.stream(Stream::Stdin) != StdioMode::Allow).then_some(Val::Zero)?
-        }
-        "wasi:cli/terminal-stdout" => {
-            (config.stream(Stream::Stdout) != StdioMode::Allow).then_some(Val::Zero)?
-        }
-        "wasi:cli/terminal-stderr" => {
-            (config.stream(Stream::Stderr) != StdioMode::Allow).then_some(Val::Zero)?
-        }
         ERROR => (func == "[method]error.to-debug-string").then_some(Val::Message)?,
         POLL => match func {
             "poll" => Val::AllReady,
@@ -178,14 +161,11 @@ fn answer(config: &Config<'_>, iface: &str, func: &str) -> Option<Val> {
             "[method]pollable.block" => Val::Unit,
             _ => return None,
         },
-        STREAMS => streams(method)?,
-        "wasi:sockets/network"
-        | "wasi:sockets/instance-network"
+        STREAMS => streams(func)?,
+        "wasi:sockets/instance-network"
         | "wasi:sockets/tcp-create-socket"
         | "wasi:sockets/udp-create-socket"
-        | "wasi:sockets/ip-name-lookup"
-        | "wasi:sockets/tcp"
-        | "wasi:sockets/udp" => sockets(config, func)?,
+        | "wasi:sockets/ip-name-lookup" => sockets(config, func)?,
         "wasi:config/store" => store(config, func)?,
         "wasi:clocks/monotonic-clock" | "wasi:clocks/wall-clock" => {
             let denied = !config.allows(allow::CLOCKS) && config.clock.is_none();
@@ -195,25 +175,49 @@ fn answer(config: &Config<'_>, iface: &str, func: &str) -> Option<Val> {
             let denied = !config.allows(allow::RANDOM) && config.random_seed.is_none();
             denied.then_some(Val::Trap)?
         }
-        "wasi:filesystem/preopens" | "wasi:filesystem/types" => {
-            let fs = &config.fs;
-            let none = fs.preopens().next().is_none()
-                && fs.memory.is_empty()
-                && fs.remaps.is_empty()
-                && !config.allows(allow::HOST_PREOPENS);
-            none.then_some(())?;
-            match func {
-                "get-directories" | "filesystem-error-code" => Val::Zero,
-                // No descriptor, so no directory stream, can exist.
-                _ if method("descriptor").is_some()
-                    || method("directory-entry-stream").is_some() =>
-                {
-                    Val::Trap
-                }
-                _ => return None,
+        // No descriptor, so no preopen and no filesystem error.
+        "wasi:filesystem/preopens" | FS_TYPES => match func {
+            "get-directories" | "filesystem-error-code"
+                if impossible.contains(&(FS_TYPES, "descriptor")) =>
+            {
+                Val::Zero
             }
-        }
+            _ => return None,
+        },
         _ => return None,
+    })
+}
+
+/// The standard stream a `wasi:cli` interface hands out, and whether it
+/// hands out its terminal instead (`wasi:cli/terminal-stdout`).
+fn standard_stream(iface: &str) -> Option<(Stream, bool)> {
+    let name = iface.strip_prefix("wasi:cli/")?;
+    let (name, terminal) = match name.strip_prefix("terminal-") {
+        Some(name) => (name, true),
+        None => (name, false),
+    };
+    let stream = Stream::ALL.into_iter().find(|s| s.name() == name)?;
+    Some((stream, terminal))
+}
+
+/// `get-stdin` and the others (`stdio.rs`): a denied or quiet stream (a
+/// baked stdin is the adapter's to read); a terminal only for the host's.
+fn stdio(config: &Config<'_>, stream: Stream, terminal: bool) -> Option<Val> {
+    let mode = config.stream(stream);
+    if terminal {
+        return (mode != StdioMode::Allow).then_some(Val::Zero);
+    }
+    let rep = match mode {
+        StdioMode::Allow => return None,
+        StdioMode::Ignore => QUIET,
+        StdioMode::Deny => denied_rep(stream),
+    };
+    Some(match stream {
+        Stream::Stdin => {
+            config.stdin.is_none().then_some(())?;
+            Val::Own(STREAMS, "input-stream", rep)
+        }
+        _ => Val::Own(STREAMS, "output-stream", rep),
     })
 }
 
@@ -225,10 +229,7 @@ fn environment(config: &Config<'_>, func: &str) -> Option<Val> {
         return None;
     }
     Some(match (func, &env.args, &env.cwd) {
-        ("get-environment", _, _) => {
-            let pairs = env.overrides.iter();
-            Val::Strings(pairs.map(|(k, v)| vec![k.into(), v.into()]).collect())
-        }
+        ("get-environment", _, _) => pairs(env.overrides.iter()),
         ("get-arguments", Source::Virtual(args), _) => {
             Val::Strings(args.iter().map(|a| vec![a.into()]).collect())
         }
@@ -238,6 +239,11 @@ fn environment(config: &Config<'_>, func: &str) -> Option<Val> {
         }
         _ => return None,
     })
+}
+
+/// A `list<tuple<string, string>>`.
+fn pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Val {
+    Val::Strings(pairs.map(|(k, v)| vec![k.into(), v.into()]).collect())
 }
 
 /// `wasi:sockets` denied (`sockets.rs`): a network to name, and
@@ -252,7 +258,6 @@ fn sockets(config: &Config<'_>, func: &str) -> Option<Val> {
         "create-tcp-socket" | "create-udp-socket" | "resolve-addresses" => {
             err(Val::Named("access-denied"))
         }
-        _ if func.starts_with("[method]") || func.starts_with("[static]") => Val::Trap,
         _ => return None,
     })
 }
@@ -266,36 +271,38 @@ fn store(config: &Config<'_>, func: &str) -> Option<Val> {
         return None;
     }
     let string = |s: &str| Val::Str(s.into());
+    let (before, after) = UNSET_PROPERTY;
     Some(match func {
         "get" => Val::Property {
             properties: (store.properties.iter())
                 .map(|(k, v)| (string(k), string(v)))
                 .collect(),
-            prefix: Box::new(string("host configuration is denied by wasi-virt; `")),
-            suffix: Box::new(string("` is not set by the policy")),
+            prefix: Box::new(string(before)),
+            suffix: Box::new(string(after)),
         },
-        "get-all" => {
-            let pairs = store.properties.iter();
-            ok(Val::Strings(
-                pairs.map(|(k, v)| vec![k.into(), v.into()]).collect(),
-            ))
-        }
+        "get-all" => ok(pairs(store.properties.iter())),
         _ => return None,
     })
 }
 
+/// The method of `resource` that `func` is, if it is one.
+fn method<'f>(func: &'f str, resource: &str) -> Option<&'f str> {
+    func.strip_prefix("[method]")?
+        .strip_prefix(resource)?
+        .strip_prefix('.')
+}
+
 /// `wasi:io/streams`, on the streams above: a quiet input stream is at its
 /// end, a quiet output stream takes everything; a denied one fails.
-fn streams<'f>(method: impl Fn(&str) -> Option<&'f str>) -> Option<Val> {
-    if let Some(m) = method("input-stream") {
+fn streams(func: &str) -> Option<Val> {
+    if let Some(m) = method(func, "input-stream") {
         return Some(match m {
             "read" | "blocking-read" | "skip" | "blocking-skip" => input_fails(0),
             "subscribe" => Val::Own(POLL, "pollable", 0),
             _ => return None,
         });
     }
-    let m = method("output-stream")?;
-    Some(match m {
+    Some(match method(func, "output-stream")? {
         "check-write" => output(ok(Val::Int(SINK_BUDGET))),
         "write"
         | "blocking-write-and-flush"
@@ -313,11 +320,13 @@ fn streams<'f>(method: impl Fn(&str) -> Option<&'f str>) -> Option<Val> {
 }
 
 /// The module of fixed answers for the interfaces `exported` (each its
-/// versioned name and its functions as the output exports them), or
-/// `None` if some function has no fixed answer under `config`.
+/// versioned name and its functions as the output exports them), where the
+/// resources `impossible` cannot exist, or `None` if some function has no
+/// fixed answer under `config`.
 pub fn module(
     resolve: &Resolve,
     config: &[u8],
+    impossible: &[(&str, &str)],
     exported: &[(String, InterfaceId)],
 ) -> Result<Option<Rewritten>> {
     let Ok(config) = Config::parse(config) else {
@@ -327,31 +336,24 @@ pub fn module(
         return Ok(None);
     }
     let mut funcs = Vec::new();
+    let mut versions = BTreeMap::new();
     for (name, id) in exported {
         let unversioned = name.split_once('@').map_or(name.as_str(), |(i, _)| i);
+        versions.insert(unversioned, name.as_str());
         for func in resolve.interfaces[*id].functions.values() {
-            let Some(val) = answer(&config, unversioned, &func.name) else {
+            let Some(val) = answer(&config, impossible, unversioned, &func.name) else {
                 return Ok(None);
             };
             funcs.push((name.as_str(), func, val));
         }
     }
-    let versions: BTreeMap<&str, &str> = exported
-        .iter()
-        .map(|(name, _)| {
-            (
-                name.split_once('@').map_or(name.as_str(), |(i, _)| i),
-                name.as_str(),
-            )
-        })
-        .collect();
-    Writer::new(resolve, versions)?.write(funcs).map(Some)
+    Writer::new(resolve, versions)?.write(funcs)
 }
 
-/// Where the module's memory holds what: the message table (a
-/// `(pointer, length)` pair per [`MESSAGES`] entry), the messages, then the
-/// return area, then what `cabi_realloc` hands out.
-const TABLE: u32 = 16;
+/// Where the module's memory holds what: the statics (the lists and strings
+/// answers return, and the errors' messages), the return area, then what
+/// `cabi_realloc` hands out.
+const STATICS: u32 = 16;
 
 /// The bytes of the return area: more than any result written there.
 const RETURN_AREA: u32 = 64;
@@ -363,10 +365,13 @@ struct Writer<'r> {
     /// Each unversioned interface's name in the output.
     versions: BTreeMap<&'r str, &'r str>,
     /// The `[resource-new]` imports, by `(interface, resource)`: their
-    /// function indices are their positions.
+    /// function indices are their positions; and their type.
     news: Vec<(&'static str, &'static str)>,
-    /// The lists and strings answers return, from [`statics_at`].
+    new_type: u32,
+    /// The lists and strings answers return, from [`STATICS`].
     statics: Vec<u8>,
+    /// The errors' messages, a `(pointer, length)` pair each, by rep.
+    messages: u32,
     /// The return area's address, once the statics are placed.
     ret: u32,
     /// The function indices of `cabi_realloc` and of the byte-string
@@ -385,7 +390,9 @@ impl<'r> Writer<'r> {
             sizes,
             versions,
             news: Vec::new(),
+            new_type: 0,
             statics: Vec::new(),
+            messages: 0,
             ret: 0,
             realloc: 0,
             eq: 0,
@@ -393,14 +400,26 @@ impl<'r> Writer<'r> {
         })
     }
 
-    fn write(mut self, funcs: Vec<(&str, &WitFunction, Val)>) -> Result<Rewritten> {
+    /// The module, or `None` if an answer makes a resource of an interface
+    /// the output does not export.
+    fn write(mut self, funcs: Vec<(&str, &WitFunction, Val)>) -> Result<Option<Rewritten>> {
         let funcs: Vec<_> = funcs
             .into_iter()
             .map(|(iface, func, val)| (iface, func, self.place(val)))
             .collect();
-        self.ret = (statics_at() + self.statics.len() as u32).next_multiple_of(8);
+        if funcs.iter().any(|(_, _, v)| *v == Val::Message) {
+            self.messages = self.place_strings(&messages()).0;
+        }
+        self.ret = (STATICS + self.statics.len() as u32).next_multiple_of(8);
         for (_, _, val) in &funcs {
             self.note_news(val);
+        }
+        if self
+            .news
+            .iter()
+            .any(|(i, _)| !self.versions.contains_key(i))
+        {
+            return Ok(None);
         }
         let mut code = CodeSection::new();
         let mut functions = FunctionSection::new();
@@ -433,7 +452,7 @@ impl<'r> Writer<'r> {
             code.function(&bytes_equal());
         }
         exports.export("memory", ExportKind::Memory, 0);
-        self.finish(functions, code, exports)
+        self.finish(functions, code, exports).map(Some)
     }
 
     fn finish(
@@ -450,15 +469,10 @@ impl<'r> Writer<'r> {
         }
         let mut imports = ImportSection::new();
         let mut imported = Vec::new();
-        let new_type = self
-            .types
-            .iter()
-            .position(|t| *t == (vec![ValType::I32], vec![ValType::I32]));
         for (iface, resource) in &self.news {
-            let module = format!("[export]{}", self.versioned(iface)?);
+            let module = format!("[export]{}", self.versions[iface]);
             let name = format!("[resource-new]{resource}");
-            let ty = new_type.expect("noted with the first resource") as u32;
-            imports.import(&module, &name, EntityType::Function(ty));
+            imports.import(&module, &name, EntityType::Function(self.new_type));
             imported.push((module, name));
         }
         let mut memory = MemorySection::new();
@@ -470,14 +484,6 @@ impl<'r> Writer<'r> {
             shared: false,
             page_size_log2: None,
         });
-        let mut data = DataSection::new();
-        let (table, text) = message_table();
-        data.active(0, &ConstExpr::i32_const(TABLE as i32), table);
-        data.active(0, &ConstExpr::i32_const(message_text_at() as i32), text);
-        if !self.statics.is_empty() {
-            let at = ConstExpr::i32_const(statics_at() as i32);
-            data.active(0, &at, self.statics.iter().copied());
-        }
         let mut module = Module::new();
         module.section(&types);
         module.section(&imports);
@@ -485,49 +491,28 @@ impl<'r> Writer<'r> {
         module.section(&memory);
         module.section(&exports);
         module.section(&code);
-        module.section(&data);
+        if !self.statics.is_empty() {
+            let mut data = DataSection::new();
+            let at = ConstExpr::i32_const(STATICS as i32);
+            data.active(0, &at, self.statics.iter().copied());
+            module.section(&data);
+        }
         Ok(Rewritten {
             module: module.finish(),
             imports: imported,
         })
     }
 
-    fn versioned(&self, iface: &str) -> Result<&'r str> {
-        match self.versions.get(iface) {
-            Some(name) => Ok(name),
-            None => {
-                bail!("a fixed answer makes a `{iface}` resource, which the output does not export")
-            }
-        }
-    }
-
     /// `val` with its lists and strings placed in the statics, each a
     /// [`Val::Pair`]: a list's entries (a `(pointer, length)` pair per
     /// string) first, then their text.
     fn place(&mut self, val: Val) -> Val {
-        let base = statics_at();
         match val {
             Val::Strings(entries) => {
-                let at = base + self.statics.len() as u32;
-                let strings: usize = entries.iter().map(Vec::len).sum();
-                let mut text_at = at + 8 * strings as u32;
-                let mut text: Vec<u8> = Vec::new();
-                for s in entries.iter().flatten() {
-                    self.statics.extend(text_at.to_le_bytes());
-                    self.statics.extend((s.len() as u32).to_le_bytes());
-                    text.extend(s.as_bytes());
-                    text_at += s.len() as u32;
-                }
-                self.statics.extend(text);
-                self.align_statics();
+                let (at, _) = self.place_strings(&entries);
                 Val::Pair(at, entries.len() as u32)
             }
-            Val::Str(s) => {
-                let at = base + self.statics.len() as u32;
-                self.statics.extend(s.as_bytes());
-                self.align_statics();
-                Val::Pair(at, s.len() as u32)
-            }
+            Val::Str(s) => Val::Pair(self.place_bytes(s.as_bytes()), s.len() as u32),
             Val::Case(case, payload) => Val::Case(case, Box::new(self.place(*payload))),
             Val::Property {
                 properties,
@@ -542,8 +527,7 @@ impl<'r> Writer<'r> {
             },
             Val::ByRep(param, cases) => Val::ByRep(
                 param,
-                cases
-                    .into_iter()
+                (cases.into_iter())
                     .map(|(rep, v)| (rep, self.place(v)))
                     .collect(),
             ),
@@ -551,18 +535,38 @@ impl<'r> Writer<'r> {
         }
     }
 
-    fn align_statics(&mut self) {
+    /// Places `entries`' strings (each entry one or more), a `(pointer,
+    /// length)` pair per string, then their text: their address, and how
+    /// many strings.
+    fn place_strings(&mut self, entries: &[Vec<String>]) -> (u32, u32) {
+        let strings = entries.iter().flatten();
+        let at = STATICS + self.statics.len() as u32;
+        let mut text_at = at + 8 * strings.clone().count() as u32;
+        let mut text: Vec<u8> = Vec::new();
+        for s in strings.clone() {
+            self.statics.extend(text_at.to_le_bytes());
+            self.statics.extend((s.len() as u32).to_le_bytes());
+            text.extend(s.as_bytes());
+            text_at += s.len() as u32;
+        }
+        self.place_bytes(&text);
+        (at, strings.count() as u32)
+    }
+
+    /// Places `bytes`: their address.
+    fn place_bytes(&mut self, bytes: &[u8]) -> u32 {
+        let at = STATICS + self.statics.len() as u32;
+        self.statics.extend(bytes);
         let len = self.statics.len().next_multiple_of(4);
         self.statics.resize(len, 0);
+        at
     }
 
     /// Notes the `[resource-new]` imports that `val` calls.
     fn note_news(&mut self, val: &Val) {
         match val {
             Val::Own(iface, resource, _) if !self.news.contains(&(iface, resource)) => {
-                if self.news.is_empty() {
-                    self.ty(vec![ValType::I32], vec![ValType::I32]);
-                }
+                self.new_type = self.ty(vec![ValType::I32], vec![ValType::I32]);
                 self.news.push((iface, resource));
             }
             Val::Case(_, payload) => self.note_news(payload),
@@ -601,7 +605,7 @@ impl<'r> Writer<'r> {
                 f.instruction(&I::LocalGet(0));
                 f.instruction(&I::I32Const(3));
                 f.instruction(&I::I32Shl);
-                f.instruction(&I::I32Const(TABLE as i32));
+                f.instruction(&I::I32Const(self.messages as i32));
                 f.instruction(&I::I32Add);
             }
             (Val::AllReady, _) => self.all_ready(&mut f),
@@ -639,7 +643,7 @@ impl<'r> Writer<'r> {
                     _ => I::I32Const(n as i32),
                 });
             }
-            (Val::Own(..), Some(ValType::I32)) => self.own(f, val),
+            (Val::Own(..), Some(ValType::I32)) => emit(f, &self.own(val)?),
             (Val::ByRep(param, cases), _) => {
                 let block = match core {
                     Some(t) => BlockType::Result(t),
@@ -654,56 +658,29 @@ impl<'r> Writer<'r> {
 
     /// Writes `val` of type `ty` at `addr` (already zeroed).
     fn store(&self, f: &mut Function, val: &Val, ty: &Type, addr: u32) -> Result<()> {
-        let arg = mem_arg;
+        let size = self.sizes.size(ty).size_wasm32() as u32;
         match val {
             Val::Zero | Val::Unit => {}
-            Val::Int(n) => {
-                f.instruction(&I::I32Const(addr as i32));
-                match self.sizes.size(ty).size_wasm32() {
-                    1 => f
-                        .instruction(&I::I32Const(*n as i32))
-                        .instruction(&I::I32Store8(arg(0))),
-                    2 => f
-                        .instruction(&I::I32Const(*n as i32))
-                        .instruction(&I::I32Store16(arg(1))),
-                    4 => f
-                        .instruction(&I::I32Const(*n as i32))
-                        .instruction(&I::I32Store(arg(2))),
-                    _ => f
-                        .instruction(&I::I64Const(*n as i64))
-                        .instruction(&I::I64Store(arg(3))),
-                };
-            }
-            Val::Own(..) => {
-                f.instruction(&I::I32Const(addr as i32));
-                self.own(f, val);
-                f.instruction(&I::I32Store(arg(2)));
-            }
+            Val::Int(n) if size == 8 => put(f, addr, &[I::I64Const(*n as i64)], 8),
+            Val::Int(n) => put(f, addr, &[I::I32Const(*n as i32)], size),
+            Val::Own(..) => put(f, addr, &self.own(val)?, 4),
             Val::Named(name) => {
                 let case = match self.kind(ty) {
                     Some(TypeDefKind::Enum(e)) => e.cases.iter().position(|c| c.name == *name),
                     _ => None,
                 };
-                let Some(case) = case.filter(|_| self.sizes.size(ty).size_wasm32() == 1) else {
+                let Some(case) = case.filter(|_| size == 1) else {
                     bail!("`{name}` is no case of a one-byte enum");
                 };
-                f.instruction(&I::I32Const(addr as i32));
-                f.instruction(&I::I32Const(case as i32));
-                f.instruction(&I::I32Store8(arg(0)));
+                put(f, addr, &[I::I32Const(case as i32)], 1);
             }
             Val::Pair(ptr, len) => {
-                for (at, v) in [(addr, ptr), (addr + 4, len)] {
-                    f.instruction(&I::I32Const(at as i32));
-                    f.instruction(&I::I32Const(*v as i32));
-                    f.instruction(&I::I32Store(arg(2)));
-                }
+                put(f, addr, &[I::I32Const(*ptr as i32)], 4);
+                put(f, addr + 4, &[I::I32Const(*len as i32)], 4);
             }
             Val::Built => {
-                for (at, local) in [(addr, 2), (addr + 4, 3)] {
-                    f.instruction(&I::I32Const(at as i32));
-                    f.instruction(&I::LocalGet(local));
-                    f.instruction(&I::I32Store(arg(2)));
-                }
+                put(f, addr, &[I::LocalGet(2)], 4);
+                put(f, addr + 4, &[I::LocalGet(3)], 4);
             }
             Val::Case(case, payload) => {
                 let cases = self.cases(ty)?;
@@ -711,9 +688,7 @@ impl<'r> Writer<'r> {
                     bail!("a fixed answer's variant has more than 256 cases");
                 }
                 if *case != 0 {
-                    f.instruction(&I::I32Const(addr as i32));
-                    f.instruction(&I::I32Const(*case as i32));
-                    f.instruction(&I::I32Store8(arg(0)));
+                    put(f, addr, &[I::I32Const(*case as i32)], 1);
                 }
                 let at = self
                     .sizes
@@ -757,13 +732,15 @@ impl<'r> Writer<'r> {
         }
     }
 
-    /// Calls the `[resource-new]` of `val`'s resource with its rep.
-    fn own(&self, f: &mut Function, val: &Val) {
-        if let Val::Own(iface, resource, rep) = val {
-            let new = self.news.iter().position(|n| *n == (*iface, *resource));
-            f.instruction(&I::I32Const(*rep as i32));
-            f.instruction(&I::Call(new.expect("noted before writing") as u32));
-        }
+    /// The call of the `[resource-new]` of `val`'s resource with its rep.
+    fn own(&self, val: &Val) -> Result<[I<'static>; 2]> {
+        let Val::Own(iface, resource, rep) = val else {
+            bail!("not a new handle: {val:?}");
+        };
+        let Some(new) = self.news.iter().position(|n| *n == (*iface, *resource)) else {
+            bail!("`{iface}`'s `{resource}` was not noted before writing");
+        };
+        Ok([I::I32Const(*rep as i32), I::Call(new as u32)])
     }
 
     /// `if` the rep in flat parameter `param` is each listed one, its
@@ -871,7 +848,6 @@ impl<'r> Writer<'r> {
     /// `cabi_realloc` placed in this module's memory). Polling nothing
     /// traps, as a host's `poll` does.
     fn all_ready(&self, f: &mut Function) {
-        let arg = mem_arg;
         // Locals: 0 the list, 1 its length, 2 the index.
         *f = Function::new([(1, ValType::I32)]);
         f.instruction(&I::LocalGet(1));
@@ -886,7 +862,7 @@ impl<'r> Writer<'r> {
         f.instruction(&I::I32Shl);
         f.instruction(&I::I32Add);
         f.instruction(&I::LocalGet(2));
-        f.instruction(&I::I32Store(arg(2)));
+        f.instruction(&I::I32Store(mem_arg(2)));
         f.instruction(&I::LocalGet(2));
         f.instruction(&I::I32Const(1));
         f.instruction(&I::I32Add);
@@ -895,11 +871,8 @@ impl<'r> Writer<'r> {
         f.instruction(&I::I32LtU);
         f.instruction(&I::BrIf(0));
         f.instruction(&I::End);
-        for (at, local) in [(0, 0), (4, 1)] {
-            f.instruction(&I::I32Const((self.ret + at) as i32));
-            f.instruction(&I::LocalGet(local));
-            f.instruction(&I::I32Store(arg(2)));
-        }
+        put(f, self.ret, &[I::LocalGet(0)], 4);
+        put(f, self.ret + 4, &[I::LocalGet(1)], 4);
         f.instruction(&I::I32Const(self.ret as i32));
     }
 
@@ -951,8 +924,6 @@ fn mem_arg(align: u32) -> MemArg {
     }
 }
 
-/// `(a, a_len, b, b_len) -> bool`: whether two byte strings in memory are
-/// the same.
 /// Appends `instructions` to `f`.
 fn emit(f: &mut Function, instructions: &[I<'_>]) {
     for i in instructions {
@@ -960,6 +931,20 @@ fn emit(f: &mut Function, instructions: &[I<'_>]) {
     }
 }
 
+/// Stores the value `value` leaves at `addr`, `width` bytes of it.
+fn put(f: &mut Function, addr: u32, value: &[I<'_>], width: u32) {
+    f.instruction(&I::I32Const(addr as i32));
+    emit(f, value);
+    f.instruction(&match width {
+        1 => I::I32Store8(mem_arg(0)),
+        2 => I::I32Store16(mem_arg(1)),
+        4 => I::I32Store(mem_arg(2)),
+        _ => I::I64Store(mem_arg(3)),
+    });
+}
+
+/// `(a, a_len, b, b_len) -> bool`: whether two byte strings in memory are
+/// the same.
 fn bytes_equal() -> Function {
     // Local 4: the index.
     let mut f = Function::new([(1, ValType::I32)]);
@@ -1004,29 +989,4 @@ fn core(t: WasmType) -> ValType {
         WasmType::F64 => ValType::F64,
         WasmType::I32 | WasmType::Pointer | WasmType::Length => ValType::I32,
     }
-}
-
-/// Where the statics start, after the messages.
-fn statics_at() -> u32 {
-    let text: usize = MESSAGES.iter().map(|m| m.len()).sum();
-    (message_text_at() + text as u32).next_multiple_of(4)
-}
-
-/// Where the messages' text starts.
-fn message_text_at() -> u32 {
-    TABLE + 8 * MESSAGES.len() as u32
-}
-
-/// The message table's bytes (each message's address and length) and
-/// the messages' text.
-fn message_table() -> (Vec<u8>, Vec<u8>) {
-    let mut table = Vec::new();
-    let mut text = Vec::new();
-    for m in MESSAGES {
-        let at = message_text_at() + text.len() as u32;
-        table.extend(at.to_le_bytes());
-        table.extend((m.len() as u32).to_le_bytes());
-        text.extend(m.as_bytes());
-    }
-    (table, text)
 }

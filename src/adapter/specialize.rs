@@ -308,14 +308,9 @@ pub fn specialize(
     target: Target<'_>,
 ) -> Result<(Vec<u8>, Vec<Segment>, bool)> {
     let (component, serving, wasi_0_3) = (target.component, target.serving, target.wasi_0_3);
-    let bridged: BTreeSet<&'static str>;
-    let exports = match serving {
-        Some(serving) => {
-            bridged = exports.iter().copied().chain([serving.bridge()]).collect();
-            &bridged
-        }
-        None => exports,
-    };
+    let bridge = serving.map(|serving| serving.bridge());
+    let bridged: BTreeSet<&'static str> = exports.iter().copied().chain(bridge).collect();
+    let exports = &bridged;
     let mut tree = embedded_tree(policy, exports)?;
     let config = encode(policy, &tree)?;
     let running = running(resolve, exports, component, wasi_0_3);
@@ -373,8 +368,8 @@ pub fn specialize(
     };
     // Composed, with nothing to decide at run time: fixed answers alone.
     let fixed = target.fixed_answers && serving.is_none() && faces.is_empty();
-    let fixed = fixed && component.is_some();
-    let (rewritten, is_fixed) = specialized(resolve, &config, exported, version, &plan, fixed)?;
+    let fixed = (fixed && component.is_some()).then_some(&impossible[..]);
+    let (rewritten, is_fixed) = specialized(resolve, exported, version, &plan, fixed)?;
     // A composed output is validated whole once composed; a standalone
     // adapter is the output, validated here.
     let validate = component.is_none();
@@ -383,16 +378,16 @@ pub fn specialize(
 }
 
 /// The adapter's module, and whether it is fixed answers alone: those
-/// (`src/adapter/fixed.rs`) when `fixed` allows them and every function of
-/// the interfaces it exports (`exported`, at `version`) has one under the
-/// encoded configuration `config`; else its code, specialized by `plan`.
+/// (`src/adapter/fixed.rs`) when `fixed` allows them (the resources that
+/// cannot exist) and every function of the interfaces it exports
+/// (`exported`, at `version`) has one under `plan`'s configuration; else
+/// its code, specialized by `plan`.
 fn specialized(
     resolve: &Resolve,
-    config: &[u8],
     exported: &BTreeSet<&'static str>,
     version: &Version,
     plan: &Plan<'_>,
-    fixed: bool,
+    fixed: Option<&[(&str, &str)]>,
 ) -> Result<(Rewritten, bool)> {
     let interfaces: Vec<(String, InterfaceId)> = exported
         .iter()
@@ -400,8 +395,8 @@ fn specialized(
         .filter_map(|name| Some((name.clone(), wit::interface(resolve, &name)?)))
         .collect();
     let answers = match fixed {
-        true => super::fixed::module(resolve, config, &interfaces)?,
-        false => None,
+        Some(impossible) => super::fixed::module(resolve, plan.config, impossible, &interfaces)?,
+        None => None,
     };
     Ok(match answers {
         Some(module) => (module, true),

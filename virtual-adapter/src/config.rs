@@ -26,9 +26,10 @@ impl store::Guest for Adapter {
         }
         if store.host == HostFilterMode::None {
             trace!(denied: Call::StoreGet, key);
-            let mut message = String::from("host configuration is denied by wasi-virt; `");
+            let (before, after) = wasi_virt_layout::UNSET_PROPERTY;
+            let mut message = String::from(before);
             message.push_str(&key);
-            message.push_str("` is not set by the policy");
+            message.push_str(after);
             return Err(Error::Upstream(message));
         }
         if !store.host.shows(store.host_names.contains(&key)) {

@@ -14,10 +14,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use wasi_virt_layout::Call;
-
-/// How much a virtual sink accepts per `check-write`.
-const SINK_BUDGET: u64 = 1 << 20;
+use wasi_virt_layout::{Call, SINK_BUDGET};
 
 /// `wasi:io/error.error`.
 pub enum IoError {
@@ -45,7 +42,7 @@ impl ErrorGuest for Adapter {
 /// An error a virtual stream reports: `what` names the stream.
 pub fn denied_error(what: &str) -> StreamError {
     let mut message = String::from(what);
-    message.push_str(" is denied by wasi-virt");
+    message.push_str(wasi_virt_layout::DENIED_STREAM);
     StreamError::LastOperationFailed(Error::new(IoError::Virtual(message)))
 }
 

@@ -84,8 +84,8 @@ pub use hooks::{
     SERVE_IMPL, SERVE_OUTPUT, SERVE_STDIN, SERVE_VARS, TRACE, TRACE_IMPL,
 };
 pub use refs::REFS_SECTION;
-pub use stdio::{StdioMode, Stream, UnknownMode};
-pub use store::Store;
+pub use stdio::{StdioMode, Stream, UnknownMode, DENIED_STREAM, SINK_BUDGET};
+pub use store::{Store, UNSET_PROPERTY};
 pub use wire::{Error, PairList, StrList};
 
 #[cfg(feature = "encode")]

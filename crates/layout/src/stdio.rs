@@ -98,6 +98,14 @@ impl fmt::Display for UnknownMode {
 
 impl core::error::Error for UnknownMode {}
 
+/// What a denied stream's error says after its name (`stdout is denied by
+/// wasi-virt`): the adapter's text, and the library's fixed answers'.
+pub const DENIED_STREAM: &str = " is denied by wasi-virt";
+
+/// How much a stream that takes every write and drops it (`ignore`)
+/// accepts per `check-write`.
+pub const SINK_BUDGET: u64 = 1 << 20;
+
 /// The standard streams, in the order of [`Config::stdio`](crate::Config::stdio).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {

@@ -5,6 +5,13 @@
 use crate::filter::HostFilterMode;
 use crate::wire::{Error, PairList, Reader, StrList};
 
+/// The `upstream` error of a property the policy does not set while host
+/// properties are denied: the text before the key and after it.
+pub const UNSET_PROPERTY: (&str, &str) = (
+    "host configuration is denied by wasi-virt; `",
+    "` is not set by the policy",
+);
+
 /// The `wasi:config/store` part of the configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Store<'a> {

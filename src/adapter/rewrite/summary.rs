@@ -39,8 +39,6 @@ pub struct Summary<'a> {
     /// function makes an indirect call of their type.
     pub in_tables: Vec<u32>,
     pub memory: Option<wasmparser::MemoryType>,
-    /// How many data segments the module has.
-    pub data_count: u32,
     /// The data segments, in order.
     pub segments: Vec<Segment<'a>>,
     /// Whether it has a data count section.
@@ -134,7 +132,6 @@ impl<'a> Summary<'a> {
             }
             Payload::CodeSectionEntry(body) => self.bodies.push(body),
             Payload::DataSection(section) => {
-                self.data_count = section.count();
                 for data in section {
                     let data = data?;
                     let offset = match data.kind {
@@ -223,7 +220,7 @@ impl<'a> Summary<'a> {
 }
 
 /// The value of an `i32.const` constant expression.
-pub fn const_i32(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {
+fn const_i32(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {
     let mut ops = expr.get_operators_reader();
     match (ops.read()?, ops.read()?) {
         (Operator::I32Const { value }, Operator::End) => Ok(value),
