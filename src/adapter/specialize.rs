@@ -694,7 +694,7 @@ fn encode_adapter(
     let world = world::add_world(resolve, &imports, &exports)?;
     let component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
-    let mut component = without_debug_names(&component)?;
+    let mut component = super::slim::slim(&component)?;
     // Standalone, a guard goes by the name a component imports it under
     // (composing, `src/compose.rs` connects it by its own).
     if validate && GUARDS.iter().any(|(_, guard)| faces.contains(*guard)) {
@@ -707,33 +707,13 @@ fn encode_adapter(
     Ok(component)
 }
 
-/// `component` without its top-level `component-name` section: debug names
-/// for the adapter's instances and functions, a fifth of a deny-all
-/// adapter, which nothing needs to run it.
-fn without_debug_names(component: &[u8]) -> Result<Vec<u8>> {
-    let mut reader = wasmparser::BinaryReader::new(component, 0);
-    let mut out = reader.read_bytes(8)?.to_vec();
-    while !reader.eof() {
-        let start = reader.original_position();
-        let id = reader.read_u8()?;
-        let size = reader.read_var_u32()? as usize;
-        let content = reader.read_bytes(size)?;
-        let names =
-            id == 0 && wasmparser::BinaryReader::new(content, 0).read_string()? == "component-name";
-        if !names {
-            out.extend_from_slice(&component[start as usize..reader.original_position() as usize]);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::WasiVirt;
 
     #[test]
-    fn adapters_carry_no_debug_names() {
+    fn adapters_carry_no_debug_names_nor_long_core_names() {
         let mut virt = WasiVirt::new();
         virt.deny_all();
         let out = virt.finish().unwrap();
@@ -744,8 +724,23 @@ mod tests {
                 _ => None,
             })
             .collect::<Vec<_>>();
-        assert!(!names.iter().any(|n| n == "component-name"), "{names:?}");
-        assert_eq!(without_debug_names(&out.bytes).unwrap(), out.bytes);
+        assert!(
+            !names
+                .iter()
+                .any(|n| n == "component-name" || n == "producers"),
+            "{names:?}"
+        );
+        let mut exports = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(&out.bytes) {
+            if let wasmparser::Payload::ExportSection(s) = payload.unwrap() {
+                exports.extend(s.into_iter().map(|e| e.unwrap().name.to_string()));
+            }
+        }
+        assert!(exports.len() > 20, "{exports:?}");
+        // Only the shim's table keeps its name: the fixup module imports it.
+        let long = exports.iter().filter(|name| name.len() > 2);
+        assert_eq!(long.collect::<Vec<_>>(), ["$imports"], "{exports:?}");
+        assert_eq!(super::super::slim::slim(&out.bytes).unwrap(), out.bytes);
     }
 
     /// A component whose WASI 0.3 monotonic clock is `now` and `extra`.
