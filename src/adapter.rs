@@ -7,7 +7,6 @@ pub mod config;
 pub mod fixed;
 pub mod mount_tree;
 pub mod rewrite;
-pub mod slim;
 pub mod specialize;
 pub mod splice;
 pub mod world;

@@ -8,6 +8,8 @@
 //! describes a superset of what a component of that version imports, and the
 //! component model's subtyping accepts it.
 
+pub mod slim;
+
 use crate::names::InterfaceName;
 use anyhow::{bail, Context, Result};
 use semver::Version;
@@ -275,7 +277,8 @@ pub fn has_type(resolve: &Resolve, name: &str, ty: &str) -> bool {
 }
 
 /// Encodes the core `module` as a component of `world`: its WIT embedded,
-/// then wit-component's encoding, validated if `validate`.
+/// then wit-component's encoding, slimmed ([`slim`]) and validated if
+/// `validate`.
 pub fn componentize(
     mut module: Vec<u8>,
     resolve: &Resolve,
@@ -290,9 +293,15 @@ pub fn componentize(
         false,
     )?;
     let mut encoder = wit_component::ComponentEncoder::default();
-    encoder.validate(validate).module(&module)?;
+    encoder.module(&module)?;
     drop(module);
-    encoder.encode()
+    let component = slim::slim(&encoder.encode()?)?;
+    if validate {
+        wasmparser::Validator::new()
+            .validate_all(&component)
+            .context("the encoded component failed to validate")?;
+    }
+    Ok(component)
 }
 
 /// The adapter's WASI version: `asked`, else the newest 0.2.x among

@@ -692,9 +692,8 @@ fn encode_adapter(
         .collect();
     world::own_plain_types(resolve, &imports);
     let world = world::add_world(resolve, &imports, &exports)?;
-    let component = wit::componentize(rewritten.module, resolve, world, validate)
+    let mut component = wit::componentize(rewritten.module, resolve, world, validate)
         .context("failed to encode the specialized adapter as a component")?;
-    let mut component = super::slim::slim(&component)?;
     // Standalone, a guard goes by the name a component imports it under
     // (composing, `src/compose.rs` connects it by its own).
     if validate && GUARDS.iter().any(|(_, guard)| faces.contains(*guard)) {
@@ -740,7 +739,7 @@ mod tests {
         // Only the shim's table keeps its name: the fixup module imports it.
         let long = exports.iter().filter(|name| name.len() > 2);
         assert_eq!(long.collect::<Vec<_>>(), ["$imports"], "{exports:?}");
-        assert_eq!(super::super::slim::slim(&out.bytes).unwrap(), out.bytes);
+        assert_eq!(crate::wit::slim::slim(&out.bytes).unwrap(), out.bytes);
     }
 
     /// A component whose WASI 0.3 monotonic clock is `now` and `extra`.

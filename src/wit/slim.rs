@@ -1,5 +1,5 @@
-//! The adapter component as wit-component writes it, less what running it
-//! does not need.
+//! A component as wit-component writes it (the adapter, a served output's
+//! front and mailbox, a trap provider), less what running it does not need.
 //!
 //! - Its core modules' exports get the shortest distinct names. wit-component
 //!   names each after the WIT function it lifts
@@ -29,7 +29,7 @@ use wasmparser::{
 /// Custom sections that running the adapter does not read.
 const DROPPED_CUSTOM: [&str; 2] = ["component-name", "producers"];
 
-/// `component` (an adapter wit-component encoded) slimmed: see the module's
+/// `component` (as wit-component encoded it) slimmed: see the module's
 /// comment.
 pub fn slim(component: &[u8]) -> Result<Vec<u8>> {
     let sections = sections(component, 8).context("failed to read the adapter component")?;
