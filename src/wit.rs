@@ -8,77 +8,24 @@
 //! describes a superset of what a component of that version imports, and the
 //! component model's subtyping accepts it.
 
+// Its writer serves build.rs and the tests.
+#[cfg_attr(not(test), allow(dead_code))]
+mod pack;
+#[cfg(test)]
+mod packages;
 pub mod slim;
 
 use crate::names::InterfaceName;
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use wit_parser::{InterfaceId, PackageName, Resolve, SourceMap, Stability, WorldId, WorldItem};
+use wit_parser::{InterfaceId, PackageName, Resolve, Stability, WorldId, WorldItem};
 
 /// The WASI version of the packages in `wit/`, and of the adapter's names as
 /// built.
 pub const BUILT_WASI_VERSION: Version = Version::new(0, 2, 12);
 
-/// The WIT packages, one entry per package: `(files)`.
-const PACKAGES: &[&[(&str, &str)]] = &[
-    &[("deps/io.wit", include_str!("../wit/deps/io.wit"))],
-    &[("deps/clocks.wit", include_str!("../wit/deps/clocks.wit"))],
-    &[("deps/random.wit", include_str!("../wit/deps/random.wit"))],
-    &[(
-        "deps/filesystem.wit",
-        include_str!("../wit/deps/filesystem.wit"),
-    )],
-    &[("deps/sockets.wit", include_str!("../wit/deps/sockets.wit"))],
-    &[("deps/cli.wit", include_str!("../wit/deps/cli.wit"))],
-    &[("deps/http.wit", include_str!("../wit/deps/http.wit"))],
-    &[("deps/serve.wit", include_str!("../wit/deps/serve.wit"))],
-    // The WASI 0.3 interfaces the adapter also serves (`wit/p3/`).
-    &[(
-        "p3/deps/clocks.wit",
-        include_str!("../wit/p3/deps/clocks.wit"),
-    )],
-    &[(
-        "p3/deps/random.wit",
-        include_str!("../wit/p3/deps/random.wit"),
-    )],
-    &[("p3/deps/cli.wit", include_str!("../wit/p3/deps/cli.wit"))],
-    &[(
-        "p3/deps/filesystem.wit",
-        include_str!("../wit/p3/deps/filesystem.wit"),
-    )],
-    &[(
-        "p3/deps/sockets.wit",
-        include_str!("../wit/p3/deps/sockets.wit"),
-    )],
-    &[("p3/deps/http.wit", include_str!("../wit/p3/deps/http.wit"))],
-    &[(
-        "p3/deps/p3-http.wit",
-        include_str!("../wit/p3/deps/p3-http.wit"),
-    )],
-    &[(
-        "p3/deps/p3-fs.wit",
-        include_str!("../wit/p3/deps/p3-fs.wit"),
-    )],
-    &[
-        (
-            "deps/config/world.wit",
-            include_str!("../wit/deps/config/world.wit"),
-        ),
-        (
-            "deps/config/store.wit",
-            include_str!("../wit/deps/config/store.wit"),
-        ),
-    ],
-];
-
-/// Every WIT file compiled into the library, for the test that checks none in
-/// `wit/` was forgotten.
-#[cfg(test)]
-fn embedded_files() -> impl Iterator<Item = &'static str> {
-    PACKAGES
-        .iter()
-        .flat_map(|p| p.iter().map(|(path, _)| *path))
-}
+/// The packages in `wit/`, resolved at build time (`build.rs`).
+const PACKED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wit.pack"));
 
 /// Rewrites `name` (an import module or an export of the adapter's core
 /// module, `wasi:cli/exit@0.2.12#exit`) from the built WASI version to
@@ -131,43 +78,12 @@ fn parsed() -> &'static Result<Resolve, String> {
     PARSED.get_or_init(|| parse().map_err(|e| format!("{e:#}")))
 }
 
-/// Parses and resolves the embedded packages, at the built version.
+/// The embedded packages, at the built version: read from their packed
+/// form (`src/wit/pack.rs`).
 fn parse() -> Result<Resolve> {
-    let mut resolve = Resolve::default();
-    let mut groups = Vec::new();
-    for files in PACKAGES {
-        let mut map = SourceMap::default();
-        for (path, text) in files.iter() {
-            map.push(path.as_ref(), without_comments(text));
-        }
-        let group = map
-            .parse()
-            .map_err(|(_, e)| anyhow::Error::new(e))
-            .with_context(|| format!("failed to parse the embedded WIT `{}`", files[0].0))?;
-        groups.push(group);
-    }
-    // `push_groups` orders packages by their dependencies; the last one
-    // pushed stands in as the "main" package.
-    let main = groups.pop().expect("packages are embedded");
-    resolve
-        .push_groups(main, groups)
-        .context("failed to resolve the embedded WIT")?;
-    Ok(resolve)
-}
-
-/// `text` with each comment line (`//` and `///` docs: the WIT in `wit/`
-/// has no other comments) left empty, so that errors keep their line
-/// numbers. Nothing reads the docs, and the parser takes a quarter less
-/// time without them.
-fn without_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        if !line.trim_start().starts_with("//") {
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    out
+    pack::read(PACKED).map_err(|e| {
+        anyhow::anyhow!("internal error: {e}; the WIT packed by build.rs is unreadable")
+    })
 }
 
 /// Renames every package of the built version to `version`, and makes
@@ -335,7 +251,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
-    fn every_wit_file_is_embedded() {
+    fn every_wit_file_is_packed() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
         let mut on_disk = BTreeSet::new();
         let mut stack = vec![root.join("deps"), root.join("p3/deps")];
@@ -350,8 +266,44 @@ mod tests {
                 }
             }
         }
-        let embedded: BTreeSet<String> = embedded_files().map(String::from).collect();
+        let embedded: BTreeSet<String> = packages::PACKAGES
+            .iter()
+            .flat_map(|files| files.iter().map(|f| f.to_string()))
+            .collect();
         assert_eq!(on_disk, embedded);
+    }
+
+    /// The packed WIT is what wit-parser resolves from `wit/` now: every
+    /// item as its serde form shows it (docs and spans are not packed),
+    /// the package names and the features.
+    #[test]
+    fn the_packed_wit_is_the_wit_resolved() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).map_err(|e| e.to_string());
+        let resolved = packages::resolve(read).unwrap();
+        let packed = parse().unwrap();
+        let json = |r: &Resolve| serde_json::to_string_pretty(r).unwrap();
+        assert_eq!(json(&packed), json(&resolved));
+        // Ids of two resolves differ by their arenas: compared by index.
+        let names = |r: &Resolve| -> Vec<(String, usize)> {
+            let names = r.package_names.iter();
+            names.map(|(n, id)| (n.to_string(), id.index())).collect()
+        };
+        assert_eq!(names(&packed), names(&resolved));
+        assert!(packed.features.iter().eq(resolved.features.iter()));
+        assert_eq!(packed.all_features, resolved.all_features);
+        // Packing again gives the same bytes.
+        assert_eq!(pack::write(&packed), PACKED);
+    }
+
+    #[test]
+    fn packed_wit_cut_short_or_changed_is_refused() {
+        for len in [0, 1, PACKED.len() / 2, PACKED.len() - 1] {
+            assert!(pack::read(&PACKED[..len]).is_err(), "cut at {len}");
+        }
+        let mut longer = PACKED.to_vec();
+        longer.push(0);
+        assert!(pack::read(&longer).is_err());
     }
 
     #[test]

@@ -57,7 +57,7 @@ fn cargo_install_gives_a_working_binary() -> Result<()> {
 
 /// `cargo package --list`: every file the build reads (the sources, each
 /// file an `include_bytes!` or `include_str!` names, such as
-/// lib/virtual_adapter.wasm and wit/) is in the package, and the tests,
+/// lib/virtual_adapter.wasm, and build.rs with the WIT in wit/ it packs) is in the package, and the tests,
 /// guests, adapter sources and build outputs are not.
 #[test]
 fn the_package_holds_what_the_build_reads() -> Result<()> {
@@ -77,6 +77,13 @@ fn the_package_holds_what_the_build_reads() -> Result<()> {
     for source in rust_files(&harness::repo().join("src"))? {
         needed.insert(relative(&source)?);
         needed.extend(included_files(&source)?);
+    }
+    needed.insert("build.rs".to_string());
+    for entry in walkdir::WalkDir::new(harness::repo().join("wit")) {
+        let path = entry?.into_path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            needed.insert(relative(&path)?);
+        }
     }
     let missing: Vec<&String> = needed.iter().filter(|f| !listed.contains(*f)).collect();
     ensure!(
