@@ -729,12 +729,25 @@ mod tests {
                 .any(|n| n == "component-name" || n == "producers"),
             "{names:?}"
         );
-        let mut exports = Vec::new();
+        let (mut exports, mut shim_imports) = (Vec::new(), Vec::new());
         for payload in wasmparser::Parser::new(0).parse_all(&out.bytes) {
-            if let wasmparser::Payload::ExportSection(s) = payload.unwrap() {
-                exports.extend(s.into_iter().map(|e| e.unwrap().name.to_string()));
+            match payload.unwrap() {
+                wasmparser::Payload::ExportSection(s) => {
+                    exports.extend(s.into_iter().map(|e| e.unwrap().name.to_string()));
+                }
+                wasmparser::Payload::ComponentImportSection(s) => {
+                    let names = s.into_iter().map(|i| i.unwrap().name.name.to_string());
+                    shim_imports.extend(names.filter(|n| !n.contains(':')));
+                }
+                _ => {}
             }
         }
+        // The shims' imports are renamed (`src/wit/slim/shims.rs`).
+        assert!(shim_imports.len() > 20, "{shim_imports:?}");
+        assert!(
+            shim_imports.iter().all(|n| n.len() <= 2),
+            "{shim_imports:?}"
+        );
         assert!(exports.len() > 20, "{exports:?}");
         // Only the shim's table keeps its name: the fixup module imports it.
         let long = exports.iter().filter(|name| name.len() > 2);

@@ -12,9 +12,14 @@
 //!   level and in its core modules. Every other custom section stays (the
 //!   rewrite's file marker among them, `src/adapter/splice.rs`).
 //!
-//! Nested components are copied as they are: their index spaces are their
-//! own, and wit-component writes in them only the types of the interfaces
-//! exported.
+//! - The nested components through which wit-component exports each
+//!   interface (shims) get the shortest import names, in the shim and in
+//!   its instantiation alike (`src/wit/slim/shims.rs`).
+//!
+//! Nested components are otherwise copied as they are: their index spaces
+//! are their own.
+
+mod shims;
 
 use anyhow::{Context, Result};
 use std::collections::HashMap;
@@ -32,11 +37,23 @@ const DROPPED_CUSTOM: [&str; 2] = ["component-name", "producers"];
 /// `component` (as wit-component encoded it) slimmed: see the module's
 /// comment.
 pub fn slim(component: &[u8]) -> Result<Vec<u8>> {
-    let sections = sections(component, 8).context("failed to read the adapter component")?;
-    let spaces = Spaces::read(component, &sections)?;
+    let top = sections(component, 8).context("failed to read an encoded component")?;
+    match shims::rename_imports(component, &top)? {
+        Some(renamed) => {
+            let top = sections(&renamed, 8)?;
+            rename_and_strip(&renamed, &top)
+        }
+        None => rename_and_strip(component, &top),
+    }
+}
+
+/// `component`, whose top-level sections are `sections`, with its core
+/// modules' exports renamed and the custom sections nothing reads dropped.
+fn rename_and_strip(component: &[u8], sections: &[Section]) -> Result<Vec<u8>> {
+    let spaces = Spaces::read(component, sections)?;
     let mut out = component[..8].to_vec();
     let mut module = 0;
-    for section in &sections {
+    for section in sections {
         let content = &component[section.content.clone()];
         match section.id {
             0 if DROPPED_CUSTOM.contains(&custom_name(content)?) => {}
