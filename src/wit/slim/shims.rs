@@ -10,9 +10,12 @@
 //! and in its instantiation alike: about 8 KB of a deny-all adapter of
 //! every WASI 0.2 interface.
 //!
-//! (The shims cannot go altogether: an instance made directly of the
-//! outer items does not name the resources its methods take, which the
-//! component model requires.)
+//! The shims cannot go altogether: an instance made directly of the outer
+//! items does not name the resources its methods take, which the
+//! component model requires. Nor can a shim export the copy of a value
+//! type it imported instead of the copy it spells out again to export:
+//! an exported instance must name every type its exports refer to, and
+//! only the shim's own exports are named (both were tried).
 //!
 //! A nested component is renamed only if it is such a shim (types, imports
 //! and exports alone, its imports plain names) and nothing but an
