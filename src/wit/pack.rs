@@ -30,41 +30,19 @@ pub type Malformed = String;
 /// `resolve` packed.
 pub fn write(resolve: &Resolve) -> Vec<u8> {
     let mut w = Writer::default();
-    w.len(resolve.worlds.len());
-    for (_, world) in resolve.worlds.iter() {
-        w.world(world);
-    }
-    w.len(resolve.interfaces.len());
-    for (_, interface) in resolve.interfaces.iter() {
-        w.interface(interface);
-    }
-    w.len(resolve.types.len());
-    for (_, ty) in resolve.types.iter() {
-        w.type_def(ty);
-    }
-    w.len(resolve.packages.len());
-    for (_, package) in resolve.packages.iter() {
+    w.list(resolve.worlds.iter(), |w, (_, world)| w.world(world));
+    w.list(resolve.interfaces.iter(), |w, (_, i)| w.interface(i));
+    w.list(resolve.types.iter(), |w, (_, ty)| w.type_def(ty));
+    w.list(resolve.packages.iter(), |w, (_, package)| {
         w.package_name(&package.name);
-        w.len(package.interfaces.len());
-        for (name, id) in &package.interfaces {
-            w.str(name);
-            w.len(id.index());
-        }
-        w.len(package.worlds.len());
-        for (name, id) in &package.worlds {
-            w.str(name);
-            w.len(id.index());
-        }
-    }
-    w.len(resolve.package_names.len());
-    for (name, id) in &resolve.package_names {
+        w.named_ids(package.interfaces.iter().map(|(n, id)| (n, id.index())));
+        w.named_ids(package.worlds.iter().map(|(n, id)| (n, id.index())));
+    });
+    w.list(resolve.package_names.iter(), |w, (name, id)| {
         w.package_name(name);
         w.len(id.index());
-    }
-    w.len(resolve.features.len());
-    for feature in &resolve.features {
-        w.str(feature);
-    }
+    });
+    w.list(resolve.features.iter(), |w, feature| w.str(feature));
     w.bool(resolve.all_features);
     w.out
 }
@@ -146,6 +124,21 @@ impl Writer {
         self.out.extend_from_slice(s.as_bytes());
     }
 
+    fn list<I: ExactSizeIterator>(&mut self, items: I, mut each: impl FnMut(&mut Self, I::Item)) {
+        self.len(items.len());
+        for item in items {
+            each(self, item);
+        }
+    }
+
+    /// Names and the indices of what they name.
+    fn named_ids<'a>(&mut self, items: impl ExactSizeIterator<Item = (&'a String, usize)>) {
+        self.list(items, |w, (name, index)| {
+            w.str(name);
+            w.len(index);
+        });
+    }
+
     fn opt<T>(&mut self, value: &Option<T>, mut each: impl FnMut(&mut Self, &T)) {
         self.bool(value.is_some());
         if let Some(value) = value {
@@ -222,20 +215,19 @@ impl Writer {
         );
         self.str(&world.name);
         for items in [&world.imports, &world.exports] {
-            self.len(items.len());
-            for (key, item) in items {
+            self.list(items.iter(), |w, (key, item)| {
                 match key {
                     WorldKey::Name(name) => {
-                        self.out.push(0);
-                        self.str(name);
+                        w.out.push(0);
+                        w.str(name);
                     }
                     WorldKey::Interface(id) => {
-                        self.out.push(1);
-                        self.len(id.index());
+                        w.out.push(1);
+                        w.len(id.index());
                     }
                 }
-                self.world_item(item);
-            }
+                w.world_item(item);
+            });
         }
         self.opt(&world.package, |w, id| w.len(id.index()));
         self.stability(&world.stability);
@@ -267,15 +259,8 @@ impl Writer {
 
     fn interface(&mut self, interface: &Interface) {
         self.opt_str(&interface.name);
-        self.len(interface.types.len());
-        for (name, id) in &interface.types {
-            self.str(name);
-            self.len(id.index());
-        }
-        self.len(interface.functions.len());
-        for function in interface.functions.values() {
-            self.function(function);
-        }
+        self.named_ids(interface.types.iter().map(|(n, id)| (n, id.index())));
+        self.list(interface.functions.values(), Self::function);
         self.stability(&interface.stability);
         self.opt(&interface.package, |w, id| w.len(id.index()));
         self.opt(&interface.clone_of, |w, id| w.len(id.index()));
@@ -302,11 +287,10 @@ impl Writer {
         if let Some(id) = resource {
             self.len(id.index());
         }
-        self.len(function.params.len());
-        for param in &function.params {
-            self.str(&param.name);
-            self.ty(&param.ty);
-        }
+        self.list(function.params.iter(), |w, param| {
+            w.str(&param.name);
+            w.ty(&param.ty);
+        });
         self.opt_ty(&function.result);
         self.stability(&function.stability);
         self.opt_str(&function.external_id);
@@ -334,11 +318,10 @@ impl Writer {
         match kind {
             TypeDefKind::Record(record) => {
                 self.out.push(0);
-                self.len(record.fields.len());
-                for field in &record.fields {
-                    self.str(&field.name);
-                    self.ty(&field.ty);
-                }
+                self.list(record.fields.iter(), |w, field| {
+                    w.str(&field.name);
+                    w.ty(&field.ty);
+                });
             }
             TypeDefKind::Resource => self.out.push(1),
             TypeDefKind::Handle(Handle::Own(id)) => {
@@ -351,32 +334,22 @@ impl Writer {
             }
             TypeDefKind::Flags(flags) => {
                 self.out.push(4);
-                self.len(flags.flags.len());
-                for flag in &flags.flags {
-                    self.str(&flag.name);
-                }
+                self.list(flags.flags.iter(), |w, flag| w.str(&flag.name));
             }
             TypeDefKind::Tuple(tuple) => {
                 self.out.push(5);
-                self.len(tuple.types.len());
-                for ty in &tuple.types {
-                    self.ty(ty);
-                }
+                self.list(tuple.types.iter(), Self::ty);
             }
             TypeDefKind::Variant(variant) => {
                 self.out.push(6);
-                self.len(variant.cases.len());
-                for case in &variant.cases {
-                    self.str(&case.name);
-                    self.opt_ty(&case.ty);
-                }
+                self.list(variant.cases.iter(), |w, case| {
+                    w.str(&case.name);
+                    w.opt_ty(&case.ty);
+                });
             }
             TypeDefKind::Enum(e) => {
                 self.out.push(7);
-                self.len(e.cases.len());
-                for case in &e.cases {
-                    self.str(&case.name);
-                }
+                self.list(e.cases.iter(), |w, case| w.str(&case.name));
             }
             TypeDefKind::Option(ty) => {
                 self.out.push(8);
