@@ -249,6 +249,64 @@ fn kebab_name(mut i: usize) -> String {
 mod tests {
     use super::kebab_name;
 
+    /// A component with one shim, instantiated, whose instance it exports;
+    /// and, if `exported`, the shim exported too.
+    fn with_shim(exported: bool) -> Vec<u8> {
+        let export = if exported {
+            r#"(export "shim" (component $shim))"#
+        } else {
+            ""
+        };
+        wat::parse_str(format!(
+            r#"(component
+                (type $r (resource (rep i32)))
+                (core module $m (func (export "f") (param i32)))
+                (core instance $i (instantiate $m))
+                (type $ft (func (param "self" (borrow $r))))
+                (func $f (type $ft) (canon lift (core func $i "f")))
+                (component $shim
+                    (import "import-type-thing" (type $t (sub resource)))
+                    (type $b (borrow $t))
+                    (import "import-method-thing-poke" (func $p (param "self" $b)))
+                    (export $e "thing" (type $t))
+                    (type $eb (borrow $e))
+                    (export "[method]thing.poke" (func $p) (func (param "self" $eb))))
+                (instance $s (instantiate $shim
+                    (with "import-type-thing" (type $r))
+                    (with "import-method-thing-poke" (func $f))))
+                (export "a:b/c" (instance $s))
+                {export})"#
+        ))
+        .unwrap()
+    }
+
+    fn import_names(bytes: &[u8]) -> Vec<String> {
+        let mut names = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            if let wasmparser::Payload::ComponentImportSection(s) = payload.unwrap() {
+                names.extend(s.into_iter().map(|i| i.unwrap().name.name.to_string()));
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn a_shim_and_its_instantiation_take_short_names_and_stay_valid() {
+        let slimmed = super::super::slim(&with_shim(false)).unwrap();
+        wasmparser::Validator::new().validate_all(&slimmed).unwrap();
+        assert_eq!(import_names(&slimmed), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_shim_handed_on_keeps_its_names() {
+        let slimmed = super::super::slim(&with_shim(true)).unwrap();
+        wasmparser::Validator::new().validate_all(&slimmed).unwrap();
+        assert_eq!(
+            import_names(&slimmed),
+            ["import-type-thing", "import-method-thing-poke"]
+        );
+    }
+
     #[test]
     fn kebab_names_are_distinct_valid_and_short() {
         let names: Vec<String> = (0..5000).map(kebab_name).collect();
