@@ -333,8 +333,8 @@ impl WasiVirt {
     /// Everything but writing: the output with its file segments still
     /// empty, the files that go in them, and the report.
     fn prepare(&self) -> Result<Prepared> {
-        // The WIT is parsed on a second core while the component is read.
-        wit::parse_ahead();
+        // The WIT is unpacked on a second core while the component is read.
+        wit::unpack_ahead();
         self.policy.validate()?;
         let declared = permission_check::declared(&self.policy)?;
         let given = self.read_given()?;

@@ -37,14 +37,14 @@ pub fn rename_version(name: &str, version: &Version) -> String {
     name.replace(&format!("@{BUILT_WASI_VERSION}"), &format!("@{version}"))
 }
 
-/// Every WASI package, named at `version`: parsed as written, at the built
-/// version, then each package of that version renamed to `version`
+/// Every WASI package, named at `version`: as resolved at build time, at the
+/// built version, then each package of that version renamed to `version`
 /// ([`rename_packages`]).
 ///
-/// The packages are parsed once a process ([`parsed`]); each call renames
-/// a copy.
+/// The packages are unpacked once a process ([`unpacked`]); each call
+/// renames a copy.
 pub fn load(version: &Version) -> Result<Resolve> {
-    let mut resolve = match parsed() {
+    let mut resolve = match unpacked() {
         Ok(resolve) => resolve.clone(),
         Err(e) => bail!("{e}"),
     };
@@ -54,33 +54,33 @@ pub fn load(version: &Version) -> Result<Resolve> {
     Ok(resolve)
 }
 
-/// Starts parsing the packages beside the main path, first of the work
-/// there (`src/background.rs`), so that [`load`] finds them parsed: a CLI
+/// Starts unpacking the packages beside the main path, first of the work
+/// there (`src/background.rs`), so that [`load`] finds them unpacked: a CLI
 /// run reads and checks the component meanwhile, which needs no WIT. Where
-/// no thread can be started (wasm32-wasip2), [`load`] parses them when
+/// no thread can be started (wasm32-wasip2), [`load`] unpacks them when
 /// first called.
-pub fn parse_ahead() {
-    if PARSED.get().is_none() {
+pub fn unpack_ahead() {
+    if UNPACKED.get().is_none() {
         // Not joined: a run that fails before it needs the WIT does not
         // wait.
         drop(crate::background::Pending::start(|| {
-            let _ = parsed();
+            let _ = unpacked();
         }));
     }
 }
 
-/// The packages as parsed, or why they could not be (as text: the error is
-/// kept for every later call).
-static PARSED: std::sync::OnceLock<Result<Resolve, String>> = std::sync::OnceLock::new();
+/// The packages as unpacked, or why they could not be (as text: the error
+/// is kept for every later call).
+static UNPACKED: std::sync::OnceLock<Result<Resolve, String>> = std::sync::OnceLock::new();
 
-/// The packages parsed, once; a second caller waits for the first.
-fn parsed() -> &'static Result<Resolve, String> {
-    PARSED.get_or_init(|| parse().map_err(|e| format!("{e:#}")))
+/// The packages unpacked, once; a second caller waits for the first.
+fn unpacked() -> &'static Result<Resolve, String> {
+    UNPACKED.get_or_init(|| unpack().map_err(|e| format!("{e:#}")))
 }
 
 /// The embedded packages, at the built version: read from their packed
 /// form (`src/wit/pack.rs`).
-fn parse() -> Result<Resolve> {
+fn unpack() -> Result<Resolve> {
     pack::read(PACKED).map_err(|e| {
         anyhow::anyhow!("internal error: {e}; the WIT packed by build.rs is unreadable")
     })
@@ -281,7 +281,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
         let read = |path: &str| std::fs::read_to_string(root.join(path)).map_err(|e| e.to_string());
         let resolved = packages::resolve(read).unwrap();
-        let packed = parse().unwrap();
+        let packed = unpack().unwrap();
         let json = |r: &Resolve| serde_json::to_string_pretty(r).unwrap();
         assert_eq!(json(&packed), json(&resolved));
         // Ids of two resolves differ by their arenas: compared by index.

@@ -140,22 +140,11 @@ impl Spaces {
             match section.id {
                 1 => found.modules.push(content),
                 2 => found.core_instances(content)?,
-                5 => found.component_instances(content)?,
-                6 => found.aliases(content)?,
-                10 => {
-                    for import in wasmparser::ComponentImportSectionReader::new(reader(content))? {
-                        found.other_modules |= matches!(import?.ty, ComponentTypeRef::Module(_));
-                    }
+                id => {
+                    let module = ComponentExternalKind::Module;
+                    found.seen.extend(handed_on(id, content, module)?);
+                    found.other_modules |= added_otherwise(id, content, module)? > 0;
                 }
-                11 => {
-                    for export in wasmparser::ComponentExportSectionReader::new(reader(content))? {
-                        let export = export?;
-                        if export.kind == ComponentExternalKind::Module {
-                            found.seen.push(export.index);
-                        }
-                    }
-                }
-                _ => {}
             }
         }
         let mut renamed = HashMap::new();
@@ -245,39 +234,73 @@ impl Found<'_> {
         }
         Ok(())
     }
+}
 
-    /// A component instance section: the modules it hands to a component.
-    fn component_instances(&mut self, content: &[u8]) -> Result<()> {
-        for instance in wasmparser::ComponentInstanceSectionReader::new(reader(content))? {
-            let given: Vec<(ComponentExternalKind, u32)> = match instance? {
-                ComponentInstance::Instantiate { args, .. } => {
-                    args.iter().map(|a| (a.kind, a.index)).collect()
+/// The items of `kind` (modules or components) that the top-level section
+/// `id` with contents `content` hands on, by index: given to a component's
+/// instantiation, made part of an instance, or exported. Their names can be
+/// seen there.
+fn handed_on(id: u8, content: &[u8], kind: ComponentExternalKind) -> Result<Vec<u32>> {
+    let mut given = Vec::new();
+    match id {
+        5 => {
+            for instance in wasmparser::ComponentInstanceSectionReader::new(reader(content))? {
+                match instance? {
+                    ComponentInstance::Instantiate { args, .. } => {
+                        given.extend(args.iter().map(|a| (a.kind, a.index)));
+                    }
+                    ComponentInstance::FromExports(exports) => {
+                        given.extend(exports.iter().map(|e| (e.kind, e.index)));
+                    }
                 }
-                ComponentInstance::FromExports(exports) => {
-                    exports.iter().map(|e| (e.kind, e.index)).collect()
-                }
-            };
-            let modules = given
-                .iter()
-                .filter(|(kind, _)| *kind == ComponentExternalKind::Module);
-            self.seen.extend(modules.map(|(_, index)| *index));
+            }
         }
-        Ok(())
+        11 => {
+            for export in wasmparser::ComponentExportSectionReader::new(reader(content))? {
+                let export = export?;
+                given.push((export.kind, export.index));
+            }
+        }
+        _ => {}
     }
+    Ok(given
+        .into_iter()
+        .filter(|(k, _)| *k == kind)
+        .map(|(_, i)| i)
+        .collect())
+}
 
-    /// An alias section: whether it adds a module.
-    fn aliases(&mut self, content: &[u8]) -> Result<()> {
-        for alias in wasmparser::ComponentAliasSectionReader::new(reader(content))? {
-            self.other_modules |= match alias? {
-                ComponentAlias::InstanceExport { kind, .. } => {
-                    kind == ComponentExternalKind::Module
-                }
-                ComponentAlias::Outer { kind, .. } => kind == ComponentOuterAliasKind::CoreModule,
-                ComponentAlias::CoreInstanceExport { .. } => false,
-            };
+/// How many items of `kind` (modules or components) the top-level section
+/// `id` with contents `content` adds to their index space other than by
+/// sections of their own: aliases and imports.
+fn added_otherwise(id: u8, content: &[u8], kind: ComponentExternalKind) -> Result<usize> {
+    let module = kind == ComponentExternalKind::Module;
+    let mut added = 0;
+    match id {
+        6 => {
+            for alias in wasmparser::ComponentAliasSectionReader::new(reader(content))? {
+                added += usize::from(match alias? {
+                    ComponentAlias::InstanceExport { kind: k, .. } => k == kind,
+                    ComponentAlias::Outer { kind: k, .. } => match module {
+                        true => k == ComponentOuterAliasKind::CoreModule,
+                        false => k == ComponentOuterAliasKind::Component,
+                    },
+                    ComponentAlias::CoreInstanceExport { .. } => false,
+                });
+            }
         }
-        Ok(())
+        10 => {
+            for import in wasmparser::ComponentImportSectionReader::new(reader(content))? {
+                added += usize::from(match import?.ty {
+                    ComponentTypeRef::Module(_) => module,
+                    ComponentTypeRef::Component(_) => !module,
+                    _ => false,
+                });
+            }
+        }
+        _ => {}
     }
+    Ok(added)
 }
 
 /// The new name of each export of `module`: the shortest names, in the
@@ -301,12 +324,23 @@ fn short_names(module: &[u8]) -> Result<HashMap<String, String>> {
 
 /// The `i`th shortest name: "", then every one-character name of
 /// [`NAME_CHARS`], then every two-character one, and so on.
-fn short_name(mut i: usize) -> String {
-    let mut name = Vec::new();
+fn short_name(i: usize) -> String {
+    match i {
+        0 => String::new(),
+        i => nth_name(i - 1, NAME_CHARS, NAME_CHARS),
+    }
+}
+
+/// The `i`th name, shortest first, of a character of `first` followed by
+/// characters of `rest` (ASCII both): every name of one character, then of
+/// two, and so on.
+fn nth_name(mut i: usize, first: &[u8], rest: &[u8]) -> String {
+    let mut name = vec![first[i % first.len()]];
+    i /= first.len();
     while i > 0 {
         i -= 1;
-        name.push(NAME_CHARS[i % NAME_CHARS.len()]);
-        i /= NAME_CHARS.len();
+        name.push(rest[i % rest.len()]);
+        i /= rest.len();
     }
     String::from_utf8(name).expect("ASCII")
 }

@@ -21,15 +21,12 @@
 //! and exports alone, its imports plain names) and nothing but an
 //! instantiation uses it.
 
-use super::{reader, sections, write_section, Section};
+use super::{added_otherwise, handed_on, nth_name, reader, sections, write_section, Section};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
 use wasm_encoder::{ComponentImportSection, ComponentInstanceSection, ComponentSectionId, Encode};
-use wasmparser::{
-    ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentOuterAliasKind,
-    ComponentTypeRef,
-};
+use wasmparser::{ComponentExternalKind, ComponentInstance};
 
 /// `component`, whose top-level sections are `top`, with its shims'
 /// imports renamed; `None` if it has no shim to rename.
@@ -83,57 +80,20 @@ impl Components {
                 self.sections.push(self.renamed.len());
                 self.renamed.push(shim_names(content)?);
             }
-            5 => {
-                for instance in wasmparser::ComponentInstanceSectionReader::new(reader(content))? {
-                    if let ComponentInstance::FromExports(exports) = instance? {
-                        for e in exports.iter() {
-                            self.used_otherwise(e.kind, e.index);
-                        }
+            id => {
+                let component = ComponentExternalKind::Component;
+                // A component handed on keeps its import names: they can
+                // be seen where it goes.
+                for index in handed_on(id, content, component)? {
+                    if let Some(names) = self.renamed.get_mut(index as usize) {
+                        *names = None;
                     }
                 }
+                let added = added_otherwise(id, content, component)?;
+                self.renamed.extend((0..added).map(|_| None));
             }
-            6 => {
-                for alias in wasmparser::ComponentAliasSectionReader::new(reader(content))? {
-                    let adds = match alias? {
-                        ComponentAlias::InstanceExport { kind, .. } => {
-                            kind == ComponentExternalKind::Component
-                        }
-                        ComponentAlias::Outer { kind, .. } => {
-                            kind == ComponentOuterAliasKind::Component
-                        }
-                        ComponentAlias::CoreInstanceExport { .. } => false,
-                    };
-                    if adds {
-                        self.renamed.push(None);
-                    }
-                }
-            }
-            10 => {
-                for import in wasmparser::ComponentImportSectionReader::new(reader(content))? {
-                    if let ComponentTypeRef::Component(_) = import?.ty {
-                        self.renamed.push(None);
-                    }
-                }
-            }
-            11 => {
-                for export in wasmparser::ComponentExportSectionReader::new(reader(content))? {
-                    let export = export?;
-                    self.used_otherwise(export.kind, export.index);
-                }
-            }
-            _ => {}
         }
         Ok(())
-    }
-
-    /// A component handed on (exported, or made part of an instance): its
-    /// import names can be seen, so it keeps them.
-    fn used_otherwise(&mut self, kind: ComponentExternalKind, index: u32) {
-        if kind == ComponentExternalKind::Component {
-            if let Some(names) = self.renamed.get_mut(index as usize) {
-                *names = None;
-            }
-        }
     }
 
     fn renamed_at_section(&self, nested: usize) -> Option<&HashMap<String, String>> {
@@ -232,17 +192,9 @@ fn renamed_shim(bytes: &[u8], names: &HashMap<String, String>) -> Result<Vec<u8>
 }
 
 /// The `i`th shortest kebab name: a letter, then letters and digits.
-fn kebab_name(mut i: usize) -> String {
-    const FIRST: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
-    const REST: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut name = vec![FIRST[i % FIRST.len()]];
-    i /= FIRST.len();
-    while i > 0 {
-        i -= 1;
-        name.push(REST[i % REST.len()]);
-        i /= REST.len();
-    }
-    String::from_utf8(name).expect("ASCII")
+fn kebab_name(i: usize) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    nth_name(i, LETTERS, b"abcdefghijklmnopqrstuvwxyz0123456789")
 }
 
 #[cfg(test)]
