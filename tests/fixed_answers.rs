@@ -10,7 +10,9 @@
 //! (`WasiVirt::fixed_answers(false)`), in wasmtime, and holds what the
 //! policy says; the fixed one is the one `finish()` makes by default, and
 //! the smaller. Denied sockets answer `access-denied` in both; denied exit,
-//! clocks and randomness trap in both. A policy
+//! clocks and randomness trap in both. The `p3-probe` guest does the same
+//! at WASI 0.3 (environment, the streams and futures of stdio, terminals,
+//! preopens, sockets), called as a WASI 0.3 host calls. A policy
 //! with anything to decide at run time keeps the adapter's code.
 
 #[path = "harness/mod.rs"]
@@ -19,16 +21,20 @@ mod harness;
 use anyhow::Result;
 use harness::Host;
 use wasi_virt::{
-    Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, HostFilter, Policy, RandomPolicy,
-    StdinPolicy, StdioMode, StdioPolicy, VirtResult, WasiVirt,
+    Access, Args, ClocksPolicy, ConfigPolicy, Cwd, EnvPolicy, FsPolicy, HostFilter, Policy,
+    RandomPolicy, StdinPolicy, StdioMode, StdioPolicy, VirtResult, WasiVirt,
 };
 
 /// `io-probe` under `policy`, with fixed answers allowed, then without.
 fn both(policy: &Policy) -> Result<(VirtResult, VirtResult)> {
-    let guest = harness::guest("io-probe");
+    both_of(&harness::guest("io-probe"), policy)
+}
+
+/// `guest` under `policy`, with fixed answers allowed, then without.
+fn both_of(guest: &[u8], policy: &Policy) -> Result<(VirtResult, VirtResult)> {
     let build = |fixed: bool| {
         let mut virt = WasiVirt::from_policy(policy.clone());
-        virt.fixed_answers(fixed).compose(guest.clone());
+        virt.fixed_answers(fixed).compose(guest.to_vec());
         virt.finish()
     };
     Ok((build(true)?, build(false)?))
@@ -37,7 +43,18 @@ fn both(policy: &Policy) -> Result<(VirtResult, VirtResult)> {
 /// The transcript of `step`: the string `probe` returns (which the harness
 /// renders quoted, as Rust writes a string's debug form).
 fn probe(out: &VirtResult, step: &str) -> Result<String> {
-    let said = harness::call_export(&out.bytes, &Host::default(), "probe", &[step.to_string()])?;
+    transcript(out, step, harness::call_export)
+}
+
+/// [`probe`] of a guest that waits on WASI 0.3's streams and futures.
+fn probe_0_3(out: &VirtResult, step: &str) -> Result<String> {
+    transcript(out, step, harness::call_export_0_3)
+}
+
+type Call = fn(&[u8], &Host, &str, &[String]) -> Result<String>;
+
+fn transcript(out: &VirtResult, step: &str, call: Call) -> Result<String> {
+    let said = call(&out.bytes, &Host::default(), "probe", &[step.to_string()])?;
     let quoted = said.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
     let quoted = quoted.unwrap_or_else(|| panic!("not a string: {said}"));
     Ok(quoted.replace("\\n", "\n").replace("\\\"", "\""))
@@ -227,4 +244,84 @@ fn a_policy_with_run_time_decisions_keeps_the_adapter_code() -> Result<()> {
         assert!(!out.report.fixed_answers, "{what}: fixed answers");
     }
     Ok(())
+}
+
+/// WASI 0.3's functions get fixed answers too. For every mix of denied
+/// and ignored standard streams, with and without the policy's variables,
+/// arguments and cwd, the `p3-probe` guest calls WASI 0.3's environment,
+/// stdio (each stream's stream and future, twice), terminals, preopens and
+/// sockets directly: its transcript through fixed answers is the one
+/// through the adapter's code, and holds what the policy says. Its denied
+/// exit, clocks and randomness trap in both.
+#[test]
+fn wasi_0_3_fixed_answers_answer_as_the_adapter_does() -> Result<()> {
+    let guest = harness::guest("p3-probe");
+    let quiet = [StdioMode::Deny, StdioMode::Ignore];
+    for stdin in quiet {
+        for stdout in quiet {
+            for stderr in quiet {
+                for with_env in [false, true] {
+                    let modes = [stdin, stdout, stderr];
+                    let mut policy = policy(modes, with_env);
+                    policy.config = None;
+                    policy.fs = Some(FsPolicy {
+                        host_preopens: false,
+                        ..FsPolicy::default()
+                    });
+                    let (fixed, adapter) = both_of(&guest, &policy)?;
+                    let what = format!("{modes:?}, variables {with_env}");
+                    assert!(fixed.report.fixed_answers, "{what}: not fixed answers");
+                    assert!(!adapter.report.fixed_answers, "{what}");
+                    assert!(fixed.bytes.len() < adapter.bytes.len(), "{what}");
+                    assert_eq!(fixed.report.imports, adapter.report.imports, "{what}");
+                    let mut said = Vec::new();
+                    for step in ["stdio", "env", "fs", "sockets"] {
+                        let transcript = probe_0_3(&fixed, step)?;
+                        assert_eq!(transcript, probe_0_3(&adapter, step)?, "{what}: {step}");
+                        said.push(transcript);
+                    }
+                    check_stdio_0_3(&said[0], modes);
+                    check_env(&said[1], with_env);
+                    assert_eq!(said[2], "preopens []\n", "{what}");
+                    let denied =
+                        "tcp Err(ErrorCode::AccessDenied)\nudp Err(ErrorCode::AccessDenied)\n\
+                                  lookup Err(ErrorCode::AccessDenied)\n";
+                    assert_eq!(said[3], denied, "{what}");
+                }
+            }
+        }
+    }
+    let mut denied = policy([StdioMode::Deny; 3], false);
+    denied.config = None;
+    let (fixed, adapter) = both_of(&guest, &denied)?;
+    assert!(fixed.report.fixed_answers);
+    for step in ["exit", "clocks", "random"] {
+        for out in [&fixed, &adapter] {
+            let trapped = probe_0_3(out, step).expect_err(step);
+            assert!(
+                format!("{trapped:#}").contains("trapped"),
+                "{step}: {trapped:#}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What the policy says WASI 0.3's stdio transcript holds: a denied
+/// stream's future answers `err(io)`, a quiet one's `ok`; stdin ends at
+/// once, and what is written to stdout or stderr is not taken.
+fn check_stdio_0_3(said: &str, modes: [StdioMode; 3]) {
+    let done = |mode| match mode {
+        StdioMode::Deny => "Err(ErrorCode::Io)",
+        _ => "Ok(())",
+    };
+    let [stdin, stdout, stderr] = modes;
+    let once = format!(
+        "stdin: 0 bytes, then {}\nstdout: 12 bytes not taken, then {}\n\
+         stderr: 12 bytes not taken, then {}\n",
+        done(stdin),
+        done(stdout),
+        done(stderr)
+    );
+    assert_eq!(said, format!("{once}{once}terminals: false false false\n"));
 }

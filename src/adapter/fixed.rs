@@ -12,9 +12,10 @@
 //! which is encoded and composed as the specialized adapter would be. It
 //! answers exactly as the adapter does under the same configuration
 //! (`virtual-adapter/src/io.rs`, `stdio.rs`, `environment.rs`, `exit.rs`,
-//! `clocks.rs`, `random.rs`, `filesystem.rs`, `sockets.rs`, `config.rs`);
-//! where an interface needs more (the host's, HTTP's types, WASI 0.3), the
-//! adapter is specialized as before.
+//! `clocks.rs`, `random.rs`, `filesystem.rs`, `sockets.rs`, `config.rs`,
+//! and WASI 0.3's `p3.rs`, `p3/stdio.rs`, `p3/sockets.rs`, `p3/denied.rs`);
+//! where an interface needs more (the host's, HTTP's types), the adapter
+//! is specialized as before.
 
 use super::rewrite::{standard_export_name, Rewritten};
 use super::specialize::export_resource;
@@ -79,7 +80,19 @@ enum Val {
     /// By the rep of the handle in flat parameter `param`: the answer of
     /// each rep listed, the last one for any other.
     ByRep(u32, Vec<(u32, Val)>),
+    /// A WASI 0.3 standard stream's `read-via-stream` (`input`) or
+    /// `write-via-stream`, not the host's (`virtual-adapter/src/p3/stdio.rs`):
+    /// stdin a new stream already at its end, the stream written to
+    /// stdout or stderr dropped unread; and a new future whose value is
+    /// `ok` (`ok`: the stream is quiet) or `err(io)` (denied).
+    Piped { input: bool, ok: bool },
+    /// [`Val::Piped`] once its future's value is placed in the statics (at
+    /// `value`).
+    PipedAt { input: bool, value: u32 },
 }
+
+/// What `future.write` returns while its reader has not read.
+const BLOCKED: i32 = -1;
 
 /// Stream reps, and the reps of the errors they fail with: `QUIET` reads
 /// nothing and takes every write; a denied stream's is [`denied_rep`], and
@@ -186,6 +199,57 @@ fn answer(
         },
         _ => return None,
     })
+}
+
+/// The fixed answer of `func` of the WASI 0.3 interface `iface`
+/// (unversioned) under `config`, where the resources `impossible` cannot
+/// exist, if it has one. The adapter answers 0.3 through its 0.2 code
+/// (`virtual-adapter/src/p3.rs`), so these are 0.2's answers in 0.3's
+/// types, but for stdio (`p3/stdio.rs`: no terminal, whatever the mode),
+/// sockets (`p3/sockets.rs`) and the filesystem (`p3/denied.rs`).
+fn answer_0_3(
+    config: &Config<'_>,
+    impossible: &[(&str, &str)],
+    iface: &str,
+    func: &str,
+) -> Option<Val> {
+    if let Some((stream, terminal)) = standard_stream(iface) {
+        if terminal {
+            return Some(Val::Zero);
+        }
+        let ok = match config.stream(stream) {
+            StdioMode::Allow => return None,
+            StdioMode::Ignore => true,
+            StdioMode::Deny => false,
+        };
+        let input = stream == Stream::Stdin;
+        return Some(Val::Piped { input, ok });
+    }
+    let denied = |call: &str| (!config.allows(allow::SOCKETS)).then(|| call == func);
+    match iface {
+        "wasi:cli/environment" => {
+            let func = if func == "get-initial-cwd" {
+                "initial-cwd"
+            } else {
+                func
+            };
+            environment(config, func)
+        }
+        "wasi:clocks/system-clock" => answer(config, impossible, "wasi:clocks/wall-clock", func),
+        // `[static]tcp-socket.create` and the others fail, so no socket
+        // exists for a method to be called on.
+        "wasi:sockets/types" => {
+            match denied("[static]tcp-socket.create")? || denied("[static]udp-socket.create")? {
+                true => Some(err(Val::Named("access-denied"))),
+                false => Some(Val::Trap),
+            }
+        }
+        "wasi:sockets/ip-name-lookup" => match denied("resolve-addresses")? {
+            true => Some(err(Val::Named("access-denied"))),
+            false => None,
+        },
+        _ => answer(config, impossible, iface, func),
+    }
 }
 
 /// The standard stream a `wasi:cli` interface hands out, and whether it
@@ -338,10 +402,19 @@ pub fn module(
     let mut funcs = Vec::new();
     let mut versions = BTreeMap::new();
     for (name, id) in exported {
-        let unversioned = name.split_once('@').map_or(name.as_str(), |(i, _)| i);
-        versions.insert(unversioned, name.as_str());
+        let (unversioned, version) = name.split_once('@').unwrap_or((name, ""));
+        // WASI 0.3's answers make no resource, so its names are not needed
+        // to make one (and share the unversioned ones of 0.2).
+        let at_0_3 = version.starts_with("0.3.");
+        if !at_0_3 {
+            versions.insert(unversioned, name.as_str());
+        }
         for func in resolve.interfaces[*id].functions.values() {
-            let Some(val) = answer(&config, impossible, unversioned, &func.name) else {
+            let val = match at_0_3 {
+                true => answer_0_3(&config, impossible, unversioned, &func.name),
+                false => answer(&config, impossible, unversioned, &func.name),
+            };
+            let Some(val) = val else {
                 return Ok(None);
             };
             funcs.push((name.as_str(), func, val));
@@ -368,6 +441,9 @@ struct Writer<'r> {
     /// function indices are their positions; and their type.
     news: Vec<(&'static str, &'static str)>,
     new_type: u32,
+    /// The component model's built-ins that [`Val::PipedAt`] answers call
+    /// (`module`, `name`, type), imported after the `[resource-new]`s.
+    builtins: Vec<(String, String, u32)>,
     /// The lists and strings answers return, from [`STATICS`].
     statics: Vec<u8>,
     /// The errors' messages, a `(pointer, length)` pair each, by rep.
@@ -391,6 +467,7 @@ impl<'r> Writer<'r> {
             versions,
             news: Vec::new(),
             new_type: 0,
+            builtins: Vec::new(),
             statics: Vec::new(),
             messages: 0,
             ret: 0,
@@ -403,10 +480,15 @@ impl<'r> Writer<'r> {
     /// The module, or `None` if an answer makes a resource of an interface
     /// the output does not export.
     fn write(mut self, funcs: Vec<(&str, &WitFunction, Val)>) -> Result<Option<Rewritten>> {
-        let funcs: Vec<_> = funcs
-            .into_iter()
-            .map(|(iface, func, val)| (iface, func, self.place(val)))
-            .collect();
+        let mut placed = Vec::with_capacity(funcs.len());
+        for (iface, func, val) in funcs {
+            let val = self.place_answer(func, val)?;
+            if let Val::PipedAt { input, .. } = val {
+                self.note_builtins(iface, &func.name, input);
+            }
+            placed.push((iface, func, val));
+        }
+        let funcs = placed;
         if funcs.iter().any(|(_, _, v)| *v == Val::Message) {
             self.messages = self.place_strings(&messages()).0;
         }
@@ -424,7 +506,7 @@ impl<'r> Writer<'r> {
         let mut code = CodeSection::new();
         let mut functions = FunctionSection::new();
         let mut exports = ExportSection::new();
-        let first = self.news.len() as u32;
+        let first = (self.news.len() + self.builtins.len()) as u32;
         self.realloc = first + funcs.len() as u32;
         self.eq = self.realloc + 1;
         for (k, (iface, func, val)) in funcs.iter().enumerate() {
@@ -432,7 +514,7 @@ impl<'r> Writer<'r> {
             let params: Vec<ValType> = sig.params.iter().map(|t| core(*t)).collect();
             let results: Vec<ValType> = sig.results.iter().map(|t| core(*t)).collect();
             functions.function(self.ty(params, results.clone()));
-            code.function(&self.body(func, val, sig.retptr, &results)?);
+            code.function(&self.body(iface, func, val, sig.retptr, &results)?);
             let legacy = format!("{iface}#{}", func.name);
             exports.export(
                 &standard_export_name(&legacy),
@@ -474,6 +556,10 @@ impl<'r> Writer<'r> {
             let name = format!("[resource-new]{resource}");
             imports.import(&module, &name, EntityType::Function(self.new_type));
             imported.push((module, name));
+        }
+        for (module, name, ty) in &self.builtins {
+            imports.import(module, name, EntityType::Function(*ty));
+            imported.push((module.clone(), name.clone()));
         }
         let mut memory = MemorySection::new();
         memory.memory(MemoryType {
@@ -562,6 +648,84 @@ impl<'r> Writer<'r> {
         at
     }
 
+    /// `val` [`place`](Writer::place)d, and a [`Val::Piped`] answer of
+    /// `func` with its future's value placed.
+    fn place_answer(&mut self, func: &WitFunction, val: Val) -> Result<Val> {
+        let Val::Piped { input, ok } = val else {
+            return Ok(self.place(val));
+        };
+        let value = self.future_value(func, ok)?;
+        let value = self.place_bytes(&value);
+        Ok(Val::PipedAt { input, value })
+    }
+
+    /// The bytes of `ok`, or else `err(io)`, of the `future<result<_,
+    /// error-code>>` that `func` returns (alone, or after its stream), as
+    /// `future.write` reads them.
+    fn future_value(&self, func: &WitFunction, ok: bool) -> Result<Vec<u8>> {
+        let result = func.result.as_ref();
+        let future = match result.and_then(|t| self.kind(t)) {
+            Some(TypeDefKind::Tuple(t)) => t.types.get(1),
+            _ => result,
+        };
+        let value = match future.and_then(|t| self.kind(t)) {
+            Some(TypeDefKind::Future(Some(value))) => value,
+            _ => bail!("`{}` returns no future of a value", func.name),
+        };
+        let Some(TypeDefKind::Result(r)) = self.kind(value) else {
+            bail!("`{}`'s future is not of a result", func.name);
+        };
+        let mut bytes = vec![0; self.sizes.size(value).size_wasm32()];
+        if !ok {
+            let io = match r.err.as_ref().and_then(|t| self.kind(t)) {
+                Some(TypeDefKind::Enum(e)) => e.cases.iter().position(|c| c.name == "io"),
+                _ => None,
+            };
+            let Some(io) = io else {
+                bail!("`{}`'s future has no `io` error", func.name);
+            };
+            let cases = [r.ok.as_ref(), r.err.as_ref()];
+            let at = self.sizes.payload_offset(wit_parser::Int::U8, cases);
+            bytes[0] = 1;
+            bytes[at.size_wasm32()] = io as u8;
+        }
+        Ok(bytes)
+    }
+
+    /// Notes the built-ins that the [`Val::PipedAt`] answer of `func` (of
+    /// the interface `iface`, versioned) calls: its stream is the
+    /// function's first stream or future, its future the second.
+    fn note_builtins(&mut self, iface: &str, func: &str, input: bool) {
+        use ValType::{I32, I64};
+        let mut noted = Vec::new();
+        if input {
+            noted.push(("[stream-new-0]", vec![], vec![I64]));
+            noted.push(("[stream-drop-writable-0]", vec![I32], vec![]));
+        } else {
+            noted.push(("[stream-drop-readable-0]", vec![I32], vec![]));
+        }
+        noted.push(("[future-new-1]", vec![], vec![I64]));
+        noted.push(("[async-lower][future-write-1]", vec![I32; 2], vec![I32]));
+        noted.push(("[future-drop-writable-1]", vec![I32], vec![]));
+        let module = format!("[export]{iface}");
+        for (prefix, params, results) in noted {
+            let ty = self.ty(params, results);
+            self.builtins
+                .push((module.clone(), format!("{prefix}{func}"), ty));
+        }
+    }
+
+    /// The function index of the built-in `prefix` of `func` (of the
+    /// interface `iface`, versioned), noted before.
+    fn builtin(&self, iface: &str, func: &str, prefix: &str) -> Result<u32> {
+        let module = format!("[export]{iface}");
+        let name = format!("{prefix}{func}");
+        match (self.builtins.iter()).position(|(m, n, _)| *m == module && *n == name) {
+            Some(at) => Ok((self.news.len() + at) as u32),
+            None => bail!("`{module}`'s `{name}` was not noted before writing"),
+        }
+    }
+
     /// Notes the `[resource-new]` imports that `val` calls.
     fn note_news(&mut self, val: &Val) {
         match val {
@@ -590,6 +754,7 @@ impl<'r> Writer<'r> {
     /// to the return area (`retptr`) whose address it returns.
     fn body(
         &self,
+        iface: &str,
         func: &WitFunction,
         val: &Val,
         retptr: bool,
@@ -609,6 +774,9 @@ impl<'r> Writer<'r> {
                 f.instruction(&I::I32Add);
             }
             (Val::AllReady, _) => self.all_ready(&mut f),
+            (&Val::PipedAt { input, value }, _) => {
+                f = self.piped(iface, &func.name, input, value)?;
+            }
             (Val::Property { .. }, Some(ty)) => self.property(&mut f, val, ty)?,
             (_, Some(ty)) if retptr => {
                 let size = self.sizes.size(ty).size_wasm32() as i32;
@@ -665,12 +833,19 @@ impl<'r> Writer<'r> {
             Val::Int(n) => put(f, addr, &[I::I32Const(*n as i32)], size),
             Val::Own(..) => put(f, addr, &self.own(val)?, 4),
             Val::Named(name) => {
+                // An enum's case, or a variant's without a payload (WASI
+                // 0.3's error codes are variants).
                 let case = match self.kind(ty) {
-                    Some(TypeDefKind::Enum(e)) => e.cases.iter().position(|c| c.name == *name),
+                    Some(TypeDefKind::Enum(e)) if size == 1 => {
+                        e.cases.iter().position(|c| c.name == *name)
+                    }
+                    Some(TypeDefKind::Variant(v)) if v.cases.len() <= 256 => {
+                        (v.cases.iter()).position(|c| c.name == *name && c.ty.is_none())
+                    }
                     _ => None,
                 };
-                let Some(case) = case.filter(|_| size == 1) else {
-                    bail!("`{name}` is no case of a one-byte enum");
+                let Some(case) = case else {
+                    bail!("`{name}` is no case of a one-byte enum, nor one without a payload");
                 };
                 put(f, addr, &[I::I32Const(case as i32)], 1);
             }
@@ -841,6 +1016,59 @@ impl<'r> Writer<'r> {
         self.store(f, &err(upstream), ty, self.ret)?;
         f.instruction(&I::I32Const(self.ret as i32));
         Ok(())
+    }
+
+    /// A [`Val::PipedAt`] answer of `func` (of the interface `iface`),
+    /// whose future's value is at `value`. `read-via-stream` returns its
+    /// stream and future in the return area; `write-via-stream` drops the
+    /// stream it is given (parameter 0) and returns its future.
+    fn piped(&self, iface: &str, func: &str, input: bool, value: u32) -> Result<Function> {
+        let builtin = |prefix| self.builtin(iface, func, prefix);
+        // Locals after the parameters: the handles `*.new` returns (the
+        // readable end in the low half), and the future's writable end.
+        let first = u32::from(!input);
+        let (handles, writer) = (first, first + 1);
+        let mut f = Function::new([(1, ValType::I64), (1, ValType::I32)]);
+        let high = [I::I64Const(32), I::I64ShrU, I::I32WrapI64];
+        if input {
+            emit(
+                &mut f,
+                &[I::Call(builtin("[stream-new-0]")?), I::LocalTee(handles)],
+            );
+            emit(&mut f, &high);
+            f.instruction(&I::Call(builtin("[stream-drop-writable-0]")?));
+            put(&mut f, self.ret, &[I::LocalGet(handles), I::I32WrapI64], 4);
+            f.instruction(&I::I32Const(self.ret as i32 + 4));
+        } else {
+            emit(
+                &mut f,
+                &[
+                    I::LocalGet(0),
+                    I::Call(builtin("[stream-drop-readable-0]")?),
+                ],
+            );
+        }
+        // The future's value is written now; while its reader has not read
+        // it the write stays pending (`BLOCKED`), and the writer is kept.
+        emit(
+            &mut f,
+            &[I::Call(builtin("[future-new-1]")?), I::LocalTee(handles)],
+        );
+        emit(&mut f, &high);
+        #[rustfmt::skip]
+        emit(&mut f, &[
+            I::LocalTee(writer), I::I32Const(value as i32),
+            I::Call(builtin("[async-lower][future-write-1]")?),
+            I::I32Const(BLOCKED), I::I32Ne, I::If(BlockType::Empty),
+            I::LocalGet(writer), I::Call(builtin("[future-drop-writable-1]")?),
+            I::End,
+            I::LocalGet(handles), I::I32WrapI64,
+        ]);
+        if input {
+            f.instruction(&I::I32Store(mem_arg(2)));
+            f.instruction(&I::I32Const(self.ret as i32));
+        }
+        Ok(f)
     }
 
     /// `poll(list<borrow<pollable>>)`: every pollable here is ready, so

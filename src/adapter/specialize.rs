@@ -367,9 +367,9 @@ pub fn specialize(
         serve: serving == Some(Serving::Run),
     };
     // Composed, with nothing to decide at run time: fixed answers alone.
-    let fixed = target.fixed_answers && serving.is_none() && faces.is_empty();
-    let fixed = (fixed && component.is_some()).then_some(&impossible[..]);
-    let (rewritten, is_fixed) = specialized(resolve, exported, version, &plan, fixed)?;
+    let fixed = target.fixed_answers && serving.is_none() && component.is_some();
+    let fixed = fixed.then_some(&impossible[..]);
+    let (rewritten, is_fixed) = specialized(resolve, (exported, &faces), version, &plan, fixed)?;
     // A composed output is validated whole once composed; a standalone
     // adapter is the output, validated here.
     let validate = component.is_none();
@@ -380,21 +380,26 @@ pub fn specialize(
 /// The adapter's module, and whether it is fixed answers alone: those
 /// (`src/adapter/fixed.rs`) when `fixed` allows them (the resources that
 /// cannot exist) and every function of the interfaces it exports
-/// (`exported`, at `version`) has one under `plan`'s configuration; else
-/// its code, specialized by `plan`.
+/// (`exported` at `version`, and the WASI 0.3 `faces`) has one under
+/// `plan`'s configuration; else its code, specialized by `plan`.
 fn specialized(
     resolve: &Resolve,
-    exported: &BTreeSet<&'static str>,
+    (exported, faces): (&BTreeSet<&'static str>, &BTreeSet<String>),
     version: &Version,
     plan: &Plan<'_>,
     fixed: Option<&[(&str, &str)]>,
 ) -> Result<(Rewritten, bool)> {
-    let interfaces: Vec<(String, InterfaceId)> = exported
+    let mut interfaces: Vec<(String, InterfaceId)> = exported
         .iter()
         .map(|i| versioned(i, version))
         .filter_map(|name| Some((name.clone(), wit::interface(resolve, &name)?)))
         .collect();
-    let answers = match fixed {
+    // A face the WIT lacks has no answers to give: the adapter's code.
+    let with_faces = faces.iter().try_for_each(|face| {
+        interfaces.push((face.clone(), wit::interface(resolve, face)?));
+        Some(())
+    });
+    let answers = match fixed.filter(|_| with_faces.is_some()) {
         Some(impossible) => super::fixed::module(resolve, plan.config, impossible, &interfaces)?,
         None => None,
     };

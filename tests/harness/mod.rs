@@ -569,26 +569,56 @@ pub fn run_ok(bytes: &[u8], host: &Host) -> Result<Output> {
 /// Calls a top-level exported function of a library component, returning
 /// its results rendered as text (`some("x")`, `none`, `["a", "b"]`).
 pub fn call_export(bytes: &[u8], host: &Host, func: &str, args: &[String]) -> Result<String> {
-    let component = Component::new(engine(), bytes)
-        .map_err(anyhow::Error::from)
-        .context("failed to compile component")?;
+    call(bytes, host, func, args, false)
+}
+
+/// As [`call_export`], in the host of [`p3_linker`], called as a host
+/// serving WASI 0.3 calls: for a component that waits on the component
+/// model's streams and futures (WASI 0.3's), which a synchronous call
+/// cannot.
+pub fn call_export_0_3(bytes: &[u8], host: &Host, func: &str, args: &[String]) -> Result<String> {
+    call(bytes, host, func, args, true)
+}
+
+fn call(bytes: &[u8], host: &Host, func: &str, args: &[String], p3: bool) -> Result<String> {
+    let component = compile(bytes)?;
     let (stdout, stderr) = (
         MemoryOutputPipe::new(1 << 20),
         MemoryOutputPipe::new(1 << 20),
     );
     let mut store = store(host, &stdout, &stderr);
-    let instance = linker(host)?
-        .instantiate(&mut store, &component)
-        .map_err(anyhow::Error::from)
-        .context("failed to instantiate component")?;
-    let f = instance
-        .get_func(&mut store, func)
-        .with_context(|| format!("component exports no function `{func}`"))?;
     let params: Vec<Val> = args.iter().map(|a| Val::String(a.clone())).collect();
-    let mut results = vec![Val::Bool(false); f.ty(&store).results().len()];
-    f.call(&mut store, &params, &mut results)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("calling `{func}` trapped"))?;
+    let exported = |instance: &wasmtime::component::Instance, store: &mut Store<Ctx>| {
+        let f = instance
+            .get_func(&mut *store, func)
+            .with_context(|| format!("component exports no function `{func}`"))?;
+        let results = vec![Val::Bool(false); f.ty(&*store).results().len()];
+        anyhow::Ok((f, results))
+    };
+    let trapped = || format!("calling `{func}` trapped");
+    let instantiating = "failed to instantiate component";
+    let results = if p3 {
+        let linker = p3_linker(host)?;
+        wasmtime_wasi::runtime::in_tokio(async {
+            let instance = (linker.instantiate_async(&mut store, &component).await)
+                .map_err(anyhow::Error::from)
+                .context(instantiating)?;
+            let (f, mut results) = exported(&instance, &mut store)?;
+            (f.call_async(&mut store, &params, &mut results).await)
+                .map_err(anyhow::Error::from)
+                .with_context(trapped)?;
+            anyhow::Ok(results)
+        })?
+    } else {
+        let instance = (linker(host)?.instantiate(&mut store, &component))
+            .map_err(anyhow::Error::from)
+            .context(instantiating)?;
+        let (f, mut results) = exported(&instance, &mut store)?;
+        (f.call(&mut store, &params, &mut results))
+            .map_err(anyhow::Error::from)
+            .with_context(trapped)?;
+        results
+    };
     Ok(results.iter().map(render).collect::<Vec<_>>().join(", "))
 }
 
