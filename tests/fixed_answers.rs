@@ -323,3 +323,45 @@ fn check_stdio_0_3(said: &str, modes: [StdioMode; 3]) {
     );
     assert_eq!(said, format!("{once}{once}terminals: false false false\n"));
 }
+
+/// Where some functions need the adapter's code (here HTTP's types, and
+/// stdout passed to the host), the free functions whose answers stand
+/// alone still get them in place of their code: `probe-all`, which calls
+/// into every WASI 0.2 interface, prints the same through both, and its
+/// output is the smaller.
+#[test]
+fn answers_beside_the_adapters_code_answer_as_it_does() -> Result<()> {
+    let mut policy = policy([StdioMode::Deny, StdioMode::Allow, StdioMode::Deny], true);
+    let steps = "touch,fs:/data/greeting.txt,tcp,http:127.0.0.1:9,config:region,config:zone";
+    policy.env.as_mut().unwrap().overrides(&[("PROBE", steps)]);
+    policy.clocks = Some(ClocksPolicy::Allow);
+    policy.random = Some(RandomPolicy::Allow);
+    policy.http = Some(Access::Deny);
+    policy.fs = Some(FsPolicy {
+        host_preopens: false,
+        ..FsPolicy::default()
+    });
+    let (partial, adapter) = both_of(&harness::guest("probe-all"), &policy)?;
+    assert!(!partial.report.fixed_answers && !adapter.report.fixed_answers);
+    assert!(partial.bytes.len() < adapter.bytes.len());
+    assert_eq!(partial.report.imports, adapter.report.imports);
+    let said = harness::run_ok(&partial.bytes, &Host::default())?.stdout;
+    assert_eq!(
+        said,
+        harness::run_ok(&adapter.bytes, &Host::default())?.stdout
+    );
+    for line in [
+        "touch environment: 3",
+        "touch arguments: 2",
+        "touch cwd: Some(\"/work\")",
+        "touch tcp error: access-denied",
+        "touch lookup error: access-denied",
+        "fs error: NotFound",
+        "tcp error: access-denied",
+        "http error: ErrorCode::HttpRequestDenied",
+        "config region: Some(\"eu-west\")",
+    ] {
+        assert!(said.lines().any(|l| l == line), "no `{line}` in:\n{said}");
+    }
+    Ok(())
+}

@@ -400,27 +400,133 @@ pub fn module(
         return Ok(None);
     }
     let mut funcs = Vec::new();
-    let mut versions = BTreeMap::new();
+    for (name, func, val) in answers(resolve, &config, impossible, exported) {
+        let Some(val) = val else {
+            return Ok(None);
+        };
+        funcs.push((name, func, val));
+    }
+    // WASI 0.3's answers make no resource, so its names are not needed to
+    // make one (and share the unversioned ones of 0.2).
+    let versions = (exported.iter())
+        .filter_map(|(name, _)| name.split_once('@').map(|(i, v)| (i, v, name)))
+        .filter(|(_, v, _)| !v.starts_with("0.3."))
+        .map(|(i, _, name)| (i, name.as_str()))
+        .collect();
+    Writer::new(resolve, versions)?.write(funcs)
+}
+
+/// Each function of the interfaces `exported` (each its versioned name and
+/// its functions as the output exports them), and its fixed answer under
+/// `config` where the resources `impossible` cannot exist, if it has one.
+fn answers<'e>(
+    resolve: &'e Resolve,
+    config: &Config<'_>,
+    impossible: &[(&str, &str)],
+    exported: &'e [(String, InterfaceId)],
+) -> Vec<(&'e str, &'e WitFunction, Option<Val>)> {
+    let mut all = Vec::new();
     for (name, id) in exported {
         let (unversioned, version) = name.split_once('@').unwrap_or((name, ""));
-        // WASI 0.3's answers make no resource, so its names are not needed
-        // to make one (and share the unversioned ones of 0.2).
         let at_0_3 = version.starts_with("0.3.");
-        if !at_0_3 {
-            versions.insert(unversioned, name.as_str());
-        }
         for func in resolve.interfaces[*id].functions.values() {
             let val = match at_0_3 {
-                true => answer_0_3(&config, impossible, unversioned, &func.name),
-                false => answer(&config, impossible, unversioned, &func.name),
+                true => answer_0_3(config, impossible, unversioned, &func.name),
+                false => answer(config, impossible, unversioned, &func.name),
             };
-            let Some(val) = val else {
-                return Ok(None);
-            };
-            funcs.push((name.as_str(), func, val));
+            all.push((name.as_str(), func, val));
         }
     }
-    Writer::new(resolve, versions)?.write(funcs)
+    all
+}
+
+/// Fixed answers for some of a specialized adapter's functions, where the
+/// others need its code: those whose answer needs nothing of the
+/// adapter's own (no handle made or read, no allocation, no built-in), so
+/// that they answer alike beside its code. Only free functions: a
+/// resource's methods answer for the handles of the module that made them
+/// (a pollable of fixed answers is always ready; the adapter's clock's is
+/// not). The rewrite
+/// (`src/adapter/rewrite.rs`) exports each in place of the adapter's own
+/// function, and the code only those reached goes.
+pub struct Partial<'r> {
+    resolve: &'r Resolve,
+    /// Each answered function: its interface, as the output names it, the
+    /// function, and its answer.
+    funcs: Vec<(&'r str, &'r WitFunction, Val)>,
+}
+
+impl<'r> Partial<'r> {
+    /// The answers that stand alone of the functions of `exported`, under
+    /// `config`, where the resources `impossible` cannot exist; none under
+    /// `--debug`, which traces every call.
+    pub fn new(
+        resolve: &'r Resolve,
+        config: &[u8],
+        impossible: &[(&str, &str)],
+        exported: &'r [(String, InterfaceId)],
+    ) -> Result<Self> {
+        let Ok(config) = Config::parse(config) else {
+            bail!("the adapter's configuration does not decode");
+        };
+        let funcs = match config.flags {
+            0 => answers(resolve, &config, impossible, exported)
+                .into_iter()
+                .filter(|(_, func, _)| func.kind.resource().is_none())
+                .filter_map(|(name, func, val)| Some((name, func, val.filter(stands_alone)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Partial { resolve, funcs })
+    }
+
+    /// Whether no function is answered.
+    pub fn is_empty(&self) -> bool {
+        self.funcs.is_empty()
+    }
+
+    /// The answer, by index, of the adapter's export `name` as built
+    /// (`wasi:cli/environment@0.2.12#get-environment`), if it has one.
+    pub fn of(&self, name: &str) -> Option<usize> {
+        let (iface, func) = name.split_once('#')?;
+        let (path, version) = iface.split_once('@')?;
+        let at_0_3 = |v: &str| v.starts_with("0.3.");
+        self.funcs.iter().position(|(i, f, _)| {
+            let (p, v) = i.split_once('@').unwrap_or((i, ""));
+            f.name == func && p == path && at_0_3(v) == at_0_3(version)
+        })
+    }
+
+    /// The answers' bodies, by index, and the bytes they read, which go at
+    /// `base`; and how many bytes from `base` they use (those, then their
+    /// return area).
+    pub fn write(&self, base: u32) -> Result<(Vec<Function>, Vec<u8>, u32)> {
+        let mut writer = Writer::new(self.resolve, BTreeMap::new())?;
+        writer.base = base;
+        let vals: Vec<Val> = (self.funcs.iter())
+            .map(|(_, _, val)| writer.place(val.clone()))
+            .collect();
+        writer.ret = (base + writer.statics.len() as u32).next_multiple_of(8);
+        let mut bodies = Vec::with_capacity(vals.len());
+        for ((iface, func, _), val) in self.funcs.iter().zip(&vals) {
+            let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
+            let results: Vec<ValType> = sig.results.iter().map(|t| core(*t)).collect();
+            bodies.push(writer.body(iface, func, val, sig.retptr, &results)?);
+        }
+        let used = writer.ret + RETURN_AREA - base;
+        Ok((bodies, writer.statics, used))
+    }
+}
+
+/// Whether the answer `val` needs nothing of the module it is in but the
+/// bytes it reads and its return area.
+fn stands_alone(val: &Val) -> bool {
+    match val {
+        Val::Trap | Val::Unit | Val::Zero | Val::Int(_) | Val::Strings(_) | Val::Str(_) => true,
+        Val::Named(_) => true,
+        Val::Case(_, payload) => stands_alone(payload),
+        _ => false,
+    }
 }
 
 /// Where the module's memory holds what: the statics (the lists and strings
@@ -444,7 +550,9 @@ struct Writer<'r> {
     /// The component model's built-ins that [`Val::PipedAt`] answers call
     /// (`module`, `name`, type), imported after the `[resource-new]`s.
     builtins: Vec<(String, String, u32)>,
-    /// The lists and strings answers return, from [`STATICS`].
+    /// Where the statics start: [`STATICS`] in a module of answers alone.
+    base: u32,
+    /// The lists and strings answers return, from `base`.
     statics: Vec<u8>,
     /// The errors' messages, a `(pointer, length)` pair each, by rep.
     messages: u32,
@@ -463,6 +571,7 @@ impl<'r> Writer<'r> {
         sizes.fill(resolve)?;
         Ok(Writer {
             resolve,
+            base: STATICS,
             sizes,
             versions,
             news: Vec::new(),
@@ -492,7 +601,7 @@ impl<'r> Writer<'r> {
         if funcs.iter().any(|(_, _, v)| *v == Val::Message) {
             self.messages = self.place_strings(&messages()).0;
         }
-        self.ret = (STATICS + self.statics.len() as u32).next_multiple_of(8);
+        self.ret = (self.base + self.statics.len() as u32).next_multiple_of(8);
         for (_, _, val) in &funcs {
             self.note_news(val);
         }
@@ -579,7 +688,7 @@ impl<'r> Writer<'r> {
         module.section(&code);
         if !self.statics.is_empty() {
             let mut data = DataSection::new();
-            let at = ConstExpr::i32_const(STATICS as i32);
+            let at = ConstExpr::i32_const(self.base as i32);
             data.active(0, &at, self.statics.iter().copied());
             module.section(&data);
         }
@@ -626,7 +735,7 @@ impl<'r> Writer<'r> {
     /// many strings.
     fn place_strings(&mut self, entries: &[Vec<String>]) -> (u32, u32) {
         let strings = entries.iter().flatten();
-        let at = STATICS + self.statics.len() as u32;
+        let at = self.base + self.statics.len() as u32;
         let mut text_at = at + 8 * strings.clone().count() as u32;
         let mut text: Vec<u8> = Vec::new();
         for s in strings.clone() {
@@ -641,7 +750,7 @@ impl<'r> Writer<'r> {
 
     /// Places `bytes`: their address.
     fn place_bytes(&mut self, bytes: &[u8]) -> u32 {
-        let at = STATICS + self.statics.len() as u32;
+        let at = self.base + self.statics.len() as u32;
         self.statics.extend(bytes);
         let len = self.statics.len().next_multiple_of(4);
         self.statics.resize(len, 0);

@@ -10,7 +10,9 @@
 //!   in the output can reach that host capability; the hooks
 //!   (`crates/layout`) become the adapter's own functions;
 //! - exports of methods of resources the policy makes impossible to create
-//!   (no preopen means no descriptor) become traps;
+//!   (no preopen means no descriptor) become traps, and exports with a
+//!   fixed answer that stands alone (`src/adapter/fixed.rs`, `Partial`)
+//!   that answer, placed after the configuration;
 //! - functions and imports no longer reachable from an export are removed;
 //! - the configuration is placed in a new data segment above the initial
 //!   memory, and the adapter's anchor is patched to point at it; file
@@ -20,6 +22,7 @@
 mod live;
 mod summary;
 
+use super::fixed::Partial;
 use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use summary::Summary;
@@ -36,6 +39,7 @@ use wasm_encoder::{
 use wasmparser::{ExternalKind, Parser};
 
 /// What to do to the module.
+#[derive(Clone, Copy)]
 pub struct Plan<'a> {
     /// Whether to keep a function export (by its name as built). `memory`
     /// and `cabi_realloc` are always kept.
@@ -67,6 +71,9 @@ pub struct Plan<'a> {
     pub http_send: bool,
     /// Whether a command is served per request: binds the `serve` hook.
     pub serve: bool,
+    /// Fixed answers that kept function exports give in place of their
+    /// code (`src/adapter/fixed.rs`); their post-return functions go.
+    pub answers: Option<&'a Partial<'a>>,
 }
 
 /// The name of the custom section that follows the data section of an
@@ -85,7 +92,16 @@ pub struct Rewritten {
 /// Specializes `wasm` (the adapter's core module) according to `plan`.
 pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let summary = Summary::parse(wasm).context("failed to parse the adapter module")?;
-    let keep_export = |name: &str| name == "cabi_realloc" || (plan.keep_export)(name);
+    let answer_export = |name: &str| {
+        let answer = plan.answers.and_then(|a| a.of(name));
+        answer.filter(|_| !(plan.stub_export)(name))
+    };
+    let keep_export = |name: &str| {
+        // An answer frees nothing after the call.
+        let answered = |f| (plan.keep_export)(f) && answer_export(f).is_some();
+        let post_of_answered = name.strip_prefix("cabi_post_").is_some_and(answered);
+        (name == "cabi_realloc" || (plan.keep_export)(name)) && !post_of_answered
+    };
     let bound: Vec<(u32, u32)> = [
         (TRACE, TRACE_IMPL, plan.debug),
         (NET, NET_IMPL, plan.net),
@@ -101,12 +117,13 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
         stub_export: plan.stub_export,
+        answer_export: &answer_export,
         traps: traps(&summary, plan, &bound),
         bound,
     };
     let live = Live::compute(&summary, &roots)?;
     let types = used_types(&summary, &live)?;
-    let memory = Memory::place(&summary, plan.config.len())?;
+    let (memory, config, answers) = place(&summary, plan)?;
     let segments = active_segments(&summary, &live, &memory)?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
@@ -118,6 +135,8 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         segments,
         types,
         traps: &roots.traps,
+        config,
+        answers,
     };
     let mut module = Module::new();
     specializer
@@ -134,6 +153,30 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
         .map(|i| ((plan.rename)(i.module), i.name.to_string()))
         .collect();
     Ok(Rewritten { module, imports })
+}
+
+/// Places the configuration above the initial memory, and after it the
+/// data and the return area of `plan`'s fixed answers: where memory goes,
+/// the bytes written at the configuration's address, and the answers'
+/// bodies.
+fn place(summary: &Summary<'_>, plan: &Plan<'_>) -> Result<(Memory, Vec<u8>, Vec<Function>)> {
+    let config_len = plan.config.len();
+    let Some(answers) = plan.answers else {
+        let memory = Memory::place(summary, config_len, config_len)?;
+        return Ok((memory, plan.config.to_vec(), Vec::new()));
+    };
+    let at = config_len.next_multiple_of(8);
+    let (_, _, used) = answers.write(0)?;
+    let memory = Memory::place(summary, config_len, at + used as usize)?;
+    let base = u32::try_from(memory.config_addr + at as u64)
+        .context("the fixed answers' address overflows")?;
+    let (bodies, data, _) = answers.write(base)?;
+    let mut config = plan.config.to_vec();
+    if !data.is_empty() {
+        config.resize(at, 0);
+        config.extend(data);
+    }
+    Ok((memory, config, bodies))
 }
 
 /// The name wit-bindgen gives an interface's function export, in the
@@ -212,7 +255,9 @@ struct Memory {
 }
 
 impl Memory {
-    fn place(summary: &Summary<'_>, config_len: usize) -> Result<Memory> {
+    /// Places the configuration (`config_len` bytes, of the `placed` bytes
+    /// written at its address) above the initial memory.
+    fn place(summary: &Summary<'_>, config_len: usize, placed: usize) -> Result<Memory> {
         let ty = summary
             .memory
             .ok_or_else(|| anyhow!("adapter defines no memory"))?;
@@ -223,7 +268,7 @@ impl Memory {
             .ok_or_else(|| anyhow!("adapter does not export its `{ANCHOR_SYMBOL}` address"))?
             as u32 as u64;
         let config_addr = ty.initial * page;
-        let minimum = ty.initial + (config_len as u64).div_ceil(page);
+        let minimum = ty.initial + (placed.max(config_len) as u64).div_ceil(page);
         if ty.maximum.is_some_and(|max| max < minimum) {
             bail!("adapter memory maximum leaves no room for a configuration");
         }
@@ -270,6 +315,11 @@ struct Specializer<'a> {
     traps: &'a [bool],
     /// How many file segments there are, if the `passive-read` hook is live.
     files: u32,
+    /// The bytes placed at the configuration's address: the configuration,
+    /// then the data of the fixed answers.
+    config: Vec<u8>,
+    /// The fixed answers' bodies, by index (`Stub::Answer`).
+    answers: Vec<Function>,
 }
 
 type Hook<T = ()> = Result<T, ReencodeError<anyhow::Error>>;
@@ -304,6 +354,7 @@ impl Specializer<'_> {
                 f.instruction(&Instruction::End);
                 f
             }
+            Stub::Answer(k) => self.answers[k].clone(),
         }
     }
 }
@@ -506,7 +557,7 @@ impl Reencode for Specializer<'_> {
                 bytes.iter().copied(),
             );
         }
-        let (config_addr, config) = without_zero_ends(self.memory.config_addr, self.plan.config);
+        let (config_addr, config) = without_zero_ends(self.memory.config_addr, &self.config);
         out.active(
             0,
             &ConstExpr::i32_const(config_addr as i32),

@@ -4,6 +4,7 @@
 //! that exports exactly the chosen interfaces.
 
 use super::config::{encode, has_rules, http_passes, impossible_resources};
+use super::fixed::Partial;
 use super::mount_tree::{self, Segment, Tree};
 use super::rewrite::{rewrite, Plan, Rewritten};
 use super::world;
@@ -365,6 +366,7 @@ pub fn specialize(
         // WASI 0.3's alone (the guarded client sends the host's own).
         http_send: http_passes(&config)? && !stopped(OUTGOING_HANDLER),
         serve: serving == Some(Serving::Run),
+        answers: None,
     };
     // Composed, with nothing to decide at run time: fixed answers alone.
     let fixed = target.fixed_answers && serving.is_none() && component.is_some();
@@ -399,18 +401,24 @@ fn specialized(
         interfaces.push((face.clone(), wit::interface(resolve, face)?));
         Some(())
     });
-    let answers = match fixed.filter(|_| with_faces.is_some()) {
-        Some(impossible) => super::fixed::module(resolve, plan.config, impossible, &interfaces)?,
+    let fixed = fixed.filter(|_| with_faces.is_some());
+    if let Some(impossible) = fixed {
+        if let Some(module) = super::fixed::module(resolve, plan.config, impossible, &interfaces)? {
+            return Ok((module, true));
+        }
+    }
+    // Else the functions with an answer that stands alone give it in place
+    // of their code.
+    let partial = match fixed {
+        Some(impossible) => Some(Partial::new(resolve, plan.config, impossible, &interfaces)?),
         None => None,
     };
-    Ok(match answers {
-        Some(module) => (module, true),
-        None => {
-            let code =
-                rewrite(ADAPTER, plan).context("failed to specialize the virtual adapter")?;
-            (code, false)
-        }
-    })
+    let plan = Plan {
+        answers: partial.as_ref().filter(|p| !p.is_empty()),
+        ..*plan
+    };
+    let code = rewrite(ADAPTER, &plan).context("failed to specialize the virtual adapter")?;
+    Ok((code, false))
 }
 
 /// The WASI 0.2 interfaces of `exports` whose code the adapter runs: not

@@ -22,6 +22,8 @@ pub enum Stub {
     Trap,
     /// The `passive-read` hook: `memory.init` of the file segments.
     PassiveRead,
+    /// A kept export's fixed answer, by index (`Roots::answer_export`).
+    Answer(usize),
 }
 
 /// The liveness and the new index of every function.
@@ -33,7 +35,8 @@ pub struct Live {
     pub kept_imports: Vec<usize>,
     /// The stubs, in index order after the kept imports, with their types.
     pub stubs: Vec<(u32, Stub)>,
-    /// The new index of each export answered by a trap (`stub_export`).
+    /// The new index of each export answered by a trap (`stub_export`) or
+    /// a fixed answer (`answer_export`).
     pub export_traps: HashMap<String, u32>,
     /// The types that the kept code of the live functions names (their
     /// indirect calls and blocks), with repeats.
@@ -53,6 +56,9 @@ pub struct Roots<'p> {
     /// instead of its body (a method of a resource the policy makes
     /// impossible to create).
     pub stub_export: &'p dyn Fn(&str) -> bool,
+    /// The fixed answer, by index, that a kept function export gives
+    /// instead of its body, if it has one (`src/adapter/fixed.rs`).
+    pub answer_export: &'p dyn Fn(&str) -> Option<usize>,
     /// Hooks bound to functions of the adapter: `(hook import, function)`
     /// (`trace` under `--debug`, `net` under network rules).
     pub bound: Vec<(u32, u32)>,
@@ -144,7 +150,8 @@ impl Live {
         next
     }
 
-    /// Exports answered by a trap (`stub_export`) get one of their type.
+    /// Exports answered by a trap (`stub_export`) get one of their type;
+    /// those with a fixed answer (`answer_export`), a stub of their own.
     fn export_traps(&mut self, summary: &Summary<'_>, roots: &Roots<'_>, first: u32) -> u32 {
         let stubbed: Vec<(&str, u32)> = summary
             .exports
@@ -157,9 +164,18 @@ impl Live {
             .map(|&(name, _, index)| (name, index))
             .collect();
         let types = stubbed.iter().map(|&(_, f)| summary.type_of(f));
-        let (traps, next) = self.traps_by_type(first, types);
+        let (traps, mut next) = self.traps_by_type(first, types);
         for ((name, _), trap) in stubbed.into_iter().zip(traps) {
             self.export_traps.insert(name.to_string(), trap);
+        }
+        for &(name, kind, index) in &summary.exports {
+            let kept = kind == wasmparser::ExternalKind::Func && (roots.keep_export)(name);
+            if let Some(answer) = (roots.answer_export)(name).filter(|_| kept) {
+                self.stubs
+                    .push((summary.type_of(index), Stub::Answer(answer)));
+                self.export_traps.insert(name.to_string(), next);
+                next += 1;
+            }
         }
         next
     }
@@ -202,6 +218,7 @@ fn mark(
             *kind == wasmparser::ExternalKind::Func
                 && (roots.keep_export)(name)
                 && !(roots.stub_export)(name)
+                && (roots.answer_export)(name).is_none()
         })
         .map(|(_, _, index)| *index)
         .chain(summary.start)
@@ -355,6 +372,7 @@ mod tests {
             keep_export: &|name| name == "run",
             deny_import: &|_, _| false,
             stub_export: &|_| false,
+            answer_export: &|_| None,
             bound: Vec::new(),
             traps: vec![false; 3],
         };
