@@ -332,7 +332,8 @@ fn check_stdio_0_3(said: &str, modes: [StdioMode; 3]) {
 #[test]
 fn answers_beside_the_adapters_code_answer_as_it_does() -> Result<()> {
     let mut policy = policy([StdioMode::Deny, StdioMode::Allow, StdioMode::Deny], true);
-    let steps = "touch,fs:/data/greeting.txt,tcp,http:127.0.0.1:9,config:region,config:zone";
+    let steps = "touch,fs:/data/greeting.txt,tcp,http:127.0.0.1:9,http-with-options:127.0.0.1:9,\
+                 config:region,config:zone";
     policy.env.as_mut().unwrap().overrides(&[("PROBE", steps)]);
     policy.clocks = Some(ClocksPolicy::Allow);
     policy.random = Some(RandomPolicy::Allow);
@@ -350,6 +351,8 @@ fn answers_beside_the_adapters_code_answer_as_it_does() -> Result<()> {
         said,
         harness::run_ok(&adapter.bytes, &Host::default())?.stdout
     );
+    let denied = "http error: ErrorCode::HttpRequestDenied";
+    assert_eq!(said.lines().filter(|l| *l == denied).count(), 2, "{said}");
     for line in [
         "touch environment: 3",
         "touch arguments: 2",

@@ -19,7 +19,7 @@
 
 use super::rewrite::{standard_export_name, Rewritten};
 use super::specialize::export_resource;
-use crate::subsystem::interfaces::FS_TYPES;
+use crate::subsystem::interfaces::{FS_TYPES, HTTP_TYPES, OUTGOING_HANDLER};
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use wasi_virt_layout::{
@@ -89,7 +89,16 @@ enum Val {
     /// [`Val::Piped`] once its future's value is placed in the statics (at
     /// `value`).
     PipedAt { input: bool, value: u32 },
+    /// Drops the handles the function is given (each [`Owned`]), then
+    /// answers the value: a function that takes ownership of what it
+    /// refuses (`outgoing-handler.handle`).
+    Consumes(Vec<Owned>, Box<Val>),
 }
+
+/// A handle a function is given to own: the flat parameter that holds it,
+/// the one that says whether it is there (an `option`'s case) if it may
+/// not be, and its resource (interface, name).
+type Owned = (u32, Option<u32>, &'static str, &'static str);
 
 /// What `future.write` returns while its reader has not read.
 const BLOCKED: i32 = -1;
@@ -180,6 +189,14 @@ fn answer(
         | "wasi:sockets/udp-create-socket"
         | "wasi:sockets/ip-name-lookup" => sockets(config, func)?,
         "wasi:config/store" => store(config, func)?,
+        // HTTP denied (`http.rs`): the request, and its options if given,
+        // dropped.
+        OUTGOING_HANDLER if func == "handle" && !config.allows(allow::HTTP) => {
+            let request = (0, None, HTTP_TYPES, "outgoing-request");
+            let options = (2, Some(1), HTTP_TYPES, "request-options");
+            let denied = err(Val::Named("HTTP-request-denied"));
+            Val::Consumes(vec![request, options], Box::new(denied))
+        }
         "wasi:clocks/monotonic-clock" | "wasi:clocks/wall-clock" => {
             let denied = !config.allows(allow::CLOCKS) && config.clock.is_none();
             denied.then_some(Val::Trap)?
@@ -401,19 +418,41 @@ pub fn module(
     }
     let mut funcs = Vec::new();
     for (name, func, val) in answers(resolve, &config, impossible, exported) {
-        let Some(val) = val else {
+        // A module of answers alone defines no resource to be given (HTTP's
+        // types have no fixed answers), so it drops none.
+        let Some(val) = val.filter(|v| !matches!(v, Val::Consumes(..))) else {
             return Ok(None);
         };
         funcs.push((name, func, val));
     }
     // WASI 0.3's answers make no resource, so its names are not needed to
     // make one (and share the unversioned ones of 0.2).
-    let versions = (exported.iter())
+    Writer::new(resolve, versions_0_2(exported))?.write(funcs)
+}
+
+/// Each unversioned WASI 0.2 interface of `exported`, and its name there.
+fn versions_0_2(exported: &[(String, InterfaceId)]) -> BTreeMap<&str, &str> {
+    (exported.iter())
         .filter_map(|(name, _)| name.split_once('@').map(|(i, v)| (i, v, name)))
         .filter(|(_, v, _)| !v.starts_with("0.3."))
         .map(|(i, _, name)| (i, name.as_str()))
-        .collect();
-    Writer::new(resolve, versions)?.write(funcs)
+        .collect()
+}
+
+/// The `[resource-drop]` import of `resource` of the unversioned interface
+/// `iface`, named at its version in `versions`.
+fn drop_import(
+    versions: &BTreeMap<&str, &str>,
+    iface: &str,
+    resource: &str,
+) -> Result<(String, String)> {
+    let Some(versioned) = versions.get(iface) else {
+        bail!("a fixed answer drops a `{resource}` of `{iface}`, which is not exported");
+    };
+    Ok((
+        format!("[export]{versioned}"),
+        format!("[resource-drop]{resource}"),
+    ))
 }
 
 /// Each function of the interfaces `exported` (each its versioned name and
@@ -454,6 +493,8 @@ pub struct Partial<'r> {
     /// Each answered function: its interface, as the output names it, the
     /// function, and its answer.
     funcs: Vec<(&'r str, &'r WitFunction, Val)>,
+    /// Each unversioned WASI 0.2 interface, as the output names it.
+    versions: BTreeMap<&'r str, &'r str>,
 }
 
 impl<'r> Partial<'r> {
@@ -477,12 +518,33 @@ impl<'r> Partial<'r> {
                 .collect(),
             _ => Vec::new(),
         };
-        Ok(Partial { resolve, funcs })
+        let versions = versions_0_2(exported);
+        Ok(Partial {
+            resolve,
+            funcs,
+            versions,
+        })
+    }
+
+    /// The adapter's imports (`module`, `name`) that answer `k` calls: the
+    /// `[resource-drop]`s of what it is given to own.
+    pub fn calls(&self, k: usize) -> Result<Vec<(String, String)>> {
+        match &self.funcs[k].2 {
+            Val::Consumes(owned, _) => (owned.iter())
+                .map(|&(_, _, iface, resource)| drop_import(&self.versions, iface, resource))
+                .collect(),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// Whether no function is answered.
     pub fn is_empty(&self) -> bool {
         self.funcs.is_empty()
+    }
+
+    /// How many functions are answered.
+    pub fn len(&self) -> usize {
+        self.funcs.len()
     }
 
     /// The answer, by index, of the adapter's export `name` as built
@@ -499,10 +561,16 @@ impl<'r> Partial<'r> {
 
     /// The answers' bodies, by index, and the bytes they read, which go at
     /// `base`; and how many bytes from `base` they use (those, then their
-    /// return area).
-    pub fn write(&self, base: u32) -> Result<(Vec<Function>, Vec<u8>, u32)> {
-        let mut writer = Writer::new(self.resolve, BTreeMap::new())?;
+    /// return area). `calls` has the function index of each import they
+    /// call ([`Partial::calls`]).
+    pub fn write(
+        &self,
+        base: u32,
+        calls: &BTreeMap<(String, String), u32>,
+    ) -> Result<(Vec<Function>, Vec<u8>, u32)> {
+        let mut writer = Writer::new(self.resolve, self.versions.clone())?;
         writer.base = base;
+        writer.calls = calls.clone();
         let vals: Vec<Val> = (self.funcs.iter())
             .map(|(_, _, val)| writer.place(val.clone()))
             .collect();
@@ -524,7 +592,7 @@ fn stands_alone(val: &Val) -> bool {
     match val {
         Val::Trap | Val::Unit | Val::Zero | Val::Int(_) | Val::Strings(_) | Val::Str(_) => true,
         Val::Named(_) => true,
-        Val::Case(_, payload) => stands_alone(payload),
+        Val::Case(_, payload) | Val::Consumes(_, payload) => stands_alone(payload),
         _ => false,
     }
 }
@@ -550,6 +618,9 @@ struct Writer<'r> {
     /// The component model's built-ins that [`Val::PipedAt`] answers call
     /// (`module`, `name`, type), imported after the `[resource-new]`s.
     builtins: Vec<(String, String, u32)>,
+    /// The function index of each import of the module written into
+    /// ([`Partial`]) that answers call.
+    calls: BTreeMap<(String, String), u32>,
     /// Where the statics start: [`STATICS`] in a module of answers alone.
     base: u32,
     /// The lists and strings answers return, from `base`.
@@ -577,6 +648,7 @@ impl<'r> Writer<'r> {
             news: Vec::new(),
             new_type: 0,
             builtins: Vec::new(),
+            calls: BTreeMap::new(),
             statics: Vec::new(),
             messages: 0,
             ret: 0,
@@ -870,6 +942,25 @@ impl<'r> Writer<'r> {
         results: &[ValType],
     ) -> Result<Function> {
         let mut f = Function::new([]);
+        let val = match val {
+            // Only before an answer that the body's first instructions give.
+            Val::Consumes(_, then)
+                if matches!(
+                    **then,
+                    Val::Property { .. } | Val::AllReady | Val::PipedAt { .. }
+                ) =>
+            {
+                bail!(
+                    "`{}` cannot drop what it is given before its answer",
+                    func.name
+                )
+            }
+            Val::Consumes(owned, then) => {
+                self.drop_owned(&mut f, owned)?;
+                &**then
+            }
+            val => val,
+        };
         match (val, &func.result) {
             (Val::Trap, _) => {
                 f.instruction(&I::Unreachable);
@@ -1014,6 +1105,25 @@ impl<'r> Writer<'r> {
             TypeDefKind::Type(t) => self.kind(t),
             kind => Some(kind),
         }
+    }
+
+    /// Drops each handle of `owned` through its resource's
+    /// `[resource-drop]`, which runs its destructor.
+    fn drop_owned(&self, f: &mut Function, owned: &[Owned]) -> Result<()> {
+        for &(param, present, iface, resource) in owned {
+            let import = drop_import(&self.versions, iface, resource)?;
+            let Some(&drop) = self.calls.get(&import) else {
+                bail!("`{}`'s `{}` is not imported", import.0, import.1);
+            };
+            if let Some(case) = present {
+                emit(f, &[I::LocalGet(case), I::If(BlockType::Empty)]);
+            }
+            emit(f, &[I::LocalGet(param), I::Call(drop)]);
+            if present.is_some() {
+                f.instruction(&I::End);
+            }
+        }
+        Ok(())
     }
 
     /// The call of the `[resource-new]` of `val`'s resource with its rep.

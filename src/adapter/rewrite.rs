@@ -25,6 +25,7 @@ mod summary;
 use super::fixed::Partial;
 use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
+use std::collections::BTreeMap;
 use summary::Summary;
 use wasi_virt_layout::{
     file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, HTTP_SEND, HTTP_SEND_IMPL, MEMFS,
@@ -92,9 +93,11 @@ pub struct Rewritten {
 /// Specializes `wasm` (the adapter's core module) according to `plan`.
 pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let summary = Summary::parse(wasm).context("failed to parse the adapter module")?;
+    let calls = answer_calls(&summary, plan)?;
+    // An answer whose calls the adapter does not import is not given.
     let answer_export = |name: &str| {
         let answer = plan.answers.and_then(|a| a.of(name));
-        answer.filter(|_| !(plan.stub_export)(name))
+        answer.filter(|&k| !(plan.stub_export)(name) && calls[k].is_some())
     };
     let keep_export = |name: &str| {
         // An answer frees nothing after the call.
@@ -113,17 +116,23 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     .into_iter()
     .filter_map(|(hook, target, on)| bind(&summary, hook, target, on).transpose())
     .collect::<Result<_>>()?;
+    let called = (summary.exports.iter())
+        .filter(|(name, kind, _)| *kind == ExternalKind::Func && keep_export(name))
+        .filter_map(|(name, _, _)| calls[answer_export(name)?].clone())
+        .flatten()
+        .collect();
     let roots = Roots {
         keep_export: &keep_export,
         deny_import: plan.deny_import,
         stub_export: plan.stub_export,
         answer_export: &answer_export,
+        called,
         traps: traps(&summary, plan, &bound),
         bound,
     };
     let live = Live::compute(&summary, &roots)?;
     let types = used_types(&summary, &live)?;
-    let (memory, config, answers) = place(&summary, plan)?;
+    let (memory, config, answers) = place(&summary, plan, &live, &calls)?;
     let segments = active_segments(&summary, &live, &memory)?;
     let mut specializer = Specializer {
         files: if live.reads_passive() { plan.files } else { 0 },
@@ -155,22 +164,55 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     Ok(Rewritten { module, imports })
 }
 
+/// For each of `plan`'s fixed answers, by index, the adapter's imports it
+/// calls ([`Partial::calls`]), if the adapter has them all.
+fn answer_calls(summary: &Summary<'_>, plan: &Plan<'_>) -> Result<Vec<Option<Vec<u32>>>> {
+    let Some(answers) = plan.answers else {
+        return Ok(Vec::new());
+    };
+    let import = |(module, name): &(String, String)| {
+        let found = (summary.imports.iter())
+            .position(|i| i.name == name && (plan.rename)(i.module) == *module);
+        found.map(|i| i as u32)
+    };
+    (0..answers.len())
+        .map(|k| Ok(answers.calls(k)?.iter().map(import).collect()))
+        .collect()
+}
+
 /// Places the configuration above the initial memory, and after it the
-/// data and the return area of `plan`'s fixed answers: where memory goes,
-/// the bytes written at the configuration's address, and the answers'
-/// bodies.
-fn place(summary: &Summary<'_>, plan: &Plan<'_>) -> Result<(Memory, Vec<u8>, Vec<Function>)> {
+/// data and the return area of `plan`'s fixed answers, which call the
+/// imports `calls` (by answer) at their new indices in `live`: where memory
+/// goes, the bytes written at the configuration's address, and the
+/// answers' bodies.
+fn place(
+    summary: &Summary<'_>,
+    plan: &Plan<'_>,
+    live: &Live,
+    calls: &[Option<Vec<u32>>],
+) -> Result<(Memory, Vec<u8>, Vec<Function>)> {
     let config_len = plan.config.len();
     let Some(answers) = plan.answers else {
         let memory = Memory::place(summary, config_len, config_len)?;
         return Ok((memory, plan.config.to_vec(), Vec::new()));
     };
+    let mut indices = BTreeMap::new();
+    for (k, called) in calls.iter().enumerate() {
+        let Some(called) = called else {
+            continue;
+        };
+        for (name, &import) in answers.calls(k)?.into_iter().zip(called) {
+            if let Some(index) = live.map[import as usize] {
+                indices.insert(name, index);
+            }
+        }
+    }
     let at = config_len.next_multiple_of(8);
-    let (_, _, used) = answers.write(0)?;
+    let (_, _, used) = answers.write(0, &indices)?;
     let memory = Memory::place(summary, config_len, at + used as usize)?;
     let base = u32::try_from(memory.config_addr + at as u64)
         .context("the fixed answers' address overflows")?;
-    let (bodies, data, _) = answers.write(base)?;
+    let (bodies, data, _) = answers.write(base, &indices)?;
     let mut config = plan.config.to_vec();
     if !data.is_empty() {
         config.resize(at, 0);

@@ -59,6 +59,8 @@ pub struct Roots<'p> {
     /// The fixed answer, by index, that a kept function export gives
     /// instead of its body, if it has one (`src/adapter/fixed.rs`).
     pub answer_export: &'p dyn Fn(&str) -> Option<usize>,
+    /// The imports those answers call (`[resource-drop]`s), by index.
+    pub called: Vec<u32>,
     /// Hooks bound to functions of the adapter: `(hook import, function)`
     /// (`trace` under `--debug`, `net` under network rules).
     pub bound: Vec<(u32, u32)>,
@@ -223,6 +225,7 @@ fn mark(
         .map(|(_, _, index)| *index)
         .chain(summary.start)
         .chain(summary.referenced.iter().copied())
+        .chain(roots.called.iter().copied())
         .collect();
     let (mut funcs, mut types, mut named) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(f) = work.pop() {
@@ -373,6 +376,7 @@ mod tests {
             deny_import: &|_, _| false,
             stub_export: &|_| false,
             answer_export: &|_| None,
+            called: Vec::new(),
             bound: Vec::new(),
             traps: vec![false; 3],
         };

@@ -1,6 +1,7 @@
 //! The probe (see `probe`), plus steps for every other subsystem, so that
 //! one component uses all of WASI: `fs:PATH` (read a file), `tcp` (create a
-//! socket), `http:AUTHORITY` (GET `/probe`), `config:KEY`, and `touch`
+//! socket), `http:AUTHORITY` (GET `/probe`; `http-with-options:AUTHORITY`
+//! with request options), `config:KEY`, and `touch`
 //! (one call into every other WASI interface, so that it imports them all).
 #[path = "../../probe/src/steps.rs"]
 mod steps;
@@ -34,22 +35,13 @@ fn main() {
                     Err(e) => println!("tcp error: {}", e.name()),
                 }
             }
-            "http" => {
-                use ::wasi::http::types::{Fields, OutgoingRequest, Scheme};
-                let request = OutgoingRequest::new(Fields::new());
-                request.set_scheme(Some(&Scheme::Http)).unwrap();
-                request.set_authority(Some(arg)).unwrap();
-                request.set_path_with_query(Some("/probe")).unwrap();
-                match ::wasi::http::outgoing_handler::handle(request, None) {
-                    Ok(future) => {
-                        future.subscribe().block();
-                        match future.get() {
-                            Some(Ok(Ok(response))) => println!("http status {}", response.status()),
-                            other => println!("http response error: {other:?}"),
-                        }
-                    }
-                    Err(e) => println!("http error: {e:?}"),
-                }
+            "http" => http(arg, None),
+            // The same request given options (a connect timeout), which a
+            // denied `handle` drops with the request.
+            "http-with-options" => {
+                let options = ::wasi::http::types::RequestOptions::new();
+                options.set_connect_timeout(Some(10_000_000_000)).unwrap();
+                http(arg, Some(options));
             }
             "touch" => touch::run(),
             "config" => match bindings::wasi::config::store::get(arg) {
@@ -60,4 +52,23 @@ fn main() {
         }
     }
     println!("done");
+}
+
+/// A GET of `/probe` from `authority`, with `options` if given.
+fn http(authority: &str, options: Option<::wasi::http::types::RequestOptions>) {
+    use ::wasi::http::types::{Fields, OutgoingRequest, Scheme};
+    let request = OutgoingRequest::new(Fields::new());
+    request.set_scheme(Some(&Scheme::Http)).unwrap();
+    request.set_authority(Some(authority)).unwrap();
+    request.set_path_with_query(Some("/probe")).unwrap();
+    match ::wasi::http::outgoing_handler::handle(request, options) {
+        Ok(future) => {
+            future.subscribe().block();
+            match future.get() {
+                Some(Ok(Ok(response))) => println!("http status {}", response.status()),
+                other => println!("http response error: {other:?}"),
+            }
+        }
+        Err(e) => println!("http error: {e:?}"),
+    }
 }
