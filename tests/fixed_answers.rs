@@ -99,39 +99,48 @@ fn policy(modes: [StdioMode; 3], with_env: bool) -> Policy {
 
 #[test]
 fn fixed_answers_answer_as_the_adapter_does() -> Result<()> {
-    let quiet = [StdioMode::Deny, StdioMode::Ignore];
-    for stdin in quiet {
-        for stdout in quiet {
-            for stderr in quiet {
-                for with_env in [false, true] {
-                    let modes = [stdin, stdout, stderr];
-                    let (fixed, adapter) = both(&policy(modes, with_env))?;
-                    let what = format!("{modes:?}, variables {with_env}");
-                    assert!(fixed.report.fixed_answers, "{what}: not fixed answers");
-                    assert!(!adapter.report.fixed_answers, "{what}");
-                    assert!(fixed.bytes.len() < adapter.bytes.len(), "{what}");
-                    assert_eq!(fixed.report.imports, adapter.report.imports, "{what}");
-                    let streams = probe(&fixed, "streams")?;
-                    assert_eq!(streams, probe(&adapter, "streams")?, "{what}");
-                    check_streams(&streams, modes);
-                    let env = probe(&fixed, "env")?;
-                    assert_eq!(env, probe(&adapter, "env")?, "{what}");
-                    check_env(&env, with_env);
-                    let sockets = probe(&fixed, "sockets")?;
-                    assert_eq!(sockets, probe(&adapter, "sockets")?, "{what}");
-                    let denied = "tcp Err(\"access-denied\")\nudp Err(\"access-denied\")\nlookup Err(\"access-denied\")\n";
-                    assert_eq!(sockets, denied, "{what}");
-                    let config = probe(&fixed, "config:region,tier,regio,regions,")?;
-                    assert_eq!(
-                        config,
-                        probe(&adapter, "config:region,tier,regio,regions,")?
-                    );
-                    check_config(&config, with_env);
-                }
-            }
-        }
+    for (modes, with_env) in every_mix() {
+        let (fixed, adapter) = both(&policy(modes, with_env))?;
+        let what = format!("{modes:?}, variables {with_env}");
+        fixed_and_not(&fixed, &adapter, &what);
+        let streams = probe(&fixed, "streams")?;
+        assert_eq!(streams, probe(&adapter, "streams")?, "{what}");
+        check_streams(&streams, modes);
+        let env = probe(&fixed, "env")?;
+        assert_eq!(env, probe(&adapter, "env")?, "{what}");
+        check_env(&env, with_env);
+        let sockets = probe(&fixed, "sockets")?;
+        assert_eq!(sockets, probe(&adapter, "sockets")?, "{what}");
+        let denied = "tcp Err(\"access-denied\")\nudp Err(\"access-denied\")\nlookup Err(\"access-denied\")\n";
+        assert_eq!(sockets, denied, "{what}");
+        let config = probe(&fixed, "config:region,tier,regio,regions,")?;
+        assert_eq!(
+            config,
+            probe(&adapter, "config:region,tier,regio,regions,")?
+        );
+        check_config(&config, with_env);
     }
     Ok(())
+}
+
+/// Every mix of denied and ignored standard streams, with and without
+/// the policy's variables, arguments and cwd.
+fn every_mix() -> impl Iterator<Item = ([StdioMode; 3], bool)> {
+    let quiet = [StdioMode::Deny, StdioMode::Ignore];
+    let modes = quiet.into_iter().flat_map(move |stdin| {
+        let pairs = quiet.into_iter().flat_map(move |o| quiet.map(|e| (o, e)));
+        pairs.map(move |(stdout, stderr)| [stdin, stdout, stderr])
+    });
+    modes.flat_map(|m| [(m, false), (m, true)])
+}
+
+/// `fixed` is made of fixed answers, `adapter` of the adapter's code, the
+/// larger, and both import the same.
+fn fixed_and_not(fixed: &VirtResult, adapter: &VirtResult, what: &str) {
+    assert!(fixed.report.fixed_answers, "{what}: not fixed answers");
+    assert!(!adapter.report.fixed_answers, "{what}");
+    assert!(fixed.bytes.len() < adapter.bytes.len(), "{what}");
+    assert_eq!(fixed.report.imports, adapter.report.imports, "{what}");
 }
 
 /// What the policy says the streams' transcript holds: the same output
@@ -262,40 +271,28 @@ fn a_policy_with_run_time_decisions_keeps_the_adapter_code() -> Result<()> {
 #[test]
 fn wasi_0_3_fixed_answers_answer_as_the_adapter_does() -> Result<()> {
     let guest = harness::guest("p3-probe");
-    let quiet = [StdioMode::Deny, StdioMode::Ignore];
-    for stdin in quiet {
-        for stdout in quiet {
-            for stderr in quiet {
-                for with_env in [false, true] {
-                    let modes = [stdin, stdout, stderr];
-                    let mut policy = policy(modes, with_env);
-                    policy.config = None;
-                    policy.fs = Some(FsPolicy {
-                        host_preopens: false,
-                        ..FsPolicy::default()
-                    });
-                    let (fixed, adapter) = both_of(&guest, &policy)?;
-                    let what = format!("{modes:?}, variables {with_env}");
-                    assert!(fixed.report.fixed_answers, "{what}: not fixed answers");
-                    assert!(!adapter.report.fixed_answers, "{what}");
-                    assert!(fixed.bytes.len() < adapter.bytes.len(), "{what}");
-                    assert_eq!(fixed.report.imports, adapter.report.imports, "{what}");
-                    let mut said = Vec::new();
-                    for step in ["stdio", "env", "fs", "sockets"] {
-                        let transcript = probe_0_3(&fixed, step)?;
-                        assert_eq!(transcript, probe_0_3(&adapter, step)?, "{what}: {step}");
-                        said.push(transcript);
-                    }
-                    check_stdio_0_3(&said[0], modes);
-                    check_env(&said[1], with_env);
-                    assert_eq!(said[2], "preopens []\n", "{what}");
-                    let denied =
-                        "tcp Err(ErrorCode::AccessDenied)\nudp Err(ErrorCode::AccessDenied)\n\
-                                  lookup Err(ErrorCode::AccessDenied)\n";
-                    assert_eq!(said[3], denied, "{what}");
-                }
-            }
+    for (modes, with_env) in every_mix() {
+        let mut policy = policy(modes, with_env);
+        policy.config = None;
+        policy.fs = Some(FsPolicy {
+            host_preopens: false,
+            ..FsPolicy::default()
+        });
+        let (fixed, adapter) = both_of(&guest, &policy)?;
+        let what = format!("{modes:?}, variables {with_env}");
+        fixed_and_not(&fixed, &adapter, &what);
+        let mut said = Vec::new();
+        for step in ["stdio", "env", "fs", "sockets"] {
+            let transcript = probe_0_3(&fixed, step)?;
+            assert_eq!(transcript, probe_0_3(&adapter, step)?, "{what}: {step}");
+            said.push(transcript);
         }
+        check_stdio_0_3(&said[0], modes);
+        check_env(&said[1], with_env);
+        assert_eq!(said[2], "preopens []\n", "{what}");
+        let denied = "tcp Err(ErrorCode::AccessDenied)\nudp Err(ErrorCode::AccessDenied)\n\
+                      lookup Err(ErrorCode::AccessDenied)\n";
+        assert_eq!(said[3], denied, "{what}");
     }
     let mut denied = policy([StdioMode::Deny; 3], false);
     denied.config = None;
