@@ -242,7 +242,7 @@ fn answer_0_3(
         let input = stream == Stream::Stdin;
         return Some(Val::Piped { input, ok });
     }
-    let denied = |call: &str| (!config.allows(allow::SOCKETS)).then(|| call == func);
+    let sockets_denied = !config.allows(allow::SOCKETS);
     match iface {
         "wasi:cli/environment" => {
             let func = if func == "get-initial-cwd" {
@@ -253,17 +253,13 @@ fn answer_0_3(
             environment(config, func)
         }
         "wasi:clocks/system-clock" => answer(config, impossible, "wasi:clocks/wall-clock", func),
-        // `[static]tcp-socket.create` and the others fail, so no socket
-        // exists for a method to be called on.
-        "wasi:sockets/types" => {
-            match denied("[static]tcp-socket.create")? || denied("[static]udp-socket.create")? {
-                true => Some(err(Val::Named("access-denied"))),
-                false => Some(Val::Trap),
+        // Creating a socket or looking a name up fails, so no socket exists
+        // for a method to be called on.
+        "wasi:sockets/types" | "wasi:sockets/ip-name-lookup" if sockets_denied => match func {
+            "[static]tcp-socket.create" | "[static]udp-socket.create" | "resolve-addresses" => {
+                Some(err(Val::Named("access-denied")))
             }
-        }
-        "wasi:sockets/ip-name-lookup" => match denied("resolve-addresses")? {
-            true => Some(err(Val::Named("access-denied"))),
-            false => None,
+            _ => (iface == "wasi:sockets/types").then_some(Val::Trap),
         },
         _ => answer(config, impossible, iface, func),
     }
@@ -618,8 +614,9 @@ struct Writer<'r> {
     /// The component model's built-ins that [`Val::PipedAt`] answers call
     /// (`module`, `name`, type), imported after the `[resource-new]`s.
     builtins: Vec<(String, String, u32)>,
-    /// The function index of each import of the module written into
-    /// ([`Partial`]) that answers call.
+    /// The function index of each import (`module`, `name`) that answers
+    /// call other than `[resource-new]`s: the built-ins imported here, or,
+    /// written into the adapter ([`Partial`]), the adapter's imports.
     calls: BTreeMap<(String, String), u32>,
     /// Where the statics start: [`STATICS`] in a module of answers alone.
     base: u32,
@@ -687,6 +684,10 @@ impl<'r> Writer<'r> {
         let mut code = CodeSection::new();
         let mut functions = FunctionSection::new();
         let mut exports = ExportSection::new();
+        for (k, (module, name, _)) in self.builtins.iter().enumerate() {
+            let index = (self.news.len() + k) as u32;
+            self.calls.insert((module.clone(), name.clone()), index);
+        }
         let first = (self.news.len() + self.builtins.len()) as u32;
         self.realloc = first + funcs.len() as u32;
         self.eq = self.realloc + 1;
@@ -896,14 +897,12 @@ impl<'r> Writer<'r> {
         }
     }
 
-    /// The function index of the built-in `prefix` of `func` (of the
-    /// interface `iface`, versioned), noted before.
-    fn builtin(&self, iface: &str, func: &str, prefix: &str) -> Result<u32> {
-        let module = format!("[export]{iface}");
-        let name = format!("{prefix}{func}");
-        match (self.builtins.iter()).position(|(m, n, _)| *m == module && *n == name) {
-            Some(at) => Ok((self.news.len() + at) as u32),
-            None => bail!("`{module}`'s `{name}` was not noted before writing"),
+    /// The function index of the import `name` of `module` that an answer
+    /// calls ([`Writer::calls`]).
+    fn call(&self, module: String, name: String) -> Result<u32> {
+        match self.calls.get(&(module, name)) {
+            Some(&index) => Ok(index),
+            None => bail!("an answer calls an import that is not numbered"),
         }
     }
 
@@ -1111,10 +1110,8 @@ impl<'r> Writer<'r> {
     /// `[resource-drop]`, which runs its destructor.
     fn drop_owned(&self, f: &mut Function, owned: &[Owned]) -> Result<()> {
         for &(param, present, iface, resource) in owned {
-            let import = drop_import(&self.versions, iface, resource)?;
-            let Some(&drop) = self.calls.get(&import) else {
-                bail!("`{}`'s `{}` is not imported", import.0, import.1);
-            };
+            let (module, name) = drop_import(&self.versions, iface, resource)?;
+            let drop = self.call(module, name)?;
             if let Some(case) = present {
                 emit(f, &[I::LocalGet(case), I::If(BlockType::Empty)]);
             }
@@ -1242,7 +1239,7 @@ impl<'r> Writer<'r> {
     /// stream and future in the return area; `write-via-stream` drops the
     /// stream it is given (parameter 0) and returns its future.
     fn piped(&self, iface: &str, func: &str, input: bool, value: u32) -> Result<Function> {
-        let builtin = |prefix| self.builtin(iface, func, prefix);
+        let builtin = |prefix| self.call(format!("[export]{iface}"), format!("{prefix}{func}"));
         // Locals after the parameters: the handles `*.new` returns (the
         // readable end in the low half), and the future's writable end.
         let first = u32::from(!input);
