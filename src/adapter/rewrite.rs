@@ -25,7 +25,7 @@ mod summary;
 use super::fixed::Partial;
 use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use summary::Summary;
 use wasi_virt_layout::{
     file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, HTTP_SEND, HTTP_SEND_IMPL, MEMFS,
@@ -94,11 +94,8 @@ pub struct Rewritten {
 pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     let summary = Summary::parse(wasm).context("failed to parse the adapter module")?;
     let calls = answer_calls(&summary, plan)?;
-    // An answer whose calls the adapter does not import is not given.
-    let answer_export = |name: &str| {
-        let answer = plan.answers.and_then(|a| a.of(name));
-        answer.filter(|&k| !(plan.stub_export)(name) && calls[k].is_some())
-    };
+    let answered = answered_exports(&summary, plan, &calls);
+    let answer_export = |name: &str| answered.get(name).copied();
     let keep_export = |name: &str| {
         // An answer frees nothing after the call.
         let answered = |f| (plan.keep_export)(f) && answer_export(f).is_some();
@@ -118,8 +115,8 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     .collect::<Result<_>>()?;
     let called = (summary.exports.iter())
         .filter(|(name, kind, _)| *kind == ExternalKind::Func && keep_export(name))
-        .filter_map(|(name, _, _)| calls[answer_export(name)?].clone())
-        .flatten()
+        .filter_map(|(name, _, _)| calls[answer_export(name)?].as_ref())
+        .flat_map(|called| called.iter().map(|&(_, import)| import))
         .collect();
     let roots = Roots {
         keep_export: &keep_export,
@@ -164,19 +161,41 @@ pub fn rewrite(wasm: &[u8], plan: &Plan<'_>) -> Result<Rewritten> {
     Ok(Rewritten { module, imports })
 }
 
+/// The imports an answer calls: each by name (`module`, `name`, as the
+/// output names it) and by its index in the adapter.
+type Calls = Vec<((String, String), u32)>;
+
 /// For each of `plan`'s fixed answers, by index, the adapter's imports it
 /// calls ([`Partial::calls`]), if the adapter has them all.
-fn answer_calls(summary: &Summary<'_>, plan: &Plan<'_>) -> Result<Vec<Option<Vec<u32>>>> {
+fn answer_calls(summary: &Summary<'_>, plan: &Plan<'_>) -> Result<Vec<Option<Calls>>> {
     let Some(answers) = plan.answers else {
         return Ok(Vec::new());
     };
-    let import = |(module, name): &(String, String)| {
+    let import = |call: (String, String)| {
         let found = (summary.imports.iter())
-            .position(|i| i.name == name && (plan.rename)(i.module) == *module);
-        found.map(|i| i as u32)
+            .position(|i| i.name == call.1 && (plan.rename)(i.module) == call.0);
+        found.map(|i| (call, i as u32))
     };
     (0..answers.len())
-        .map(|k| Ok(answers.calls(k)?.iter().map(import).collect()))
+        .map(|k| Ok(answers.calls(k)?.into_iter().map(import).collect()))
+        .collect()
+}
+
+/// Each function export of the adapter (by its name as built) given its
+/// fixed answer, and the answer's index: not one a trap stands for
+/// (`stub_export`), nor one whose calls the adapter does not import.
+fn answered_exports<'s>(
+    summary: &Summary<'s>,
+    plan: &Plan<'_>,
+    calls: &[Option<Calls>],
+) -> HashMap<&'s str, usize> {
+    let Some(answers) = plan.answers else {
+        return HashMap::new();
+    };
+    (summary.exports.iter())
+        .filter(|(name, kind, _)| *kind == ExternalKind::Func && !(plan.stub_export)(name))
+        .filter_map(|&(name, _, _)| Some((name, answers.of(name)?)))
+        .filter(|&(_, k)| calls[k].is_some())
         .collect()
 }
 
@@ -189,30 +208,21 @@ fn place(
     summary: &Summary<'_>,
     plan: &Plan<'_>,
     live: &Live,
-    calls: &[Option<Vec<u32>>],
+    calls: &[Option<Calls>],
 ) -> Result<(Memory, Vec<u8>, Vec<Function>)> {
     let config_len = plan.config.len();
     let Some(answers) = plan.answers else {
         let memory = Memory::place(summary, config_len, config_len)?;
         return Ok((memory, plan.config.to_vec(), Vec::new()));
     };
-    let mut indices = BTreeMap::new();
-    for (k, called) in calls.iter().enumerate() {
-        let Some(called) = called else {
-            continue;
-        };
-        for (name, &import) in answers.calls(k)?.into_iter().zip(called) {
-            if let Some(index) = live.map[import as usize] {
-                indices.insert(name, index);
-            }
-        }
-    }
+    let indices: BTreeMap<(String, String), u32> = (calls.iter().flatten().flatten())
+        .filter_map(|(name, import)| Some((name.clone(), live.map[*import as usize]?)))
+        .collect();
     let at = config_len.next_multiple_of(8);
-    let (_, _, used) = answers.write(0, &indices)?;
-    let memory = Memory::place(summary, config_len, at + used as usize)?;
-    let base = u32::try_from(memory.config_addr + at as u64)
+    let base = u32::try_from(config_addr(summary)? + at as u64)
         .context("the fixed answers' address overflows")?;
-    let (bodies, data, _) = answers.write(base, &indices)?;
+    let (bodies, data, used) = answers.write(base, &indices)?;
+    let memory = Memory::place(summary, config_len, at + used as usize)?;
     let mut config = plan.config.to_vec();
     if !data.is_empty() {
         config.resize(at, 0);
@@ -296,6 +306,13 @@ struct Memory {
     anchor: Anchor,
 }
 
+/// Where the configuration goes: at the end of the adapter's initial
+/// memory.
+fn config_addr(summary: &Summary<'_>) -> Result<u64> {
+    let ty = (summary.memory).ok_or_else(|| anyhow!("adapter defines no memory"))?;
+    Ok(ty.initial << ty.page_size_log2.unwrap_or(16))
+}
+
 impl Memory {
     /// Places the configuration (`config_len` bytes, of the `placed` bytes
     /// written at its address) above the initial memory.
@@ -309,7 +326,7 @@ impl Memory {
             .and_then(|g| *summary.global_i32.get(g as usize)?)
             .ok_or_else(|| anyhow!("adapter does not export its `{ANCHOR_SYMBOL}` address"))?
             as u32 as u64;
-        let config_addr = ty.initial * page;
+        let config_addr = config_addr(summary)?;
         let minimum = ty.initial + (placed.max(config_len) as u64).div_ceil(page);
         if ty.maximum.is_some_and(|max| max < minimum) {
             bail!("adapter memory maximum leaves no room for a configuration");
