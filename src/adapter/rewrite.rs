@@ -27,6 +27,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use live::{Live, Roots, Stub};
 use std::collections::{BTreeMap, HashMap};
 use summary::Summary;
+use wasi_virt_layout::heap::{ARENA_PAGES, PAGE};
 use wasi_virt_layout::{
     file_segment_index, Anchor, ANCHOR_SYMBOL, HOOK_MODULE, HTTP_SEND, HTTP_SEND_IMPL, MEMFS,
     MEMFS_IMPL, NET, NET_IMPL, PASSIVE_READ, SEEDED, SEEDED_IMPL, SERVE, SERVE_IMPL, TRACE,
@@ -294,8 +295,9 @@ fn bind(summary: &Summary<'_>, hook: &str, target: &str, on: bool) -> Result<Opt
 }
 
 /// Where the configuration goes: just above the adapter's initial memory,
-/// which the adapter's allocator never hands out (it grows the memory for
-/// what it needs).
+/// which the adapter's allocator never hands out; after what is placed
+/// there, the pages its heap takes first (`ARENA_PAGES`), then it grows
+/// the memory for what it needs.
 struct Memory {
     /// The anchor's address.
     anchor_addr: u64,
@@ -327,7 +329,11 @@ impl Memory {
             .ok_or_else(|| anyhow!("adapter does not export its `{ANCHOR_SYMBOL}` address"))?
             as u32 as u64;
         let config_addr = config_addr(summary)?;
-        let minimum = ty.initial + (placed.max(config_len) as u64).div_ceil(page);
+        if page != PAGE as u64 {
+            bail!("adapter memory has pages of {page} bytes; its heap's are {PAGE}");
+        }
+        let heap = ARENA_PAGES as u64;
+        let minimum = ty.initial + (placed.max(config_len) as u64).div_ceil(page) + heap;
         if ty.maximum.is_some_and(|max| max < minimum) {
             bail!("adapter memory maximum leaves no room for a configuration");
         }

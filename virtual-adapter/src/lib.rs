@@ -56,8 +56,9 @@ struct Adapter;
 export!(Adapter);
 
 /// The layout's size-class heap (`crates/layout/src/heap.rs`), taking
-/// memory only from `memory.grow`: the configuration placed above the
-/// initial memory is never handed out.
+/// memory only from the pages left for it at the top of the memory the
+/// instance starts with, then from `memory.grow`: the configuration placed
+/// below those pages is never handed out.
 #[global_allocator]
 static ALLOC: state::Allocator = state::Allocator::new();
 

@@ -4,7 +4,7 @@
 use crate::global::Global;
 use alloc::boxed::Box;
 use core::alloc::{GlobalAlloc, Layout};
-use wasi_virt_layout::heap::{Heap, PAGE};
+use wasi_virt_layout::heap::{Arena, Heap, PAGE};
 use wasi_virt_layout::{
     flags_of, same_name, Anchor, Config, Env, Error, ANCHOR_SYMBOL, FLAG_DEBUG, FLAG_SERVE_RUN,
     FLAG_STDERR_TO_RESPONSE,
@@ -92,7 +92,28 @@ impl Allocator {
     }
 }
 
+/// The heap's pages left at the top of the memory the instance started
+/// with (`crates/layout/src/heap.rs`): found on the heap's first `grow`,
+/// before anything has grown the memory.
+static ARENA: Global<Option<Arena>> = Global::new(None);
+
+/// `pages` more pages for the heap, answering where they start.
 fn grow(pages: usize) -> Option<usize> {
+    ARENA.with(|arena| {
+        let arena = arena.get_or_insert_with(|| {
+            // SAFETY: as in `blob`. An adapter the library did not
+            // configure has no arena (and traps on its first call).
+            let anchor = unsafe { core::ptr::read_volatile(&WASI_VIRT_ANCHOR) };
+            Arena::new(
+                core::arch::wasm32::memory_size(0) * PAGE,
+                anchor.config_len != 0,
+            )
+        });
+        arena.grow(pages, &mut memory_grow)
+    })
+}
+
+fn memory_grow(pages: usize) -> Option<usize> {
     match core::arch::wasm32::memory_grow(0, pages) {
         usize::MAX => None,
         old => Some(old * PAGE),
@@ -111,7 +132,7 @@ impl Allocator {
     #[inline(never)]
     fn alloc_block(&self, layout: Layout) -> *mut u8 {
         self.0.with(|heap| {
-            // SAFETY: memory above the initial pages is the heap's alone.
+            // SAFETY: the arena and memory grown are the heap's alone.
             let block = unsafe { heap.alloc(layout.size(), layout.align(), &mut grow) };
             address(block)
         })
@@ -142,7 +163,7 @@ impl Allocator {
 }
 
 // SAFETY: the heap hands out disjoint blocks of memory that only it grows
-// (memory above the initial pages is the heap's). It never allocates
+// (the arena the library leaves it, and memory grown). It never allocates
 // itself, so its `Global` is never re-entered.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

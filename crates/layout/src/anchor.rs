@@ -13,7 +13,7 @@ pub const MAGIC: u32 = u32::from_le_bytes(*b"wvrt");
 
 /// Bumped whenever the layout of [`Anchor`] or of the configuration changes.
 /// The host refuses an adapter built against another layout.
-pub const LAYOUT_VERSION: u32 = 11;
+pub const LAYOUT_VERSION: u32 = 12;
 
 /// Data segments added by the library after the adapter's own: one active
 /// segment holding the configuration.

@@ -1,6 +1,7 @@
 //! The adapter's allocator: power-of-two size classes, each with a free list
-//! threaded through its free blocks, carved from memory that only
-//! `memory.grow` hands out.
+//! threaded through its free blocks, carved from memory that only its
+//! `grow` hands out: the pages left for it ([`ARENA_PAGES`]), then those of
+//! `memory.grow`.
 //!
 //! The adapter allocates little, and most of it lives as long as the
 //! instance (its resources, the in-memory filesystems' files), so this is
@@ -12,11 +13,63 @@
 //! is cut into naturally aligned smaller blocks and listed, not lost.
 //!
 //! It lives here, beside the configuration, so that the host's tests run
-//! the very code the adapter runs; the adapter supplies `memory.grow` and
+//! the very code the adapter runs; the adapter supplies `grow` and
 //! the memory itself (the free-list links are written into free blocks).
 
 /// Bytes per page of `memory.grow`, and the largest alignment of a block.
 pub const PAGE: usize = 1 << 16;
+
+/// Pages the library leaves at the top of a configured adapter's initial
+/// memory, after its configuration (`src/adapter/rewrite.rs` adds them),
+/// which the adapter's heap takes before it grows the memory. An instance
+/// that allocates little (one serving a request) then never grows it: a
+/// pooling host makes grown pages accessible on each instance and takes
+/// them back on its reuse, each a change of protection that flushes every
+/// core's TLB.
+pub const ARENA_PAGES: usize = 4;
+
+/// The pages of the arena ([`ARENA_PAGES`]) not yet handed out: the heap's
+/// `grow` hands these out first, then the memory's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arena {
+    next: usize,
+    end: usize,
+}
+
+impl Arena {
+    /// The arena of a memory `size` bytes long as its instance starts: its
+    /// top [`ARENA_PAGES`] where the library left them (`configured`),
+    /// none otherwise.
+    pub fn new(size: usize, configured: bool) -> Arena {
+        let next = match configured {
+            true => size.saturating_sub(ARENA_PAGES * PAGE),
+            false => size,
+        };
+        Arena { next, end: size }
+    }
+
+    /// `pages` more pages, answering where they start: the arena's first,
+    /// and, past them, pages of `memory_grow` (which answers where its
+    /// pages start). The arena ends where the memory did before it first
+    /// grew, so pages grown past its end continue it.
+    pub fn grow(
+        &mut self,
+        pages: usize,
+        memory_grow: &mut impl FnMut(usize) -> Option<usize>,
+    ) -> Option<usize> {
+        let left = (self.end - self.next) / PAGE;
+        let start = match left {
+            0 => return memory_grow(pages),
+            _ if pages > left => {
+                memory_grow(pages - left)?;
+                self.next
+            }
+            _ => self.next,
+        };
+        self.next += pages.min(left) * PAGE;
+        Some(start)
+    }
+}
 
 /// The smallest block: room for a free-list link on any target.
 const MIN_BLOCK: usize = 16;

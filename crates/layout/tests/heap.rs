@@ -190,3 +190,56 @@ fn requests_past_the_memory_fail() {
     assert!(unsafe { heap.alloc(usize::MAX / 2 + 2, 8, &mut |p| memory.grow(p)) }.is_none());
     assert!(unsafe { heap.alloc(PAGE, 8, &mut |p| memory.grow(p)) }.is_some());
 }
+
+/// The arena's pages come first, in order; past them the memory grows, and
+/// a request that spans the arena's end takes its rest and grown pages
+/// after it, contiguous with it.
+#[test]
+fn the_arena_is_handed_out_before_the_memory_grows() {
+    use wasi_virt_layout::heap::{Arena, ARENA_PAGES};
+    let size = 20 * PAGE;
+    let mut grown = Vec::new();
+    let mut pages_now = 20;
+    let mut memory_grow = |pages: usize| {
+        grown.push(pages);
+        let at = pages_now * PAGE;
+        pages_now += pages;
+        Some(at)
+    };
+    let mut arena = Arena::new(size, true);
+    let first = size - ARENA_PAGES * PAGE;
+    assert_eq!(arena.grow(1, &mut memory_grow), Some(first));
+    assert_eq!(arena.grow(1, &mut memory_grow), Some(first + PAGE));
+    // Two pages left in the arena: three asked take them and one more.
+    assert_eq!(arena.grow(3, &mut memory_grow), Some(first + 2 * PAGE));
+    assert_eq!(arena.grow(2, &mut memory_grow), Some(size + PAGE));
+    assert_eq!(grown, [1, 2]);
+
+    // An adapter the library did not configure has no arena.
+    let mut grown = 0;
+    let mut arena = Arena::new(size, false);
+    assert_eq!(
+        arena.grow(1, &mut |p| {
+            grown += p;
+            Some(size)
+        }),
+        Some(size)
+    );
+    assert_eq!(grown, 1);
+}
+
+/// Where the memory cannot grow past the arena, a request larger than the
+/// arena's rest fails and takes nothing from it.
+#[test]
+fn a_request_past_the_arena_fails_whole_when_the_memory_cannot_grow() {
+    use wasi_virt_layout::heap::{Arena, ARENA_PAGES};
+    let size = 20 * PAGE;
+    let mut arena = Arena::new(size, true);
+    let mut never = |_| None;
+    assert_eq!(arena.grow(ARENA_PAGES + 1, &mut never), None);
+    assert_eq!(
+        arena.grow(ARENA_PAGES, &mut never),
+        Some(size - ARENA_PAGES * PAGE)
+    );
+    assert_eq!(arena.grow(1, &mut never), None);
+}
