@@ -20,6 +20,7 @@
 //! are their own.
 
 mod shims;
+mod table;
 
 use anyhow::{Context, Result};
 use std::collections::HashMap;
@@ -38,6 +39,11 @@ const DROPPED_CUSTOM: [&str; 2] = ["component-name", "producers"];
 /// comment.
 pub fn slim(component: &[u8]) -> Result<Vec<u8>> {
     let top = sections(component, 8).context("failed to read an encoded component")?;
+    let shared = table::share_table(component, &top)?;
+    let (component, top) = match &shared {
+        Some(shared) => (&shared[..], sections(shared, 8)?),
+        None => (component, top),
+    };
     match shims::rename_imports(component, &top)? {
         Some(renamed) => {
             let top = sections(&renamed, 8)?;
