@@ -17,8 +17,11 @@
 //! a fault fewer per request (`docs/performance.md`).
 //!
 //! Only that shape is changed (a shim module exporting [`TABLE`], a fixup
-//! importing it, and one module defining a table and a memory): any other
-//! component is left as it is.
+//! importing it, and one module defining a table and a memory and not
+//! exporting the table): any other component is left as it is. The
+//! components slimmed are the library's own (`src/wit/slim.rs`), whose
+//! code uses its table only through `call_indirect`: a larger table
+//! changes nothing it does.
 
 use super::{added_otherwise, reader, sections, write_section, Section};
 use anyhow::{Context, Result};
@@ -94,7 +97,10 @@ impl Plan {
         let (Some(shim), Some(fixup), Some(adapter)) = (
             of(&|m| m.shim_calls && m.exports_table && m.imports == 0),
             of(&|m| m.imported_table.is_some() && m.no_code_or_data),
-            of(&|m| m.tables.len() == 1 && m.has_memory && m.imported_table.is_none()),
+            of(&|m| {
+                let own_table = m.tables.len() == 1 && !m.exports_a_table;
+                own_table && m.has_memory && m.imported_table.is_none()
+            }),
         ) else {
             return Ok(None);
         };
@@ -248,7 +254,10 @@ struct Shape {
     imported_table: Option<String>,
     tables: Vec<wasmparser::TableType>,
     has_memory: bool,
+    /// It exports its table 0 as [`TABLE`].
     exports_table: bool,
+    /// It exports a table, under any name.
+    exports_a_table: bool,
     /// Every function only passes its parameters on through its table, at
     /// a constant index.
     shim_calls: bool,
@@ -283,6 +292,7 @@ impl Shape {
                 Payload::ExportSection(exports) => {
                     for export in exports {
                         let export = export?;
+                        shape.exports_a_table |= export.kind == ExternalKind::Table;
                         shape.exports_table |= export.kind == ExternalKind::Table
                             && export.name == TABLE
                             && export.index == 0;
