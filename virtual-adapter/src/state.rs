@@ -97,7 +97,9 @@ impl Allocator {
 /// before anything has grown the memory.
 static ARENA: Global<Option<Arena>> = Global::new(None);
 
-/// `pages` more pages for the heap, answering where they start.
+/// `pages` more pages for the heap, answering where they start. (One
+/// function, not inlined into each of the heap's callers.)
+#[inline(never)]
 fn grow(pages: usize) -> Option<usize> {
     ARENA.with(|arena| {
         let arena = arena.get_or_insert_with(|| {
