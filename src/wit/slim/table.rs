@@ -26,7 +26,10 @@
 use super::{added_otherwise, reader, sections, write_section, Section};
 use anyhow::{Context, Result};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
-use wasm_encoder::{EntityType, ImportSection, InstanceSection, ModuleArg, TableType};
+use wasm_encoder::{
+    ComponentSectionId, Encode, EntityType, ImportSection, InstanceSection, ModuleArg, SectionId,
+    TableType,
+};
 use wasmparser::{
     ComponentExternalKind, ExternalKind, Instance, InstantiationArgKind, Operator, Parser, Payload,
     TypeRef,
@@ -63,7 +66,10 @@ pub fn share_table(component: &[u8], top: &[Section]) -> Result<Option<Vec<u8>>>
                 write_section(&mut out, 1, &rewritten);
                 module += 1;
             }
-            2 => write_section(&mut out, 2, &plan.instances(content)?),
+            2 => {
+                out.push(ComponentSectionId::CoreInstance as u8);
+                plan.instances(content)?.encode(&mut out);
+            }
             _ => out.extend_from_slice(&component[section.whole.clone()]),
         }
     }
@@ -135,7 +141,7 @@ impl Plan {
 
     /// The core instance section `content`, the adapter module's
     /// instantiation given the shim's instance.
-    fn instances(&self, content: &[u8]) -> Result<Vec<u8>> {
+    fn instances(&self, content: &[u8]) -> Result<InstanceSection> {
         let mut section = InstanceSection::new();
         for instance in wasmparser::InstanceSectionReader::new(reader(content))? {
             match instance? {
@@ -156,10 +162,7 @@ impl Plan {
                 }
             }
         }
-        let mut bytes = Vec::new();
-        wasm_encoder::Encode::encode(&section, &mut bytes);
-        // The section's contents, without its id and size.
-        Ok(without_header(&bytes))
+        Ok(section)
     }
 }
 
@@ -304,7 +307,9 @@ impl Shape {
                 Payload::CodeSectionEntry(body) => {
                     functions += 1;
                     shape.no_code_or_data = false;
-                    shape.shim_calls &= only_calls_through_table(&body)?;
+                    // A module with one function that is not a shim's is
+                    // none: the rest need not be read.
+                    shape.shim_calls = shape.shim_calls && only_calls_through_table(&body)?;
                 }
                 _ => {}
             }
@@ -356,9 +361,8 @@ fn importing_table(content: &[u8], shared: TableType) -> Result<Vec<u8>> {
                     imports.import(import.module, import.name, ty);
                 }
                 imports.import(SHARED, TABLE, EntityType::Table(shared));
-                let mut encoded = Vec::new();
-                wasm_encoder::Encode::encode(&imports, &mut encoded);
-                write_section(&mut out, 2, &without_header(&encoded));
+                out.push(SectionId::Import as u8);
+                imports.encode(&mut out);
                 imported = true;
             }
             4 => {}
@@ -367,14 +371,6 @@ fn importing_table(content: &[u8], shared: TableType) -> Result<Vec<u8>> {
     }
     anyhow::ensure!(imported, "the adapter's module imports nothing");
     Ok(out)
-}
-
-/// A section's contents, from its encoding (`Encode`: its size, then
-/// its contents).
-fn without_header(section: &[u8]) -> Vec<u8> {
-    let mut r = reader(section);
-    let _ = r.read_var_u32();
-    section[r.original_position() as usize..].to_vec()
 }
 
 /// The shim and the fixup re-encoded for the shared table: its type, and
